@@ -1,0 +1,1 @@
+"""Landport: the open platform of an inland land port."""

@@ -1,0 +1,1 @@
+"""Persistence: tables, migrations, repositories and the unit of work (SQLite and PostgreSQL)."""

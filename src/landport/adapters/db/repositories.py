@@ -1,0 +1,321 @@
+"""Repositories: map rows to the plain domain objects and back, inside one connection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from landport.adapters.db import tables as t
+from landport.declarations.codec import content_from_dict, content_to_dict
+from landport.declarations.model import CustomsDeclaration, DeclarationStatus, StatusChange
+from landport.enterprises.model import CreditRating, Enterprise, Role, User
+from landport.inspection.model import InspectionKind, InspectionRecord, InspectionResult
+from landport.shared.errors import Conflict
+
+
+class SqlDeclarationRepository:
+    """Declarations with optimistic versioning: a stale save raises Conflict (HTTP 409)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._persisted_history: dict[str, int] = {}
+
+    def add(self, d: CustomsDeclaration) -> None:
+        self._conn.execute(insert(t.declarations).values(**self._row(d)))
+        self._write_history(d, 0)
+
+    def get(self, declaration_id: str) -> CustomsDeclaration | None:
+        row = (
+            self._conn.execute(select(t.declarations).where(t.declarations.c.id == declaration_id))
+            .mappings()
+            .one_or_none()
+        )
+        if row is None:
+            return None
+        events = (
+            self._conn.execute(
+                select(t.declaration_events)
+                .where(t.declaration_events.c.declaration_id == declaration_id)
+                .order_by(t.declaration_events.c.id)
+            )
+            .mappings()
+            .all()
+        )
+        d = declaration_from_row(row)
+        d.history = [
+            StatusChange(DeclarationStatus(e["status"]), e["at"], e["actor"], e["reason"])
+            for e in events
+        ]
+        self._persisted_history[d.id] = len(d.history)
+        return d
+
+    def save(self, d: CustomsDeclaration) -> None:
+        row = self._row(d)
+        row["version"] = d.version + 1
+        result = self._conn.execute(
+            update(t.declarations)
+            .where(t.declarations.c.id == d.id, t.declarations.c.version == d.version)
+            .values(**row)
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                f"declaration {d.id} was changed by someone else; reload and try again",
+                f"报关单 {d.id} 已被他人修改，请刷新后重试",
+            )
+        d.version += 1
+        self._write_history(d, self._persisted_history.get(d.id, 0))
+
+    def count_released_for(self, uscc: str) -> int:
+        released = [s.value for s in (DeclarationStatus.RELEASED, DeclarationStatus.EXITED)]
+        return int(
+            self._conn.execute(
+                select(func.count())
+                .select_from(t.declarations)
+                .where(
+                    t.declarations.c.enterprise_uscc == uscc,
+                    t.declarations.c.status.in_(released),
+                )
+            ).scalar_one()
+        )
+
+    def _write_history(self, d: CustomsDeclaration, already: int) -> None:
+        new = d.history[already:]
+        if new:
+            self._conn.execute(
+                insert(t.declaration_events),
+                [
+                    {
+                        "declaration_id": d.id,
+                        "status": h.status.value,
+                        "at": h.at,
+                        "actor": h.actor,
+                        "reason": h.reason,
+                    }
+                    for h in new
+                ],
+            )
+        self._persisted_history[d.id] = len(d.history)
+
+    @staticmethod
+    def _row(d: CustomsDeclaration) -> dict[str, Any]:
+        score = d.assessment.get("score") if d.assessment else None
+        return {
+            "id": d.id,
+            "number": d.number,
+            "enterprise_uscc": d.enterprise_uscc,
+            "declarant": d.declarant,
+            "status": d.status.value,
+            "lane": d.lane,
+            "risk_score": score,
+            "exit_port": d.content.exit_port,
+            "trade_mode": d.content.trade_mode,
+            "vehicle_plate": d.content.vehicle_plate,
+            "content": content_to_dict(d.content),
+            "assessment": d.assessment,
+            "warnings": d.warnings,
+            "decision_reason": d.decision_reason,
+            "passport_digest": d.passport_digest,
+            "held_from": d.held_from.value if d.held_from else None,
+            "version": d.version,
+            "created_at": d.created_at,
+            "updated_at": d.updated_at,
+        }
+
+
+def declaration_from_row(row: Any) -> CustomsDeclaration:
+    return CustomsDeclaration(
+        id=row["id"],
+        enterprise_uscc=row["enterprise_uscc"],
+        declarant=row["declarant"],
+        content=content_from_dict(row["content"]),
+        status=DeclarationStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+        number=row["number"],
+        lane=row["lane"],
+        assessment=row["assessment"],
+        warnings=list(row["warnings"] or []),
+        decision_reason=row["decision_reason"],
+        passport_digest=row["passport_digest"],
+        held_from=DeclarationStatus(row["held_from"]) if row["held_from"] else None,
+    )
+
+
+class SqlInspectionRepository:
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+
+    def add(self, r: InspectionRecord) -> None:
+        self._conn.execute(
+            insert(t.inspections).values(
+                declaration_id=r.declaration_id,
+                kind=r.kind.value,
+                result=r.result.value,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+                officer=r.officer,
+                findings=r.findings,
+                image_sha256=r.image_sha256,
+                equipment_id=r.equipment_id,
+                recorded_at=self._now,
+            )
+        )
+
+    def for_declaration(self, declaration_id: str) -> list[InspectionRecord]:
+        rows = self._conn.execute(
+            select(t.inspections)
+            .where(t.inspections.c.declaration_id == declaration_id)
+            .order_by(t.inspections.c.id)
+        ).mappings()
+        return [
+            InspectionRecord(
+                declaration_id=r["declaration_id"],
+                kind=InspectionKind(r["kind"]),
+                result=InspectionResult(r["result"]),
+                started_at=r["started_at"],
+                finished_at=r["finished_at"],
+                officer=r["officer"],
+                findings=r["findings"],
+                image_sha256=r["image_sha256"],
+                equipment_id=r["equipment_id"],
+            )
+            for r in rows
+        ]
+
+
+class SqlEnterpriseRepository:
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+
+    def get(self, uscc: str) -> Enterprise | None:
+        r = (
+            self._conn.execute(select(t.enterprises).where(t.enterprises.c.uscc == uscc))
+            .mappings()
+            .one_or_none()
+        )
+        if r is None:
+            return None
+        return Enterprise(
+            uscc=r["uscc"],
+            name_zh=r["name_zh"],
+            name_en=r["name_en"],
+            province=r["province"],
+            rating=CreditRating(r["rating"]),
+            customs_code=r["customs_code"],
+        )
+
+    def add(self, e: Enterprise) -> None:
+        self._conn.execute(
+            insert(t.enterprises).values(
+                uscc=e.uscc,
+                customs_code=e.customs_code,
+                name_zh=e.name_zh,
+                name_en=e.name_en,
+                province=e.province,
+                rating=e.rating.value,
+                created_at=self._now,
+            )
+        )
+
+
+class SqlUserRepository:
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+
+    def get(self, username: str) -> User | None:
+        r = (
+            self._conn.execute(select(t.users).where(t.users.c.username == username))
+            .mappings()
+            .one_or_none()
+        )
+        if r is None:
+            return None
+        return User(
+            username=r["username"],
+            role=Role(r["role"]),
+            password_hash=r["password_hash"],
+            enterprise_uscc=r["enterprise_uscc"],
+            port_id=r["port_id"],
+            active=r["active"],
+            id=r["id"],
+        )
+
+    def add(self, u: User) -> None:
+        self._conn.execute(
+            insert(t.users).values(
+                username=u.username,
+                password_hash=u.password_hash,
+                role=u.role.value,
+                enterprise_uscc=u.enterprise_uscc,
+                port_id=u.port_id,
+                active=u.active,
+                created_at=self._now,
+            )
+        )
+
+
+class SqlRulesetRepository:
+    """Rulesets are versioned and never edited: a change is a new version."""
+
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+
+    def current(self) -> tuple[int, dict[str, Any]]:
+        row = self._conn.execute(
+            select(t.risk_rulesets.c.version, t.risk_rulesets.c.document)
+            .order_by(t.risk_rulesets.c.version.desc())
+            .limit(1)
+        ).one_or_none()
+        if row is None:
+            raise Conflict(
+                "no risk ruleset is loaded: run 'landport risk load-default'", "尚未加载风险规则"
+            )
+        return int(row[0]), dict(row[1])
+
+    def get(self, version: int) -> dict[str, Any] | None:
+        doc = self._conn.execute(
+            select(t.risk_rulesets.c.document).where(t.risk_rulesets.c.version == version)
+        ).scalar_one_or_none()
+        return None if doc is None else dict(doc)
+
+    def add(self, document: dict[str, Any], *, actor: str, comment: str | None) -> int:
+        latest = self._conn.execute(select(func.max(t.risk_rulesets.c.version))).scalar()
+        version = int(latest or 0) + 1
+        document = {**document, "version": version}
+        self._conn.execute(
+            insert(t.risk_rulesets).values(
+                version=version,
+                document=document,
+                created_at=self._now,
+                created_by=actor,
+                comment=comment,
+            )
+        )
+        return version
+
+
+class SqlCounterRepository:
+    """Gap-free serial numbers per name, safe under concurrent writers on both engines."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def next(self, name: str) -> int:
+        dialect = self._conn.dialect.name
+        ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t.counters)
+        stmt = (
+            ins.values(name=name, value=1)
+            .on_conflict_do_update(
+                index_elements=[t.counters.c.name], set_={"value": t.counters.c.value + 1}
+            )
+            .returning(t.counters.c.value)
+        )
+        return int(self._conn.execute(stmt).scalar_one())

@@ -1,0 +1,186 @@
+"""Table definitions: one MetaData with a naming convention, the same for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores UTC, returns timezone-aware UTC on both engines (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        return None if value is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+TS = UtcDateTime()
+
+enterprises = Table(
+    "enterprises",
+    metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("customs_code", String(10), nullable=True, unique=True),
+    Column("name_zh", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("province", String(40), nullable=False),
+    Column("rating", String(16), nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("enterprise_uscc", String(18), ForeignKey("enterprises.uscc"), nullable=True),
+    Column("port_id", String(40), nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", TS, nullable=False),
+)
+
+declarations = Table(
+    "declarations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("number", String(18), nullable=True, unique=True),
+    Column("enterprise_uscc", String(18), ForeignKey("enterprises.uscc"), nullable=False),
+    Column("declarant", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("lane", String(8), nullable=True),
+    Column("risk_score", Integer, nullable=True),
+    Column("exit_port", String(40), nullable=False),
+    Column("trade_mode", String(4), nullable=False),
+    Column("vehicle_plate", String(16), nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("assessment", JSON, nullable=True),
+    Column("warnings", JSON, nullable=False),
+    Column("decision_reason", Text, nullable=True),
+    Column("passport_digest", String(64), nullable=True),
+    Column("held_from", String(20), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_declarations_enterprise_created", "enterprise_uscc", "created_at"),
+    Index("ix_declarations_status_lane", "status", "lane"),
+)
+
+declaration_events = Table(
+    "declaration_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("declaration_id", String(32), ForeignKey("declarations.id"), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("reason", Text, nullable=True),
+)
+
+inspections = Table(
+    "inspections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("declaration_id", String(32), ForeignKey("declarations.id"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("result", String(20), nullable=False),
+    Column("started_at", TS, nullable=False),
+    Column("finished_at", TS, nullable=False),
+    Column("officer", String(64), nullable=False),
+    Column("findings", Text, nullable=True),
+    Column("image_sha256", String(64), nullable=True),
+    Column("equipment_id", String(40), nullable=True),
+    Column("recorded_at", TS, nullable=False),
+)
+
+risk_rulesets = Table(
+    "risk_rulesets",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("document", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("comment", Text, nullable=True),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("actor", String(64), primary_key=True),
+    Column("scope", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("request_digest", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),  # ISO 8601 UTC text: hashed exactly as stored
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("before_digest", String(64), nullable=True),
+    Column("after_digest", String(64), nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_entity", "entity_type", "entity_id"),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("seq"),
+)

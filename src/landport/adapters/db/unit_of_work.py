@@ -1,0 +1,115 @@
+"""The unit of work: one connection, one transaction, commit only here."""
+
+from __future__ import annotations
+
+import hashlib
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from landport.adapters.db import tables as t
+from landport.adapters.db.audit import SqlAuditTrail
+from landport.adapters.db.repositories import (
+    SqlCounterRepository,
+    SqlDeclarationRepository,
+    SqlEnterpriseRepository,
+    SqlInspectionRepository,
+    SqlRulesetRepository,
+    SqlUserRepository,
+)
+from landport.audit.chain import canonical_json
+from landport.declarations.ports import DuplicateRequest
+from landport.shared.clock import Clock
+
+
+class SqlUnitOfWork:
+    """Everything a command changes, with its audit entries, commits together or not at all."""
+
+    conn: Connection
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+        self.events: list[object] = []
+
+    def __enter__(self) -> SqlUnitOfWork:
+        now = self._clock.now()
+        self.conn = self._engine.connect()
+        self._tx = self.conn.begin()
+        self.declarations = SqlDeclarationRepository(self.conn)
+        self.inspections = SqlInspectionRepository(self.conn, now)
+        self.enterprises = SqlEnterpriseRepository(self.conn, now)
+        self.users = SqlUserRepository(self.conn, now)
+        self.rulesets = SqlRulesetRepository(self.conn, now)
+        self.counters = SqlCounterRepository(self.conn)
+        self.audit = SqlAuditTrail(self.conn, now)
+        self.idempotency = SqlIdempotencyStore(self.conn, now)
+        self.events = []
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+
+    def commit(self) -> None:
+        self.audit.flush()
+        self._tx.commit()
+
+    def rollback(self) -> None:
+        self._tx.rollback()
+
+
+def request_digest(body: Any) -> str:
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+class SqlIdempotencyStore:
+    """Remembers (actor, scope, key) → result so a retried request does not act twice."""
+
+    def __init__(self, conn: Connection, now: Any) -> None:
+        self._conn = conn
+        self._now = now
+
+    def get(self, actor: str, scope: str, key: str) -> tuple[str, dict[str, Any]] | None:
+        row = self._conn.execute(
+            select(t.idempotency_keys.c.request_digest, t.idempotency_keys.c.response).where(
+                t.idempotency_keys.c.actor == actor,
+                t.idempotency_keys.c.scope == scope,
+                t.idempotency_keys.c.key == key,
+            )
+        ).one_or_none()
+        return None if row is None else (str(row[0]), dict(row[1]))
+
+    def put(
+        self,
+        actor: str,
+        scope: str,
+        key: str,
+        digest: str,
+        status_code: int,
+        response: dict[str, Any],
+    ) -> None:
+        try:
+            self._conn.execute(
+                insert(t.idempotency_keys).values(
+                    actor=actor,
+                    scope=scope,
+                    key=key,
+                    request_digest=digest,
+                    status_code=status_code,
+                    response=response,
+                    created_at=self._now,
+                )
+            )
+        except IntegrityError as exc:
+            raise DuplicateRequest(key) from exc

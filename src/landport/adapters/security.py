@@ -1,0 +1,80 @@
+"""Password hashing (Argon2id) and signed bearer tokens (HMAC-SHA256, no database round trip)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from landport.enterprises.model import Actor, Role
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class InvalidToken(Exception):
+    """The bearer token is malformed, forged or expired."""
+
+
+@dataclass(frozen=True)
+class TokenSigner:
+    """Issues and checks bearer tokens that carry the actor's role and bindings."""
+
+    secret: bytes
+    ttl_seconds: int
+
+    def issue(self, actor: Actor, now: float | None = None) -> str:
+        issued = int(now if now is not None else time.time())
+        payload = {
+            "sub": actor.username,
+            "role": actor.role.value,
+            "ent": actor.enterprise_uscc,
+            "port": actor.port_id,
+            "iat": issued,
+            "exp": issued + self.ttl_seconds,
+        }
+        body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+        return f"{body}.{self._sign(body)}"
+
+    def verify(self, token: str, now: float | None = None) -> Actor:
+        try:
+            body, signature = token.split(".", 1)
+        except ValueError:
+            raise InvalidToken("malformed token") from None
+        if not hmac.compare_digest(signature, self._sign(body)):
+            raise InvalidToken("bad signature")
+        try:
+            payload = json.loads(_unb64(body))
+            role = Role(payload["role"])
+        except (ValueError, KeyError) as exc:
+            raise InvalidToken("bad payload") from exc
+        if payload["exp"] < (now if now is not None else time.time()):
+            raise InvalidToken("expired")
+        return Actor(payload["sub"], role, payload.get("ent"), payload.get("port"))
+
+    def _sign(self, body: str) -> str:
+        return _b64(hmac.new(self.secret, body.encode(), hashlib.sha256).digest())

@@ -1,0 +1,129 @@
+"""The one place that wires settings, database, reference data, bus and clock together."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from landport.adapters.db.engine import is_sqlite, make_engine
+from landport.adapters.db.unit_of_work import SqlUnitOfWork
+from landport.adapters.reference_files import load_catalog
+from landport.adapters.risk_files import default_ruleset
+from landport.adapters.security import TokenSigner
+from landport.declarations import commands as c
+from landport.declarations.handlers import cancel_declaration, declare_export, submit_declaration
+from landport.declarations.ports import ClearanceContext, UnitOfWork
+from landport.enterprises.handlers import (
+    CreateUser,
+    RegisterEnterprise,
+    create_user,
+    register_enterprise,
+)
+from landport.enterprises.model import SYSTEM_ACTOR
+from landport.inspection.handlers import (
+    decide_declaration,
+    escalate_to_examination,
+    record_inspection,
+)
+from landport.messagebus import Handler, MessageBus
+from landport.risk.handlers import (
+    PublishRuleset,
+    RecomputeAssessment,
+    publish_ruleset,
+    recompute_assessment,
+)
+from landport.risk.ruleset_cache import RulesetCache
+from landport.settings import Settings
+from landport.shared.clock import Clock, SystemClock
+from landport.shared.errors import Conflict
+
+HANDLERS: dict[type, Handler] = {
+    c.DeclareExport: declare_export,
+    c.SubmitDeclaration: submit_declaration,
+    c.CancelDeclaration: cancel_declaration,
+    c.RecordInspection: record_inspection,
+    c.EscalateToExamination: escalate_to_examination,
+    c.DecideDeclaration: decide_declaration,
+    RegisterEnterprise: register_enterprise,
+    CreateUser: create_user,
+    PublishRuleset: publish_ruleset,
+    RecomputeAssessment: recompute_assessment,
+}
+
+
+@dataclass
+class Services:
+    """Everything an entrypoint needs, built once per process."""
+
+    settings: Settings
+    engine: Engine  # writers (SQLite: BEGIN IMMEDIATE)
+    read_engine: Engine  # readers never wait for the write lock
+    clock: Clock
+    bus: MessageBus
+    tokens: TokenSigner
+    uow_factory: Callable[[], AbstractContextManager[UnitOfWork]]
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+
+def new_declaration_id() -> str:
+    """Unguessable ids: a declaration URL reveals nothing about other declarations."""
+    return uuid.uuid4().hex
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    new_seed: Callable[[], str] | None = None,
+    new_id: Callable[[], str] | None = None,
+) -> Services:
+    """Wire the application. Tests and the simulator inject their clock and seed source."""
+    clock = clock or SystemClock()
+    url = settings.database.url
+    engine = make_engine(url, echo=settings.database.echo, pool_size=settings.database.pool_size)
+    read_engine = (
+        make_engine(url, echo=settings.database.echo, writer=False) if is_sqlite(url) else engine
+    )
+    catalog = load_catalog(settings.reference_dir)
+    context = ClearanceContext(
+        clock=clock,
+        catalog=catalog,
+        new_id=new_id or new_declaration_id,
+        new_seed=new_seed or (lambda: secrets.token_hex(8)),
+        office_code=settings.customs.office_code,
+        rulesets=RulesetCache(),
+    )
+
+    def uow_factory() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, clock)
+
+    bus = MessageBus(uow_factory, context, dict(HANDLERS))
+    tokens = TokenSigner(
+        settings.auth.secret_key.get_secret_value().encode(),
+        settings.auth.token_ttl_minutes * 60,
+    )
+    return Services(settings, engine, read_engine, clock, bus, tokens, uow_factory)
+
+
+def ensure_default_ruleset(services: Services) -> int | None:
+    """Publish the packaged default rules if the database has none; returns the new version."""
+    with services.uow_factory() as uow:
+        try:
+            uow.rulesets.current()
+            return None
+        except Conflict:  # no ruleset loaded yet
+            pass
+    comment = "default ruleset shipped with Landport"
+    version: int = services.bus.handle(
+        PublishRuleset(SYSTEM_ACTOR, default_ruleset(), comment)
+    ).result
+    return version

@@ -1,0 +1,1 @@
+"""The export customs declaration and its lifecycle."""

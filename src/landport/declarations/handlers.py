@@ -1,0 +1,166 @@
+"""Use cases of the declarant: lodge, submit (number, declare, assess) and cancel."""
+
+from __future__ import annotations
+
+from landport.declarations.access import get_visible, snapshot
+from landport.declarations.commands import CancelDeclaration, DeclareExport, SubmitDeclaration
+from landport.declarations.events import DeclarationAssessed, DeclarationLodged
+from landport.declarations.model import CustomsDeclaration, DeclarationStatus, StatusChange
+from landport.declarations.parsing import parse_declaration
+from landport.declarations.ports import ClearanceContext, UnitOfWork
+from landport.declarations.validation import validate_declaration, value_band_breaches
+from landport.enterprises.model import Actor, Role
+from landport.inspection.handlers import release_now
+from landport.risk.engine import assess
+from landport.risk.model import RiskFacts, SelectivityLane
+from landport.shared.errors import Forbidden, InvalidInput, Violation
+
+S = DeclarationStatus
+
+
+def declare_export(
+    cmd: DeclareExport, uow: UnitOfWork, ctx: ClearanceContext
+) -> CustomsDeclaration:
+    """Validate every rule at once; an accepted declaration is kept as a draft (or submitted)."""
+    if cmd.actor.role is not Role.DECLARANT:
+        raise Forbidden("only a declarant may lodge a declaration", "只有申报人可以录入报关单")
+    content, problems = parse_declaration(cmd.payload)
+    if content is not None:
+        problems += validate_declaration(content, ctx.catalog, actor=cmd.actor)
+        if uow.enterprises.get(content.consignor_uscc) is None and not any(
+            p.field == "consignor_uscc" for p in problems
+        ):
+            problems.append(
+                Violation(
+                    "consignor_uscc",
+                    "enterprise_not_registered",
+                    "the consignor is not registered with customs at this port",
+                    "发货人未在本关区备案",
+                )
+            )
+    if content is None or any(p.severity == "error" for p in problems):
+        raise InvalidInput(problems)
+    now = ctx.clock.now()
+    declaration = CustomsDeclaration(
+        id=ctx.new_id(),
+        enterprise_uscc=content.consignor_uscc,
+        declarant=cmd.actor.username,
+        content=content,
+        status=S.DRAFT,
+        created_at=now,
+        updated_at=now,
+        warnings=[p.as_dict() for p in problems],
+    )
+    declaration.history.append(StatusChange(S.DRAFT, now, cmd.actor.username))
+    uow.declarations.add(declaration)
+    uow.audit.append(
+        actor=cmd.actor.username,
+        action="declaration.lodged",
+        entity_type="declaration",
+        entity_id=declaration.id,
+        before=None,
+        after=snapshot(declaration),
+    )
+    uow.events.append(DeclarationLodged(declaration.id, declaration.enterprise_uscc, now))
+    if cmd.submit:
+        _submit(declaration, cmd.actor, uow, ctx, random_red_rate=None)
+    return declaration
+
+
+def submit_declaration(
+    cmd: SubmitDeclaration, uow: UnitOfWork, ctx: ClearanceContext
+) -> CustomsDeclaration:
+    """Number the declaration, declare it, and let the selectivity engine pick its lane."""
+    if cmd.actor.role is not Role.DECLARANT:
+        raise Forbidden("only a declarant may submit a declaration", "只有申报人可以申报")
+    declaration = get_visible(uow, cmd.actor, cmd.declaration_id)
+    _submit(declaration, cmd.actor, uow, ctx, random_red_rate=cmd.random_red_rate)
+    return declaration
+
+
+def _submit(
+    declaration: CustomsDeclaration,
+    actor: Actor,
+    uow: UnitOfWork,
+    ctx: ClearanceContext,
+    *,
+    random_red_rate: float | None,
+) -> None:
+    before = snapshot(declaration)
+    now = ctx.clock.now()
+    declaration.move_to(S.DECLARED, at=now, actor=actor.username)
+    year = now.year
+    serial = uow.counters.next(f"declaration:{ctx.office_code}:{year}")
+    declaration.number = f"{ctx.office_code}{year:04d}0{serial:09d}"
+
+    enterprise = uow.enterprises.get(declaration.enterprise_uscc)
+    content = declaration.content
+    facts = RiskFacts(
+        declaration_id=declaration.id,
+        trade_mode=content.trade_mode,
+        consignor_uscc=content.consignor_uscc,
+        enterprise_rating=enterprise.rating.value if enterprise else "general",
+        first_time_exporter=uow.declarations.count_released_for(declaration.enterprise_uscc) == 0,
+        exit_port=content.exit_port,
+        destination_country=content.destination_country,
+        origin_provinces=tuple(sorted({i.origin_province for i in content.items})),
+        hs_codes=content.hs_codes,
+        value_band_breaches=value_band_breaches(content, ctx.catalog),
+        declarant=declaration.declarant,
+        vehicle_plate=content.vehicle_plate,
+        container_numbers=tuple(c.number for c in content.containers),
+    )
+    version, document = uow.rulesets.current()
+    ruleset = ctx.rulesets.get(version, document)
+    assessment = assess(facts, ruleset, seed=ctx.new_seed(), random_red_rate=random_red_rate)
+    declaration.lane = assessment.lane.value
+    # The facts are kept with the draw so that any decision can be recomputed and audited.
+    declaration.assessment = {**assessment.as_dict(), "facts": facts.as_dict()}
+    declaration.move_to(S.ASSESSED, at=now, actor="selectivity")
+    next_status = {
+        SelectivityLane.GREEN: S.RELEASED,
+        SelectivityLane.BLUE: S.RELEASED,
+        SelectivityLane.YELLOW: S.DOCUMENT_CHECK,
+        SelectivityLane.RED: S.EXAMINATION,
+    }[assessment.lane]
+    if next_status is S.RELEASED:
+        # Green and blue lanes release without intervention (blue is audited after clearance).
+        release_now(declaration, uow, at=now, actor="selectivity", reason=f"{assessment.lane} lane")
+    else:
+        declaration.move_to(next_status, at=now, actor="selectivity")
+    uow.declarations.save(declaration)
+    uow.audit.append(
+        actor=actor.username,
+        action="declaration.submitted",
+        entity_type="declaration",
+        entity_id=declaration.id,
+        before=before,
+        after=snapshot(declaration),
+        detail=f"lane={assessment.lane.value};ruleset={version}",
+    )
+    uow.events.append(DeclarationAssessed(declaration.id, assessment.lane.value, now))
+
+
+def cancel_declaration(
+    cmd: CancelDeclaration, uow: UnitOfWork, ctx: ClearanceContext
+) -> CustomsDeclaration:
+    """The declarant withdraws a declaration that customs has not decided on."""
+    if cmd.actor.role is not Role.DECLARANT:
+        raise Forbidden("only the declarant may cancel", "只有申报人可以撤销报关单")
+    declaration = get_visible(uow, cmd.actor, cmd.declaration_id)
+    before = snapshot(declaration)
+    declaration.move_to(
+        S.CANCELLED, at=ctx.clock.now(), actor=cmd.actor.username, reason=cmd.reason
+    )
+    declaration.decision_reason = cmd.reason
+    uow.declarations.save(declaration)
+    uow.audit.append(
+        actor=cmd.actor.username,
+        action="declaration.cancelled",
+        entity_type="declaration",
+        entity_id=declaration.id,
+        before=before,
+        after=snapshot(declaration),
+        detail=cmd.reason,
+    )
+    return declaration

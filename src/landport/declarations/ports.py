@@ -1,0 +1,136 @@
+"""What the clearance handlers need from the outside world, as Protocols (adapters implement)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from landport.declarations.model import CustomsDeclaration
+from landport.enterprises.model import Enterprise, User
+from landport.inspection.model import InspectionRecord
+from landport.reference.catalog import ReferenceCatalog
+from landport.risk.ruleset_cache import RulesetCache
+from landport.shared.clock import Clock
+
+
+class DeclarationRepository(Protocol):
+    def add(self, declaration: CustomsDeclaration) -> None: ...
+
+    def get(self, declaration_id: str) -> CustomsDeclaration | None: ...
+
+    def save(self, declaration: CustomsDeclaration) -> None:
+        """Persist changes; raise Conflict if someone else changed it since it was read."""
+        ...
+
+    def count_released_for(self, uscc: str) -> int: ...
+
+
+class InspectionRepository(Protocol):
+    def add(self, record: InspectionRecord) -> None: ...
+
+    def for_declaration(self, declaration_id: str) -> list[InspectionRecord]: ...
+
+
+class EnterpriseRepository(Protocol):
+    def get(self, uscc: str) -> Enterprise | None: ...
+
+    def add(self, enterprise: Enterprise) -> None: ...
+
+
+class UserRepository(Protocol):
+    def get(self, username: str) -> User | None: ...
+
+    def add(self, user: User) -> None: ...
+
+
+class RulesetRepository(Protocol):
+    def current(self) -> tuple[int, dict[str, Any]]:
+        """The active ruleset's version and document."""
+        ...
+
+    def get(self, version: int) -> dict[str, Any] | None: ...
+
+    def add(self, document: dict[str, Any], *, actor: str, comment: str | None) -> int: ...
+
+
+class CounterRepository(Protocol):
+    def next(self, name: str) -> int: ...
+
+
+class AuditTrail(Protocol):
+    def append(
+        self,
+        *,
+        actor: str,
+        action: str,
+        entity_type: str,
+        entity_id: str,
+        before: Any,
+        after: Any,
+        detail: str = "",
+    ) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: everything a handler changes commits together or not at all."""
+
+    events: list[object]  # published to subscribers after commit
+
+    @property
+    def declarations(self) -> DeclarationRepository: ...
+
+    @property
+    def inspections(self) -> InspectionRepository: ...
+
+    @property
+    def enterprises(self) -> EnterpriseRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def rulesets(self) -> RulesetRepository: ...
+
+    @property
+    def counters(self) -> CounterRepository: ...
+
+    @property
+    def audit(self) -> AuditTrail: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    def commit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ClearanceContext:
+    """Injected collaborators: the clock, the code lists and the sources of ids and seeds."""
+
+    clock: Clock
+    catalog: ReferenceCatalog
+    new_id: Callable[[], str]
+    new_seed: Callable[[], str]
+    rulesets: RulesetCache
+    office_code: str = "8800"
+
+
+class DuplicateRequest(Exception):
+    """Another request with the same idempotency key committed first."""
+
+
+class IdempotencyStore(Protocol):
+    def get(self, actor: str, scope: str, key: str) -> tuple[str, dict[str, Any]] | None: ...
+
+    def put(
+        self,
+        actor: str,
+        scope: str,
+        key: str,
+        digest: str,
+        status_code: int,
+        response: dict[str, Any],
+    ) -> None:
+        """Remember the response; raise DuplicateRequest if the key was taken meanwhile."""
+        ...

@@ -1,0 +1,1 @@
+"""The demo port: enterprises, users and declarations that show every lane."""

@@ -1,0 +1,1 @@
+"""Trading enterprises and the people who act for them or for customs."""

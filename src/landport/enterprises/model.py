@@ -1,0 +1,72 @@
+"""Enterprises (exporters, forwarders, brokers) and users with their roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class CreditRating(StrEnum):
+    """GACC enterprise credit rating; AEO-certified traders are inspected far less often."""
+
+    ADVANCED = "advanced"  # advanced-certified enterprise (AEO)
+    GENERAL = "general"
+    UNTRUSTED = "untrusted"  # 失信企业
+
+
+class Role(StrEnum):
+    """What a person (or a machine client) may do."""
+
+    DECLARANT = "declarant"
+    CUSTOMS_OFFICER = "customs_officer"
+    YARD_OPERATOR = "yard_operator"
+    BORDER_OFFICER = "border_officer"
+    PORT_ADMIN = "port_admin"
+    AUDITOR = "auditor"
+
+
+@dataclass(slots=True)
+class Enterprise:
+    """A trading enterprise registered with customs."""
+
+    uscc: str
+    name_zh: str
+    name_en: str
+    province: str
+    rating: CreditRating
+    customs_code: str | None = None  # 10-character customs registration code (海关编码)
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class User:
+    """A person with one role; declarants are bound to an enterprise, border officers to a port."""
+
+    username: str
+    role: Role
+    password_hash: str
+    enterprise_uscc: str | None = None
+    port_id: str | None = None
+    active: bool = True
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting, as the handlers see it: never a password, only what authorises."""
+
+    username: str
+    role: Role
+    enterprise_uscc: str | None = None
+    port_id: str | None = None
+
+    @property
+    def is_declarant(self) -> bool:
+        return self.role is Role.DECLARANT
+
+    def may_see_enterprise(self, uscc: str) -> bool:
+        """Exporters see only their own enterprise's data; officials see everything."""
+        return not self.is_declarant or self.enterprise_uscc == uscc
+
+
+SYSTEM_ACTOR = Actor(username="system", role=Role.PORT_ADMIN)

@@ -1,0 +1,1 @@
+"""Ways in: the web API, the command line, workers."""

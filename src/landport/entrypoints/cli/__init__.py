@@ -1,0 +1,1 @@
+"""The `landport` command line."""

@@ -1,0 +1,191 @@
+"""`landport`: serve the API, migrate, manage enterprises, users, rules; verify the audit log."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from landport.adapters.db.audit import verify_audit
+from landport.adapters.db.migrate import upgrade
+from landport.adapters.security import hash_password
+from landport.bootstrap import Services, bootstrap, ensure_default_ruleset
+from landport.enterprises.handlers import CreateUser, RegisterEnterprise
+from landport.enterprises.model import Actor, CreditRating, Role
+from landport.risk.handlers import PublishRuleset
+from landport.settings import get_settings
+from landport.shared.errors import DomainError, InvalidInput
+
+app = typer.Typer(help="Landport: the open platform of an inland land port.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+enterprises_app = typer.Typer(help="Trading enterprises.", no_args_is_help=True)
+users_app = typer.Typer(help="People and their roles.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+risk_app = typer.Typer(help="Selectivity (risk) rules.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(enterprises_app, name="enterprises")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(risk_app, name="risk")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def cli_actor() -> Actor:
+    """Whoever holds the shell and the database URL acts as a port administrator."""
+    return Actor(f"cli:{getpass.getuser()}", Role.PORT_ADMIN)
+
+
+def _services() -> Services:
+    settings = get_settings()
+    upgrade(settings.database.url)
+    services = bootstrap(settings)
+    ensure_default_ruleset(services)
+    return services
+
+
+def _fail(exc: DomainError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc.message_en}\n[red]错误：[/red]{exc.message_zh}")
+    if isinstance(exc, InvalidInput):
+        for v in exc.violations:
+            err.print(f"  - {v.field}: {v.message_en} / {v.message_zh}")
+    return typer.Exit(code=2)
+
+
+def _run(command: object) -> Any:
+    services = _services()
+    try:
+        return services.bus.handle(command).result
+    except DomainError as exc:
+        raise _fail(exc) from None
+    finally:
+        services.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Migrate the database and serve the API (docs at /docs)."""
+    import uvicorn
+
+    from landport.entrypoints.web.app import create_app
+
+    services = _services()
+    out.print(f"Landport API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(services=services), host=host, port=port, log_level="warning")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database (LANDPORT_DATABASE__URL) to the latest schema."""
+    url = get_settings().database.url
+    upgrade(url)
+    services = bootstrap(get_settings())
+    version = ensure_default_ruleset(services)
+    services.dispose()
+    out.print("database is at the latest schema")
+    if version:
+        out.print(f"default risk ruleset published as version {version}")
+
+
+@enterprises_app.command("create")
+def enterprises_create(
+    uscc: Annotated[str, typer.Option(help="Unified social credit code (18 characters).")],
+    name_zh: Annotated[str, typer.Option(help="Registered name in Chinese.")],
+    name_en: Annotated[str, typer.Option(help="Name in English.")],
+    province: Annotated[str, typer.Option(help="Province id, e.g. zhejiang, tibet.")],
+    rating: Annotated[CreditRating, typer.Option(help="Customs credit rating.")],
+    customs_code: Annotated[str | None, typer.Option(help="10-character customs code.")] = None,
+) -> None:
+    """Register an enterprise with customs at this port."""
+    _run(
+        RegisterEnterprise(
+            cli_actor(), uscc, name_zh, name_en, province, rating.value, customs_code
+        )
+    )
+    out.print(f"enterprise {uscc} registered")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    password: Annotated[str, typer.Option(help="Password (stored as an Argon2 hash).")],
+    role: Annotated[Role, typer.Option(help="Role.")],
+    enterprise: Annotated[str | None, typer.Option(help="USCC, for declarants.")] = None,
+    port: Annotated[str | None, typer.Option(help="Border port id, for border officers.")] = None,
+) -> None:
+    """Create a user; declarants need --enterprise, border officers --port."""
+    if len(password) < 8:
+        err.print("error: password must be at least 8 characters / 错误：密码至少 8 位")
+        raise typer.Exit(code=2)
+    _run(CreateUser(cli_actor(), username, hash_password(password), role.value, enterprise, port))
+    out.print(f"user {username} created ({role.value})")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Walk the hash chain; exit 1 and name the first broken entry if anything was changed."""
+    settings = get_settings()
+    services = bootstrap(settings)
+    report = verify_audit(services.read_engine)
+    services.dispose()
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "intact": report.intact,
+                    "entries": report.entries,
+                    "first_broken_seq": report.first_broken_seq,
+                    "reason": report.reason,
+                }
+            )
+        )
+    elif report.intact:
+        out.print(f"audit log intact: {report.entries} entries")
+    else:
+        err.print(
+            f"audit log BROKEN at entry {report.first_broken_seq}: {report.reason} "
+            f"/ 审计日志在第 {report.first_broken_seq} 条被篡改"
+        )
+    if not report.intact:
+        raise typer.Exit(code=1)
+
+
+@risk_app.command("publish")
+def risk_publish(
+    file: Annotated[Path, typer.Argument(help="Ruleset JSON file.", exists=True)],
+    comment: Annotated[str | None, typer.Option(help="Why the rules change.")] = None,
+) -> None:
+    """Publish a ruleset file as the next version."""
+    document = json.loads(file.read_text(encoding="utf-8"))
+    version = _run(PublishRuleset(cli_actor(), document, comment))
+    out.print(f"ruleset published as version {version}")
+
+
+@risk_app.command("show")
+def risk_show() -> None:
+    """Print the active ruleset as JSON."""
+    services = _services()
+    with services.uow_factory() as uow:
+        version, document = uow.rulesets.current()
+    services.dispose()
+    sys.stdout.write(
+        json.dumps({"version": version, "document": document}, ensure_ascii=False, indent=1) + "\n"
+    )
+
+
+def main() -> None:
+    from landport.entrypoints.cli import demo
+
+    demo.register(app)
+    app()

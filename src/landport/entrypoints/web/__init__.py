@@ -1,0 +1,1 @@
+"""The FastAPI application: routers translate HTTP to commands and queries, nothing more."""

@@ -1,0 +1,147 @@
+"""Port administration: enterprises and users; audit verification; reference data."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from landport.adapters.db.audit import verify_audit
+from landport.adapters.db.queries import audit_entries, list_enterprises, list_users
+from landport.adapters.security import hash_password
+from landport.enterprises.handlers import CreateUser, RegisterEnterprise
+from landport.entrypoints.web.deps import Admin, AnyUser, Auditor, ServicesDep
+from landport.shared.errors import NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["administration"])
+
+
+class EnterpriseBody(BaseModel):
+    uscc: str
+    name_zh: str
+    name_en: str
+    province: str
+    rating: Literal["advanced", "general", "untrusted"]
+    customs_code: str | None = None
+
+
+class UserBody(BaseModel):
+    username: str
+    password: str = Field(min_length=8, max_length=200)
+    role: str
+    enterprise_uscc: str | None = None
+    port_id: str | None = None
+
+
+def _iso(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+
+
+@router.post("/enterprises", status_code=201)
+def register_enterprise(
+    body: EnterpriseBody, services: ServicesDep, actor: Admin
+) -> dict[str, Any]:
+    cmd = RegisterEnterprise(
+        actor, body.uscc, body.name_zh, body.name_en, body.province, body.rating, body.customs_code
+    )
+    services.bus.handle(cmd)
+    return body.model_dump()
+
+
+@router.get("/enterprises")
+def enterprises(services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
+    """Declarants see their own enterprise only."""
+    rows = list_enterprises(services.read_engine)
+    if actor.is_declarant:
+        rows = [r for r in rows if r["uscc"] == actor.enterprise_uscc]
+    return {"items": [_iso(r) for r in rows]}
+
+
+@router.post("/users", status_code=201)
+def create_user(body: UserBody, services: ServicesDep, actor: Admin) -> dict[str, Any]:
+    cmd = CreateUser(
+        actor,
+        body.username,
+        hash_password(body.password),
+        body.role,
+        body.enterprise_uscc,
+        body.port_id,
+    )
+    services.bus.handle(cmd)
+    return body.model_dump(exclude={"password"})
+
+
+@router.get("/users")
+def users(services: ServicesDep, actor: Admin) -> dict[str, Any]:
+    return {"items": [_iso(r) for r in list_users(services.read_engine)]}
+
+
+@router.get("/audit/verify")
+def audit_verify(services: ServicesDep, actor: Auditor) -> dict[str, Any]:
+    report = verify_audit(services.read_engine)
+    return {
+        "intact": report.intact,
+        "entries": report.entries,
+        "first_broken_seq": report.first_broken_seq,
+        "reason": report.reason,
+    }
+
+
+@router.get("/audit")
+def audit_log(
+    services: ServicesDep,
+    actor: Auditor,
+    entity_id: str | None = None,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    rows = audit_entries(
+        services.read_engine, entity_id=entity_id, after_seq=after_seq, limit=limit
+    )
+    return {"items": rows}
+
+
+REFERENCE_LISTS = (
+    "trade_modes",
+    "transport_modes",
+    "trade_terms",
+    "provinces",
+    "exit_ports",
+    "container_size_types",
+    "places",
+)
+
+
+@router.get("/reference/{name}")
+def reference(name: str, services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
+    """Code lists for forms; entries say how sure we are of them ('confidence')."""
+    cat = services.bus.context.catalog
+    if name not in REFERENCE_LISTS:
+        raise NotFound(
+            f"no reference list '{name}'; try one of {', '.join(REFERENCE_LISTS)}", "没有该参考数据"
+        )
+    if name == "exit_ports":
+        return {"items": sorted(cat.exit_ports)}
+    if name == "container_size_types":
+        return {
+            "items": [
+                {"code": k, "max_gross_kg": str(v)} for k, v in cat.container_max_gross_kg.items()
+            ]
+        }
+    if name == "places":
+        return {
+            "items": [
+                p.__dict__ if hasattr(p, "__dict__") else _place(p) for p in cat.places.values()
+            ]
+        }
+    table = getattr(cat, name)
+    return {"items": [_entry(e) for e in table.values()]}
+
+
+def _entry(e: Any) -> dict[str, Any]:
+    return {"code": e.code, "name_en": e.name_en, "name_zh": e.name_zh, "confidence": e.confidence}
+
+
+def _place(p: Any) -> dict[str, Any]:
+    return {s: getattr(p, s) for s in p.__slots__}

@@ -1,0 +1,125 @@
+"""The customs officer's desk: worklist, inspection records, decisions, the passport."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from landport.adapters.db.queries import load_declaration, worklist
+from landport.declarations.commands import (
+    DecideDeclaration,
+    EscalateToExamination,
+    RecordInspection,
+)
+from landport.entrypoints.web.deps import DeclarationReader, Officer, ServicesDep
+from landport.entrypoints.web.views import declaration_view, summary_view
+from landport.inspection.passport import build_passport, passport_digest
+from landport.shared.errors import Conflict, NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["customs"])
+
+
+class InspectionBody(BaseModel):
+    """A document check, a non-intrusive scan or a physical examination."""
+
+    kind: Literal["document_check", "scan", "physical_examination"]
+    result: Literal["conform", "discrepancy", "clear", "suspicious"]
+    started_at: datetime
+    finished_at: datetime
+    findings: str | None = Field(default=None, max_length=4000)
+    image_sha256: str | None = Field(default=None, description="SHA-256 of the scan image file")
+    equipment_id: str | None = Field(default=None, max_length=40)
+
+
+class DecisionBody(BaseModel):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+@router.get("/worklist")
+def officer_worklist(
+    services: ServicesDep, actor: Officer, limit: Annotated[int, Query(ge=1, le=500)] = 200
+) -> dict[str, Any]:
+    """Declarations awaiting customs, red before yellow, highest risk score first."""
+    items = []
+    for row in worklist(services.read_engine, limit=limit):
+        assessment = row.pop("assessment") or {}
+        view = summary_view(row)
+        view["fired_rules"] = assessment.get("fired", [])
+        view["explanation_en"] = assessment.get("explanation_en")
+        view["explanation_zh"] = assessment.get("explanation_zh")
+        items.append(view)
+    return {"items": items}
+
+
+@router.post("/declarations/{declaration_id}/inspections", status_code=201)
+def record(
+    declaration_id: str, body: InspectionBody, services: ServicesDep, actor: Officer
+) -> dict[str, Any]:
+    cmd = RecordInspection(
+        actor,
+        declaration_id,
+        body.kind,
+        body.result,
+        body.started_at,
+        body.finished_at,
+        body.findings,
+        body.image_sha256,
+        body.equipment_id,
+    )
+    outcome = services.bus.handle(cmd)
+    return dict(outcome.result.as_dict())
+
+
+@router.post("/declarations/{declaration_id}/escalate")
+def escalate(
+    declaration_id: str, body: DecisionBody, services: ServicesDep, actor: Officer
+) -> dict[str, Any]:
+    cmd = EscalateToExamination(actor, declaration_id, body.reason or "document check")
+    return declaration_view(services.bus.handle(cmd).result)
+
+
+def _decide(decision: str) -> Any:
+    def endpoint(
+        declaration_id: str, body: DecisionBody, services: ServicesDep, actor: Officer
+    ) -> dict[str, Any]:
+        cmd = DecideDeclaration(actor, declaration_id, decision, body.reason)
+        return declaration_view(services.bus.handle(cmd).result)
+
+    endpoint.__name__ = f"{decision}_declaration"
+    endpoint.__doc__ = f"Customs decision: {decision.replace('_', ' ')} (409 if not allowed now)."
+    return endpoint
+
+
+for _decision, _path in (
+    ("release", "release"),
+    ("hold", "hold"),
+    ("reject", "reject"),
+    ("lift_hold", "lift-hold"),
+):
+    router.add_api_route(
+        f"/declarations/{{declaration_id}}/{_path}", _decide(_decision), methods=["POST"]
+    )
+
+
+@router.get("/declarations/{declaration_id}/passport")
+def inspection_passport(
+    declaration_id: str, services: ServicesDep, actor: DeclarationReader
+) -> dict[str, Any]:
+    """The inspection passport the e-lock carries; its digest is recomputed and compared."""
+    found = load_declaration(services.read_engine, declaration_id)
+    if found is None or not actor.may_see_enterprise(found[0].enterprise_uscc):
+        raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
+    declaration, inspections = found
+    released = [h.at for h in declaration.history if h.status.value == "released"]
+    if not released or declaration.passport_digest is None:
+        raise Conflict("the goods are not released: no passport yet", "货物尚未放行，暂无查验护照")
+    passport = build_passport(declaration, inspections, released[-1])
+    digest = passport_digest(passport)
+    return {
+        "passport": passport,
+        "digest": digest,
+        "digest_matches": digest == declaration.passport_digest,
+    }

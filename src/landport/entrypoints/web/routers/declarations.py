@@ -1,0 +1,151 @@
+"""Declarations: lodge, submit, cancel, read, list. Routers only translate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query
+from fastapi.responses import JSONResponse
+
+from landport.adapters.db.queries import DeclarationFilter, list_declarations, load_declaration
+from landport.adapters.db.unit_of_work import request_digest
+from landport.declarations.commands import CancelDeclaration, DeclareExport, SubmitDeclaration
+from landport.enterprises.model import Actor
+from landport.entrypoints.web.deps import Declarant, DeclarationReader, ServicesDep
+from landport.entrypoints.web.views import declaration_view, summary_view
+from landport.messagebus import IdempotencyClaim
+from landport.shared.errors import NotFound
+
+router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="Retry-safe: the same key and body return the first response",
+    ),
+]
+
+EXAMPLE = {
+    "trade_mode": "0110",
+    "consignor_uscc": "91330100716105852F",
+    "exit_port": "gyirong-port",
+    "destination_country": "NP",
+    "transport_mode": "4",
+    "trade_terms": "3",
+    "vehicle_plate": "浙A12345",
+    "containers": [{"number": "CSQU3054383", "size_type": "22G1", "gross_kg": 12000}],
+    "gross_kg": 9000,
+    "net_kg": 8200,
+    "packages": 120,
+    "items": [
+        {
+            "hs_code": "8507600010",
+            "name": "锂离子蓄电池 lithium-ion cells",
+            "quantity": 4000,
+            "unit": "piece",
+            "value": 820000,
+            "currency": "CNY",
+            "origin_province": "zhejiang",
+            "net_kg": 8200,
+        }
+    ],
+}
+
+
+def _claim(actor: Actor, scope: str, key: str | None, body: Any, status: int) -> Any:
+    if key is None:
+        return None
+    return IdempotencyClaim(
+        actor.username, scope, key, request_digest(body), status, declaration_view
+    )
+
+
+@router.post("", status_code=201)
+def lodge_declaration(
+    services: ServicesDep,
+    actor: Declarant,
+    payload: Annotated[dict[str, Any], Body(openapi_examples={"nev": {"value": EXAMPLE}})],
+    idempotency_key: IdempotencyKey = None,
+    submit: Annotated[bool, Query(description="lodge and submit in one step")] = False,
+) -> JSONResponse:
+    """Every broken rule is reported at once (422 with field, code, message_en, message_zh)."""
+    submit = submit or payload.get("submit") is True
+    claim = _claim(actor, f"declare:{submit}", idempotency_key, payload, 201)
+    outcome = services.bus.handle(DeclareExport(actor, payload, submit=submit), claim)
+    body = outcome.replayed or declaration_view(outcome.result)
+    return JSONResponse(body, status_code=201)
+
+
+@router.post("/{declaration_id}/submit")
+def submit(
+    declaration_id: str,
+    services: ServicesDep,
+    actor: Declarant,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Declare to customs: numbered, assessed, and sent to its lane (green releases at once)."""
+    claim = _claim(actor, f"submit:{declaration_id}", idempotency_key, declaration_id, 200)
+    outcome = services.bus.handle(SubmitDeclaration(actor, declaration_id), claim)
+    return outcome.replayed or declaration_view(outcome.result)
+
+
+@router.post("/{declaration_id}/cancel")
+def cancel(
+    declaration_id: str,
+    services: ServicesDep,
+    actor: Declarant,
+    reason: Annotated[str, Body(embed=True, min_length=1, max_length=500)],
+) -> dict[str, Any]:
+    outcome = services.bus.handle(CancelDeclaration(actor, declaration_id, reason))
+    return declaration_view(outcome.result)
+
+
+@router.get("/{declaration_id}")
+def read_declaration(
+    declaration_id: str, services: ServicesDep, actor: DeclarationReader
+) -> dict[str, Any]:
+    """An exporter asking for another enterprise's declaration gets 404, not 403."""
+    found = load_declaration(services.read_engine, declaration_id)
+    if found is None or not actor.may_see_enterprise(found[0].enterprise_uscc):
+        raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
+    return declaration_view(*found)
+
+
+@router.get("")
+def search_declarations(
+    services: ServicesDep,
+    actor: DeclarationReader,
+    status: str | None = None,
+    lane: str | None = None,
+    exit_port: str | None = None,
+    trade_mode: str | None = None,
+    vehicle_plate: str | None = None,
+    enterprise_uscc: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Declarants see only their own enterprise's declarations, whatever filter they send."""
+    if actor.is_declarant:
+        enterprise_uscc = actor.enterprise_uscc
+    f = DeclarationFilter(
+        enterprise_uscc,
+        status,
+        lane,
+        exit_port,
+        trade_mode,
+        vehicle_plate,
+        created_from,
+        created_to,
+    )
+    total, rows = list_declarations(services.read_engine, f, page=page, page_size=page_size)
+    return {
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+        "items": [summary_view(r) for r in rows],
+    }

@@ -1,0 +1,43 @@
+"""How declarations and related records look to API clients (JSON-ready dicts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from landport.declarations.codec import content_to_dict
+from landport.declarations.model import STATUS_ZH, CustomsDeclaration, DeclarationStatus
+from landport.inspection.model import InspectionRecord
+
+
+def declaration_view(
+    d: CustomsDeclaration, inspections: Sequence[InspectionRecord] = ()
+) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "number": d.number,
+        "status": d.status.value,
+        "status_zh": STATUS_ZH[d.status],
+        "lane": d.lane,
+        "enterprise_uscc": d.enterprise_uscc,
+        "declarant": d.declarant,
+        "version": d.version,
+        "created_at": d.created_at.isoformat(),
+        "updated_at": d.updated_at.isoformat(),
+        "declaration": content_to_dict(d.content),
+        "warnings": d.warnings,
+        "assessment": d.assessment,
+        "decision_reason": d.decision_reason,
+        "passport_digest": d.passport_digest,
+        "history": [
+            {"status": h.status.value, "at": h.at.isoformat(), "actor": h.actor, "reason": h.reason}
+            for h in d.history
+        ],
+        "inspections": [r.as_dict() for r in inspections],
+    }
+
+
+def summary_view(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+    out["status_zh"] = STATUS_ZH[DeclarationStatus(row["status"])]
+    return out

@@ -1,0 +1,1 @@
+"""Document checks, non-intrusive scans, physical examinations and the inspection passport."""

@@ -1,0 +1,1 @@
+"""Selectivity (risk) engine: rules as data choose the green, yellow, red or blue lane."""

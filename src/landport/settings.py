@@ -1,0 +1,61 @@
+"""One Settings object, read from LANDPORT_* variables when asked for, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "landport-development-secret-change-me"
+
+
+class DatabaseSettings(BaseModel):
+    """SQLite file under ./var by default; PostgreSQL in production."""
+
+    url: str = "sqlite:///var/landport.db"
+    echo: bool = False
+    pool_size: int = 10
+
+
+class AuthSettings(BaseModel):
+    """Bearer tokens are HMAC-signed with this key; production refuses the default."""
+
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    token_ttl_minutes: int = 12 * 60
+
+
+class CustomsSettings(BaseModel):
+    """The customs office running the land port (its 4-digit code is a placeholder by default)."""
+
+    office_code: str = Field(default="8800", pattern=r"^\d{4}$")
+    office_code_is_placeholder: bool = True
+
+
+class Settings(BaseSettings):
+    """Landport's settings: LANDPORT_ prefix, nested with '__' (LANDPORT_DATABASE__URL)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LANDPORT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    database: DatabaseSettings = DatabaseSettings()
+    auth: AuthSettings = AuthSettings()
+    customs: CustomsSettings = CustomsSettings()
+    reference_dir: Path | None = None  # operator's updated data files, one per name
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and (
+            self.auth.secret_key.get_secret_value() == DEFAULT_SECRET
+        ):
+            raise ValueError("LANDPORT_AUTH__SECRET_KEY must be set in production")
+        return self
+
+
+def get_settings() -> Settings:
+    return Settings()

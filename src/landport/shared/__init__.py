@@ -1,0 +1,1 @@
+"""Value objects, errors and the clock shared by every capability of the pure core."""

@@ -1,0 +1,69 @@
+"""Domain errors: one place maps them to HTTP statuses and CLI exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule, named by the field path it concerns, in English and Chinese."""
+
+    field: str
+    code: str
+    message_en: str
+    message_zh: str
+    severity: str = "error"  # "error" refuses the input; "warning" is shown and accepted
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "field": self.field,
+            "code": self.code,
+            "message_en": self.message_en,
+            "message_zh": self.message_zh,
+            "severity": self.severity,
+        }
+
+
+class DomainError(Exception):
+    """Base for errors the domain raises on purpose."""
+
+    code = "domain_error"
+
+    def __init__(self, message_en: str, message_zh: str | None = None) -> None:
+        super().__init__(message_en)
+        self.message_en = message_en
+        self.message_zh = message_zh or message_en
+
+
+class NotFound(DomainError):
+    """The entity does not exist, or the actor may not know that it exists."""
+
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    """The actor's role does not allow this action."""
+
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    """The action is not allowed in the entity's current state, or lost a race."""
+
+    code = "conflict"
+
+
+class InvalidInput(DomainError):
+    """Input broke one or more rules; all of them are listed."""
+
+    code = "invalid_input"
+
+    def __init__(self, violations: Sequence[Violation]) -> None:
+        errors = [v for v in violations if v.severity == "error"]
+        super().__init__(
+            f"{len(errors)} rule(s) broken: " + "; ".join(f"{v.field}: {v.code}" for v in errors),
+            f"{len(errors)} 项规则未通过",
+        )
+        self.violations = tuple(violations)
