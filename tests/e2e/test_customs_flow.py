@@ -1,0 +1,170 @@
+"""The customs officer works the queue: checks, scans, examinations, decisions, passports."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from goods import furniture_payload, lithium_ion_payload, primary_lithium_payload
+from world import World
+
+T0 = datetime(2026, 5, 12, 9, 0, tzinfo=UTC)
+
+
+def _at(minutes: int) -> str:
+    return (T0 + timedelta(minutes=minutes)).isoformat()
+
+
+def _record(world: World, declaration_id: str, **body: Any) -> Any:
+    return world.post("officer", f"/api/v1/declarations/{declaration_id}/inspections", body)
+
+
+def _decide(world: World, declaration_id: str, decision: str, reason: str | None = None) -> Any:
+    return world.post(
+        "officer", f"/api/v1/declarations/{declaration_id}/{decision}", {"reason": reason}
+    )
+
+
+def _scan(world: World, declaration_id: str, result: str, minute: int = 0) -> Any:
+    image = hashlib.sha256(f"scan-{declaration_id}-{minute}".encode()).hexdigest()
+    return _record(
+        world,
+        declaration_id,
+        kind="scan",
+        result=result,
+        started_at=_at(minute),
+        finished_at=_at(minute + 2),
+        image_sha256=image,
+        equipment_id="NII-1",
+    )
+
+
+def test_red_lane_cannot_be_released_before_any_examination(world: World) -> None:
+    d = world.lodge(primary_lithium_payload(), submit=True).json()
+    assert (d["lane"], d["status"]) == ("red", "examination")
+    refused = _decide(world, d["id"], "release")
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["code"] == "examination_missing"
+
+
+def test_suspicious_scan_requires_a_physical_examination_before_release(world: World) -> None:
+    d = world.lodge(primary_lithium_payload(), submit=True).json()
+    assert _scan(world, d["id"], "suspicious").status_code == 201
+    refused = _decide(world, d["id"], "release")
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["code"] == "physical_examination_required"
+    exam = _record(
+        world,
+        d["id"],
+        kind="physical_examination",
+        result="conform",
+        started_at=_at(10),
+        finished_at=_at(40),
+        findings="opened 3 cartons: CR2032 cells as declared, UN3090 marks present",
+    )
+    assert exam.status_code == 201, exam.text
+    released = _decide(world, d["id"], "release", "examined, conform")
+    assert released.status_code == 200, released.text
+    body = released.json()
+    assert body["status"] == "released"
+    passport = world.get("officer", f"/api/v1/declarations/{d['id']}/passport").json()
+    assert passport["digest_matches"] is True
+    kinds = [i["kind"] for i in passport["passport"]["inspections"]]
+    assert kinds == ["scan", "physical_examination"]
+    assert passport["digest"] == body["passport_digest"]
+
+
+def test_a_scan_needs_its_image_digest(world: World) -> None:
+    d = world.lodge(primary_lithium_payload(), submit=True).json()
+    response = _record(
+        world, d["id"], kind="scan", result="clear", started_at=_at(0), finished_at=_at(2)
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "image_sha256"
+
+
+def test_yellow_lane_released_after_a_conform_document_check(world: World) -> None:
+    d = world.lodge(lithium_ion_payload(), submit=True).json()
+    assert d["status"] == "document_check"
+    check = _record(
+        world,
+        d["id"],
+        kind="document_check",
+        result="conform",
+        started_at=_at(0),
+        finished_at=_at(3),
+        findings="UN38.3 summary and packing list match",
+    )
+    assert check.status_code == 201
+    assert _decide(world, d["id"], "release").json()["status"] == "released"
+
+
+def test_document_discrepancy_escalates_to_examination(world: World) -> None:
+    d = world.lodge(lithium_ion_payload(), submit=True).json()
+    _record(
+        world,
+        d["id"],
+        kind="document_check",
+        result="discrepancy",
+        started_at=_at(0),
+        finished_at=_at(3),
+        findings="packing list weight differs by 2 t",
+    )
+    assert _decide(world, d["id"], "release").status_code == 409
+    escalated = world.post(
+        "officer", f"/api/v1/declarations/{d['id']}/escalate", {"reason": "weight discrepancy"}
+    )
+    assert escalated.json()["status"] == "examination"
+    assert _scan(world, d["id"], "clear", minute=20).status_code == 201
+    assert _decide(world, d["id"], "release").json()["status"] == "released"
+
+
+def test_hold_needs_a_reason_and_lifting_it_returns_to_the_stage(world: World) -> None:
+    d = world.lodge(primary_lithium_payload(), submit=True).json()
+    assert _decide(world, d["id"], "hold").status_code == 422
+    held = _decide(world, d["id"], "hold", "waiting for the dangerous-goods certificate")
+    assert held.json()["status"] == "held"
+    assert _decide(world, d["id"], "lift-hold", "certificate received").json()["status"] == (
+        "examination"
+    )
+
+
+def test_a_rejected_declaration_is_final(world: World) -> None:
+    d = world.lodge(primary_lithium_payload(), submit=True).json()
+    assert _decide(world, d["id"], "reject", "undeclared goods found").status_code == 200
+    again = _decide(world, d["id"], "release")
+    assert again.status_code == 409
+    assert "rejected" in again.json()["message_en"]
+
+
+def test_releasing_twice_is_refused(world: World) -> None:
+    d = world.lodge(furniture_payload(), submit=True).json()
+    assert d["status"] == "released"
+    assert _decide(world, d["id"], "release").status_code == 409
+
+
+def test_worklist_puts_red_before_yellow_and_explains_the_rules(world: World) -> None:
+    world.lodge(lithium_ion_payload(), submit=True)
+    world.lodge(primary_lithium_payload(), submit=True)
+    world.lodge(furniture_payload(), submit=True)  # green: not on the worklist
+    items = world.get("officer", "/api/v1/worklist").json()["items"]
+    assert [i["lane"] for i in items] == ["red", "yellow"]
+    assert items[0]["fired_rules"][0]["rule_id"] == "R-LI-PRIMARY"
+    assert items[0]["explanation_en"]
+
+
+def test_recorded_assessment_can_be_recomputed_exactly(world: World) -> None:
+    d = world.lodge(primary_lithium_payload(), submit=True).json()
+    result = world.post("auditor", f"/api/v1/risk/assessments/{d['id']}/recompute").json()
+    assert result["identical"] is True
+    assert result["recomputed"]["lane"] == "red"
+
+
+def test_declarant_cancels_a_draft_but_not_a_released_declaration(world: World) -> None:
+    draft = world.lodge(lithium_ion_payload()).json()
+    path = f"/api/v1/declarations/{draft['id']}/cancel"
+    assert world.post("exporter", path, {"reason": "wrong truck"}).json()["status"] == "cancelled"
+    released = world.lodge(furniture_payload(), submit=True).json()
+    path = f"/api/v1/declarations/{released['id']}/cancel"
+    assert world.post("exporter", path, {"reason": "too late"}).status_code == 409

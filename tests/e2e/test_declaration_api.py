@@ -1,0 +1,158 @@
+"""A declarant lodges and submits; the API validates everything at once and keeps enterprises
+apart. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from builders import MISSING, valid_container_payload, valid_declaration_payload
+from goods import furniture_payload, lithium_ion_payload, primary_lithium_payload
+from world import OTHER_USCC, World
+
+
+def test_valid_declaration_is_created_as_draft(world: World) -> None:
+    response = world.lodge(lithium_ion_payload())
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["id"] and body["status"] == "draft"
+    assert body["number"] is None
+    assert body["declaration"]["vehicle_plate"] == "藏D12345"
+
+
+def test_submit_numbers_assesses_and_routes_to_the_lane(world: World) -> None:
+    draft = world.lodge(lithium_ion_payload()).json()
+    response = world.post("exporter", f"/api/v1/declarations/{draft['id']}/submit")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["lane"] == "yellow"
+    assert body["status"] == "document_check"
+    assert len(body["number"]) == 18 and body["number"][8] == "0"  # export flag
+    assessment = body["assessment"]
+    assert assessment["forced_by"] == "R-LI-ION-FIRST"
+    assert {r["rule_id"] for r in assessment["fired"]} >= {"R-LI-ION-FIRST", "R-FIRST-TIME"}
+    assert assessment["random"]["seed"]
+    assert assessment["explanation_zh"] and assessment["explanation_en"]
+    statuses = [h["status"] for h in body["history"]]
+    assert statuses == ["draft", "declared", "assessed", "document_check"]
+
+
+def test_green_lane_releases_at_once_with_a_passport(world: World) -> None:
+    body = world.lodge(furniture_payload(), submit=True).json()
+    assert body["lane"] == "green"
+    assert body["status"] == "released"
+    assert len(body["passport_digest"]) == 64
+    passport = world.get("exporter", f"/api/v1/declarations/{body['id']}/passport").json()
+    assert passport["digest_matches"] is True
+    assert passport["passport"]["containers"] == ["CSQU3054383"]
+
+
+def test_every_broken_rule_is_reported_at_once_and_nothing_is_saved(world: World) -> None:
+    payload = valid_declaration_payload(
+        consignor_uscc="914403001922038217",  # wrong check character
+        vehicle_plate="藏DI2345",  # letter I is never issued
+        containers=[valid_container_payload(number="CSQU3054384")],  # wrong check digit
+        net_kg="99999",  # more than gross
+        destination_country=MISSING,
+    )
+    payload["items"][0]["hs_code"] = "850760"
+    response = world.lodge(payload)
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    fields = {e["field"] for e in errors}
+    assert {
+        "consignor_uscc",
+        "vehicle_plate",
+        "containers[0].number",
+        "items[0].hs_code",
+        "destination_country",
+    } <= fields
+    assert all(e["message_en"] and e["message_zh"] and e["code"] for e in errors)
+    listing = world.get("exporter", "/api/v1/declarations").json()
+    assert listing["total"] == 0
+
+
+def test_a_declarant_may_only_declare_for_its_own_enterprise(world: World) -> None:
+    response = world.lodge(lithium_ion_payload(), user="competitor")
+    assert response.status_code == 422
+    assert any(
+        e["field"] == "consignor_uscc" and e["code"] == "not_own_enterprise"
+        for e in response.json()["errors"]
+    )
+
+
+def test_an_exporter_cannot_see_another_enterprises_declaration(world: World) -> None:
+    mine = world.lodge(lithium_ion_payload()).json()
+    theirs = world.lodge(furniture_payload(consignor_uscc=OTHER_USCC), user="competitor")
+    assert theirs.status_code == 201, theirs.text
+    assert world.get("competitor", f"/api/v1/declarations/{mine['id']}").status_code == 404
+    listing = world.get(
+        "competitor", "/api/v1/declarations", params={"enterprise_uscc": mine["enterprise_uscc"]}
+    ).json()
+    assert [d["enterprise_uscc"] for d in listing["items"]] == [OTHER_USCC]
+    officer_view = world.get("officer", "/api/v1/declarations").json()
+    assert officer_view["total"] == 2
+
+
+def test_the_lithium_trap_is_a_warning_not_a_refusal(world: World) -> None:
+    payload = primary_lithium_payload()
+    payload["items"][0]["name"] = "锂离子电池 lithium-ion cells"  # ion name under 8506.50
+    response = world.lodge(payload)
+    assert response.status_code == 201
+    assert any(w["code"] == "lithium_heading_mismatch" for w in response.json()["warnings"])
+
+
+def test_submitting_twice_is_a_conflict_with_the_reason(world: World) -> None:
+    body = world.lodge(lithium_ion_payload(), submit=True).json()
+    again = world.post("exporter", f"/api/v1/declarations/{body['id']}/submit")
+    assert again.status_code == 409
+    assert "document_check" in again.json()["message_en"]
+    assert again.json()["message_zh"]
+
+
+def test_the_same_idempotency_key_creates_one_declaration(world: World) -> None:
+    key = {"Idempotency-Key": "order-4711"}
+    first = world.post("exporter", "/api/v1/declarations", lithium_ion_payload(), headers=key)
+    second = world.post("exporter", "/api/v1/declarations", lithium_ion_payload(), headers=key)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] == second.json()["id"]
+    assert world.get("exporter", "/api/v1/declarations").json()["total"] == 1
+    reused = world.post("exporter", "/api/v1/declarations", furniture_payload(), headers=key)
+    assert reused.status_code == 422
+    assert reused.json()["errors"][0]["code"] == "idempotency_key_reused"
+
+
+def test_submit_with_an_idempotency_key_assesses_once(world: World) -> None:
+    draft = world.lodge(lithium_ion_payload()).json()
+    path = f"/api/v1/declarations/{draft['id']}/submit"
+    key = {"Idempotency-Key": "submit-1"}
+    first = world.post("exporter", path, headers=key)
+    second = world.post("exporter", path, headers=key)
+    assert first.status_code == second.status_code == 200
+    assert first.json()["number"] == second.json()["number"]
+    assert first.json()["assessment"] == second.json()["assessment"]
+
+
+def test_roles_are_checked_on_every_endpoint(world: World) -> None:
+    assert world.client.post("/api/v1/declarations", json={}).status_code == 401
+    assert world.lodge(lithium_ion_payload(), user="officer").status_code == 403
+    body = world.lodge(lithium_ion_payload(), submit=True).json()
+    release = world.post("exporter", f"/api/v1/declarations/{body['id']}/release", {})
+    assert release.status_code == 403
+    assert world.get("exporter", "/api/v1/worklist").status_code == 403
+    assert world.get("exporter", "/api/v1/audit/verify").status_code == 403
+    bad_token = {"Authorization": "Bearer forged.token"}
+    assert world.client.get("/api/v1/me", headers=bad_token).status_code == 401
+
+
+def test_list_is_filtered_and_paginated(world: World) -> None:
+    world.lodge(lithium_ion_payload(), submit=True)  # first-time exporter: yellow
+    for _ in range(3):
+        world.lodge(furniture_payload(), submit=True)
+    page = world.get(
+        "officer", "/api/v1/declarations", params={"lane": "green", "page_size": 2}
+    ).json()
+    assert page["total"] == 3 and len(page["items"]) == 2
+    second = world.get(
+        "officer", "/api/v1/declarations", params={"lane": "green", "page": 2, "page_size": 2}
+    ).json()
+    assert len(second["items"]) == 1
+    ids = {d["id"] for d in page["items"]} | {d["id"] for d in second["items"]}
+    assert len(ids) == 3
