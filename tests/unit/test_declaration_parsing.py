@@ -16,7 +16,8 @@ from builders import (
     valid_declaration_payload,
     valid_item_payload,
 )
-from landport.declarations.parsing import MAX_ITEMS, parse_declaration
+from landport.declarations.draft import UNUSABLE, DeclarationDraft
+from landport.declarations.parsing import MAX_ITEMS, parse_declaration, read_declaration
 from landport.shared.errors import Violation
 
 REQUIRED_TOP_LEVEL = [
@@ -210,6 +211,47 @@ def test_messages_are_bilingual_and_name_the_field() -> None:
     assert "items[0].hs_code" in problem.message_en
     assert "items[0].hs_code（商品编号）" in problem.message_zh
     assert "必填" in problem.message_zh
+
+
+# --- the draft: what the business rules run on when the shape is partly broken --------------
+
+
+def test_a_broken_field_is_unusable_in_the_draft_while_the_others_keep_their_values() -> None:
+    draft, problems = read_declaration(valid_declaration_payload(gross_kg="heavy"))
+    assert [(p.field, p.code) for p in problems] == [("gross_kg", "not_a_number")]
+    assert draft is not None
+    assert draft.gross_kg is UNUSABLE
+    assert draft.net_kg == Decimal("14000")
+    assert draft.complete() is None
+
+
+def test_an_entry_that_is_not_an_object_keeps_its_place_in_the_draft() -> None:
+    items = ["8507600020", valid_item_payload(unit="pcs")]
+    draft, _ = read_declaration(valid_declaration_payload(items=items))
+    assert draft is not None and draft.items is not UNUSABLE
+    assert [item.unit for item in draft.items] == [UNUSABLE, "pcs"]
+
+
+def test_optional_fields_left_out_are_none_and_malformed_ones_are_unusable() -> None:
+    payload = valid_declaration_payload(total_value=MISSING, currency=["USD"])
+    payload["items"][0]["net_kg"] = "-3"
+    draft, _ = read_declaration(payload)
+    assert draft is not None and draft.items is not UNUSABLE
+    assert (draft.total_value, draft.currency) == (None, UNUSABLE)
+    assert draft.items[0].net_kg is UNUSABLE
+
+
+def test_a_payload_that_is_not_an_object_has_no_draft() -> None:
+    draft, problems = read_declaration("declaration")  # type: ignore[arg-type]
+    assert draft is None
+    assert [(p.field, p.code) for p in problems] == [("", "wrong_type")]
+
+
+def test_the_draft_of_parsed_content_completes_to_the_same_content() -> None:
+    for payload in (valid_declaration_payload(), nev_declaration_payload()):
+        content, _ = parse_declaration(payload)
+        assert content is not None
+        assert DeclarationDraft.of(content).complete() == content
 
 
 json_values = st.recursive(

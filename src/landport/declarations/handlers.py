@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from landport.declarations.access import get_visible, snapshot
+from landport.declarations.checking import check_declaration
 from landport.declarations.commands import CancelDeclaration, DeclareExport, SubmitDeclaration
 from landport.declarations.events import DeclarationAssessed, DeclarationLodged
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus, StatusChange
-from landport.declarations.parsing import parse_declaration
 from landport.declarations.ports import ClearanceContext, UnitOfWork
-from landport.declarations.validation import validate_declaration, value_band_breaches
+from landport.declarations.validation import value_band_breaches
 from landport.enterprises.model import Actor, Role
 from landport.inspection.handlers import release_now
 from landport.risk.engine import assess
@@ -24,20 +24,20 @@ def declare_export(
     """Validate every rule at once; an accepted declaration is kept as a draft (or submitted)."""
     if cmd.actor.role is not Role.DECLARANT:
         raise Forbidden("only a declarant may lodge a declaration", "只有申报人可以录入报关单")
-    content, problems = parse_declaration(cmd.payload)
-    if content is not None:
-        problems += validate_declaration(content, ctx.catalog, actor=cmd.actor)
-        if uow.enterprises.get(content.consignor_uscc) is None and not any(
-            p.field == "consignor_uscc" for p in problems
-        ):
-            problems.append(
-                Violation(
-                    "consignor_uscc",
-                    "enterprise_not_registered",
-                    "the consignor is not registered with customs at this port",
-                    "发货人未在本关区备案",
-                )
+    content, problems = check_declaration(cmd.payload, ctx.catalog, actor=cmd.actor)
+    if (
+        content is not None
+        and uow.enterprises.get(content.consignor_uscc) is None
+        and not any(p.field == "consignor_uscc" for p in problems)
+    ):
+        problems.append(
+            Violation(
+                "consignor_uscc",
+                "enterprise_not_registered",
+                "the consignor is not registered with customs at this port",
+                "发货人未在本关区备案",
             )
+        )
     if content is None or any(p.severity == "error" for p in problems):
         raise InvalidInput(problems)
     now = ctx.clock.now()

@@ -6,6 +6,8 @@ declaration form) and the rule, with the expected value where one is known.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from landport.shared.errors import Violation
 
 #: Chinese names of declaration fields, as on the 出口货物报关单.
@@ -232,11 +234,19 @@ def label_zh(path: str) -> str:
 
 def violation(field: str, code: str, *, severity: str = "error", **params: object) -> Violation:
     """Build a Violation from the message templates of ``code``."""
+    return violation_with(field, code, params, severity=severity)
+
+
+def violation_with(
+    field: str, code: str, params: Mapping[str, object], *, severity: str = "error"
+) -> Violation:
+    """:func:`violation` with the template parameters as a mapping, for callers that pass
+    them on (a ``**params`` could otherwise collide with ``severity``)."""
     en, zh = MESSAGES[code]
+    values = {k: str(v) for k, v in params.items()}
     kind = params.get("kind")
     if isinstance(kind, str):
-        params.setdefault("kind_zh", KIND_ZH.get(kind, kind))
-    values = {k: str(v) for k, v in params.items()}
+        values.setdefault("kind_zh", KIND_ZH.get(kind, kind))
     return Violation(
         field=field,
         code=code,

@@ -2,6 +2,8 @@
 
 Parsing checks only the shape (presence, types, numbers, list sizes, lengths); the business
 rules (code lists, identifiers, masses) are in :mod:`landport.declarations.validation`.
+A broken field does not stop the others being read: :func:`read_declaration` gives a draft
+in which only the broken fields are unusable, so the business rules can still run on the rest.
 """
 
 from __future__ import annotations
@@ -9,8 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
-from landport.declarations.messages import violation
-from landport.declarations.model import ContainerLine, DeclarationContent, GoodsItem
+from landport.declarations.draft import (
+    UNUSABLE,
+    ContainerDraft,
+    DeclarationDraft,
+    ItemDraft,
+    Unusable,
+)
+from landport.declarations.messages import violation, violation_with
+from landport.declarations.model import DeclarationContent
 from landport.shared.errors import Violation
 
 MAX_ITEMS = 50  # goods lines on one declaration
@@ -21,8 +30,16 @@ DEFAULT_MAX_LEN = 64
 MAX_LEN: dict[str, int] = {"name": 255}
 
 
+def _absent(value: object) -> bool:
+    """Optional fields left out, null or blank are not declared (and not an error)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 class _Reader:
-    """Reads fields of one JSON object, collecting violations instead of raising."""
+    """Reads fields of one JSON object, collecting violations instead of raising.
+
+    A field with a violation reads as UNUSABLE; an optional field left out reads as None.
+    """
 
     def __init__(self, raw: Mapping[str, object], prefix: str, out: list[Violation]) -> None:
         self.raw = raw
@@ -32,38 +49,36 @@ class _Reader:
     def path(self, key: str) -> str:
         return f"{self.prefix}.{key}" if self.prefix else key
 
-    def text(self, key: str, *, required: bool = True) -> str | None:
+    def _broken(self, key: str, code: str, **params: object) -> Unusable:
+        self.out.append(violation_with(self.path(key), code, params))
+        return UNUSABLE
+
+    def text(self, key: str) -> str | Unusable:
         value = self.raw.get(key)
-        path = self.path(key)
         if value is None:
-            if required:
-                self.out.append(violation(path, "required"))
-            return None
+            return self._broken(key, "required")
         if not isinstance(value, str):
-            self.out.append(violation(path, "wrong_type", kind="text"))
-            return None
+            return self._broken(key, "wrong_type", kind="text")
         value = value.strip()
         if not value:
-            if required:
-                self.out.append(violation(path, "blank"))
-            return None
+            return self._broken(key, "blank")
         limit = MAX_LEN.get(key, DEFAULT_MAX_LEN)
         if len(value) > limit:
-            self.out.append(violation(path, "too_long", length=len(value), max=limit))
-            return None
+            return self._broken(key, "too_long", length=len(value), max=limit)
         return value
 
-    def number(self, key: str, *, required: bool = True) -> Decimal | None:
+    def optional_text(self, key: str) -> str | Unusable | None:
+        return None if _absent(self.raw.get(key)) else self.text(key)
+
+    def number(self, key: str) -> Decimal | Unusable:
         """A non-negative Decimal from a JSON number or a numeric string."""
         value = self.raw.get(key)
-        path = self.path(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.out.append(violation(path, "required" if value is None else "blank"))
-            return None
+        if value is None:
+            return self._broken(key, "required")
+        if isinstance(value, str) and not value.strip():
+            return self._broken(key, "blank")
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            self.out.append(violation(path, "wrong_type", kind="number"))
-            return None
+            return self._broken(key, "wrong_type", kind="number")
         # str(float) is the shortest repr, so 0.1 stays 0.1 rather than its binary expansion
         shown = value.strip() if isinstance(value, str) else str(value)
         try:
@@ -71,100 +86,76 @@ class _Reader:
         except InvalidOperation:
             number = Decimal("NaN")
         if not number.is_finite():
-            self.out.append(violation(path, "not_a_number", value=shown[:40]))
-            return None
+            return self._broken(key, "not_a_number", value=shown[:40])
         if number < 0:
-            self.out.append(violation(path, "negative"))
-            return None
+            return self._broken(key, "negative")
         if number >= MAX_AMOUNT:
-            self.out.append(violation(path, "too_large", max=MAX_AMOUNT))
-            return None
+            return self._broken(key, "too_large", max=MAX_AMOUNT)
         return number
 
-    def integer(self, key: str, *, minimum: int) -> int | None:
+    def optional_number(self, key: str) -> Decimal | Unusable | None:
+        return None if _absent(self.raw.get(key)) else self.number(key)
+
+    def integer(self, key: str, *, minimum: int) -> int | Unusable:
         number = self.number(key)
-        if number is None:
-            return None
+        if number is UNUSABLE:
+            return UNUSABLE
         if number != number.to_integral_value():
-            self.out.append(violation(self.path(key), "not_an_integer"))
-            return None
+            return self._broken(key, "not_an_integer")
         if number < minimum:
-            self.out.append(violation(self.path(key), "too_small", min=minimum))
-            return None
+            return self._broken(key, "too_small", min=minimum)
         return int(number)
 
-    def objects(
-        self, key: str, *, min_len: int, max_len: int
-    ) -> list[tuple[str, Mapping[str, object]]] | None:
-        """The entries of a list of objects, each with its path; None if the list is unusable."""
+    def objects(self, key: str, *, min_len: int, max_len: int) -> list[_Reader | None] | Unusable:
+        """A reader per entry of a list of objects (None for an entry that is no object)."""
         value = self.raw.get(key)
-        path = self.path(key)
         if value is None:
-            self.out.append(violation(path, "required"))
-            return None
+            return self._broken(key, "required")
         if not isinstance(value, list):
-            self.out.append(violation(path, "wrong_type", kind="list"))
-            return None
+            return self._broken(key, "wrong_type", kind="list")
         if len(value) < min_len:
-            self.out.append(violation(path, "empty_list"))
-            return None
+            return self._broken(key, "empty_list")
         if len(value) > max_len:
-            self.out.append(violation(path, "too_many_entries", count=len(value), max=max_len))
-            return None
-        entries: list[tuple[str, Mapping[str, object]]] = []
+            return self._broken(key, "too_many_entries", count=len(value), max=max_len)
+        readers: list[_Reader | None] = []
         for i, entry in enumerate(value):
             if isinstance(entry, Mapping):
-                entries.append((f"{path}[{i}]", entry))
+                readers.append(_Reader(entry, f"{self.path(key)}[{i}]", self.out))
             else:
-                self.out.append(violation(f"{path}[{i}]", "wrong_type", kind="object"))
-        return entries
+                self._broken(f"{key}[{i}]", "wrong_type", kind="object")
+                readers.append(None)
+        return readers
 
 
-def _container(path: str, raw: Mapping[str, object], out: list[Violation]) -> ContainerLine | None:
-    r = _Reader(raw, path, out)
-    number, size_type, gross_kg = r.text("number"), r.text("size_type"), r.number("gross_kg")
-    if number is None or size_type is None or gross_kg is None:
-        return None
-    return ContainerLine(number=number, size_type=size_type, gross_kg=gross_kg)
+def _container(r: _Reader | None) -> ContainerDraft:
+    if r is None:
+        return ContainerDraft.unreadable()
+    return ContainerDraft(r.text("number"), r.text("size_type"), r.number("gross_kg"))
 
 
-def _item(path: str, raw: Mapping[str, object], out: list[Violation]) -> GoodsItem | None:
-    r = _Reader(raw, path, out)
-    hs_code, name = r.text("hs_code"), r.text("name")
-    quantity, unit = r.number("quantity"), r.text("unit")
-    value, currency = r.number("value"), r.text("currency")
-    origin_province = r.text("origin_province")
-    net_kg = r.number("net_kg", required=False)
-    if (
-        hs_code is None
-        or name is None
-        or quantity is None
-        or unit is None
-        or value is None
-        or currency is None
-        or origin_province is None
-    ):
-        return None
-    return GoodsItem(
-        hs_code=hs_code,
-        name=name,
-        quantity=quantity,
-        unit=unit,
-        value=value,
-        currency=currency,
-        origin_province=origin_province,
-        net_kg=net_kg,
+def _item(r: _Reader | None) -> ItemDraft:
+    if r is None:
+        return ItemDraft.unreadable()
+    return ItemDraft(
+        hs_code=r.text("hs_code"),
+        name=r.text("name"),
+        quantity=r.number("quantity"),
+        unit=r.text("unit"),
+        value=r.number("value"),
+        currency=r.text("currency"),
+        origin_province=r.text("origin_province"),
+        net_kg=r.optional_number("net_kg"),
     )
 
 
-def parse_declaration(
+def read_declaration(
     raw: Mapping[str, object],
-) -> tuple[DeclarationContent | None, list[Violation]]:
-    """Build the content from a posted JSON object, or list every shape problem found.
+) -> tuple[DeclarationDraft | None, list[Violation]]:
+    """The draft of a posted JSON object and every shape problem found, in field order.
 
-    Returns ``(content, [])`` or ``(None, violations)``. Strings are stripped; numbers may be
-    JSON numbers or numeric strings and become Decimal; unknown keys are ignored; optional
-    strings that are blank count as absent.
+    The draft is None only if ``raw`` is not an object at all. Strings are stripped; numbers
+    may be JSON numbers or numeric strings and become Decimal; unknown keys are ignored;
+    optional strings that are blank count as absent.
 
     ``containers`` is required but may be an empty list: NEVs driven or carried on car
     transporters and break-bulk loads cross the border without a container, yet the declarant
@@ -174,55 +165,48 @@ def parse_declaration(
     if not isinstance(raw, Mapping):
         return None, [violation("", "wrong_type", kind="object")]
     r = _Reader(raw, "", out)
-    texts = {
-        key: r.text(key)
-        for key in (
-            "trade_mode",
-            "consignor_uscc",
-            "exit_port",
-            "destination_country",
-            "transport_mode",
-            "trade_terms",
-            "vehicle_plate",
-        )
-    }
-    container_entries = r.objects("containers", min_len=0, max_len=MAX_CONTAINERS)
-    containers = [_container(p, e, out) for p, e in container_entries or []]
+    # Read in the order of the form, so violations come out in that order too.
+    trade_mode, consignor_uscc = r.text("trade_mode"), r.text("consignor_uscc")
+    exit_port, destination_country = r.text("exit_port"), r.text("destination_country")
+    transport_mode, trade_terms = r.text("transport_mode"), r.text("trade_terms")
+    vehicle_plate = r.text("vehicle_plate")
+    containers = r.objects("containers", min_len=0, max_len=MAX_CONTAINERS)
+    container_drafts = UNUSABLE if containers is UNUSABLE else [_container(c) for c in containers]
     gross_kg, net_kg = r.number("gross_kg"), r.number("net_kg")
     packages = r.integer("packages", minimum=1)
-    item_entries = r.objects("items", min_len=1, max_len=MAX_ITEMS)
-    items = [_item(p, e, out) for p, e in item_entries or []]
-    cbec_order_ref = r.text("cbec_order_ref", required=False)
-    warehouse_booking_ref = r.text("warehouse_booking_ref", required=False)
-    total_value = r.number("total_value", required=False)
-    currency = r.text("currency", required=False)
-    if out:
-        return None, out
-    assert gross_kg is not None and net_kg is not None and packages is not None
-    return (
-        DeclarationContent(
-            trade_mode=_present(texts["trade_mode"]),
-            consignor_uscc=_present(texts["consignor_uscc"]),
-            exit_port=_present(texts["exit_port"]),
-            destination_country=_present(texts["destination_country"]),
-            transport_mode=_present(texts["transport_mode"]),
-            trade_terms=_present(texts["trade_terms"]),
-            vehicle_plate=_present(texts["vehicle_plate"]),
-            containers=[c for c in containers if c is not None],
-            gross_kg=gross_kg,
-            net_kg=net_kg,
-            packages=packages,
-            items=[i for i in items if i is not None],
-            cbec_order_ref=cbec_order_ref,
-            warehouse_booking_ref=warehouse_booking_ref,
-            total_value=total_value,
-            currency=currency,
-        ),
-        [],
+    items = r.objects("items", min_len=1, max_len=MAX_ITEMS)
+    item_drafts = UNUSABLE if items is UNUSABLE else [_item(i) for i in items]
+    draft = DeclarationDraft(
+        trade_mode=trade_mode,
+        consignor_uscc=consignor_uscc,
+        exit_port=exit_port,
+        destination_country=destination_country,
+        transport_mode=transport_mode,
+        trade_terms=trade_terms,
+        vehicle_plate=vehicle_plate,
+        containers=container_drafts,
+        gross_kg=gross_kg,
+        net_kg=net_kg,
+        packages=packages,
+        items=item_drafts,
+        cbec_order_ref=r.optional_text("cbec_order_ref"),
+        warehouse_booking_ref=r.optional_text("warehouse_booking_ref"),
+        total_value=r.optional_number("total_value"),
+        currency=r.optional_text("currency"),
     )
+    return draft, out
 
 
-def _present(value: str | None) -> str:
-    """Narrow a required text already known to be present (no violation was recorded)."""
-    assert value is not None
-    return value
+def parse_declaration(
+    raw: Mapping[str, object],
+) -> tuple[DeclarationContent | None, list[Violation]]:
+    """Build the content from a posted JSON object, or list every shape problem found.
+
+    Returns ``(content, [])`` or ``(None, violations)``; see :func:`read_declaration`.
+    """
+    draft, problems = read_declaration(raw)
+    content = None if draft is None or problems else draft.complete()
+    if content is None:
+        assert problems, "an incomplete draft always comes with its violations"
+        return None, problems
+    return content, []
