@@ -17,7 +17,7 @@ $(UV):
 	$(BIN)/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 $(SYNCED): $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --inexact --python $(BIN)/python
+	$(UV) sync --frozen --inexact --compile-bytecode --python $(BIN)/python
 	@touch $(SYNCED)
 
 demo: setup

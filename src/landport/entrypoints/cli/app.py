@@ -21,7 +21,11 @@ from landport.risk.handlers import PublishRuleset
 from landport.settings import get_settings
 from landport.shared.errors import DomainError, InvalidInput
 
-app = typer.Typer(help="Landport: the open platform of an inland land port.", no_args_is_help=True)
+app = typer.Typer(
+    help="Landport: the open platform of an inland land port.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 enterprises_app = typer.Typer(help="Trading enterprises.", no_args_is_help=True)
 users_app = typer.Typer(help="People and their roles.", no_args_is_help=True)
@@ -185,7 +189,17 @@ def risk_show() -> None:
 
 
 def main() -> None:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     from landport.entrypoints.cli import demo
 
     demo.register(app)
-    app()
+    try:
+        app()
+    except (OperationalError, ProgrammingError) as exc:
+        err.print(
+            f"error: the database cannot be used ({exc.orig}); check LANDPORT_DATABASE__URL "
+            "and run 'landport db upgrade'\n错误：数据库不可用，请检查 LANDPORT_DATABASE__URL 并执行 "
+            "'landport db upgrade'"
+        )
+        raise SystemExit(2) from None
