@@ -52,7 +52,6 @@ def declare_export(
         warnings=[p.as_dict() for p in problems],
     )
     declaration.history.append(StatusChange(S.DRAFT, now, cmd.actor.username))
-    uow.declarations.add(declaration)
     uow.audit.append(
         actor=cmd.actor.username,
         action="declaration.lodged",
@@ -63,7 +62,9 @@ def declare_export(
     )
     uow.events.append(DeclarationLodged(declaration.id, declaration.enterprise_uscc, now))
     if cmd.submit:
+        # Lodged and submitted in one request: the row is written once, in its final state.
         _submit(declaration, cmd.actor, uow, ctx, random_red_rate=None)
+    uow.declarations.add(declaration)
     return declaration
 
 
@@ -75,6 +76,7 @@ def submit_declaration(
         raise Forbidden("only a declarant may submit a declaration", "只有申报人可以申报")
     declaration = get_visible(uow, cmd.actor, cmd.declaration_id)
     _submit(declaration, cmd.actor, uow, ctx, random_red_rate=cmd.random_red_rate)
+    uow.declarations.save(declaration)
     return declaration
 
 
@@ -89,10 +91,6 @@ def _submit(
     before = snapshot(declaration)
     now = ctx.clock.now()
     declaration.move_to(S.DECLARED, at=now, actor=actor.username)
-    year = now.year
-    serial = uow.counters.next(f"declaration:{ctx.office_code}:{year}")
-    declaration.number = f"{ctx.office_code}{year:04d}0{serial:09d}"
-
     enterprise = uow.enterprises.get(declaration.enterprise_uscc)
     content = declaration.content
     facts = RiskFacts(
@@ -100,7 +98,7 @@ def _submit(
         trade_mode=content.trade_mode,
         consignor_uscc=content.consignor_uscc,
         enterprise_rating=enterprise.rating.value if enterprise else "general",
-        first_time_exporter=uow.declarations.count_released_for(declaration.enterprise_uscc) == 0,
+        first_time_exporter=not uow.declarations.has_released(declaration.enterprise_uscc),
         exit_port=content.exit_port,
         destination_country=content.destination_country,
         origin_provinces=tuple(sorted({i.origin_province for i in content.items})),
@@ -110,8 +108,8 @@ def _submit(
         vehicle_plate=content.vehicle_plate,
         container_numbers=tuple(c.number for c in content.containers),
     )
-    version, document = uow.rulesets.current()
-    ruleset = ctx.rulesets.get(version, document)
+    version = uow.rulesets.current_version()
+    ruleset = ctx.rulesets.get(version, lambda: uow.rulesets.get(version))
     assessment = assess(facts, ruleset, seed=ctx.new_seed(), random_red_rate=random_red_rate)
     declaration.lane = assessment.lane.value
     # The facts are kept with the draw so that any decision can be recomputed and audited.
@@ -123,12 +121,16 @@ def _submit(
         SelectivityLane.YELLOW: S.DOCUMENT_CHECK,
         SelectivityLane.RED: S.EXAMINATION,
     }[assessment.lane]
+    # Numbered after the assessment: on PostgreSQL the counter row stays locked until commit,
+    # so the lock is taken as late as possible. The passport (on release) carries the number.
+    year = now.year
+    serial = uow.counters.next(f"declaration:{ctx.office_code}:{year}")
+    declaration.number = f"{ctx.office_code}{year:04d}0{serial:09d}"
     if next_status is S.RELEASED:
         # Green and blue lanes release without intervention (blue is audited after clearance).
         release_now(declaration, uow, at=now, actor="selectivity", reason=f"{assessment.lane} lane")
     else:
         declaration.move_to(next_status, at=now, actor="selectivity")
-    uow.declarations.save(declaration)
     uow.audit.append(
         actor=actor.username,
         action="declaration.submitted",

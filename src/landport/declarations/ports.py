@@ -23,7 +23,9 @@ class DeclarationRepository(Protocol):
         """Persist changes; raise Conflict if someone else changed it since it was read."""
         ...
 
-    def count_released_for(self, uscc: str) -> int: ...
+    def has_released(self, uscc: str) -> bool:
+        """Whether the enterprise has ever had goods released here (first-time exporter test)."""
+        ...
 
 
 class InspectionRepository(Protocol):
@@ -48,6 +50,8 @@ class RulesetRepository(Protocol):
     def current(self) -> tuple[int, dict[str, Any]]:
         """The active ruleset's version and document."""
         ...
+
+    def current_version(self) -> int: ...
 
     def get(self, version: int) -> dict[str, Any] | None: ...
 

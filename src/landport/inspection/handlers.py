@@ -42,7 +42,9 @@ def release_now(
     reason: str | None,
 ) -> None:
     """Release the goods and seal the inspection passport into the declaration."""
-    records = uow.inspections.for_declaration(declaration.id)
+    # Straight from selectivity (green, blue) there can be no inspection records yet.
+    assessed = declaration.status is S.ASSESSED
+    records = [] if assessed else uow.inspections.for_declaration(declaration.id)
     declaration.move_to(S.RELEASED, at=at, actor=actor, reason=reason)
     declaration.decision_reason = reason
     declaration.passport_digest = passport_digest(build_passport(declaration, records, at))

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from landport.seals.calendar import PortCalendar, parse_calendars
+
 
 @dataclass(frozen=True, slots=True)
 class CodeEntry:
@@ -60,6 +62,7 @@ class ReferenceCatalog:
     lithium_naming: Mapping[str, Any]
     places: Mapping[str, Place] = field(default_factory=dict)
     hs_categories: tuple[Mapping[str, Any], ...] = ()
+    calendars: Mapping[str, PortCalendar] = field(default_factory=dict)
 
     def value_band_for(self, hs_code: str) -> ValueBand | None:
         """The most specific band whose prefix the HS code starts with."""
@@ -143,4 +146,5 @@ def build_catalog(docs: Mapping[str, Any]) -> ReferenceCatalog:
         lithium_naming=rules["lithium_battery_naming"],
         places=places,
         hs_categories=tuple(codes["hs_codes"]["categories"]),
+        calendars=parse_calendars(docs["port_calendars"]) if "port_calendars" in docs else {},
     )

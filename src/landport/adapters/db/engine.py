@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(url: str) -> bool:
@@ -45,4 +49,13 @@ def make_engine(
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
+    if writer:
+        # SQLite has one writer at a time. Threads that lose the race would sleep in SQLite's
+        # busy handler (backing off up to 100 ms a try); a lock in the process queues them.
+        _WRITER_LOCKS[engine] = threading.Lock()
     return engine
+
+
+def writer_lock(engine: Engine) -> threading.Lock | None:
+    """The in-process queue for SQLite writers; None where the database queues (PostgreSQL)."""
+    return _WRITER_LOCKS.get(engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from landport.adapters.db import tables as t
@@ -14,6 +14,22 @@ from landport.declarations.model import CustomsDeclaration, DeclarationStatus, S
 from landport.enterprises.model import CreditRating, Enterprise, Role, User
 from landport.inspection.model import InspectionKind, InspectionRecord, InspectionResult
 from landport.shared.errors import Conflict
+
+# Statements built once: per-call construction made SQLAlchemy recompute cache keys each time.
+_INSERT_DECLARATION = insert(t.declarations)
+_INSERT_EVENT = insert(t.declaration_events)
+_UPDATE_DECLARATION = (
+    update(t.declarations)
+    .where(t.declarations.c.id == bindparam("b_id"))
+    .where(t.declarations.c.version == bindparam("b_version"))
+    .values({c.name: bindparam(c.name) for c in t.declarations.c if c.name != "id"})
+)
+_HAS_RELEASED = (
+    select(t.declarations.c.id)
+    .where(t.declarations.c.enterprise_uscc == bindparam("uscc"))
+    .where(t.declarations.c.status.in_(["released", "exited"]))
+    .limit(1)
+)
 
 
 class SqlDeclarationRepository:
@@ -24,7 +40,7 @@ class SqlDeclarationRepository:
         self._persisted_history: dict[str, int] = {}
 
     def add(self, d: CustomsDeclaration) -> None:
-        self._conn.execute(insert(t.declarations).values(**self._row(d)))
+        self._conn.execute(_INSERT_DECLARATION, self._row(d))
         self._write_history(d, 0)
 
     def get(self, declaration_id: str) -> CustomsDeclaration | None:
@@ -54,12 +70,8 @@ class SqlDeclarationRepository:
 
     def save(self, d: CustomsDeclaration) -> None:
         row = self._row(d)
-        row["version"] = d.version + 1
-        result = self._conn.execute(
-            update(t.declarations)
-            .where(t.declarations.c.id == d.id, t.declarations.c.version == d.version)
-            .values(**row)
-        )
+        row.update(version=d.version + 1, b_id=d.id, b_version=d.version)
+        result = self._conn.execute(_UPDATE_DECLARATION, row)
         if result.rowcount != 1:
             raise Conflict(
                 f"declaration {d.id} was changed by someone else; reload and try again",
@@ -68,24 +80,14 @@ class SqlDeclarationRepository:
         d.version += 1
         self._write_history(d, self._persisted_history.get(d.id, 0))
 
-    def count_released_for(self, uscc: str) -> int:
-        released = [s.value for s in (DeclarationStatus.RELEASED, DeclarationStatus.EXITED)]
-        return int(
-            self._conn.execute(
-                select(func.count())
-                .select_from(t.declarations)
-                .where(
-                    t.declarations.c.enterprise_uscc == uscc,
-                    t.declarations.c.status.in_(released),
-                )
-            ).scalar_one()
-        )
+    def has_released(self, uscc: str) -> bool:
+        return self._conn.execute(_HAS_RELEASED, {"uscc": uscc}).first() is not None
 
     def _write_history(self, d: CustomsDeclaration, already: int) -> None:
         new = d.history[already:]
         if new:
             self._conn.execute(
-                insert(t.declaration_events),
+                _INSERT_EVENT,
                 [
                     {
                         "declaration_id": d.id,
@@ -279,6 +281,14 @@ class SqlRulesetRepository:
                 "no risk ruleset is loaded: run 'landport risk load-default'", "尚未加载风险规则"
             )
         return int(row[0]), dict(row[1])
+
+    def current_version(self) -> int:
+        version = self._conn.execute(select(func.max(t.risk_rulesets.c.version))).scalar()
+        if version is None:
+            raise Conflict(
+                "no risk ruleset is loaded: run 'landport db upgrade'", "尚未加载风险规则"
+            )
+        return int(version)
 
     def get(self, version: int) -> dict[str, Any] | None:
         doc = self._conn.execute(

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -101,6 +102,7 @@ declarations = Table(
     Column("updated_at", TS, nullable=False),
     Index("ix_declarations_enterprise_created", "enterprise_uscc", "created_at"),
     Index("ix_declarations_status_lane", "status", "lane"),
+    Index("ix_declarations_enterprise_status", "enterprise_uscc", "status"),
 )
 
 declaration_events = Table(
@@ -183,4 +185,124 @@ audit_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("seq"),
+)
+
+# --- e-lock custody ---------------------------------------------------------------------
+
+seals = Table(
+    "seals",
+    metadata,
+    Column("seal_id", String(40), primary_key=True),
+    Column("vendor", String(40), nullable=False),
+    Column("protocol", String(16), nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("terminal_id", String(20), nullable=True, unique=True),
+    Column("state", String(16), nullable=False),
+    Column("battery_pct", Float, nullable=True),
+    Column("registered_at", TS, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+routes = Table(
+    "routes",
+    metadata,
+    Column("route_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("from_place", String(64), nullable=False),
+    Column("to_port", String(40), nullable=False),
+    Column("coordinates", JSON, nullable=False),  # [[lon, lat], ...] WGS84
+    Column("half_width_m", Float, nullable=False),
+    Column("road_km", Float, nullable=False),
+    Column("typical_hours", Float, nullable=False),
+    Column("zones", JSON, nullable=False),
+    Column("confidence", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("imported_at", TS, nullable=False),
+    Column("imported_by", String(64), nullable=False),
+)
+
+trips = Table(
+    "trips",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("seal_id", String(40), ForeignKey("seals.seal_id"), nullable=False),
+    Column("declaration_id", String(32), ForeignKey("declarations.id"), nullable=False),
+    Column("vehicle_plate", String(16), nullable=False, index=True),
+    Column("containers", JSON, nullable=False),
+    Column("route_id", String(64), ForeignKey("routes.route_id"), nullable=False),
+    Column("exit_port", String(40), nullable=False),
+    Column("passport_digest", String(64), nullable=False),
+    Column("armed_at", TS, nullable=False),
+    Column("armed_by", String(64), nullable=False),
+    Column("window_start", TS, nullable=False),
+    Column("window_end", TS, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("monitor", JSON, nullable=True),  # the corridor monitor's serialised state
+    Column("last_fix_time", TS, nullable=True),
+    Column("last_lat", Float, nullable=True),
+    Column("last_lon", Float, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("closed_at", TS, nullable=True),
+    Index("ix_trips_seal_active", "seal_id", "active"),
+    Index("ix_trips_declaration", "declaration_id"),
+)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("seal_id", String(40), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("trip_id", String(32), nullable=True),
+    Column("fix_time", TS, nullable=False),
+    Column("received_at", TS, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("speed_kmh", Float, nullable=False),
+    Column("course", Float, nullable=False),
+    Column("lock_state", String(8), nullable=False),
+    Column("tamper", Boolean, nullable=False),
+    Column("battery_pct", Float, nullable=True),
+    Column("source", String(8), nullable=False),
+    UniqueConstraint("seal_id", "seq", name="uq_positions_seal_seq"),
+    Index("ix_positions_trip_fix", "trip_id", "fix_time"),
+    Index("ix_positions_received", "received_at"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trip_id", String(32), ForeignKey("trips.id"), nullable=False),
+    Column("seal_id", String(40), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(120), nullable=False),  # stable identity: kind + start fix time
+    Column("severity", String(8), nullable=False),
+    Column("state", String(16), nullable=False),  # open | closed | acknowledged | resolved
+    Column("opened_at", TS, nullable=False),
+    Column("closed_at", TS, nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("message_en", Text, nullable=False),
+    Column("message_zh", Text, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("handled_by", String(64), nullable=True),
+    Column("handled_at", TS, nullable=True),
+    Column("resolution", Text, nullable=True),
+    UniqueConstraint("trip_id", "key", name="uq_alerts_trip_key"),
+    Index("ix_alerts_state", "state"),
+)
+
+telemetry_rejects = Table(
+    "telemetry_rejects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("received_at", TS, nullable=False),
+    Column("seal_id", String(40), nullable=True),
+    Column("reason", String(40), nullable=False),
+    Column("topic", String(200), nullable=True),
+    Column("payload", Text, nullable=False),
 )

@@ -11,6 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.audit import SqlAuditTrail
+from landport.adapters.db.custody import (
+    SqlAlertRepository,
+    SqlRouteRepository,
+    SqlSealRepository,
+    SqlTripRepository,
+)
+from landport.adapters.db.engine import writer_lock
 from landport.adapters.db.repositories import (
     SqlCounterRepository,
     SqlDeclarationRepository,
@@ -35,9 +42,17 @@ class SqlUnitOfWork:
         self.events: list[object] = []
 
     def __enter__(self) -> SqlUnitOfWork:
+        self._lock = writer_lock(self._engine)
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            self.conn = self._engine.connect()
+            self._tx = self.conn.begin()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
         now = self._clock.now()
-        self.conn = self._engine.connect()
-        self._tx = self.conn.begin()
         self.declarations = SqlDeclarationRepository(self.conn)
         self.inspections = SqlInspectionRepository(self.conn, now)
         self.enterprises = SqlEnterpriseRepository(self.conn, now)
@@ -46,6 +61,10 @@ class SqlUnitOfWork:
         self.counters = SqlCounterRepository(self.conn)
         self.audit = SqlAuditTrail(self.conn, now)
         self.idempotency = SqlIdempotencyStore(self.conn, now)
+        self.seals = SqlSealRepository(self.conn, now)
+        self.routes = SqlRouteRepository(self.conn, now)
+        self.trips = SqlTripRepository(self.conn)
+        self.alerts = SqlAlertRepository(self.conn, now)
         self.events = []
         return self
 
@@ -60,6 +79,8 @@ class SqlUnitOfWork:
                 self._tx.rollback()
         finally:
             self.conn.close()
+            if self._lock is not None:
+                self._lock.release()
 
     def commit(self) -> None:
         self.audit.flush()

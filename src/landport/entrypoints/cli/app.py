@@ -199,7 +199,7 @@ def main() -> None:
     except (OperationalError, ProgrammingError) as exc:
         err.print(
             f"error: the database cannot be used ({exc.orig}); check LANDPORT_DATABASE__URL "
-            "and run 'landport db upgrade'\n错误：数据库不可用，请检查 LANDPORT_DATABASE__URL 并执行 "
-            "'landport db upgrade'"
+            "and run 'landport db upgrade'\n"
+            "错误：数据库不可用，请检查 LANDPORT_DATABASE__URL 并执行 'landport db upgrade'"
         )
         raise SystemExit(2) from None

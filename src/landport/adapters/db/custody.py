@@ -1,0 +1,248 @@
+"""Repositories of e-lock custody: seals, routes, trips, alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from landport.adapters.db import tables as t
+from landport.seals.model import ElectronicSeal, SealProtocol, SealState, TransitTrip, TripState
+from landport.seals.approved import ApprovedRoute, PermittedZone
+from landport.shared.errors import Conflict
+
+
+class SqlSealRepository:
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+        self._versions: dict[str, int] = {}
+
+    def get(self, seal_id: str) -> ElectronicSeal | None:
+        r = (
+            self._conn.execute(select(t.seals).where(t.seals.c.seal_id == seal_id))
+            .mappings()
+            .one_or_none()
+        )
+        if r is None:
+            return None
+        self._versions[seal_id] = r["version"]
+        return ElectronicSeal(
+            r["seal_id"],
+            r["vendor"],
+            SealProtocol(r["protocol"]),
+            r["secret"],
+            SealState(r["state"]),
+            r["battery_pct"],
+            r["terminal_id"],
+        )
+
+    def add(self, s: ElectronicSeal) -> None:
+        self._conn.execute(
+            insert(t.seals).values(
+                seal_id=s.seal_id,
+                vendor=s.vendor,
+                protocol=s.protocol.value,
+                secret=s.secret,
+                terminal_id=s.terminal_id,
+                state=s.state.value,
+                battery_pct=s.battery_pct,
+                registered_at=self._now,
+                version=0,
+            )
+        )
+        self._versions[s.seal_id] = 0
+
+    def save(self, s: ElectronicSeal) -> None:
+        version = self._versions[s.seal_id]
+        result = self._conn.execute(
+            update(t.seals)
+            .where(t.seals.c.seal_id == s.seal_id, t.seals.c.version == version)
+            .values(state=s.state.value, battery_pct=s.battery_pct, version=version + 1)
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                f"e-lock {s.seal_id} was changed meanwhile; try again", "关锁状态已被修改，请重试"
+            )
+        self._versions[s.seal_id] = version + 1
+
+
+def route_from_row(r: Any) -> ApprovedRoute:
+    return ApprovedRoute(
+        route_id=r["route_id"],
+        name=r["name"],
+        from_place=r["from_place"],
+        to_port=r["to_port"],
+        coordinates=tuple((float(x), float(y)) for x, y in r["coordinates"]),
+        road_km=r["road_km"],
+        typical_hours=r["typical_hours"],
+        half_width_m=r["half_width_m"],
+        zones=tuple(PermittedZone(**z) for z in r["zones"]),
+        confidence=r["confidence"],
+        version=r["version"],
+    )
+
+
+class SqlRouteRepository:
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+
+    def get(self, route_id: str) -> ApprovedRoute | None:
+        r = (
+            self._conn.execute(select(t.routes).where(t.routes.c.route_id == route_id))
+            .mappings()
+            .one_or_none()
+        )
+        return None if r is None else route_from_row(r)
+
+    def put(self, route: ApprovedRoute, *, actor: str) -> int:
+        values = dict(
+            name=route.name,
+            from_place=route.from_place,
+            to_port=route.to_port,
+            coordinates=[list(c) for c in route.coordinates],
+            half_width_m=route.half_width_m,
+            road_km=route.road_km,
+            typical_hours=route.typical_hours,
+            zones=[z.as_dict() for z in route.zones],
+            confidence=route.confidence,
+            imported_at=self._now,
+            imported_by=actor,
+        )
+        current = self._conn.execute(
+            select(t.routes.c.version).where(t.routes.c.route_id == route.route_id)
+        ).scalar()
+        if current is None:
+            self._conn.execute(
+                insert(t.routes).values(route_id=route.route_id, version=1, **values)
+            )
+            return 1
+        self._conn.execute(
+            update(t.routes)
+            .where(t.routes.c.route_id == route.route_id)
+            .values(version=current + 1, **values)
+        )
+        return int(current) + 1
+
+
+def trip_from_row(r: Any) -> TransitTrip:
+    return TransitTrip(
+        id=r["id"],
+        seal_id=r["seal_id"],
+        declaration_id=r["declaration_id"],
+        vehicle_plate=r["vehicle_plate"],
+        containers=tuple(r["containers"]),
+        route_id=r["route_id"],
+        exit_port=r["exit_port"],
+        passport_digest=r["passport_digest"],
+        armed_at=r["armed_at"],
+        armed_by=r["armed_by"],
+        window_start=r["window_start"],
+        window_end=r["window_end"],
+        state=TripState(r["state"]),
+        version=r["version"],
+    )
+
+
+class SqlTripRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, trip_id: str) -> TransitTrip | None:
+        r = (
+            self._conn.execute(select(t.trips).where(t.trips.c.id == trip_id))
+            .mappings()
+            .one_or_none()
+        )
+        return None if r is None else trip_from_row(r)
+
+    def active_for_declaration(self, declaration_id: str) -> TransitTrip | None:
+        r = (
+            self._conn.execute(
+                select(t.trips).where(
+                    t.trips.c.declaration_id == declaration_id, t.trips.c.active.is_(True)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return None if r is None else trip_from_row(r)
+
+    def add(self, trip: TransitTrip) -> None:
+        self._conn.execute(
+            insert(t.trips).values(
+                id=trip.id,
+                seal_id=trip.seal_id,
+                declaration_id=trip.declaration_id,
+                vehicle_plate=trip.vehicle_plate,
+                containers=list(trip.containers),
+                route_id=trip.route_id,
+                exit_port=trip.exit_port,
+                passport_digest=trip.passport_digest,
+                armed_at=trip.armed_at,
+                armed_by=trip.armed_by,
+                window_start=trip.window_start,
+                window_end=trip.window_end,
+                state=trip.state.value,
+                active=True,
+                version=0,
+            )
+        )
+
+    def save(self, trip: TransitTrip) -> None:
+        active = trip.state not in {TripState.EXITED, TripState.REFERRED}
+        result = self._conn.execute(
+            update(t.trips)
+            .where(t.trips.c.id == trip.id, t.trips.c.version == trip.version)
+            .values(state=trip.state.value, active=active, version=trip.version + 1)
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                f"trip {trip.id} was changed meanwhile; reload and try again",
+                "行程已被修改，请刷新后重试",
+            )
+        trip.version += 1
+
+
+class SqlAlertRepository:
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+
+    def get(self, alert_id: int) -> dict[str, Any] | None:
+        r = (
+            self._conn.execute(select(t.alerts).where(t.alerts.c.id == alert_id))
+            .mappings()
+            .one_or_none()
+        )
+        return None if r is None else dict(r)
+
+    def set_state(self, alert_id: int, *, state: str, actor: str, reason: str) -> None:
+        self._conn.execute(
+            update(t.alerts)
+            .where(t.alerts.c.id == alert_id)
+            .values(state=state, handled_by=actor, handled_at=self._now, resolution=reason)
+        )
+
+    def open_for_trip(self, trip_id: str) -> list[dict[str, Any]]:
+        rows = (
+            self._conn.execute(
+                select(t.alerts)
+                .where(
+                    t.alerts.c.trip_id == trip_id, t.alerts.c.state.in_(["open", "acknowledged"])
+                )
+                .order_by(t.alerts.c.opened_at)
+            )
+            .mappings()
+            .all()
+        )
+        return [dict(r) for r in rows]
+
+    def count_open(self) -> int:
+        return int(
+            self._conn.execute(
+                select(func.count()).select_from(t.alerts).where(t.alerts.c.state == "open")
+            ).scalar_one()
+        )

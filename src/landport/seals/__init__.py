@@ -1,0 +1,1 @@
+"""E-lock custody: seals, transit trips, telemetry, corridor monitoring, border release."""

@@ -1,0 +1,54 @@
+"""Approved transit routes as the custody chain keeps them: a corridor and its permitted zones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PermittedZone:
+    """A place where a sealed truck may stop (yard, rest stop, checkpoint) or open (border)."""
+
+    id: str
+    kind: str  # yard | rest_stop | checkpoint | border_port
+    lon: float
+    lat: float
+    radius_m: float
+    name_en: str = ""
+    name_zh: str = ""
+    confidence: str = "estimate"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "lon": self.lon,
+            "lat": self.lat,
+            "radius_m": self.radius_m,
+            "name_en": self.name_en,
+            "name_zh": self.name_zh,
+            "confidence": self.confidence,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovedRoute:
+    """A corridor from the land port to one border port, with its road distance and pace."""
+
+    route_id: str
+    name: str
+    from_place: str
+    to_port: str
+    coordinates: tuple[tuple[float, float], ...]  # (lon, lat) WGS84
+    road_km: float
+    typical_hours: float
+    half_width_m: float = 500.0
+    zones: tuple[PermittedZone, ...] = field(default_factory=tuple)
+    confidence: str = "estimate"
+    version: int = 1
+
+    @property
+    def approximate(self) -> bool:
+        """Anything not surveyed or sourced is shown to users as approximate."""
+        return not self.confidence.startswith(("sourced", "surveyed"))

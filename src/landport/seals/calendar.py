@@ -1,0 +1,113 @@
+"""Border-port calendars: opening hours (Beijing time) and closures decide when trucks arrive."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
+
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    start: date
+    end: date  # inclusive
+    reason: str
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class PortCalendar:
+    """When a border port clears cargo; hours and closures as published (with confidence)."""
+
+    port_id: str
+    hours: tuple[tuple[time, time], ...]
+    closures: tuple[Closure, ...] = ()
+    hours_confidence: str = "assumed"
+
+    def closure_on(self, day: date) -> Closure | None:
+        return next((c for c in self.closures if c.covers(day)), None)
+
+    def openings(self, start: datetime, days: int = 400) -> list[tuple[datetime, datetime]]:
+        """Opening intervals (UTC) from `start` on, skipping closed days."""
+        intervals: list[tuple[datetime, datetime]] = []
+        first = start.astimezone(BEIJING).date()
+        for offset in range(days):
+            day = first + timedelta(days=offset)
+            if self.closure_on(day):
+                continue
+            for opens, closes in self.hours:
+                begin = datetime.combine(day, opens, BEIJING).astimezone(UTC)
+                end = datetime.combine(day, closes, BEIJING).astimezone(UTC)
+                if end > start:
+                    intervals.append((max(begin, start), end))
+        return intervals
+
+    def next_open(self, after: datetime) -> tuple[datetime, datetime] | None:
+        intervals = self.openings(after)
+        return intervals[0] if intervals else None
+
+
+def parse_calendars(document: Mapping[str, Any]) -> dict[str, PortCalendar]:
+    """From port_calendars.json: hours as "HH:MM" pairs, closures with inclusive dates."""
+    calendars: dict[str, PortCalendar] = {}
+    for port in document["ports"]:
+        hours = tuple(
+            (time.fromisoformat(opens), time.fromisoformat(closes))
+            for opens, closes in port["hours"]
+        )
+        closures = tuple(
+            Closure(date.fromisoformat(c["from"]), date.fromisoformat(c["to"]), c["reason"])
+            for c in port.get("closures", [])
+        )
+        calendars[port["port"]] = PortCalendar(
+            port["port"], hours, closures, port.get("hours_confidence", "assumed")
+        )
+    return calendars
+
+
+@dataclass(frozen=True, slots=True)
+class ArrivalWindow:
+    """When the sealed truck is expected at the border: not before `start`, not after `end`."""
+
+    start: datetime
+    expected: datetime
+    end: datetime
+    reasons: tuple[str, ...]
+
+
+def arrival_window(
+    *,
+    departure: datetime,
+    road_km: float,
+    typical_hours: float,
+    calendar: PortCalendar,
+    fastest_kmh: float = 60.0,
+    slack_hours: float = 12.0,
+) -> ArrivalWindow:
+    """Earliest = the road at the fastest plausible speed; expected = the typical trip time,
+    moved to the port's next opening; end = the close of the first opening after expected
+    plus slack (a truck delayed by snow on a 5,000 m pass is late, not lost)."""
+    earliest = departure + timedelta(hours=road_km / fastest_kmh)
+    typical = departure + timedelta(hours=typical_hours)
+    reasons = [f"road {road_km:.0f} km, typically {typical_hours:.0f} h"]
+    opening = calendar.next_open(typical)
+    if opening is None:
+        raise ValueError(f"{calendar.port_id} has no opening in the next 400 days")
+    expected = max(typical, opening[0])
+    if expected > typical:
+        reasons.append(
+            f"{calendar.port_id} opens {expected.astimezone(BEIJING):%Y-%m-%d %H:%M} Beijing time"
+        )
+    deadline = calendar.next_open(expected + timedelta(hours=slack_hours))
+    end = deadline[1] if deadline else expected + timedelta(hours=slack_hours)
+    return ArrivalWindow(start=earliest, expected=expected, end=end, reasons=tuple(reasons))
+
+
+def closures_between(calendar: PortCalendar, start: datetime, end: datetime) -> Sequence[Closure]:
+    first, last = start.astimezone(BEIJING).date(), end.astimezone(BEIJING).date()
+    return [c for c in calendar.closures if c.start <= last and c.end >= first]

@@ -1,0 +1,49 @@
+"""Commands of e-lock custody."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from landport.enterprises.model import Actor
+
+
+@dataclass(frozen=True)
+class RegisterSeal:
+    """Add an e-lock to the pool, with the key it signs its telemetry with."""
+
+    actor: Actor
+    seal_id: str
+    vendor: str
+    protocol: str
+    secret: str
+    terminal_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ArmSeal:
+    """Seal a released declaration's containers and start the trip to the border."""
+
+    actor: Actor
+    seal_id: str
+    declaration_id: str
+    route_id: str
+
+
+@dataclass(frozen=True)
+class HandleAlert:
+    """An officer acknowledges or resolves an alert, always with a reason."""
+
+    actor: Actor
+    alert_id: int
+    action: str  # "acknowledge" | "resolve"
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConfirmBorderRelease:
+    """The border officer confirms the verdict: exit, seal back to the pool; or refers."""
+
+    actor: Actor
+    trip_id: str
+    decision: str  # "release" | "refer"
+    reason: str | None = None

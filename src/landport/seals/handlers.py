@@ -1,0 +1,215 @@
+"""Use cases of e-lock custody: register e-locks, arm a seal onto released goods."""
+
+from __future__ import annotations
+
+import re
+
+from landport.declarations.model import DeclarationStatus
+from landport.declarations.ports import ClearanceContext
+from landport.enterprises.model import Actor, Role
+from landport.seals.calendar import BEIJING, arrival_window
+from landport.seals.commands import ArmSeal, HandleAlert, RegisterSeal
+from landport.seals.events import TripArmed
+from landport.seals.model import ElectronicSeal, SealProtocol, SealState, TransitTrip
+from landport.seals.ports import CustodyUnitOfWork
+from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
+
+SEAL_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
+
+
+def _require(actor: Actor, *roles: Role) -> None:
+    if actor.role not in roles:
+        raise Forbidden(f"role '{actor.role.value}' may not do this", "无权执行此操作")
+
+
+def register_seal(
+    cmd: RegisterSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext
+) -> ElectronicSeal:
+    """An e-lock joins the pool; its secret is what makes its telemetry trustworthy."""
+    _require(cmd.actor, Role.PORT_ADMIN, Role.CUSTOMS_OFFICER)
+    problems: list[Violation] = []
+    if not SEAL_ID.match(cmd.seal_id):
+        problems.append(
+            Violation(
+                "seal_id",
+                "seal_id_format",
+                "seal_id must be 4-40 capital letters, digits or '-'",
+                "关锁号须为 4 至 40 位大写字母、数字或 -",
+            )
+        )
+    if cmd.protocol not in {p.value for p in SealProtocol}:
+        problems.append(
+            Violation(
+                "protocol",
+                "unknown_protocol",
+                "protocol must be json-mqtt or jt808",
+                "协议只能是 json-mqtt 或 jt808",
+            )
+        )
+    if len(cmd.secret) < 16:
+        problems.append(
+            Violation(
+                "secret",
+                "secret_too_short",
+                "the device secret must be at least 16 characters",
+                "设备密钥至少 16 个字符",
+            )
+        )
+    if not cmd.vendor.strip():
+        problems.append(Violation("vendor", "vendor_required", "vendor is required", "须填写厂商"))
+    if problems:
+        raise InvalidInput(problems)
+    if uow.seals.get(cmd.seal_id) is not None:
+        raise Conflict(f"e-lock {cmd.seal_id} is already registered", "该关锁已登记")
+    seal = ElectronicSeal(
+        cmd.seal_id,
+        cmd.vendor.strip(),
+        SealProtocol(cmd.protocol),
+        cmd.secret,
+        terminal_id=cmd.terminal_id,
+    )
+    uow.seals.add(seal)
+    uow.audit.append(
+        actor=cmd.actor.username,
+        action="seal.registered",
+        entity_type="seal",
+        entity_id=seal.seal_id,
+        before=None,
+        after={
+            "seal_id": seal.seal_id,
+            "vendor": seal.vendor,
+            "protocol": seal.protocol.value,
+            "terminal_id": seal.terminal_id,
+        },
+    )
+    return seal
+
+
+def arm_seal(cmd: ArmSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> TransitTrip:
+    """Bind seal, declaration, containers, plate, corridor, passport and arrival window."""
+    _require(cmd.actor, Role.CUSTOMS_OFFICER)
+    seal = uow.seals.get(cmd.seal_id)
+    if seal is None:
+        raise NotFound(f"e-lock {cmd.seal_id} is not registered", f"关锁 {cmd.seal_id} 未登记")
+    if seal.state is not SealState.AVAILABLE:
+        raise Conflict(
+            f"e-lock {seal.seal_id} is {seal.state.value}, not available",
+            f"关锁 {seal.seal_id} 当前状态为 {seal.state.value}，不可施封",
+        )
+    declaration = uow.declarations.get(cmd.declaration_id)
+    if declaration is None:
+        raise NotFound(
+            f"declaration {cmd.declaration_id} not found", f"未找到报关单 {cmd.declaration_id}"
+        )
+    if declaration.status is not DeclarationStatus.RELEASED or not declaration.passport_digest:
+        raise Conflict(
+            f"declaration {declaration.id} is {declaration.status.value}: only released "
+            "goods get a seal",
+            "报关单未放行，不能施封",
+        )
+    if uow.trips.active_for_declaration(declaration.id) is not None:
+        raise Conflict(f"declaration {declaration.id} already has an armed seal", "该报关单已施封")
+    route = uow.routes.get(cmd.route_id)
+    if route is None:
+        raise NotFound(f"route {cmd.route_id} is not approved", f"路线 {cmd.route_id} 未批准")
+    exit_port = declaration.content.exit_port
+    if route.to_port != exit_port:
+        raise InvalidInput(
+            [
+                Violation(
+                    "route_id",
+                    "route_does_not_reach_exit_port",
+                    f"route {route.route_id} leads to {route.to_port}, "
+                    f"but the goods exit via {exit_port}",
+                    f"路线终点为 {route.to_port}，与申报出境口岸 {exit_port} 不符",
+                )
+            ]
+        )
+    calendar = ctx.catalog.calendars.get(exit_port)
+    now = ctx.clock.now()
+    if calendar is None:
+        raise Conflict(f"no calendar for {exit_port}", f"缺少口岸 {exit_port} 的开放时间")
+    closure = calendar.closure_on(now.astimezone(BEIJING).date())
+    if closure is not None:
+        raise Conflict(
+            f"{exit_port} is closed until {closure.end}: {closure.reason}",
+            f"{exit_port} 关闭至 {closure.end}：{closure.reason}",
+        )
+    window = arrival_window(
+        departure=now, road_km=route.road_km, typical_hours=route.typical_hours, calendar=calendar
+    )
+    trip = TransitTrip(
+        id=ctx.new_id(),
+        seal_id=seal.seal_id,
+        declaration_id=declaration.id,
+        vehicle_plate=declaration.content.vehicle_plate,
+        containers=tuple(c.number for c in declaration.content.containers),
+        route_id=route.route_id,
+        exit_port=exit_port,
+        passport_digest=declaration.passport_digest,
+        armed_at=now,
+        armed_by=cmd.actor.username,
+        window_start=window.start,
+        window_end=window.end,
+        notes=list(window.reasons),
+    )
+    seal.state = SealState.ARMED
+    uow.seals.save(seal)
+    uow.trips.add(trip)
+    uow.audit.append(
+        actor=cmd.actor.username,
+        action="seal.armed",
+        entity_type="trip",
+        entity_id=trip.id,
+        before=None,
+        after={
+            "seal_id": seal.seal_id,
+            "declaration_id": declaration.id,
+            "plate": trip.vehicle_plate,
+            "containers": list(trip.containers),
+            "route_id": route.route_id,
+            "route_version": route.version,
+            "passport_digest": trip.passport_digest,
+            "window": [window.start.isoformat(), window.end.isoformat()],
+        },
+    )
+    uow.events.append(TripArmed(trip.id, seal.seal_id, declaration.id, now))
+    return trip
+
+
+def handle_alert(
+    cmd: HandleAlert, uow: CustodyUnitOfWork, ctx: ClearanceContext
+) -> dict[str, object]:
+    """Acknowledge (seen, being handled) or resolve (closed with a finding) an alert."""
+    _require(cmd.actor, Role.CUSTOMS_OFFICER, Role.BORDER_OFFICER)
+    if cmd.action not in {"acknowledge", "resolve"}:
+        raise InvalidInput(
+            [
+                Violation(
+                    "action",
+                    "unknown_action",
+                    "action must be acknowledge or resolve",
+                    "操作只能是确认或处置",
+                )
+            ]
+        )
+    if not cmd.reason.strip():
+        raise InvalidInput(
+            [Violation("reason", "reason_required", "a reason is required", "须填写原因")]
+        )
+    alert = uow.alerts.get(cmd.alert_id)
+    if alert is None:
+        raise NotFound(f"alert {cmd.alert_id} not found", f"未找到告警 {cmd.alert_id}")
+    if alert["state"] == "resolved":
+        raise Conflict("the alert is already resolved", "该告警已处置")
+    state = "acknowledged" if cmd.action == "acknowledge" else "resolved"
+    uow.alerts.set_state(cmd.alert_id, state=state, actor=cmd.actor.username, reason=cmd.reason)
+    uow.audit.append(
+        actor=cmd.actor.username,
+        action=f"alert.{cmd.action}",
+        entity_type="alert",
+        entity_id=str(cmd.alert_id),
+        before={"state": alert["state"]},
+        after={"state": state, "reason": cmd.reason},
+    )
+    return {**alert, "state": state, "resolution": cmd.reason}

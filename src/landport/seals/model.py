@@ -1,0 +1,90 @@
+"""Electronic seals (customs e-locks), their position fixes, and transit trips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class LockState(StrEnum):
+    LOCKED = "locked"
+    OPENED = "opened"
+
+
+class SealState(StrEnum):
+    """Where an e-lock is in its own life, apart from any trip."""
+
+    AVAILABLE = "available"  # in the pool at the yard
+    ARMED = "armed"  # sealed onto a container, on a trip
+    ALARM = "alarm"  # armed, with an open tamper/opening alert
+    DISARMED = "disarmed"  # removed at the border, on its way back to the pool
+    MAINTENANCE = "maintenance"
+
+
+class SealProtocol(StrEnum):
+    JSON_MQTT = "json-mqtt"
+    JT808 = "jt808"
+
+
+@dataclass(slots=True)
+class ElectronicSeal:
+    """A customs e-lock: a BeiDou terminal that reports position and lock state."""
+
+    seal_id: str
+    vendor: str
+    protocol: SealProtocol
+    secret: str  # per-device key: HMAC for JSON-over-MQTT, auth code for JT/T 808
+    state: SealState = SealState.AVAILABLE
+    battery_pct: float | None = None
+    terminal_id: str | None = None  # JT/T 808 terminal phone number, when it differs
+
+
+@dataclass(frozen=True, slots=True)
+class SealFix:
+    """One position report of an e-lock, whatever protocol carried it (times in UTC)."""
+
+    seal_id: str
+    seq: int
+    fix_time: datetime
+    lat: float
+    lon: float
+    speed_kmh: float
+    course: float
+    lock_state: LockState
+    tamper: bool
+    battery_pct: float | None = None
+    source: str = "mqtt"
+
+
+class TripState(StrEnum):
+    """在场 → 已出发 → 在途 → 抵达口岸 → 已核验 → 已出境."""
+
+    IN_YARD = "in_yard"
+    DEPARTED = "departed"
+    EN_ROUTE = "en_route"
+    AT_BORDER = "at_border"
+    VERIFIED = "verified"
+    EXITED = "exited"
+    REFERRED = "referred"  # the border sent the truck to inspection
+
+
+@dataclass(slots=True)
+class TransitTrip:
+    """One sealed journey from the land port to a border port under e-lock custody."""
+
+    id: str
+    seal_id: str
+    declaration_id: str
+    vehicle_plate: str
+    containers: tuple[str, ...]
+    route_id: str
+    exit_port: str
+    passport_digest: str
+    armed_at: datetime
+    armed_by: str
+    window_start: datetime
+    window_end: datetime
+    state: TripState = TripState.IN_YARD
+    version: int = 0
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,57 @@
+"""What the custody handlers need from storage, as Protocols."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from landport.declarations.ports import UnitOfWork
+from landport.seals.model import ElectronicSeal, TransitTrip
+from landport.seals.approved import ApprovedRoute
+
+
+class SealRepository(Protocol):
+    def get(self, seal_id: str) -> ElectronicSeal | None: ...
+
+    def add(self, seal: ElectronicSeal) -> None: ...
+
+    def save(self, seal: ElectronicSeal) -> None: ...
+
+
+class RouteRepository(Protocol):
+    def get(self, route_id: str) -> ApprovedRoute | None: ...
+
+    def put(self, route: ApprovedRoute, *, actor: str) -> int:
+        """Store a route (a re-import bumps its version); returns the version."""
+        ...
+
+
+class TripRepository(Protocol):
+    def get(self, trip_id: str) -> TransitTrip | None: ...
+
+    def active_for_declaration(self, declaration_id: str) -> TransitTrip | None: ...
+
+    def add(self, trip: TransitTrip) -> None: ...
+
+    def save(self, trip: TransitTrip) -> None: ...
+
+
+class AlertRepository(Protocol):
+    def get(self, alert_id: int) -> dict[str, Any] | None: ...
+
+    def set_state(self, alert_id: int, *, state: str, actor: str, reason: str) -> None: ...
+
+    def open_for_trip(self, trip_id: str) -> list[dict[str, Any]]: ...
+
+
+class CustodyUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def seals(self) -> SealRepository: ...
+
+    @property
+    def routes(self) -> RouteRepository: ...
+
+    @property
+    def trips(self) -> TripRepository: ...
+
+    @property
+    def alerts(self) -> AlertRepository: ...
