@@ -48,6 +48,9 @@ SUBMISSIONS = int(os.environ.get("BENCH_SUBMISSIONS", "3000"))
 PINGS = int(os.environ.get("BENCH_PINGS", "5000"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "200"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+# Latency is also measured below saturation: a closed loop of 16 clients measures queueing.
+LATENCY_CONCURRENCY = int(os.environ.get("BENCH_LATENCY_CONCURRENCY", "2"))
+LATENCY_REQUESTS = int(os.environ.get("BENCH_LATENCY_REQUESTS", "1000"))
 PHASE_MAX_S = float(os.environ.get("BENCH_PHASE_MAX_S", "60"))
 AUDIT_TARGET = int(os.environ.get("BENCH_AUDIT_ENTRIES", "100000"))
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -163,7 +166,7 @@ def measure_server(env: dict[str, str], workdir: Path, label: str) -> dict[str, 
         path = "/api/v1/declarations?submit=true"
         bodies = [
             build_request("POST", path, token=token, body=declaration(i), port=port)
-            for i in range(WARMUP + SUBMISSIONS)
+            for i in range(WARMUP + SUBMISSIONS + LATENCY_REQUESTS)
         ]
         log(f"[{label}] submissions: {SUBMISSIONS}, concurrency {CONCURRENCY}")
         subs = load(
@@ -175,9 +178,15 @@ def measure_server(env: dict[str, str], workdir: Path, label: str) -> dict[str, 
             max_seconds=PHASE_MAX_S,
         ).summary()
         log(f"[{label}] submissions: {subs}")
+        tail = bodies[WARMUP + SUBMISSIONS :]
+        log(f"[{label}] latency: {len(tail)} submissions, concurrency {LATENCY_CONCURRENCY}")
+        latency = load(
+            port, tail, concurrency=LATENCY_CONCURRENCY, ok_status=201, max_seconds=PHASE_MAX_S
+        ).summary()
+        log(f"[{label}] latency: {latency}")
         if server.proc is not None and server.proc.poll() is not None:
             raise RuntimeError(f"server died: {server.log_tail()}")
-    return {"ceiling": ceiling, "submissions": subs}
+    return {"ceiling": ceiling, "submissions": subs, "latency": latency}
 
 
 # --- audit chain ----------------------------------------------------------------------------
@@ -328,6 +337,7 @@ def main() -> dict[str, Any]:
             "pings": PINGS,
             "warmup": WARMUP,
             "concurrency": CONCURRENCY,
+            "latency_concurrency": LATENCY_CONCURRENCY,
             "workers": 1,
             "phase_max_s": PHASE_MAX_S,
             "cpus": os.cpu_count(),
@@ -380,6 +390,10 @@ def main() -> dict[str, Any]:
         result[f"http_p50_ms_{engine_name}"] = subs["p50_ms"] if subs else None
         result[f"http_p99_ms_{engine_name}"] = subs["p99_ms"] if subs else None
         result[f"http_errors_{engine_name}"] = subs["errors"] if subs else None
+        latency = run["latency"] if run else None
+        result[f"http_p50_ms_{engine_name}_light_load"] = latency["p50_ms"] if latency else None
+        result[f"http_p99_ms_{engine_name}_light_load"] = latency["p99_ms"] if latency else None
+        result[f"http_per_s_{engine_name}_light_load"] = latency["ok_per_s"] if latency else None
         result[f"submission_share_of_ceiling_{engine_name}"] = _share(subs, ceiling)
         result[f"ceiling_requests_per_s_{engine_name}"] = ceiling["ok_per_s"] if ceiling else None
         result[f"ceiling_p99_ms_{engine_name}"] = ceiling["p99_ms"] if ceiling else None

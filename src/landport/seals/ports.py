@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from landport.declarations.ports import UnitOfWork
-from landport.seals.model import ElectronicSeal, TransitTrip
 from landport.seals.approved import ApprovedRoute
+from landport.seals.model import ElectronicSeal, TransitTrip
 
 
 class SealRepository(Protocol):

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from landport.adapters.db import tables as t
-from landport.seals.model import ElectronicSeal, SealProtocol, SealState, TransitTrip, TripState
 from landport.seals.approved import ApprovedRoute, PermittedZone
+from landport.seals.model import ElectronicSeal, SealProtocol, SealState, TransitTrip, TripState
 from landport.shared.errors import Conflict
 
 

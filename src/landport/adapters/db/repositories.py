@@ -194,8 +194,14 @@ class SqlEnterpriseRepository:
     def __init__(self, conn: Connection, now: datetime) -> None:
         self._conn = conn
         self._now = now
+        self._seen: dict[str, Enterprise | None] = {}  # one read per transaction
 
     def get(self, uscc: str) -> Enterprise | None:
+        if uscc not in self._seen:
+            self._seen[uscc] = self._load(uscc)
+        return self._seen[uscc]
+
+    def _load(self, uscc: str) -> Enterprise | None:
         r = (
             self._conn.execute(select(t.enterprises).where(t.enterprises.c.uscc == uscc))
             .mappings()
@@ -213,6 +219,7 @@ class SqlEnterpriseRepository:
         )
 
     def add(self, e: Enterprise) -> None:
+        self._seen[e.uscc] = e
         self._conn.execute(
             insert(t.enterprises).values(
                 uscc=e.uscc,
@@ -313,13 +320,27 @@ class SqlRulesetRepository:
 
 
 class SqlCounterRepository:
-    """Gap-free serial numbers per name, safe under concurrent writers on both engines."""
+    """Increasing serial numbers per name, safe under concurrent writers on both engines.
+
+    On PostgreSQL the counter moves in its own tiny autocommit transaction, like a sequence:
+    the row lock lasts microseconds instead of the whole submission, at the price of a
+    skipped number when the submission then rolls back. SQLite has one writer anyway, so
+    there the counter moves inside the transaction and stays gap-free.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     def next(self, name: str) -> int:
         dialect = self._conn.dialect.name
+        if dialect == "postgresql":
+            with self._conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+                return self._next(own, name)
+        return self._next(self._conn, name)
+
+    @staticmethod
+    def _next(conn: Connection, name: str) -> int:
+        dialect = conn.dialect.name
         ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t.counters)
         stmt = (
             ins.values(name=name, value=1)
@@ -328,4 +349,4 @@ class SqlCounterRepository:
             )
             .returning(t.counters.c.value)
         )
-        return int(self._conn.execute(stmt).scalar_one())
+        return int(conn.execute(stmt).scalar_one())
