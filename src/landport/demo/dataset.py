@@ -194,7 +194,7 @@ def _payload(e: DemoEnterprise, goods: dict[str, Any], n: int) -> dict[str, Any]
     }
 
 
-def seed(services: Services, *, declarations_per_goods: int = 2) -> dict[str, int]:
+def seed(services: Services, *, declarations_per_goods: int = 3) -> dict[str, int]:
     """Idempotent: a database that already has the demo enterprises is left as it is."""
     bus = services.bus
     with services.uow_factory() as uow:

@@ -1,0 +1,560 @@
+"""Signed trip certificates (Ed25519 over canonical JSON) and their compact QR token.
+
+The file: `{"certificate": {...}, "signature": b64url, "key_id": "...", "qr": "LP1..."}`.
+`signature` is Ed25519 over the certificate's canonical JSON (sorted keys, no spaces, UTF-8),
+so a pretty-printed or re-ordered file still verifies and any change to a value does not.
+`qr` is a separately signed compact token for the QR code, verifiable offline on its own:
+
+    LP1.<base64url(canonical JSON of the claims)>.<base64url(Ed25519 signature)>
+
+signed over the ASCII text before the last dot. The claims are the essentials the border
+reads (trip, seal, declaration number, plate, containers, exit port, window end, issue time,
+key id) plus `h`, the SHA-256 of the full certificate's canonical JSON, which binds the QR to
+the file. No floats are signed: decimals are strings, so every language re-canonicalises the
+same bytes. Verification never raises: it returns `CertificateCheck` with every reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import segno
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from landport.audit.chain import canonical_json
+from landport.seals.model import TransitTrip
+from landport.shared.errors import Violation
+
+CERTIFICATE_SCHEMA = "landport.trip-certificate/1"
+QR_PREFIX = "LP1"
+DEV_KEY_FILE = "landport-dev-ed25519.pem"
+DEV_PUBLIC_KEY_FILE = "landport-dev-ed25519.pub.pem"
+
+_KEYS = ("certificate", "signature", "key_id")
+_B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+# --- content ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CustodySummary:
+    """The journey in four figures (all zero when issued at arming, before any fix)."""
+
+    fixes: int
+    share_inside: float
+    longest_gap_minutes: float
+    alerts: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "fixes": self.fixes,
+            "share_inside": f"{self.share_inside:.4f}",
+            "longest_gap_minutes": round(self.longest_gap_minutes),
+            "alerts": self.alerts,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TripCertificate:
+    """What the land port attests about one sealed trip."""
+
+    trip_id: str
+    seal_id: str
+    declaration_id: str
+    declaration_number: str | None
+    vehicle_plate: str
+    containers: tuple[str, ...]
+    exit_port: str
+    route_id: str
+    passport_digest: str
+    armed_at: datetime
+    window_start: datetime
+    window_end: datetime
+    issued_at: datetime
+    custody: CustodySummary
+    issuer: str  # key id of the land port's signing key
+
+    @classmethod
+    def for_trip(
+        cls,
+        trip: TransitTrip,
+        *,
+        declaration_number: str | None,
+        issued_at: datetime,
+        custody: CustodySummary,
+        issuer: str,
+    ) -> TripCertificate:
+        return cls(
+            trip.id,
+            trip.seal_id,
+            trip.declaration_id,
+            declaration_number,
+            trip.vehicle_plate,
+            tuple(trip.containers),
+            trip.exit_port,
+            trip.route_id,
+            trip.passport_digest,
+            trip.armed_at,
+            trip.window_start,
+            trip.window_end,
+            issued_at,
+            custody,
+            issuer,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema": CERTIFICATE_SCHEMA,
+            "trip_id": self.trip_id,
+            "seal_id": self.seal_id,
+            "declaration_id": self.declaration_id,
+            "declaration_number": self.declaration_number,
+            "vehicle_plate": self.vehicle_plate,
+            "containers": list(self.containers),
+            "exit_port": self.exit_port,
+            "route_id": self.route_id,
+            "passport_digest": self.passport_digest,
+            "armed_at": _iso(self.armed_at),
+            "window": {"start": _iso(self.window_start), "end": _iso(self.window_end)},
+            "issued_at": _iso(self.issued_at),
+            "custody": self.custody.as_dict(),
+            "issuer": self.issuer,
+        }
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+class KeyLoadError(ValueError):
+    """A key could not be loaded; the message never contains key material."""
+
+
+def generate_keypair() -> tuple[Ed25519PrivateKey, Ed25519PublicKey]:
+    private = Ed25519PrivateKey.generate()
+    return private, private.public_key()
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """First 16 hex characters of the SHA-256 of the raw 32-byte public key."""
+    return hashlib.sha256(_raw_public(public_key)).hexdigest()[:16]
+
+
+def private_key_pem(key: Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def public_key_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def private_key_b64(key: Ed25519PrivateKey) -> str:
+    raw = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return base64.b64encode(raw).decode("ascii")
+
+
+def public_key_b64(key: Ed25519PublicKey) -> str:
+    return base64.b64encode(_raw_public(key)).decode("ascii")
+
+
+def load_private_key(path_or_value: str | Path) -> Ed25519PrivateKey:
+    """From a file path, or the value itself (as an env variable holds it): PEM or raw base64."""
+    text = _read_if_file(path_or_value)
+    if "-----BEGIN" in text:
+        try:
+            key = serialization.load_pem_private_key(text.encode("ascii"), password=None)
+        except (ValueError, TypeError, UnicodeEncodeError) as e:
+            raise KeyLoadError("the private key PEM cannot be read (unencrypted PKCS#8)") from e
+        if not isinstance(key, Ed25519PrivateKey):
+            raise KeyLoadError("the private key is not an Ed25519 key")
+        return key
+    return Ed25519PrivateKey.from_private_bytes(_raw32(text, "private"))
+
+
+def load_public_key(path_or_value: str | Path) -> Ed25519PublicKey:
+    """From a file path or the value itself: PEM (SubjectPublicKeyInfo) or raw base64."""
+    text = _read_if_file(path_or_value)
+    if "-----BEGIN" in text:
+        try:
+            key = serialization.load_pem_public_key(text.encode("ascii"))
+        except (ValueError, UnicodeEncodeError) as e:
+            raise KeyLoadError("the public key PEM cannot be read") from e
+        if not isinstance(key, Ed25519PublicKey):
+            raise KeyLoadError("the public key is not an Ed25519 key")
+        return key
+    return Ed25519PublicKey.from_public_bytes(_raw32(text, "public"))
+
+
+def public_keyring(keys: Iterable[Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:
+    """The mapping `verify_certificate` takes, each key under its own key id."""
+    return {key_id(k): k for k in keys}
+
+
+def load_or_create_dev_key(directory: str | Path) -> Ed25519PrivateKey:
+    """Development only: the key under `directory`, created (0600, with its public PEM and a
+    `.gitignore` of `*`) on first use and reused afterwards, even by concurrent first users."""
+    folder = Path(directory)
+    path = folder / DEV_KEY_FILE
+    if path.exists():
+        return _with_public_file(folder, load_private_key(path))
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# signing keys are never committed\n*\n", encoding="utf-8")
+    private, _ = generate_keypair()
+    tmp = folder / f".{DEV_KEY_FILE}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(private_key_pem(private))
+    try:
+        os.link(tmp, path)  # atomic and never overwrites: the first creator wins
+    except FileExistsError:
+        return _with_public_file(folder, load_private_key(path))
+    finally:
+        tmp.unlink()
+    return _with_public_file(folder, private)
+
+
+def _with_public_file(folder: Path, private: Ed25519PrivateKey) -> Ed25519PrivateKey:
+    """Keep the public PEM next to the dev key, for `verify-certificate --public-key`."""
+    public = folder / DEV_PUBLIC_KEY_FILE
+    if not public.exists():
+        public.write_bytes(public_key_pem(private.public_key()))
+    return private
+
+
+# --- signing and verifying -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateCheck:
+    """The outcome of a verification: valid, or every reason it is not."""
+
+    valid: bool
+    reasons: tuple[Violation, ...] = ()
+    key_id: str | None = None
+    certificate: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "key_id": self.key_id,
+            "reasons": [r.as_dict() for r in self.reasons],
+            "certificate": self.certificate,
+        }
+
+
+def sign_certificate(
+    content: TripCertificate | Mapping[str, Any], private_key: Ed25519PrivateKey
+) -> dict[str, Any]:
+    """The certificate file as a dict (write it with `document_json`)."""
+    cert = content.as_dict() if isinstance(content, TripCertificate) else dict(content)
+    kid = key_id(private_key.public_key())
+    if cert.get("issuer") != kid:
+        raise ValueError(f"the certificate's issuer must be the signing key's id {kid}")
+    signature = _b64(private_key.sign(canonical_json(cert)))
+    signed = f"{QR_PREFIX}.{_b64(canonical_json(_claims(cert, kid)))}"
+    token = f"{signed}.{_b64(private_key.sign(signed.encode('ascii')))}"
+    return {"certificate": cert, "signature": signature, "key_id": kid, "qr": token}
+
+
+def document_json(document: Mapping[str, Any]) -> str:
+    """The file's text: readable, and verifiable as is (verification re-canonicalises)."""
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def verify_certificate(
+    document: Mapping[str, Any] | str | bytes, public_keys: Mapping[str, Ed25519PublicKey]
+) -> CertificateCheck:
+    """Valid only if well formed, signed by a known key and unchanged; never raises."""
+    try:
+        return _verify_document(document, public_keys)
+    except Exception as e:  # a verifier must answer, whatever it was handed
+        return _invalid("document", "malformed", f"unreadable: {type(e).__name__}", "无法读取")
+
+
+def _verify_document(
+    document: Mapping[str, Any] | str | bytes, public_keys: Mapping[str, Ed25519PublicKey]
+) -> CertificateCheck:
+    if isinstance(document, str | bytes):
+        try:
+            document = json.loads(document)
+        except (ValueError, UnicodeDecodeError):
+            return _invalid("document", "malformed", "the file is not JSON", "文件不是 JSON 格式")
+    if not isinstance(document, Mapping) or any(k not in document for k in _KEYS):
+        return _invalid(
+            "document",
+            "malformed",
+            "the file needs certificate, signature and key_id",
+            "文件须包含 certificate、signature 和 key_id",
+        )
+    cert, sig, kid = (document[k] for k in _KEYS)
+    if not isinstance(cert, dict) or not isinstance(sig, str) or not isinstance(kid, str):
+        return _invalid("document", "malformed", "wrong field types", "字段类型错误")
+    reasons: list[Violation] = []
+    if cert.get("schema") != CERTIFICATE_SCHEMA:
+        reasons.append(
+            Violation(
+                "certificate.schema",
+                "unknown_schema",
+                f"schema is {cert.get('schema')!r}, expected {CERTIFICATE_SCHEMA}",
+                f"格式版本 {cert.get('schema')!r} 不受支持",
+            )
+        )
+    if cert.get("issuer") != kid:
+        reasons.append(
+            Violation(
+                "certificate.issuer",
+                "issuer_mismatch",
+                "the certificate's issuer is not the signing key",
+                "证书签发方与签名密钥不符",
+            )
+        )
+    key = public_keys.get(kid)
+    if key is None:
+        reasons.append(_unknown_key(kid))
+    elif not _verifies(key, sig, canonical_json(cert)):
+        reasons.append(
+            Violation(
+                "signature",
+                "bad_signature",
+                f"the signature does not match the content under key {kid}: "
+                "the certificate was changed or signed by another key",
+                f"签名与内容不符（密钥 {kid}）：证书被改动或由其他密钥签发",
+            )
+        )
+    token = document.get("qr")
+    if token is not None and key is not None and not reasons:
+        qr = verify_qr_payload(token, {kid: key}) if isinstance(token, str) else None
+        digest = _digest(cert)
+        if qr is None or not qr.valid or (qr.certificate or {}).get("certificate_digest") != digest:
+            reasons.append(
+                Violation(
+                    "qr",
+                    "qr_mismatch",
+                    "the QR token is not this certificate's",
+                    "二维码与证书内容不符",
+                )
+            )
+    return CertificateCheck(not reasons, tuple(reasons), kid, cert)
+
+
+# --- the QR token ----------------------------------------------------------------------------
+
+
+class MalformedToken(ValueError):
+    """The scanned text is not a Landport certificate token."""
+
+
+def qr_token(document: Mapping[str, Any]) -> str:
+    token = document.get("qr")
+    if not isinstance(token, str):
+        raise ValueError("the document has no QR token (sign it with sign_certificate)")
+    return token
+
+
+def certificate_qr(document: Mapping[str, Any]) -> segno.QRCode:
+    """Error correction M (15% damage); about version 16 (81 modules) for two containers."""
+    return segno.make(qr_token(document), error="m", boost_error=False, micro=False)
+
+
+def certificate_qr_svg(document: Mapping[str, Any], *, scale: int = 4) -> str:
+    buffer = io.BytesIO()
+    certificate_qr(document).save(buffer, kind="svg", scale=scale, border=4, xmldecl=False)
+    return buffer.getvalue().decode("utf-8")
+
+
+def certificate_qr_png(document: Mapping[str, Any], *, scale: int = 4) -> bytes:
+    buffer = io.BytesIO()
+    certificate_qr(document).save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+def parse_qr_payload(text: str) -> dict[str, Any]:
+    """The token's claims under readable names; raises `MalformedToken` (nothing verified)."""
+    parts = text.strip().split(".")
+    if len(parts) != 3 or parts[0] != QR_PREFIX or not all(map(_B64URL.match, parts[1:])):
+        raise MalformedToken(f"not a {QR_PREFIX} certificate token")
+    try:
+        claims = json.loads(_unb64(parts[1]))
+    except (ValueError, binascii.Error) as e:
+        raise MalformedToken("the token's payload is not base64url JSON") from e
+    if not isinstance(claims, dict) or not isinstance(claims.get("k"), str):
+        raise MalformedToken("the token's payload has no key id")
+    names = {
+        "t": "trip_id",
+        "s": "seal_id",
+        "n": "declaration_number",
+        "p": "vehicle_plate",
+        "c": "containers",
+        "x": "exit_port",
+        "e": "window_end",
+        "i": "issued_at",
+        "h": "certificate_digest",
+        "k": "key_id",
+    }
+    out = {long: claims.get(short) for short, long in names.items()}
+    for stamp in ("window_end", "issued_at"):
+        value = out[stamp]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise MalformedToken(f"the token's {stamp} is not a time")
+        try:
+            out[stamp] = _iso(datetime.fromtimestamp(value, UTC))
+        except (OverflowError, OSError, ValueError) as e:
+            raise MalformedToken(f"the token's {stamp} is out of range") from e
+    return {"format": QR_PREFIX, **out, "signature": parts[2]}
+
+
+def verify_qr_payload(text: str, public_keys: Mapping[str, Ed25519PublicKey]) -> CertificateCheck:
+    """Offline check of a scanned token; never raises."""
+    try:
+        parsed = parse_qr_payload(text)
+    except MalformedToken as e:
+        return _invalid("qr", "malformed", str(e), "二维码不是有效的通关证书")
+    kid = parsed["key_id"]
+    key = public_keys.get(kid)
+    if key is None:
+        return CertificateCheck(False, (_unknown_key(kid),), kid, parsed)
+    signed, _, sig = text.strip().rpartition(".")
+    if not _verifies(key, sig, signed.encode("ascii")):
+        reason = Violation(
+            "qr.signature",
+            "bad_signature",
+            f"the QR token's signature does not match under key {kid}",
+            f"二维码签名无效（密钥 {kid}）",
+        )
+        return CertificateCheck(False, (reason,), kid, parsed)
+    return CertificateCheck(True, (), kid, parsed)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _claims(cert: Mapping[str, Any], kid: str) -> dict[str, Any]:
+    window = cert.get("window") or {}
+    return {
+        "t": cert.get("trip_id"),
+        "s": cert.get("seal_id"),
+        "n": cert.get("declaration_number"),
+        "p": cert.get("vehicle_plate"),
+        "c": cert.get("containers"),
+        "x": cert.get("exit_port"),
+        "e": _epoch(window.get("end")),
+        "i": _epoch(cert.get("issued_at")),
+        "h": _digest(cert),
+        "k": kid,
+    }
+
+
+def _digest(cert: Mapping[str, Any]) -> str:
+    return _b64(hashlib.sha256(canonical_json(dict(cert))).digest())
+
+
+def _epoch(value: Any) -> int | None:
+    return int(datetime.fromisoformat(value).timestamp()) if isinstance(value, str) else None
+
+
+def _iso(at: datetime) -> str:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("certificate times must be timezone-aware (UTC)")
+    return at.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _verifies(key: Ed25519PublicKey, signature: str, data: bytes) -> bool:
+    if not _B64URL.match(signature):
+        return False
+    try:
+        key.verify(_unb64(signature), data)
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
+
+
+def _unknown_key(kid: str) -> Violation:
+    return Violation(
+        "key_id",
+        "unknown_key",
+        f"no public key with id {kid} is configured",
+        f"未配置密钥编号为 {kid} 的公钥",
+    )
+
+
+def _invalid(path: str, code: str, en: str, zh: str) -> CertificateCheck:
+    return CertificateCheck(False, (Violation(path, code, en, zh),))
+
+
+def _raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+_PATH_LIKE = re.compile(r"^(~|\.{1,2}/)|\.(pem|key|pub|b64|txt)$")
+
+
+def _read_if_file(path_or_value: str | Path) -> str:
+    """A Path or an existing file is read; anything else is the key itself (PEM or base64).
+    Error messages name a path only when the value cannot be a key: never key material."""
+    if isinstance(path_or_value, Path):
+        return _read(path_or_value)
+    value = path_or_value.strip()
+    if "-----BEGIN" in value:
+        return value
+    if "\n" not in value and len(value) < 4096:
+        if Path(value).expanduser().is_file():
+            return _read(Path(value).expanduser())
+        if _PATH_LIKE.search(value) and not _is_raw32(value):
+            raise KeyLoadError(f"no such key file: {value}")
+    return value
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise KeyLoadError(f"cannot read key file {path}: {type(e).__name__}") from e
+
+
+def _is_raw32(text: str) -> bool:
+    try:
+        return len(_raw32(text, "")) == 32
+    except KeyLoadError:
+        return False
+
+
+def _raw32(text: str, which: str) -> bytes:
+    try:
+        std = text.replace("-", "+").replace("_", "/")
+        raw = base64.b64decode(std + "=" * (-len(std) % 4), validate=True)
+    except (ValueError, binascii.Error) as e:
+        raise KeyLoadError(f"the {which} key is no readable file, PEM nor base64") from e
+    if len(raw) != 32:
+        raise KeyLoadError(f"the {which} key must be 32 raw bytes (Ed25519), got {len(raw)}")
+    return raw
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
