@@ -1,0 +1,164 @@
+"""Throughput of corridor monitoring: the batched core against a naive per-point shapely check.
+
+Goal from the issue: >= 50,000 fixes/s in-process for many trips. Measured:
+
+- `core_positions_per_s`: `monitoring.advance` over many concurrent trips on the three shipped
+  corridors, batches of `BATCH` fixes per trip interleaved as an ingest worker sees them
+  (projection, jump filter, distance, chainage, zones, every alert rule, state copies);
+- `corridor_positions_per_s`: `Corridor.measure` alone, one vectorised call;
+- `dense_route_positions_per_s`: the same on a surveyed-like route (a vertex every 25 m);
+- `naive_shapely_positions_per_s` (baseline): per fix, project, build a shapely Point, test
+  it against the buffered route polygon and locate it along the line, in a Python loop.
+
+No pass/fail here: the figures are reported, the integrator decides.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import shapely  # type: ignore[import-untyped]
+
+try:
+    import landport  # noqa: F401
+except ImportError:  # run from a checkout without the package installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from landport.seals.corridor import Corridor
+from landport.seals.corridor_loading import build_corridors, parse_routes_geojson
+from landport.seals.model import LockState, SealFix
+from landport.seals.monitoring import MonitorState, TripPlan, advance
+
+DATA = Path(__file__).resolve().parents[1] / "src" / "landport" / "data"
+TRIPS_PER_ROUTE = 20
+INTERVAL_S = 30.0
+BATCH = 40
+NAIVE_POINTS = 20_000
+T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+def corridors() -> dict[str, Corridor]:
+    routes = parse_routes_geojson((DATA / "routes.geojson").read_text(encoding="utf-8"))
+    zones = json.loads((DATA / "corridor_zones.json").read_text(encoding="utf-8"))
+    places = json.loads((DATA / "places.json").read_text(encoding="utf-8"))
+    return build_corridors(routes, zones, places)
+
+
+def trip_fixes(c: Corridor, seal_id: str, rng: np.random.Generator) -> list[SealFix]:
+    """A clean trip at 40 km/h with 30 m GNSS jitter."""
+    n = int(c.length_m / (40 / 3.6) / INTERVAL_S)
+    s = np.linspace(0.0, c.length_m, n) + rng.normal(0, 30, n)
+    lons, lats = c.point_at(s, rng.normal(0, 30, n))
+    return [
+        SealFix(
+            seal_id,
+            i,
+            T0 + timedelta(seconds=i * INTERVAL_S),
+            float(lat),
+            float(lon),
+            40.0,
+            0.0,
+            LockState.LOCKED,
+            False,
+            90.0,
+        )
+        for i, (lon, lat) in enumerate(zip(lons.tolist(), lats.tolist(), strict=True))
+    ]
+
+
+def bench_core(cs: dict[str, Corridor]) -> dict[str, float]:
+    rng = np.random.default_rng(1)
+    trips = []
+    for rid, c in cs.items():
+        for k in range(TRIPS_PER_ROUTE):
+            seal = f"{rid}-{k}"
+            plan = TripPlan(
+                trip_id=seal,
+                seal_id=seal,
+                corridor=c,
+                departure_zone="shigatse-land-port",
+                destination_zone=str(c.meta.to_place),
+                armed_at=T0,
+                window_start=T0,
+                window_end=T0 + timedelta(days=2),
+            )
+            trips.append((plan, trip_fixes(c, seal, rng)))
+    states = {p.trip_id: MonitorState(trip_id=p.trip_id) for p, _ in trips}
+    total = sum(len(f) for _, f in trips)
+    longest = max(len(f) for _, f in trips)
+    alerts = 0
+    start = time.perf_counter()
+    for lo in range(0, longest, BATCH):  # round robin: each trip's next batch, like a worker
+        for plan, fixes in trips:
+            batch = fixes[lo : lo + BATCH]
+            if batch:
+                states[plan.trip_id], changes = advance(plan, states[plan.trip_id], batch)
+                alerts += sum(1 for ch in changes if hasattr(ch, "alert"))
+    elapsed = time.perf_counter() - start
+    return {
+        "core_positions_per_s": round(total / elapsed),
+        "core_fixes": total,
+        "core_trips": len(trips),
+        "core_batch": BATCH,
+        "core_alerts_on_clean_trips": alerts,
+    }
+
+
+def bench_corridor(c: Corridor, n: int) -> float:
+    rng = np.random.default_rng(2)
+    lons, lats = c.point_at(rng.uniform(0, c.length_m, n), rng.normal(0, 400, n))
+    c.measure(lons[:100], lats[:100])
+    start = time.perf_counter()
+    c.measure(lons, lats)
+    return n / (time.perf_counter() - start)
+
+
+def dense(c: Corridor) -> Corridor:
+    """A winding road: a vertex every 25 m, swinging 150 m either side every 800 m."""
+    s = np.arange(0.0, c.length_m, 25.0)
+    lons, lats = c.point_at(s, 150.0 * np.sin(2 * np.pi * s / 800.0))
+    return Corridor(
+        list(zip(lons.tolist(), lats.tolist(), strict=True)), zones=c.zones, meta=c.meta
+    )
+
+
+def bench_naive(c: Corridor, n: int) -> float:
+    rng = np.random.default_rng(3)
+    lons, lats = c.point_at(rng.uniform(0, c.length_m, n), rng.normal(0, 400, n))
+    x, y = c.project(np.array([p[0] for p in c.coordinates]), [p[1] for p in c.coordinates])
+    line = shapely.LineString(np.column_stack([x, y]))
+    area = line.buffer(c.half_width_m)
+    start = time.perf_counter()
+    hits = 0
+    for lon, lat in zip(lons.tolist(), lats.tolist(), strict=True):
+        px, py = c.project(lon, lat)
+        point = shapely.Point(float(px[0]), float(py[0]))
+        if area.contains(point):
+            hits += 1
+        line.project(point)
+    return n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    cs = corridors()
+    gyirong = cs["shigatse-gyirong"]
+    result = {
+        **bench_core(cs),
+        "corridor_positions_per_s": round(bench_corridor(gyirong, 200_000)),
+        "dense_route_positions_per_s": round(bench_corridor(dense(gyirong), 200_000)),
+        "naive_shapely_positions_per_s": round(bench_naive(gyirong, NAIVE_POINTS)),
+        "python": platform.python_version(),
+        "shapely": shapely.__version__,
+        "numpy": np.__version__,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

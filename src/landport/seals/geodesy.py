@@ -1,0 +1,82 @@
+"""A local metric projection for one corridor, in numpy (no PROJ dependency in the core).
+
+Azimuthal equidistant on a sphere, centred on the corridor, then scaled north-south by the
+ellipsoid's meridional radius and east-west by its prime-vertical radius at the centre.
+Over 700 km at 29°N this keeps distances within about 0.1% of the WGS84 geodesic (the
+spherical azimuthal error grows as ρ²/6: 0.05% at 350 km from the centre), far inside the
+1% a 500 m corridor needs, and it is exactly invertible.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray = NDArray[np.float64]
+
+WGS84_A = 6_378_137.0
+WGS84_E2 = 6.694_379_990_14e-3
+
+
+def _radii(lat_deg: float) -> tuple[float, float]:
+    """(meridional, prime-vertical) radii of curvature of WGS84 at a latitude, in metres."""
+    s2 = math.sin(math.radians(lat_deg)) ** 2
+    w = 1.0 - WGS84_E2 * s2
+    return WGS84_A * (1.0 - WGS84_E2) / w**1.5, WGS84_A / math.sqrt(w)
+
+
+def as_floats(values: ArrayLike) -> FloatArray:
+    """A flat float64 array from scalars, lists or arrays (NaN check is the caller's)."""
+    return np.atleast_1d(np.asarray(values, dtype=np.float64)).ravel()
+
+
+@dataclass(frozen=True, slots=True)
+class LocalProjection:
+    """Lon/lat degrees <-> metres east/north of (lon0, lat0)."""
+
+    lon0: float
+    lat0: float
+
+    @property
+    def _scales(self) -> tuple[float, float]:
+        m, n = _radii(self.lat0)
+        return n, m  # x (east) uses the prime vertical, y (north) the meridian
+
+    def forward(self, lons: ArrayLike, lats: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        lam = np.radians(as_floats(lons) - self.lon0)
+        phi = np.radians(as_floats(lats))
+        phi0 = math.radians(self.lat0)
+        sin_p, cos_p = np.sin(phi), np.cos(phi)
+        cos_l = np.cos(lam)
+        cos_c = np.clip(math.sin(phi0) * sin_p + math.cos(phi0) * cos_p * cos_l, -1.0, 1.0)
+        c = np.arccos(cos_c)
+        sin_c = np.sin(c)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            k = np.where(c < 1e-12, 1.0, c / sin_c)
+        sx, sy = self._scales
+        x = sx * k * cos_p * np.sin(lam)
+        y = sy * k * (math.cos(phi0) * sin_p - math.sin(phi0) * cos_p * cos_l)
+        return x, y
+
+    def inverse(self, xs: ArrayLike, ys: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        sx, sy = self._scales
+        x = as_floats(xs) / sx
+        y = as_floats(ys) / sy
+        phi0 = math.radians(self.lat0)
+        c = np.hypot(x, y)
+        sin_c, cos_c = np.sin(c), np.cos(c)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(c < 1e-15, 0.0, y * sin_c / c)
+        phi = np.arcsin(np.clip(cos_c * math.sin(phi0) + ratio * math.cos(phi0), -1.0, 1.0))
+        lam = np.arctan2(x * sin_c, c * math.cos(phi0) * cos_c - y * math.sin(phi0) * sin_c)
+        lam = np.where(c < 1e-15, 0.0, lam)
+        return np.degrees(lam) + self.lon0, np.degrees(phi)
+
+    @classmethod
+    def centred_on(cls, lons: ArrayLike, lats: ArrayLike) -> LocalProjection:
+        """Centre of the bounding box: keeps the farthest point as close as possible."""
+        lo, la = as_floats(lons), as_floats(lats)
+        return cls(lon0=float((lo.min() + lo.max()) / 2.0), lat0=float((la.min() + la.max()) / 2.0))

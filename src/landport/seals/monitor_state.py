@@ -1,0 +1,160 @@
+"""Per-trip monitoring state: everything `advance` needs between batches, JSON-serialisable.
+
+Store `MonitorState.as_dict()` (a few kB: counters, the last fix, open runs, alerts) next to
+the trip and load it with `MonitorState.from_dict()`; the fixes themselves live elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from landport.seals.alerts import Alert, AlertKind
+from landport.seals.model import LockState, TripState
+
+#: Recently seen (seq, fix time) keys kept for dropping redelivered fixes without a replay.
+RECENT_KEYS = 64
+
+
+def _dt(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass(slots=True)
+class MonitorState:
+    """Where a trip stands after the fixes processed so far (in fix-time order)."""
+
+    trip_id: str
+    trip_state: TripState = TripState.IN_YARD
+    transitions: list[tuple[TripState, datetime]] = field(default_factory=list)
+    # the last fix of any kind (gaps), and the last fix whose position was accepted
+    last_fix_time: datetime | None = None
+    pos_time: datetime | None = None
+    pos_lon: float | None = None
+    pos_lat: float | None = None
+    pos_chainage_m: float | None = None
+    pos_inside: bool = True
+    pos_zone: str | None = None
+    # fixes rejected as jumps in a row, and the last of them (to re-anchor on a real move)
+    rejected_run: int = 0
+    rejected_lon: float | None = None
+    rejected_lat: float | None = None
+    rejected_time: datetime | None = None
+    # a run of fixes outside the corridor, and a run of slow fixes outside permitted zones
+    outside_run: int = 0
+    outside_since: datetime | None = None
+    outside_max_m: float = 0.0
+    stop_since: datetime | None = None
+    stop_lon: float | None = None
+    stop_lat: float | None = None
+    blind_until: datetime | None = None  # last silence check while signal_lost was open
+    lock: LockState = LockState.LOCKED
+    tamper: bool = False
+    battery_pct: float | None = None
+    # statistics for the border verdict
+    received: int = 0
+    fixes: int = 0
+    inside: int = 0
+    jumps: int = 0
+    longest_gap_s: float = 0.0
+    longest_gap_from: datetime | None = None
+    first_arrival: datetime | None = None
+    max_chainage_m: float = 0.0
+    lock_events: list[dict[str, Any]] = field(default_factory=list)
+    alerts: dict[str, Alert] = field(default_factory=dict)
+    recent: list[tuple[int, float]] = field(default_factory=list)
+
+    def clone(self) -> MonitorState:
+        """A copy that can be changed without touching this one (alerts are immutable)."""
+        return replace(
+            self,
+            transitions=list(self.transitions),
+            lock_events=[dict(e) for e in self.lock_events],
+            alerts=dict(self.alerts),
+            recent=list(self.recent),
+        )
+
+    def open_alerts(self, kind: AlertKind | None = None) -> list[Alert]:
+        return [a for a in self.alerts.values() if a.is_open and (kind is None or a.kind == kind)]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "trip_id": self.trip_id,
+            "trip_state": self.trip_state.value,
+            "transitions": [[s.value, at.isoformat()] for s, at in self.transitions],
+            "last_fix_time": _iso(self.last_fix_time),
+            "pos": [
+                _iso(self.pos_time),
+                self.pos_lon,
+                self.pos_lat,
+                self.pos_chainage_m,
+                self.pos_inside,
+                self.pos_zone,
+            ],
+            "rejected": [
+                self.rejected_run,
+                self.rejected_lon,
+                self.rejected_lat,
+                _iso(self.rejected_time),
+            ],
+            "outside": [self.outside_run, _iso(self.outside_since), self.outside_max_m],
+            "stop": [_iso(self.stop_since), self.stop_lon, self.stop_lat],
+            "blind_until": _iso(self.blind_until),
+            "lock": self.lock.value,
+            "tamper": self.tamper,
+            "battery_pct": self.battery_pct,
+            "counts": [self.received, self.fixes, self.inside, self.jumps],
+            "longest_gap": [self.longest_gap_s, _iso(self.longest_gap_from)],
+            "first_arrival": _iso(self.first_arrival),
+            "max_chainage_m": self.max_chainage_m,
+            "lock_events": [dict(e) for e in self.lock_events],
+            "alerts": [a.as_dict() for a in self.alerts.values()],
+            "recent": [[s, t] for s, t in self.recent],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MonitorState:
+        pos, rej, out, stop = d["pos"], d["rejected"], d["outside"], d["stop"]
+        alerts = [Alert.from_dict(a) for a in d["alerts"]]
+        return cls(
+            trip_id=d["trip_id"],
+            trip_state=TripState(d["trip_state"]),
+            transitions=[(TripState(s), datetime.fromisoformat(at)) for s, at in d["transitions"]],
+            last_fix_time=_dt(d["last_fix_time"]),
+            pos_time=_dt(pos[0]),
+            pos_lon=pos[1],
+            pos_lat=pos[2],
+            pos_chainage_m=pos[3],
+            pos_inside=pos[4],
+            pos_zone=pos[5],
+            rejected_run=rej[0],
+            rejected_lon=rej[1],
+            rejected_lat=rej[2],
+            rejected_time=_dt(rej[3]),
+            outside_run=out[0],
+            outside_since=_dt(out[1]),
+            outside_max_m=out[2],
+            stop_since=_dt(stop[0]),
+            stop_lon=stop[1],
+            stop_lat=stop[2],
+            blind_until=_dt(d.get("blind_until")),
+            lock=LockState(d["lock"]),
+            tamper=d["tamper"],
+            battery_pct=d["battery_pct"],
+            received=d["counts"][0],
+            fixes=d["counts"][1],
+            inside=d["counts"][2],
+            jumps=d["counts"][3],
+            longest_gap_s=d["longest_gap"][0],
+            longest_gap_from=_dt(d["longest_gap"][1]),
+            first_arrival=_dt(d["first_arrival"]),
+            max_chainage_m=d["max_chainage_m"],
+            lock_events=[dict(e) for e in d["lock_events"]],
+            alerts={a.id: a for a in alerts},
+            recent=[(int(s), float(t)) for s, t in d["recent"]],
+        )

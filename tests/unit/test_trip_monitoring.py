@@ -1,0 +1,361 @@
+"""Trip monitoring on the shipped corridors: no false alarms, real ones at the right time."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pytest
+
+from landport.seals.alerts import Alert, AlertChange, AlertKind, Change, Resolution
+from landport.seals.corridor import Corridor
+from landport.seals.model import SealFix, TripState
+from landport.seals.monitoring import (
+    MonitorState,
+    OutOfOrderBatch,
+    Thresholds,
+    TripPlan,
+    advance,
+    check_silence,
+    close_alert,
+    ingest,
+    replay,
+    trip_statistics,
+)
+from tracks import (
+    ROUTE_IDS,
+    Detour,
+    Gap,
+    Jump,
+    LockOpen,
+    Stop,
+    Track,
+    build_track,
+    shipped_corridors,
+)
+
+GYIRONG = "shigatse-gyirong"
+
+
+def corridor(route_id: str = GYIRONG) -> Corridor:
+    return shipped_corridors()[route_id]
+
+
+def km_of(c: Corridor, zone_id: str) -> float:
+    lon, lat = c.zone(zone_id).center or (0.0, 0.0)
+    return float(c.chainage_m(lon, lat)[0]) / 1000.0
+
+
+def plan_for(
+    track: Track, *, window_hours: float = 48.0, thresholds: Thresholds | None = None
+) -> TripPlan:
+    c = track.corridor
+    return TripPlan(
+        trip_id="TRIP-1",
+        seal_id=track.fixes[0].seal_id,
+        corridor=c,
+        departure_zone="shigatse-land-port",
+        destination_zone=str(c.meta.to_place),
+        armed_at=track.start,
+        window_start=track.start,
+        window_end=track.start + timedelta(hours=window_hours),
+        thresholds=thresholds or Thresholds(),
+    )
+
+
+@dataclass
+class Run:
+    plan: TripPlan
+    state: MonitorState
+    changes: list[Change] = field(default_factory=list)
+
+    def alerts(self, kind: AlertKind | None = None) -> list[Alert]:
+        return [a for a in self.state.alerts.values() if kind is None or a.kind is kind]
+
+    def only(self, kind: AlertKind) -> Alert:
+        found = self.alerts(kind)
+        assert len(found) == 1, [a.id for a in self.alerts()]
+        return found[0]
+
+
+def ingest_worker(
+    plan: TripPlan, track: Track, *, tick_minutes: float = 5.0, until: datetime | None = None
+) -> Run:
+    """What the ingest worker does: batches as they arrive, and a silence check every tick."""
+    run = Run(plan, MonitorState(trip_id=plan.trip_id))
+    stored: list[SealFix] = []
+    pending = sorted(track.deliveries, key=lambda d: d.received_at)
+    now, end = track.start, until or track.end + timedelta(minutes=20)
+    while now <= end:
+        while pending and pending[0].received_at <= now:
+            batch = pending.pop(0).fixes
+            stored.extend(batch)
+            run.state, changes = ingest(plan, run.state, batch, history=lambda: stored)
+            run.changes += changes
+        run.state, changes = check_silence(plan, run.state, now)
+        run.changes += changes
+        now += timedelta(minutes=tick_minutes)
+    return run
+
+
+def monitor(track: Track, **plan_options: object) -> Run:
+    return ingest_worker(plan_for(track, **plan_options), track)  # type: ignore[arg-type]
+
+
+# --- no false alarms -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route_id", ROUTE_IDS)
+def test_a_clean_trip_raises_no_alert_on_each_corridor(route_id: str) -> None:
+    c = corridor(route_id)
+    track = build_track(c, jitter_m=40.0, stops=[Stop(km_of(c, "lhatse"), 50)])
+    run = monitor(track)
+    assert run.alerts() == []
+    stats = trip_statistics(run.plan, run.state)
+    assert stats["inside_share"] == 1.0
+    assert stats["progress_share"] == pytest.approx(1.0, abs=0.001)
+    assert run.state.trip_state is TripState.AT_BORDER
+    assert [s for s, _ in run.state.transitions] == [
+        TripState.DEPARTED,
+        TripState.EN_ROUTE,
+        TripState.AT_BORDER,
+    ]
+
+
+def test_a_clean_trip_with_sparse_fixes_through_every_bend_raises_no_alert() -> None:
+    track = build_track(corridor(), speed_kmh=60.0, interval_s=240.0, jitter_m=60.0)
+    assert monitor(track).alerts() == []
+
+
+def test_one_noisy_fix_outside_the_corridor_does_not_raise_a_deviation() -> None:
+    track = build_track(corridor(), jumps=[Jump(at_km=100, off_km=0.8)])
+    run = monitor(track)
+    assert run.alerts() == []
+    assert run.state.inside == run.state.fixes - 1
+
+
+def test_a_wild_jump_is_discarded_as_gnss_noise_and_counted_not_a_deviation() -> None:
+    track = build_track(corridor(), jumps=[Jump(at_km=100, off_km=25)])
+    run = monitor(track)
+    jump = run.only(AlertKind.IMPLAUSIBLE_JUMP)
+    assert jump.resolution is Resolution.DISCARDED_AS_NOISE and not jump.is_open
+    assert run.alerts(AlertKind.ROUTE_DEVIATION) == []
+    assert trip_statistics(run.plan, run.state)["discarded_jumps"] == 1
+
+
+def test_a_stop_at_a_rest_stop_raises_nothing() -> None:
+    c = corridor()
+    assert monitor(build_track(c, stops=[Stop(km_of(c, "new-tingri"), 90)])).alerts() == []
+
+
+def test_a_short_stop_between_zones_raises_nothing() -> None:
+    assert monitor(build_track(corridor(), stops=[Stop(60, 15)])).alerts() == []
+
+
+# --- real alerts -----------------------------------------------------------------------------
+
+
+def test_a_five_km_detour_raises_a_deviation_from_the_moment_the_truck_left() -> None:
+    c = corridor()
+    track = build_track(c, detours=[Detour(at_km=200, off_km=5, length_km=15)])
+    left = next(f for f in track.fixes if not c.inside(f.lon, f.lat)[0])
+    back = next(f for f in track.fixes if f.fix_time > left.fix_time and c.inside(f.lon, f.lat)[0])
+    deviation = monitor(track).only(AlertKind.ROUTE_DEVIATION)
+    assert deviation.started_at == left.fix_time
+    assert deviation.closed_at == back.fix_time
+    assert deviation.resolution is Resolution.BACK_IN_CORRIDOR
+    assert deviation.details["max_distance_m"] == pytest.approx(5_000, rel=0.02)
+
+
+def test_the_same_stop_between_zones_is_an_unscheduled_stop_until_the_truck_moves_on() -> None:
+    track = build_track(corridor(), stops=[Stop(60, 90)])
+    stop = monitor(track).only(AlertKind.UNSCHEDULED_STOP)
+    parked = track.time_at_km(60)
+    assert parked <= stop.started_at <= parked + timedelta(minutes=1)
+    assert stop.resolution is Resolution.MOVED_ON
+    assert stop.closed_at is not None and stop.closed_at - stop.started_at >= timedelta(minutes=90)
+
+
+def test_a_far_fix_opens_a_deviation_at_once_when_a_distance_threshold_is_set() -> None:
+    track = build_track(corridor(), interval_s=120.0, jumps=[Jump(at_km=100, off_km=3)])
+    assert monitor(track).alerts() == []
+    run = monitor(track, thresholds=Thresholds(deviation_far_m=2_000))
+    assert run.only(AlertKind.ROUTE_DEVIATION).resolution is Resolution.BACK_IN_CORRIDOR
+
+
+def test_opening_the_lock_in_the_border_zone_is_fine() -> None:
+    run = monitor(build_track(corridor(), lock_opens=[LockOpen(at_km=None)]))
+    assert run.alerts() == []
+    assert [(e["lock"], e["allowed"], e["zone"]) for e in run.state.lock_events] == [
+        ("opened", True, "gyirong-port")
+    ]
+
+
+def test_opening_the_lock_en_route_is_an_alarm_where_it_happened() -> None:
+    track = build_track(corridor(), lock_opens=[LockOpen(at_km=250, relock_after_minutes=10)])
+    opened = monitor(track).only(AlertKind.SEAL_OPENED)
+    assert opened.is_open  # only an officer closes it
+    assert opened.started_at == next(f.fix_time for f in track.fixes if f.lock_state == "opened")
+    assert opened.details["chainage_km"] == pytest.approx(250, abs=1)
+    assert "opened" in opened.message_en and "打开" in opened.message_zh
+
+
+def test_an_officer_closes_a_seal_opening_and_a_replay_keeps_it_closed() -> None:
+    track = build_track(corridor(), lock_opens=[LockOpen(at_km=250)])
+    run = monitor(track)
+    opened = run.only(AlertKind.SEAL_OPENED)
+    state, changes = close_alert(run.state, opened.id, track.end, by="officer-7")
+    assert [(c.action, c.alert.id) for c in changes if isinstance(c, AlertChange)] == [
+        ("closed", opened.id)
+    ]
+    state, changes = replay(run.plan, track.fixes, previous=state)
+    assert changes == [] and state.alerts[opened.id].resolution is Resolution.RESOLVED_BY_OFFICER
+
+
+def test_tampering_and_a_low_battery_raise_one_alert_each() -> None:
+    track = build_track(
+        corridor(), tamper_at_km=300, battery_start_pct=30.0, battery_drain_pct_per_h=2.0
+    )
+    run = monitor(track)
+    assert run.only(AlertKind.TAMPER).is_open
+    assert float(run.only(AlertKind.LOW_BATTERY).details["battery_pct"] or 100) < 20
+
+
+def test_overdue_when_the_window_passes_and_closed_on_late_arrival() -> None:
+    track = build_track(corridor())
+    run = monitor(track, window_hours=6)
+    overdue = run.only(AlertKind.OVERDUE)
+    assert overdue.started_at == track.start + timedelta(hours=6)
+    assert overdue.resolution is Resolution.ARRIVED_LATE
+    assert overdue.closed_at == run.state.first_arrival
+
+
+# --- signal gaps and backfills ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delivered_after", [0, 3], ids=["backfill-first", "live-first"])
+def test_a_signal_gap_raises_signal_lost_and_a_backfill_along_the_route_explains_it(
+    delivered_after: int,
+) -> None:
+    track = build_track(
+        corridor(), gaps=[Gap(at_km=150, minutes=90, delivered_after=delivered_after)]
+    )
+    run = monitor(track)
+    lost = run.only(AlertKind.SIGNAL_LOST)
+    last_heard = max(f.fix_time for f in track.fixes if f.fix_time < track.time_at_km(150))
+    assert lost.started_at == last_heard
+    assert lost.resolution is Resolution.EXPLAINED_BY_BACKFILL
+    first = next(c for c in run.changes if isinstance(c, AlertChange) and c.alert.id == lost.id)
+    assert first.action == "opened" and first.alert.is_open
+    assert trip_statistics(run.plan, run.state)["longest_gap_minutes"] == 1.0
+    assert len(run.alerts()) == 1
+
+
+def test_a_gap_that_is_never_backfilled_closes_when_fixes_resume_and_says_the_route_was_kept() -> (
+    None
+):
+    track = build_track(corridor(), gaps=[Gap(at_km=150, minutes=90, backfill=False)])
+    run = monitor(track)
+    lost = run.only(AlertKind.SIGNAL_LOST)
+    assert lost.resolution is Resolution.FIXES_RESUMED
+    assert lost.details["consistent_with_route"] is True
+    assert 89 <= trip_statistics(run.plan, run.state)["longest_gap_minutes"] <= 91
+
+
+@pytest.mark.parametrize("delivered_after", [0, 3], ids=["backfill-first", "live-first"])
+@pytest.mark.parametrize("detour_km", [160, 185], ids=["before-the-alarm", "after-the-alarm"])
+def test_a_backfill_showing_a_detour_during_the_gap_raises_a_deviation_at_the_right_time(
+    delivered_after: int, detour_km: float
+) -> None:
+    c = corridor()
+    track = build_track(
+        c,
+        gaps=[Gap(at_km=150, minutes=90, delivered_after=delivered_after)],
+        detours=[Detour(at_km=detour_km, off_km=5, length_km=20)],
+    )
+    left = next(f for f in track.fixes if not c.inside(f.lon, f.lat)[0])
+    run = monitor(track)
+    deviation = run.only(AlertKind.ROUTE_DEVIATION)
+    assert deviation.started_at == left.fix_time
+    assert track.time_at_km(150) <= deviation.started_at <= track.time_at_km(210)
+    lost = run.only(AlertKind.SIGNAL_LOST)
+    assert lost.resolution is Resolution.BACKFILLED
+    assert deviation.id in str(lost.details["meanwhile"])
+
+
+def test_advance_refuses_late_fixes_and_asks_for_a_replay() -> None:
+    track = build_track(corridor())
+    plan = plan_for(track)
+    state, _ = advance(plan, MonitorState("TRIP-1"), track.fixes[100:110])
+    with pytest.raises(OutOfOrderBatch) as caught:
+        advance(plan, state, track.fixes[50:51])
+    assert caught.value.earliest == track.fixes[50].fix_time
+
+
+# --- idempotence and persistence -------------------------------------------------------------
+
+
+def test_duplicates_change_nothing() -> None:
+    track = build_track(corridor(), detours=[Detour(at_km=200, off_km=5)], batch_size=10)
+    plan = plan_for(track)
+    state = MonitorState("TRIP-1")
+    for delivery in track.deliveries:
+        state, _ = advance(plan, state, delivery.fixes)
+        again, changes = advance(plan, state, delivery.fixes)
+        assert changes == [] and again.as_dict() == state.as_dict()
+    old, changes = ingest(plan, state, track.fixes[5:6], history=lambda: track.fixes)
+    assert changes == [] and old.alerts == state.alerts  # a redelivery from long ago
+
+
+def test_replaying_every_fix_gives_the_same_state_and_no_changes() -> None:
+    track = build_track(corridor(), detours=[Detour(at_km=200, off_km=5)], stops=[Stop(60, 40)])
+    run = monitor(track)
+    assert len(run.alerts()) == 2
+    state, changes = replay(run.plan, reversed(track.fixes), previous=run.state)
+    assert changes == []
+    assert state.as_dict() == run.state.as_dict()
+
+
+def test_a_replay_from_a_checkpoint_equals_a_replay_from_the_start() -> None:
+    track = build_track(corridor(), gaps=[Gap(at_km=150, minutes=90)], stops=[Stop(60, 40)])
+    plan = plan_for(track)
+    checkpoint, _ = replay(plan, track.fixes[:100])
+    from_start, _ = replay(plan, track.fixes)
+    from_checkpoint, _ = replay(plan, track.fixes[100:], start=checkpoint)
+    assert from_checkpoint.as_dict() == from_start.as_dict()
+    with pytest.raises(ValueError):
+        replay(plan, track.fixes[20:], start=checkpoint)  # 20-35: older, not yet seen
+
+
+def test_the_state_survives_a_json_round_trip_and_goes_on_the_same() -> None:
+    track = build_track(corridor(), detours=[Detour(at_km=200, off_km=5)], stops=[Stop(60, 40)])
+    plan = plan_for(track)
+    half = len(track.fixes) // 2
+    state, _ = advance(plan, MonitorState("TRIP-1"), track.fixes[:half])
+    stored = json.loads(json.dumps(state.as_dict(), ensure_ascii=False))
+    restored = MonitorState.from_dict(stored)
+    assert restored.as_dict() == state.as_dict()
+    a, _ = advance(plan, state, track.fixes[half:])
+    b, _ = advance(plan, restored, track.fixes[half:])
+    assert a.as_dict() == b.as_dict()
+
+
+def test_every_alert_reads_in_english_and_chinese() -> None:
+    c = corridor()
+    track = build_track(
+        c,
+        detours=[Detour(at_km=200, off_km=5)],
+        stops=[Stop(60, 40)],
+        gaps=[Gap(at_km=300, minutes=60, backfill=False)],
+        lock_opens=[LockOpen(at_km=350, relock_after_minutes=5)],
+        jumps=[Jump(at_km=100)],
+        tamper_at_km=380,
+        battery_start_pct=25.0,
+        battery_drain_pct_per_h=1.0,
+    )
+    run = monitor(track, window_hours=6)
+    assert {a.kind for a in run.alerts()} == set(AlertKind)
+    for alert in run.alerts():
+        assert alert.message_en and alert.message_zh and alert.message_en != alert.message_zh
+        assert alert.as_dict()["severity"] in {"alarm", "warning", "info"}
