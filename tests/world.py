@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from builders import CONSIGNOR_USCC
 from landport.adapters.risk_files import default_ruleset
 from landport.adapters.security import hash_password
-from landport.bootstrap import Services, bootstrap, ensure_default_ruleset
+from landport.bootstrap import Services, bootstrap, ensure_reference_data
 from landport.enterprises.handlers import CreateUser, RegisterEnterprise
 from landport.enterprises.model import SYSTEM_ACTOR
 from landport.entrypoints.web.app import create_app
@@ -26,7 +26,7 @@ OTHER_USCC = "91440300MA5F00004K"  # a valid USCC of a Shenzhen enterprise
 def make_services(url: str, **kwargs: Any) -> Services:
     settings = Settings(environment="test", database=DatabaseSettings(url=url))
     services = bootstrap(settings, **kwargs)
-    ensure_default_ruleset(services)
+    ensure_reference_data(services)
     return services
 
 

@@ -14,10 +14,11 @@ from landport.adapters.db.engine import is_sqlite, make_engine
 from landport.adapters.db.unit_of_work import SqlUnitOfWork
 from landport.adapters.reference_files import load_catalog
 from landport.adapters.risk_files import default_ruleset
+from landport.adapters.route_files import shipped_routes
 from landport.adapters.security import TokenSigner
 from landport.declarations import commands as c
 from landport.declarations.handlers import cancel_declaration, declare_export, submit_declaration
-from landport.declarations.ports import ClearanceContext, UnitOfWork
+from landport.declarations.ports import ClearanceContext
 from landport.enterprises.handlers import (
     CreateUser,
     RegisterEnterprise,
@@ -38,6 +39,9 @@ from landport.risk.handlers import (
     recompute_assessment,
 )
 from landport.risk.ruleset_cache import RulesetCache
+from landport.seals import commands as sc
+from landport.seals import handlers as custody
+from landport.seals.ports import CustodyUnitOfWork
 from landport.settings import Settings
 from landport.shared.clock import Clock, SystemClock
 from landport.shared.errors import Conflict
@@ -53,6 +57,10 @@ HANDLERS: dict[type, Handler] = {
     CreateUser: create_user,
     PublishRuleset: publish_ruleset,
     RecomputeAssessment: recompute_assessment,
+    sc.RegisterSeal: custody.register_seal,
+    sc.ArmSeal: custody.arm_seal,
+    sc.HandleAlert: custody.handle_alert,
+    sc.ImportRoutes: custody.import_routes,
 }
 
 
@@ -66,7 +74,7 @@ class Services:
     clock: Clock
     bus: MessageBus
     tokens: TokenSigner
-    uow_factory: Callable[[], AbstractContextManager[UnitOfWork]]
+    uow_factory: Callable[[], AbstractContextManager[CustodyUnitOfWork]]
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -112,6 +120,16 @@ def bootstrap(
         settings.auth.token_ttl_minutes * 60,
     )
     return Services(settings, engine, read_engine, clock, bus, tokens, uow_factory)
+
+
+def ensure_reference_data(services: Services) -> dict[str, object]:
+    """What a new database needs before the first request: default rules and corridors."""
+    version = ensure_default_ruleset(services)
+    with services.uow_factory() as uow:
+        missing = tuple(r for r in shipped_routes() if uow.routes.get(r.route_id) is None)
+    if missing:
+        services.bus.handle(sc.ImportRoutes(SYSTEM_ACTOR, missing))
+    return {"ruleset_version": version, "routes_added": [r.route_id for r in missing]}
 
 
 def ensure_default_ruleset(services: Services) -> int | None:

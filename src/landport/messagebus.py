@@ -10,7 +10,7 @@ from typing import Any
 from landport.declarations.ports import ClearanceContext, DuplicateRequest, UnitOfWork
 from landport.shared.errors import InvalidInput, Violation
 
-Handler = Callable[[Any, UnitOfWork, ClearanceContext], Any]
+Handler = Callable[..., Any]  # (command, unit of work, context) -> result
 Subscriber = Callable[[object], None]
 
 

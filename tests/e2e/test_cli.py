@@ -117,5 +117,5 @@ def test_bad_input_is_refused_with_the_field_and_changes_nothing(sqlite_url: str
         "declarant",
     )
     assert declarant.returncode == 2 and "enterprise" in declarant.stderr
-    # only the default ruleset was published: the refused commands wrote nothing
-    assert "intact: 1 entries" in run(sqlite_url, "audit", "verify").stdout
+    # only the default ruleset and the three shipped routes: the refused commands wrote nothing
+    assert "intact: 4 entries" in run(sqlite_url, "audit", "verify").stdout

@@ -113,8 +113,13 @@ def value_band_warnings(draft: DeclarationDraft, catalog: ReferenceCatalog) -> I
             f"items[{breach.index}].value",
             "value_per_kg_outside_band",
             severity=WARNING,
-            value=breach.cny_per_kg.quantize(Decimal("0.01")),
+            value=_shown(breach.cny_per_kg),
             min=breach.band.min_cny_per_kg,
             max=breach.band.max_cny_per_kg,
             hs=breach.hs_code,
         )
+
+
+def _shown(amount: Decimal) -> str:
+    """Two decimals for ordinary values; absurd ones (a net mass of 1e-300 kg) in E notation."""
+    return f"{amount:.2f}" if amount.adjusted() < 15 else f"{amount:.3E}"

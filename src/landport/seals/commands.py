@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from landport.enterprises.model import Actor
+from landport.seals.approved import ApprovedRoute
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,11 @@ class ConfirmBorderRelease:
     trip_id: str
     decision: str  # "release" | "refer"
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportRoutes:
+    """Approve routes (surveyed tracks replace estimates); each import is a new version."""
+
+    actor: Actor
+    routes: tuple[ApprovedRoute, ...]

@@ -8,7 +8,7 @@ from landport.declarations.model import DeclarationStatus
 from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Actor, Role
 from landport.seals.calendar import BEIJING, arrival_window
-from landport.seals.commands import ArmSeal, HandleAlert, RegisterSeal
+from landport.seals.commands import ArmSeal, HandleAlert, ImportRoutes, RegisterSeal
 from landport.seals.events import TripArmed
 from landport.seals.model import ElectronicSeal, SealProtocol, SealState, TransitTrip
 from landport.seals.ports import CustodyUnitOfWork
@@ -213,3 +213,40 @@ def handle_alert(
         after={"state": state, "reason": cmd.reason},
     )
     return {**alert, "state": state, "resolution": cmd.reason}
+
+
+def import_routes(cmd: ImportRoutes, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> list[int]:
+    """A port administrator approves corridors; trips armed before keep their version."""
+    _require(cmd.actor, Role.PORT_ADMIN)
+    problems = [
+        Violation(
+            f"routes[{i}].to_port",
+            "unknown_border_port",
+            f"route {r.route_id} ends at {r.to_port}, which is not a border port",
+            f"路线 {r.route_id} 的终点不是边境口岸",
+        )
+        for i, r in enumerate(cmd.routes)
+        if r.to_port not in ctx.catalog.exit_ports
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    versions = []
+    for route in cmd.routes:
+        version = uow.routes.put(route, actor=cmd.actor.username)
+        versions.append(version)
+        uow.audit.append(
+            actor=cmd.actor.username,
+            action="route.imported",
+            entity_type="route",
+            entity_id=route.route_id,
+            before=None,
+            after={
+                "route_id": route.route_id,
+                "version": version,
+                "points": len(route.coordinates),
+                "road_km": route.road_km,
+                "half_width_m": route.half_width_m,
+                "confidence": route.confidence,
+            },
+        )
+    return versions

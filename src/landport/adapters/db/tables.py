@@ -267,7 +267,7 @@ positions = Table(
     Column("tamper", Boolean, nullable=False),
     Column("battery_pct", Float, nullable=True),
     Column("source", String(8), nullable=False),
-    UniqueConstraint("seal_id", "seq", name="uq_positions_seal_seq"),
+    UniqueConstraint("seal_id", "seq", "fix_time", name="uq_positions_seal_seq_fix"),
     Index("ix_positions_trip_fix", "trip_id", "fix_time"),
     Index("ix_positions_received", "received_at"),
 )

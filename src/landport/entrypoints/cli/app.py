@@ -14,7 +14,7 @@ from rich.console import Console
 from landport.adapters.db.audit import verify_audit
 from landport.adapters.db.migrate import upgrade
 from landport.adapters.security import hash_password
-from landport.bootstrap import Services, bootstrap, ensure_default_ruleset
+from landport.bootstrap import Services, bootstrap, ensure_reference_data
 from landport.enterprises.handlers import CreateUser, RegisterEnterprise
 from landport.enterprises.model import Actor, CreditRating, Role
 from landport.risk.handlers import PublishRuleset
@@ -50,7 +50,7 @@ def _services() -> Services:
     settings = get_settings()
     upgrade(settings.database.url)
     services = bootstrap(settings)
-    ensure_default_ruleset(services)
+    ensure_reference_data(services)
     return services
 
 
@@ -93,11 +93,14 @@ def db_upgrade() -> None:
     url = get_settings().database.url
     upgrade(url)
     services = bootstrap(get_settings())
-    version = ensure_default_ruleset(services)
+    added = ensure_reference_data(services)
     services.dispose()
     out.print("database is at the latest schema")
-    if version:
-        out.print(f"default risk ruleset published as version {version}")
+    if added["ruleset_version"]:
+        out.print(f"default risk ruleset published as version {added['ruleset_version']}")
+    routes = added["routes_added"]
+    if isinstance(routes, list) and routes:
+        out.print(f"approved routes added (approximate): {', '.join(routes)}")
 
 
 @enterprises_app.command("create")

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from landport.adapters.db.migrate import upgrade
-from landport.bootstrap import bootstrap, ensure_default_ruleset
+from landport.bootstrap import bootstrap, ensure_reference_data
 from landport.demo.dataset import DEMO_PASSWORD, demo_logins, seed
 from landport.settings import get_settings
 
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         upgrade(settings.database.url)
         services = bootstrap(settings)
-        ensure_default_ruleset(services)
+        ensure_reference_data(services)
         with out.status("seeding the demo port ..."):
             result = seed(services)
         if result["seeded"]:

@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("battery_pct", sa.Float(), nullable=True),
         sa.Column("source", sa.String(length=8), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_positions")),
-        sa.UniqueConstraint("seal_id", "seq", name="uq_positions_seal_seq"),
+        sa.UniqueConstraint("seal_id", "seq", "fix_time", name="uq_positions_seal_seq_fix"),
     )
     with op.batch_alter_table("positions", schema=None) as batch_op:
         batch_op.create_index("ix_positions_received", ["received_at"], unique=False)

@@ -1,0 +1,372 @@
+"""The ingest pipeline: verify, de-duplicate, store, monitor — one transaction per batch.
+
+A batch is committed before any of its messages is acknowledged to the broker or device,
+so a crash loses nothing and a redelivery is only a duplicate, which changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, case, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from landport.adapters.db import tables as t
+from landport.adapters.db.custody import route_from_row, trip_from_row
+from landport.adapters.db.engine import writer_lock
+from landport.seals.alerts import AlertChange, AlertKind, TripStateChange
+from landport.seals.corridor import Corridor
+from landport.seals.corridor_loading import corridor_from_approved
+from landport.seals.model import LockState, SealFix, TransitTrip, TripState
+from landport.seals.monitor_state import MonitorState
+from landport.seals.monitoring import check_silence, ingest
+from landport.seals.telemetry import Rejected, parse, verify
+from landport.seals.trip_plan import TripPlan
+from landport.shared.clock import Clock
+
+MONITORED = (TripState.IN_YARD, TripState.DEPARTED, TripState.EN_ROUTE, TripState.AT_BORDER)
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    topic: str
+    payload: bytes
+
+
+@dataclass
+class IngestReport:
+    """What one batch did; the alert changes go out as events after the commit."""
+
+    received: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    without_trip: int = 0
+    alert_changes: list[AlertChange] = field(default_factory=list)
+    trip_changes: list[tuple[str, TripStateChange]] = field(default_factory=list)
+
+
+_INSERT_REJECT = insert(t.telemetry_rejects)
+_TRIP_ROWS = select(t.trips).where(t.trips.c.active.is_(True))
+
+
+def _upsert(conn: Connection) -> Any:
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+class TelemetryIngestor:
+    """Shared by the MQTT worker, the JT/T 808 gateway and the embedded demo transport."""
+
+    def __init__(self, engine: Engine, clock: Clock, *, secret_ttl_s: float = 30.0) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._secret_ttl_s = secret_ttl_s
+        self._secrets: dict[str, tuple[str, float]] = {}
+        self._corridors: dict[tuple[str, int], Corridor] = {}
+
+    # -- entry points ------------------------------------------------------------------------
+
+    def ingest_messages(self, messages: Sequence[RawMessage]) -> IngestReport:
+        """Signed JSON messages from MQTT: verified first, a forgery is never applied."""
+        report = IngestReport(received=len(messages))
+        envelopes: list[tuple[RawMessage, Any]] = []
+        rejects: list[tuple[str | None, str, RawMessage]] = []
+        for m in messages:
+            try:
+                envelopes.append((m, parse(m.topic, m.payload)))
+            except Rejected as exc:
+                rejects.append((None, exc.reason, m))
+        secrets = self._secrets_for({e.seal_id for _, e in envelopes})
+        fixes: list[SealFix] = []
+        for m, envelope in envelopes:
+            secret = secrets.get(envelope.seal_id)
+            try:
+                if secret is None:
+                    raise Rejected("unknown_seal")
+                fixes.append(verify(envelope, secret))
+            except Rejected as exc:
+                rejects.append((envelope.seal_id, exc.reason, m))
+        for _, reason, _ in rejects:
+            report.rejected[reason] = report.rejected.get(reason, 0) + 1
+        self._store(fixes, rejects, report)
+        return report
+
+    def ingest_fixes(self, fixes: Sequence[SealFix]) -> IngestReport:
+        """Fixes from an authenticated channel (the JT/T 808 gateway, the embedded transport)."""
+        report = IngestReport(received=len(fixes))
+        self._store(list(fixes), [], report)
+        return report
+
+    def check_silence(self) -> IngestReport:
+        """The timer side: trips whose seals went quiet get a signal-lost alert."""
+        report = IngestReport()
+        now = self._clock.now()
+        with self._transaction() as conn:
+            for row in conn.execute(_TRIP_ROWS.where(t.trips.c.state.in_(MONITORED))).mappings():
+                trip, plan = self._plan(conn, row)
+                state = self._state(row)
+                after, changes = check_silence(plan, state, now)
+                if changes:
+                    self._apply(conn, trip, row, after, changes, report)
+        return report
+
+    # -- the transaction ---------------------------------------------------------------------
+
+    def _transaction(self) -> Any:
+        return _Transaction(self._engine)
+
+    def _store(
+        self,
+        fixes: list[SealFix],
+        rejects: list[tuple[str | None, str, RawMessage]],
+        report: IngestReport,
+    ) -> None:
+        now = self._clock.now()
+        with self._transaction() as conn:
+            if rejects:
+                conn.execute(
+                    _INSERT_REJECT,
+                    [
+                        {
+                            "received_at": now,
+                            "seal_id": seal,
+                            "reason": reason,
+                            "topic": m.topic[:200],
+                            "payload": m.payload.decode("utf-8", "replace"),
+                        }
+                        for seal, reason, m in rejects
+                    ],
+                )
+            if not fixes:
+                return
+            trips = self._active_trips(conn, {f.seal_id for f in fixes})
+            rows = [
+                {
+                    "seal_id": f.seal_id,
+                    "seq": f.seq,
+                    "trip_id": trips[f.seal_id]["id"] if f.seal_id in trips else None,
+                    "fix_time": f.fix_time,
+                    "received_at": now,
+                    "lat": f.lat,
+                    "lon": f.lon,
+                    "speed_kmh": f.speed_kmh,
+                    "course": f.course,
+                    "lock_state": f.lock_state.value,
+                    "tamper": f.tamper,
+                    "battery_pct": f.battery_pct,
+                    "source": f.source,
+                }
+                for f in fixes
+            ]
+            stmt = (
+                _upsert(conn)(t.positions)
+                .on_conflict_do_nothing(index_elements=["seal_id", "seq", "fix_time"])
+                .returning(t.positions.c.seal_id, t.positions.c.seq, t.positions.c.fix_time)
+            )
+            stored = {(r[0], r[1], _utc(r[2])) for r in conn.execute(stmt, rows)}
+            new = [f for f in fixes if (f.seal_id, f.seq, f.fix_time) in stored]
+            report.accepted += len(new)
+            report.duplicates += len(fixes) - len(new)
+            by_seal: dict[str, list[SealFix]] = defaultdict(list)
+            for f in new:
+                by_seal[f.seal_id].append(f)
+            for seal_id in sorted(by_seal):
+                row = trips.get(seal_id)
+                if row is None:
+                    report.without_trip += len(by_seal[seal_id])
+                    continue
+                self._monitor(conn, row, by_seal[seal_id], report)
+                battery = next(
+                    (f.battery_pct for f in reversed(by_seal[seal_id]) if f.battery_pct), None
+                )
+                if battery is not None:
+                    conn.execute(
+                        update(t.seals)
+                        .where(t.seals.c.seal_id == seal_id)
+                        .values(battery_pct=battery)
+                    )
+
+    def _monitor(
+        self, conn: Connection, row: Any, fixes: list[SealFix], report: IngestReport
+    ) -> None:
+        trip, plan = self._plan(conn, row)
+        state = self._state(row)
+        after, changes = ingest(plan, state, fixes, history=lambda: self._history(conn, trip.id))
+        self._apply(conn, trip, row, after, changes, report)
+
+    def _apply(
+        self,
+        conn: Connection,
+        trip: TransitTrip,
+        row: Any,
+        after: MonitorState,
+        changes: Iterable[AlertChange | TripStateChange],
+        report: IngestReport,
+    ) -> None:
+        values: dict[str, Any] = {"monitor": after.as_dict(), "version": row["version"] + 1}
+        if after.pos_time is not None:
+            values.update(
+                last_fix_time=after.pos_time, last_lat=after.pos_lat, last_lon=after.pos_lon
+            )
+        alarm = False
+        for change in changes:
+            if isinstance(change, TripStateChange):
+                values["state"] = change.state.value
+                report.trip_changes.append((trip.id, change))
+            else:
+                self._upsert_alert(conn, trip, change)
+                report.alert_changes.append(change)
+                alarm |= change.action == "opened" and change.alert.kind in (
+                    AlertKind.SEAL_OPENED,
+                    AlertKind.TAMPER,
+                )
+        conn.execute(update(t.trips).where(t.trips.c.id == trip.id).values(**values))
+        if alarm:
+            conn.execute(
+                update(t.seals)
+                .where(t.seals.c.seal_id == trip.seal_id, t.seals.c.state == "armed")
+                .values(state="alarm")
+            )
+
+    def _upsert_alert(self, conn: Connection, trip: TransitTrip, change: AlertChange) -> None:
+        a = change.alert
+        lat, lon = a.details.get("lat"), a.details.get("lon")
+        values = {
+            "trip_id": trip.id,
+            "seal_id": trip.seal_id,
+            "kind": a.kind.value,
+            "key": a.id,
+            "severity": a.severity.value,
+            "state": "open" if a.is_open else "closed",
+            "opened_at": a.started_at,
+            "closed_at": a.closed_at,
+            "lat": float(lat) if isinstance(lat, int | float) else None,
+            "lon": float(lon) if isinstance(lon, int | float) else None,
+            "message_en": a.message_en,
+            "message_zh": a.message_zh,
+            "details": a.as_dict(),
+        }
+        ins = _upsert(conn)(t.alerts).values(**values)
+        keep = t.alerts.c.state.in_(["acknowledged", "resolved"])
+        state = case(
+            (t.alerts.c.state == "resolved", "resolved"),
+            (ins.excluded.state == "closed", "closed"),
+            (keep, t.alerts.c.state),
+            else_=ins.excluded.state,
+        )
+        conn.execute(
+            ins.on_conflict_do_update(
+                index_elements=["trip_id", "key"],
+                set_={
+                    "state": state,
+                    "closed_at": ins.excluded.closed_at,
+                    "message_en": ins.excluded.message_en,
+                    "message_zh": ins.excluded.message_zh,
+                    "details": ins.excluded.details,
+                },
+            )
+        )
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def _active_trips(self, conn: Connection, seal_ids: set[str]) -> dict[str, Any]:
+        query = _TRIP_ROWS.where(t.trips.c.seal_id.in_(sorted(seal_ids))).order_by(t.trips.c.id)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()  # one worker at a time per trip
+        return {r["seal_id"]: r for r in conn.execute(query).mappings()}
+
+    def _plan(self, conn: Connection, row: Any) -> tuple[TransitTrip, TripPlan]:
+        trip = trip_from_row(row)
+        return trip, TripPlan.for_trip(trip, self._corridor(conn, trip.route_id))
+
+    def _corridor(self, conn: Connection, route_id: str) -> Corridor:
+        version = conn.execute(
+            select(t.routes.c.version).where(t.routes.c.route_id == route_id)
+        ).scalar_one()
+        key = (route_id, int(version))
+        if key not in self._corridors:
+            route_row = (
+                conn.execute(select(t.routes).where(t.routes.c.route_id == route_id))
+                .mappings()
+                .one()
+            )
+            self._corridors[key] = corridor_from_approved(route_from_row(route_row))
+        return self._corridors[key]
+
+    @staticmethod
+    def _state(row: Any) -> MonitorState:
+        return MonitorState.from_dict(row["monitor"]) if row["monitor"] else MonitorState(row["id"])
+
+    @staticmethod
+    def _history(conn: Connection, trip_id: str) -> list[SealFix]:
+        rows = conn.execute(
+            select(t.positions)
+            .where(t.positions.c.trip_id == trip_id)
+            .order_by(t.positions.c.fix_time)
+        ).mappings()
+        return [
+            SealFix(
+                seal_id=r["seal_id"],
+                seq=r["seq"],
+                fix_time=_utc(r["fix_time"]),
+                lat=r["lat"],
+                lon=r["lon"],
+                speed_kmh=r["speed_kmh"],
+                course=r["course"],
+                lock_state=LockState(r["lock_state"]),
+                tamper=r["tamper"],
+                battery_pct=r["battery_pct"],
+                source=r["source"],
+            )
+            for r in rows
+        ]
+
+    def _secrets_for(self, seal_ids: set[str]) -> dict[str, str]:
+        now = time.monotonic()
+        fresh = {
+            s: v[0]
+            for s, v in self._secrets.items()
+            if s in seal_ids and now - v[1] < self._secret_ttl_s
+        }
+        missing = seal_ids - fresh.keys()
+        if missing:
+            with self._engine.connect() as conn:
+                rows = conn.execute(
+                    select(t.seals.c.seal_id, t.seals.c.secret).where(
+                        t.seals.c.seal_id.in_(sorted(missing)), t.seals.c.protocol == "json-mqtt"
+                    )
+                ).all()
+            for seal_id, secret in rows:
+                self._secrets[seal_id] = (secret, now)
+                fresh[seal_id] = secret
+        return fresh
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _Transaction:
+    """One write transaction (queued behind other SQLite writers in this process)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = writer_lock(engine)
+
+    def __enter__(self) -> Connection:
+        if self._lock is not None:
+            self._lock.acquire()
+        self._cm = self._engine.begin()
+        return self._cm.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self._cm.__exit__(*exc)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
