@@ -1,0 +1,148 @@
+"""From signed telemetry to trip state and alerts, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import pytest
+from sqlalchemy import func, select
+
+from builders import declarant
+from goods import furniture_payload
+from landport.adapters.db import tables as t
+from landport.adapters.telemetry.ingest import RawMessage, TelemetryIngestor
+from landport.declarations.commands import DeclareExport
+from landport.enterprises.model import Actor, Role
+from landport.seals.commands import ArmSeal, RegisterSeal
+from landport.seals.model import SealFix
+from landport.seals.telemetry import signed, topic_for
+from landport.shared.clock import FixedClock
+from tracks import T0, Detour, Gap, build_track, shipped_corridors
+from world import World
+
+SECRET = "s3cret-key-of-the-e-lock-0001"
+OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
+
+
+@dataclass
+class Custody:
+    world: World
+    clock: FixedClock
+    ingestor: TelemetryIngestor
+    trip_id: str
+
+
+@pytest.fixture
+def custody(database_url: str) -> Iterator[Custody]:
+    clock = FixedClock(T0)
+    world = World(database_url, clock=clock)
+    world.without_random_selection()
+    bus = world.services.bus
+    bus.handle(RegisterSeal(OFFICER, "SEAL-0001", "generic", "json-mqtt", SECRET))
+    released = bus.handle(DeclareExport(declarant(), furniture_payload(), submit=True)).result
+    assert released.status.value == "released"
+    trip = bus.handle(ArmSeal(OFFICER, "SEAL-0001", released.id, "shigatse-gyirong")).result
+    yield Custody(world, clock, TelemetryIngestor(world.services.engine, clock), trip.id)
+    world.close()
+
+
+def message(fix: SealFix, secret: str = SECRET) -> RawMessage:
+    body = {
+        "seq": fix.seq,
+        "fix_time": fix.fix_time.isoformat().replace("+00:00", "Z"),
+        "lat": fix.lat,
+        "lon": fix.lon,
+        "speed_kmh": fix.speed_kmh,
+        "course": fix.course,
+        "lock_state": fix.lock_state.value,
+        "tamper": fix.tamper,
+        "battery_pct": fix.battery_pct,
+    }
+    return RawMessage(topic_for(fix.seal_id), json.dumps(signed(body, secret)).encode())
+
+
+def feed(c: Custody, fixes: list[SealFix], batch: int = 200) -> None:
+    for i in range(0, len(fixes), batch):
+        part = fixes[i : i + batch]
+        c.clock._now = part[-1].fix_time  # the server's clock follows the stream
+        c.ingestor.ingest_messages([message(f) for f in part])
+
+
+def trip_row(c: Custody) -> dict[str, object]:
+    with c.world.services.engine.connect() as conn:
+        return dict(conn.execute(select(t.trips).where(t.trips.c.id == c.trip_id)).mappings().one())
+
+
+def alert_kinds(c: Custody) -> list[str]:
+    with c.world.services.engine.connect() as conn:
+        return [r[0] for r in conn.execute(select(t.alerts.c.kind).order_by(t.alerts.c.id))]
+
+
+def test_a_clean_trip_reaches_the_border_without_any_alert(custody: Custody) -> None:
+    track = build_track(shipped_corridors()["shigatse-gyirong"], interval_s=120)
+    feed(custody, track.fixes)
+    row = trip_row(custody)
+    assert row["state"] == "at_border"
+    assert alert_kinds(custody) == []
+    with custody.world.services.engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(t.positions)).scalar_one()
+    assert stored == len(track.fixes)
+
+
+def test_duplicates_and_replays_change_nothing(custody: Custody) -> None:
+    track = build_track(shipped_corridors()["shigatse-gyirong"], interval_s=300)
+    feed(custody, track.fixes)
+    before = trip_row(custody)
+    report = custody.ingestor.ingest_messages([message(f) for f in track.fixes[:50]])
+    assert (report.accepted, report.duplicates) == (0, 50)
+    assert trip_row(custody)["monitor"] == before["monitor"]
+
+
+def test_forged_and_unknown_messages_go_to_the_dead_letter_store(custody: Custody) -> None:
+    fix = build_track(shipped_corridors()["shigatse-gyirong"]).fixes[0]
+    forged = message(fix, secret="not-the-device-key-at-all")
+    stranger = message(replace(fix, seal_id="SEAL-9999"))
+    bad_topic = RawMessage("bad/topic", b"{}")
+    report = custody.ingestor.ingest_messages([forged, stranger, bad_topic])
+    assert report.accepted == 0
+    assert report.rejected == {"bad_signature": 1, "unknown_seal": 1, "bad_topic": 1}
+    with custody.world.services.engine.connect() as conn:
+        reasons = sorted(r[0] for r in conn.execute(select(t.telemetry_rejects.c.reason)))
+        positions = conn.execute(select(func.count()).select_from(t.positions)).scalar_one()
+    assert reasons == ["bad_signature", "bad_topic", "unknown_seal"] and positions == 0
+
+
+def test_a_detour_raises_a_route_deviation_alert(custody: Custody) -> None:
+    track = build_track(
+        shipped_corridors()["shigatse-gyirong"],
+        interval_s=120,
+        detours=[Detour(at_km=150, off_km=6, length_km=20)],
+    )
+    feed(custody, track.fixes)
+    assert "route_deviation" in alert_kinds(custody)
+
+
+def test_a_gap_backfilled_along_the_route_is_explained(custody: Custody) -> None:
+    track = build_track(
+        shipped_corridors()["shigatse-gyirong"],
+        interval_s=120,
+        gaps=[Gap(at_km=200, minutes=90, backfill=True)],
+    )
+    live = track.live()
+    split = next(i for i, f in enumerate(live) if f.fix_time > track.time_at_km(240))
+    feed(custody, live[:split])
+    custody.clock._now = track.time_at_km(240)
+    custody.ingestor.check_silence()
+    assert "signal_lost" in alert_kinds(custody)
+    backfill = [f for d in track.deliveries if d.backfill for f in d.fixes]
+    feed(custody, backfill)
+    feed(custody, live[split:])
+    with custody.world.services.engine.connect() as conn:
+        lost = (
+            conn.execute(select(t.alerts).where(t.alerts.c.kind == "signal_lost")).mappings().one()
+        )
+    assert lost["state"] == "closed"
+    assert lost["details"]["resolution"] == "explained_by_backfill"
+    assert trip_row(custody)["state"] == "at_border"
