@@ -194,9 +194,11 @@ def risk_show() -> None:
 def main() -> None:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from landport.entrypoints.cli import demo
+    from landport.entrypoints.cli import custody, demo, telemetry
 
     demo.register(app)
+    custody.register(app)
+    telemetry.register(app)
     try:
         app()
     except (OperationalError, ProgrammingError) as exc:
