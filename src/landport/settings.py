@@ -33,6 +33,17 @@ class CustomsSettings(BaseModel):
     office_code_is_placeholder: bool = True
 
 
+class MqttSettings(BaseModel):
+    """The broker e-locks publish to; ingest workers share one subscription group."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: SecretStr | None = None
+    group: str = "landport-ingest"
+    session_expiry_s: int = 7 * 24 * 3600
+
+
 class Settings(BaseSettings):
     """Landport's settings: LANDPORT_ prefix, nested with '__' (LANDPORT_DATABASE__URL)."""
 
@@ -44,6 +55,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     customs: CustomsSettings = CustomsSettings()
+    mqtt: MqttSettings = MqttSettings()
     reference_dir: Path | None = None  # operator's updated data files, one per name
     host: str = "127.0.0.1"
     port: int = 8000

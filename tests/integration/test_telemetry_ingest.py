@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -17,12 +16,11 @@ from landport.declarations.commands import DeclareExport
 from landport.enterprises.model import Actor, Role
 from landport.seals.commands import ArmSeal, RegisterSeal
 from landport.seals.model import SealFix
-from landport.seals.telemetry import signed, topic_for
 from landport.shared.clock import FixedClock
+from signed import SECRET, message
 from tracks import T0, Detour, Gap, build_track, shipped_corridors
 from world import World
 
-SECRET = "s3cret-key-of-the-e-lock-0001"
 OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
 
 
@@ -46,21 +44,6 @@ def custody(database_url: str) -> Iterator[Custody]:
     trip = bus.handle(ArmSeal(OFFICER, "SEAL-0001", released.id, "shigatse-gyirong")).result
     yield Custody(world, clock, TelemetryIngestor(world.services.engine, clock), trip.id)
     world.close()
-
-
-def message(fix: SealFix, secret: str = SECRET) -> RawMessage:
-    body = {
-        "seq": fix.seq,
-        "fix_time": fix.fix_time.isoformat().replace("+00:00", "Z"),
-        "lat": fix.lat,
-        "lon": fix.lon,
-        "speed_kmh": fix.speed_kmh,
-        "course": fix.course,
-        "lock_state": fix.lock_state.value,
-        "tamper": fix.tamper,
-        "battery_pct": fix.battery_pct,
-    }
-    return RawMessage(topic_for(fix.seal_id), json.dumps(signed(body, secret)).encode())
 
 
 def feed(c: Custody, fixes: list[SealFix], batch: int = 200) -> None:

@@ -1,0 +1,190 @@
+"""The MQTT ingest worker: shared subscription, batches, acknowledgement only after commit.
+
+Each worker joins the shared subscription `$share/{group}/landport/v1/seals/+/telemetry`
+with a persistent session (clean_start=False). Messages are acknowledged (PUBACK) only
+after the batch that holds them is committed, so a killed worker loses nothing: the broker
+redelivers what was unacknowledged, and the store ignores what it already has.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from landport.adapters.telemetry.ingest import IngestReport, RawMessage, TelemetryIngestor
+
+log = logging.getLogger("landport.telemetry")
+TOPIC_FILTER = "landport/v1/seals/+/telemetry"
+
+
+@dataclass
+class WorkerOptions:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    client_id: str = "landport-ingest-1"
+    group: str = "landport-ingest"
+    username: str | None = None
+    password: str | None = None
+    max_batch: int = 1000
+    max_wait_s: float = 0.05
+    session_expiry_s: int = 7 * 24 * 3600
+    silence_check_s: float = 60.0
+    shared: bool = True
+
+
+@dataclass
+class WorkerStats:
+    batches: int = 0
+    received: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    failures: int = 0
+
+
+class IngestWorker:
+    """Pulls from the broker, ingests in batches, acknowledges after commit."""
+
+    def __init__(
+        self,
+        ingestor: TelemetryIngestor,
+        options: WorkerOptions,
+        *,
+        on_report: Callable[[IngestReport], None] | None = None,
+    ) -> None:
+        self.ingestor = ingestor
+        self.options = options
+        self.stats = WorkerStats()
+        self._on_report = on_report
+        self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=options.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if options.username:
+            self.client.username_pw_set(options.username, options.password)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_disconnect = self._on_disconnect
+
+    @property
+    def topic(self) -> str:
+        if self.options.shared:
+            return f"$share/{self.options.group}/{TOPIC_FILTER}"
+        return TOPIC_FILTER
+
+    # -- paho callbacks (network thread) ---------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.error("broker refused the connection: %s", reason)
+            return
+        client.subscribe(self.topic, qos=1)
+        self._connected.set()
+        log.info("subscribed to %s as %s", self.topic, self.options.client_id)
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self._connected.clear()
+        if not self._stop.is_set():
+            log.warning("disconnected from the broker (%s); reconnecting", reason)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        self._inbox.put(message)
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self.options.session_expiry_s
+        props.ReceiveMaximum = max(1, min(65535, self.options.max_batch))
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self.client.connect(
+            self.options.host, self.options.port, keepalive=30, clean_start=False, properties=props
+        )
+        self.client.loop_start()
+
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        return self._connected.wait(timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def run(self, *, until: Callable[[], bool] | None = None) -> None:
+        """Process batches until stopped (or `until()` says so)."""
+        next_silence_check = time.monotonic() + self.options.silence_check_s
+        pending: list[mqtt.MQTTMessage] = []
+        while not self._stop.is_set() and not (until and until()):
+            if not pending:
+                pending = self._next_batch()
+            if pending:
+                if self._ingest(pending):
+                    pending = []
+                else:
+                    time.sleep(1.0)  # the database is away: keep the batch, unacknowledged
+            if time.monotonic() >= next_silence_check:
+                self._check_silence()
+                next_silence_check = time.monotonic() + self.options.silence_check_s
+
+    def _next_batch(self) -> list[mqtt.MQTTMessage]:
+        try:
+            first = self._inbox.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.options.max_wait_s
+        while len(batch) < self.options.max_batch:
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(
+                    self._inbox.get(timeout=max(0.0, remaining))
+                    if remaining > 0
+                    else self._inbox.get_nowait()
+                )
+            except queue.Empty:
+                break
+        return batch
+
+    def _ingest(self, batch: list[mqtt.MQTTMessage]) -> bool:
+        try:
+            report = self.ingestor.ingest_messages(
+                [RawMessage(m.topic, bytes(m.payload)) for m in batch]
+            )
+        except Exception:
+            self.stats.failures += 1
+            log.exception("batch of %d not committed; it will be retried", len(batch))
+            return False
+        for m in batch:  # only now: the batch is committed
+            self.client.ack(m.mid, m.qos)
+        self.stats.batches += 1
+        self.stats.received += report.received
+        self.stats.accepted += report.accepted
+        self.stats.duplicates += report.duplicates
+        self.stats.rejected += sum(report.rejected.values())
+        if self._on_report:
+            self._on_report(report)
+        return True
+
+    def _check_silence(self) -> None:
+        try:
+            report = self.ingestor.check_silence()
+        except Exception:
+            log.exception("silence check failed")
+            return
+        if self._on_report and report.alert_changes:
+            self._on_report(report)

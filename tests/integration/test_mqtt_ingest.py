@@ -1,0 +1,199 @@
+"""Telemetry through a real Mosquitto (production configuration) into the database.
+
+Nothing accepted is lost: a worker killed mid-stream resumes from the broker's redelivery,
+duplicates change nothing, and two workers sharing the subscription keep each trip right.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from broker import mosquitto, publish_all, publisher
+from builders import declarant
+from conftest import REQUIRE_SERVICES
+from goods import furniture_payload
+from landport.adapters.db import tables as t
+from landport.adapters.telemetry.ingest import TelemetryIngestor
+from landport.adapters.telemetry.mqtt_worker import IngestWorker, WorkerOptions
+from landport.declarations.commands import DeclareExport
+from landport.enterprises.model import Actor, Role
+from landport.seals.commands import ArmSeal, RegisterSeal
+from landport.shared.clock import FixedClock
+from signed import SECRET, message
+from tracks import T0, build_track, shipped_corridors
+from world import World
+
+LANDPORT = str(Path(sys.executable).with_name("landport"))
+OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
+
+
+@pytest.fixture(scope="module")
+def broker_port() -> Iterator[int]:
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        if REQUIRE_SERVICES:
+            pytest.fail("mosquitto is not installed and LANDPORT_REQUIRE_SERVICES=1")
+        pytest.skip("mosquitto is not installed")
+    with mosquitto() as port:
+        yield port
+
+
+def arm(world: World, seal_id: str, plate: str) -> str:
+    bus = world.services.bus
+    bus.handle(RegisterSeal(OFFICER, seal_id, "generic", "json-mqtt", SECRET))
+    payload = furniture_payload(vehicle_plate=plate)
+    released = bus.handle(DeclareExport(declarant(), payload, submit=True)).result
+    return str(bus.handle(ArmSeal(OFFICER, seal_id, released.id, "shigatse-gyirong")).result.id)
+
+
+@pytest.fixture
+def port_world(database_url: str) -> Iterator[World]:
+    world = World(database_url, clock=FixedClock(T0))
+    world.without_random_selection()
+    yield world
+    world.close()
+
+
+def count(world: World, table: object = t.positions) -> int:
+    with world.services.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def wait_for(
+    condition: Callable[[], bool],
+    timeout: float = 90.0,
+    on_timeout: Callable[[], object] | None = None,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting: {on_timeout() if on_timeout else ''}")
+
+
+def track_messages(seal_id: str, interval_s: float = 120.0) -> list[tuple[str, bytes]]:
+    track = build_track(
+        shipped_corridors()["shigatse-gyirong"], seal_id=seal_id, interval_s=interval_s
+    )
+    return [(m.topic, m.payload) for m in (message(f) for f in track.fixes)]
+
+
+def test_a_worker_ingests_what_devices_publish(port_world: World, broker_port: int) -> None:
+    trip_id = arm(port_world, "SEAL-0001", "藏D12345")
+    clock = port_world.services.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(
+        T0 - clock.now() + (build_track(shipped_corridors()["shigatse-gyirong"]).end - T0)
+    )
+    ingestor = TelemetryIngestor(port_world.services.engine, clock)
+    worker = IngestWorker(
+        ingestor,
+        WorkerOptions(
+            port=broker_port,
+            client_id=f"w-inproc-{time.time_ns()}",
+            group=f"g-{os.getpid()}-{time.time_ns()}",
+        ),
+    )
+    worker.start()
+    assert worker.wait_connected()
+    done = threading.Event()
+    runner = threading.Thread(target=worker.run, kwargs={"until": done.is_set}, daemon=True)
+    runner.start()
+    messages = track_messages("SEAL-0001")
+    device = publisher(broker_port)
+    publish_all(device, messages)
+    wait_for(lambda: worker.stats.accepted == len(messages), on_timeout=lambda: worker.stats)
+    done.set()
+    runner.join(timeout=10)
+    worker.stop()
+    device.loop_stop()
+    assert count(port_world) == len(messages)
+    with port_world.services.engine.connect() as conn:
+        state = conn.execute(select(t.trips.c.state).where(t.trips.c.id == trip_id)).scalar_one()
+        alerts = conn.execute(select(func.count()).select_from(t.alerts)).scalar_one()
+    assert state == "at_border" and alerts == 0
+
+
+def _worker(url: str, port: int, client_id: str, group: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "LANDPORT_DATABASE__URL": url,
+        "LANDPORT_MQTT__PORT": str(port),
+        "LANDPORT_MQTT__GROUP": group,
+    }
+    return subprocess.Popen(
+        [LANDPORT, "telemetry", "listen", "--client-id", client_id, "--batch", "200"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_a_worker_killed_mid_stream_loses_nothing(
+    port_world: World, broker_port: int, database_url: str
+) -> None:
+    port_world.services.bus.handle(
+        RegisterSeal(OFFICER, "SEAL-0002", "generic", "json-mqtt", SECRET)
+    )
+    group = f"kill-{time.time_ns()}"
+    messages = track_messages("SEAL-0002", interval_s=20)  # ~2,000 fixes
+    worker = _worker(database_url, broker_port, "w-kill", group)
+    try:
+        time.sleep(2.5)  # the worker subscribes before the burst
+        device = publisher(broker_port, "gw-kill")
+        sender = threading.Thread(target=publish_all, args=(device, messages))
+        sender.start()
+        wait_for(lambda: count(port_world) > 200, timeout=60)
+        worker.send_signal(signal.SIGKILL)  # no goodbye, mid-batch
+        worker.wait(timeout=10)
+        stored_at_kill = count(port_world)
+        assert stored_at_kill < len(messages)
+        sender.join(timeout=60)
+        worker = _worker(database_url, broker_port, "w-kill", group)  # same session resumes
+        wait_for(lambda: count(port_world) == len(messages), timeout=90)
+        device.loop_stop()
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+    assert count(port_world) == len(messages)
+    assert count(port_world, t.telemetry_rejects) == 0
+
+
+def test_two_workers_keep_every_trip_right(
+    port_world: World, broker_port: int, database_url: str
+) -> None:
+    trips = [arm(port_world, f"SEAL-10{i}", f"藏D1000{i}") for i in range(2)]
+    group = f"two-{time.time_ns()}"
+    streams = [track_messages(f"SEAL-10{i}", interval_s=60) for i in range(2)]
+    interleaved = [m for pair in zip(*streams, strict=False) for m in pair]
+    workers = [_worker(database_url, broker_port, f"w-two-{i}", group) for i in range(2)]
+    try:
+        time.sleep(2.5)
+        device = publisher(broker_port, "gw-two")
+        publish_all(device, interleaved)
+        wait_for(lambda: count(port_world) == len(interleaved), timeout=120)
+        device.loop_stop()
+        time.sleep(0.5)
+    finally:
+        for w in workers:
+            w.terminate()
+            w.wait(timeout=10)
+    with port_world.services.engine.connect() as conn:
+        states = [
+            conn.execute(select(t.trips.c.state).where(t.trips.c.id == trip)).scalar_one()
+            for trip in trips
+        ]
+        alerts = conn.execute(select(func.count()).select_from(t.alerts)).scalar_one()
+    assert states == ["at_border", "at_border"]
+    assert alerts == 0
