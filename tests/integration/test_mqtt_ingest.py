@@ -175,7 +175,7 @@ def test_two_workers_keep_every_trip_right(
 ) -> None:
     trips = [arm(port_world, f"SEAL-10{i}", f"藏D1000{i}") for i in range(2)]
     group = f"two-{time.time_ns()}"
-    streams = [track_messages(f"SEAL-10{i}", interval_s=60) for i in range(2)]
+    streams = [track_messages(f"SEAL-10{i}", interval_s=120) for i in range(2)]
     interleaved = [m for pair in zip(*streams, strict=False) for m in pair]
     workers = [_worker(database_url, broker_port, f"w-two-{i}", group) for i in range(2)]
     try:
