@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -9,8 +10,10 @@ from rich.table import Table
 
 from landport.adapters.db.migrate import upgrade
 from landport.bootstrap import bootstrap, ensure_reference_data
+from landport.demo.custody import seed_custody
 from landport.demo.dataset import DEMO_PASSWORD, demo_logins, seed
 from landport.settings import get_settings
+from landport.shared.clock import FixedClock, SystemClock
 
 
 def register(app: typer.Typer) -> None:
@@ -26,15 +29,24 @@ def register(app: typer.Typer) -> None:
         out = Console()
         settings = get_settings()
         upgrade(settings.database.url)
-        services = bootstrap(settings)
-        ensure_reference_data(services)
+        now = SystemClock().now()
+        # The demo's history starts 20 hours ago, so trucks are already on the road.
+        past = FixedClock(now - timedelta(hours=20))
+        seeding = bootstrap(settings, clock=past)
+        ensure_reference_data(seeding)
         with out.status("seeding the demo port ..."):
-            result = seed(services)
+            result = seed(seeding)
+            trips = seed_custody(seeding, past, now) if result["seeded"] else {"trips": 0}
+        seeding.dispose()
         if result["seeded"]:
             lanes = ", ".join(f"{k}: {v}" for k, v in result.items() if k != "seeded")
-            out.print(f"seeded {result['seeded']} declarations ({lanes})")
+            out.print(
+                f"seeded {result['seeded']} declarations ({lanes}), {trips['trips']} "
+                "sealed trucks on the corridors"
+            )
         else:
             out.print("demo data already present")
+        services = bootstrap(settings)
         table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
         for column in ("username", "role", "bound to"):
             table.add_column(column)
