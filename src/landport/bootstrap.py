@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from landport.adapters.db.custody_queries import monitor_store
 from landport.adapters.db.engine import is_sqlite, make_engine
 from landport.adapters.db.unit_of_work import SqlUnitOfWork
 from landport.adapters.reference_files import load_catalog
@@ -39,6 +40,7 @@ from landport.risk.handlers import (
     recompute_assessment,
 )
 from landport.risk.ruleset_cache import RulesetCache
+from landport.seals import alert_handling, border_handlers
 from landport.seals import commands as sc
 from landport.seals import handlers as custody
 from landport.seals.ports import CustodyUnitOfWork
@@ -61,6 +63,9 @@ HANDLERS: dict[type, Handler] = {
     sc.ArmSeal: custody.arm_seal,
     sc.HandleAlert: custody.handle_alert,
     sc.ImportRoutes: custody.import_routes,
+    alert_handling.HandleTripAlert: alert_handling.handling_trip_alerts(monitor_store),
+    border_handlers.ReleaseAtBorder: border_handlers.releasing_at_border(monitor_store),
+    border_handlers.ReferToInspection: border_handlers.referring_to_inspection(monitor_store),
 }
 
 

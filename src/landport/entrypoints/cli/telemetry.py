@@ -122,3 +122,25 @@ def parse_age(text: str) -> timedelta:
     return {"d": timedelta(days=value), "h": timedelta(hours=value), "m": timedelta(minutes=value)}[
         unit
     ]
+
+
+@telemetry_app.command()
+def purge(
+    older_than: Annotated[str, typer.Option(help="Age of positions to delete, e.g. 90d.")],
+    batch: Annotated[int, typer.Option(help="Rows per short transaction.")] = 5000,
+    dry_run: Annotated[bool, typer.Option(help="Only count what would be deleted.")] = False,
+) -> None:
+    """Delete old positions in small batches (the table is never locked for long); positions
+    of trips still under custody are kept."""
+    from landport.adapters.db.retention import purge_positions
+    from landport.bootstrap import bootstrap
+    from landport.settings import get_settings
+
+    age = parse_age(older_than)
+    services = bootstrap(get_settings())
+    try:
+        count = purge_positions(services.engine, age, batch=batch, dry_run=dry_run)
+    finally:
+        services.dispose()
+    verb = "would delete" if dry_run else "deleted"
+    typer.echo(f"{verb} {count} positions older than {older_than}")

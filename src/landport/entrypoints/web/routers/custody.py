@@ -1,7 +1,423 @@
-"""E-lock custody: seals, trips, alerts, routes, border verify-and-release."""
+"""E-lock custody: seals, trips, alerts, routes, border verify-and-release, certificates.
+
+Commands go through the bus; reads come from `adapters/db/custody_queries`. Declarants see
+their own enterprise's trips and certificates only (another's is 404, as for declarations).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from landport.adapters.certificates import (
+    certificate_qr_png,
+    certificate_qr_svg,
+    document_json,
+)
+from landport.adapters.db.custody_queries import (
+    TripFilter,
+    alert_view,
+    border_check,
+    existing_routes,
+    find_trip_id,
+    list_alerts,
+    list_seals,
+    list_trips,
+    trip_view,
+)
+from landport.adapters.route_files import routes_from_file
+from landport.adapters.signing_keys import (
+    public_key_view,
+    public_keys,
+    signing_key,
+    trip_certificate,
+)
+from landport.enterprises.model import Actor, Role
+from landport.entrypoints.web.deps import Admin, AnyUser, Officer, ServicesDep, require
+from landport.seals.alert_handling import HandleTripAlert
+from landport.seals.approved import ApprovedRoute
+from landport.seals.border_handlers import GateReading, ReferToInspection, ReleaseAtBorder
+from landport.seals.commands import ArmSeal, ImportRoutes, RegisterSeal
+from landport.shared.errors import InvalidInput, NotFound, Violation
 
 router = APIRouter(prefix="/api/v1", tags=["custody"])
+
+SealKeeper = Annotated[Actor, Depends(require(Role.PORT_ADMIN, Role.CUSTOMS_OFFICER))]
+SealReader = Annotated[
+    Actor, Depends(require(Role.CUSTOMS_OFFICER, Role.BORDER_OFFICER, Role.PORT_ADMIN))
+]
+TripReader = Annotated[
+    Actor,
+    Depends(
+        require(
+            Role.CUSTOMS_OFFICER,
+            Role.BORDER_OFFICER,
+            Role.PORT_ADMIN,
+            Role.AUDITOR,
+            Role.DECLARANT,
+        )
+    ),
+]
+AlertReader = Annotated[
+    Actor,
+    Depends(require(Role.CUSTOMS_OFFICER, Role.BORDER_OFFICER, Role.PORT_ADMIN, Role.AUDITOR)),
+]
+AlertHandler = Annotated[Actor, Depends(require(Role.CUSTOMS_OFFICER, Role.BORDER_OFFICER))]
+BorderVerifier = Annotated[Actor, Depends(require(Role.BORDER_OFFICER, Role.CUSTOMS_OFFICER))]
+BorderOfficer = Annotated[Actor, Depends(require(Role.BORDER_OFFICER))]
+
+Page = Annotated[int, Query(ge=1)]
+PageSize = Annotated[int, Query(ge=1, le=200)]
+MAX_ROUTE_UPLOAD = 20 * 1024 * 1024
+
+
+class SealBody(BaseModel):
+    seal_id: str = Field(max_length=40)
+    vendor: str = Field(max_length=40)
+    protocol: str = Field(description="json-mqtt | jt808")
+    secret: str = Field(max_length=200, description="the device key; never returned")
+    terminal_id: str | None = Field(default=None, max_length=20)
+
+
+class TripBody(BaseModel):
+    seal_id: str
+    declaration_id: str
+    route_id: str
+
+
+class ReasonBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class GateBody(BaseModel):
+    """What the officer read at the gate; what is left out is taken from the trip record."""
+
+    plate: str | None = Field(default=None, max_length=20)
+    containers: list[str] = Field(default_factory=list, max_length=20)
+    seal_id: str | None = Field(default=None, max_length=40)
+    qr_trip_id: str | None = Field(default=None, max_length=32)
+
+    def reading(self) -> GateReading:
+        return GateReading(self.plate, tuple(self.containers), self.seal_id, self.qr_trip_id)
+
+
+class ReleaseBody(GateBody):
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class ReferBody(GateBody):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+def _not_found(trip_id: str) -> NotFound:
+    return NotFound(f"trip {trip_id} not found", f"未找到运输 {trip_id}")
+
+
+# --- seals -----------------------------------------------------------------------------------
+
+
+@router.post("/seals", status_code=201)
+def register_seal(body: SealBody, services: ServicesDep, actor: SealKeeper) -> dict[str, Any]:
+    """Add an e-lock to the pool; its secret authenticates its telemetry and is never shown."""
+    cmd = RegisterSeal(
+        actor, body.seal_id, body.vendor, body.protocol, body.secret, body.terminal_id
+    )
+    seal = services.bus.handle(cmd).result
+    return {
+        "seal_id": seal.seal_id,
+        "vendor": seal.vendor,
+        "protocol": seal.protocol.value,
+        "terminal_id": seal.terminal_id,
+        "state": seal.state.value,
+        "battery_pct": seal.battery_pct,
+    }
+
+
+@router.get("/seals")
+def seals(services: ServicesDep, actor: SealReader) -> dict[str, Any]:
+    return {"items": list_seals(services.read_engine)}
+
+
+# --- trips -----------------------------------------------------------------------------------
+
+
+def _trip(services: ServicesDep, actor: Actor, trip_id: str) -> dict[str, Any]:
+    calendars = services.bus.context.catalog.calendars
+    view = trip_view(services.read_engine, trip_id, calendars=calendars)
+    if view is None or not actor.may_see_enterprise(view["enterprise_uscc"]):
+        raise _not_found(trip_id)
+    return view
+
+
+@router.post("/trips", status_code=201)
+def arm_seal(body: TripBody, services: ServicesDep, actor: Officer) -> dict[str, Any]:
+    """Seal a released declaration's containers: the trip, with its arrival window."""
+    trip = services.bus.handle(ArmSeal(actor, body.seal_id, body.declaration_id, body.route_id))
+    return _trip(services, actor, trip.result.id)
+
+
+@router.get("/trips/{trip_id}")
+def read_trip(trip_id: str, services: ServicesDep, actor: TripReader) -> dict[str, Any]:
+    return _trip(services, actor, trip_id)
+
+
+@router.get("/trips")
+def trips(
+    services: ServicesDep,
+    actor: TripReader,
+    state: str | None = None,
+    active: bool | None = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+) -> dict[str, Any]:
+    """Declarants see their own enterprise's trips only, whatever filter they send."""
+    f = TripFilter(state or None, active, actor.enterprise_uscc if actor.is_declarant else None)
+    total, rows = list_trips(services.read_engine, f, page=page, page_size=page_size)
+    return {"total": total, "page": page, "page_size": page_size, "items": rows}
+
+
+# --- certificates ----------------------------------------------------------------------------
+
+
+def _certificate(services: ServicesDep, actor: Actor, trip_id: str) -> dict[str, Any]:
+    key = signing_key(environment=services.settings.environment)
+    found = trip_certificate(services.read_engine, trip_id, key)
+    if found is None or not actor.may_see_enterprise(found[0]):
+        raise _not_found(trip_id)
+    return found[1]
+
+
+@router.get("/trips/{trip_id}/certificate")
+def certificate(trip_id: str, services: ServicesDep, actor: TripReader) -> Response:
+    """The signed trip certificate (verify offline: `landport trips verify-certificate`)."""
+    document = _certificate(services, actor, trip_id)
+    return Response(
+        document_json(document),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="trip-{trip_id}.json"'},
+    )
+
+
+@router.get("/trips/{trip_id}/certificate.svg")
+def certificate_svg(trip_id: str, services: ServicesDep, actor: TripReader) -> Response:
+    document = _certificate(services, actor, trip_id)
+    return Response(certificate_qr_svg(document), media_type="image/svg+xml")
+
+
+@router.get("/trips/{trip_id}/certificate.png")
+def certificate_png(trip_id: str, services: ServicesDep, actor: TripReader) -> Response:
+    document = _certificate(services, actor, trip_id)
+    return Response(certificate_qr_png(document), media_type="image/png")
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+@router.get("/alerts")
+def alerts(
+    services: ServicesDep,
+    actor: AlertReader,
+    state: Literal["open", "acknowledged", "resolved", "closed"] | None = None,
+    trip_id: str | None = None,
+    kind: str | None = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+) -> dict[str, Any]:
+    total, rows = list_alerts(
+        services.read_engine,
+        state=state,
+        trip_id=trip_id,
+        kind=kind,
+        page=page,
+        page_size=page_size,
+    )
+    return {"total": total, "page": page, "page_size": page_size, "items": rows}
+
+
+def _handle_alert(action: str) -> Any:
+    def endpoint(
+        alert_id: int, body: ReasonBody, services: ServicesDep, actor: AlertHandler
+    ) -> dict[str, Any]:
+        result = services.bus.handle(HandleTripAlert(actor, alert_id, action, body.reason))
+        return alert_view(result.result)
+
+    endpoint.__name__ = f"{action}_alert"
+    endpoint.__doc__ = f"{action.capitalize()} an alert, with a reason (kept in the audit log)."
+    return endpoint
+
+
+for _action in ("acknowledge", "resolve"):
+    router.add_api_route(
+        f"/alerts/{{alert_id}}/{_action}", _handle_alert(_action), methods=["POST"]
+    )
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+
+def _route_summary(route: ApprovedRoute) -> dict[str, Any]:
+    return {
+        "route_id": route.route_id,
+        "name": route.name,
+        "from_place": route.from_place,
+        "to_port": route.to_port,
+        "road_km": route.road_km,
+        "typical_hours": route.typical_hours,
+        "half_width_m": route.half_width_m,
+        "version": route.version,
+        "points": len(route.coordinates),
+        "zones": len(route.zones),
+        "confidence": route.confidence,
+        "approximate": route.approximate,
+        "notice_en": "Approximate corridor, not surveyed" if route.approximate else None,
+        "notice_zh": "通道为估算，未经实测" if route.approximate else None,
+    }
+
+
+@router.get("/routes")
+def routes(services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
+    return {"items": [_route_summary(r) for r in existing_routes(services.read_engine).values()]}
+
+
+@router.get("/routes/{route_id}")
+def route(route_id: str, services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
+    """GeoJSON: the corridor's centre line and its permitted zones (circles, radius_m)."""
+    found = existing_routes(services.read_engine).get(route_id)
+    if found is None:
+        raise NotFound(f"route {route_id} not found", f"未找到路线 {route_id}")
+    line = {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": [list(c) for c in found.coordinates]},
+        "properties": {**_route_summary(found), "role": "corridor"},
+    }
+    zones = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [z.lon, z.lat]},
+            "properties": {**z.as_dict(), "role": "permitted_zone"},
+        }
+        for z in found.zones
+    ]
+    return {"type": "FeatureCollection", **_route_summary(found), "features": [line, *zones]}
+
+
+def _file_problem(code: str, en: str, zh: str) -> InvalidInput:
+    return InvalidInput([Violation("file", code, en, "路线文件无效：" + zh)])
+
+
+@router.post("/routes/import", status_code=201)
+def import_routes(
+    services: ServicesDep,
+    actor: Admin,
+    file: Annotated[UploadFile, File(description="GeoJSON (routes) or GPX (one track)")],
+    route_id: Annotated[str | None, Form(description="required for GPX")] = None,
+    half_width_m: Annotated[float | None, Form(gt=0, le=5000)] = None,
+) -> dict[str, Any]:
+    """Approve routes from a file; a surveyed track replaces an estimate (new version)."""
+    data = file.file.read(MAX_ROUTE_UPLOAD + 1)
+    if len(data) > MAX_ROUTE_UPLOAD:
+        raise _file_problem("file_too_large", "the file exceeds 20 MB", "超过 20 MB")
+    gpx = (file.filename or "").lower().endswith(".gpx") or data.lstrip()[:5] in (b"<?xml", b"<gpx")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("upload.gpx" if gpx else "upload.geojson")
+        path.write_bytes(data)
+        try:
+            parsed = routes_from_file(
+                path,
+                route_id=route_id,
+                existing=existing_routes(services.read_engine),
+                half_width_m=half_width_m,
+            )
+        except UnicodeDecodeError:
+            raise _file_problem(
+                "not_utf8", "the file is not UTF-8 text", "不是 UTF-8 文本"
+            ) from None
+    versions = services.bus.handle(ImportRoutes(actor, tuple(parsed))).result
+    return {
+        "imported": [
+            {**_route_summary(r), "version": v} for r, v in zip(parsed, versions, strict=True)
+        ]
+    }
+
+
+# --- the border ------------------------------------------------------------------------------
+
+
+@router.get("/border/verify")
+def border_verify(
+    services: ServicesDep,
+    actor: BorderVerifier,
+    plate: str | None = None,
+    container: Annotated[list[str] | None, Query()] = None,
+    seal: str | None = None,
+    trip: str | None = None,
+    port: Annotated[str | None, Query(description="customs officers only")] = None,
+) -> dict[str, Any]:
+    """Pass or refer, with every check. A border officer is judged as his own port (token);
+    a customs officer as `port`, or as the trip's exit port would be."""
+    containers = tuple(container or ())
+    if not (plate or containers or seal or trip):
+        raise InvalidInput(
+            [
+                Violation(
+                    "plate",
+                    "identifier_required",
+                    "give plate, container, seal or trip",
+                    "须提供车牌、集装箱号、关锁号或运输编号之一",
+                )
+            ]
+        )
+    trip_id = find_trip_id(
+        services.read_engine,
+        plate=plate,
+        container=containers[0] if containers else None,
+        seal=seal,
+        trip=trip,
+    )
+    if trip_id is None:
+        raise NotFound("no trip matches what was read at the gate", "未找到与现场信息相符的运输")
+    officer_port = (actor.port_id or "") if actor.role is Role.BORDER_OFFICER else port
+    view = border_check(
+        services.read_engine,
+        trip_id,
+        GateReading(plate, containers, seal, trip),
+        officer_port=officer_port,
+        now=services.clock.now(),
+    )
+    if view is None:
+        raise _not_found(trip_id)
+    return view
+
+
+@router.post("/border/trips/{trip_id}/release")
+def border_release(
+    trip_id: str, services: ServicesDep, actor: BorderOfficer, body: ReleaseBody | None = None
+) -> dict[str, Any]:
+    """Exit: only on a pass verdict (409 lists every failed check); the seal returns to the pool."""
+    body = body or ReleaseBody()
+    cmd = ReleaseAtBorder(actor, trip_id, body.reading(), body.note)
+    result: dict[str, Any] = services.bus.handle(cmd).result
+    return result
+
+
+@router.post("/border/trips/{trip_id}/refer")
+def border_refer(
+    trip_id: str, body: ReferBody, services: ServicesDep, actor: BorderOfficer
+) -> dict[str, Any]:
+    """Send the truck to inspection: the trip ends as referred, the declaration is held."""
+    result: dict[str, Any] = services.bus.handle(
+        ReferToInspection(actor, trip_id, body.reason, body.reading())
+    ).result
+    return result
+
+
+@router.get("/border/public-keys")
+def border_public_keys(services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
+    """The land port's certificate keys, for border posts to cache and verify offline."""
+    keys = public_keys(environment=services.settings.environment)
+    return {"keys": [public_key_view(k) for k in keys]}

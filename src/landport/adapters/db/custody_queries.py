@@ -1,0 +1,426 @@
+"""Read side of e-lock custody: seals, trips, alerts, routes, border evidence, certificates.
+
+Straight from the tables, never through the aggregates (like `queries.py`). The one writer
+here is `SqlMonitorStore`, the `MonitorStore` port the custody handlers use inside their
+unit of work (wired with `monitor_store` in `bootstrap.HANDLERS`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+
+from landport.adapters.db import tables as t
+from landport.adapters.db.custody import SqlAlertRepository, route_from_row, trip_from_row
+from landport.adapters.db.repositories import SqlDeclarationRepository, SqlInspectionRepository
+from landport.seals.approved import ApprovedRoute
+from landport.seals.border import BorderPolicy, border_verdict
+from landport.seals.border_handlers import (
+    CustodyRecord,
+    GateReading,
+    StoredMonitor,
+    custody_evidence,
+)
+from landport.seals.calendar import BEIJING, PortCalendar, arrival_window
+from landport.seals.corridor import Corridor
+from landport.seals.corridor_loading import corridor_from_approved
+from landport.seals.model import SealState
+from landport.seals.monitor_state import MonitorState
+from landport.seals.monitoring import trip_statistics
+from landport.seals.trip_plan import TripPlan
+from landport.shared.errors import Conflict
+
+# --- the monitor store (the handlers' port) --------------------------------------------------
+
+
+class SqlMonitorStore:
+    """The trip's serialised monitor state, read and written with the trip row's version."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def load(self, trip_id: str) -> StoredMonitor | None:
+        row = self._conn.execute(
+            select(t.trips.c.version, t.trips.c.monitor).where(t.trips.c.id == trip_id)
+        ).one_or_none()
+        if row is None:
+            return None
+        return StoredMonitor(int(row[0]), _monitor(trip_id, row[1]))
+
+    def save(self, trip_id: str, state: MonitorState, *, version: int) -> None:
+        result = self._conn.execute(
+            update(t.trips)
+            .where(t.trips.c.id == trip_id, t.trips.c.version == version)
+            .values(monitor=state.as_dict(), version=version + 1)
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                f"trip {trip_id} was changed meanwhile; try again", "行程已被修改，请重试"
+            )
+
+
+def monitor_store(uow: Any) -> SqlMonitorStore:
+    """The store of a `SqlUnitOfWork`: same connection, same transaction."""
+    return SqlMonitorStore(uow.conn)
+
+
+def _monitor(trip_id: str, stored: Any) -> MonitorState:
+    return MonitorState.from_dict(stored) if stored else MonitorState(trip_id)
+
+
+_CORRIDORS: dict[tuple[str, int], Corridor] = {}
+
+
+def corridor_for(route: ApprovedRoute) -> Corridor:
+    key = (route.route_id, route.version)
+    if key not in _CORRIDORS:
+        _CORRIDORS[key] = corridor_from_approved(route)
+    return _CORRIDORS[key]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _bj(value: datetime | None) -> str | None:
+    return value.astimezone(BEIJING).isoformat() if value is not None else None
+
+
+def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {k: _iso(v) for k, v in row.items()}
+
+
+_PLATE_NOISE = re.compile(r"[\s·•．.\-]")
+
+
+def _norm(text: str) -> str:
+    return _PLATE_NOISE.sub("", text).upper()
+
+
+# --- seals -----------------------------------------------------------------------------------
+
+
+def list_seals(engine: Engine) -> list[dict[str, Any]]:
+    """The pool with state and battery; never the device secret."""
+    s = t.seals.c
+    columns = (s.seal_id, s.vendor, s.protocol, s.terminal_id, s.state, s.battery_pct)
+    with engine.connect() as conn:
+        rows = conn.execute(select(*columns, s.registered_at).order_by(s.seal_id)).mappings()
+        return [_plain(r) for r in rows]
+
+
+# --- trips -----------------------------------------------------------------------------------
+
+_TRIP_LIST = select(t.trips, t.declarations.c.number, t.declarations.c.enterprise_uscc).join_from(
+    t.trips, t.declarations, t.trips.c.declaration_id == t.declarations.c.id
+)
+
+
+_TRIP_COLUMNS = (
+    "id", "state", "active", "seal_id", "declaration_id", "vehicle_plate", "route_id",
+    "exit_port", "passport_digest", "armed_at", "armed_by", "window_start", "window_end",
+    "closed_at",
+)  # fmt: skip
+
+
+def _trip_summary(r: Mapping[Any, Any]) -> dict[str, Any]:
+    last = None
+    if r["last_fix_time"] is not None:
+        last = {"lat": r["last_lat"], "lon": r["last_lon"], "fix_time": _iso(r["last_fix_time"])}
+    return {
+        **_plain({k: r[k] for k in _TRIP_COLUMNS}),
+        "declaration_number": r["number"],
+        "enterprise_uscc": r["enterprise_uscc"],
+        "containers": list(r["containers"]),
+        "window_start_beijing": _bj(r["window_start"]),
+        "window_end_beijing": _bj(r["window_end"]),
+        "last_position": last,
+    }
+
+
+@dataclass(frozen=True)
+class TripFilter:
+    state: str | None = None
+    active: bool | None = None
+    enterprise_uscc: str | None = None
+
+
+def list_trips(
+    engine: Engine, f: TripFilter, *, page: int, page_size: int
+) -> tuple[int, list[dict[str, Any]]]:
+    where = []
+    if f.state is not None:
+        where.append(t.trips.c.state == f.state)
+    if f.active is not None:
+        where.append(t.trips.c.active.is_(f.active))
+    if f.enterprise_uscc is not None:
+        where.append(t.declarations.c.enterprise_uscc == f.enterprise_uscc)
+    with engine.connect() as conn:
+        total = conn.execute(
+            select(func.count()).select_from(_TRIP_LIST.where(*where).subquery())
+        ).scalar_one()
+        rows = conn.execute(
+            _TRIP_LIST.where(*where)
+            .order_by(t.trips.c.armed_at.desc(), t.trips.c.id)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        ).mappings()
+        return int(total), [_trip_summary(r) for r in rows]
+
+
+def trip_view(
+    engine: Engine, trip_id: str, *, calendars: Mapping[str, PortCalendar]
+) -> dict[str, Any] | None:
+    """Everything about one trip: window, route, seal, alerts, last position, statistics."""
+    with engine.connect() as conn:
+        r = conn.execute(_TRIP_LIST.where(t.trips.c.id == trip_id)).mappings().one_or_none()
+        if r is None:
+            return None
+        route_row = conn.execute(
+            select(t.routes).where(t.routes.c.route_id == r["route_id"])
+        ).mappings()
+        route = route_from_row(route_row.one())
+        seal = (
+            conn.execute(
+                select(
+                    t.seals.c.state, t.seals.c.battery_pct, t.seals.c.vendor, t.seals.c.protocol
+                ).where(t.seals.c.seal_id == r["seal_id"])
+            )
+            .mappings()
+            .one()
+        )
+        alerts = conn.execute(
+            select(t.alerts).where(t.alerts.c.trip_id == trip_id).order_by(t.alerts.c.id)
+        ).mappings()
+        alert_views = [alert_view(a) for a in alerts]
+    trip = trip_from_row(r)
+    state = _monitor(trip.id, r["monitor"])
+    view = _trip_summary(r)
+    window: dict[str, Any] = {
+        "start": view["window_start"],
+        "end": view["window_end"],
+        "start_beijing": view["window_start_beijing"],
+        "end_beijing": view["window_end_beijing"],
+        "expected": None,
+        "expected_beijing": None,
+        "reasons": [],
+    }
+    calendar = calendars.get(trip.exit_port)
+    if calendar is not None:
+        try:
+            w = arrival_window(
+                departure=trip.armed_at,
+                road_km=route.road_km,
+                typical_hours=route.typical_hours,
+                calendar=calendar,
+            )
+        except ValueError:
+            w = None
+        if w is not None:
+            expected = min(max(w.expected, trip.window_start), trip.window_end)
+            window.update(expected=_iso(expected), expected_beijing=_bj(expected))
+            window["reasons"] = list(w.reasons)
+    try:
+        stats: dict[str, Any] | None = trip_statistics(
+            TripPlan.for_trip(trip, corridor_for(route)), state
+        )
+    except (ValueError, StopIteration):  # a route without the zones a plan needs
+        stats = None
+    view.update(
+        expected=window["expected"],
+        expected_beijing=window["expected_beijing"],
+        window=window,
+        route_approximate=route.approximate,
+        route={
+            "route_id": route.route_id,
+            "name": route.name,
+            "version": route.version,
+            "road_km": route.road_km,
+            "confidence": route.confidence,
+            "approximate": route.approximate,
+        },
+        seal={"seal_id": trip.seal_id, **dict(seal)},
+        alerts=alert_views,
+        statistics=stats,
+        lock_state=state.lock.value,
+    )
+    return view
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+ALERT_STATES = ("open", "acknowledged", "resolved", "closed")
+
+
+_ALERT_COLUMNS = (
+    "id", "trip_id", "seal_id", "kind", "key", "severity", "state", "opened_at", "closed_at",
+    "lat", "lon", "message_en", "message_zh", "handled_by", "handled_at",
+)  # fmt: skip
+
+
+def alert_view(r: Mapping[Any, Any]) -> dict[str, Any]:
+    """The row, with the monitor's own resolution and the officer's reason."""
+    details = r.get("details")
+    return {
+        **_plain({k: r[k] for k in _ALERT_COLUMNS}),
+        "monitor_resolution": details.get("resolution") if isinstance(details, dict) else None,
+        "reason": r["resolution"],
+    }
+
+
+def list_alerts(
+    engine: Engine,
+    *,
+    state: str | None,
+    trip_id: str | None,
+    kind: str | None,
+    page: int,
+    page_size: int,
+) -> tuple[int, list[dict[str, Any]]]:
+    c = t.alerts.c
+    where = [col == v for col, v in ((c.state, state), (c.trip_id, trip_id), (c.kind, kind)) if v]
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(t.alerts).where(*where)).scalar_one()
+        rows = conn.execute(
+            select(t.alerts)
+            .where(*where)
+            .order_by(c.opened_at.desc(), c.id.desc())
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        ).mappings()
+        return int(total), [alert_view(r) for r in rows]
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+
+def existing_routes(engine: Engine) -> dict[str, ApprovedRoute]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.routes).order_by(t.routes.c.route_id)).mappings()
+        return {r["route_id"]: route_from_row(r) for r in rows}
+
+
+# --- border: find the trip, load its record --------------------------------------------------
+
+
+def find_trip_id(
+    engine: Engine,
+    *,
+    plate: str | None = None,
+    container: str | None = None,
+    seal: str | None = None,
+    trip: str | None = None,
+) -> str | None:
+    """The trip the gate is looking at: an active one (at the border first), else the latest."""
+    c = t.trips.c
+    with engine.connect() as conn:
+        if trip:
+            return conn.execute(select(c.id).where(c.id == trip)).scalar_one_or_none()
+        rows = conn.execute(
+            select(c.id, c.seal_id, c.vehicle_plate, c.containers, c.state, c.armed_at).where(
+                c.active.is_(True)
+            )
+        ).all()
+
+        def matches(r: Any) -> bool:
+            return (
+                (not plate or _norm(r.vehicle_plate) == _norm(plate))
+                and (not seal or _norm(r.seal_id) == _norm(seal))
+                and (not container or _norm(container) in {_norm(x) for x in r.containers})
+            )
+
+        hits = sorted(
+            (r for r in rows if matches(r)),
+            key=lambda r: (r.state == "at_border", r.armed_at),
+            reverse=True,
+        )
+        if hits:
+            return str(hits[0].id)
+        if not (plate or seal):
+            return None
+        q = select(c.id).order_by(c.armed_at.desc()).limit(1)
+        q = q.where(c.vehicle_plate == plate) if plate else q.where(c.seal_id == seal)
+        return conn.execute(q).scalar_one_or_none()
+
+
+def custody_record(engine: Engine, trip_id: str) -> CustodyRecord | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(t.trips).where(t.trips.c.id == trip_id)).mappings().one_or_none()
+        if row is None:
+            return None
+        trip = trip_from_row(row)
+        declaration = SqlDeclarationRepository(conn).get(trip.declaration_id)
+        if declaration is None:
+            return None
+        seal_state = conn.execute(
+            select(t.seals.c.state).where(t.seals.c.seal_id == trip.seal_id)
+        ).scalar_one()
+        route = (
+            conn.execute(select(t.routes).where(t.routes.c.route_id == trip.route_id))
+            .mappings()
+            .one()
+        )
+        zones = {z["id"]: z["kind"] for z in route["zones"]}
+        now = trip.armed_at  # the repositories below only read
+        return CustodyRecord(
+            trip=trip,
+            declaration=declaration,
+            inspections=SqlInspectionRepository(conn, now).for_declaration(declaration.id),
+            seal_state=SealState(seal_state),
+            monitor=_monitor(trip.id, row["monitor"]),
+            zone_kinds=zones,
+            open_alerts=SqlAlertRepository(conn, now).open_for_trip(trip.id),
+        )
+
+
+def border_check(
+    engine: Engine,
+    trip_id: str,
+    reading: GateReading,
+    *,
+    officer_port: str | None,
+    now: datetime,
+    policy: BorderPolicy | None = None,
+) -> dict[str, Any] | None:
+    """The verdict for the officer's screen (schema landport.border-verdict/1, plus context);
+    `officer_port=None`: judged as the trip's exit port would (a supervisor's view)."""
+    record = custody_record(engine, trip_id)
+    if record is None:
+        return None
+    if officer_port is None:
+        officer_port = record.trip.exit_port
+    evidence = custody_evidence(record, reading, officer_port=officer_port)
+    verdict = border_verdict(evidence, now=now, policy=policy)
+    trip, p = record.trip, evidence.presented
+    return {
+        **verdict.as_dict(),
+        "officer_port": officer_port,
+        "presented": {
+            "plate": p.plate,
+            "containers": list(p.containers),
+            "seal_id": p.seal_id,
+            "trip_id": p.trip_id,
+        },
+        "not_read_at_gate": reading.not_read(),
+        "trip": {
+            "id": trip.id,
+            "state": trip.state.value,
+            "seal_id": trip.seal_id,
+            "vehicle_plate": trip.vehicle_plate,
+            "containers": list(trip.containers),
+            "declaration_id": trip.declaration_id,
+            "declaration_number": record.declaration.number,
+            "exit_port": trip.exit_port,
+            "route_id": trip.route_id,
+            "window_start": _iso(trip.window_start),
+            "window_end": _iso(trip.window_end),
+        },
+    }

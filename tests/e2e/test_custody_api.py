@@ -1,0 +1,357 @@
+"""E-lock custody over HTTP, on SQLite and PostgreSQL: seal, track, verify, release or refer.
+
+Border officers of another port may verify a trip (the verdict refers, `officer_port`
+failing, so they see why) but may not release or refer it (403).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from goods import furniture_payload, primary_lithium_payload
+from landport.adapters.certificates import generate_keypair, private_key_pem, public_key_pem
+from landport.adapters.signing_keys import SIGNING_KEY_ENV
+from landport.adapters.telemetry.ingest import TelemetryIngestor
+from landport.seals.model import SealFix
+from landport.shared.clock import FixedClock
+from tracks import T0, LockOpen, build_track, shipped_corridors
+from world import World
+
+LANDPORT = str(Path(sys.executable).with_name("landport"))
+SECRET = "s3cret-key-of-the-e-lock-0042"
+PLATE = "藏D12345"  # the plate of the builders' declaration
+CONTAINER = "CSQU3054383"
+
+
+@dataclass
+class Port:
+    world: World
+    clock: FixedClock
+    ingestor: TelemetryIngestor
+    public_key: Path
+
+
+@pytest.fixture
+def port(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Port]:
+    private, public = generate_keypair()
+    (tmp_path / "land-port.pem").write_bytes(private_key_pem(private))
+    (tmp_path / "land-port.pub.pem").write_bytes(public_key_pem(public))
+    monkeypatch.setenv(SIGNING_KEY_ENV, str(tmp_path / "land-port.pem"))
+    clock = FixedClock(T0)
+    world = World(database_url, clock=clock)
+    world.without_random_selection()
+    world.add_user("pemba", "border_officer", port="zhangmu-port")
+    ingestor = TelemetryIngestor(world.services.engine, clock)
+    yield Port(world, clock, ingestor, tmp_path / "land-port.pub.pem")
+    world.close()
+
+
+def register_seal(port: Port, seal_id: str = "EL-0042", user: str = "officer") -> Any:
+    body = {"seal_id": seal_id, "vendor": "generic", "protocol": "json-mqtt", "secret": SECRET}
+    return port.world.post(user, "/api/v1/seals", body)
+
+
+def released_declaration(port: Port) -> dict[str, Any]:
+    declaration: dict[str, Any] = port.world.lodge(furniture_payload(), submit=True).json()
+    assert declaration["status"] == "released"
+    return declaration
+
+
+def arm(port: Port, declaration_id: str, seal_id: str = "EL-0042", user: str = "officer") -> Any:
+    body = {"seal_id": seal_id, "declaration_id": declaration_id, "route_id": "shigatse-gyirong"}
+    return port.world.post(user, "/api/v1/trips", body)
+
+
+def armed_trip(port: Port) -> dict[str, Any]:
+    assert register_seal(port).status_code == 201
+    declaration = released_declaration(port)
+    trip: dict[str, Any] = arm(port, declaration["id"]).json()
+    return trip
+
+
+def drive(port: Port, fixes: list[SealFix], batch: int = 100) -> None:
+    for i in range(0, len(fixes), batch):
+        part = fixes[i : i + batch]
+        port.clock._now = part[-1].fix_time  # the server's clock follows the stream
+        port.ingestor.ingest_fixes(part)
+
+
+def track(**options: Any) -> list[SealFix]:
+    corridor = shipped_corridors()["shigatse-gyirong"]
+    return build_track(corridor, seal_id="EL-0042", interval_s=120, **options).fixes
+
+
+def verify(port: Port, user: str = "border", **query: str) -> Any:
+    return port.world.get(user, "/api/v1/border/verify", params=query)
+
+
+def checks(verdict: dict[str, Any]) -> dict[str, bool]:
+    return {c["code"]: c["ok"] for c in verdict["checks"]}
+
+
+def test_an_e_lock_joins_the_pool_and_its_secret_never_comes_back(port: Port) -> None:
+    registered = register_seal(port)
+    assert registered.status_code == 201, registered.text
+    assert "secret" not in registered.json() and SECRET not in registered.text
+    listed = port.world.get("border", "/api/v1/seals").json()["items"]
+    assert [(s["seal_id"], s["state"], s["battery_pct"]) for s in listed] == [
+        ("EL-0042", "available", None)
+    ]
+    assert SECRET not in str(listed)
+    assert register_seal(port).status_code == 409
+    assert port.world.get("exporter", "/api/v1/seals").status_code == 403
+
+
+def test_arming_a_released_declaration_starts_a_trip_with_its_arrival_window(port: Port) -> None:
+    assert register_seal(port).status_code == 201
+    declaration = released_declaration(port)
+    response = arm(port, declaration["id"])
+    assert response.status_code == 201, response.text
+    trip = response.json()
+    assert (trip["state"], trip["seal_id"], trip["vehicle_plate"]) == ("in_yard", "EL-0042", PLATE)
+    assert trip["containers"] == [CONTAINER] and trip["route_approximate"] is True
+    assert trip["window_start"] < trip["expected"] <= trip["window_end"]
+    assert trip["window_start"].endswith("+00:00") and trip["expected_beijing"].endswith("+08:00")
+    seen = port.world.get("exporter", f"/api/v1/trips/{trip['id']}")
+    assert seen.status_code == 200 and seen.json()["declaration_number"] == declaration["number"]
+    assert port.world.get("competitor", f"/api/v1/trips/{trip['id']}").status_code == 404
+    listed = port.world.get("competitor", "/api/v1/trips").json()
+    assert listed["total"] == 0
+    assert port.world.get("auditor", "/api/v1/trips?active=true").json()["total"] == 1
+
+
+def test_arming_twice_or_before_release_is_refused_and_a_declarant_cannot_arm(
+    port: Port,
+) -> None:
+    assert register_seal(port).status_code == 201
+    assert register_seal(port, "EL-0043").status_code == 201
+    declaration = released_declaration(port)
+    assert arm(port, declaration["id"], user="exporter").status_code == 403
+    assert arm(port, declaration["id"]).status_code == 201
+    twice = arm(port, declaration["id"], seal_id="EL-0043")
+    assert twice.status_code == 409 and twice.json()["message_zh"]
+    pending = port.world.lodge(primary_lithium_payload(), submit=True).json()
+    assert pending["status"] == "examination"
+    assert arm(port, pending["id"], seal_id="EL-0043").status_code == 409
+
+
+def test_a_clean_trip_passes_at_the_border_and_release_returns_the_seal(port: Port) -> None:
+    trip = armed_trip(port)
+    fixes = track()
+    drive(port, fixes)
+    detail = port.world.get("officer", f"/api/v1/trips/{trip['id']}").json()
+    assert detail["state"] == "at_border" and detail["alerts"] == []
+    assert detail["statistics"]["fixes"] == len(fixes) and detail["statistics"]["inside_share"] == 1
+    assert detail["last_position"]["fix_time"] == fixes[-1].fix_time.isoformat()
+
+    verdict = verify(port, plate="藏D 12345")
+    assert verdict.status_code == 200, verdict.text
+    body = verdict.json()
+    assert (body["verdict"], body["trip_id"]) == ("pass", trip["id"])
+    assert all(checks(body).values()) and len(body["checks"]) == 14
+    assert body["not_read_at_gate"] == ["containers", "seal"]
+
+    gate = {"plate": PLATE, "containers": [CONTAINER], "seal_id": "EL-0042"}
+    released = port.world.post("border", f"/api/v1/border/trips/{trip['id']}/release", gate)
+    assert released.status_code == 200, released.text
+    assert released.json()["verdict"]["verdict"] == "pass"
+    declaration = port.world.get("officer", f"/api/v1/declarations/{trip['declaration_id']}")
+    assert declaration.json()["status"] == "exited"
+    seals = port.world.get("officer", "/api/v1/seals").json()["items"]
+    assert [s["state"] for s in seals] == ["available"]
+    trail = port.world.get("auditor", "/api/v1/audit", params={"entity_id": trip["id"]}).json()
+    released_entry = next(e for e in trail["items"] if e["action"] == "border.exited")
+    assert '"verdict":"pass"' in released_entry["detail"]
+    again = port.world.post("border", f"/api/v1/border/trips/{trip['id']}/release", gate)
+    assert again.status_code == 409
+    assert verify(port, trip=trip["id"]).json()["verdict"] == "refer"  # it has left
+
+
+def test_a_lock_opened_en_route_is_referred_with_the_seal_check_failing(port: Port) -> None:
+    trip = armed_trip(port)
+    drive(port, track(lock_opens=[LockOpen(at_km=150, relock_after_minutes=6)]))
+    body = verify(port, seal="EL-0042").json()
+    assert body["verdict"] == "refer"
+    assert not checks(body)["seal_locked"] and "seal_locked" in body["referred_for"]
+    refused = port.world.post("border", f"/api/v1/border/trips/{trip['id']}/release")
+    assert refused.status_code == 409
+    assert "seal_locked" in [e["code"] for e in refused.json()["errors"]]
+
+    opened = port.world.get("officer", "/api/v1/alerts", params={"state": "open"}).json()
+    alert = next(a for a in opened["items"] if a["kind"] == "seal_opened")
+    path = f"/api/v1/alerts/{alert['id']}/resolve"
+    assert port.world.post("officer", path, {"reason": ""}).status_code == 422
+    resolved = port.world.post("officer", path, {"reason": "driver opened it to show papers"})
+    assert resolved.status_code == 200, resolved.text
+    assert (resolved.json()["state"], resolved.json()["handled_by"]) == ("resolved", "officer")
+    stats = port.world.get("officer", f"/api/v1/trips/{trip['id']}").json()["statistics"]
+    assert alert["key"] not in stats["open_alerts"]  # the monitor state keeps the finding
+    again = verify(port, seal="EL-0042").json()
+    assert checks(again)["no_open_alerts"] and not checks(again)["seal_locked"]
+
+    referred = port.world.post(
+        "border",
+        f"/api/v1/border/trips/{trip['id']}/refer",
+        {"reason": "lock opened at km 150"},
+    )
+    assert referred.status_code == 200, referred.text
+    assert referred.json()["trip_state"] == "referred"
+    declaration = port.world.get("officer", f"/api/v1/declarations/{trip['declaration_id']}")
+    assert declaration.json()["status"] == "held"
+    assert declaration.json()["decision_reason"] == "lock opened at km 150"
+
+
+def test_a_border_officer_of_another_port_sees_a_refer_and_may_not_release(port: Port) -> None:
+    trip = armed_trip(port)
+    drive(port, track())
+    body = verify(port, user="pemba", plate=PLATE).json()
+    assert body["verdict"] == "refer" and body["referred_for"] == ["officer_port"]
+    path = f"/api/v1/border/trips/{trip['id']}"
+    assert port.world.post("pemba", f"{path}/release").status_code == 403
+    assert port.world.post("pemba", f"{path}/refer", {"reason": "not mine"}).status_code == 403
+    assert port.world.post("officer", f"{path}/release").status_code == 403
+    assert verify(port, user="exporter", plate=PLATE).status_code == 403
+
+
+def test_two_officers_confirming_at_once_release_only_once(port: Port) -> None:
+    trip = armed_trip(port)
+    drive(port, track())
+    path = f"/api/v1/border/trips/{trip['id']}/release"
+    port.world.headers("border")  # log in before racing
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(lambda _: port.world.post("border", path).status_code, [1, 2]))
+    assert statuses == [200, 409]
+
+
+def test_the_certificate_verifies_offline_and_fails_after_one_byte_changes(
+    port: Port, tmp_path: Path
+) -> None:
+    trip = armed_trip(port)
+    drive(port, track())
+    response = port.world.get("exporter", f"/api/v1/trips/{trip['id']}/certificate")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["certificate"]["custody"]["fixes"] > 0
+    keys = port.world.get("exporter", "/api/v1/border/public-keys").json()["keys"]
+    assert [k["key_id"] for k in keys] == [document["key_id"]]
+    qr = port.world.get("border", f"/api/v1/trips/{trip['id']}/certificate.svg")
+    assert qr.headers["content-type"].startswith("image/svg+xml") and "<svg" in qr.text
+    png = port.world.get("officer", f"/api/v1/trips/{trip['id']}/certificate.png")
+    assert png.content.startswith(b"\x89PNG")
+    assert port.world.get("competitor", f"/api/v1/trips/{trip['id']}/certificate").status_code == (
+        404
+    )
+
+    file = tmp_path / "certificate.json"
+    file.write_bytes(response.content)
+    ok = verify_offline(file, port.public_key)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "VALID" in ok.stdout
+    token = tmp_path / "scanned.txt"
+    token.write_text(document["qr"] + "\n", encoding="utf-8")
+    assert verify_offline(token, port.public_key).returncode == 0
+
+    changed = bytearray(response.content)
+    at = changed.index(b"CSQU3054383") + 10
+    changed[at] = ord("4") if changed[at] != ord("4") else ord("5")
+    file.write_bytes(bytes(changed))
+    tampered = verify_offline(file, port.public_key)
+    assert tampered.returncode == 1
+    assert "bad_signature" in tampered.stdout
+
+
+def test_routes_are_shown_approximate_until_a_surveyed_track_is_imported(port: Port) -> None:
+    routes = port.world.get("exporter", "/api/v1/routes").json()["items"]
+    assert {r["route_id"] for r in routes} == {
+        "shigatse-gyirong",
+        "shigatse-zhangmu",
+        "shigatse-lizi",
+    }
+    assert all(r["approximate"] and r["notice_zh"] for r in routes)
+    shape = port.world.get("border", "/api/v1/routes/shigatse-gyirong").json()
+    assert shape["type"] == "FeatureCollection" and shape["approximate"] is True
+    line = shape["features"][0]["geometry"]["coordinates"]
+    assert {f["properties"]["kind"] for f in shape["features"][1:]} >= {"yard", "border_port"}
+    points = "".join(f'<trkpt lat="{lat}" lon="{lon}"/>' for lon, lat in line)
+    gpx = f'<?xml version="1.0"?><gpx><trk><trkseg>{points}</trkseg></trk></gpx>'
+    upload = {"file": ("survey.gpx", gpx.encode(), "application/gpx+xml")}
+    form = {"route_id": "shigatse-gyirong", "half_width_m": "300"}
+    refused = port.world.post("officer", "/api/v1/routes/import", files=upload, data=form)
+    assert refused.status_code == 403
+    imported = port.world.post("admin", "/api/v1/routes/import", files=upload, data=form)
+    assert imported.status_code == 201, imported.text
+    route = imported.json()["imported"][0]
+    assert (route["version"], route["approximate"], route["half_width_m"]) == (2, False, 300)
+    without_id = port.world.post("admin", "/api/v1/routes/import", files=upload)
+    assert without_id.status_code == 422
+    assert without_id.json()["errors"][0]["code"] == "route_id_required"
+    assert port.world.get("officer", "/api/v1/routes/nowhere").status_code == 404
+
+
+def test_the_border_command_prints_every_check_and_exits_by_the_verdict(
+    port: Port, database_url: str
+) -> None:
+    trip_time = build_track(shipped_corridors()["shigatse-gyirong"], interval_s=120)
+    start = datetime.now(UTC).replace(microsecond=0) - (trip_time.end - T0) - timedelta(minutes=2)
+    port.clock._now = start  # the command judges at the wall clock: drive up to it
+    trip = armed_trip(port)
+    drive(port, track(start=start))
+    passed = landport(database_url, "border", "verify", "--plate", PLATE, "--port", "gyirong-port")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert passed.stdout.count("PASS ") == 14 and "VERDICT: PASS" in passed.stdout
+    elsewhere = landport(
+        database_url,
+        "border",
+        "verify",
+        "--container",
+        CONTAINER,
+        "--port",
+        "zhangmu-port",
+        "--json",
+    )
+    assert elsewhere.returncode == 1, elsewhere.stdout + elsewhere.stderr
+    verdict = json.loads(elsewhere.stdout)
+    assert (verdict["trip_id"], verdict["referred_for"]) == (trip["id"], ["officer_port"])
+    unknown = landport(database_url, "border", "verify", "--seal", "EL-9999", "--port", "x")
+    assert unknown.returncode == 2
+    listed = landport(database_url, "routes", "list")
+    assert listed.returncode == 0 and "shigatse-gyirong" in listed.stdout
+    assert "APPROXIMATE" in listed.stdout
+    registered = landport(
+        database_url, "seals", "register", "--seal-id", "EL-0099", "--vendor", "generic",
+        "--protocol", "jt808", "--secret", SECRET,
+    )  # fmt: skip
+    assert registered.returncode == 0, registered.stdout + registered.stderr
+    assert "EL-0099" in [
+        s["seal_id"] for s in port.world.get("admin", "/api/v1/seals").json()["items"]
+    ]
+
+
+def landport(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LANDPORT_DATABASE__URL": url, "COLUMNS": "200"}
+    return subprocess.run(
+        [LANDPORT, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def verify_offline(file: Path, public_key: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != SIGNING_KEY_ENV}  # offline: key given
+    return subprocess.run(
+        [LANDPORT, "trips", "verify-certificate", str(file), "--public-key", str(public_key)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
