@@ -6,6 +6,7 @@ duplicates change nothing, and two workers sharing the subscription keep each tr
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -26,13 +27,13 @@ from conftest import REQUIRE_SERVICES
 from goods import furniture_payload
 from landport.adapters.db import tables as t
 from landport.adapters.telemetry.ingest import TelemetryIngestor
-from landport.adapters.telemetry.mqtt_worker import IngestWorker, WorkerOptions
+from landport.adapters.telemetry.mqtt_worker import ALERT_EVENTS, IngestWorker, WorkerOptions
 from landport.declarations.commands import DeclareExport
 from landport.enterprises.model import Actor, Role
 from landport.seals.commands import ArmSeal, RegisterSeal
 from landport.shared.clock import FixedClock
 from signed import SECRET, message
-from tracks import T0, build_track, shipped_corridors
+from tracks import T0, LockOpen, build_track, shipped_corridors
 from world import World
 
 # The worker processes judge silence and lateness by the wall clock: the trucks drove the
@@ -206,3 +207,45 @@ def test_two_workers_keep_every_trip_right(
         alerts = conn.execute(select(func.count()).select_from(t.alerts)).scalar_one()
     assert states == ["at_border", "at_border"]
     assert alerts == 0
+
+
+def test_alerts_are_pushed_as_events_after_the_commit(port_world: World, broker_port: int) -> None:
+    trip_id = arm(port_world, "SEAL-0003", "藏D23456")
+    clock = port_world.services.clock
+    assert isinstance(clock, FixedClock)
+    track = build_track(
+        shipped_corridors()["shigatse-gyirong"],
+        seal_id="SEAL-0003",
+        start=START,
+        interval_s=300,
+        lock_opens=[LockOpen(at_km=100.0)],
+    )
+    clock.advance(track.end - clock.now())
+    received: list[dict[str, object]] = []
+    listener = publisher(broker_port, f"screen-{time.time_ns()}")
+    listener.on_message = lambda _c, _u, m: received.append(json.loads(m.payload))
+    listener.subscribe(ALERT_EVENTS, qos=1)
+    worker = IngestWorker(
+        TelemetryIngestor(port_world.services.engine, clock),
+        WorkerOptions(
+            port=broker_port, client_id=f"w-ev-{time.time_ns()}", group=f"ev-{time.time_ns()}"
+        ),
+    )
+    worker.start()
+    assert worker.wait_connected()
+    done = threading.Event()
+    runner = threading.Thread(target=worker.run, kwargs={"until": done.is_set}, daemon=True)
+    runner.start()
+    device = publisher(broker_port, f"gw-ev-{time.time_ns()}")
+    publish_all(device, [(m.topic, m.payload) for m in map(message, track.fixes)])
+    wait_for(lambda: any(e.get("kind") == "seal_opened" for e in received), timeout=60)
+    done.set()
+    runner.join(timeout=10)
+    worker.stop()
+    for client in (device, listener):
+        client.loop_stop()
+    opened = next(e for e in received if e.get("kind") == "seal_opened")
+    assert opened["action"] == "opened" and opened["trip_id"] == trip_id
+    with port_world.services.engine.connect() as conn:  # the event follows the commit
+        stored = conn.execute(select(t.alerts.c.kind).where(t.alerts.c.trip_id == trip_id))
+        assert "seal_opened" in {r[0] for r in stored}

@@ -7,16 +7,20 @@ a few with trouble: a seal opened en route, a detour, a long silence.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from landport.adapters.db import tables as t
+from landport.adapters.telemetry.embedded import EmbeddedBroker
 from landport.adapters.telemetry.ingest import TelemetryIngestor
 from landport.bootstrap import Services
 from landport.enterprises.model import Actor, Role
 from landport.seals.commands import ArmSeal, RegisterSeal
+from landport.seals.model import SealFix
+from landport.seals.telemetry import signed, topic_for
 from landport.shared.clock import FixedClock
 from landport.shared.errors import DomainError
 from landport.simulation.tracks import Detour, Gap, LockOpen, Stop, build_track, shipped_corridors
@@ -56,6 +60,7 @@ def seed_custody(services: Services, clock: FixedClock, now: datetime) -> dict[s
             .order_by(t.declarations.c.created_at)
         ).all()
     ingestor = TelemetryIngestor(services.engine, clock)
+    broker = EmbeddedBroker(ingestor)  # the demo needs no MQTT broker, only the same path
     corridors = shipped_corridors()
     armed = 0
     for (declaration_id, exit_port), scenario in zip(released, SCENARIOS, strict=False):
@@ -75,17 +80,36 @@ def seed_custody(services: Services, clock: FixedClock, now: datetime) -> dict[s
             border_minutes=24 * 60,
             **scenario,
         )
-        _replay(ingestor, clock, [f for f in track.live() if f.fix_time <= now])
+        secret = f"demo-device-secret-{armed:04d}"
+        _replay(broker, clock, [f for f in track.live() if f.fix_time <= now], secret)
         clock.advance(timedelta(hours=1, minutes=50))  # the next truck leaves later
+    broker.stop()
     clock.advance(now - clock.now())
     ingestor.check_silence()
     return {"trips": armed}
 
 
-def _replay(ingestor: TelemetryIngestor, clock: FixedClock, fixes: list[Any]) -> None:
+def _replay(broker: EmbeddedBroker, clock: FixedClock, fixes: list[SealFix], secret: str) -> None:
+    """Each e-lock publishes its signed fixes; the server's clock follows the stream."""
     start = clock.now()
     for i in range(0, len(fixes), 100):
         part = fixes[i : i + 100]
         clock.advance(max(part[-1].fix_time - clock.now(), timedelta(0)))
-        ingestor.ingest_fixes(part)
+        for fix in part:
+            broker.publish(topic_for(fix.seal_id), json.dumps(signed(_body(fix), secret)).encode())
+        broker.flush()
     clock.advance(start - clock.now())
+
+
+def _body(fix: SealFix) -> dict[str, Any]:
+    return {
+        "seq": fix.seq,
+        "fix_time": fix.fix_time.isoformat().replace("+00:00", "Z"),
+        "lat": round(fix.lat, 6),
+        "lon": round(fix.lon, 6),
+        "speed_kmh": round(fix.speed_kmh, 1),
+        "course": round(fix.course),
+        "lock_state": fix.lock_state.value,
+        "tamper": fix.tamper,
+        "battery_pct": None if fix.battery_pct is None else round(fix.battery_pct),
+    }

@@ -8,6 +8,7 @@ redelivers what was unacknowledged, and the store ignores what it already has.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -25,6 +26,9 @@ from landport.adapters.telemetry.ingest import IngestReport, RawMessage, Telemet
 
 log = logging.getLogger("landport.telemetry")
 TOPIC_FILTER = "landport/v1/seals/+/telemetry"
+# Events for the big screen and the consoles, published after each commit.
+ALERT_EVENTS = "landport/v1/events/alerts"
+TRIP_EVENTS = "landport/v1/events/trips"
 
 
 @dataclass
@@ -171,6 +175,7 @@ class IngestWorker:
             return False
         for m in batch:  # only now: the batch is committed
             self.client.ack(m.mid, m.qos)
+        self._push_events(report)
         self.stats.batches += 1
         self.stats.received += report.received
         self.stats.accepted += report.accepted
@@ -186,5 +191,20 @@ class IngestWorker:
         except Exception:
             log.exception("silence check failed")
             return
+        self._push_events(report)
         if self._on_report and report.alert_changes:
             self._on_report(report)
+
+    def _push_events(self, report: IngestReport) -> None:
+        """Alert changes go out after the commit, as events (QoS 1) for live screens."""
+        for change in report.alert_changes:
+            event = {"action": change.action, **change.alert.as_dict()}
+            self.client.publish(ALERT_EVENTS, json.dumps(event, ensure_ascii=False), qos=1)
+        for trip_id, state_change in report.trip_changes:
+            event = {
+                "action": "trip_state",
+                "trip_id": trip_id,
+                "state": state_change.state.value,
+                "at": state_change.at.isoformat(),
+            }
+            self.client.publish(TRIP_EVENTS, json.dumps(event), qos=1)
