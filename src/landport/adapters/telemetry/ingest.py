@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from landport.adapters.db import tables as t
@@ -52,6 +52,25 @@ class IngestReport:
 
 
 _INSERT_REJECT = insert(t.telemetry_rejects)
+# Built once and run with executemany: building statements per trip dominated the batch.
+_UPDATE_TRIP = (
+    update(t.trips)
+    .where(t.trips.c.id == bindparam("b_id"))
+    .values(
+        monitor=bindparam("monitor"),
+        version=bindparam("version"),
+        state=bindparam("state"),
+        last_fix_time=bindparam("last_fix_time"),
+        last_lat=bindparam("last_lat"),
+        last_lon=bindparam("last_lon"),
+    )
+)
+_UPDATE_BATTERY = (
+    update(t.seals)
+    .where(t.seals.c.seal_id == bindparam("b_seal"))
+    .values(battery_pct=bindparam("battery_pct"))
+)
+_ROUTE_VERSIONS = select(t.routes.c.route_id, t.routes.c.version)
 _TRIP_ROWS = select(t.trips).where(t.trips.c.active.is_(True))
 
 
@@ -107,12 +126,16 @@ class TelemetryIngestor:
         report = IngestReport()
         now = self._clock.now()
         with self._transaction() as conn:
+            versions = {r[0]: r[1] for r in conn.execute(_ROUTE_VERSIONS)}
+            updates = []
             for row in conn.execute(_TRIP_ROWS.where(t.trips.c.state.in_(MONITORED))).mappings():
-                trip, plan = self._plan(conn, row)
+                trip, plan = self._plan(conn, row, versions)
                 state = self._state(row)
                 after, changes = check_silence(plan, state, now)
                 if changes:
-                    self._apply(conn, trip, row, after, changes, report)
+                    updates.append(self._apply(conn, trip, row, after, changes, report))
+            if updates:
+                conn.execute(_UPDATE_TRIP, updates)
         return report
 
     # -- the transaction ---------------------------------------------------------------------
@@ -175,29 +198,36 @@ class TelemetryIngestor:
             by_seal: dict[str, list[SealFix]] = defaultdict(list)
             for f in new:
                 by_seal[f.seal_id].append(f)
+            versions = {r[0]: r[1] for r in conn.execute(_ROUTE_VERSIONS)} if trips else {}
+            trip_updates, batteries = [], []
             for seal_id in sorted(by_seal):
                 row = trips.get(seal_id)
                 if row is None:
                     report.without_trip += len(by_seal[seal_id])
                     continue
-                self._monitor(conn, row, by_seal[seal_id], report)
+                trip_updates.append(self._monitor(conn, row, by_seal[seal_id], versions, report))
                 battery = next(
                     (f.battery_pct for f in reversed(by_seal[seal_id]) if f.battery_pct), None
                 )
                 if battery is not None:
-                    conn.execute(
-                        update(t.seals)
-                        .where(t.seals.c.seal_id == seal_id)
-                        .values(battery_pct=battery)
-                    )
+                    batteries.append({"b_seal": seal_id, "battery_pct": battery})
+            if trip_updates:
+                conn.execute(_UPDATE_TRIP, trip_updates)
+            if batteries:
+                conn.execute(_UPDATE_BATTERY, batteries)
 
     def _monitor(
-        self, conn: Connection, row: Any, fixes: list[SealFix], report: IngestReport
-    ) -> None:
-        trip, plan = self._plan(conn, row)
+        self,
+        conn: Connection,
+        row: Any,
+        fixes: list[SealFix],
+        versions: dict[str, int],
+        report: IngestReport,
+    ) -> dict[str, Any]:
+        trip, plan = self._plan(conn, row, versions)
         state = self._state(row)
         after, changes = ingest(plan, state, fixes, history=lambda: self._history(conn, trip.id))
-        self._apply(conn, trip, row, after, changes, report)
+        return self._apply(conn, trip, row, after, changes, report)
 
     def _apply(
         self,
@@ -207,12 +237,17 @@ class TelemetryIngestor:
         after: MonitorState,
         changes: Iterable[AlertChange | TripStateChange],
         report: IngestReport,
-    ) -> None:
-        values: dict[str, Any] = {"monitor": after.as_dict(), "version": row["version"] + 1}
-        if after.pos_time is not None:
-            values.update(
-                last_fix_time=after.pos_time, last_lat=after.pos_lat, last_lon=after.pos_lon
-            )
+    ) -> dict[str, Any]:
+        """Alerts are written now; the trip's new row values are returned for one executemany."""
+        values: dict[str, Any] = {
+            "b_id": trip.id,
+            "monitor": after.as_dict(),
+            "version": row["version"] + 1,
+            "state": row["state"],
+            "last_fix_time": after.pos_time or row["last_fix_time"],
+            "last_lat": after.pos_lat if after.pos_time else row["last_lat"],
+            "last_lon": after.pos_lon if after.pos_time else row["last_lon"],
+        }
         alarm = False
         for change in changes:
             if isinstance(change, TripStateChange):
@@ -225,13 +260,13 @@ class TelemetryIngestor:
                     AlertKind.SEAL_OPENED,
                     AlertKind.TAMPER,
                 )
-        conn.execute(update(t.trips).where(t.trips.c.id == trip.id).values(**values))
         if alarm:
             conn.execute(
                 update(t.seals)
                 .where(t.seals.c.seal_id == trip.seal_id, t.seals.c.state == "armed")
                 .values(state="alarm")
             )
+        return values
 
     def _upsert_alert(self, conn: Connection, trip: TransitTrip, change: AlertChange) -> None:
         a = change.alert
@@ -280,14 +315,14 @@ class TelemetryIngestor:
             query = query.with_for_update()  # one worker at a time per trip
         return {r["seal_id"]: r for r in conn.execute(query).mappings()}
 
-    def _plan(self, conn: Connection, row: Any) -> tuple[TransitTrip, TripPlan]:
+    def _plan(
+        self, conn: Connection, row: Any, versions: dict[str, int]
+    ) -> tuple[TransitTrip, TripPlan]:
         trip = trip_from_row(row)
-        return trip, TripPlan.for_trip(trip, self._corridor(conn, trip.route_id))
+        corridor = self._corridor(conn, trip.route_id, versions[trip.route_id])
+        return trip, TripPlan.for_trip(trip, corridor)
 
-    def _corridor(self, conn: Connection, route_id: str) -> Corridor:
-        version = conn.execute(
-            select(t.routes.c.version).where(t.routes.c.route_id == route_id)
-        ).scalar_one()
+    def _corridor(self, conn: Connection, route_id: str, version: int) -> Corridor:
         key = (route_id, int(version))
         if key not in self._corridors:
             route_row = (
