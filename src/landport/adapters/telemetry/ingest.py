@@ -186,12 +186,7 @@ class TelemetryIngestor:
                 }
                 for f in fixes
             ]
-            stmt = (
-                _upsert(conn)(t.positions)
-                .on_conflict_do_nothing(index_elements=["seal_id", "seq", "fix_time"])
-                .returning(t.positions.c.seal_id, t.positions.c.seq, t.positions.c.fix_time)
-            )
-            stored = {(r[0], r[1], _utc(r[2])) for r in conn.execute(stmt, rows)}
+            stored = _insert_positions(conn, rows)
             new = [f for f in fixes if (f.seal_id, f.seq, f.fix_time) in stored]
             report.accepted += len(new)
             report.duplicates += len(fixes) - len(new)
@@ -380,6 +375,62 @@ class TelemetryIngestor:
                 self._secrets[seal_id] = (secret, now)
                 fresh[seal_id] = secret
         return fresh
+
+
+_COLUMNS = (
+    "seal_id",
+    "seq",
+    "trip_id",
+    "fix_time",
+    "received_at",
+    "lat",
+    "lon",
+    "speed_kmh",
+    "course",
+    "lock_state",
+    "tamper",
+    "battery_pct",
+    "source",
+)
+_PG_TYPES = (
+    "varchar",
+    "bigint",
+    "varchar",
+    "timestamptz",
+    "timestamptz",
+    "float8",
+    "float8",
+    "float8",
+    "float8",
+    "varchar",
+    "bool",
+    "float8",
+    "varchar",
+)
+# PostgreSQL: one fixed statement over arrays, so the server plans it once and the driver
+# sends 13 parameters instead of 13 per row (a multi-row VALUES list is re-parsed per batch).
+_PG_INSERT_POSITIONS = (
+    f"INSERT INTO positions ({', '.join(_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'%s::{ty}[]' for ty in _PG_TYPES)}) "
+    "ON CONFLICT (seal_id, seq, fix_time) DO NOTHING RETURNING seal_id, seq, fix_time"
+)
+
+
+def _insert_positions(
+    conn: Connection, rows: list[dict[str, Any]]
+) -> set[tuple[str, int, datetime]]:
+    """Store fixes, skipping any already stored; returns the keys actually inserted."""
+    if conn.dialect.name == "postgresql":
+        columns = tuple([row[c] for row in rows] for c in _COLUMNS)
+        result = conn.exec_driver_sql(_PG_INSERT_POSITIONS, columns)
+    else:
+        stmt = (
+            sqlite.insert(t.positions)
+            .on_conflict_do_nothing(index_elements=["seal_id", "seq", "fix_time"])
+            .returning(t.positions.c.seal_id, t.positions.c.seq, t.positions.c.fix_time)
+        )
+        result = conn.execute(stmt, rows)
+    return {(r[0], r[1], _utc(r[2])) for r in result}
 
 
 def _utc(value: datetime) -> datetime:
