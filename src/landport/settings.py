@@ -42,6 +42,7 @@ class MqttSettings(BaseModel):
     password: SecretStr | None = None
     group: str = "landport-ingest"
     session_expiry_s: int = 7 * 24 * 3600
+    worker_protocol: Literal["3.1.1", "5"] = "3.1.1"  # see docs/scaling.md
 
 
 class Settings(BaseSettings):

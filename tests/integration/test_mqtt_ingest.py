@@ -99,7 +99,10 @@ def track_messages(seal_id: str, interval_s: float = 120.0) -> list[tuple[str, b
     return [(m.topic, m.payload) for m in (message(f) for f in track.fixes)]
 
 
-def test_a_worker_ingests_what_devices_publish(port_world: World, broker_port: int) -> None:
+@pytest.mark.parametrize("protocol", ["3.1.1", "5"])
+def test_a_worker_ingests_what_devices_publish(
+    port_world: World, broker_port: int, protocol: str
+) -> None:
     trip_id = arm(port_world, "SEAL-0001", "藏D12345")
     clock = port_world.services.clock
     assert isinstance(clock, FixedClock)
@@ -112,6 +115,7 @@ def test_a_worker_ingests_what_devices_publish(port_world: World, broker_port: i
         WorkerOptions(
             port=broker_port,
             client_id=f"w-inproc-{time.time_ns()}",
+            protocol=protocol,
             group=f"g-{os.getpid()}-{time.time_ns()}",
         ),
     )

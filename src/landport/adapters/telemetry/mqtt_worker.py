@@ -44,6 +44,10 @@ class WorkerOptions:
     session_expiry_s: int = 7 * 24 * 3600
     silence_check_s: float = 60.0
     shared: bool = True
+    # The workers speak MQTT 3.1.1 to the broker by default: paho decodes v5 properties for
+    # every message, which cost a third of a worker's CPU (measured, docs/scaling.md). Devices
+    # still publish MQTT v5; Mosquitto translates, and `$share` works for both.
+    protocol: str = "3.1.1"
 
 
 @dataclass
@@ -73,10 +77,12 @@ class IngestWorker:
         self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self._stop = threading.Event()
         self._connected = threading.Event()
+        v5 = options.protocol == "5"
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=options.client_id,
-            protocol=mqtt.MQTTv5,
+            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+            clean_session=None if v5 else False,  # persistent session: redelivery after a crash
             manual_ack=True,
         )
         if options.username:
@@ -112,13 +118,20 @@ class IngestWorker:
     # -- the loop ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = self.options.session_expiry_s
-        props.ReceiveMaximum = max(1, min(65535, self.options.max_batch))
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
-        self.client.connect(
-            self.options.host, self.options.port, keepalive=30, clean_start=False, properties=props
-        )
+        if self.options.protocol == "5":
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            props.SessionExpiryInterval = self.options.session_expiry_s
+            props.ReceiveMaximum = max(1, min(65535, self.options.max_batch))
+            self.client.connect(
+                self.options.host,
+                self.options.port,
+                keepalive=30,
+                clean_start=False,
+                properties=props,
+            )
+        else:  # session lifetime: the broker's persistent_client_expiration (deploy/)
+            self.client.connect(self.options.host, self.options.port, keepalive=30)
         self.client.loop_start()
 
     def wait_connected(self, timeout: float = 10.0) -> bool:

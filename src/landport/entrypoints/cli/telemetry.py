@@ -64,6 +64,7 @@ def listen(
         password=mqtt.password.get_secret_value() if mqtt.password else None,
         max_batch=batch,
         session_expiry_s=mqtt.session_expiry_s,
+        protocol=mqtt.worker_protocol,
     )
     worker = IngestWorker(ingestor, options)
     worker.start()
