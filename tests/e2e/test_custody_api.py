@@ -170,6 +170,8 @@ def test_a_clean_trip_passes_at_the_border_and_release_returns_the_seal(port: Po
     assert declaration.json()["status"] == "exited"
     seals = port.world.get("officer", "/api/v1/seals").json()["items"]
     assert [s["state"] for s in seals] == ["available"]
+    closed = port.world.get("officer", f"/api/v1/trips/{trip['id']}").json()
+    assert closed["state"] == "exited" and closed["closed_at"]
     trail = port.world.get("auditor", "/api/v1/audit", params={"entity_id": trip["id"]}).json()
     released_entry = next(e for e in trail["items"] if e["action"] == "border.exited")
     assert '"verdict":"pass"' in released_entry["detail"]

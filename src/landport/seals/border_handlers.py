@@ -320,6 +320,7 @@ def _close(
     seal_before, seal.state = seal.state, seal_to
     uow.seals.save(seal)
     trip_before, trip.state = trip.state, outcome
+    trip.closed_at = now
     uow.trips.save(trip)
     detail = json.dumps(
         {"verdict": verdict.as_dict(), "not_read_at_gate": reading.not_read()},

@@ -88,3 +88,4 @@ class TransitTrip:
     state: TripState = TripState.IN_YARD
     version: int = 0
     notes: list[str] = field(default_factory=list)
+    closed_at: datetime | None = None  # exited or referred at the border

@@ -143,6 +143,7 @@ def trip_from_row(r: Any) -> TransitTrip:
         window_end=r["window_end"],
         state=TripState(r["state"]),
         version=r["version"],
+        closed_at=r["closed_at"],
     )
 
 
@@ -196,7 +197,12 @@ class SqlTripRepository:
         result = self._conn.execute(
             update(t.trips)
             .where(t.trips.c.id == trip.id, t.trips.c.version == trip.version)
-            .values(state=trip.state.value, active=active, version=trip.version + 1)
+            .values(
+                state=trip.state.value,
+                active=active,
+                version=trip.version + 1,
+                closed_at=trip.closed_at,
+            )
         )
         if result.rowcount != 1:
             raise Conflict(
