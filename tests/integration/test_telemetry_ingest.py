@@ -129,3 +129,12 @@ def test_a_gap_backfilled_along_the_route_is_explained(custody: Custody) -> None
     assert lost["state"] == "closed"
     assert lost["details"]["resolution"] == "explained_by_backfill"
     assert trip_row(custody)["state"] == "at_border"
+
+
+def test_rejected_messages_are_counted_for_the_officers(custody: Custody) -> None:
+    fix = build_track(shipped_corridors()["shigatse-gyirong"]).fixes[0]
+    custody.ingestor.ingest_messages([message(fix, secret="forged-by-someone-else")] * 2)
+    body = custody.world.get("officer", "/api/v1/telemetry/rejects").json()
+    assert body["counts"] == {"bad_signature": 2}
+    assert body["items"][0]["seal_id"] == "SEAL-0001"
+    assert custody.world.get("exporter", "/api/v1/telemetry/rejects").status_code == 403

@@ -9,7 +9,15 @@ from fastapi import FastAPI
 
 from landport.bootstrap import Services, bootstrap
 from landport.entrypoints.web.errors import install_error_handlers
-from landport.entrypoints.web.routers import admin, auth, custody, customs, declarations, risk
+from landport.entrypoints.web.routers import (
+    admin,
+    auth,
+    custody,
+    customs,
+    declarations,
+    risk,
+    telemetry,
+)
 from landport.settings import Settings, get_settings
 
 
@@ -29,7 +37,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (auth, declarations, customs, risk, admin, custody):
+    for module in (auth, declarations, customs, risk, admin, custody, telemetry):
         app.include_router(module.router)
 
     @app.get("/api/v1/health", tags=["health"])
