@@ -5,6 +5,9 @@ Goal from the issue: >= 50,000 fixes/s in-process for many trips. Measured:
 - `core_positions_per_s`: `monitoring.advance` over many concurrent trips on the three shipped
   corridors, batches of `BATCH` fixes per trip interleaved as an ingest worker sees them
   (projection, jump filter, distance, chainage, zones, every alert rule, state copies);
+- `core_many_positions_per_s`: the same batches through `monitoring.advance_many`, one call
+  per round (all trips' batches: what one worker batch holds), geometry grouped by corridor;
+- `core_batch5_*`: both with 5 fixes per trip per batch (a worker's 1,000 over 200 trips);
 - `corridor_positions_per_s`: `Corridor.measure` alone, one vectorised call;
 - `dense_route_positions_per_s`: the same on a surveyed-like route (a vertex every 25 m);
 - `naive_shapely_positions_per_s` (baseline): per fix, project, build a shapely Point, test
@@ -33,7 +36,7 @@ except ImportError:  # run from a checkout without the package installed
 from landport.seals.corridor import Corridor
 from landport.seals.corridor_loading import build_corridors, parse_routes_geojson
 from landport.seals.model import LockState, SealFix
-from landport.seals.monitoring import MonitorState, TripPlan, advance
+from landport.seals.monitoring import MonitorState, OutOfOrderBatch, TripPlan, advance, advance_many
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "landport" / "data"
 TRIPS_PER_ROUTE = 20
@@ -72,7 +75,7 @@ def trip_fixes(c: Corridor, seal_id: str, rng: np.random.Generator) -> list[Seal
     ]
 
 
-def bench_core(cs: dict[str, Corridor]) -> dict[str, float]:
+def fleet(cs: dict[str, Corridor]) -> list[tuple[TripPlan, list[SealFix]]]:
     rng = np.random.default_rng(1)
     trips = []
     for rid, c in cs.items():
@@ -89,21 +92,40 @@ def bench_core(cs: dict[str, Corridor]) -> dict[str, float]:
                 window_end=T0 + timedelta(days=2),
             )
             trips.append((plan, trip_fixes(c, seal, rng)))
+    return trips
+
+
+def bench_core(
+    trips: list[tuple[TripPlan, list[SealFix]]], batch: int, *, many: bool = False
+) -> tuple[float, int]:
+    """Fixes per second and alerts, round robin: each trip's next batch, like a worker."""
     states = {p.trip_id: MonitorState(trip_id=p.trip_id) for p, _ in trips}
     total = sum(len(f) for _, f in trips)
     longest = max(len(f) for _, f in trips)
     alerts = 0
     start = time.perf_counter()
-    for lo in range(0, longest, BATCH):  # round robin: each trip's next batch, like a worker
-        for plan, fixes in trips:
-            batch = fixes[lo : lo + BATCH]
-            if batch:
-                states[plan.trip_id], changes = advance(plan, states[plan.trip_id], batch)
-                alerts += sum(1 for ch in changes if hasattr(ch, "alert"))
-    elapsed = time.perf_counter() - start
+    for lo in range(0, longest, batch):
+        work = [(p, states[p.trip_id], f[lo : lo + batch]) for p, f in trips if f[lo : lo + batch]]
+        results = advance_many(work) if many else [advance(p, s, b) for p, s, b in work]
+        for (plan, _, _), result in zip(work, results, strict=True):
+            assert not isinstance(result, OutOfOrderBatch)
+            states[plan.trip_id], changes = result
+            alerts += sum(1 for ch in changes if hasattr(ch, "alert"))
+    return total / (time.perf_counter() - start), alerts
+
+
+def bench_cores(cs: dict[str, Corridor]) -> dict[str, float]:
+    trips = fleet(cs)
+    rate, alerts = bench_core(trips, BATCH)
+    many, _ = bench_core(trips, BATCH, many=True)
+    rate5, _ = bench_core(trips, 5)
+    many5, _ = bench_core(trips, 5, many=True)
     return {
-        "core_positions_per_s": round(total / elapsed),
-        "core_fixes": total,
+        "core_positions_per_s": round(rate),
+        "core_many_positions_per_s": round(many),
+        "core_batch5_positions_per_s": round(rate5),
+        "core_batch5_many_positions_per_s": round(many5),
+        "core_fixes": sum(len(f) for _, f in trips),
         "core_trips": len(trips),
         "core_batch": BATCH,
         "core_alerts_on_clean_trips": alerts,
@@ -149,7 +171,7 @@ def main() -> None:
     cs = corridors()
     gyirong = cs["shigatse-gyirong"]
     result = {
-        **bench_core(cs),
+        **bench_cores(cs),
         "corridor_positions_per_s": round(bench_corridor(gyirong, 200_000)),
         "dense_route_positions_per_s": round(bench_corridor(dense(gyirong), 200_000)),
         "naive_shapely_positions_per_s": round(bench_naive(gyirong, NAIVE_POINTS)),

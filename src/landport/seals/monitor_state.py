@@ -6,8 +6,9 @@ the trip and load it with `MonitorState.from_dict()`; the fixes themselves live 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from landport.seals.alerts import Alert, AlertKind
@@ -70,14 +71,17 @@ class MonitorState:
     recent: list[tuple[int, float]] = field(default_factory=list)
 
     def clone(self) -> MonitorState:
-        """A copy that can be changed without touching this one (alerts are immutable)."""
-        return replace(
-            self,
-            transitions=list(self.transitions),
-            lock_events=[dict(e) for e in self.lock_events],
-            alerts=dict(self.alerts),
-            recent=list(self.recent),
-        )
+        """A copy that can be changed without touching this one (alerts are immutable).
+
+        Once per batch: every field positionally (`dataclasses.replace` costs ten times as
+        much, a visible share of a live batch of a few fixes), then fresh containers.
+        """
+        twin = MonitorState(*_ALL_FIELDS(self))
+        twin.transitions = list(self.transitions)
+        twin.lock_events = [dict(e) for e in self.lock_events]
+        twin.alerts = dict(self.alerts)
+        twin.recent = list(self.recent)
+        return twin
 
     def open_alerts(self, kind: AlertKind | None = None) -> list[Alert]:
         return [a for a in self.alerts.values() if a.is_open and (kind is None or a.kind == kind)]
@@ -158,3 +162,7 @@ class MonitorState:
             alerts={a.id: a for a in alerts},
             recent=[(int(s), float(t)) for s, t in d["recent"]],
         )
+
+
+#: Every field of `MonitorState`, in declaration (= constructor) order, for `clone`.
+_ALL_FIELDS = attrgetter(*(f.name for f in fields(MonitorState)))

@@ -12,6 +12,8 @@
   closed as superseded. A trip's fixes are a few thousand: a replay takes milliseconds.
 - `check_silence(plan, state, now)`: the timer side (signal lost, overdue).
 - `ingest(...)`: advance, or replay from history when the batch is late.
+- `advance_many` / `ingest_many`: the same for a worker's batch of many trips, with each
+  corridor's geometry computed in one vectorised pass.
 
 Duplicates (same seq and fix time; JT/T 808 serial numbers wrap, so seq alone is not a key)
 change nothing: recent keys are kept in the state, older redeliveries go through a replay
@@ -23,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from landport.seals.alerts import (
@@ -36,7 +39,7 @@ from landport.seals.alerts import (
 )
 from landport.seals.model import SealFix
 from landport.seals.monitor_state import RECENT_KEYS, MonitorState
-from landport.seals.tracking import Tracker
+from landport.seals.tracking import Geometry, Tracker
 from landport.seals.trip_plan import Thresholds, TripPlan
 
 __all__ = [
@@ -45,9 +48,11 @@ __all__ = [
     "Thresholds",
     "TripPlan",
     "advance",
+    "advance_many",
     "check_silence",
     "close_alert",
     "ingest",
+    "ingest_many",
     "needs_replay",
     "replay",
     "trip_statistics",
@@ -62,10 +67,16 @@ class OutOfOrderBatch(Exception):
         self.earliest = earliest
 
 
-def _fresh(
-    plan: TripPlan, seen: Iterable[tuple[int, float]], fixes: Iterable[SealFix]
-) -> list[SealFix]:
-    """Fixes of this seal not seen before, sorted by fix time (then seq)."""
+_UTC_OFFSET = timedelta(0)
+_BY_TIME = attrgetter("fix_time", "seq")
+
+
+def _fresh(plan: TripPlan, state: MonitorState, fixes: Iterable[SealFix]) -> list[SealFix]:
+    """Fixes of this seal not seen before, sorted by fix time (then seq).
+
+    Every key in `state.recent` is at or before `state.last_fix_time`: a fix after it is new
+    unless repeated within the batch, so a live batch skips hashing the recent keys.
+    """
     checked: list[SealFix] = []
     for f in fixes:
         if f.seal_id != plan.seal_id:
@@ -73,22 +84,30 @@ def _fresh(
         offset = f.fix_time.utcoffset()
         if offset is None:
             raise ValueError(f"fix {f.seq} has a naive fix_time: UTC only")
-        if offset != timedelta(0):  # alert ids carry the time: one spelling per instant
+        if offset != _UTC_OFFSET:  # alert ids carry the time: one spelling per instant
             f = replace(f, fix_time=f.fix_time.astimezone(UTC))
         checked.append(f)
-    checked.sort(key=lambda f: (f.fix_time, f.seq))
-    known = set(seen)
+    checked.sort(key=_BY_TIME)
+    newest = state.last_fix_time
+    seen: set[tuple[int, float]] | None = None  # the recent keys, built when needed
+    known: set[tuple[int, float]] = set()  # keys of this batch
     out: list[SealFix] = []
     for f in checked:
         key = (f.seq, f.fix_time.timestamp())
-        if key not in known:
-            known.add(key)
-            out.append(f)
+        if key in known:
+            continue
+        if newest is None or f.fix_time <= newest:
+            if seen is None:
+                seen = set(state.recent)
+            if key in seen:
+                continue
+        known.add(key)
+        out.append(f)
     return out
 
 
 def needs_replay(plan: TripPlan, state: MonitorState, fixes: Sequence[SealFix]) -> bool:
-    fresh = _fresh(plan, state.recent, fixes)
+    fresh = _fresh(plan, state, fixes)
     return bool(fresh and state.last_fix_time and fresh[0].fix_time < state.last_fix_time)
 
 
@@ -96,15 +115,79 @@ def advance(
     plan: TripPlan, state: MonitorState, fixes: Sequence[SealFix]
 ) -> tuple[MonitorState, list[Change]]:
     """Process fixes newer than the state's last; raise `OutOfOrderBatch` for older ones."""
-    fresh = _fresh(plan, state.recent, fixes)
+    fresh = _fresh(plan, state, fixes)
     if not fresh:
         return state, []
     if state.last_fix_time is not None and fresh[0].fix_time < state.last_fix_time:
         raise OutOfOrderBatch(fresh[0].fix_time)
+    return _apply(plan, state, fresh, None)
+
+
+def _apply(
+    plan: TripPlan, state: MonitorState, fresh: list[SealFix], ahead: Geometry | None
+) -> tuple[MonitorState, list[Change]]:
+    """The rules over fresh, in-order fixes, on a copy: the caller's state is left as it was."""
     after = state.clone()
-    Tracker(plan, after).feed(fresh)
+    Tracker(plan, after).feed(fresh, ahead)
     after.recent = (after.recent + [(f.seq, f.fix_time.timestamp()) for f in fresh])[-RECENT_KEYS:]
     return after, _diff(state, after)
+
+
+def advance_many(
+    work: Sequence[tuple[TripPlan, MonitorState, Sequence[SealFix]]],
+) -> list[tuple[MonitorState, list[Change]] | OutOfOrderBatch]:
+    """`advance` for many trips at once, in order: what a worker's batch holds.
+
+    Each corridor's geometry (projection, distance, chainage, zones) is computed in one
+    vectorised pass over the fixes of all its trips, instead of per trip; the rules then run
+    per trip as in `advance`. A trip whose batch is late gets its `OutOfOrderBatch` in
+    place of a result (call `replay` for it); the others are not affected. One entry per trip.
+    """
+    results: list[tuple[MonitorState, list[Change]] | OutOfOrderBatch] = []
+    pending: list[tuple[int, list[SealFix]]] = []
+    for k, (plan, state, fixes) in enumerate(work):
+        fresh = _fresh(plan, state, fixes)
+        if not fresh:
+            results.append((state, []))
+        elif state.last_fix_time is not None and fresh[0].fix_time < state.last_fix_time:
+            results.append(OutOfOrderBatch(fresh[0].fix_time))
+        else:
+            results.append((state, []))  # replaced below
+            pending.append((k, fresh))
+    by_corridor: dict[int, list[tuple[int, list[SealFix]]]] = {}
+    for k, fresh in pending:
+        by_corridor.setdefault(id(work[k][0].corridor), []).append((k, fresh))
+    for group in by_corridor.values():
+        corridor = work[group[0][0]][0].corridor
+        lons = [f.lon for _, fresh in group for f in fresh]
+        lats = [f.lat for _, fresh in group for f in fresh]
+        x, y = corridor.projection.forward_points(lons, lats)
+        dist, chain, zone, inside = corridor.measure_points(x, y)
+        lo = 0
+        for k, fresh in group:
+            hi = lo + len(fresh)
+            ahead = Geometry(
+                x[lo:hi], y[lo:hi], dist[lo:hi], chain[lo:hi], zone[lo:hi], inside[lo:hi]
+            )
+            plan, state, _ = work[k]
+            results[k] = _apply(plan, state, fresh, ahead)
+            lo = hi
+    return results
+
+
+def ingest_many(
+    work: Sequence[tuple[TripPlan, MonitorState, Sequence[SealFix]]],
+    history: Callable[[TripPlan], Iterable[SealFix]],
+) -> list[tuple[MonitorState, list[Change]]]:
+    """`ingest` for many trips: `advance_many`, and a `replay` over `history(plan)` (all
+    stored fixes of that trip, this batch included) for each trip whose batch is late."""
+    out: list[tuple[MonitorState, list[Change]]] = []
+    for (plan, state, _), result in zip(work, advance_many(work), strict=True):
+        if isinstance(result, OutOfOrderBatch):
+            out.append(replay(plan, history(plan), previous=state))
+        else:
+            out.append(result)
+    return out
 
 
 def replay(
@@ -121,7 +204,7 @@ def replay(
     call, whose alerts are reconciled so that the changes are only what really changed.
     """
     base = start.clone() if start is not None else MonitorState(trip_id=plan.trip_id)
-    fresh = _fresh(plan, base.recent, fixes)
+    fresh = _fresh(plan, base, fixes)
     if base.last_fix_time is not None and any(f.fix_time < base.last_fix_time for f in fresh):
         raise ValueError("the checkpoint is newer than some of the fixes: replay from earlier")
     if fresh:
@@ -196,7 +279,7 @@ def _diff(before: MonitorState, after: MonitorState) -> list[Change]:
             changes.append(AlertChange("opened", opened if not alert.is_open else alert))
             if not alert.is_open:
                 changes.append(AlertChange("closed", alert))
-        elif old != alert:
+        elif old is not alert and old != alert:  # untouched alerts are the same object
             action = "closed" if old.is_open and not alert.is_open else "updated"
             changes.append(AlertChange(action, alert))
     return changes

@@ -1,22 +1,35 @@
 """The sequential rules of trip monitoring, applied to one batch of new fixes in order.
 
-Corridor geometry is evaluated once per batch with numpy (projection, jump filter,
-distance, chainage, zones); the loop that follows only compares numbers and opens or
-closes alerts. Used by `monitoring`; it mutates the state it is given (a private copy).
+Corridor geometry is evaluated once per batch (projection, jump filter, distance, chainage,
+zones): vectorised with numpy for large batches, in plain floats for the few fixes of a
+live batch (see `Corridor.measure_points`); the loop that follows only compares numbers and
+opens or closes alerts. Used by `monitoring`; it mutates the state it is given (a copy).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
-
 from landport.seals.alerts import PROBLEM_KINDS, Alert, AlertKind, Detail, Resolution
-from landport.seals.geodesy import FloatArray
 from landport.seals.model import LockState, SealFix, TripState
 from landport.seals.monitor_state import MonitorState
 from landport.seals.trip_plan import TripPlan
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """A batch's fixes projected and measured beforehand, e.g. by `monitoring.advance_many`
+    in one vectorised pass per corridor for many trips."""
+
+    x: list[float]
+    y: list[float]
+    distance_m: list[float]
+    chainage_m: list[float]
+    zone: list[int]
+    inside: list[bool]
+
 
 _SINGLE = (
     AlertKind.ROUTE_DEVIATION,
@@ -102,27 +115,28 @@ class Tracker:
 
     def _xy(self, lon: float | None, lat: float | None) -> tuple[float, float]:
         assert lon is not None and lat is not None
-        x, y = self.c.project(lon, lat)
-        return float(x[0]), float(y[0])
+        x, y = self.c.projection.forward_points((lon,), (lat,))
+        return x[0], y[0]
 
     # --- the batch --------------------------------------------------------------------------
 
     def _accept(
-        self, x: FloatArray, y: FloatArray, t: FloatArray
+        self, x0: list[float], y0: list[float], t0: list[float], anchored: bool
     ) -> tuple[list[bool], list[float], int]:
-        """Plausible positions, the speed (km/h) that condemned the others, the last rejected."""
-        st, vmax, n = self.st, self.th.max_plausible_kmh, len(t)
+        """Plausible positions, the speed (km/h) that condemned the others, the last rejected.
+
+        `anchored`: the first point is the last accepted position, not a fix of the batch.
+        """
+        st, vmax = self.st, self.th.max_plausible_kmh
+        x, y, t = (x0[1:], y0[1:], t0[1:]) if anchored else (x0, y0, t0)
+        n = len(t)
         speeds = [0.0] * n
-        ax = ay = at = None
-        if st.pos_time is not None:
-            ax, ay = self._xy(st.pos_lon, st.pos_lat)
-            at = st.pos_time.timestamp()
-            x0, y0 = np.concatenate(([ax], x)), np.concatenate(([ay], y))
-            t0 = np.concatenate(([at], t))
-        else:
-            x0, y0, t0 = x, y, t
-        v = np.hypot(np.diff(x0), np.diff(y0)) / np.maximum(np.diff(t0), 1.0) * 3.6
-        if st.rejected_run == 0 and bool((v <= vmax).all()):
+        ax, ay, at = (x0[0], y0[0], t0[0]) if anchored else (None, None, None)
+        if st.rejected_run == 0 and all(
+            math.hypot(x0[i + 1] - x0[i], y0[i + 1] - y0[i]) / max(t0[i + 1] - t0[i], 1.0) * 3.6
+            <= vmax
+            for i in range(len(t0) - 1)
+        ):
             return [True] * n, speeds, -1
         rx = ry = rt = None
         if st.rejected_time is not None:
@@ -130,7 +144,7 @@ class Tracker:
             rt = st.rejected_time.timestamp()
         run, last_rej = st.rejected_run, -1
         ok = [True] * n
-        for i, (xi, yi, ti) in enumerate(zip(x.tolist(), y.tolist(), t.tolist(), strict=True)):
+        for i, (xi, yi, ti) in enumerate(zip(x, y, t, strict=True)):
             if ax is not None and ay is not None and at is not None:
                 v_i = math.hypot(xi - ax, yi - ay) / max(ti - at, 1.0) * 3.6
                 if v_i > vmax:
@@ -149,30 +163,57 @@ class Tracker:
         st.rejected_run = run
         return ok, speeds, (last_rej if run else -1)
 
-    def feed(self, fixes: list[SealFix]) -> None:
-        """Apply every rule to new fixes (sorted by fix time, none older than the state's)."""
+    def _measure(
+        self, xl: list[float], yl: list[float], ok: list[bool], ahead: Geometry | None
+    ) -> tuple[list[float], list[float], list[int], list[bool]]:
+        """Distance, chainage, zone, inside of the accepted fixes (rejected: 0, 0, -1, True)."""
+        if all(ok):
+            if ahead is not None:
+                return ahead.distance_m, ahead.chainage_m, ahead.zone, ahead.inside
+            return self.c.measure_points(xl, yl)
+        keep = [i for i, good in enumerate(ok) if good]
+        if ahead is not None:
+            md = [ahead.distance_m[i] for i in keep]
+            mc = [ahead.chainage_m[i] for i in keep]
+            mz = [ahead.zone[i] for i in keep]
+            mi = [ahead.inside[i] for i in keep]
+        else:
+            md, mc, mz, mi = self.c.measure_points([xl[i] for i in keep], [yl[i] for i in keep])
+        n = len(ok)
+        dl, cl, zl, insl = [0.0] * n, [0.0] * n, [-1] * n, [True] * n
+        for j, i in enumerate(keep):
+            dl[i], cl[i], zl[i], insl[i] = md[j], mc[j], mz[j], mi[j]
+        return dl, cl, zl, insl
+
+    def feed(self, fixes: list[SealFix], ahead: Geometry | None = None) -> None:
+        """Apply every rule to new fixes (sorted by fix time, none older than the state's).
+
+        `ahead`: the fixes' geometry when the caller computed it (for many trips at once).
+        """
         st, th, plan = self.st, self.th, self.plan
-        n = len(fixes)
-        lons = np.fromiter((f.lon for f in fixes), np.float64, n)
-        lats = np.fromiter((f.lat for f in fixes), np.float64, n)
-        times = np.fromiter((f.fix_time.timestamp() for f in fixes), np.float64, n)
-        x, y = self.c.project(lons, lats)
-        ok, speeds, last_rej = self._accept(x, y, times)
+        tl = [f.fix_time.timestamp() for f in fixes]
+        if ahead is not None:
+            xl, yl = ahead.x, ahead.y
+        else:
+            lons, lats = [f.lon for f in fixes], [f.lat for f in fixes]
+            if st.pos_time is not None:  # the last accepted position, projected with the batch
+                assert st.pos_lon is not None and st.pos_lat is not None
+                lons, lats = [st.pos_lon, *lons], [st.pos_lat, *lats]
+            xl, yl = self.c.projection.forward_points(lons, lats)
+        if st.pos_time is not None:
+            if ahead is not None:
+                ax, ay = self._xy(st.pos_lon, st.pos_lat)
+                xl, yl = [ax, *xl], [ay, *yl]
+            ok, speeds, last_rej = self._accept(xl, yl, [st.pos_time.timestamp(), *tl], True)
+            xl, yl = xl[1:], yl[1:]
+        else:
+            ok, speeds, last_rej = self._accept(xl, yl, tl, False)
         if st.rejected_run == 0:
             st.rejected_lon = st.rejected_lat = st.rejected_time = None
         elif last_rej >= 0:
             r = fixes[last_rej]
             st.rejected_lon, st.rejected_lat, st.rejected_time = r.lon, r.lat, r.fix_time
-        acc = np.asarray(ok, dtype=np.bool_)
-        m = self.c.measure_xy(x[acc], y[acc])
-        inside = np.ones(n, np.bool_)
-        zone = np.full(n, -1, np.int64)
-        dist, chain = np.zeros(n), np.zeros(n)
-        inside[acc], zone[acc], dist[acc], chain[acc] = (
-            m.inside, m.zone_index, m.distance_m, m.chainage_m
-        )  # fmt: skip
-        insl, zl, dl, cl = inside.tolist(), zone.tolist(), dist.tolist(), chain.tolist()
-        xl, yl, tl = x.tolist(), y.tolist(), times.tolist()
+        dl, cl, zl, insl = self._measure(xl, yl, ok, ahead)
 
         gap_s = th.signal_lost_minutes * 60.0
         dwell_s = th.stop_minutes * 60.0

@@ -24,7 +24,7 @@ from landport.seals.corridor import Corridor
 from landport.seals.corridor_loading import corridor_from_approved
 from landport.seals.model import LockState, SealFix, TransitTrip, TripState
 from landport.seals.monitor_state import MonitorState
-from landport.seals.monitoring import check_silence, ingest
+from landport.seals.monitoring import check_silence, ingest_many
 from landport.seals.telemetry import Rejected, parse, verify
 from landport.seals.trip_plan import TripPlan
 from landport.shared.clock import Clock
@@ -194,35 +194,31 @@ class TelemetryIngestor:
             for f in new:
                 by_seal[f.seal_id].append(f)
             versions = {r[0]: r[1] for r in conn.execute(_ROUTE_VERSIONS)} if trips else {}
-            trip_updates, batteries = [], []
+            work, monitored, batteries = [], [], []
             for seal_id in sorted(by_seal):
                 row = trips.get(seal_id)
                 if row is None:
                     report.without_trip += len(by_seal[seal_id])
                     continue
-                trip_updates.append(self._monitor(conn, row, by_seal[seal_id], versions, report))
+                trip, plan = self._plan(conn, row, versions)
+                work.append((plan, self._state(row), by_seal[seal_id]))
+                monitored.append((trip, row))
                 battery = next(
                     (f.battery_pct for f in reversed(by_seal[seal_id]) if f.battery_pct), None
                 )
                 if battery is not None:
                     batteries.append({"b_seal": seal_id, "battery_pct": battery})
+            # All trips of the batch at once: each corridor's geometry in one vectorised pass;
+            # a trip whose fixes arrive late is replayed from its stored history.
+            results = ingest_many(work, history=lambda plan: self._history(conn, plan.trip_id))
+            trip_updates = [
+                self._apply(conn, trip, row, after, changes, report)
+                for (trip, row), (after, changes) in zip(monitored, results, strict=True)
+            ]
             if trip_updates:
                 conn.execute(_UPDATE_TRIP, trip_updates)
             if batteries:
                 conn.execute(_UPDATE_BATTERY, batteries)
-
-    def _monitor(
-        self,
-        conn: Connection,
-        row: Any,
-        fixes: list[SealFix],
-        versions: dict[str, int],
-        report: IngestReport,
-    ) -> dict[str, Any]:
-        trip, plan = self._plan(conn, row, versions)
-        state = self._state(row)
-        after, changes = ingest(plan, state, fixes, history=lambda: self._history(conn, trip.id))
-        return self._apply(conn, trip, row, after, changes, report)
 
     def _apply(
         self,
