@@ -14,7 +14,7 @@ from landport.adapters.db import tables as t
 from landport.adapters.telemetry.ingest import RawMessage, TelemetryIngestor
 from landport.declarations.commands import DeclareExport
 from landport.enterprises.model import Actor, Role
-from landport.seals.commands import ArmSeal, RegisterSeal
+from landport.seals.commands import ArmSeal, ImportRoutes, RegisterSeal
 from landport.seals.model import SealFix
 from landport.shared.clock import FixedClock
 from signed import SECRET, message
@@ -22,6 +22,7 @@ from tracks import T0, Detour, Gap, build_track, shipped_corridors
 from world import World
 
 OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
+ADMIN = Actor("admin", Role.PORT_ADMIN)
 
 
 @dataclass
@@ -138,3 +139,17 @@ def test_rejected_messages_are_counted_for_the_officers(custody: Custody) -> Non
     assert body["counts"] == {"bad_signature": 2}
     assert body["items"][0]["seal_id"] == "SEAL-0001"
     assert custody.world.get("exporter", "/api/v1/telemetry/rejects").status_code == 403
+
+
+def test_a_trip_keeps_the_corridor_it_was_sealed_on(custody: Custody) -> None:
+    bus = custody.world.services.bus
+    with custody.world.services.uow_factory() as uow:
+        route = uow.routes.get("shigatse-gyirong")
+    assert route is not None
+    moved = replace(route, coordinates=tuple((x, y + 0.3) for x, y in route.coordinates))
+    (version,) = bus.handle(ImportRoutes(ADMIN, (moved,))).result
+    assert version == route.version + 1
+    track = build_track(shipped_corridors()["shigatse-gyirong"], interval_s=300)
+    feed(custody, track.fixes)
+    assert alert_kinds(custody) == []  # judged by version 1, not by the moved corridor
+    assert trip_row(custody)["route_version"] == route.version

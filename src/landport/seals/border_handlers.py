@@ -272,7 +272,7 @@ def _judge(
         raise Conflict("the trip changed meanwhile; verify again", "运输记录已更新，请重新核验")
     seal = uow.seals.get(trip.seal_id)
     declaration = uow.declarations.get(trip.declaration_id)
-    route = uow.routes.get(trip.route_id)
+    route = uow.routes.get(trip.route_id, version=trip.route_version)
     if seal is None or declaration is None:
         raise NotFound(f"trip {trip.id} has lost its records", "运输记录不完整")
     record = CustodyRecord(

@@ -145,6 +145,7 @@ def arm_seal(cmd: ArmSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> Tra
         vehicle_plate=declaration.content.vehicle_plate,
         containers=tuple(c.number for c in declaration.content.containers),
         route_id=route.route_id,
+        route_version=route.version,
         exit_port=exit_port,
         passport_digest=declaration.passport_digest,
         armed_at=now,

@@ -86,6 +86,7 @@ class TransitTrip:
     window_start: datetime
     window_end: datetime
     state: TripState = TripState.IN_YARD
+    route_version: int = 1  # the corridor as approved when the seal was armed
     version: int = 0
     notes: list[str] = field(default_factory=list)
     closed_at: datetime | None = None  # exited or referred at the border

@@ -18,7 +18,9 @@ class SealRepository(Protocol):
 
 
 class RouteRepository(Protocol):
-    def get(self, route_id: str) -> ApprovedRoute | None: ...
+    def get(self, route_id: str, version: int | None = None) -> ApprovedRoute | None:
+        """The current route, or the given approved version of it."""
+        ...
 
     def put(self, route: ApprovedRoute, *, actor: str) -> int:
         """Store a route (a re-import bumps its version); returns the version."""

@@ -89,7 +89,9 @@ class SqlRouteRepository:
         self._conn = conn
         self._now = now
 
-    def get(self, route_id: str) -> ApprovedRoute | None:
+    def get(self, route_id: str, version: int | None = None) -> ApprovedRoute | None:
+        if version is not None:
+            return route_version(self._conn, route_id, version)
         r = (
             self._conn.execute(select(t.routes).where(t.routes.c.route_id == route_id))
             .mappings()
@@ -114,6 +116,10 @@ class SqlRouteRepository:
         current = self._conn.execute(
             select(t.routes.c.version).where(t.routes.c.route_id == route.route_id)
         ).scalar()
+        version = 1 if current is None else int(current) + 1
+        self._conn.execute(
+            insert(t.route_versions).values(route_id=route.route_id, version=version, **values)
+        )
         if current is None:
             self._conn.execute(
                 insert(t.routes).values(route_id=route.route_id, version=1, **values)
@@ -125,6 +131,20 @@ class SqlRouteRepository:
             .values(version=current + 1, **values)
         )
         return int(current) + 1
+
+
+def route_version(conn: Connection, route_id: str, version: int) -> ApprovedRoute | None:
+    """One approved version of a route (the one a trip was sealed on)."""
+    r = (
+        conn.execute(
+            select(t.route_versions).where(
+                t.route_versions.c.route_id == route_id, t.route_versions.c.version == version
+            )
+        )
+        .mappings()
+        .one_or_none()
+    )
+    return None if r is None else route_from_row(r)
 
 
 def trip_from_row(r: Any) -> TransitTrip:
@@ -142,6 +162,7 @@ def trip_from_row(r: Any) -> TransitTrip:
         window_start=r["window_start"],
         window_end=r["window_end"],
         state=TripState(r["state"]),
+        route_version=r["route_version"],
         version=r["version"],
         closed_at=r["closed_at"],
     )
@@ -180,6 +201,7 @@ class SqlTripRepository:
                 vehicle_plate=trip.vehicle_plate,
                 containers=list(trip.containers),
                 route_id=trip.route_id,
+                route_version=trip.route_version,
                 exit_port=trip.exit_port,
                 passport_digest=trip.passport_digest,
                 armed_at=trip.armed_at,

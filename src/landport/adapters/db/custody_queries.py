@@ -16,7 +16,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, update
 
 from landport.adapters.db import tables as t
-from landport.adapters.db.custody import SqlAlertRepository, route_from_row, trip_from_row
+from landport.adapters.db.custody import (
+    SqlAlertRepository,
+    route_from_row,
+    route_version,
+    trip_from_row,
+)
 from landport.adapters.db.repositories import SqlDeclarationRepository, SqlInspectionRepository
 from landport.seals.approved import ApprovedRoute
 from landport.seals.border import BorderPolicy, border_verdict
@@ -126,8 +131,8 @@ _TRIP_LIST = select(t.trips, t.declarations.c.number, t.declarations.c.enterpris
 
 _TRIP_COLUMNS = (
     "id", "state", "active", "seal_id", "declaration_id", "vehicle_plate", "route_id",
-    "exit_port", "passport_digest", "armed_at", "armed_by", "window_start", "window_end",
-    "closed_at",
+    "route_version", "exit_port", "passport_digest", "armed_at", "armed_by", "window_start",
+    "window_end", "closed_at",
 )  # fmt: skip
 
 
@@ -184,10 +189,9 @@ def trip_view(
         r = conn.execute(_TRIP_LIST.where(t.trips.c.id == trip_id)).mappings().one_or_none()
         if r is None:
             return None
-        route_row = conn.execute(
-            select(t.routes).where(t.routes.c.route_id == r["route_id"])
-        ).mappings()
-        route = route_from_row(route_row.one())
+        route = route_version(conn, r["route_id"], r["route_version"])  # the sealed-on corridor
+        if route is None:
+            return None
         seal = (
             conn.execute(
                 select(

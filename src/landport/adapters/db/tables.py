@@ -221,6 +221,26 @@ routes = Table(
     Column("imported_by", String(64), nullable=False),
 )
 
+# Every approved version of every route, so a trip is judged by the corridor it was sealed
+# on even after a surveyed track replaces it.
+route_versions = Table(
+    "route_versions",
+    metadata,
+    Column("route_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("from_place", String(64), nullable=False),
+    Column("to_port", String(40), nullable=False),
+    Column("coordinates", JSON, nullable=False),
+    Column("half_width_m", Float, nullable=False),
+    Column("road_km", Float, nullable=False),
+    Column("typical_hours", Float, nullable=False),
+    Column("zones", JSON, nullable=False),
+    Column("confidence", String(200), nullable=False),
+    Column("imported_at", TS, nullable=False),
+    Column("imported_by", String(64), nullable=False),
+)
+
 trips = Table(
     "trips",
     metadata,
@@ -230,6 +250,7 @@ trips = Table(
     Column("vehicle_plate", String(16), nullable=False, index=True),
     Column("containers", JSON, nullable=False),
     Column("route_id", String(64), ForeignKey("routes.route_id"), nullable=False),
+    Column("route_version", Integer, nullable=False),
     Column("exit_port", String(40), nullable=False),
     Column("passport_digest", String(64), nullable=False),
     Column("armed_at", TS, nullable=False),

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, bindparam, case, insert, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 
 from landport.adapters.db import tables as t
-from landport.adapters.db.custody import route_from_row, trip_from_row
+from landport.adapters.db.custody import route_version, trip_from_row
 from landport.adapters.db.engine import writer_lock
 from landport.seals.alerts import AlertChange, AlertKind, TripStateChange
 from landport.seals.corridor import Corridor
@@ -70,7 +70,6 @@ _UPDATE_BATTERY = (
     .where(t.seals.c.seal_id == bindparam("b_seal"))
     .values(battery_pct=bindparam("battery_pct"))
 )
-_ROUTE_VERSIONS = select(t.routes.c.route_id, t.routes.c.version)
 _TRIP_ROWS = select(t.trips).where(t.trips.c.active.is_(True))
 
 
@@ -126,10 +125,9 @@ class TelemetryIngestor:
         report = IngestReport()
         now = self._clock.now()
         with self._transaction() as conn:
-            versions = {r[0]: r[1] for r in conn.execute(_ROUTE_VERSIONS)}
             updates = []
             for row in conn.execute(_TRIP_ROWS.where(t.trips.c.state.in_(MONITORED))).mappings():
-                trip, plan = self._plan(conn, row, versions)
+                trip, plan = self._plan(conn, row)
                 state = self._state(row)
                 after, changes = check_silence(plan, state, now)
                 if changes:
@@ -193,14 +191,13 @@ class TelemetryIngestor:
             by_seal: dict[str, list[SealFix]] = defaultdict(list)
             for f in new:
                 by_seal[f.seal_id].append(f)
-            versions = {r[0]: r[1] for r in conn.execute(_ROUTE_VERSIONS)} if trips else {}
             work, monitored, batteries = [], [], []
             for seal_id in sorted(by_seal):
                 row = trips.get(seal_id)
                 if row is None:
                     report.without_trip += len(by_seal[seal_id])
                     continue
-                trip, plan = self._plan(conn, row, versions)
+                trip, plan = self._plan(conn, row)
                 work.append((plan, self._state(row), by_seal[seal_id]))
                 monitored.append((trip, row))
                 battery = next(
@@ -306,22 +303,18 @@ class TelemetryIngestor:
             query = query.with_for_update()  # one worker at a time per trip
         return {r["seal_id"]: r for r in conn.execute(query).mappings()}
 
-    def _plan(
-        self, conn: Connection, row: Any, versions: dict[str, int]
-    ) -> tuple[TransitTrip, TripPlan]:
+    def _plan(self, conn: Connection, row: Any) -> tuple[TransitTrip, TripPlan]:
         trip = trip_from_row(row)
-        corridor = self._corridor(conn, trip.route_id, versions[trip.route_id])
+        corridor = self._corridor(conn, trip.route_id, trip.route_version)
         return trip, TripPlan.for_trip(trip, corridor)
 
     def _corridor(self, conn: Connection, route_id: str, version: int) -> Corridor:
         key = (route_id, int(version))
         if key not in self._corridors:
-            route_row = (
-                conn.execute(select(t.routes).where(t.routes.c.route_id == route_id))
-                .mappings()
-                .one()
-            )
-            self._corridors[key] = corridor_from_approved(route_from_row(route_row))
+            route = route_version(conn, route_id, version)
+            if route is None:
+                raise LookupError(f"route {route_id} version {version} is missing")
+            self._corridors[key] = corridor_from_approved(route)
         return self._corridors[key]
 
     @staticmethod

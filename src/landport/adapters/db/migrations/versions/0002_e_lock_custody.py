@@ -53,6 +53,25 @@ def upgrade() -> None:
         batch_op.create_index("ix_positions_trip_fix", ["trip_id", "fix_time"], unique=False)
 
     op.create_table(
+        "route_versions",
+        sa.Column("route_id", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("from_place", sa.String(length=64), nullable=False),
+        sa.Column("to_port", sa.String(length=40), nullable=False),
+        sa.Column("coordinates", sa.JSON(), nullable=False),
+        sa.Column("half_width_m", sa.Float(), nullable=False),
+        sa.Column("road_km", sa.Float(), nullable=False),
+        sa.Column("typical_hours", sa.Float(), nullable=False),
+        sa.Column("zones", sa.JSON(), nullable=False),
+        sa.Column("confidence", sa.String(length=200), nullable=False),
+        sa.Column(
+            "imported_at", landport.adapters.db.tables.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("imported_by", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("route_id", "version", name=op.f("pk_route_versions")),
+    )
+    op.create_table(
         "routes",
         sa.Column("route_id", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -107,6 +126,7 @@ def upgrade() -> None:
         sa.Column("vehicle_plate", sa.String(length=16), nullable=False),
         sa.Column("containers", sa.JSON(), nullable=False),
         sa.Column("route_id", sa.String(length=64), nullable=False),
+        sa.Column("route_version", sa.Integer(), nullable=False),
         sa.Column("exit_port", sa.String(length=40), nullable=False),
         sa.Column("passport_digest", sa.String(length=64), nullable=False),
         sa.Column(
@@ -207,6 +227,7 @@ def downgrade() -> None:
     op.drop_table("telemetry_rejects")
     op.drop_table("seals")
     op.drop_table("routes")
+    op.drop_table("route_versions")
     with op.batch_alter_table("positions", schema=None) as batch_op:
         batch_op.drop_index("ix_positions_trip_fix")
         batch_op.drop_index("ix_positions_received")
