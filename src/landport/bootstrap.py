@@ -63,6 +63,7 @@ HANDLERS: dict[type, Handler] = {
     sc.ArmSeal: custody.arm_seal,
     sc.HandleAlert: custody.handle_alert,
     sc.ImportRoutes: custody.import_routes,
+    sc.ChangeSealState: custody.change_seal_state,
     alert_handling.HandleTripAlert: alert_handling.handling_trip_alerts(monitor_store),
     border_handlers.ReleaseAtBorder: border_handlers.releasing_at_border(monitor_store),
     border_handlers.ReferToInspection: border_handlers.referring_to_inspection(monitor_store),

@@ -153,3 +153,23 @@ def test_a_trip_keeps_the_corridor_it_was_sealed_on(custody: Custody) -> None:
     feed(custody, track.fixes)
     assert alert_kinds(custody) == []  # judged by version 1, not by the moved corridor
     assert trip_row(custody)["route_version"] == route.version
+
+
+def test_pool_keepers_move_locks_only_where_the_pool_allows(custody: Custody) -> None:
+    w = custody.world
+    armed = w.post(
+        "officer", "/api/v1/seals/SEAL-0001/state", {"state": "available", "reason": "try"}
+    )
+    assert armed.status_code == 409  # an armed lock follows its trip, not a hand
+    w.post(
+        "officer",
+        "/api/v1/seals",
+        {"seal_id": "SEAL-0002", "vendor": "generic", "protocol": "json-mqtt", "secret": SECRET},
+    )
+    repair = {"state": "maintenance", "reason": "shackle sensor drifts"}
+    assert w.post("officer", "/api/v1/seals/SEAL-0002/state", repair).json()["state"] == (
+        "maintenance"
+    )
+    back = {"state": "available", "reason": "sensor replaced"}
+    assert w.post("officer", "/api/v1/seals/SEAL-0002/state", back).json()["state"] == "available"
+    assert w.post("exporter", "/api/v1/seals/SEAL-0002/state", back).status_code == 403

@@ -56,3 +56,13 @@ class ImportRoutes:
 
     actor: Actor
     routes: tuple[ApprovedRoute, ...]
+
+
+@dataclass(frozen=True)
+class ChangeSealState:
+    """Pool management: a returned lock back to the pool, or into and out of maintenance."""
+
+    actor: Actor
+    seal_id: str
+    state: str
+    reason: str

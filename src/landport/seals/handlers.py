@@ -8,7 +8,13 @@ from landport.declarations.model import DeclarationStatus
 from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Actor, Role
 from landport.seals.calendar import BEIJING, arrival_window
-from landport.seals.commands import ArmSeal, HandleAlert, ImportRoutes, RegisterSeal
+from landport.seals.commands import (
+    ArmSeal,
+    ChangeSealState,
+    HandleAlert,
+    ImportRoutes,
+    RegisterSeal,
+)
 from landport.seals.events import TripArmed
 from landport.seals.model import ElectronicSeal, SealProtocol, SealState, TransitTrip
 from landport.seals.ports import CustodyUnitOfWork
@@ -251,3 +257,54 @@ def import_routes(cmd: ImportRoutes, uow: CustodyUnitOfWork, ctx: ClearanceConte
             },
         )
     return versions
+
+
+#: What the pool keepers may do by hand; armed and alarm follow trips only.
+POOL_MOVES: dict[SealState, frozenset[SealState]] = {
+    SealState.DISARMED: frozenset({SealState.AVAILABLE, SealState.MAINTENANCE}),
+    SealState.AVAILABLE: frozenset({SealState.MAINTENANCE}),
+    SealState.MAINTENANCE: frozenset({SealState.AVAILABLE}),
+}
+
+
+def change_seal_state(
+    cmd: ChangeSealState, uow: CustodyUnitOfWork, ctx: ClearanceContext
+) -> ElectronicSeal:
+    """Return a disarmed lock to the pool, or send one to maintenance, with a reason."""
+    _require(cmd.actor, Role.CUSTOMS_OFFICER, Role.PORT_ADMIN)
+    try:
+        target = SealState(cmd.state)
+    except ValueError:
+        target = None
+    if target is None or not cmd.reason.strip():
+        raise InvalidInput(
+            [
+                Violation(
+                    "state" if target is None else "reason",
+                    "invalid_pool_move",
+                    "state must be available or maintenance, with a reason",
+                    "状态只能是 available 或 maintenance，且须填写原因",
+                )
+            ]
+        )
+    seal = uow.seals.get(cmd.seal_id)
+    if seal is None:
+        raise NotFound(f"e-lock {cmd.seal_id} is not registered", f"关锁 {cmd.seal_id} 未登记")
+    if target not in POOL_MOVES.get(seal.state, frozenset()):
+        raise Conflict(
+            f"e-lock {seal.seal_id} is {seal.state.value}; it cannot become {target.value} by hand",
+            f"关锁当前状态为 {seal.state.value}，不能手动改为 {target.value}",
+        )
+    before = seal.state.value
+    seal.state = target
+    uow.seals.save(seal)
+    uow.audit.append(
+        actor=cmd.actor.username,
+        action="seal.state_changed",
+        entity_type="seal",
+        entity_id=seal.seal_id,
+        before={"state": before},
+        after={"state": target.value},
+        detail=cmd.reason,
+    )
+    return seal

@@ -42,7 +42,7 @@ from landport.entrypoints.web.deps import Admin, AnyUser, Officer, ServicesDep, 
 from landport.seals.alert_handling import HandleTripAlert
 from landport.seals.approved import ApprovedRoute
 from landport.seals.border_handlers import GateReading, ReferToInspection, ReleaseAtBorder
-from landport.seals.commands import ArmSeal, ImportRoutes, RegisterSeal
+from landport.seals.commands import ArmSeal, ChangeSealState, ImportRoutes, RegisterSeal
 from landport.shared.errors import InvalidInput, NotFound, Violation
 
 router = APIRouter(prefix="/api/v1", tags=["custody"])
@@ -421,3 +421,17 @@ def border_public_keys(services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
     """The land port's certificate keys, for border posts to cache and verify offline."""
     keys = public_keys(environment=services.settings.environment)
     return {"keys": [public_key_view(k) for k in keys]}
+
+
+class SealStateBody(BaseModel):
+    state: Literal["available", "maintenance"]
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/seals/{seal_id}/state")
+def change_seal_state(
+    seal_id: str, body: SealStateBody, services: ServicesDep, actor: SealKeeper
+) -> dict[str, Any]:
+    """Pool management: a lock returned from the border back to the pool, or maintenance."""
+    seal = services.bus.handle(ChangeSealState(actor, seal_id, body.state, body.reason)).result
+    return {"seal_id": seal.seal_id, "state": seal.state.value}
