@@ -168,3 +168,32 @@ def test_declarant_cancels_a_draft_but_not_a_released_declaration(world: World) 
     released = world.lodge(furniture_payload(), submit=True).json()
     path = f"/api/v1/declarations/{released['id']}/cancel"
     assert world.post("exporter", path, {"reason": "too late"}).status_code == 409
+
+
+def test_times_without_a_zone_are_refused_not_crashed(world: World) -> None:
+    d = world.lodge(primary_lithium_payload(), submit=True).json()
+    naive = _record(
+        world,
+        d["id"],
+        kind="scan",
+        result="clear",
+        started_at="2026-05-12T09:00:00",
+        finished_at="2026-05-12T09:02:00",
+        image_sha256="a" * 64,
+    )
+    assert naive.status_code == 422
+    assert {e["field"] for e in naive.json()["errors"]} == {"started_at", "finished_at"}
+    listing = world.get(
+        "officer", "/api/v1/declarations", params={"created_from": "2026-01-01T00:00:00"}
+    )
+    assert listing.status_code == 422
+
+
+def test_lifting_a_hold_after_release_keeps_the_passport_the_seal_carries(world: World) -> None:
+    d = world.lodge(furniture_payload(), submit=True).json()
+    digest = d["passport_digest"]
+    assert _decide(world, d["id"], "hold", "intelligence tip").json()["status"] == "held"
+    lifted = _decide(world, d["id"], "lift-hold", "tip unfounded").json()
+    assert lifted["status"] == "released" and lifted["passport_digest"] == digest
+    passport = world.get("officer", f"/api/v1/declarations/{d['id']}/passport").json()
+    assert passport["digest_matches"] is True and passport["digest"] == digest

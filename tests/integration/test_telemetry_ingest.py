@@ -173,3 +173,22 @@ def test_pool_keepers_move_locks_only_where_the_pool_allows(custody: Custody) ->
     back = {"state": "available", "reason": "sensor replaced"}
     assert w.post("officer", "/api/v1/seals/SEAL-0002/state", back).json()["state"] == "available"
     assert w.post("exporter", "/api/v1/seals/SEAL-0002/state", back).status_code == 403
+
+
+def test_an_alert_the_track_already_closed_cannot_be_reopened(custody: Custody) -> None:
+    track = build_track(
+        shipped_corridors()["shigatse-gyirong"],
+        interval_s=120,
+        detours=[Detour(at_km=150, off_km=6, length_km=20)],
+    )
+    feed(custody, track.fixes)
+    alerts = custody.world.get("officer", "/api/v1/alerts", params={"state": "closed"}).json()
+    deviation = next(a for a in alerts["items"] if a["kind"] == "route_deviation")
+    answer = custody.world.post(
+        "officer", f"/api/v1/alerts/{deviation['id']}/acknowledge", {"reason": "seen"}
+    )
+    assert answer.status_code == 409
+    other_port = custody.world.post(
+        "border", f"/api/v1/alerts/{deviation['id']}/resolve", {"reason": "not mine"}
+    )
+    assert other_port.status_code in {403, 409}

@@ -161,7 +161,9 @@ def decide_declaration(
                 "only a held declaration can have its hold lifted", "只有挂起的报关单可以解除挂起"
             )
         if declaration.held_from is S.RELEASED:
-            release_now(declaration, uow, at=now, actor=cmd.actor.username, reason=reason)
+            # Nothing can be inspected while held, so the passport the e-lock carries stays
+            # valid: lifting the hold restores the release, it does not re-release.
+            declaration.move_to(S.RELEASED, at=now, actor=cmd.actor.username, reason=reason)
         else:
             declaration.move_to(
                 declaration.held_from, at=now, actor=cmd.actor.username, reason=reason

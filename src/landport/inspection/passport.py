@@ -57,4 +57,24 @@ def passport_digest(passport: dict[str, Any]) -> str:
     return digest_of(passport)
 
 
-__all__ = ["PASSPORT_SCHEMA", "build_passport", "canonical_json", "passport_digest"]
+def released_at(declaration: CustomsDeclaration) -> datetime | None:
+    """When the passport was sealed: the first release (a lifted hold does not re-release)."""
+    return next((h.at for h in declaration.history if h.status.value == "released"), None)
+
+
+def recompute_passport(
+    declaration: CustomsDeclaration, records: Sequence[InspectionRecord]
+) -> dict[str, Any] | None:
+    """The passport as the records give it now (None if the goods were never released)."""
+    at = released_at(declaration)
+    return None if at is None else build_passport(declaration, records, at)
+
+
+__all__ = [
+    "PASSPORT_SCHEMA",
+    "build_passport",
+    "canonical_json",
+    "passport_digest",
+    "recompute_passport",
+    "released_at",
+]

@@ -21,7 +21,7 @@ from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Actor, Role
 from landport.inspection.handlers import ReleaseBlocked
 from landport.inspection.model import InspectionRecord
-from landport.inspection.passport import build_passport, passport_digest
+from landport.inspection.passport import passport_digest, recompute_passport
 from landport.seals.alerts import AlertKind, Resolution
 from landport.seals.border import (
     BorderVerdict,
@@ -108,10 +108,8 @@ def recomputed_passport_digest(
     declaration: CustomsDeclaration, inspections: Sequence[InspectionRecord]
 ) -> str | None:
     """The inspection passport digest as it comes out now (None if never released)."""
-    released = [h.at for h in declaration.history if h.status is DeclarationStatus.RELEASED]
-    if not released:
-        return None
-    return passport_digest(build_passport(declaration, inspections, released[-1]))
+    passport = recompute_passport(declaration, inspections)
+    return None if passport is None else passport_digest(passport)
 
 
 def custody_evidence(

@@ -207,8 +207,16 @@ def handle_alert(
     alert = uow.alerts.get(cmd.alert_id)
     if alert is None:
         raise NotFound(f"alert {cmd.alert_id} not found", f"未找到告警 {cmd.alert_id}")
-    if alert["state"] == "resolved":
-        raise Conflict("the alert is already resolved", "该告警已处置")
+    if alert["state"] in {"resolved", "closed"}:
+        # A closed alert was cleared by the track itself; acknowledging it would reopen it.
+        raise Conflict(f"the alert is already {alert['state']}", "该告警已关闭或已处置")
+    if cmd.actor.role is Role.BORDER_OFFICER:
+        trip = uow.trips.get(str(alert["trip_id"]))
+        if trip is None or trip.exit_port != cmd.actor.port_id:
+            raise Forbidden(
+                "a border officer handles alerts of trips to their own port only",
+                "口岸关员只能处置本口岸的运输告警",
+            )
     state = "acknowledged" if cmd.action == "acknowledge" else "resolved"
     uow.alerts.set_state(cmd.alert_id, state=state, actor=cmd.actor.username, reason=cmd.reason)
     uow.audit.append(
@@ -234,6 +242,17 @@ def import_routes(cmd: ImportRoutes, uow: CustodyUnitOfWork, ctx: ClearanceConte
         )
         for i, r in enumerate(cmd.routes)
         if r.to_port not in ctx.catalog.exit_ports
+    ]
+    problems += [
+        Violation(
+            f"routes[{i}].zones",
+            "zones_incomplete",
+            f"route {r.route_id} needs a yard zone and a border-port zone '{r.to_port}'",
+            f"路线 {r.route_id} 须包含出发堆场区域和口岸区域 {r.to_port}",
+        )
+        for i, r in enumerate(cmd.routes)
+        if not any(z.kind == "yard" for z in r.zones)
+        or not any(z.kind == "border_port" and z.id == r.to_port for z in r.zones)
     ]
     if problems:
         raise InvalidInput(problems)

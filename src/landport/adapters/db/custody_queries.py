@@ -367,12 +367,8 @@ def custody_record(engine: Engine, trip_id: str) -> CustodyRecord | None:
         seal_state = conn.execute(
             select(t.seals.c.state).where(t.seals.c.seal_id == trip.seal_id)
         ).scalar_one()
-        route = (
-            conn.execute(select(t.routes).where(t.routes.c.route_id == trip.route_id))
-            .mappings()
-            .one()
-        )
-        zones = {z["id"]: z["kind"] for z in route["zones"]}
+        sealed_on = route_version(conn, trip.route_id, trip.route_version)
+        zones = {z.id: z.kind for z in sealed_on.zones} if sealed_on else {}
         now = trip.armed_at  # the repositories below only read
         return CustodyRecord(
             trip=trip,

@@ -29,6 +29,7 @@ from landport.adapters.db.repositories import (
 from landport.audit.chain import canonical_json
 from landport.declarations.ports import DuplicateRequest
 from landport.shared.clock import Clock
+from landport.shared.errors import Conflict
 
 
 class SqlUnitOfWork:
@@ -81,6 +82,12 @@ class SqlUnitOfWork:
             self.conn.close()
             if self._lock is not None:
                 self._lock.release()
+        if isinstance(exc, IntegrityError):
+            # A concurrent twin won a uniqueness race: a conflict, not a server error.
+            raise Conflict(
+                "someone else just created the same record; reload and try again",
+                "相同记录刚被他人创建，请刷新后重试",
+            ) from exc
 
     def commit(self) -> None:
         self.audit.flush()

@@ -55,7 +55,7 @@ _INSERT_REJECT = insert(t.telemetry_rejects)
 # Built once and run with executemany: building statements per trip dominated the batch.
 _UPDATE_TRIP = (
     update(t.trips)
-    .where(t.trips.c.id == bindparam("b_id"))
+    .where(t.trips.c.id == bindparam("b_id"), t.trips.c.version == bindparam("b_version"))
     .values(
         monitor=bindparam("monitor"),
         version=bindparam("version"),
@@ -126,14 +126,16 @@ class TelemetryIngestor:
         now = self._clock.now()
         with self._transaction() as conn:
             updates = []
-            for row in conn.execute(_TRIP_ROWS.where(t.trips.c.state.in_(MONITORED))).mappings():
+            query = _TRIP_ROWS.where(t.trips.c.state.in_(MONITORED)).order_by(t.trips.c.id)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()  # as the batches do: one writer per trip
+            for row in conn.execute(query).mappings():
                 trip, plan = self._plan(conn, row)
                 state = self._state(row)
                 after, changes = check_silence(plan, state, now)
                 if changes:
                     updates.append(self._apply(conn, trip, row, after, changes, report))
-            if updates:
-                conn.execute(_UPDATE_TRIP, updates)
+            _update_trips(conn, updates)
         return report
 
     # -- the transaction ---------------------------------------------------------------------
@@ -212,8 +214,7 @@ class TelemetryIngestor:
                 self._apply(conn, trip, row, after, changes, report)
                 for (trip, row), (after, changes) in zip(monitored, results, strict=True)
             ]
-            if trip_updates:
-                conn.execute(_UPDATE_TRIP, trip_updates)
+            _update_trips(conn, trip_updates)
             if batteries:
                 conn.execute(_UPDATE_BATTERY, batteries)
 
@@ -229,6 +230,7 @@ class TelemetryIngestor:
         """Alerts are written now; the trip's new row values are returned for one executemany."""
         values: dict[str, Any] = {
             "b_id": trip.id,
+            "b_version": row["version"],
             "monitor": after.as_dict(),
             "version": row["version"] + 1,
             "state": row["state"],
@@ -403,6 +405,24 @@ _PG_INSERT_POSITIONS = (
     f"SELECT * FROM unnest({', '.join(f'%s::{ty}[]' for ty in _PG_TYPES)}) "
     "ON CONFLICT (seal_id, seq, fix_time) DO NOTHING RETURNING seal_id, seq, fix_time"
 )
+
+
+def _update_trips(conn: Connection, updates: list[dict[str, Any]]) -> None:
+    """Write the trips back; a trip changed by someone else meanwhile aborts the batch,
+    which is then retried unacknowledged (never a silent overwrite)."""
+    if not updates:
+        return
+    if conn.dialect.supports_sane_multi_rowcount:
+        if conn.execute(_UPDATE_TRIP, updates).rowcount != len(updates):
+            raise StaleTrip(", ".join(v["b_id"] for v in updates))
+        return
+    for values in updates:
+        if conn.execute(_UPDATE_TRIP, values).rowcount != 1:
+            raise StaleTrip(values["b_id"])
+
+
+class StaleTrip(RuntimeError):
+    """The trip row moved on between reading and writing it."""
 
 
 def _insert_positions(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from landport.adapters.db.queries import load_declaration, worklist
 from landport.declarations.commands import (
@@ -16,7 +15,7 @@ from landport.declarations.commands import (
 )
 from landport.entrypoints.web.deps import DeclarationReader, Officer, ServicesDep
 from landport.entrypoints.web.views import declaration_view, summary_view
-from landport.inspection.passport import build_passport, passport_digest
+from landport.inspection.passport import passport_digest, recompute_passport
 from landport.shared.errors import Conflict, NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["customs"])
@@ -27,8 +26,8 @@ class InspectionBody(BaseModel):
 
     kind: Literal["document_check", "scan", "physical_examination"]
     result: Literal["conform", "discrepancy", "clear", "suspicious"]
-    started_at: datetime
-    finished_at: datetime
+    started_at: AwareDatetime
+    finished_at: AwareDatetime
     findings: str | None = Field(default=None, max_length=4000)
     image_sha256: str | None = Field(default=None, description="SHA-256 of the scan image file")
     equipment_id: str | None = Field(default=None, max_length=40)
@@ -113,10 +112,9 @@ def inspection_passport(
     if found is None or not actor.may_see_enterprise(found[0].enterprise_uscc):
         raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
     declaration, inspections = found
-    released = [h.at for h in declaration.history if h.status.value == "released"]
-    if not released or declaration.passport_digest is None:
+    passport = recompute_passport(declaration, inspections)
+    if passport is None or declaration.passport_digest is None:
         raise Conflict("the goods are not released: no passport yet", "货物尚未放行，暂无查验护照")
-    passport = build_passport(declaration, inspections, released[-1])
     digest = passport_digest(passport)
     return {
         "passport": passport,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 
 from landport.adapters.db.queries import DeclarationFilter, list_declarations, load_declaration
 from landport.adapters.db.unit_of_work import request_digest
@@ -124,8 +124,8 @@ def search_declarations(
     trade_mode: str | None = None,
     vehicle_plate: str | None = None,
     enterprise_uscc: str | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: AwareDatetime | None = None,
+    created_to: AwareDatetime | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
