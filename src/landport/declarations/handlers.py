@@ -121,8 +121,7 @@ def _submit(
         SelectivityLane.YELLOW: S.DOCUMENT_CHECK,
         SelectivityLane.RED: S.EXAMINATION,
     }[assessment.lane]
-    # Numbered after the assessment: on PostgreSQL the counter row stays locked until commit,
-    # so the lock is taken as late as possible. The passport (on release) carries the number.
+    # Numbered once the lane is known; the passport (sealed on release) carries the number.
     year = now.year
     serial = uow.counters.next(f"declaration:{ctx.office_code}:{year}")
     declaration.number = f"{ctx.office_code}{year:04d}0{serial:09d}"
