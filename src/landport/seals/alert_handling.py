@@ -76,3 +76,12 @@ def _calm_seal(uow: CustodyUnitOfWork, seal_id: str, still_open: list[Any]) -> N
     if seal is not None and seal.state is SealState.ALARM:
         seal.state = SealState.ARMED
         uow.seals.save(seal)
+        uow.audit.append(
+            actor="custody",
+            action="seal.armed",
+            entity_type="seal",
+            entity_id=seal_id,
+            before={"state": "alarm"},
+            after={"state": "armed"},
+            detail="no opening or tamper alarm left open",
+        )

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, bindparam, case, insert, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 
 from landport.adapters.db import tables as t
+from landport.adapters.db.audit import SqlAuditTrail
 from landport.adapters.db.custody import route_version, trip_from_row
 from landport.adapters.db.engine import writer_lock
 from landport.seals.alerts import AlertChange, AlertKind, TripStateChange
@@ -251,11 +252,23 @@ class TelemetryIngestor:
                     AlertKind.TAMPER,
                 )
         if alarm:
-            conn.execute(
+            moved = conn.execute(
                 update(t.seals)
                 .where(t.seals.c.seal_id == trip.seal_id, t.seals.c.state == "armed")
                 .values(state="alarm")
-            )
+            ).rowcount
+            if moved:
+                audit = SqlAuditTrail(conn, self._clock.now())
+                audit.append(
+                    actor="custody",
+                    action="seal.alarm",
+                    entity_type="seal",
+                    entity_id=trip.seal_id,
+                    before={"state": "armed"},
+                    after={"state": "alarm"},
+                    detail=f"trip {trip.id}",
+                )
+                audit.flush()
         return values
 
     def _upsert_alert(self, conn: Connection, trip: TransitTrip, change: AlertChange) -> None:

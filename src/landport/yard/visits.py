@@ -1,0 +1,353 @@
+"""The truck visit (车辆进场作业) through the yard: gate-in to departure on its trip.
+
+One visit per truck and stay. The gate matches an arriving plate to its pre-advice; holds
+(customs or yard) block gate-out until lifted, and `gate_out_blockers` lists every reason
+a truck may not leave, so the gate clerk never has to ask twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from landport.shared.errors import Conflict, InvalidInput, Violation
+
+
+class VisitStatus(StrEnum):
+    """预约 → 入闸 → 排队 → 查验线 | 查验台 → 已决定 → 已施封 → 停车 → 待离场 → 出闸 → 途中."""
+
+    PRE_ADVISED = "pre_advised"
+    GATED_IN = "gated_in"
+    QUEUED = "queued"
+    AT_LANE = "at_lane"
+    AT_BAY = "at_bay"
+    DECIDED = "decided"
+    SEALED = "sealed"
+    PARKED = "parked"
+    DEPARTURE_SCHEDULED = "departure_scheduled"
+    GATED_OUT = "gated_out"
+    ON_TRIP = "on_trip"
+
+
+V = VisitStatus
+
+#: The visit's life as data. A suspicious scan sends the truck from the scan lane to a
+#: physical bay, directly or back through the queue when every bay is busy.
+TRANSITIONS: dict[VisitStatus, frozenset[VisitStatus]] = {
+    V.PRE_ADVISED: frozenset({V.GATED_IN}),
+    V.GATED_IN: frozenset({V.QUEUED}),
+    V.QUEUED: frozenset({V.AT_LANE, V.AT_BAY}),
+    V.AT_LANE: frozenset({V.AT_BAY, V.QUEUED, V.DECIDED}),
+    V.AT_BAY: frozenset({V.DECIDED}),
+    V.DECIDED: frozenset({V.SEALED}),
+    V.SEALED: frozenset({V.PARKED}),
+    V.PARKED: frozenset({V.DEPARTURE_SCHEDULED}),
+    V.DEPARTURE_SCHEDULED: frozenset({V.GATED_OUT, V.PARKED}),
+    V.GATED_OUT: frozenset({V.ON_TRIP}),
+    V.ON_TRIP: frozenset(),
+}
+
+STATUS_ZH: dict[VisitStatus, str] = {
+    V.PRE_ADVISED: "已预报",
+    V.GATED_IN: "已入闸",
+    V.QUEUED: "排队中",
+    V.AT_LANE: "查验线",
+    V.AT_BAY: "人工查验台",
+    V.DECIDED: "已决定",
+    V.SEALED: "已施封",
+    V.PARKED: "已停放",
+    V.DEPARTURE_SCHEDULED: "待离场",
+    V.GATED_OUT: "已出闸",
+    V.ON_TRIP: "运输途中",
+}
+
+#: Statuses in which the truck is inside the yard (a second gate-in is a duplicate).
+IN_YARD = frozenset(
+    {V.GATED_IN, V.QUEUED, V.AT_LANE, V.AT_BAY, V.DECIDED, V.SEALED, V.PARKED,
+     V.DEPARTURE_SCHEDULED}
+)  # fmt: skip
+
+
+class HoldKind(StrEnum):
+    """Who placed the hold: customs (海关扣留) or the yard operator (堆场扣留)."""
+
+    CUSTOMS = "customs"
+    YARD = "yard"
+
+
+HOLD_ZH: dict[HoldKind, str] = {HoldKind.CUSTOMS: "海关扣留", HoldKind.YARD: "堆场扣留"}
+
+
+class IllegalVisitTransition(Conflict):
+    """The visit's life does not allow this step from its current status."""
+
+    code = "illegal_transition"
+
+
+@dataclass(slots=True)
+class Hold:
+    """A hold on the visit; active until lifted."""
+
+    id: str
+    kind: HoldKind
+    reason: str
+    placed_at: datetime
+    placed_by: str
+    lifted_at: datetime | None = None
+    lifted_by: str | None = None
+    lift_note: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None
+
+
+@dataclass(slots=True)
+class VisitStep:
+    """One step of the visit, kept for the truck-visit-time KPI."""
+
+    status: VisitStatus
+    at: datetime
+    actor: str
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class TruckVisit:
+    """A truck's stay in the yard, from pre-advice to the trip under e-lock."""
+
+    id: str
+    plate: str
+    status: VisitStatus
+    created_at: datetime
+    updated_at: datetime
+    declaration_id: str | None = None
+    appointment_id: str | None = None
+    lane_id: str | None = None
+    holds: list[Hold] = field(default_factory=list)
+    history: list[VisitStep] = field(default_factory=list)
+
+    @property
+    def active_holds(self) -> list[Hold]:
+        return [h for h in self.holds if h.active]
+
+    def move_to(
+        self, target: VisitStatus, *, at: datetime, actor: str, reason: str | None = None
+    ) -> None:
+        """Apply one step, refusing any the state machine does not allow."""
+        _require_aware(at)
+        if target not in TRANSITIONS[self.status]:
+            raise IllegalVisitTransition(
+                f"a truck visit in status '{self.status}' cannot become '{target}'",
+                f"车辆作业状态为「{STATUS_ZH[self.status]}」，不能变为「{STATUS_ZH[target]}」",
+            )
+        self.status = target
+        self.updated_at = at
+        self.history.append(VisitStep(target, at, actor, reason))
+
+
+def normalise_plate(plate: str) -> str:
+    """Plates compare without spaces, dots or dashes and in upper case (藏B·12345)."""
+    return "".join(c for c in plate.upper() if c not in " ·.-")
+
+
+def pre_advise(
+    visit_id: str,
+    plate: str,
+    *,
+    at: datetime,
+    actor: str,
+    declaration_id: str | None = None,
+    appointment_id: str | None = None,
+) -> TruckVisit:
+    """Announce a truck before it arrives (from its appointment or the forwarder)."""
+    _require_aware(at)
+    return TruckVisit(
+        id=visit_id,
+        plate=normalise_plate(plate),
+        status=V.PRE_ADVISED,
+        created_at=at,
+        updated_at=at,
+        declaration_id=declaration_id,
+        appointment_id=appointment_id,
+        history=[VisitStep(V.PRE_ADVISED, at, actor)],
+    )
+
+
+def gate_in_refusal(
+    visits: Iterable[TruckVisit], plate: str, *, declaration_id: str | None
+) -> Violation | None:
+    """Why the gate must refuse this plate, or None when it may enter."""
+    wanted = normalise_plate(plate)
+    matching = [v for v in visits if v.plate == wanted]
+    if any(v.status in IN_YARD for v in matching):
+        return Violation(
+            "plate",
+            "duplicate_gate_in",
+            f"truck {wanted} is already inside the yard",
+            f"车辆 {wanted} 已在场内，不能重复入闸",
+        )
+    if not any(v.status is V.PRE_ADVISED for v in matching) and declaration_id is None:
+        return Violation(
+            "plate",
+            "not_pre_advised",
+            f"truck {wanted} is not pre-advised and carries no declaration",
+            f"车辆 {wanted} 未预报且无报关单",
+        )
+    return None
+
+
+def gate_in(
+    visits: Iterable[TruckVisit],
+    plate: str,
+    *,
+    at: datetime,
+    actor: str,
+    new_visit_id: str,
+    declaration_id: str | None = None,
+) -> TruckVisit:
+    """Admit a truck: its pre-advised visit moves to gated-in, else a new visit is opened.
+
+    A truck without pre-advice is admitted only with a declaration; a plate already in
+    the yard is refused. Refusals raise `InvalidInput` and change nothing.
+    """
+    _require_aware(at)
+    known = list(visits)
+    refusal = gate_in_refusal(known, plate, declaration_id=declaration_id)
+    if refusal is not None:
+        raise InvalidInput([refusal])
+    wanted = normalise_plate(plate)
+    advised = sorted(
+        (v for v in known if v.plate == wanted and v.status is V.PRE_ADVISED),
+        key=lambda v: v.created_at,
+    )
+    if advised:
+        visit = advised[0]
+        if declaration_id is not None and visit.declaration_id is None:
+            visit.declaration_id = declaration_id
+    else:
+        visit = pre_advise(new_visit_id, wanted, at=at, actor=actor, declaration_id=declaration_id)
+    visit.move_to(V.GATED_IN, at=at, actor=actor)
+    return visit
+
+
+def place_hold(
+    visit: TruckVisit, hold_id: str, kind: HoldKind, reason: str, *, at: datetime, actor: str
+) -> Hold:
+    """Place a hold with its reason; a truck that has left cannot be held here."""
+    _require_aware(at)
+    found: list[Violation] = []
+    if visit.status in (V.GATED_OUT, V.ON_TRIP):
+        found.append(
+            Violation(
+                "status",
+                "visit_already_left",
+                "the truck has already left the yard",
+                "车辆已出闸",
+            )
+        )
+    if not reason.strip():
+        found.append(
+            Violation("reason", "hold_reason_required", "a hold needs a reason", "扣留须注明原因")
+        )
+    if any(h.id == hold_id for h in visit.holds):
+        found.append(
+            Violation("hold_id", "duplicate_hold_id", "hold id already used", "扣留编号已存在")
+        )
+    if found:
+        raise InvalidInput(found)
+    hold = Hold(hold_id, kind, reason.strip(), at, actor)
+    visit.holds.append(hold)
+    visit.updated_at = at
+    return hold
+
+
+def lift_hold(
+    visit: TruckVisit, hold_id: str, *, at: datetime, actor: str, note: str | None = None
+) -> Hold:
+    """Lift an active hold; the hold stays on the visit as a record."""
+    _require_aware(at)
+    hold = next((h for h in visit.holds if h.id == hold_id), None)
+    if hold is None or not hold.active:
+        raise InvalidInput(
+            [
+                Violation(
+                    "hold_id",
+                    "no_active_hold",
+                    f"no active hold '{hold_id}' on this visit",
+                    f"该车辆无生效中的扣留「{hold_id}」",
+                )
+            ]
+        )
+    hold.lifted_at = at
+    hold.lifted_by = actor
+    hold.lift_note = note
+    visit.updated_at = at
+    return hold
+
+
+def gate_out_blockers(
+    visit: TruckVisit, *, declaration_released: bool, sealed: bool, fees_paid: bool
+) -> list[Violation]:
+    """Every reason the truck may not leave now; empty when the gate may open."""
+    found: list[Violation] = []
+    if visit.status is not V.DEPARTURE_SCHEDULED:
+        found.append(
+            Violation(
+                "status",
+                "departure_not_scheduled",
+                f"the visit is '{visit.status}', not scheduled for departure",
+                f"车辆作业状态为「{STATUS_ZH[visit.status]}」，尚未安排离场",
+            )
+        )
+    if not declaration_released:
+        found.append(
+            Violation(
+                "declaration",
+                "declaration_not_released",
+                "the declaration is not released by customs",
+                "报关单尚未放行",
+            )
+        )
+    if not sealed:
+        found.append(Violation("seal", "not_sealed", "the e-lock is not armed", "电子关锁未施封"))
+    for index, hold in enumerate(visit.holds):
+        if hold.active:
+            found.append(
+                Violation(
+                    f"holds[{index}]",
+                    f"{hold.kind}_hold",
+                    f"{hold.kind} hold {hold.id}: {hold.reason}",
+                    f"{HOLD_ZH[hold.kind]} {hold.id}：{hold.reason}",
+                )
+            )
+    if not fees_paid:
+        found.append(Violation("fees", "fees_unpaid", "yard fees are unpaid", "场站费用未结清"))
+    return found
+
+
+def gate_out(
+    visit: TruckVisit,
+    *,
+    at: datetime,
+    actor: str,
+    declaration_released: bool,
+    sealed: bool,
+    fees_paid: bool,
+) -> None:
+    """Let the truck out, or refuse with every blocker at once."""
+    blockers = gate_out_blockers(
+        visit, declaration_released=declaration_released, sealed=sealed, fees_paid=fees_paid
+    )
+    if blockers:
+        raise InvalidInput(blockers)
+    visit.move_to(V.GATED_OUT, at=at, actor=actor)
+
+
+def _require_aware(at: datetime) -> None:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidInput(
+            [Violation("at", "naive_datetime", "time needs a time zone", "时间须带时区")]
+        )
