@@ -158,6 +158,20 @@ def test_repeated_no_shows_lose_priority_booking() -> None:
     assert book(b, request(9, "fwd-good", SLOT), now=NOW).status is A.BOOKED
 
 
+def test_a_busy_reliable_forwarder_keeps_priority_despite_a_few_no_shows() -> None:
+    b = new_book(capacity=40)
+    n = 0
+    for day in range(8):  # 40 slots over 8 days, all kept but three
+        for hour in range(5):
+            slot = datetime(2026, 4, 20 + day, 2 + hour, 0, tzinfo=UTC)
+            appointment = book(b, request(n, "fwd-big", slot), now=slot - timedelta(days=1))
+            if n >= 3:
+                check_in(b, appointment.id, now=slot)
+            n += 1
+    assert len(record_no_shows(b, now=datetime(2026, 4, 30, 0, 0, tzinfo=UTC))) == 3
+    assert book(b, request(99, "fwd-big", SLOT), now=NOW).status is A.BOOKED  # 3/40 < 10%
+
+
 def test_no_shows_older_than_the_window_are_forgiven() -> None:
     b = new_book(capacity=5)
     for n in range(3):
