@@ -327,3 +327,6 @@ telemetry_rejects = Table(
     Column("topic", String(200), nullable=True),
     Column("payload", Text, nullable=False),
 )
+
+# The yard's tables live beside these, on the same MetaData.
+from landport.adapters.db import yard_tables as _yard_tables  # noqa: E402,F401

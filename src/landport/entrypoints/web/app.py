@@ -17,6 +17,7 @@ from landport.entrypoints.web.routers import (
     declarations,
     risk,
     telemetry,
+    yard,
 )
 from landport.settings import Settings, get_settings
 
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (auth, declarations, customs, risk, admin, custody, telemetry):
+    for module in (auth, declarations, customs, risk, admin, custody, telemetry, yard):
         app.include_router(module.router)
 
     @app.get("/api/v1/health", tags=["health"])

@@ -1,0 +1,99 @@
+"""Tables of the inspection yard and of machine clients (same MetaData as `tables.py`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from landport.adapters.db.tables import TS, metadata
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False, unique=True),  # SHA-256 of the key
+    Column("role", String(32), nullable=False),
+    Column("resource_id", String(40), nullable=True),  # e.g. gate-in-1, nii-portal-1
+    Column("active", Boolean, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("revoked_at", TS, nullable=True),
+    Column("revoked_by", String(64), nullable=True),
+)
+
+truck_visits = Table(
+    "truck_visits",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("plate", String(16), nullable=False, index=True),
+    Column("status", String(24), nullable=False),
+    Column("declaration_id", String(32), ForeignKey("declarations.id"), nullable=True),
+    Column("appointment_id", String(40), nullable=True),
+    Column("lane_id", String(40), nullable=True),
+    Column("slot_id", String(40), nullable=True),
+    Column("departure_at", TS, nullable=True),
+    Column("fees_paid", Boolean, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_truck_visits_status", "status"),
+)
+
+visit_steps = Table(
+    "visit_steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("visit_id", String(32), ForeignKey("truck_visits.id"), nullable=False, index=True),
+    Column("status", String(24), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("reason", Text, nullable=True),
+)
+
+visit_holds = Table(
+    "visit_holds",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("visit_id", String(32), ForeignKey("truck_visits.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("placed_at", TS, nullable=False),
+    Column("placed_by", String(64), nullable=False),
+    Column("lifted_at", TS, nullable=True),
+    Column("lifted_by", String(64), nullable=True),
+    Column("lift_note", Text, nullable=True),
+)
+
+# A row exists while a slot is taken: the primary key makes two assignments of one slot
+# impossible, whichever operator or process tries.
+parking_occupancy = Table(
+    "parking_occupancy",
+    metadata,
+    Column("slot_id", String(40), primary_key=True),
+    Column("visit_id", String(32), ForeignKey("truck_visits.id"), nullable=False, unique=True),
+    Column("since", TS, nullable=False),
+    Column("assigned_by", String(64), nullable=False),
+)
+
+# Append-only movement ledger per container.
+container_moves = Table(
+    "container_moves",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("container_number", String(11), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # load | unload | transship | store
+    Column("location", String(40), nullable=True),
+    Column("visit_id", String(32), ForeignKey("truck_visits.id"), nullable=True),
+    Column("at", TS, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("note", Text, nullable=True),
+)
