@@ -14,6 +14,7 @@ from landport.adapters.db import tables as t
 from landport.adapters.telemetry.ingest import RawMessage, TelemetryIngestor
 from landport.declarations.commands import DeclareExport
 from landport.enterprises.model import Actor, Role
+from landport.seals.calendar import BEIJING
 from landport.seals.commands import ArmSeal, ImportRoutes, RegisterSeal
 from landport.seals.model import SealFix
 from landport.shared.clock import FixedClock
@@ -192,3 +193,22 @@ def test_an_alert_the_track_already_closed_cannot_be_reopened(custody: Custody) 
         "border", f"/api/v1/alerts/{deviation['id']}/resolve", {"reason": "not mine"}
     )
     assert other_port.status_code in {403, 409}
+
+
+def test_time_release_report_follows_the_events(custody: Custody) -> None:
+    feed(custody, build_track(shipped_corridors()["shigatse-gyirong"], interval_s=300).fixes)
+    day = T0.astimezone(BEIJING).date().isoformat()
+    report = custody.world.get(
+        "officer", "/api/v1/reports/time-release", params={"date": day}
+    ).json()
+    overall = report["overall"]
+    assert report["consignments"] == 1
+    assert overall["declared->released"]["count"] == 1
+    assert overall["released->sealed"]["count"] == 1
+    assert overall["declared->border_release"]["count"] == 0  # still at the border
+    assert (
+        custody.world.get(
+            "exporter", "/api/v1/reports/time-release", params={"date": day}
+        ).status_code
+        == 403
+    )

@@ -194,9 +194,10 @@ def risk_show() -> None:
 def main() -> None:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from landport.entrypoints.cli import custody, demo, telemetry
+    from landport.entrypoints.cli import custody, demo, reports, telemetry
 
     demo.register(app)
+    reports.register(app)
     custody.register(app)
     telemetry.register(app)
     try:

@@ -15,6 +15,7 @@ from landport.entrypoints.web.routers import (
     custody,
     customs,
     declarations,
+    reports,
     risk,
     telemetry,
     yard,
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (auth, declarations, customs, risk, admin, custody, telemetry, yard):
+    for module in (auth, declarations, customs, risk, admin, custody, telemetry, yard, reports):
         app.include_router(module.router)
 
     @app.get("/api/v1/health", tags=["health"])

@@ -1,0 +1,72 @@
+"""Gathers each consignment's milestones from the event tables for the time-release report."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from landport.adapters.db import tables as t
+from landport.adapters.db import yard_tables as y
+from landport.reports.time_release import Consignment
+from landport.seals.calendar import BEIJING
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def consignments_declared_on(engine: Engine, day: date) -> list[Consignment]:
+    """Declarations declared on `day` (Beijing time), with every milestone reached so far."""
+    start = datetime.combine(day, time(0), BEIJING).astimezone(UTC)
+    end = start + timedelta(days=1)
+    e, d = t.declaration_events, t.declarations
+    with engine.connect() as conn:
+        declared = conn.execute(
+            select(e.c.declaration_id, e.c.at, d.c.lane, d.c.exit_port)
+            .join(d, d.c.id == e.c.declaration_id)
+            .where(e.c.status == "declared", e.c.at >= start, e.c.at < end)
+        ).all()
+        ids = [r[0] for r in declared]
+        if not ids:
+            return []
+        reached: dict[str, dict[str, datetime]] = {r[0]: {"declared": _utc(r[1])} for r in declared}
+        for decl, at in conn.execute(
+            select(e.c.declaration_id, e.c.at)
+            .where(e.c.declaration_id.in_(ids), e.c.status == "released")
+            .order_by(e.c.id)
+        ):
+            reached[decl].setdefault("released", _utc(at))
+        steps = {
+            "gated_in": "gated_in",
+            "at_lane": "at_lane",
+            "at_bay": "at_lane",
+            "parked": "parked",
+            "gated_out": "gated_out",
+        }
+        for decl, status, at in conn.execute(
+            select(y.truck_visits.c.declaration_id, y.visit_steps.c.status, y.visit_steps.c.at)
+            .join(y.truck_visits, y.truck_visits.c.id == y.visit_steps.c.visit_id)
+            .where(y.truck_visits.c.declaration_id.in_(ids), y.visit_steps.c.status.in_(steps))
+            .order_by(y.visit_steps.c.id)
+        ):
+            reached[decl].setdefault(steps[status], _utc(at))
+        for row in conn.execute(
+            select(
+                t.trips.c.declaration_id,
+                t.trips.c.armed_at,
+                t.trips.c.monitor,
+                t.trips.c.state,
+                t.trips.c.closed_at,
+            ).where(t.trips.c.declaration_id.in_(ids))
+        ).mappings():
+            r = reached[row["declaration_id"]]
+            r.setdefault("sealed", _utc(row["armed_at"]))
+            arrival = (row["monitor"] or {}).get("first_arrival")
+            if arrival:
+                r.setdefault("border_arrival", _utc(datetime.fromisoformat(arrival)))
+            if row["state"] == "exited" and row["closed_at"] is not None:
+                r.setdefault("border_release", _utc(row["closed_at"]))
+    lanes: dict[str, Any] = {r[0]: (r[2], r[3]) for r in declared}
+    return [Consignment(decl, lanes[decl][0], lanes[decl][1], reached[decl]) for decl in reached]

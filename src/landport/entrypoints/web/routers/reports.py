@@ -1,0 +1,27 @@
+"""Reports computed live from the event record."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from landport.adapters.db.report_queries import consignments_declared_on
+from landport.enterprises.model import Actor, Role
+from landport.entrypoints.web.deps import ServicesDep, require
+from landport.reports.time_release import time_release
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+ReportReader = Annotated[
+    Actor,
+    Depends(require(Role.CUSTOMS_OFFICER, Role.PORT_ADMIN, Role.AUDITOR, Role.YARD_OPERATOR)),
+]
+
+
+@router.get("/time-release")
+def time_release_report(services: ServicesDep, actor: ReportReader, date: date) -> dict[str, Any]:
+    """WCO time-release segments (p50/p90 minutes) for declarations declared on `date`
+    (Beijing time): overall, per lane and per exit port."""
+    report = time_release(consignments_declared_on(services.read_engine, date))
+    return {"date": date.isoformat(), **report}

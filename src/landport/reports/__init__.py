@@ -1,0 +1,1 @@
+"""Figures computed from the event record: time-release study segments."""
