@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from landport.adapters.db.api_keys import api_key_store
 from landport.adapters.db.custody_queries import monitor_store
 from landport.adapters.db.engine import is_sqlite, make_engine
 from landport.adapters.db.unit_of_work import SqlUnitOfWork
@@ -20,6 +21,7 @@ from landport.adapters.security import TokenSigner
 from landport.declarations import commands as c
 from landport.declarations.handlers import cancel_declaration, declare_export, submit_declaration
 from landport.declarations.ports import ClearanceContext
+from landport.enterprises import api_keys
 from landport.enterprises.handlers import (
     CreateUser,
     RegisterEnterprise,
@@ -64,6 +66,8 @@ HANDLERS: dict[type, Handler] = {
     sc.HandleAlert: custody.handle_alert,
     sc.ImportRoutes: custody.import_routes,
     sc.ChangeSealState: custody.change_seal_state,
+    api_keys.IssueApiKey: api_keys.issuing_api_keys(api_key_store),
+    api_keys.RevokeApiKey: api_keys.revoking_api_keys(api_key_store),
     alert_handling.HandleTripAlert: alert_handling.handling_trip_alerts(monitor_store),
     border_handlers.ReleaseAtBorder: border_handlers.releasing_at_border(monitor_store),
     border_handlers.ReferToInspection: border_handlers.referring_to_inspection(monitor_store),

@@ -194,9 +194,10 @@ def risk_show() -> None:
 def main() -> None:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from landport.entrypoints.cli import custody, demo, reports, telemetry
+    from landport.entrypoints.cli import api_keys, custody, demo, reports, telemetry
 
     demo.register(app)
+    api_keys.register(app)
     reports.register(app)
     custody.register(app)
     telemetry.register(app)

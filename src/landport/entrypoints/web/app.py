@@ -11,6 +11,7 @@ from landport.bootstrap import Services, bootstrap
 from landport.entrypoints.web.errors import install_error_handlers
 from landport.entrypoints.web.routers import (
     admin,
+    api_keys,
     auth,
     custody,
     customs,
@@ -39,7 +40,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (auth, declarations, customs, risk, admin, custody, telemetry, yard, reports):
+    for module in (
+        auth,
+        declarations,
+        customs,
+        risk,
+        admin,
+        custody,
+        telemetry,
+        yard,
+        reports,
+        api_keys,
+    ):
         app.include_router(module.router)
 
     @app.get("/api/v1/health", tags=["health"])

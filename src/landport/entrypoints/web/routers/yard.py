@@ -1,7 +1,189 @@
-"""The inspection yard: gate events, truck visits, holds, parking, container moves."""
+"""The inspection yard: gate events, truck visits, holds, parking, container moves.
+
+Commands go through the bus; reads come from `adapters/db/yard_queries`. Declarants pre-advise
+and follow their own enterprise's visits only (another's is 404). The gates use the person
+role `yard_operator` for now; the licence-plate cameras will use machine keys.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from landport.adapters.db.yard_queries import container_ledger, list_visits, visit_view
+from landport.adapters.db.yard_store import yard_layout
+from landport.enterprises.model import Actor, Role
+from landport.entrypoints.web.deps import Declarant, ServicesDep, require
+from landport.shared.errors import NotFound
+from landport.yard import commands as yc
 
 router = APIRouter(prefix="/api/v1", tags=["yard"])
+
+YardOperator = Annotated[Actor, Depends(require(Role.YARD_OPERATOR))]
+HoldKeeper = Annotated[Actor, Depends(require(Role.CUSTOMS_OFFICER, Role.YARD_OPERATOR))]
+VisitReader = Annotated[
+    Actor,
+    Depends(
+        require(
+            Role.DECLARANT,
+            Role.CUSTOMS_OFFICER,
+            Role.YARD_OPERATOR,
+            Role.BORDER_OFFICER,
+            Role.PORT_ADMIN,
+            Role.AUDITOR,
+        )
+    ),
+]
+LedgerReader = Annotated[
+    Actor,
+    Depends(require(Role.CUSTOMS_OFFICER, Role.YARD_OPERATOR, Role.PORT_ADMIN, Role.AUDITOR)),
+]
+
+
+class PreAdviceBody(BaseModel):
+    declaration_id: str = Field(max_length=32)
+    plate: str = Field(min_length=1, max_length=20)
+    appointment_id: str | None = Field(default=None, max_length=40)
+
+
+class PlateBody(BaseModel):
+    plate: str = Field(min_length=1, max_length=20)
+
+
+class MoveBody(BaseModel):
+    to: str = Field(description="queued | at_lane | at_bay | decided | sealed")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class DepartureBody(BaseModel):
+    at: datetime = Field(description="timezone-aware departure time")
+
+
+class HoldBody(BaseModel):
+    kind: str = Field(description="customs | yard")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class LiftBody(BaseModel):
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class ContainerMoveBody(BaseModel):
+    kind: str = Field(description="load | unload | transship | store")
+    location: str | None = Field(default=None, max_length=40)
+    visit_id: str | None = Field(default=None, max_length=32)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+def _visit(services: ServicesDep, actor: Actor, visit_id: str) -> dict[str, Any]:
+    view = visit_view(services.read_engine, visit_id, yard_layout())
+    uscc = view.get("enterprise_uscc") if view else None
+    if view is None or (actor.is_declarant and uscc != actor.enterprise_uscc):
+        raise NotFound(f"truck visit {visit_id} not found", f"未找到车辆作业 {visit_id}")
+    return view
+
+
+def _run(services: ServicesDep, actor: Actor, command: object) -> dict[str, Any]:
+    visit = services.bus.handle(command).result
+    return _visit(services, actor, visit.visit.id)
+
+
+# --- visits ----------------------------------------------------------------------------------
+
+
+@router.post("/visits", status_code=201)
+def pre_advise(body: PreAdviceBody, services: ServicesDep, actor: Declarant) -> dict[str, Any]:
+    """The declarant announces the truck carrying its declaration."""
+    cmd = yc.PreAdvise(actor, body.declaration_id, body.plate, body.appointment_id)
+    return _run(services, actor, cmd)
+
+
+@router.get("/visits")
+def visits(services: ServicesDep, actor: VisitReader, status: str | None = None) -> dict[str, Any]:
+    """Declarants see their own enterprise's visits only, whatever filter they send."""
+    uscc = actor.enterprise_uscc if actor.is_declarant else None
+    items = list_visits(
+        services.read_engine, yard_layout(), status=status or None, enterprise_uscc=uscc
+    )
+    return {"total": len(items), "items": items}
+
+
+@router.get("/visits/{visit_id}")
+def read_visit(visit_id: str, services: ServicesDep, actor: VisitReader) -> dict[str, Any]:
+    return _visit(services, actor, visit_id)
+
+
+@router.post("/visits/{visit_id}/move")
+def move(visit_id: str, body: MoveBody, services: ServicesDep, actor: YardOperator) -> Any:
+    return _run(services, actor, yc.MoveVisit(actor, visit_id, body.to, body.reason))
+
+
+@router.post("/visits/{visit_id}/parking")
+def parking(visit_id: str, services: ServicesDep, actor: YardOperator) -> dict[str, Any]:
+    """Automatic slot by zone rules; the slot, zone and why, for the driver."""
+    assigned: dict[str, Any] = services.bus.handle(yc.AssignParking(actor, visit_id)).result
+    return assigned
+
+
+@router.post("/visits/{visit_id}/departure")
+def departure(
+    visit_id: str, body: DepartureBody, services: ServicesDep, actor: YardOperator
+) -> dict[str, Any]:
+    return _run(services, actor, yc.ScheduleDeparture(actor, visit_id, body.at))
+
+
+@router.post("/visits/{visit_id}/holds", status_code=201)
+def place_hold(
+    visit_id: str, body: HoldBody, services: ServicesDep, actor: HoldKeeper
+) -> dict[str, Any]:
+    """Customs officers place customs holds, yard operators yard holds."""
+    return _run(services, actor, yc.PlaceHold(actor, visit_id, body.kind, body.reason))
+
+
+@router.post("/visits/{visit_id}/holds/{hold_id}/lift")
+def lift_hold(
+    visit_id: str, hold_id: str, body: LiftBody, services: ServicesDep, actor: HoldKeeper
+) -> dict[str, Any]:
+    return _run(services, actor, yc.LiftHold(actor, visit_id, hold_id, body.note))
+
+
+@router.post("/visits/{visit_id}/fees-paid")
+def fees_paid(visit_id: str, services: ServicesDep, actor: YardOperator) -> dict[str, Any]:
+    return _run(services, actor, yc.MarkFeesPaid(actor, visit_id))
+
+
+# --- gates -----------------------------------------------------------------------------------
+
+
+@router.post("/gate/in")
+def gate_in(body: PlateBody, services: ServicesDep, actor: YardOperator) -> dict[str, Any]:
+    """The entry gate read a plate: refused (422, with the reason) if unknown or inside."""
+    return _run(services, actor, yc.GateIn(actor, body.plate))
+
+
+@router.post("/gate/out")
+def gate_out(body: PlateBody, services: ServicesDep, actor: YardOperator) -> dict[str, Any]:
+    """The exit gate opens only when nothing blocks; else 409 with every blocker."""
+    return _run(services, actor, yc.GateOut(actor, body.plate))
+
+
+# --- containers ------------------------------------------------------------------------------
+
+
+@router.post("/containers/{number}/moves", status_code=201)
+def record_move(
+    number: str, body: ContainerMoveBody, services: ServicesDep, actor: YardOperator
+) -> dict[str, Any]:
+    cmd = yc.RecordContainerMove(actor, number, body.kind, body.location, body.visit_id, body.note)
+    services.bus.handle(cmd)
+    moves = container_ledger(services.read_engine, number)
+    return moves[-1] if moves else {}
+
+
+@router.get("/containers/{number}/moves")
+def moves(number: str, services: ServicesDep, actor: LedgerReader) -> dict[str, Any]:
+    """The container's ledger, oldest first."""
+    return {"container_number": number, "items": container_ledger(services.read_engine, number)}

@@ -1,0 +1,124 @@
+"""Read side of the yard: one truck visit with its steps, holds and slot; lists; the ledger.
+
+Straight from the tables (like `custody_queries.py`), never through the aggregates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from landport.adapters.db import tables as t
+from landport.adapters.db.yard_tables import (
+    container_moves,
+    truck_visits,
+    visit_holds,
+    visit_steps,
+)
+from landport.seals.calendar import BEIJING
+from landport.yard.model import YardLayout
+from landport.yard.visits import STATUS_ZH, VisitStatus
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {k: _iso(v) for k, v in row.items()}
+
+
+_VISITS = select(truck_visits, t.declarations.c.enterprise_uscc, t.declarations.c.number).join_from(
+    truck_visits,
+    t.declarations,
+    truck_visits.c.declaration_id == t.declarations.c.id,
+    isouter=True,
+)
+
+
+def _summary(r: Mapping[Any, Any], layout: YardLayout) -> dict[str, Any]:
+    view = _plain({k: v for k, v in r.items() if k not in ("number", "version")})
+    view["declaration_number"] = r["number"]
+    view["status_zh"] = STATUS_ZH[VisitStatus(r["status"])]
+    departure = r["departure_at"]
+    view["departure_at_beijing"] = (
+        departure.astimezone(BEIJING).isoformat() if departure is not None else None
+    )
+    slot = layout.slot(r["slot_id"]) if r["slot_id"] else None
+    zone = layout.zone(slot.zone_id) if slot is not None else None
+    view["slot"] = (
+        None
+        if slot is None
+        else {
+            "slot_id": slot.id,
+            "zone_id": slot.zone_id,
+            "zone_kind": zone.kind.value if zone else None,
+            "exit_distance_m": slot.exit_distance_m,
+        }
+    )
+    return view
+
+
+def visit_view(engine: Engine, visit_id: str, layout: YardLayout) -> dict[str, Any] | None:
+    """One visit with its steps (oldest first), holds and slot; None when unknown."""
+    with engine.connect() as conn:
+        r = conn.execute(_VISITS.where(truck_visits.c.id == visit_id)).mappings().one_or_none()
+        if r is None:
+            return None
+        steps = conn.execute(
+            select(
+                visit_steps.c.status, visit_steps.c.at, visit_steps.c.actor, visit_steps.c.reason
+            )
+            .where(visit_steps.c.visit_id == visit_id)
+            .order_by(visit_steps.c.id)
+        ).mappings()
+        step_views = [_plain(s) for s in steps]
+        holds = conn.execute(
+            select(visit_holds)
+            .where(visit_holds.c.visit_id == visit_id)
+            .order_by(visit_holds.c.placed_at, visit_holds.c.id)
+        ).mappings()
+        hold_views = [
+            {
+                **_plain({k: v for k, v in h.items() if k != "visit_id"}),
+                "active": h["lifted_at"] is None,
+            }
+            for h in holds
+        ]
+    view = _summary(r, layout)
+    view.update(steps=step_views, holds=hold_views)
+    return view
+
+
+def list_visits(
+    engine: Engine,
+    layout: YardLayout,
+    *,
+    status: str | None = None,
+    enterprise_uscc: str | None = None,
+) -> list[dict[str, Any]]:
+    """Visits, newest first; declarants pass their enterprise and see only its visits."""
+    query = _VISITS
+    if status is not None:
+        query = query.where(truck_visits.c.status == status)
+    if enterprise_uscc is not None:
+        query = query.where(t.declarations.c.enterprise_uscc == enterprise_uscc)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            query.order_by(truck_visits.c.created_at.desc(), truck_visits.c.id)
+        ).mappings()
+        return [_summary(r, layout) for r in rows]
+
+
+def container_ledger(engine: Engine, number: str) -> list[dict[str, Any]]:
+    """A container's moves in the order they were recorded."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(container_moves)
+            .where(container_moves.c.container_number == number)
+            .order_by(container_moves.c.id)
+        ).mappings()
+        return [_plain(r) for r in rows]

@@ -1,0 +1,249 @@
+"""The `VisitStore` of the yard handlers, on the unit of work's connection; and the layout.
+
+Truck visits carry a `version`: a save whose version moved raises `Conflict` (409). A slot is
+taken by inserting its `parking_occupancy` row inside a savepoint, so a concurrent twin that
+lost the primary key race leaves the transaction usable and the handler may try the next slot.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from landport.adapters.db.yard_tables import (
+    container_moves,
+    parking_occupancy,
+    truck_visits,
+    visit_holds,
+    visit_steps,
+)
+from landport.shared.errors import Conflict
+from landport.yard.model import YardLayout, yard_from_document
+from landport.yard.ports import ContainerMove, YardVisit
+from landport.yard.visits import IN_YARD, Hold, HoldKind, TruckVisit, VisitStatus, VisitStep
+
+_OPEN = [s.value for s in IN_YARD] + [VisitStatus.PRE_ADVISED.value]
+
+
+@lru_cache(maxsize=1)
+def yard_layout() -> YardLayout:
+    """The packaged layout (`data/yard.json`), read once per process."""
+    text = (resources.files("landport") / "data" / "yard.json").read_text(encoding="utf-8")
+    return yard_from_document(json.loads(text))
+
+
+class SqlVisitStore:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _load(self, rows: list[Any]) -> list[YardVisit]:
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        steps: dict[str, list[VisitStep]] = {i: [] for i in ids}
+        for s in self._conn.execute(
+            select(visit_steps).where(visit_steps.c.visit_id.in_(ids)).order_by(visit_steps.c.id)
+        ).mappings():
+            steps[s["visit_id"]].append(
+                VisitStep(VisitStatus(s["status"]), s["at"], s["actor"], s["reason"])
+            )
+        holds: dict[str, list[Hold]] = {i: [] for i in ids}
+        for h in self._conn.execute(
+            select(visit_holds)
+            .where(visit_holds.c.visit_id.in_(ids))
+            .order_by(visit_holds.c.placed_at, visit_holds.c.id)
+        ).mappings():
+            holds[h["visit_id"]].append(
+                Hold(
+                    h["id"],
+                    HoldKind(h["kind"]),
+                    h["reason"],
+                    h["placed_at"],
+                    h["placed_by"],
+                    h["lifted_at"],
+                    h["lifted_by"],
+                    h["lift_note"],
+                )
+            )
+        result = []
+        for r in rows:
+            visit = TruckVisit(
+                id=r["id"],
+                plate=r["plate"],
+                status=VisitStatus(r["status"]),
+                created_at=r["created_at"],
+                updated_at=r["updated_at"],
+                declaration_id=r["declaration_id"],
+                appointment_id=r["appointment_id"],
+                lane_id=r["lane_id"],
+                holds=holds[r["id"]],
+                history=steps[r["id"]],
+            )
+            result.append(
+                YardVisit(
+                    visit,
+                    slot_id=r["slot_id"],
+                    departure_at=r["departure_at"],
+                    fees_paid=bool(r["fees_paid"]),
+                    version=int(r["version"]),
+                    stored_steps=len(visit.history),
+                    stored_holds=frozenset(h.id for h in visit.holds),
+                )
+            )
+        return result
+
+    def get(self, visit_id: str) -> YardVisit | None:
+        rows = list(
+            self._conn.execute(select(truck_visits).where(truck_visits.c.id == visit_id)).mappings()
+        )
+        found = self._load(rows)
+        return found[0] if found else None
+
+    def with_plate(self, plate: str) -> list[YardVisit]:
+        rows = self._conn.execute(
+            select(truck_visits)
+            .where(truck_visits.c.plate == plate, truck_visits.c.status.in_(_OPEN))
+            .order_by(truck_visits.c.created_at, truck_visits.c.id)
+        ).mappings()
+        return self._load(list(rows))
+
+    def open_for_declaration(self, declaration_id: str) -> YardVisit | None:
+        rows = list(
+            self._conn.execute(
+                select(truck_visits).where(
+                    truck_visits.c.declaration_id == declaration_id,
+                    truck_visits.c.status.in_(_OPEN),
+                )
+            ).mappings()
+        )
+        found = self._load(rows)
+        return found[0] if found else None
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def _columns(self, yv: YardVisit) -> dict[str, Any]:
+        v = yv.visit
+        return {
+            "plate": v.plate,
+            "status": v.status.value,
+            "declaration_id": v.declaration_id,
+            "appointment_id": v.appointment_id,
+            "lane_id": v.lane_id,
+            "slot_id": yv.slot_id,
+            "departure_at": yv.departure_at,
+            "fees_paid": yv.fees_paid,
+            "updated_at": v.updated_at,
+        }
+
+    def add(self, yv: YardVisit) -> None:
+        v = yv.visit
+        self._conn.execute(
+            insert(truck_visits).values(
+                id=v.id, created_at=v.created_at, version=0, **self._columns(yv)
+            )
+        )
+        yv.version = 0
+        self._write_children(yv)
+
+    def save(self, yv: YardVisit) -> None:
+        result = self._conn.execute(
+            update(truck_visits)
+            .where(truck_visits.c.id == yv.visit.id, truck_visits.c.version == yv.version)
+            .values(version=yv.version + 1, **self._columns(yv))
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                f"truck visit {yv.visit.id} was changed meanwhile; reload and try again",
+                "车辆作业已被他人修改，请刷新后重试",
+            )
+        yv.version += 1
+        self._write_children(yv)
+
+    def _write_children(self, yv: YardVisit) -> None:
+        v = yv.visit
+        new_steps = v.history[yv.stored_steps :]
+        if new_steps:
+            self._conn.execute(
+                insert(visit_steps),
+                [
+                    {
+                        "visit_id": v.id,
+                        "status": s.status.value,
+                        "at": s.at,
+                        "actor": s.actor,
+                        "reason": s.reason,
+                    }
+                    for s in new_steps
+                ],
+            )
+        for h in v.holds:
+            values = {
+                "lifted_at": h.lifted_at,
+                "lifted_by": h.lifted_by,
+                "lift_note": h.lift_note,
+            }
+            if h.id in yv.stored_holds:
+                self._conn.execute(
+                    update(visit_holds).where(visit_holds.c.id == h.id).values(**values)
+                )
+            else:
+                self._conn.execute(
+                    insert(visit_holds).values(
+                        id=h.id,
+                        visit_id=v.id,
+                        kind=h.kind.value,
+                        reason=h.reason,
+                        placed_at=h.placed_at,
+                        placed_by=h.placed_by,
+                        **values,
+                    )
+                )
+        yv.stored_steps = len(v.history)
+        yv.stored_holds = frozenset(h.id for h in v.holds)
+
+    # --- parking and containers ------------------------------------------------------------
+
+    def occupied_slots(self) -> set[str]:
+        return set(self._conn.execute(select(parking_occupancy.c.slot_id)).scalars())
+
+    def occupy(self, slot_id: str, visit_id: str, *, at: Any, actor: str) -> bool:
+        try:
+            with self._conn.begin_nested():
+                self._conn.execute(
+                    insert(parking_occupancy).values(
+                        slot_id=slot_id, visit_id=visit_id, since=at, assigned_by=actor
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def free_slot_of(self, visit_id: str) -> None:
+        self._conn.execute(
+            delete(parking_occupancy).where(parking_occupancy.c.visit_id == visit_id)
+        )
+
+    def add_move(self, move: ContainerMove) -> None:
+        self._conn.execute(
+            insert(container_moves).values(
+                container_number=move.container_number,
+                kind=move.kind,
+                location=move.location,
+                visit_id=move.visit_id,
+                at=move.at,
+                actor=move.actor,
+                note=move.note,
+            )
+        )
+
+
+def yard_store(uow: Any) -> SqlVisitStore:
+    """The store of a `SqlUnitOfWork`: same connection, same transaction."""
+    return SqlVisitStore(uow.conn)

@@ -1,0 +1,95 @@
+"""Commands of the inspection yard: a truck visit from pre-advice to gate-out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from landport.enterprises.model import Actor
+
+
+@dataclass(frozen=True)
+class PreAdvise:
+    """The declarant announces the truck carrying its own declaration."""
+
+    actor: Actor
+    declaration_id: str
+    plate: str
+    appointment_id: str | None = None
+
+
+@dataclass(frozen=True)
+class GateIn:
+    """The entry gate read a plate (licence-plate reader or the gate clerk)."""
+
+    actor: Actor
+    plate: str
+
+
+@dataclass(frozen=True)
+class MoveVisit:
+    """A yard step: queued, at_lane, at_bay, decided, sealed."""
+
+    actor: Actor
+    visit_id: str
+    to: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AssignParking:
+    """Give the truck the free slot nearest the exit in the zone its cargo allows."""
+
+    actor: Actor
+    visit_id: str
+
+
+@dataclass(frozen=True)
+class ScheduleDeparture:
+    actor: Actor
+    visit_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PlaceHold:
+    """Customs officers place customs holds, yard operators yard holds; always with a reason."""
+
+    actor: Actor
+    visit_id: str
+    kind: str  # "customs" | "yard"
+    reason: str
+
+
+@dataclass(frozen=True)
+class LiftHold:
+    actor: Actor
+    visit_id: str
+    hold_id: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class MarkFeesPaid:
+    actor: Actor
+    visit_id: str
+
+
+@dataclass(frozen=True)
+class GateOut:
+    """The exit gate read a plate: open only when nothing blocks the truck."""
+
+    actor: Actor
+    plate: str
+
+
+@dataclass(frozen=True)
+class RecordContainerMove:
+    """One line of the append-only container ledger."""
+
+    actor: Actor
+    container_number: str
+    kind: str  # load | unload | transship | store
+    location: str | None = None
+    visit_id: str | None = None
+    note: str | None = None

@@ -1,0 +1,417 @@
+"""Yard handlers: pre-advice, gates, steps, parking, holds, fees and the container ledger.
+
+Built around a store factory (`handling_yard(store_for, layout)`), like the custody handlers
+around their monitor store: the unit of work does not expose yard repositories, the store
+works on its connection. Every change is audited; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from landport.declarations.model import CustomsDeclaration, DeclarationStatus
+from landport.declarations.ports import ClearanceContext
+from landport.enterprises.model import Actor, Role
+from landport.inspection.handlers import ReleaseBlocked
+from landport.seals.ports import CustodyUnitOfWork
+from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
+from landport.shared.identifiers import check_container_number
+from landport.yard import commands as yc
+from landport.yard.model import YardLayout
+from landport.yard.parking import assign_slot, cargo_profile, refusal_for
+from landport.yard.ports import ContainerMove, StoreFor, VisitStore, YardVisit
+from landport.yard.visits import (
+    IN_YARD,
+    HoldKind,
+    VisitStatus,
+    gate_in,
+    gate_out_blockers,
+    lift_hold,
+    normalise_plate,
+    place_hold,
+    pre_advise,
+)
+
+V = VisitStatus
+MOVE_TARGETS = frozenset({V.QUEUED, V.AT_LANE, V.AT_BAY, V.DECIDED, V.SEALED})
+MOVE_KINDS = ("load", "unload", "transship", "store")
+_HOLD_ROLE = {HoldKind.CUSTOMS: Role.CUSTOMS_OFFICER, HoldKind.YARD: Role.YARD_OPERATOR}
+_CLOSED_DECLARATIONS = frozenset(
+    {DeclarationStatus.CANCELLED, DeclarationStatus.REJECTED, DeclarationStatus.EXITED}
+)
+
+
+class GateOutBlocked(ReleaseBlocked):
+    """Gate-out refused (409): every blocker is listed, nothing changed."""
+
+    code = "gate_out_blocked"
+
+    def __init__(self, blockers: list[Violation]) -> None:
+        super().__init__(blockers)
+        self.message_en = "gate-out refused: " + "; ".join(b.message_en for b in blockers)
+        self.message_zh = "不能出闸：" + "；".join(b.message_zh for b in blockers)
+
+
+def _require(actor: Actor, *roles: Role) -> None:
+    if actor.role not in roles:
+        names = ", ".join(r.value for r in roles)
+        raise Forbidden(
+            f"role '{actor.role.value}' may not do this (allowed: {names})",
+            f"角色「{actor.role.value}」无权执行此操作",
+        )
+
+
+def _invalid(field: str, code: str, en: str, zh: str) -> InvalidInput:
+    return InvalidInput([Violation(field, code, en, zh)])
+
+
+def _visit(store: VisitStore, visit_id: str) -> YardVisit:
+    found = store.get(visit_id)
+    if found is None:
+        raise NotFound(f"truck visit {visit_id} not found", f"未找到车辆作业 {visit_id}")
+    return found
+
+
+def _declaration(uow: CustodyUnitOfWork, yv: YardVisit) -> CustomsDeclaration | None:
+    did = yv.visit.declaration_id
+    return None if did is None else uow.declarations.get(did)
+
+
+def _sealed(uow: CustodyUnitOfWork, yv: YardVisit) -> bool:
+    did = yv.visit.declaration_id
+    return did is not None and uow.trips.active_for_declaration(did) is not None
+
+
+def snapshot(yv: YardVisit) -> dict[str, Any]:
+    """What the audit log keeps of a visit before and after a change."""
+    v = yv.visit
+    return {
+        "status": v.status.value,
+        "plate": v.plate,
+        "declaration_id": v.declaration_id,
+        "slot_id": yv.slot_id,
+        "departure_at": yv.departure_at.isoformat() if yv.departure_at else None,
+        "fees_paid": yv.fees_paid,
+        "active_holds": [h.id for h in v.active_holds],
+    }
+
+
+def _audit(
+    uow: CustodyUnitOfWork,
+    actor: Actor,
+    action: str,
+    yv: YardVisit,
+    before: dict[str, Any] | None,
+    detail: str = "",
+) -> None:
+    uow.audit.append(
+        actor=actor.username,
+        action=action,
+        entity_type="truck_visit",
+        entity_id=yv.visit.id,
+        before=before,
+        after=snapshot(yv),
+        detail=detail,
+    )
+
+
+def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callable[..., Any]]:
+    """The yard's handlers, bound to the visit store of each unit of work and the layout."""
+
+    def pre_advise_truck(
+        cmd: yc.PreAdvise, uow: CustodyUnitOfWork, ctx: ClearanceContext
+    ) -> YardVisit:
+        _require(cmd.actor, Role.DECLARANT)
+        declaration = uow.declarations.get(cmd.declaration_id)
+        if declaration is None or not cmd.actor.may_see_enterprise(declaration.enterprise_uscc):
+            raise NotFound(
+                f"declaration {cmd.declaration_id} not found", f"未找到报关单 {cmd.declaration_id}"
+            )
+        plate = normalise_plate(cmd.plate)
+        if not plate:
+            raise _invalid("plate", "required", "the plate is required", "车牌号为必填项")
+        if plate != normalise_plate(declaration.content.vehicle_plate):
+            raise _invalid(
+                "plate",
+                "plate_not_on_declaration",
+                f"truck {plate} is not the vehicle on the declaration",
+                f"车辆 {plate} 与报关单申报的运输工具不符",
+            )
+        if declaration.status in _CLOSED_DECLARATIONS:
+            raise Conflict(
+                f"declaration {declaration.id} is {declaration.status.value}",
+                f"报关单状态为 {declaration.status.value}，不能预报车辆",
+            )
+        store = store_for(uow)
+        if store.open_for_declaration(declaration.id) is not None:
+            raise Conflict(
+                f"declaration {declaration.id} already has a truck visit", "该报关单已预报车辆"
+            )
+        visit = pre_advise(
+            ctx.new_id(),
+            plate,
+            at=ctx.clock.now(),
+            actor=cmd.actor.username,
+            declaration_id=declaration.id,
+            appointment_id=cmd.appointment_id,
+        )
+        yv = YardVisit(visit)
+        store.add(yv)
+        _audit(uow, cmd.actor, "visit.pre_advised", yv, None)
+        return yv
+
+    def gate_in_truck(cmd: yc.GateIn, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> YardVisit:
+        _require(cmd.actor, Role.YARD_OPERATOR)
+        store = store_for(uow)
+        known = {yv.visit.id: yv for yv in store.with_plate(normalise_plate(cmd.plate))}
+        before = {k: snapshot(yv) for k, yv in known.items()}
+        visit = gate_in(
+            [yv.visit for yv in known.values()],
+            cmd.plate,
+            at=ctx.clock.now(),
+            actor=cmd.actor.username,
+            new_visit_id=ctx.new_id(),
+        )
+        yv = known.get(visit.id)
+        if yv is None:  # admitted on a declaration without pre-advice
+            yv = YardVisit(visit)
+            store.add(yv)
+        else:
+            store.save(yv)
+        _audit(uow, cmd.actor, "visit.gated_in", yv, before.get(visit.id))
+        return yv
+
+    def move_visit(cmd: yc.MoveVisit, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> YardVisit:
+        _require(cmd.actor, Role.YARD_OPERATOR)
+        try:
+            target = VisitStatus(cmd.to)
+        except ValueError:
+            target = None
+        if target not in MOVE_TARGETS:
+            allowed = ", ".join(sorted(s.value for s in MOVE_TARGETS))
+            raise _invalid(
+                "to", "unknown_step", f"'to' must be one of {allowed}", f"步骤须为 {allowed} 之一"
+            )
+        assert target is not None
+        store = store_for(uow)
+        yv = _visit(store, cmd.visit_id)
+        if target is V.SEALED and not _sealed(uow, yv):
+            raise Conflict(
+                "the declaration has no armed e-lock: the truck cannot be marked sealed",
+                "报关单尚未施加电子关锁，不能标记为已施封",
+            )
+        before = snapshot(yv)
+        yv.visit.move_to(target, at=ctx.clock.now(), actor=cmd.actor.username, reason=cmd.reason)
+        store.save(yv)
+        _audit(uow, cmd.actor, f"visit.{target.value}", yv, before, cmd.reason or "")
+        return yv
+
+    def assign_parking(
+        cmd: yc.AssignParking, uow: CustodyUnitOfWork, ctx: ClearanceContext
+    ) -> dict[str, Any]:
+        """One try, then the next free slot once if a concurrent assignment took it; then 409."""
+        _require(cmd.actor, Role.YARD_OPERATOR)
+        store = store_for(uow)
+        yv = _visit(store, cmd.visit_id)
+        if yv.visit.status not in IN_YARD:
+            raise Conflict(
+                f"the truck is '{yv.visit.status.value}', not inside the yard",
+                "车辆不在场内，不能分配车位",
+            )
+        if yv.slot_id is not None:
+            raise Conflict(
+                f"the truck already has slot {yv.slot_id}", f"车辆已分配车位 {yv.slot_id}"
+            )
+        declaration = _declaration(uow, yv)
+        cargo = cargo_profile(
+            declaration.content.hs_codes if declaration else (), layout.cargo_rules
+        )
+        now = ctx.clock.now()
+        for _attempt in range(2):
+            slot = assign_slot(layout, store.occupied_slots(), cargo)
+            if slot is None:
+                refusal = refusal_for(layout, cargo)
+                raise Conflict(refusal.reason_en, refusal.reason_zh)
+            if store.occupy(slot.slot_id, yv.visit.id, at=now, actor=cmd.actor.username):
+                break
+        else:
+            raise Conflict(
+                "the slot was taken by a concurrent assignment; try again",
+                "车位刚被同时分配给其他车辆，请重试",
+            )
+        before = snapshot(yv)
+        yv.slot_id = slot.slot_id
+        if yv.visit.status is V.SEALED:
+            yv.visit.move_to(V.PARKED, at=now, actor=cmd.actor.username, reason=slot.slot_id)
+        store.save(yv)
+        _audit(uow, cmd.actor, "visit.parking_assigned", yv, before, slot.reason_en)
+        return {
+            "visit_id": yv.visit.id,
+            "status": yv.visit.status.value,
+            "slot_id": slot.slot_id,
+            "zone_id": slot.zone_id,
+            "zone_kind": slot.zone_kind.value,
+            "exit_distance_m": slot.exit_distance_m,
+            "reason_en": slot.reason_en,
+            "reason_zh": slot.reason_zh,
+            "dangerous_goods": list(cargo.dangerous_goods),
+        }
+
+    def schedule_departure(
+        cmd: yc.ScheduleDeparture, uow: CustodyUnitOfWork, ctx: ClearanceContext
+    ) -> YardVisit:
+        _require(cmd.actor, Role.YARD_OPERATOR)
+        if cmd.at.tzinfo is None or cmd.at.utcoffset() is None:
+            raise _invalid("at", "naive_datetime", "time needs a time zone", "时间须带时区")
+        now = ctx.clock.now()
+        if cmd.at < now:
+            raise _invalid("at", "in_the_past", "departure lies in the past", "离场时间早于当前")
+        store = store_for(uow)
+        yv = _visit(store, cmd.visit_id)
+        before = snapshot(yv)
+        yv.visit.move_to(V.DEPARTURE_SCHEDULED, at=now, actor=cmd.actor.username)
+        yv.departure_at = cmd.at
+        store.save(yv)
+        _audit(uow, cmd.actor, "visit.departure_scheduled", yv, before, cmd.at.isoformat())
+        return yv
+
+    def place_visit_hold(
+        cmd: yc.PlaceHold, uow: CustodyUnitOfWork, ctx: ClearanceContext
+    ) -> YardVisit:
+        try:
+            kind = HoldKind(cmd.kind)
+        except ValueError:
+            raise _invalid(
+                "kind",
+                "unknown_hold_kind",
+                "kind must be customs or yard",
+                "扣留类型须为海关或堆场",
+            ) from None
+        _require(cmd.actor, _HOLD_ROLE[kind])
+        store = store_for(uow)
+        yv = _visit(store, cmd.visit_id)
+        before = snapshot(yv)
+        hold = place_hold(
+            yv.visit, ctx.new_id(), kind, cmd.reason, at=ctx.clock.now(), actor=cmd.actor.username
+        )
+        store.save(yv)
+        _audit(uow, cmd.actor, f"visit.{kind.value}_hold_placed", yv, before, hold.reason)
+        return yv
+
+    def lift_visit_hold(
+        cmd: yc.LiftHold, uow: CustodyUnitOfWork, ctx: ClearanceContext
+    ) -> YardVisit:
+        store = store_for(uow)
+        yv = _visit(store, cmd.visit_id)
+        hold = next((h for h in yv.visit.holds if h.id == cmd.hold_id), None)
+        if hold is not None:
+            _require(cmd.actor, _HOLD_ROLE[hold.kind])
+        else:
+            _require(cmd.actor, *_HOLD_ROLE.values())
+        before = snapshot(yv)
+        lifted = lift_hold(
+            yv.visit, cmd.hold_id, at=ctx.clock.now(), actor=cmd.actor.username, note=cmd.note
+        )
+        store.save(yv)
+        _audit(uow, cmd.actor, f"visit.{lifted.kind.value}_hold_lifted", yv, before, cmd.note or "")
+        return yv
+
+    def mark_fees_paid(
+        cmd: yc.MarkFeesPaid, uow: CustodyUnitOfWork, ctx: ClearanceContext
+    ) -> YardVisit:
+        _require(cmd.actor, Role.YARD_OPERATOR)
+        store = store_for(uow)
+        yv = _visit(store, cmd.visit_id)
+        if not yv.fees_paid:
+            before = snapshot(yv)
+            yv.fees_paid = True
+            yv.visit.updated_at = ctx.clock.now()
+            store.save(yv)
+            _audit(uow, cmd.actor, "visit.fees_paid", yv, before)
+        return yv
+
+    def gate_out_truck(cmd: yc.GateOut, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> YardVisit:
+        _require(cmd.actor, Role.YARD_OPERATOR)
+        store = store_for(uow)
+        plate = normalise_plate(cmd.plate)
+        inside = [yv for yv in store.with_plate(plate) if yv.visit.status in IN_YARD]
+        if not inside:
+            raise NotFound(f"truck {plate} is not inside the yard", f"车辆 {plate} 不在场内")
+        yv = inside[0]
+        declaration = _declaration(uow, yv)
+        released = declaration is not None and declaration.status is DeclarationStatus.RELEASED
+        blockers = gate_out_blockers(
+            yv.visit, declaration_released=released, sealed=_sealed(uow, yv), fees_paid=yv.fees_paid
+        )
+        if blockers:
+            raise GateOutBlocked(blockers)
+        before = snapshot(yv)
+        yv.visit.move_to(V.GATED_OUT, at=ctx.clock.now(), actor=cmd.actor.username)
+        if yv.slot_id is not None:
+            store.free_slot_of(yv.visit.id)
+        store.save(yv)
+        _audit(uow, cmd.actor, "visit.gated_out", yv, before)
+        return yv
+
+    def record_container_move(
+        cmd: yc.RecordContainerMove, uow: CustodyUnitOfWork, ctx: ClearanceContext
+    ) -> ContainerMove:
+        _require(cmd.actor, Role.YARD_OPERATOR)
+        found: list[Violation] = []
+        check = check_container_number(cmd.container_number)
+        if not check.ok:
+            found.append(
+                Violation(
+                    "container_number",
+                    check.reason or "invalid",
+                    f"{cmd.container_number} is not a valid ISO 6346 container number",
+                    f"{cmd.container_number} 不是有效的集装箱号（ISO 6346）",
+                )
+            )
+        if cmd.kind not in MOVE_KINDS:
+            found.append(
+                Violation(
+                    "kind",
+                    "unknown_move_kind",
+                    f"kind must be one of {', '.join(MOVE_KINDS)}",
+                    "作业类型须为装箱、卸箱、换装或堆存之一",
+                )
+            )
+        if found:
+            raise InvalidInput(found)
+        if cmd.visit_id is not None:
+            _visit(store_for(uow), cmd.visit_id)
+        move = ContainerMove(
+            cmd.container_number,
+            cmd.kind,
+            ctx.clock.now(),
+            cmd.actor.username,
+            cmd.location,
+            cmd.visit_id,
+            cmd.note,
+        )
+        store_for(uow).add_move(move)
+        uow.audit.append(
+            actor=cmd.actor.username,
+            action=f"container.{cmd.kind}",
+            entity_type="container",
+            entity_id=cmd.container_number,
+            before=None,
+            after={"kind": cmd.kind, "location": cmd.location, "visit_id": cmd.visit_id},
+            detail=cmd.note or "",
+        )
+        return move
+
+    return {
+        yc.PreAdvise: pre_advise_truck,
+        yc.GateIn: gate_in_truck,
+        yc.MoveVisit: move_visit,
+        yc.AssignParking: assign_parking,
+        yc.ScheduleDeparture: schedule_departure,
+        yc.PlaceHold: place_visit_hold,
+        yc.LiftHold: lift_visit_hold,
+        yc.MarkFeesPaid: mark_fees_paid,
+        yc.GateOut: gate_out_truck,
+        yc.RecordContainerMove: record_container_move,
+    }

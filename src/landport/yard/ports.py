@@ -1,0 +1,66 @@
+"""What the yard handlers need from storage, as a Protocol (the adapter works on the unit of
+work's connection, so everything a command changes commits together)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from landport.yard.visits import TruckVisit
+
+
+@dataclass(slots=True)
+class YardVisit:
+    """A truck visit with what the yard adds to it: slot, departure time, fees, version."""
+
+    visit: TruckVisit
+    slot_id: str | None = None
+    departure_at: datetime | None = None
+    fees_paid: bool = False
+    version: int = 0
+    stored_steps: int = 0  # history entries already persisted
+    stored_holds: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerMove:
+    container_number: str
+    kind: str
+    at: datetime
+    actor: str
+    location: str | None = None
+    visit_id: str | None = None
+    note: str | None = None
+
+
+class VisitStore(Protocol):
+    def get(self, visit_id: str) -> YardVisit | None: ...
+
+    def with_plate(self, plate: str) -> list[YardVisit]:
+        """Visits of this (normalised) plate that are pre-advised or inside the yard."""
+        ...
+
+    def open_for_declaration(self, declaration_id: str) -> YardVisit | None:
+        """The declaration's visit that has not left the yard yet, if any."""
+        ...
+
+    def add(self, visit: YardVisit) -> None: ...
+
+    def save(self, visit: YardVisit) -> None:
+        """Persist changes; raise Conflict if the visit changed since it was read."""
+        ...
+
+    def occupied_slots(self) -> set[str]: ...
+
+    def occupy(self, slot_id: str, visit_id: str, *, at: datetime, actor: str) -> bool:
+        """Take the slot; False when someone else holds it (the primary key decides)."""
+        ...
+
+    def free_slot_of(self, visit_id: str) -> None: ...
+
+    def add_move(self, move: ContainerMove) -> None: ...
+
+
+StoreFor = Callable[[Any], VisitStore]  # the unit of work -> its visit store
