@@ -112,9 +112,16 @@ def test_a_green_lane_truck_goes_from_pre_advice_to_gate_out(world: World) -> No
     left = out.json()
     assert left["status"] == "gated_out" and left["slot"]["zone_kind"] == "general"
     assert [s["status"] for s in left["steps"]] == [
-        "pre_advised", "gated_in", "queued", "at_lane", "decided", "sealed", "parked",
-        "departure_scheduled", "gated_out",
-    ]  # fmt: skip
+        "pre_advised",
+        "gated_in",
+        "queued",
+        "at_lane",
+        "decided",
+        "sealed",
+        "parked",
+        "departure_scheduled",
+        "gated_out",
+    ]
     assert world.get("exporter", f"/api/v1/visits/{visit['id']}").status_code == 200
     assert world.get("competitor", f"/api/v1/visits/{visit['id']}").status_code == 404
     assert world.get("competitor", "/api/v1/visits").json()["total"] == 0
@@ -183,9 +190,12 @@ def test_gate_out_of_an_unsealed_truck_lists_every_blocker(world: World) -> None
     refused = world.post("yardman", "/api/v1/gate/out", {"plate": PLATE})
     assert refused.status_code == 409
     assert codes(refused) == [
-        "departure_not_scheduled", "declaration_not_released", "not_sealed", "customs_hold",
+        "departure_not_scheduled",
+        "declaration_not_released",
+        "not_sealed",
+        "customs_hold",
         "fees_unpaid",
-    ]  # fmt: skip
+    ]
     assert world.get("yardman", path).json()["status"] == "gated_in"
 
 
@@ -200,9 +210,11 @@ def test_lithium_batteries_park_in_the_dangerous_goods_zone(world: World) -> Non
     assert "UN3480" in slot["dangerous_goods"] and slot["reason_zh"]
     seen = world.get("exporter", f"/api/v1/visits/{visit['id']}").json()
     assert seen["slot"] == {
-        "slot_id": "DG-01", "zone_id": "dangerous-goods", "zone_kind": "dangerous_goods",
+        "slot_id": "DG-01",
+        "zone_id": "dangerous-goods",
+        "zone_kind": "dangerous_goods",
         "exit_distance_m": 220.0,
-    }  # fmt: skip
+    }
     again = world.post("yardman", f"/api/v1/visits/{visit['id']}/parking")
     assert again.status_code == 409
 
@@ -246,6 +258,24 @@ def test_container_moves_are_listed_in_the_order_they_happened(world: World) -> 
     assert bad.status_code == 422 and codes(bad) == ["container_check_digit", "unknown_move_kind"]
     ledger = world.get("officer", path).json()["items"]
     assert [(m["kind"], m["location"]) for m in ledger] == [
-        ("unload", "G-01"), ("store", "stack-A3"), ("load", "G-02"),
-    ]  # fmt: skip
+        ("unload", "G-01"),
+        ("store", "stack-A3"),
+        ("load", "G-02"),
+    ]
     assert world.get("exporter", path).status_code == 403
+
+
+def test_a_plate_reader_reports_gate_in_with_its_own_key(world: World) -> None:
+    issued = world.post(
+        "admin",
+        "/api/v1/api-keys",
+        {"name": "lpr-gate-in-1", "role": "yard_operator", "resource_id": "gate-in-1"},
+    ).json()
+    camera = {"X-API-Key": issued["key"]}
+    visit = pre_advised(world, declared(world, furniture_payload()))
+    entered = world.client.post("/api/v1/gate/in", json={"plate": PLATE}, headers=camera)
+    assert entered.status_code == 200, entered.text
+    wrong_gate = world.client.post("/api/v1/gate/out", json={"plate": PLATE}, headers=camera)
+    assert wrong_gate.status_code == 403
+    trail = world.get("auditor", "/api/v1/audit", params={"entity_id": visit["id"]}).json()
+    assert any(e["actor"] == "key:lpr-gate-in-1" for e in trail["items"])

@@ -17,7 +17,8 @@ from landport.adapters.db.yard_queries import container_ledger, list_visits, vis
 from landport.adapters.db.yard_store import yard_layout
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import Declarant, ServicesDep, require
-from landport.shared.errors import NotFound
+from landport.entrypoints.web.machine_auth import Caller, require_machine_or_person
+from landport.shared.errors import Forbidden, NotFound
 from landport.yard import commands as yc
 
 router = APIRouter(prefix="/api/v1", tags=["yard"])
@@ -158,15 +159,34 @@ def fees_paid(visit_id: str, services: ServicesDep, actor: YardOperator) -> dict
 # --- gates -----------------------------------------------------------------------------------
 
 
+GateClient = Annotated[Caller, Depends(require_machine_or_person(Role.YARD_OPERATOR))]
+
+
+def _at_gate(caller: Caller, direction: str) -> Actor:
+    """A device key bound to a gate may only report that gate's direction."""
+    resource = caller.resource_id
+    if caller.machine is not None and resource is not None:
+        gate = next((g for g in yard_layout().gates if g.id == resource), None)
+        if gate is None or gate.direction != direction:
+            raise Forbidden(
+                f"the key of '{resource}' may not report a gate-{direction} event",
+                f"设备「{resource}」无权上报{'入' if direction == 'in' else '出'}闸事件",
+            )
+    return caller.actor
+
+
 @router.post("/gate/in")
-def gate_in(body: PlateBody, services: ServicesDep, actor: YardOperator) -> dict[str, Any]:
-    """The entry gate read a plate: refused (422, with the reason) if unknown or inside."""
+def gate_in(body: PlateBody, services: ServicesDep, caller: GateClient) -> dict[str, Any]:
+    """The entry gate read a plate (a plate-reader's API key, or an operator): refused
+    (422, with the reason) if unknown or already inside."""
+    actor = _at_gate(caller, "in")
     return _run(services, actor, yc.GateIn(actor, body.plate))
 
 
 @router.post("/gate/out")
-def gate_out(body: PlateBody, services: ServicesDep, actor: YardOperator) -> dict[str, Any]:
+def gate_out(body: PlateBody, services: ServicesDep, caller: GateClient) -> dict[str, Any]:
     """The exit gate opens only when nothing blocks; else 409 with every blocker."""
+    actor = _at_gate(caller, "out")
     return _run(services, actor, yc.GateOut(actor, body.plate))
 
 
