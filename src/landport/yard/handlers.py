@@ -292,8 +292,10 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
         store = store_for(uow)
         yv = _visit(store, cmd.visit_id)
         before = snapshot(yv)
+        # Hold ids number the visit's holds in order, so reasons list in the order placed.
+        hold_id = f"{yv.visit.id[:24]}-h{len(yv.visit.holds) + 1:03d}"
         hold = place_hold(
-            yv.visit, ctx.new_id(), kind, cmd.reason, at=ctx.clock.now(), actor=cmd.actor.username
+            yv.visit, hold_id, kind, cmd.reason, at=ctx.clock.now(), actor=cmd.actor.username
         )
         store.save(yv)
         _audit(uow, cmd.actor, f"visit.{kind.value}_hold_placed", yv, before, hold.reason)
