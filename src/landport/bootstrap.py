@@ -63,7 +63,6 @@ HANDLERS: dict[type, Handler] = {
     RecomputeAssessment: recompute_assessment,
     sc.RegisterSeal: custody.register_seal,
     sc.ArmSeal: custody.arm_seal,
-    sc.HandleAlert: custody.handle_alert,
     sc.ImportRoutes: custody.import_routes,
     sc.ChangeSealState: custody.change_seal_state,
     api_keys.IssueApiKey: api_keys.issuing_api_keys(api_key_store),

@@ -41,16 +41,6 @@ class HandleAlert:
 
 
 @dataclass(frozen=True)
-class ConfirmBorderRelease:
-    """The border officer confirms the verdict: exit, seal back to the pool; or refers."""
-
-    actor: Actor
-    trip_id: str
-    decision: str  # "release" | "refer"
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
 class ImportRoutes:
     """Approve routes (surveyed tracks replace estimates); each import is a new version."""
 

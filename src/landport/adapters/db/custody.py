@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from landport.adapters.db import tables as t
 from landport.seals.approved import ApprovedRoute, PermittedZone
@@ -267,10 +267,3 @@ class SqlAlertRepository:
             .all()
         )
         return [dict(r) for r in rows]
-
-    def count_open(self) -> int:
-        return int(
-            self._conn.execute(
-                select(func.count()).select_from(t.alerts).where(t.alerts.c.state == "open")
-            ).scalar_one()
-        )

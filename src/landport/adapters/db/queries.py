@@ -148,10 +148,24 @@ def list_rulesets(engine: Engine) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def list_enterprises(engine: Engine) -> list[dict[str, Any]]:
+def list_enterprises(engine: Engine, *, uscc: str | None = None) -> list[dict[str, Any]]:
+    """All enterprises, or only one (what a declarant may see of the register)."""
+    query = select(t.enterprises).order_by(t.enterprises.c.uscc)
+    if uscc is not None:
+        query = query.where(t.enterprises.c.uscc == uscc)
     with engine.connect() as conn:
-        rows = conn.execute(select(t.enterprises).order_by(t.enterprises.c.uscc)).mappings().all()
+        rows = conn.execute(query).mappings().all()
     return [dict(r) for r in rows]
+
+
+def ruleset_document(engine: Engine, version: int | None = None) -> tuple[int, Any] | None:
+    """A published ruleset (the latest when no version is given), read without the write lock."""
+    r = t.risk_rulesets
+    query = select(r.c.version, r.c.document)
+    query = query.where(r.c.version == version) if version is not None else query
+    with engine.connect() as conn:
+        row = conn.execute(query.order_by(r.c.version.desc()).limit(1)).first()
+    return None if row is None else (int(row[0]), row[1])
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:

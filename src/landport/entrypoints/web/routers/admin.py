@@ -52,9 +52,8 @@ def register_enterprise(
 @router.get("/enterprises")
 def enterprises(services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
     """Declarants see their own enterprise only."""
-    rows = list_enterprises(services.read_engine)
-    if actor.is_declarant:
-        rows = [r for r in rows if r["uscc"] == actor.enterprise_uscc]
+    uscc = (actor.enterprise_uscc or "") if actor.is_declarant else None
+    rows = list_enterprises(services.read_engine, uscc=uscc)
     return {"items": [_iso(r) for r in rows]}
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from landport.adapters.db.queries import list_rulesets
+from landport.adapters.db.queries import list_rulesets, ruleset_document
 from landport.entrypoints.web.deps import Admin, RiskReader, ServicesDep
 from landport.risk.handlers import PublishRuleset, RecomputeAssessment
 from landport.shared.errors import NotFound
@@ -22,18 +22,18 @@ def rulesets(services: ServicesDep, actor: RiskReader) -> dict[str, Any]:
 
 @router.get("/rulesets/current")
 def current_ruleset(services: ServicesDep, actor: RiskReader) -> dict[str, Any]:
-    with services.uow_factory() as uow:
-        version, document = uow.rulesets.current()
-    return {"version": version, "document": document}
+    found = ruleset_document(services.read_engine)
+    if found is None:
+        raise NotFound("no ruleset is published yet", "尚未发布风险规则")
+    return {"version": found[0], "document": found[1]}
 
 
 @router.get("/rulesets/{version}")
 def ruleset(version: int, services: ServicesDep, actor: RiskReader) -> dict[str, Any]:
-    with services.uow_factory() as uow:
-        document = uow.rulesets.get(version)
-    if document is None:
+    found = ruleset_document(services.read_engine, version)
+    if found is None:
         raise NotFound(f"no ruleset version {version}", f"没有第 {version} 版规则")
-    return {"version": version, "document": document}
+    return {"version": version, "document": found[1]}
 
 
 @router.post("/rulesets", status_code=201)
