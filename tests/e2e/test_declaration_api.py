@@ -156,3 +156,9 @@ def test_list_is_filtered_and_paginated(world: World) -> None:
     assert len(second["items"]) == 1
     ids = {d["id"] for d in page["items"]} | {d["id"] for d in second["items"]}
     assert len(ids) == 3
+
+
+def test_a_declarant_sees_only_its_own_enterprise_in_the_register(world: World) -> None:
+    mine = world.get("competitor", "/api/v1/enterprises").json()["items"]
+    assert [e["uscc"] for e in mine] == [OTHER_USCC]
+    assert len(world.get("officer", "/api/v1/enterprises").json()["items"]) == 2
