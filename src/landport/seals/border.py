@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from landport.declarations.model import STATUS_ZH, DeclarationStatus
 from landport.seals.model import LockState, SealState, TransitTrip, TripState
+from landport.shared.identifiers import normalise_plate
 
 VERDICT_SCHEMA = "landport.border-verdict/1"
 BORDER_ZONE_KIND = "border_port"  # the kind of the route's destination zone (corridor_zones.json)
@@ -454,7 +455,7 @@ def _declaration_released(ev: CustodyEvidence, now: datetime, policy: BorderPoli
 def _plate(ev: CustodyEvidence, now: datetime, policy: BorderPolicy) -> Check:
     """The truck at the gate must be the one that was sealed and declared."""
     seen, trip, decl = ev.presented.plate, ev.trip.vehicle_plate, ev.declaration.vehicle_plate
-    ok = _norm_plate(seen) == _norm_plate(trip) == _norm_plate(decl)
+    ok = normalise_plate(seen) == normalise_plate(trip) == normalise_plate(decl)
     return Check(
         "plate_matches",
         ok,
@@ -584,12 +585,6 @@ _SEAL_ZH = {
     SealState.DISARMED: "已解封",
     SealState.MAINTENANCE: "维修",
 }
-
-_PLATE_NOISE = re.compile(r"[\s·•．.\-]")
-
-
-def _norm_plate(plate: str) -> str:
-    return _PLATE_NOISE.sub("", plate).upper()
 
 
 def _norm_containers(numbers: tuple[str, ...]) -> tuple[str, ...]:

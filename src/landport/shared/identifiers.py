@@ -115,6 +115,19 @@ def check_uscc(code: str) -> IdentifierCheck:
 
 # --- Chinese vehicle plates (GA 36) --------------------------------------------------------
 
+_PLATE_NOISE = re.compile(r"[\s·•．.\-]")
+
+
+def normalise_identifier(text: str) -> str:
+    """Identifiers as read at a gate compare without spaces, dots or dashes, in upper case
+    (藏B·12345 = 藏B12345, csqu-305438-3 = CSQU3054383): what a camera, a clerk and a
+    declaration write for one truck, container or seal."""
+    return _PLATE_NOISE.sub("", text).upper()
+
+
+normalise_plate = normalise_identifier
+
+
 PLATE_PROVINCE = "plate_province"
 PLATE_LETTER_I_O = "plate_letter_i_o"
 PLATE_LENGTH = "plate_length"

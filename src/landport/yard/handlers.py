@@ -16,7 +16,7 @@ from landport.enterprises.model import Actor, Role
 from landport.inspection.handlers import ReleaseBlocked
 from landport.seals.ports import CustodyUnitOfWork
 from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
-from landport.shared.identifiers import check_container_number
+from landport.shared.identifiers import check_container_number, normalise_plate
 from landport.yard import commands as yc
 from landport.yard.model import YardLayout
 from landport.yard.parking import assign_slot, cargo_profile, refusal_for
@@ -28,7 +28,6 @@ from landport.yard.visits import (
     gate_in,
     gate_out_blockers,
     lift_hold,
-    normalise_plate,
     place_hold,
     pre_advise,
 )

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from landport.shared.errors import Conflict, InvalidInput, Violation
+from landport.shared.identifiers import normalise_plate
 
 
 class VisitStatus(StrEnum):
@@ -146,11 +147,6 @@ class TruckVisit:
         self.status = target
         self.updated_at = at
         self.history.append(VisitStep(target, at, actor, reason))
-
-
-def normalise_plate(plate: str) -> str:
-    """Plates compare without spaces, dots or dashes and in upper case (藏B·12345)."""
-    return "".join(c for c in plate.upper() if c not in " ·.-")
 
 
 def pre_advise(

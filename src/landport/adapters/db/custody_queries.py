@@ -7,7 +7,6 @@ unit of work (wired with `monitor_store` in `bootstrap.HANDLERS`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +38,7 @@ from landport.seals.monitor_state import MonitorState
 from landport.seals.monitoring import trip_statistics
 from landport.seals.trip_plan import TripPlan
 from landport.shared.errors import Conflict
+from landport.shared.identifiers import normalise_identifier
 
 # --- the monitor store (the handlers' port) --------------------------------------------------
 
@@ -101,13 +101,6 @@ def _bj(value: datetime | None) -> str | None:
 
 def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {k: _iso(v) for k, v in row.items()}
-
-
-_PLATE_NOISE = re.compile(r"[\s·•．.\-]")
-
-
-def _norm(text: str) -> str:
-    return _PLATE_NOISE.sub("", text).upper()
 
 
 # --- seals -----------------------------------------------------------------------------------
@@ -334,11 +327,13 @@ def find_trip_id(
             )
         ).all()
 
+        n = normalise_identifier
+
         def matches(r: Any) -> bool:
             return (
-                (not plate or _norm(r.vehicle_plate) == _norm(plate))
-                and (not seal or _norm(r.seal_id) == _norm(seal))
-                and (not container or _norm(container) in {_norm(x) for x in r.containers})
+                (not plate or n(r.vehicle_plate) == n(plate))
+                and (not seal or n(r.seal_id) == n(seal))
+                and (not container or n(container) in {n(x) for x in r.containers})
             )
 
         hits = sorted(
