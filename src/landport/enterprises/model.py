@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from landport.shared.errors import Forbidden
+
 
 class CreditRating(StrEnum):
     """GACC enterprise credit rating; AEO-certified traders are inspected far less often."""
@@ -67,6 +69,16 @@ class Actor:
     def may_see_enterprise(self, uscc: str) -> bool:
         """Exporters see only their own enterprise's data; officials see everything."""
         return not self.is_declarant or self.enterprise_uscc == uscc
+
+
+def require_role(actor: Actor, *roles: Role) -> None:
+    """Handlers check the role again behind the router's check (defence in depth)."""
+    if actor.role not in roles:
+        names = ", ".join(r.value for r in roles)
+        raise Forbidden(
+            f"role '{actor.role.value}' may not do this (allowed: {names})",
+            f"角色「{actor.role.value}」无权执行此操作",
+        )
 
 
 SYSTEM_ACTOR = Actor(username="system", role=Role.PORT_ADMIN)

@@ -6,7 +6,7 @@ import re
 
 from landport.declarations.model import DeclarationStatus
 from landport.declarations.ports import ClearanceContext
-from landport.enterprises.model import Actor, Role
+from landport.enterprises.model import Role, require_role
 from landport.seals.calendar import BEIJING, arrival_window
 from landport.seals.commands import (
     ArmSeal,
@@ -23,16 +23,11 @@ from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, 
 SEAL_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
 
 
-def _require(actor: Actor, *roles: Role) -> None:
-    if actor.role not in roles:
-        raise Forbidden(f"role '{actor.role.value}' may not do this", "无权执行此操作")
-
-
 def register_seal(
     cmd: RegisterSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext
 ) -> ElectronicSeal:
     """An e-lock joins the pool; its secret is what makes its telemetry trustworthy."""
-    _require(cmd.actor, Role.PORT_ADMIN, Role.CUSTOMS_OFFICER)
+    require_role(cmd.actor, Role.PORT_ADMIN, Role.CUSTOMS_OFFICER)
     problems: list[Violation] = []
     if not SEAL_ID.match(cmd.seal_id):
         problems.append(
@@ -93,7 +88,7 @@ def register_seal(
 
 def arm_seal(cmd: ArmSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> TransitTrip:
     """Bind seal, declaration, containers, plate, corridor, passport and arrival window."""
-    _require(cmd.actor, Role.CUSTOMS_OFFICER)
+    require_role(cmd.actor, Role.CUSTOMS_OFFICER)
     seal = uow.seals.get(cmd.seal_id)
     if seal is None:
         raise NotFound(f"e-lock {cmd.seal_id} is not registered", f"关锁 {cmd.seal_id} 未登记")
@@ -188,7 +183,7 @@ def handle_alert(
     cmd: HandleAlert, uow: CustodyUnitOfWork, ctx: ClearanceContext
 ) -> dict[str, object]:
     """Acknowledge (seen, being handled) or resolve (closed with a finding) an alert."""
-    _require(cmd.actor, Role.CUSTOMS_OFFICER, Role.BORDER_OFFICER)
+    require_role(cmd.actor, Role.CUSTOMS_OFFICER, Role.BORDER_OFFICER)
     if cmd.action not in {"acknowledge", "resolve"}:
         raise InvalidInput(
             [
@@ -232,7 +227,7 @@ def handle_alert(
 
 def import_routes(cmd: ImportRoutes, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> list[int]:
     """A port administrator approves corridors; trips armed before keep their version."""
-    _require(cmd.actor, Role.PORT_ADMIN)
+    require_role(cmd.actor, Role.PORT_ADMIN)
     problems = [
         Violation(
             f"routes[{i}].to_port",
@@ -290,7 +285,7 @@ def change_seal_state(
     cmd: ChangeSealState, uow: CustodyUnitOfWork, ctx: ClearanceContext
 ) -> ElectronicSeal:
     """Return a disarmed lock to the pool, or send one to maintenance, with a reason."""
-    _require(cmd.actor, Role.CUSTOMS_OFFICER, Role.PORT_ADMIN)
+    require_role(cmd.actor, Role.CUSTOMS_OFFICER, Role.PORT_ADMIN)
     try:
         target = SealState(cmd.state)
     except ValueError:

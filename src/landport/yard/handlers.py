@@ -12,10 +12,10 @@ from typing import Any
 
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus
 from landport.declarations.ports import ClearanceContext
-from landport.enterprises.model import Actor, Role
+from landport.enterprises.model import Actor, Role, require_role
 from landport.inspection.handlers import ReleaseBlocked
 from landport.seals.ports import CustodyUnitOfWork
-from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
+from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
 from landport.shared.identifiers import check_container_number, normalise_plate
 from landport.yard import commands as yc
 from landport.yard.model import YardLayout
@@ -50,15 +50,6 @@ class GateOutBlocked(ReleaseBlocked):
         super().__init__(blockers)
         self.message_en = "gate-out refused: " + "; ".join(b.message_en for b in blockers)
         self.message_zh = "不能出闸：" + "；".join(b.message_zh for b in blockers)
-
-
-def _require(actor: Actor, *roles: Role) -> None:
-    if actor.role not in roles:
-        names = ", ".join(r.value for r in roles)
-        raise Forbidden(
-            f"role '{actor.role.value}' may not do this (allowed: {names})",
-            f"角色「{actor.role.value}」无权执行此操作",
-        )
 
 
 def _invalid(field: str, code: str, en: str, zh: str) -> InvalidInput:
@@ -121,7 +112,7 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
     def pre_advise_truck(
         cmd: yc.PreAdvise, uow: CustodyUnitOfWork, ctx: ClearanceContext
     ) -> YardVisit:
-        _require(cmd.actor, Role.DECLARANT)
+        require_role(cmd.actor, Role.DECLARANT)
         declaration = uow.declarations.get(cmd.declaration_id)
         if declaration is None or not cmd.actor.may_see_enterprise(declaration.enterprise_uscc):
             raise NotFound(
@@ -161,7 +152,7 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
         return yv
 
     def gate_in_truck(cmd: yc.GateIn, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> YardVisit:
-        _require(cmd.actor, Role.YARD_OPERATOR)
+        require_role(cmd.actor, Role.YARD_OPERATOR)
         store = store_for(uow)
         known = {yv.visit.id: yv for yv in store.with_plate(normalise_plate(cmd.plate))}
         before = {k: snapshot(yv) for k, yv in known.items()}
@@ -182,7 +173,7 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
         return yv
 
     def move_visit(cmd: yc.MoveVisit, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> YardVisit:
-        _require(cmd.actor, Role.YARD_OPERATOR)
+        require_role(cmd.actor, Role.YARD_OPERATOR)
         try:
             target = VisitStatus(cmd.to)
         except ValueError:
@@ -210,7 +201,7 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
         cmd: yc.AssignParking, uow: CustodyUnitOfWork, ctx: ClearanceContext
     ) -> dict[str, Any]:
         """One try, then the next free slot once if a concurrent assignment took it; then 409."""
-        _require(cmd.actor, Role.YARD_OPERATOR)
+        require_role(cmd.actor, Role.YARD_OPERATOR)
         store = store_for(uow)
         yv = _visit(store, cmd.visit_id)
         if yv.visit.status not in IN_YARD:
@@ -260,7 +251,7 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
     def schedule_departure(
         cmd: yc.ScheduleDeparture, uow: CustodyUnitOfWork, ctx: ClearanceContext
     ) -> YardVisit:
-        _require(cmd.actor, Role.YARD_OPERATOR)
+        require_role(cmd.actor, Role.YARD_OPERATOR)
         if cmd.at.tzinfo is None or cmd.at.utcoffset() is None:
             raise _invalid("at", "naive_datetime", "time needs a time zone", "时间须带时区")
         now = ctx.clock.now()
@@ -287,7 +278,7 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
                 "kind must be customs or yard",
                 "扣留类型须为海关或堆场",
             ) from None
-        _require(cmd.actor, _HOLD_ROLE[kind])
+        require_role(cmd.actor, _HOLD_ROLE[kind])
         store = store_for(uow)
         yv = _visit(store, cmd.visit_id)
         before = snapshot(yv)
@@ -307,9 +298,9 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
         yv = _visit(store, cmd.visit_id)
         hold = next((h for h in yv.visit.holds if h.id == cmd.hold_id), None)
         if hold is not None:
-            _require(cmd.actor, _HOLD_ROLE[hold.kind])
+            require_role(cmd.actor, _HOLD_ROLE[hold.kind])
         else:
-            _require(cmd.actor, *_HOLD_ROLE.values())
+            require_role(cmd.actor, *_HOLD_ROLE.values())
         before = snapshot(yv)
         lifted = lift_hold(
             yv.visit, cmd.hold_id, at=ctx.clock.now(), actor=cmd.actor.username, note=cmd.note
@@ -321,7 +312,7 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
     def mark_fees_paid(
         cmd: yc.MarkFeesPaid, uow: CustodyUnitOfWork, ctx: ClearanceContext
     ) -> YardVisit:
-        _require(cmd.actor, Role.YARD_OPERATOR)
+        require_role(cmd.actor, Role.YARD_OPERATOR)
         store = store_for(uow)
         yv = _visit(store, cmd.visit_id)
         if not yv.fees_paid:
@@ -333,7 +324,7 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
         return yv
 
     def gate_out_truck(cmd: yc.GateOut, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> YardVisit:
-        _require(cmd.actor, Role.YARD_OPERATOR)
+        require_role(cmd.actor, Role.YARD_OPERATOR)
         store = store_for(uow)
         plate = normalise_plate(cmd.plate)
         inside = [yv for yv in store.with_plate(plate) if yv.visit.status in IN_YARD]
@@ -358,7 +349,7 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
     def record_container_move(
         cmd: yc.RecordContainerMove, uow: CustodyUnitOfWork, ctx: ClearanceContext
     ) -> ContainerMove:
-        _require(cmd.actor, Role.YARD_OPERATOR)
+        require_role(cmd.actor, Role.YARD_OPERATOR)
         found: list[Violation] = []
         check = check_container_number(cmd.container_number)
         if not check.ok:
