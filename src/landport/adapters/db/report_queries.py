@@ -13,12 +13,10 @@ from landport.reports.time_release import Consignment
 from landport.seals.calendar import BEIJING
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def consignments_declared_on(engine: Engine, day: date) -> list[Consignment]:
-    """Declarations declared on `day` (Beijing time), with every milestone reached so far."""
+    """Declarations declared on `day` (Beijing time), with every milestone reached so far.
+
+    Times come back timezone-aware from the UtcDateTime columns (and the monitor's ISO text)."""
     start = datetime.combine(day, time(0), BEIJING).astimezone(UTC)
     end = start + timedelta(days=1)
     e, d = t.declaration_events, t.declarations
@@ -31,13 +29,13 @@ def consignments_declared_on(engine: Engine, day: date) -> list[Consignment]:
         ids = [r[0] for r in declared]
         if not ids:
             return []
-        reached: dict[str, dict[str, datetime]] = {r[0]: {"declared": _utc(r[1])} for r in declared}
+        reached: dict[str, dict[str, datetime]] = {r[0]: {"declared": r[1]} for r in declared}
         for decl, at in conn.execute(
             select(e.c.declaration_id, e.c.at)
             .where(e.c.declaration_id.in_(ids), e.c.status == "released")
             .order_by(e.c.id)
         ):
-            reached[decl].setdefault("released", _utc(at))
+            reached[decl].setdefault("released", at)
         steps = {
             "gated_in": "gated_in",
             "at_lane": "at_lane",
@@ -51,7 +49,7 @@ def consignments_declared_on(engine: Engine, day: date) -> list[Consignment]:
             .where(y.truck_visits.c.declaration_id.in_(ids), y.visit_steps.c.status.in_(steps))
             .order_by(y.visit_steps.c.id)
         ):
-            reached[decl].setdefault(steps[status], _utc(at))
+            reached[decl].setdefault(steps[status], at)
         for row in conn.execute(
             select(
                 t.trips.c.declaration_id,
@@ -62,11 +60,11 @@ def consignments_declared_on(engine: Engine, day: date) -> list[Consignment]:
             ).where(t.trips.c.declaration_id.in_(ids))
         ).mappings():
             r = reached[row["declaration_id"]]
-            r.setdefault("sealed", _utc(row["armed_at"]))
+            r.setdefault("sealed", row["armed_at"])
             arrival = (row["monitor"] or {}).get("first_arrival")
             if arrival:
-                r.setdefault("border_arrival", _utc(datetime.fromisoformat(arrival)))
+                r.setdefault("border_arrival", datetime.fromisoformat(arrival))
             if row["state"] == "exited" and row["closed_at"] is not None:
-                r.setdefault("border_release", _utc(row["closed_at"]))
+                r.setdefault("border_release", row["closed_at"])
     lanes: dict[str, Any] = {r[0]: (r[2], r[3]) for r in declared}
     return [Consignment(decl, lanes[decl][0], lanes[decl][1], reached[decl]) for decl in reached]
