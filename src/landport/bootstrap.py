@@ -14,6 +14,7 @@ from landport.adapters.db.api_keys import api_key_store
 from landport.adapters.db.custody_queries import monitor_store
 from landport.adapters.db.engine import is_sqlite, make_engine
 from landport.adapters.db.unit_of_work import SqlUnitOfWork
+from landport.adapters.db.yard_store import yard_layout, yard_store
 from landport.adapters.reference_files import load_catalog
 from landport.adapters.risk_files import default_ruleset
 from landport.adapters.route_files import shipped_routes
@@ -49,6 +50,7 @@ from landport.seals.ports import CustodyUnitOfWork
 from landport.settings import Settings
 from landport.shared.clock import Clock, SystemClock
 from landport.shared.errors import Conflict
+from landport.yard.handlers import handling_yard
 
 HANDLERS: dict[type, Handler] = {
     c.DeclareExport: declare_export,
@@ -70,6 +72,7 @@ HANDLERS: dict[type, Handler] = {
     alert_handling.HandleTripAlert: alert_handling.handling_trip_alerts(monitor_store),
     border_handlers.ReleaseAtBorder: border_handlers.releasing_at_border(monitor_store),
     border_handlers.ReferToInspection: border_handlers.referring_to_inspection(monitor_store),
+    **handling_yard(yard_store, yard_layout()),
 }
 
 

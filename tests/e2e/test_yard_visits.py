@@ -1,6 +1,6 @@
 """A truck through the yard over HTTP, on SQLite and PostgreSQL: pre-advice to gate-out.
 
-Until the integrator registers the yard handlers in `bootstrap.HANDLERS`, the fixture does.
+The fixture re-binds the yard handlers when a test brings its own layout.
 """
 
 from __future__ import annotations

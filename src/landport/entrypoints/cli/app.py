@@ -194,13 +194,25 @@ def risk_show() -> None:
 def main() -> None:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from landport.entrypoints.cli import api_keys, custody, demo, reports, telemetry
+    from landport.entrypoints.cli import (
+        api_keys,
+        appointments,
+        custody,
+        demo,
+        reports,
+        simulate,
+        telemetry,
+        yard,
+    )
 
     demo.register(app)
     api_keys.register(app)
     reports.register(app)
     custody.register(app)
     telemetry.register(app)
+    yard.register(app)
+    appointments.register(app)
+    simulate.register(app)
     try:
         app()
     except (OperationalError, ProgrammingError) as exc:

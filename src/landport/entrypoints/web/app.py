@@ -12,6 +12,7 @@ from landport.entrypoints.web.errors import install_error_handlers
 from landport.entrypoints.web.routers import (
     admin,
     api_keys,
+    appointments,
     auth,
     custody,
     customs,
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         custody,
         telemetry,
         yard,
+        appointments,
         reports,
         api_keys,
     ):

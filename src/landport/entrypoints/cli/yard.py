@@ -1,0 +1,10 @@
+"""`landport yard` commands (being built)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the main CLI."""
+    del app
