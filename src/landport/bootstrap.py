@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from landport.adapters.db.api_keys import api_key_store
+from landport.adapters.db.appointment_store import appointment_store
 from landport.adapters.db.custody_queries import monitor_store
 from landport.adapters.db.engine import is_sqlite, make_engine
 from landport.adapters.db.unit_of_work import SqlUnitOfWork
-from landport.adapters.db.yard_store import yard_layout, yard_store
-from landport.adapters.reference_files import load_catalog
+from landport.adapters.db.yard_store import scan_queue_reader, yard_layout, yard_store
+from landport.adapters.reference_files import YardFiles, load_catalog
 from landport.adapters.risk_files import default_ruleset
 from landport.adapters.route_files import shipped_routes
 from landport.adapters.security import TokenSigner
@@ -50,7 +51,9 @@ from landport.seals.ports import CustodyUnitOfWork
 from landport.settings import Settings
 from landport.shared.clock import Clock, SystemClock
 from landport.shared.errors import Conflict
+from landport.yard.appointment_handlers import handling_appointments
 from landport.yard.handlers import handling_yard
+from landport.yard.operations import yard_subscribers
 
 HANDLERS: dict[type, Handler] = {
     c.DeclareExport: declare_export,
@@ -72,7 +75,8 @@ HANDLERS: dict[type, Handler] = {
     alert_handling.HandleTripAlert: alert_handling.handling_trip_alerts(monitor_store),
     border_handlers.ReleaseAtBorder: border_handlers.releasing_at_border(monitor_store),
     border_handlers.ReferToInspection: border_handlers.referring_to_inspection(monitor_store),
-    **handling_yard(yard_store, yard_layout()),
+    **handling_yard(yard_store, YardFiles(None)),  # bootstrap() binds the operator's files
+    **handling_appointments(appointment_store, yard_layout()),
 }
 
 
@@ -114,6 +118,7 @@ def bootstrap(
         make_engine(url, echo=settings.database.echo, writer=False) if is_sqlite(url) else engine
     )
     catalog = load_catalog(settings.reference_dir)
+    yard_files = YardFiles(settings.reference_dir)
     context = ClearanceContext(
         clock=clock,
         catalog=catalog,
@@ -121,12 +126,16 @@ def bootstrap(
         new_seed=new_seed or (lambda: secrets.token_hex(8)),
         office_code=settings.customs.office_code,
         rulesets=RulesetCache(),
+        scan_queue=scan_queue_reader(yard_files.layout, clock),
     )
 
     def uow_factory() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, clock)
 
-    bus = MessageBus(uow_factory, context, dict(HANDLERS))
+    bus = MessageBus(uow_factory, context, {**HANDLERS, **handling_yard(yard_store, yard_files)})
+    for event_type, subscribers in yard_subscribers(bus.handle).items():
+        for subscriber in subscribers:
+            bus.subscribe(event_type, subscriber)
     tokens = TokenSigner(
         settings.auth.secret_key.get_secret_value().encode(),
         settings.auth.token_ttl_minutes * 60,

@@ -1,132 +1,82 @@
-"""A truck through the yard over HTTP, on SQLite and PostgreSQL: pre-advice to gate-out.
-
-The fixture re-binds the yard handlers when a test brings its own layout.
-"""
+"""A truck through the yard over HTTP, on SQLite and PostgreSQL: pre-advice to gate-out."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from goods import furniture_payload, lithium_ion_payload
-from landport import bootstrap
-from landport.adapters.db.yard_store import yard_layout, yard_store
-from landport.enterprises.model import Actor, Role
-from landport.shared.clock import FixedClock
+from landport.adapters.reference_files import YardFiles
 from landport.shared.errors import Conflict
 from landport.yard.commands import AssignParking
-from landport.yard.handlers import handling_yard
-from landport.yard.model import YardLayout, ZoneKind
-from tracks import T0
 from world import World
+from yard_world import (
+    PLATE,
+    YARDMAN,
+    MakeWorld,
+    arm_seal,
+    codes,
+    declared,
+    make_world,
+    move,
+    pre_advised,
+    world,
+)
 
-PLATE = "藏D12345"  # the plate of the builders' declaration
 CONTAINER = "CSQU3054383"
-YARDMAN = Actor("yardman", Role.YARD_OPERATOR)
-
-MakeWorld = Callable[..., World]
-
-
-@pytest.fixture
-def make_world(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeWorld]:
-    worlds: list[World] = []
-
-    def make(layout: YardLayout | None = None) -> World:
-        for command, handler in handling_yard(yard_store, layout or yard_layout()).items():
-            monkeypatch.setitem(bootstrap.HANDLERS, command, handler)
-        w = World(database_url, clock=FixedClock(T0))
-        w.without_random_selection()
-        w.add_user("yardman", "yard_operator")
-        worlds.append(w)
-        return w
-
-    yield make
-    for w in worlds:
-        w.close()
-
-
-@pytest.fixture
-def world(make_world: MakeWorld) -> World:
-    return make_world()
-
-
-def declared(w: World, payload: dict[str, Any], status: str = "released") -> dict[str, Any]:
-    declaration: dict[str, Any] = w.lodge(payload, submit=True).json()
-    assert declaration["status"] == status, declaration
-    return declaration
-
-
-def pre_advised(w: World, declaration: dict[str, Any], plate: str = PLATE) -> dict[str, Any]:
-    body = {"declaration_id": declaration["id"], "plate": plate}
-    response = w.post("exporter", "/api/v1/visits", body)
-    assert response.status_code == 201, response.text
-    visit: dict[str, Any] = response.json()
-    return visit
-
-
-def arm_seal(w: World, declaration_id: str) -> None:
-    seal = {"seal_id": "EL-0042", "vendor": "generic", "protocol": "json-mqtt", "secret": "k" * 20}
-    assert w.post("officer", "/api/v1/seals", seal).status_code == 201
-    trip = {"seal_id": "EL-0042", "declaration_id": declaration_id, "route_id": "shigatse-gyirong"}
-    armed = w.post("officer", "/api/v1/trips", trip)
-    assert armed.status_code == 201, armed.text
-
-
-def move(w: World, visit_id: str, *steps: str) -> Any:
-    response = None
-    for step in steps:
-        response = w.post("yardman", f"/api/v1/visits/{visit_id}/move", {"to": step})
-        assert response.status_code == 200, response.text
-    return response
+__all__ = ["make_world", "world"]  # fixtures used by the tests below
 
 
 def ready_to_leave(w: World) -> dict[str, Any]:
-    """A green-lane truck, sealed, parked, fees paid and scheduled to leave."""
+    """A green-lane truck, dispatched, sealed, parked (departure planned) and fees paid."""
     declaration = declared(w, furniture_payload())
     visit = pre_advised(w, declaration)
     assert w.post("yardman", "/api/v1/gate/in", {"plate": "藏D 12345"}).status_code == 200
-    move(w, visit["id"], "queued", "at_lane", "decided")
-    arm_seal(w, declaration["id"])
-    move(w, visit["id"], "sealed")
-    assert w.post("yardman", f"/api/v1/visits/{visit['id']}/parking").status_code == 200
+    sent = w.post("yardman", f"/api/v1/visits/{visit['id']}/dispatch")
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["status"] == "decided" and sent.json()["dispatch"]["station"] is None
+    arm_seal(w, declaration["id"])  # the visit follows the armed e-lock by itself
+    assert w.get("yardman", f"/api/v1/visits/{visit['id']}").json()["status"] == "sealed"
+    parked = w.post("yardman", f"/api/v1/visits/{visit['id']}/parking")
+    assert parked.status_code == 200, parked.text
+    assert parked.json()["status"] == "departure_scheduled"
     assert w.post("yardman", f"/api/v1/visits/{visit['id']}/fees-paid").status_code == 200
-    at = (T0 + timedelta(hours=2)).isoformat()
-    departure = w.post("yardman", f"/api/v1/visits/{visit['id']}/departure", {"at": at})
-    assert departure.status_code == 200, departure.text
     return visit
 
 
-def codes(response: Any) -> list[str]:
-    return [e["code"] for e in response.json()["errors"]]
-
-
-def test_a_green_lane_truck_goes_from_pre_advice_to_gate_out(world: World) -> None:
+def test_a_green_lane_truck_goes_from_pre_advice_to_its_trip(world: World) -> None:
     visit = ready_to_leave(world)
+    seen = world.get("exporter", f"/api/v1/visits/{visit['id']}").json()
+    departure = seen["departure"]
+    # Parked at 10:00 Beijing on 2 March, inside the morning window: it leaves now and
+    # reaches Gyirong (564 km, typically 48 h) as the port opens at 10:00.
+    assert departure["at_beijing"] == "2026-03-02T10:00:00+08:00"
+    assert departure["expected_arrival_beijing"] == "2026-03-04T10:00:00+08:00"
+    assert departure["port"] == "gyirong-port" and "gyirong-port" in departure["driver_en"]
+    assert "2026-03-02 10:00" in departure["driver_zh"] and departure["reason_zh"]
     out = world.post("yardman", "/api/v1/gate/out", {"plate": PLATE})
     assert out.status_code == 200, out.text
     left = out.json()
-    assert left["status"] == "gated_out" and left["slot"]["zone_kind"] == "general"
+    assert left["status"] == "on_trip" and left["slot"]["zone_kind"] == "general"
     assert [s["status"] for s in left["steps"]] == [
         "pre_advised",
         "gated_in",
         "queued",
-        "at_lane",
         "decided",
         "sealed",
         "parked",
         "departure_scheduled",
         "gated_out",
+        "on_trip",
     ]
     assert world.get("exporter", f"/api/v1/visits/{visit['id']}").status_code == 200
     assert world.get("competitor", f"/api/v1/visits/{visit['id']}").status_code == 404
     assert world.get("competitor", "/api/v1/visits").json()["total"] == 0
-    listed = world.get("auditor", "/api/v1/visits?status=gated_out").json()
+    listed = world.get("auditor", "/api/v1/visits?status=on_trip").json()
     assert [v["id"] for v in listed["items"]] == [visit["id"]]
+    trail = world.get("auditor", "/api/v1/audit", params={"entity_id": visit["id"]}).json()
+    actions = {e["action"] for e in trail["items"]}
+    assert {"visit.sealed", "visit.departure_planned", "visit.dispatched"} <= actions
 
 
 def test_marking_a_truck_sealed_needs_an_armed_e_lock(world: World) -> None:
@@ -219,13 +169,16 @@ def test_lithium_batteries_park_in_the_dangerous_goods_zone(world: World) -> Non
     assert again.status_code == 409
 
 
-def one_dg_slot() -> YardLayout:
-    layout = yard_layout()
-    zones = tuple(
-        dataclasses.replace(z, slots=z.slots[:1]) if z.kind is ZoneKind.DANGEROUS_GOODS else z
-        for z in layout.zones
-    )
-    return dataclasses.replace(layout, zones=zones)
+def packaged_layout() -> dict[str, Any]:
+    return YardFiles(None).layout_document()
+
+
+def one_dg_slot() -> dict[str, Any]:
+    document = packaged_layout()
+    for zone in document["parking_zones"]:
+        if zone["kind"] == "dangerous_goods":
+            zone["slots"] = 1
+    return document
 
 
 def test_two_trucks_assigned_the_last_free_slot_at_once_one_wins(make_world: MakeWorld) -> None:

@@ -139,19 +139,33 @@ def test_a_worker_ingests_what_devices_publish(
     assert state == "at_border" and alerts == 0
 
 
-def _worker(url: str, port: int, client_id: str, group: str) -> subprocess.Popen[bytes]:
+def _worker(url: str, port: int, client_id: str, group: str) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "LANDPORT_DATABASE__URL": url,
         "LANDPORT_MQTT__PORT": str(port),
         "LANDPORT_MQTT__GROUP": group,
     }
-    return subprocess.Popen(
+    worker = subprocess.Popen(
         [LANDPORT, "telemetry", "listen", "--client-id", client_id, "--batch", "200"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    subscribed = threading.Event()
+
+    def drain() -> None:  # the log line says the broker granted the subscription
+        assert worker.stderr is not None
+        for line in worker.stderr:
+            if "subscribed to" in line:
+                subscribed.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    if not subscribed.wait(60):
+        worker.kill()
+        raise AssertionError(f"worker {client_id} did not subscribe within 60 s")
+    return worker
 
 
 def test_a_worker_killed_mid_stream_loses_nothing(
@@ -162,9 +176,8 @@ def test_a_worker_killed_mid_stream_loses_nothing(
     )
     group = f"kill-{time.time_ns()}"
     messages = track_messages("SEAL-0002", interval_s=20)  # ~2,000 fixes
-    worker = _worker(database_url, broker_port, "w-kill", group)
+    worker = _worker(database_url, broker_port, "w-kill", group)  # subscribed before the burst
     try:
-        time.sleep(2.5)  # the worker subscribes before the burst
         device = publisher(broker_port, "gw-kill")
         sender = threading.Thread(target=publish_all, args=(device, messages))
         sender.start()
@@ -193,7 +206,6 @@ def test_two_workers_keep_every_trip_right(
     interleaved = [m for pair in zip(*streams, strict=False) for m in pair]
     workers = [_worker(database_url, broker_port, f"w-two-{i}", group) for i in range(2)]
     try:
-        time.sleep(2.5)
         device = publisher(broker_port, "gw-two")
         publish_all(device, interleaved)
         wait_for(lambda: count(port_world) == len(interleaved), timeout=120)

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Any
 
 import pytest
 
 from landport.shared.errors import InvalidInput
 from landport.yard.appointments import (
+    Appointment,
     AppointmentBook,
     AppointmentStatus,
     BookingRequest,
     Resource,
+    Standing,
     book,
     cancel,
     check_in,
     fairness_rule,
+    priority_suspended,
     record_no_shows,
     reschedule,
+    resources_from_layout,
     standby_list,
     walk_in,
 )
+from landport.yard.model import yard_from_document
 
 A = AppointmentStatus
 NOW = datetime(2026, 5, 1, 0, 0, tzinfo=UTC)  # 08:00 Beijing time
@@ -238,3 +246,85 @@ def test_reschedule_to_a_full_slot_keeps_the_old_booking() -> None:
         reschedule(b, "ap1", later, forwarder="fwd-a", now=NOW)
     assert codes(error) == {"slot_full"}
     assert b.appointments["ap1"].slot_start == SLOT
+
+
+def test_bookable_resources_come_from_the_yard_layout_in_whole_open_hours() -> None:
+    layout = yard_from_document(
+        json.loads((resources.files("landport") / "data" / "yard.json").read_text("utf-8"))
+    )
+    found = resources_from_layout(layout)
+    bay = found["exam-bay-1"]  # open 09:30-12:30 and 13:30-18:30, 20 minutes a truck
+    assert bay.open_hours == (10, 11, 14, 15, 16, 17)
+    assert bay.capacity_per_hour == 2  # 3 an hour sold at 85 %
+    portal = found["nii-portal-1"]  # 09:00-12:30 and 13:30-19:00, 3 minutes a truck
+    assert portal.open_hours == (9, 10, 11, 14, 15, 16, 17, 18)
+    assert portal.capacity_per_hour == 17
+    assert "gate-out-1" not in found and found["gate-in-1"].kind == "gate_in"
+
+
+def test_a_lunch_break_hour_is_outside_opening_hours() -> None:
+    lane = Resource("bay", 2, opens_hour=10, closes_hour=18, breaks=frozenset({12, 13}))
+    b = AppointmentBook(resources={"bay": lane})
+    lunch = datetime(2026, 5, 3, 5, 0, tzinfo=UTC)  # 13:00 Beijing time
+    with pytest.raises(InvalidInput) as error:
+        book(b, request(1, slot=lunch, resource="bay"), now=NOW)
+    assert codes(error) == {"outside_opening_hours"}
+
+
+def test_a_walk_in_into_a_full_hour_may_wait_on_standby_with_the_reason() -> None:
+    b = new_book(capacity=1)
+    arrival = datetime(2026, 5, 3, 2, 20, tzinfo=UTC)
+    walk_in(b, request(1, "fwd-a"), now=arrival)
+    waiting = walk_in(b, request(2, "fwd-b"), now=arrival, standby_when_full=True)
+    assert waiting.status is A.STANDBY and waiting.note and "capacity" in waiting.note
+    assert [a.id for a in standby_list(b, "scan-1", SLOT)] == ["ap2"]
+
+
+def test_a_truck_that_gated_in_before_the_deadline_counts_as_arrived() -> None:
+    b = new_book()
+    book(b, request(1), now=NOW)
+    book(b, request(2), now=NOW)
+    late = SLOT + timedelta(hours=3)  # after the slot's end plus grace
+    came = {"d1": SLOT + timedelta(minutes=40), "d2": late}
+    recorded = record_no_shows(b, now=SLOT + timedelta(hours=4), arrivals=came)
+    assert [n.appointment_id for n in recorded] == ["ap2"]
+    assert b.appointments["ap1"].status is A.ARRIVED
+    assert b.appointments["ap1"].arrived_at == came["d1"]
+
+
+def test_standing_counted_elsewhere_adds_to_the_books_own() -> None:
+    b = new_book()
+    b.standing_base["fwd-late"] = Standing(no_shows=3, arrivals=1)
+    assert priority_suspended(b, "fwd-late", now=NOW)
+    with pytest.raises(InvalidInput) as error:
+        book(b, request(1, "fwd-late"), now=NOW)
+    assert codes(error) == {"no_show_priority_loss"}
+
+
+def test_rescheduling_to_the_same_hour_is_refused() -> None:
+    b = new_book()
+    book(b, request(1), now=NOW)
+    with pytest.raises(InvalidInput) as error:
+        reschedule(b, "ap1", SLOT, forwarder="fwd-a", now=NOW)
+    assert codes(error) == {"same_slot"}
+
+
+class Unscannable(dict[str, Appointment]):
+    """An appointment table that fails if anyone walks through all of it."""
+
+    def values(self) -> Any:
+        raise AssertionError("the whole book was scanned")
+
+    def __iter__(self) -> Any:
+        raise AssertionError("the whole book was scanned")
+
+
+def test_booking_reads_its_hour_and_the_forwarders_record_never_the_whole_book() -> None:
+    b = new_book(capacity=5)
+    for n in range(500):  # a hundred other hours
+        slot = SLOT + timedelta(days=n // 5 + 1, hours=n % 5)
+        book(b, request(1000 + n, f"fwd-{n % 7}", slot), now=NOW)
+    b.appointments = Unscannable(b.appointments)
+    assert book(b, request(1, "fwd-a", PEAK), now=NOW).status is A.BOOKED
+    assert cancel(b, "ap1", forwarder="fwd-a", now=NOW).appointment.status is A.CANCELLED
+    assert not priority_suspended(b, "fwd-a", now=NOW)

@@ -11,6 +11,7 @@ from landport.declarations.ports import ClearanceContext, UnitOfWork
 from landport.declarations.validation import value_band_breaches
 from landport.enterprises.model import Actor, Role
 from landport.inspection.handlers import release_now
+from landport.risk.capacity import RateRequest, requested_red_rate
 from landport.risk.engine import assess
 from landport.risk.model import RiskFacts, SelectivityLane
 from landport.shared.errors import Forbidden, InvalidInput, Violation
@@ -110,10 +111,17 @@ def _submit(
     )
     version = uow.rulesets.current_version()
     ruleset = ctx.rulesets.get(version, lambda: uow.rulesets.get(version))
+    capacity: RateRequest | None = None
+    if random_red_rate is None and ctx.scan_queue is not None:
+        # The yard's live scan queue may move the random rate within the ruleset's bounds.
+        capacity = requested_red_rate(ctx.scan_queue(uow), ruleset.ruleset.random_selection)
+        random_red_rate = None if capacity is None else capacity.rate
     assessment = assess(facts, ruleset, seed=ctx.new_seed(), random_red_rate=random_red_rate)
     declaration.lane = assessment.lane.value
     # The facts are kept with the draw so that any decision can be recomputed and audited.
     declaration.assessment = {**assessment.as_dict(), "facts": facts.as_dict()}
+    if capacity is not None:
+        declaration.assessment["capacity"] = capacity.as_dict()
     declaration.move_to(S.ASSESSED, at=now, actor="selectivity")
     next_status = {
         SelectivityLane.GREEN: S.RELEASED,

@@ -10,6 +10,7 @@ from landport.declarations.model import CustomsDeclaration
 from landport.enterprises.model import Enterprise, User
 from landport.inspection.model import InspectionRecord
 from landport.reference.catalog import ReferenceCatalog
+from landport.risk.capacity import ScanQueue
 from landport.risk.ruleset_cache import RulesetCache
 from landport.shared.clock import Clock
 
@@ -118,6 +119,9 @@ class ClearanceContext:
     new_seed: Callable[[], str]
     rulesets: RulesetCache
     office_code: str = "8800"
+    # The yard's live scan-lane queue, read in the submitting unit of work; None when the
+    # yard reports nothing (selectivity then applies the ruleset's floor).
+    scan_queue: Callable[[Any], ScanQueue | None] | None = None
 
 
 class DuplicateRequest(Exception):

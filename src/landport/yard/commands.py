@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from landport.enterprises.model import Actor
 
@@ -93,3 +95,46 @@ class RecordContainerMove:
     location: str | None = None
     visit_id: str | None = None
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class DispatchVisit:
+    """Send the truck to the station its lane needs (scan lane, then bay if suspicious), the
+    one with the shortest expected wait; trucks that need none go to the decision."""
+
+    actor: Actor
+    visit_id: str
+
+
+@dataclass(frozen=True)
+class FollowClearance:
+    """Bring the declaration's visit up to date with customs and the e-lock (after events)."""
+
+    actor: Actor
+    declaration_id: str
+
+
+@dataclass(frozen=True)
+class PlanDepartures:
+    """Plan every parked, sealed truck against the border calendars and capacities."""
+
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class AddPortClosure:
+    """A border port closes (flood, landslide, snow): keep it and re-plan the trucks due."""
+
+    actor: Actor
+    port_id: str
+    start: date
+    end: date  # inclusive
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChangeYardLayout:
+    """The port administrator replaces the yard layout document (validated first)."""
+
+    actor: Actor
+    document: Mapping[str, Any]

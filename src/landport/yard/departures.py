@@ -297,11 +297,18 @@ def plan_departures(
     now: datetime,
     daily_capacity: Mapping[str, int],
     rules: DepartureRules | None = None,
+    booked: Mapping[tuple[str, date], int] | None = None,
+    note: tuple[str, str] = ("", ""),
 ) -> list[DeparturePlan]:
-    """One plan per truck, first ready first served; sorted by departure, then truck id."""
+    """One plan per truck, first ready first served; sorted by departure, then truck id.
+
+    `booked` counts the trucks already due at each (port, Beijing arrival day): trucks
+    planned earlier or on the road, which the new plans must leave room for.
+    """
     _check(trucks, calendars, routes, daily_capacity, now)
-    planner = _Planner(calendars, routes, daily_capacity, rules or DepartureRules(), Counter())
-    plans = [planner.plan(t, now) for t in _ordered(trucks, now)]
+    taken: Counter[tuple[str, date]] = Counter(booked or {})
+    planner = _Planner(calendars, routes, daily_capacity, rules or DepartureRules(), taken)
+    plans = [planner.plan(t, now, note) for t in _ordered(trucks, now)]
     return sorted(plans, key=lambda p: (p.departure, p.truck.truck_id))
 
 

@@ -1,6 +1,6 @@
 """Yard handlers: pre-advice, gates, steps, parking, holds, fees and the container ledger.
 
-Built around a store factory (`handling_yard(store_for, layout)`), like the custody handlers
+Built around a store factory (`handling_yard(store_for, sources)`), like the custody handlers
 around their monitor store: the unit of work does not expose yard repositories, the store
 works on its connection. Every change is audited; nothing here commits.
 """
@@ -10,17 +10,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from landport.declarations.model import CustomsDeclaration, DeclarationStatus
+from landport.declarations.model import DeclarationStatus
 from landport.declarations.ports import ClearanceContext
-from landport.enterprises.model import Actor, Role, require_role
+from landport.enterprises.model import Role, require_role
 from landport.inspection.handlers import ReleaseBlocked
 from landport.seals.ports import CustodyUnitOfWork
 from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
 from landport.shared.identifiers import check_container_number, normalise_plate
 from landport.yard import commands as yc
-from landport.yard.model import YardLayout
+from landport.yard.dispatch import StationKind
+from landport.yard.operations import catch_up, handling_operations, plan_yard, send_to_station
 from landport.yard.parking import assign_slot, cargo_profile, refusal_for
-from landport.yard.ports import ContainerMove, StoreFor, VisitStore, YardVisit
+from landport.yard.planning import booked_days, calendars_with, departing, departure_refusals
+from landport.yard.ports import ContainerMove, StoreFor, YardSources, YardVisit
+from landport.yard.support import (
+    audit_visit,
+    declaration_of,
+    find_visit,
+    invalid,
+    next_hold_id,
+    snapshot,
+    trip_of,
+)
 from landport.yard.visits import (
     IN_YARD,
     HoldKind,
@@ -39,6 +50,10 @@ _HOLD_ROLE = {HoldKind.CUSTOMS: Role.CUSTOMS_OFFICER, HoldKind.YARD: Role.YARD_O
 _CLOSED_DECLARATIONS = frozenset(
     {DeclarationStatus.CANCELLED, DeclarationStatus.REJECTED, DeclarationStatus.EXITED}
 )
+_DECIDED = frozenset(
+    {DeclarationStatus.RELEASED, DeclarationStatus.HELD, DeclarationStatus.REJECTED}
+)
+_STATION_OF = {V.AT_LANE: StationKind.SCAN_LANE, V.AT_BAY: StationKind.BAY}
 
 
 class GateOutBlocked(ReleaseBlocked):
@@ -52,62 +67,11 @@ class GateOutBlocked(ReleaseBlocked):
         self.message_zh = "不能出闸：" + "；".join(b.message_zh for b in blockers)
 
 
-def _invalid(field: str, code: str, en: str, zh: str) -> InvalidInput:
-    return InvalidInput([Violation(field, code, en, zh)])
+_invalid, _visit, _declaration, _audit = invalid, find_visit, declaration_of, audit_visit
 
 
-def _visit(store: VisitStore, visit_id: str) -> YardVisit:
-    found = store.get(visit_id)
-    if found is None:
-        raise NotFound(f"truck visit {visit_id} not found", f"未找到车辆作业 {visit_id}")
-    return found
-
-
-def _declaration(uow: CustodyUnitOfWork, yv: YardVisit) -> CustomsDeclaration | None:
-    did = yv.visit.declaration_id
-    return None if did is None else uow.declarations.get(did)
-
-
-def _sealed(uow: CustodyUnitOfWork, yv: YardVisit) -> bool:
-    did = yv.visit.declaration_id
-    return did is not None and uow.trips.active_for_declaration(did) is not None
-
-
-def snapshot(yv: YardVisit) -> dict[str, Any]:
-    """What the audit log keeps of a visit before and after a change."""
-    v = yv.visit
-    return {
-        "status": v.status.value,
-        "plate": v.plate,
-        "declaration_id": v.declaration_id,
-        "slot_id": yv.slot_id,
-        "departure_at": yv.departure_at.isoformat() if yv.departure_at else None,
-        "fees_paid": yv.fees_paid,
-        "active_holds": [h.id for h in v.active_holds],
-    }
-
-
-def _audit(
-    uow: CustodyUnitOfWork,
-    actor: Actor,
-    action: str,
-    yv: YardVisit,
-    before: dict[str, Any] | None,
-    detail: str = "",
-) -> None:
-    uow.audit.append(
-        actor=actor.username,
-        action=action,
-        entity_type="truck_visit",
-        entity_id=yv.visit.id,
-        before=before,
-        after=snapshot(yv),
-        detail=detail,
-    )
-
-
-def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callable[..., Any]]:
-    """The yard's handlers, bound to the visit store of each unit of work and the layout."""
+def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Callable[..., Any]]:
+    """The yard's handlers, bound to the visit store of each unit of work and the yard data."""
 
     def pre_advise_truck(
         cmd: yc.PreAdvise, uow: CustodyUnitOfWork, ctx: ClearanceContext
@@ -186,15 +150,30 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
         assert target is not None
         store = store_for(uow)
         yv = _visit(store, cmd.visit_id)
-        if target is V.SEALED and not _sealed(uow, yv):
+        now = ctx.clock.now()
+        declaration = catch_up(yv, uow, store, now)
+        if yv.visit.status is target:
+            return yv  # the flow already got there (customs decided, the e-lock was armed)
+        if target is V.SEALED and trip_of(uow, yv) is None:
             raise Conflict(
                 "the declaration has no armed e-lock: the truck cannot be marked sealed",
                 "报关单尚未施加电子关锁，不能标记为已施封",
             )
+        if target is V.DECIDED and (declaration is None or declaration.status not in _DECIDED):
+            raise Conflict(
+                "customs has not decided the declaration yet: the truck cannot be marked decided",
+                "海关尚未对报关单作出决定，不能标记为已决定",
+            )
         before = snapshot(yv)
-        yv.visit.move_to(target, at=ctx.clock.now(), actor=cmd.actor.username, reason=cmd.reason)
+        kind = _STATION_OF.get(target)
+        if kind is not None:
+            station = send_to_station(yv, kind, sources.layout(), store, at=now, actor=cmd.actor)
+            detail = cmd.reason or station["reason_en"]
+        else:
+            yv.visit.move_to(target, at=now, actor=cmd.actor.username, reason=cmd.reason)
+            detail = cmd.reason or ""
         store.save(yv)
-        _audit(uow, cmd.actor, f"visit.{target.value}", yv, before, cmd.reason or "")
+        _audit(uow, cmd.actor, f"visit.{target.value}", yv, before, detail)
         return yv
 
     def assign_parking(
@@ -213,11 +192,12 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
             raise Conflict(
                 f"the truck already has slot {yv.slot_id}", f"车辆已分配车位 {yv.slot_id}"
             )
-        declaration = _declaration(uow, yv)
+        now = ctx.clock.now()
+        declaration = catch_up(yv, uow, store, now)
+        layout = sources.layout()
         cargo = cargo_profile(
             declaration.content.hs_codes if declaration else (), layout.cargo_rules
         )
-        now = ctx.clock.now()
         for _attempt in range(2):
             slot = assign_slot(layout, store.occupied_slots(), cargo)
             if slot is None:
@@ -236,9 +216,14 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
             yv.visit.move_to(V.PARKED, at=now, actor=cmd.actor.username, reason=slot.slot_id)
         store.save(yv)
         _audit(uow, cmd.actor, "visit.parking_assigned", yv, before, slot.reason_en)
+        departure = None
+        if yv.visit.status is V.PARKED:  # sealed and parked: tell the driver when to leave
+            planned = plan_yard(uow, ctx, store, sources, cmd.actor)["planned"]
+            departure = next((p for p in planned if p["visit_id"] == yv.visit.id), None)
         return {
             "visit_id": yv.visit.id,
-            "status": yv.visit.status.value,
+            "status": "departure_scheduled" if departure else yv.visit.status.value,
+            "departure": departure,
             "slot_id": slot.slot_id,
             "zone_id": slot.zone_id,
             "zone_kind": slot.zone_kind.value,
@@ -259,8 +244,33 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
             raise _invalid("at", "in_the_past", "departure lies in the past", "离场时间早于当前")
         store = store_for(uow)
         yv = _visit(store, cmd.visit_id)
+        if yv.visit.status not in (V.PARKED, V.DEPARTURE_SCHEDULED):
+            raise Conflict(
+                f"the truck is '{yv.visit.status.value}': only a parked, sealed truck departs",
+                "只有已施封并停放的车辆可以安排离场",
+            )
+        store.lock_departures()
+        declaration = _declaration(uow, yv)
+        routes = sources.routes()
+        others = [
+            (o, d.content.exit_port)
+            for o in departing(store, now)
+            if o.visit.id != yv.visit.id and (d := _declaration(uow, o)) is not None
+        ]
+        refusals = departure_refusals(
+            cmd.at,
+            declaration.content.exit_port if declaration else None,
+            calendars=calendars_with(ctx.catalog.calendars, sources.closures()),
+            routes=routes,
+            rules=sources.layout().departures,
+            booked=booked_days(others, routes),
+        )
+        if refusals:
+            raise InvalidInput(refusals)
         before = snapshot(yv)
-        yv.visit.move_to(V.DEPARTURE_SCHEDULED, at=now, actor=cmd.actor.username)
+        yv.visit.move_to(
+            V.DEPARTURE_SCHEDULED, at=now, actor=cmd.actor.username, reason="set by the operator"
+        )
         yv.departure_at = cmd.at
         store.save(yv)
         _audit(uow, cmd.actor, "visit.departure_scheduled", yv, before, cmd.at.isoformat())
@@ -282,8 +292,7 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
         store = store_for(uow)
         yv = _visit(store, cmd.visit_id)
         before = snapshot(yv)
-        # Hold ids number the visit's holds in order, so reasons list in the order placed.
-        hold_id = f"{yv.visit.id[:24]}-h{len(yv.visit.holds) + 1:03d}"
+        hold_id = next_hold_id(yv)
         hold = place_hold(
             yv.visit, hold_id, kind, cmd.reason, at=ctx.clock.now(), actor=cmd.actor.username
         )
@@ -333,13 +342,20 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
         yv = inside[0]
         declaration = _declaration(uow, yv)
         released = declaration is not None and declaration.status is DeclarationStatus.RELEASED
+        trip_id = trip_of(uow, yv)
         blockers = gate_out_blockers(
-            yv.visit, declaration_released=released, sealed=_sealed(uow, yv), fees_paid=yv.fees_paid
+            yv.visit,
+            declaration_released=released,
+            sealed=trip_id is not None,
+            fees_paid=yv.fees_paid,
         )
         if blockers:
             raise GateOutBlocked(blockers)
         before = snapshot(yv)
-        yv.visit.move_to(V.GATED_OUT, at=ctx.clock.now(), actor=cmd.actor.username)
+        now = ctx.clock.now()
+        yv.visit.move_to(V.GATED_OUT, at=now, actor=cmd.actor.username)
+        # Sealed goods leave on their trip: custody (the e-lock's monitor) takes over here.
+        yv.visit.move_to(V.ON_TRIP, at=now, actor=cmd.actor.username, reason=f"trip {trip_id}")
         if yv.slot_id is not None:
             store.free_slot_of(yv.visit.id)
         store.save(yv)
@@ -396,6 +412,7 @@ def handling_yard(store_for: StoreFor, layout: YardLayout) -> dict[type, Callabl
         return move
 
     return {
+        **handling_operations(store_for, sources),
         yc.PreAdvise: pre_advise_truck,
         yc.GateIn: gate_in_truck,
         yc.MoveVisit: move_visit,

@@ -3,12 +3,14 @@ work's connection, so everything a command changes commits together)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from landport.yard.visits import TruckVisit
+from landport.yard.departures import PortClosure, RouteLeg
+from landport.yard.model import YardLayout
+from landport.yard.visits import TruckVisit, VisitStatus
 
 
 @dataclass(slots=True)
@@ -46,6 +48,20 @@ class VisitStore(Protocol):
         """The declaration's visit that has not left the yard yet, if any."""
         ...
 
+    def in_status(self, *statuses: VisitStatus) -> list[YardVisit]:
+        """Visits in these statuses, oldest change first (the order of a lane's queue)."""
+        ...
+
+    def departing_since(self, after: datetime) -> list[YardVisit]:
+        """Visits with a departure at or after `after`, whatever their status (they book
+        border capacity on their arrival day)."""
+        ...
+
+    def lock_departures(self) -> None:
+        """Serialise departure planning until commit: two plans must not both take the last
+        place of a border day."""
+        ...
+
     def add(self, visit: YardVisit) -> None: ...
 
     def save(self, visit: YardVisit) -> None:
@@ -64,3 +80,23 @@ class VisitStore(Protocol):
 
 
 StoreFor = Callable[[Any], VisitStore]  # the unit of work -> its visit store
+
+
+class YardSources(Protocol):
+    """The operator's yard data: the layout, the road to each border port, added closures."""
+
+    def layout(self) -> YardLayout: ...
+
+    def routes(self) -> Mapping[str, RouteLeg]:
+        """Road legs keyed by border port."""
+        ...
+
+    def closures(self) -> Sequence[PortClosure]:
+        """Closures the operator added after the calendars were published."""
+        ...
+
+    def replace_layout(self, document: Mapping[str, Any]) -> None:
+        """Keep a validated layout document; raise Conflict if it cannot be kept."""
+        ...
+
+    def add_closure(self, closure: PortClosure, *, actor: str, at: datetime) -> None: ...

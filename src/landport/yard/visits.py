@@ -35,17 +35,19 @@ class VisitStatus(StrEnum):
 V = VisitStatus
 
 #: The visit's life as data. A suspicious scan sends the truck from the scan lane to a
-#: physical bay, directly or back through the queue when every bay is busy.
+#: physical bay, directly or back through the queue when every bay is busy. A truck that
+#: needs no station (green, blue, a yellow document check) goes from the queue straight to
+#: the decision; a scheduled departure may be re-planned (a port closed).
 TRANSITIONS: dict[VisitStatus, frozenset[VisitStatus]] = {
     V.PRE_ADVISED: frozenset({V.GATED_IN}),
     V.GATED_IN: frozenset({V.QUEUED}),
-    V.QUEUED: frozenset({V.AT_LANE, V.AT_BAY}),
+    V.QUEUED: frozenset({V.AT_LANE, V.AT_BAY, V.DECIDED}),
     V.AT_LANE: frozenset({V.AT_BAY, V.QUEUED, V.DECIDED}),
     V.AT_BAY: frozenset({V.DECIDED}),
     V.DECIDED: frozenset({V.SEALED}),
     V.SEALED: frozenset({V.PARKED}),
     V.PARKED: frozenset({V.DEPARTURE_SCHEDULED}),
-    V.DEPARTURE_SCHEDULED: frozenset({V.GATED_OUT, V.PARKED}),
+    V.DEPARTURE_SCHEDULED: frozenset({V.GATED_OUT, V.PARKED, V.DEPARTURE_SCHEDULED}),
     V.GATED_OUT: frozenset({V.ON_TRIP}),
     V.ON_TRIP: frozenset(),
 }

@@ -329,4 +329,5 @@ telemetry_rejects = Table(
 )
 
 # The yard's tables live beside these, on the same MetaData.
+from landport.adapters.db import appointment_tables as _appointment_tables  # noqa: E402,F401
 from landport.adapters.db import yard_tables as _yard_tables  # noqa: E402,F401

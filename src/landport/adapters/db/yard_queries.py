@@ -5,7 +5,8 @@ Straight from the tables (like `custody_queries.py`), never through the aggregat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from landport.adapters.db.yard_tables import (
     visit_steps,
 )
 from landport.seals.calendar import BEIJING
+from landport.yard.dispatch import STATION_ZH, StationKind
 from landport.yard.model import YardLayout
 from landport.yard.visits import STATUS_ZH, VisitStatus
 
@@ -49,6 +51,7 @@ def _summary(r: Mapping[Any, Any], layout: YardLayout) -> dict[str, Any]:
     )
     slot = layout.slot(r["slot_id"]) if r["slot_id"] else None
     zone = layout.zone(slot.zone_id) if slot is not None else None
+    view["station"] = _station(r["lane_id"], layout)
     view["slot"] = (
         None
         if slot is None
@@ -59,6 +62,47 @@ def _summary(r: Mapping[Any, Any], layout: YardLayout) -> dict[str, Any]:
             "exit_distance_m": slot.exit_distance_m,
         }
     )
+    return view
+
+
+def _station(lane_id: str | None, layout: YardLayout) -> dict[str, Any] | None:
+    if lane_id is None:
+        return None
+    kind = "bay" if any(b.id == lane_id for b in layout.exam_bays) else "scan_lane"
+    return {"station_id": lane_id, "kind": kind, "kind_zh": STATION_ZH[StationKind(kind)]}
+
+
+def _plan(step: Mapping[str, Any]) -> dict[str, Any] | None:
+    reason = step["reason"]
+    if not isinstance(reason, str) or not reason.startswith("{"):
+        return None
+    plan: dict[str, Any] = json.loads(reason)
+    return plan
+
+
+def _departure(
+    steps: Sequence[Mapping[str, Any]], departure: datetime | None
+) -> dict[str, Any] | None:
+    """When the driver leaves, in both languages, and the plan's reasons (if planned)."""
+    if departure is None:
+        return None
+    last = next((s for s in reversed(steps) if s["status"] == "departure_scheduled"), None)
+    plan = _plan(last) if last is not None else None
+    local = departure.astimezone(BEIJING)
+    view: dict[str, Any] = {
+        "at_utc": departure.isoformat(),
+        "at_beijing": local.isoformat(),
+        "planned": plan is not None,
+        "driver_en": f"Leave the yard at {local:%H:%M} Beijing time on {local:%Y-%m-%d}",
+        "driver_zh": f"请于北京时间 {local:%Y-%m-%d %H:%M} 离场发车",
+    }
+    if plan is not None:
+        arrival = datetime.fromisoformat(plan["expected_arrival"]).astimezone(BEIJING)
+        port = plan["port"]
+        view.update(plan)
+        view["expected_arrival_beijing"] = arrival.isoformat()
+        view["driver_en"] += f"; expected at {port} {arrival:%Y-%m-%d %H:%M} Beijing time"
+        view["driver_zh"] += f"，预计北京时间 {arrival:%Y-%m-%d %H:%M} 到达 {port}"
     return view
 
 
@@ -75,7 +119,11 @@ def visit_view(engine: Engine, visit_id: str, layout: YardLayout) -> dict[str, A
             .where(visit_steps.c.visit_id == visit_id)
             .order_by(visit_steps.c.id)
         ).mappings()
-        step_views = [_plain(s) for s in steps]
+        step_rows = [dict(s) for s in steps]
+        step_views = []
+        for s in step_rows:
+            plan = _plan(s)
+            step_views.append(_plain({**s, "reason": plan["reason_en"] if plan else s["reason"]}))
         holds = conn.execute(
             select(visit_holds)
             .where(visit_holds.c.visit_id == visit_id)
@@ -89,7 +137,11 @@ def visit_view(engine: Engine, visit_id: str, layout: YardLayout) -> dict[str, A
             for h in holds
         ]
     view = _summary(r, layout)
-    view.update(steps=step_views, holds=hold_views)
+    view.update(
+        steps=step_views,
+        holds=hold_views,
+        departure=_departure(step_rows, r["departure_at"]),
+    )
     return view
 
 

@@ -8,13 +8,16 @@ lost the primary key race leaves the transaction usable and the handler may try 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from landport.adapters.db.tables import declarations
 from landport.adapters.db.yard_tables import (
     container_moves,
     parking_occupancy,
@@ -22,11 +25,15 @@ from landport.adapters.db.yard_tables import (
     visit_holds,
     visit_steps,
 )
+from landport.risk.capacity import ScanQueue
+from landport.shared.clock import Clock
 from landport.shared.errors import Conflict
 from landport.yard.model import YardLayout, yard_from_document
 from landport.yard.ports import ContainerMove, YardVisit
+from landport.yard.stations import scan_queue
 from landport.yard.visits import IN_YARD, Hold, HoldKind, TruckVisit, VisitStatus, VisitStep
 
+_DEPARTURE_LOCK = 7_400_001  # advisory lock key of departure planning
 _OPEN = [s.value for s in IN_YARD] + [VisitStatus.PRE_ADVISED.value]
 
 
@@ -125,6 +132,27 @@ class SqlVisitStore:
         )
         found = self._load(rows)
         return found[0] if found else None
+
+    def in_status(self, *statuses: VisitStatus) -> list[YardVisit]:
+        rows = self._conn.execute(
+            select(truck_visits)
+            .where(truck_visits.c.status.in_([s.value for s in statuses]))
+            .order_by(truck_visits.c.updated_at, truck_visits.c.id)
+        ).mappings()
+        return self._load(list(rows))
+
+    def departing_since(self, after: datetime) -> list[YardVisit]:
+        rows = self._conn.execute(
+            select(truck_visits)
+            .where(truck_visits.c.departure_at >= after)
+            .order_by(truck_visits.c.departure_at, truck_visits.c.id)
+        ).mappings()
+        return self._load(list(rows))
+
+    def lock_departures(self) -> None:
+        # SQLite writers already run one at a time (BEGIN IMMEDIATE); PostgreSQL needs a lock.
+        if self._conn.dialect.name == "postgresql":
+            self._conn.execute(select(func.pg_advisory_xact_lock(_DEPARTURE_LOCK)))
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -247,3 +275,38 @@ class SqlVisitStore:
 def yard_store(uow: Any) -> SqlVisitStore:
     """The store of a `SqlUnitOfWork`: same connection, same transaction."""
     return SqlVisitStore(uow.conn)
+
+
+#: The yard reports its scan queue only while it is operating: a truck in the inspection
+#: area now, or a scan-lane step within this long. Otherwise selectivity keeps its floor.
+LIVE_WINDOW = timedelta(hours=1)
+
+
+def scan_queue_reader(
+    layout: Callable[[], YardLayout], clock: Clock
+) -> Callable[[Any], ScanQueue | None]:
+    """The `ClearanceContext.scan_queue` of a SQL unit of work: live scan-lane figures."""
+
+    def read(uow: Any) -> ScanQueue | None:
+        conn: Connection = uow.conn
+        now = clock.now()
+        store = SqlVisitStore(conn)
+        at_stations = store.in_status(VisitStatus.AT_LANE, VisitStatus.AT_BAY)
+        unassigned = conn.execute(
+            select(func.count())
+            .select_from(truck_visits.join(declarations))
+            .where(truck_visits.c.status == VisitStatus.QUEUED.value, declarations.c.lane == "red")
+        ).scalar_one()
+        recent = conn.execute(
+            select(func.count())
+            .select_from(visit_steps)
+            .where(
+                visit_steps.c.status == VisitStatus.AT_LANE.value,
+                visit_steps.c.at >= now - LIVE_WINDOW,
+            )
+        ).scalar_one()
+        if not at_stations and not unassigned and not recent:
+            return None
+        return scan_queue(layout(), at_stations, unassigned_red=int(unassigned), now=now)
+
+    return read

@@ -89,6 +89,7 @@ class IngestWorker:
             self.client.username_pw_set(options.username, options.password)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_disconnect = self._on_disconnect
 
     @property
@@ -105,6 +106,12 @@ class IngestWorker:
             return
         client.subscribe(self.topic, qos=1)
         self._connected.set()
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
+        # Logged only once the broker granted it: from here on nothing published is missed.
+        if any(r.is_failure for r in reasons):
+            log.error("broker refused the subscription to %s: %s", self.topic, reasons)
+            return
         log.info("subscribed to %s as %s", self.topic, self.options.client_id)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:

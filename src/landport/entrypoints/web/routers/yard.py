@@ -7,14 +7,14 @@ role `yard_operator` for now; the licence-plate cameras will use machine keys.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
 from landport.adapters.db.yard_queries import container_ledger, list_visits, visit_view
-from landport.adapters.db.yard_store import yard_layout
+from landport.adapters.reference_files import YardFiles
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import Declarant, ServicesDep, require
 from landport.entrypoints.web.machine_auth import Caller, require_machine_or_person
@@ -38,6 +38,20 @@ VisitReader = Annotated[
         )
     ),
 ]
+Staff = Annotated[
+    Actor,
+    Depends(
+        require(
+            Role.CUSTOMS_OFFICER,
+            Role.YARD_OPERATOR,
+            Role.BORDER_OFFICER,
+            Role.PORT_ADMIN,
+            Role.AUDITOR,
+        )
+    ),
+]
+PortAdmin = Annotated[Actor, Depends(require(Role.PORT_ADMIN))]
+CalendarKeeper = Annotated[Actor, Depends(require(Role.YARD_OPERATOR, Role.PORT_ADMIN))]
 LedgerReader = Annotated[
     Actor,
     Depends(require(Role.CUSTOMS_OFFICER, Role.YARD_OPERATOR, Role.PORT_ADMIN, Role.AUDITOR)),
@@ -79,8 +93,24 @@ class ContainerMoveBody(BaseModel):
     note: str | None = Field(default=None, max_length=1000)
 
 
+class ClosureBody(BaseModel):
+    port_id: str = Field(max_length=40)
+    start: date = Field(alias="from", description="first closed day (Beijing date)")
+    end: date = Field(alias="to", description="last closed day, inclusive")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+def _files(services: ServicesDep) -> YardFiles:
+    return YardFiles(services.settings.reference_dir)
+
+
+def yard_layout_of(services: ServicesDep) -> Any:
+    """The layout in force: the operator's `yard.json` if there is one, else the packaged."""
+    return _files(services).layout()
+
+
 def _visit(services: ServicesDep, actor: Actor, visit_id: str) -> dict[str, Any]:
-    view = visit_view(services.read_engine, visit_id, yard_layout())
+    view = visit_view(services.read_engine, visit_id, yard_layout_of(services))
     uscc = view.get("enterprise_uscc") if view else None
     if view is None or (actor.is_declarant and uscc != actor.enterprise_uscc):
         raise NotFound(f"truck visit {visit_id} not found", f"未找到车辆作业 {visit_id}")
@@ -107,7 +137,7 @@ def visits(services: ServicesDep, actor: VisitReader, status: str | None = None)
     """Declarants see their own enterprise's visits only, whatever filter they send."""
     uscc = actor.enterprise_uscc if actor.is_declarant else None
     items = list_visits(
-        services.read_engine, yard_layout(), status=status or None, enterprise_uscc=uscc
+        services.read_engine, yard_layout_of(services), status=status or None, enterprise_uscc=uscc
     )
     return {"total": len(items), "items": items}
 
@@ -120,6 +150,14 @@ def read_visit(visit_id: str, services: ServicesDep, actor: VisitReader) -> dict
 @router.post("/visits/{visit_id}/move")
 def move(visit_id: str, body: MoveBody, services: ServicesDep, actor: YardOperator) -> Any:
     return _run(services, actor, yc.MoveVisit(actor, visit_id, body.to, body.reason))
+
+
+@router.post("/visits/{visit_id}/dispatch")
+def dispatch(visit_id: str, services: ServicesDep, actor: YardOperator) -> dict[str, Any]:
+    """Send the truck to the scan lane (or bay, after a suspicious scan) with the shortest
+    expected wait; green and blue trucks go straight to the decision."""
+    sent: dict[str, Any] = services.bus.handle(yc.DispatchVisit(actor, visit_id)).result
+    return {**_visit(services, actor, visit_id), "dispatch": sent}
 
 
 @router.post("/visits/{visit_id}/parking")
@@ -162,11 +200,11 @@ def fees_paid(visit_id: str, services: ServicesDep, actor: YardOperator) -> dict
 GateClient = Annotated[Caller, Depends(require_machine_or_person(Role.YARD_OPERATOR))]
 
 
-def _at_gate(caller: Caller, direction: str) -> Actor:
+def _at_gate(services: ServicesDep, caller: Caller, direction: str) -> Actor:
     """A device key bound to a gate may only report that gate's direction."""
     resource = caller.resource_id
     if caller.machine is not None and resource is not None:
-        gate = next((g for g in yard_layout().gates if g.id == resource), None)
+        gate = next((g for g in yard_layout_of(services).gates if g.id == resource), None)
         if gate is None or gate.direction != direction:
             raise Forbidden(
                 f"the key of '{resource}' may not report a gate-{direction} event",
@@ -179,15 +217,70 @@ def _at_gate(caller: Caller, direction: str) -> Actor:
 def gate_in(body: PlateBody, services: ServicesDep, caller: GateClient) -> dict[str, Any]:
     """The entry gate read a plate (a plate-reader's API key, or an operator): refused
     (422, with the reason) if unknown or already inside."""
-    actor = _at_gate(caller, "in")
+    actor = _at_gate(services, caller, "in")
     return _run(services, actor, yc.GateIn(actor, body.plate))
 
 
 @router.post("/gate/out")
 def gate_out(body: PlateBody, services: ServicesDep, caller: GateClient) -> dict[str, Any]:
     """The exit gate opens only when nothing blocks; else 409 with every blocker."""
-    actor = _at_gate(caller, "out")
+    actor = _at_gate(services, caller, "out")
     return _run(services, actor, yc.GateOut(actor, body.plate))
+
+
+# --- departures, border calendars, layout ---------------------------------------------------
+
+
+@router.post("/yard/departures/plan")
+def plan_departures(services: ServicesDep, actor: YardOperator) -> dict[str, Any]:
+    """Plan every parked, sealed truck against the border calendars and capacities."""
+    planned: dict[str, Any] = services.bus.handle(yc.PlanDepartures(actor)).result
+    return planned
+
+
+@router.post("/yard/port-closures", status_code=201)
+def add_closure(body: ClosureBody, services: ServicesDep, actor: CalendarKeeper) -> dict[str, Any]:
+    """A border port closes: kept in the operator's calendar; trucks due there are re-planned
+    and listed under `replanned`."""
+    cmd = yc.AddPortClosure(actor, body.port_id, body.start, body.end, body.reason)
+    added: dict[str, Any] = services.bus.handle(cmd).result
+    return added
+
+
+@router.get("/yard/port-closures")
+def closures(services: ServicesDep, actor: Staff) -> dict[str, Any]:
+    items = [
+        {
+            "port_id": c.port_id,
+            "from": c.closure.start.isoformat(),
+            "to": c.closure.end.isoformat(),
+            "reason": c.closure.reason,
+        }
+        for c in _files(services).closures()
+    ]
+    return {"total": len(items), "items": items}
+
+
+@router.get("/yard/layout")
+def layout(services: ServicesDep, actor: Staff) -> dict[str, Any]:
+    """The yard layout document in force and where it comes from."""
+    files = _files(services)
+    source = (
+        "operator"
+        if files.directory and (files.directory / "yard.json").is_file()
+        else ("packaged")
+    )
+    return {"source": source, "layout": files.layout_document()}
+
+
+@router.put("/yard/layout")
+def replace_layout(
+    services: ServicesDep, actor: PortAdmin, document: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    """Replace the layout: validated (every problem named by field), audited, then kept in
+    the operator's reference directory."""
+    services.bus.handle(yc.ChangeYardLayout(actor, document))
+    return {"source": "operator", "layout": _files(services).layout_document()}
 
 
 # --- containers ------------------------------------------------------------------------------

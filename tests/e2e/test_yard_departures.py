@@ -1,0 +1,168 @@
+"""Departures against the border calendars, closures and the layout file, on both engines.
+
+The clock stands at 10:00 Beijing on Monday 2 March 2026; Gyirong is 48 hours away and
+clears 10:00-12:30 and 13:30-17:00.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from goods import furniture_payload
+from landport.adapters.reference_files import YardFiles
+from landport.seals.calendar import BEIJING
+from landport.shared.errors import Conflict
+from landport.yard.commands import AssignParking
+from world import World
+from yard_world import (
+    YARDMAN,
+    MakeWorld,
+    arm_seal,
+    codes,
+    declared,
+    make_world,
+    parked_truck,
+    pre_advised,
+    world,
+)
+
+__all__ = ["make_world", "world"]  # the fixture the tests below use
+
+
+def layout_with_capacity(gyirong: int) -> dict[str, Any]:
+    document = YardFiles(None).layout_document()
+    document["departures"]["daily_truck_capacity"]["gyirong-port"] = gyirong
+    return document
+
+
+def beijing(iso: str) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(BEIJING)
+
+
+def test_a_full_border_day_spills_the_next_truck_to_the_next_day(make_world: MakeWorld) -> None:
+    w = make_world(layout_with_capacity(1))
+    first = parked_truck(w, "藏D30001", "EL-0301")["departure"]
+    second = parked_truck(w, "藏D30002", "EL-0302")["departure"]
+    assert beijing(first["expected_arrival_beijing"]).date().isoformat() == "2026-03-04"
+    assert beijing(second["expected_arrival_beijing"]).date().isoformat() == "2026-03-05"
+    assert "full on 1 earlier day" in second["reason_en"] and "已满" in second["reason_zh"]
+    # Leaves in the morning window (06:00-12:00 Beijing) and arrives inside the hours.
+    for plan in (first, second):
+        leave = beijing(plan["departure_beijing"])
+        arrive = beijing(plan["expected_arrival_beijing"])
+        assert 6 <= leave.hour < 12 and (10, 0) <= (arrive.hour, arrive.minute) < (17, 0)
+    again = w.post("yardman", "/api/v1/yard/departures/plan")
+    assert again.status_code == 200 and again.json()["planned"] == []
+    assert w.post("exporter", "/api/v1/yard/departures/plan").status_code == 403
+
+
+def test_a_port_closure_re_plans_the_trucks_due_and_lists_them(make_world: MakeWorld) -> None:
+    w = make_world()
+    parked = parked_truck(w, "藏D30001", "EL-0301")
+    visit_id = parked["visit_id"]
+    body = {"port_id": "gyirong-port", "from": "2026-03-04", "to": "2026-03-06", "reason": "flood"}
+    closed = w.post("yardman", "/api/v1/yard/port-closures", body)
+    assert closed.status_code == 201, closed.text
+    moved = closed.json()["replanned"]
+    assert [m["visit_id"] for m in moved] == [visit_id]
+    assert moved[0]["previous_departure_at"] == parked["departure"]["departure_utc"]
+    assert beijing(moved[0]["expected_arrival_beijing"]).date().isoformat() == "2026-03-07"
+    assert moved[0]["reason_en"].startswith("moved: gyirong-port closed 2026-03-04")
+    seen = w.get("exporter", f"/api/v1/visits/{visit_id}").json()
+    assert seen["departure"]["at_utc"] == moved[0]["departure_utc"]
+    assert "moved" in seen["departure"]["driver_en"] or "moved" in seen["departure"]["reason_en"]
+    listed = w.get("officer", "/api/v1/yard/port-closures").json()["items"]
+    assert listed == [
+        {"port_id": "gyirong-port", "from": "2026-03-04", "to": "2026-03-06", "reason": "flood"}
+    ]
+    trail = w.get("auditor", "/api/v1/audit", params={"entity_id": "gyirong-port"}).json()
+    assert [e["action"] for e in trail["items"]] == ["port_calendar.closure_added"]
+
+
+def test_a_bad_closure_is_refused_with_every_reason(make_world: MakeWorld) -> None:
+    w = make_world()
+    body = {"port_id": "kathmandu", "from": "2026-03-06", "to": "2026-03-04", "reason": " "}
+    refused = w.post("yardman", "/api/v1/yard/port-closures", body)
+    assert refused.status_code == 422
+    assert codes(refused) == ["unknown_port", "end_before_start", "required"]
+    assert w.post("exporter", "/api/v1/yard/port-closures", body).status_code == 403
+    assert w.get("yardman", "/api/v1/yard/port-closures").json()["total"] == 0
+
+
+def test_a_manual_departure_into_a_closure_or_after_hours_is_refused(
+    make_world: MakeWorld,
+) -> None:
+    w = make_world()
+    parked = parked_truck(w, "藏D30001", "EL-0301")
+    path = f"/api/v1/visits/{parked['visit_id']}"
+    closure = {
+        "port_id": "gyirong-port",
+        "from": "2026-03-05",
+        "to": "2026-03-05",
+        "reason": "snow",
+    }
+    assert w.post("yardman", "/api/v1/yard/port-closures", closure).status_code == 201
+    before = w.get("yardman", path).json()
+    into_closure = w.post("yardman", f"{path}/departure", {"at": "2026-03-03T09:00:00+08:00"})
+    assert into_closure.status_code == 422 and codes(into_closure) == ["port_closed"]
+    assert "snow" in into_closure.json()["errors"][0]["message_en"]
+    evening = w.post("yardman", f"{path}/departure", {"at": "2026-03-04T20:00:00+08:00"})
+    assert codes(evening) == ["outside_departure_window", "arrives_after_hours"]
+    assert w.get("yardman", path).json() == before
+    fits = w.post("yardman", f"{path}/departure", {"at": "2026-03-04T09:00:00+08:00"})
+    assert fits.status_code == 200, fits.text
+    assert fits.json()["departure"]["at_beijing"] == "2026-03-04T09:00:00+08:00"
+    assert fits.json()["departure"]["planned"] is False
+
+
+def test_the_layout_is_read_by_staff_and_replaced_only_by_the_port_admin(world: World) -> None:
+    w = world
+    current = w.get("officer", "/api/v1/yard/layout")
+    assert current.status_code == 200 and current.json()["source"] == "packaged"
+    assert w.get("exporter", "/api/v1/yard/layout").status_code == 403
+    document = current.json()["layout"]
+    broken = json.loads(json.dumps(document))
+    broken["scan_lanes"][0]["service_minutes"] = 0
+    broken["parking_zones"][0]["kind"] = "helipad"
+    refused = w.client.put("/api/v1/yard/layout", json=broken, headers=w.headers("admin"))
+    assert refused.status_code == 422
+    fields = [e["field"] for e in refused.json()["errors"]]
+    assert fields == ["scan_lanes[0].service_minutes", "parking_zones[0].kind"]
+    assert w.get("officer", "/api/v1/yard/layout").json()["source"] == "packaged"
+    document["scan_lanes"][0]["service_minutes"] = 4
+    by_yard = w.client.put("/api/v1/yard/layout", json=document, headers=w.headers("yardman"))
+    assert by_yard.status_code == 403
+    kept = w.client.put("/api/v1/yard/layout", json=document, headers=w.headers("admin"))
+    assert kept.status_code == 200, kept.text
+    seen = w.get("yardman", "/api/v1/yard/layout").json()
+    assert seen["source"] == "operator" and seen["layout"]["scan_lanes"][0]["service_minutes"] == 4
+    trail = w.get("auditor", "/api/v1/audit", params={"entity_id": "shigatse-land-port"}).json()
+    assert [e["action"] for e in trail["items"]] == ["yard.layout_changed"]
+
+
+def test_two_trucks_parked_at_once_never_overfill_a_border_day(make_world: MakeWorld) -> None:
+    w = make_world(layout_with_capacity(1))
+    visit_ids = []
+    for plate, seal in (("藏D30001", "EL-0301"), ("藏D30002", "EL-0302")):
+        declaration = declared(w, furniture_payload(vehicle_plate=plate))
+        visit = pre_advised(w, declaration, plate)
+        assert w.post("yardman", "/api/v1/gate/in", {"plate": plate}).status_code == 200
+        assert w.post("yardman", f"/api/v1/visits/{visit['id']}/dispatch").status_code == 200
+        arm_seal(w, declaration["id"], seal)
+        visit_ids.append(visit["id"])
+
+    def park(visit_id: str) -> str:
+        for _attempt in range(3):  # a concurrent plan may move this visit: try again
+            try:
+                result = w.services.bus.handle(AssignParking(YARDMAN, visit_id)).result
+                return str(result["departure"]["expected_arrival_beijing"])[:10]
+            except Conflict:
+                continue
+        raise AssertionError("parking never succeeded")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        days = sorted(pool.map(park, visit_ids))
+    assert days == ["2026-03-04", "2026-03-05"]
