@@ -5,11 +5,21 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 SYNCED := $(VENV)/.synced
+ASSETS := frontend/node_modules/.installed
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: setup demo test lint typecheck bench clean
+.PHONY: setup assets demo test lint typecheck bench clean
 
-setup: $(SYNCED)
+setup: $(SYNCED) $(ASSETS)
+
+# The web UI's browser libraries come from the npm registry, pinned by the lock file, and are
+# served by the app itself: no CDN, so the big screen works on a border post with no internet.
+assets: $(ASSETS)
+
+$(ASSETS): frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm (Node.js 18+) is required to install the web UI's libraries (frontend/package-lock.json)" >&2; exit 1; }
+	cd frontend && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $(ASSETS)
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -38,4 +48,4 @@ bench: setup
 	@for b in bench/[a-z]*.py; do echo "== $$b" >&2; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache frontend/node_modules

@@ -1,7 +1,7 @@
 """The yard's test world: a port with a yard operator, its own reference directory and clock.
 
 Each world gets its own operator reference directory, so a test may bring its own layout
-(`yard.json`) and keep port closures without touching the others. Import the fixtures
+(`yard.json`) without touching the others. Import the fixtures
 (`make_world`, `world`) into a test module to use them.
 """
 

@@ -117,8 +117,8 @@ def bootstrap(
     read_engine = (
         make_engine(url, echo=settings.database.echo, writer=False) if is_sqlite(url) else engine
     )
-    catalog = load_catalog(settings.reference_dir)
-    yard_files = YardFiles(settings.reference_dir)
+    yard_files = YardFiles(settings.reference_dir, read_engine)
+    catalog = yard_files.live_catalog(load_catalog(settings.reference_dir))
     context = ClearanceContext(
         clock=clock,
         catalog=catalog,

@@ -45,6 +45,22 @@ class MqttSettings(BaseModel):
     worker_protocol: Literal["3.1.1", "5"] = "3.1.1"  # see docs/scaling.md
 
 
+class UiSettings(BaseModel):
+    """The web UI: offline by default; a site with its own tile server may name it here."""
+
+    tile_url: str | None = None  # e.g. https://tiles.port.example/{z}/{x}/{y}.png
+    tile_attribution: str = ""
+    vendor_dir: Path | None = None  # frontend/node_modules of the checkout when not set
+    default_language: Literal["zh-CN", "en"] = "zh-CN"
+    secure_cookies: bool = False  # set true behind HTTPS so the session cookie is Secure
+    daily_truck_capacity: int = 300  # the inspection yard's stated capacity (trucks a day)
+    # Transport cost saved per container by declaring and inspecting inland (the port's 2025
+    # reporting: "almost 2,000 yuan"); shown on the big screen as an estimate.
+    saving_per_container_cny: int = 2000
+    # Hear alerts from ingest workers running as separate processes (their MQTT event topics).
+    live_events_from_mqtt: bool = False
+
+
 class Settings(BaseSettings):
     """Landport's settings: LANDPORT_ prefix, nested with '__' (LANDPORT_DATABASE__URL)."""
 
@@ -57,6 +73,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     customs: CustomsSettings = CustomsSettings()
     mqtt: MqttSettings = MqttSettings()
+    ui: UiSettings = UiSettings()
     reference_dir: Path | None = None  # operator's updated data files, one per name
     host: str = "127.0.0.1"
     port: int = 8000

@@ -1,4 +1,4 @@
-"""Departures against the border calendars, closures and the layout file, on both engines.
+"""Departures against the border calendars, closures and the layout, on both engines.
 
 The clock stands at 10:00 Beijing on Monday 2 March 2026; Gyirong is 48 hours away and
 clears 10:00-12:30 and 13:30-17:00.
@@ -135,10 +135,17 @@ def test_the_layout_is_read_by_staff_and_replaced_only_by_the_port_admin(world: 
     document["scan_lanes"][0]["service_minutes"] = 4
     by_yard = w.client.put("/api/v1/yard/layout", json=document, headers=w.headers("yardman"))
     assert by_yard.status_code == 403
-    kept = w.client.put("/api/v1/yard/layout", json=document, headers=w.headers("admin"))
+    kept = w.client.put(
+        "/api/v1/yard/layout",
+        json=document,
+        params={"reason": "lane 1 retuned"},
+        headers=w.headers("admin"),
+    )
     assert kept.status_code == 200, kept.text
     seen = w.get("yardman", "/api/v1/yard/layout").json()
-    assert seen["source"] == "operator" and seen["layout"]["scan_lanes"][0]["service_minutes"] == 4
+    assert seen["source"] == "database" and seen["layout"]["scan_lanes"][0]["service_minutes"] == 4
+    assert seen["version"]["number"] == 1 and seen["version"]["changed_by"] == "admin"
+    assert seen["version"]["reason"] == "lane 1 retuned"
     trail = w.get("auditor", "/api/v1/audit", params={"entity_id": "shigatse-land-port"}).json()
     assert [e["action"] for e in trail["items"]] == ["yard.layout_changed"]
 

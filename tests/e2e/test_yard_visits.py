@@ -5,7 +5,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from sqlalchemy import event
+
 from goods import furniture_payload, lithium_ion_payload
+from landport.adapters.db.yard_queries import list_visits
 from landport.adapters.reference_files import YardFiles
 from landport.shared.errors import Conflict
 from landport.yard.commands import AssignParking
@@ -232,3 +235,40 @@ def test_a_plate_reader_reports_gate_in_with_its_own_key(world: World) -> None:
     assert wrong_gate.status_code == 403
     trail = world.get("auditor", "/api/v1/audit", params={"entity_id": visit["id"]}).json()
     assert any(e["actor"] == "key:lpr-gate-in-1" for e in trail["items"])
+
+
+def test_the_visit_list_carries_each_visits_active_holds_in_one_query(world: World) -> None:
+    held = ready_to_leave(world)
+    other = declared(world, furniture_payload(vehicle_plate="藏D20002"))
+    free = pre_advised(world, other, "藏D20002")
+    path = f"/api/v1/visits/{held['id']}"
+    long_reason = "manifest query: " + "the container seal number differs " * 5
+    customs = world.post("officer", f"{path}/holds", {"kind": "customs", "reason": long_reason})
+    assert customs.status_code == 201
+    tyre = world.post("yardman", f"{path}/holds", {"kind": "yard", "reason": "tyre"})
+    assert tyre.status_code == 201
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    engine = world.services.read_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        items = list_visits(engine, YardFiles(None).layout())
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len([s for s in statements if "truck_visits" in s]) == 1
+    by_id = {v["id"]: v for v in items}
+    assert len(items) == 2 and by_id[free["id"]]["active_holds"] == 0
+    reasons = by_id[held["id"]]["hold_reasons"]
+    assert by_id[held["id"]]["active_holds"] == 2
+    assert [r["kind"] for r in reasons] == ["customs", "yard"]
+    assert len(reasons[0]["reason"]) == 80 and reasons[0]["reason"].endswith("…")
+    assert reasons[1]["en"] == "yard hold: tyre" and reasons[1]["zh"] == "堆场扣留：tyre"
+    lifted = world.post("officer", f"{path}/holds/{reasons[0]['hold_id']}/lift", {"note": "ok"})
+    assert lifted.status_code == 200
+    listed = world.get("yardman", "/api/v1/visits").json()["items"]
+    again = next(v for v in listed if v["id"] == held["id"])
+    assert again["active_holds"] == 1 and again["hold_reasons"][0]["kind"] == "yard"
+    assert world.get("competitor", "/api/v1/visits").json()["total"] == 0

@@ -1,31 +1,33 @@
 """Reads the reference data files: packaged defaults, each overridable by the operator.
 
-The yard's files live in the same operator directory: `yard.json` (the layout, replaced
-through the API as well as by hand) and `port_closures.json` (closures added through the
-API after the calendars were published; merged into `port_calendars` when loaded).
+The yard's layout and the port closures added after the calendars were published are kept
+in the database (`adapters/db/yard_documents`), versioned and audited: the layout in force is
+the newest database version if any, else the operator's `yard.json`, else the packaged one;
+a port's calendar is the published one plus the closures stored in the database.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
+from landport.adapters.db import yard_documents
 from landport.reference.catalog import ReferenceCatalog, build_catalog
-from landport.seals.calendar import Closure
-from landport.shared.errors import Conflict
+from landport.seals.calendar import PortCalendar
 from landport.yard.departures import PortClosure, RouteLeg, routes_from_geojson
 from landport.yard.model import YardLayout, yard_from_document
+from landport.yard.planning import calendars_with
 
 FILES = ("customs_codes", "declaration_rules", "countries", "places", "port_calendars")
 YARD_FILE = "yard.json"
-CLOSURES_FILE = "port_closures.json"
 ROUTES_FILE = "routes.geojson"
 
 
@@ -42,12 +44,6 @@ def load_documents(override_dir: Path | None = None) -> dict[str, Any]:
             docs[stem] = json.loads((override_dir / name).read_text(encoding="utf-8"))
         else:
             docs[stem] = _packaged(name)
-    for closure in _closure_records(override_dir):
-        for port in docs["port_calendars"].get("ports", []):
-            if port.get("port") == closure["port"]:
-                port.setdefault("closures", []).append(
-                    {k: closure[k] for k in ("from", "to", "reason")}
-                )
     return docs
 
 
@@ -55,35 +51,21 @@ def load_catalog(override_dir: Path | None = None) -> ReferenceCatalog:
     return build_catalog(load_documents(override_dir))
 
 
-def _closure_records(directory: Path | None) -> list[dict[str, Any]]:
-    if directory is None or not (directory / CLOSURES_FILE).is_file():
-        return []
-    records = json.loads((directory / CLOSURES_FILE).read_text(encoding="utf-8"))
-    return [r for r in records.get("closures", []) if isinstance(r, dict)]
-
-
 _lock = threading.Lock()
 _layouts: dict[tuple[str, int], YardLayout] = {}
 
 
-def _write_atomically(path: Path, document: Any) -> None:
-    """Write to a temporary file beside it, then rename: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, ensure_ascii=False, indent=1)
-        handle.write("\n")
-    os.replace(tmp, path)
-
-
 class YardFiles:
-    """The yard's `YardSources` from the operator's directory, else the packaged files.
+    """The yard's `YardSources`: the database's newest layout version and closures, else the
+    operator's files, else the packaged ones.
 
-    Re-read when the file changes (modification time), so every process sees an edit.
+    Without an engine (a process with no database) only the files are read. Writes go through
+    the unit of work, so they commit or roll back with the command that made them.
     """
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, engine: Engine | None = None) -> None:
         self.directory = directory
+        self.engine = engine
 
     def _own(self, name: str) -> Path | None:
         if self.directory is None:
@@ -91,16 +73,7 @@ class YardFiles:
         path = self.directory / name
         return path if path.is_file() else None
 
-    def _writable(self, name: str) -> Path:
-        if self.directory is None:
-            raise Conflict(
-                "no operator reference directory is configured (LANDPORT_REFERENCE_DIR): "
-                "the change cannot be kept",
-                "未配置运营方参考数据目录（LANDPORT_REFERENCE_DIR），无法保存修改",
-            )
-        return self.directory / name
-
-    def layout(self) -> YardLayout:
+    def _file_layout(self) -> YardLayout:
         path = self._own(YARD_FILE)
         if path is None:
             return packaged_layout()
@@ -113,46 +86,99 @@ class YardFiles:
                 _layouts[key] = found
         return found
 
-    def layout_document(self) -> dict[str, Any]:
+    def _version(self, uow: Any = None) -> yard_documents.LayoutVersion | None:
+        if self.engine is None:
+            return None
+        return yard_documents.current(self.engine, getattr(uow, "conn", None)).layout
+
+    def layout(self, uow: Any = None) -> YardLayout:
+        version = self._version(uow)
+        return version.layout if version is not None else self._file_layout()
+
+    def layout_in_force(self) -> dict[str, Any]:
+        """`{"source": "database" | "operator" | "packaged", "version", "layout"}`."""
+        version = self._version()
+        if version is not None:
+            return {"source": "database", "version": version.meta(), "layout": version.document}
         path = self._own(YARD_FILE)
-        doc: dict[str, Any] = (
-            json.loads(path.read_text(encoding="utf-8")) if path else _packaged(YARD_FILE)
-        )
-        return doc
+        if path is not None:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            return {"source": "operator", "version": None, "layout": doc}
+        return {"source": "packaged", "version": None, "layout": _packaged(YARD_FILE)}
+
+    def layout_document(self) -> dict[str, Any]:
+        document: dict[str, Any] = self.layout_in_force()["layout"]
+        return document
+
+    def layout_history(self) -> list[dict[str, Any]]:
+        return [] if self.engine is None else yard_documents.layout_history(self.engine)
 
     def routes(self) -> Mapping[str, RouteLeg]:
         path = self._own(ROUTES_FILE)
         doc = json.loads(path.read_text(encoding="utf-8")) if path else _packaged(ROUTES_FILE)
         return routes_from_geojson(doc)
 
-    def closures(self) -> Sequence[PortClosure]:
-        return [
-            PortClosure(
-                r["port"],
-                Closure(date.fromisoformat(r["from"]), date.fromisoformat(r["to"]), r["reason"]),
-            )
-            for r in _closure_records(self.directory)
-        ]
+    def closures(self, uow: Any = None) -> Sequence[PortClosure]:
+        if self.engine is None:
+            return ()
+        return yard_documents.current(self.engine, getattr(uow, "conn", None)).closures
 
-    def replace_layout(self, document: Mapping[str, Any]) -> None:
-        yard_from_document(document)  # never keep a document that does not load
-        _write_atomically(self._writable(YARD_FILE), dict(document))
+    def replace_layout(
+        self,
+        uow: Any,
+        document: Mapping[str, Any],
+        *,
+        actor: str,
+        at: datetime,
+        reason: str | None = None,
+    ) -> int:
+        layout = yard_from_document(document)  # never keep a document that does not load
+        return yard_documents.keep_layout(
+            uow.conn, document, layout, actor=actor, at=at, reason=reason
+        )
 
-    def add_closure(self, closure: PortClosure, *, actor: str, at: datetime) -> None:
-        path = self._writable(CLOSURES_FILE)
-        with _lock:
-            records = _closure_records(self.directory)
-            records.append(
-                {
-                    "port": closure.port_id,
-                    "from": closure.closure.start.isoformat(),
-                    "to": closure.closure.end.isoformat(),
-                    "reason": closure.closure.reason,
-                    "added_by": actor,
-                    "added_at": at.isoformat(),
-                }
-            )
-            _write_atomically(path, {"closures": records})
+    def add_closure(self, uow: Any, closure: PortClosure, *, actor: str, at: datetime) -> None:
+        yard_documents.keep_closure(uow.conn, closure, actor=actor, at=at)
+
+    def live_catalog(self, catalog: ReferenceCatalog) -> ReferenceCatalog:
+        """The catalog whose port calendars include the stored closures at every read, so
+        arming a seal or planning a departure sees a closure as soon as it commits."""
+        if self.engine is None:
+            return catalog
+        return replace(catalog, calendars=LiveCalendars(catalog.calendars, self.closures))
+
+
+class LiveCalendars(Mapping[str, PortCalendar]):
+    """Published calendars plus the closures stored since, merged again only when they move."""
+
+    def __init__(
+        self,
+        published: Mapping[str, PortCalendar],
+        closures: Any,  # () -> Sequence[PortClosure], cached by the database adapter
+    ) -> None:
+        self._published = dict(published)
+        self._closures = closures
+        self._merged: tuple[Sequence[PortClosure], dict[str, PortCalendar]] | None = None
+
+    def _current(self) -> dict[str, PortCalendar]:
+        closures = self._closures()
+        merged = self._merged
+        if merged is None or merged[0] is not closures:
+            merged = (closures, calendars_with(self._published, closures))
+            self._merged = merged
+        return merged[1]
+
+    def __getitem__(self, port_id: str) -> PortCalendar:
+        return self._current()[port_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._published)
+
+    def __len__(self) -> int:
+        return len(self._published)
+
+    def __contains__(self, port_id: object) -> bool:
+        return port_id in self._published
 
 
 _packaged_layout: list[YardLayout] = []

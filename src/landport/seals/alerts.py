@@ -153,12 +153,12 @@ def _where(d: dict[str, Detail]) -> tuple[str, str]:
     zone = d.get("zone")
     km = d.get("road_km")
     en = (
-        f" near {zone}"
+        f" near {d.get('zone_en') or zone}"
         if zone
         else (f" at about road km {km:.0f}" if isinstance(km, float) else "")
     )
     zh = (
-        f"（{zone}附近）"
+        f"（{d.get('zone_zh') or zone}附近）"
         if zone
         else (f"（约公路 {km:.0f} 公里处）" if isinstance(km, float) else "")
     )

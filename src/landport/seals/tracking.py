@@ -70,10 +70,13 @@ class Tracker:
     def where(
         self, lon: float | None, lat: float | None, zone: int, chain: float | None
     ) -> dict[str, Detail]:
+        z = self.c.zones[zone] if zone >= 0 else None
         return {
             "lon": None if lon is None else round(lon, 6),
             "lat": None if lat is None else round(lat, 6),
-            "zone": self.c.zones[zone].id if zone >= 0 else None,
+            "zone": z.id if z else None,
+            "zone_en": (z.name_en or z.id) if z else None,
+            "zone_zh": (z.name_zh or z.name_en or z.id) if z else None,
             "chainage_km": None if chain is None else round(chain / 1000.0, 2),
             "road_km": None if chain is None else round(self.c.road_km_at(chain), 1),
         }

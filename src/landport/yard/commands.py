@@ -138,3 +138,4 @@ class ChangeYardLayout:
 
     actor: Actor
     document: Mapping[str, Any]
+    reason: str | None = None  # why, kept with the version

@@ -167,7 +167,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         before = snapshot(yv)
         kind = _STATION_OF.get(target)
         if kind is not None:
-            station = send_to_station(yv, kind, sources.layout(), store, at=now, actor=cmd.actor)
+            station = send_to_station(yv, kind, sources.layout(uow), store, at=now, actor=cmd.actor)
             detail = cmd.reason or station["reason_en"]
         else:
             yv.visit.move_to(target, at=now, actor=cmd.actor.username, reason=cmd.reason)
@@ -194,7 +194,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             )
         now = ctx.clock.now()
         declaration = catch_up(yv, uow, store, now)
-        layout = sources.layout()
+        layout = sources.layout(uow)
         cargo = cargo_profile(
             declaration.content.hs_codes if declaration else (), layout.cargo_rules
         )
@@ -260,9 +260,9 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         refusals = departure_refusals(
             cmd.at,
             declaration.content.exit_port if declaration else None,
-            calendars=calendars_with(ctx.catalog.calendars, sources.closures()),
+            calendars=calendars_with(ctx.catalog.calendars, sources.closures(uow)),
             routes=routes,
-            rules=sources.layout().departures,
+            rules=sources.layout(uow).departures,
             booked=booked_days(others, routes),
         )
         if refusals:

@@ -113,9 +113,9 @@ def plan_yard(
     """Plan the parked trucks and re-plan those a closure hits; persist and audit each."""
     store.lock_departures()
     now = ctx.clock.now()
-    rules = sources.layout().departures
+    rules = sources.layout(uow).departures
     routes = sources.routes()
-    closures = [*sources.closures(), *([added] if added else [])]
+    closures = [*sources.closures(uow), *([added] if added else [])]
     calendars = calendars_with(ctx.catalog.calendars, closures)
     ports: dict[str, str | None] = {}
 
@@ -219,7 +219,7 @@ def handling_operations(
         result: dict[str, Any] = {"visit_id": yv.visit.id, "lane": declaration.lane}
         if kind is not None and not (kind is StationKind.SCAN_LANE and at_scan_lane):
             result["station"] = send_to_station(
-                yv, kind, sources.layout(), store, at=now, actor=cmd.actor
+                yv, kind, sources.layout(uow), store, at=now, actor=cmd.actor
             )
         elif declaration.status is S.RELEASED:
             yv.visit.move_to(
@@ -295,7 +295,7 @@ def handling_operations(
             after={"from": cmd.start.isoformat(), "to": cmd.end.isoformat(), "reason": cmd.reason},
             detail=f"{len(result['planned'])} truck(s) re-planned",
         )
-        sources.add_closure(closure, actor=cmd.actor.username, at=now)  # last: kept on commit
+        sources.add_closure(uow, closure, actor=cmd.actor.username, at=now)
         return {
             "port_id": cmd.port_id,
             "from": cmd.start.isoformat(),
@@ -323,16 +323,20 @@ def handling_operations(
                     )
                 ]
             )
-        old = sources.layout()
+        old = sources.layout(uow)
+        reason = (cmd.reason or "").strip() or None
+        number = sources.replace_layout(
+            uow, cmd.document, actor=cmd.actor.username, at=ctx.clock.now(), reason=reason
+        )
         uow.audit.append(
             actor=cmd.actor.username,
             action="yard.layout_changed",
             entity_type="yard_layout",
             entity_id=layout.yard_id or "yard",
             before=_layout_summary(old),
-            after=_layout_summary(layout),
+            after={**_layout_summary(layout), "version": number},
+            detail=reason or "",
         )
-        sources.replace_layout(cmd.document)  # last: written once everything else passed
         return layout
 
     return {

@@ -85,18 +85,31 @@ StoreFor = Callable[[Any], VisitStore]  # the unit of work -> its visit store
 class YardSources(Protocol):
     """The operator's yard data: the layout, the road to each border port, added closures."""
 
-    def layout(self) -> YardLayout: ...
+    def layout(self, uow: Any = None) -> YardLayout:
+        """The layout in force; read on the unit of work's connection when one is given."""
+        ...
 
     def routes(self) -> Mapping[str, RouteLeg]:
         """Road legs keyed by border port."""
         ...
 
-    def closures(self) -> Sequence[PortClosure]:
+    def closures(self, uow: Any = None) -> Sequence[PortClosure]:
         """Closures the operator added after the calendars were published."""
         ...
 
-    def replace_layout(self, document: Mapping[str, Any]) -> None:
-        """Keep a validated layout document; raise Conflict if it cannot be kept."""
+    def replace_layout(
+        self,
+        uow: Any,
+        document: Mapping[str, Any],
+        *,
+        actor: str,
+        at: datetime,
+        reason: str | None = None,
+    ) -> int:
+        """Keep a validated layout document as a new version in the unit of work (it is in
+        force once committed); its version number."""
         ...
 
-    def add_closure(self, closure: PortClosure, *, actor: str, at: datetime) -> None: ...
+    def add_closure(self, uow: Any, closure: PortClosure, *, actor: str, at: datetime) -> None:
+        """Keep a closure in the unit of work; every process sees it once committed."""
+        ...

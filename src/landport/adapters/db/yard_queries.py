@@ -22,7 +22,7 @@ from landport.adapters.db.yard_tables import (
 from landport.seals.calendar import BEIJING
 from landport.yard.dispatch import STATION_ZH, StationKind
 from landport.yard.model import YardLayout
-from landport.yard.visits import STATUS_ZH, VisitStatus
+from landport.yard.visits import HOLD_ZH, STATUS_ZH, HoldKind, VisitStatus
 
 
 def _iso(value: Any) -> Any:
@@ -145,6 +145,37 @@ def visit_view(engine: Engine, visit_id: str, layout: YardLayout) -> dict[str, A
     return view
 
 
+#: A hold's reason in a list is cut to this many characters; the visit itself has it whole.
+SHORT_REASON = 80
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= SHORT_REASON else text[: SHORT_REASON - 1].rstrip() + "…"
+
+
+def _hold_reason(h: Mapping[Any, Any]) -> dict[str, Any]:
+    kind = HoldKind(h["hold_kind"])
+    reason = _short(h["hold_reason"])
+    return {
+        "hold_id": h["hold_id"],
+        "kind": kind.value,
+        "reason": reason,
+        "placed_at": _iso(h["hold_placed_at"]),
+        "placed_by": h["hold_placed_by"],
+        "en": f"{kind.value} hold: {reason}",
+        "zh": f"{HOLD_ZH[kind]}：{reason}",
+    }
+
+
+_ACTIVE_HOLD = (
+    visit_holds.c.id.label("hold_id"),
+    visit_holds.c.kind.label("hold_kind"),
+    visit_holds.c.reason.label("hold_reason"),
+    visit_holds.c.placed_at.label("hold_placed_at"),
+    visit_holds.c.placed_by.label("hold_placed_by"),
+)
+
+
 def list_visits(
     engine: Engine,
     layout: YardLayout,
@@ -152,17 +183,42 @@ def list_visits(
     status: str | None = None,
     enterprise_uscc: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Visits, newest first; declarants pass their enterprise and see only its visits."""
-    query = _VISITS
+    """Visits, newest first, each with its active holds (`active_holds`, `hold_reasons`:
+    short, in both languages); declarants pass their enterprise and see only its visits.
+
+    One query: the active holds are joined in (a visit with two holds comes as two rows), so
+    a yard console needs no read per visit."""
+    query = (
+        _VISITS.add_columns(*_ACTIVE_HOLD)
+        .join(
+            visit_holds,
+            (visit_holds.c.visit_id == truck_visits.c.id) & visit_holds.c.lifted_at.is_(None),
+            isouter=True,
+        )
+        .order_by(
+            truck_visits.c.created_at.desc(),
+            truck_visits.c.id,
+            visit_holds.c.placed_at,
+            visit_holds.c.id,
+        )
+    )
     if status is not None:
         query = query.where(truck_visits.c.status == status)
     if enterprise_uscc is not None:
         query = query.where(t.declarations.c.enterprise_uscc == enterprise_uscc)
+    hold_keys = {c.name for c in _ACTIVE_HOLD}
+    views: dict[str, dict[str, Any]] = {}
     with engine.connect() as conn:
-        rows = conn.execute(
-            query.order_by(truck_visits.c.created_at.desc(), truck_visits.c.id)
-        ).mappings()
-        return [_summary(r, layout) for r in rows]
+        for r in conn.execute(query).mappings():
+            view = views.get(r["id"])
+            if view is None:
+                visit = {k: v for k, v in r.items() if k not in hold_keys}
+                view = views[r["id"]] = {**_summary(visit, layout), "hold_reasons": []}
+            if r["hold_id"] is not None:
+                view["hold_reasons"].append(_hold_reason(r))
+    for view in views.values():
+        view["active_holds"] = len(view["hold_reasons"])
+    return list(views.values())
 
 
 def container_ledger(engine: Engine, number: str) -> list[dict[str, Any]]:

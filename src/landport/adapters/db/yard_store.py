@@ -283,9 +283,10 @@ LIVE_WINDOW = timedelta(hours=1)
 
 
 def scan_queue_reader(
-    layout: Callable[[], YardLayout], clock: Clock
+    layout: Callable[[Any], YardLayout], clock: Clock
 ) -> Callable[[Any], ScanQueue | None]:
-    """The `ClearanceContext.scan_queue` of a SQL unit of work: live scan-lane figures."""
+    """The `ClearanceContext.scan_queue` of a SQL unit of work: live scan-lane figures (the
+    layout in force read on the unit of work's connection)."""
 
     def read(uow: Any) -> ScanQueue | None:
         conn: Connection = uow.conn
@@ -307,6 +308,6 @@ def scan_queue_reader(
         ).scalar_one()
         if not at_stations and not unassigned and not recent:
             return None
-        return scan_queue(layout(), at_stations, unassigned_red=int(unassigned), now=now)
+        return scan_queue(layout(uow), at_stations, unassigned_red=int(unassigned), now=now)
 
     return read

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -96,4 +97,32 @@ container_moves = Table(
     Column("at", TS, nullable=False),
     Column("actor", String(64), nullable=False),
     Column("note", Text, nullable=True),
+)
+
+# The yard layout the port administrator keeps in force, one row per change (who, when, why);
+# the newest row is the layout in force. Append-only: an earlier layout is never rewritten.
+yard_layout_versions = Table(
+    "yard_layout_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("yard_id", String(40), nullable=False),
+    Column("document", Text, nullable=False),  # the whole JSON document as sent
+    Column("changed_at", TS, nullable=False),
+    Column("changed_by", String(64), nullable=False),
+    Column("reason", Text, nullable=True),
+)
+
+# Border port closures announced after the calendars were published (flood, landslide, snow),
+# one row each with who added it and when. Append-only: the port calendar in force is the
+# published calendar plus every row here.
+port_closures = Table(
+    "port_closures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("port_id", String(40), nullable=False, index=True),
+    Column("first_day", Date, nullable=False),  # Beijing date
+    Column("last_day", Date, nullable=False),  # inclusive
+    Column("reason", Text, nullable=False),
+    Column("added_at", TS, nullable=False),
+    Column("added_by", String(64), nullable=False),
 )

@@ -84,7 +84,13 @@ def serve(
 
     services = _services()
     out.print(f"Landport API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(services=services), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(services=services),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=2,  # open big-screen streams must not hold Ctrl-C for long
+    )
 
 
 @db_app.command("upgrade")

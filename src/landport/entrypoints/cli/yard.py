@@ -41,7 +41,7 @@ def _actor(role: Role = Role.YARD_OPERATOR) -> Actor:
 
 
 def _files(services: Services) -> YardFiles:
-    return YardFiles(services.settings.reference_dir)
+    return YardFiles(services.settings.reference_dir, services.read_engine)
 
 
 def _dump(document: Any) -> None:
@@ -240,17 +240,21 @@ def hold(
 
 @yard_app.command("layout")
 def layout(as_json: AsJson = False) -> None:
-    """The yard layout in force (the operator's yard.json, else the packaged one)."""
+    """The yard layout in force (the newest version kept in the database, else the operator's
+    yard.json, else the packaged one)."""
     services = _services()
     try:
         files = _files(services)
-        document, current = files.layout_document(), files.layout()
+        in_force, current = files.layout_in_force(), files.layout()
+        document = in_force["layout"]
     finally:
         services.dispose()
     if as_json:
         _dump(document)
         return
-    out.print(f"yard {current.yard_id} ({current.confidence})")
+    version = in_force["version"]
+    kept = f", version {version['number']} by {version['changed_by']}" if version else ""
+    out.print(f"yard {current.yard_id} ({current.confidence}; {in_force['source']}{kept})")
     for lane in current.scan_lanes:
         out.print(f"  scan lane {lane.id}: {lane.kind}, {lane.service_minutes:g} min per truck")
     for bay in current.exam_bays:

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from landport.adapters.db.screen_queries import owner_of
+from landport.adapters.live_events import LiveEventHub
 from landport.bootstrap import Services, bootstrap
 from landport.entrypoints.web.errors import install_error_handlers
 from landport.entrypoints.web.routers import (
@@ -17,20 +19,38 @@ from landport.entrypoints.web.routers import (
     custody,
     customs,
     declarations,
+    events,
     reports,
     risk,
+    screen,
     telemetry,
     yard,
 )
+from landport.entrypoints.web.ui.install import install_ui
 from landport.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     services = services or bootstrap(settings or get_settings())
+    # Screens hear what the bus commits; an in-process telemetry transport (the demo, the
+    # twin) hands its reports to `app.state.live_events.on_ingest_report`.
+    hub = LiveEventHub(lambda d, t: owner_of(services.read_engine, d, t))
+    hub.attach(services.bus)
+
+    bridge = None
+    if services.settings.ui.live_events_from_mqtt:
+        from landport.adapters.live_events_mqtt import MqttEventBridge
+
+        bridge = MqttEventBridge(hub, services.settings.mqtt)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if bridge is not None:
+            bridge.start()
         yield
+        if bridge is not None:
+            bridge.stop()
+        hub.close()
         services.dispose()
 
     app = FastAPI(
@@ -40,6 +60,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.live_events = hub
     install_error_handlers(app)
     for module in (
         auth,
@@ -53,8 +74,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         appointments,
         reports,
         api_keys,
+        events,
+        screen,
     ):
         app.include_router(module.router)
+    install_ui(app)
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from typing import Annotated
 
@@ -13,11 +15,51 @@ from landport.bootstrap import Services
 from landport.enterprises.model import Actor, Role
 from landport.shared.errors import DomainError, Forbidden
 
-oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+#: The browser's session: the same signed token, in an httpOnly SameSite=Strict cookie.
+SESSION_COOKIE = "landport_session"
+#: Double-submit CSRF token: readable by the page's script, derived from the session token.
+CSRF_COOKIE = "landport_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Unauthenticated(DomainError):
     code = "unauthenticated"
+
+
+def csrf_token_for(services: Services, session_token: str) -> str:
+    """Bound to the session and the server's key: a forged page cannot compute it."""
+    key = services.settings.auth.secret_key.get_secret_value().encode()
+    return hmac.new(key, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class BearerOrSession(OAuth2PasswordBearer):
+    """The Authorization header first (API clients); else the browser's session cookie.
+
+    A write carried by the cookie must also send the X-CSRF-Token header, which another
+    site's page cannot read or compute; SameSite=Strict is the second line.
+    """
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        token = await super().__call__(request)
+        if token:
+            return token
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            return None
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            expected = csrf_token_for(request.app.state.services, cookie)
+            if not hmac.compare_digest(sent, expected):
+                raise Forbidden(
+                    f"a write with the session cookie needs the {CSRF_HEADER} header "
+                    "of this session (cross-site request refused)",
+                    f"使用会话 Cookie 的写操作须携带本会话的 {CSRF_HEADER} 请求头（拒绝跨站请求）",
+                )
+        return cookie
+
+
+oauth2 = BearerOrSession(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 def get_services(request: Request) -> Services:

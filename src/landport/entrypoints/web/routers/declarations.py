@@ -10,6 +10,7 @@ from pydantic import AwareDatetime
 
 from landport.adapters.db.queries import DeclarationFilter, list_declarations, load_declaration
 from landport.adapters.db.unit_of_work import request_digest
+from landport.declarations.checking import check_declaration
 from landport.declarations.commands import CancelDeclaration, DeclareExport, SubmitDeclaration
 from landport.enterprises.model import Actor
 from landport.entrypoints.web.deps import Declarant, DeclarationReader, ServicesDep
@@ -77,6 +78,25 @@ def lodge_declaration(
     outcome = services.bus.handle(DeclareExport(actor, payload, submit=submit), claim)
     body = outcome.replayed or declaration_view(outcome.result)
     return JSONResponse(body, status_code=201)
+
+
+@router.post("/check")
+def check_declaration_draft(
+    services: ServicesDep,
+    actor: Declarant,
+    payload: Annotated[dict[str, Any], Body(openapi_examples={"nev": {"value": EXAMPLE}})],
+) -> dict[str, Any]:
+    """Every rule lodging applies to the body (the same check), answered while the declarant
+    types: `{valid, errors, warnings}`, each violation `{field, code, message_en,
+    message_zh}`. Nothing is stored, so nothing is audited. Lodging still decides: it also
+    checks that the consignor is registered at this port."""
+    content, problems = check_declaration(payload, services.bus.context.catalog, actor=actor)
+    errors = [p.as_dict() for p in problems if p.severity == "error"]
+    return {
+        "valid": content is not None and not errors,
+        "errors": errors,
+        "warnings": [p.as_dict() for p in problems if p.severity != "error"],
+    }
 
 
 @router.post("/{declaration_id}/submit")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, Field
 
 from landport.adapters.db.yard_queries import container_ledger, list_visits, visit_view
@@ -101,11 +101,12 @@ class ClosureBody(BaseModel):
 
 
 def _files(services: ServicesDep) -> YardFiles:
-    return YardFiles(services.settings.reference_dir)
+    return YardFiles(services.settings.reference_dir, services.read_engine)
 
 
 def yard_layout_of(services: ServicesDep) -> Any:
-    """The layout in force: the operator's `yard.json` if there is one, else the packaged."""
+    """The layout in force: the newest database version, else the operator's `yard.json`,
+    else the packaged one."""
     return _files(services).layout()
 
 
@@ -240,8 +241,8 @@ def plan_departures(services: ServicesDep, actor: YardOperator) -> dict[str, Any
 
 @router.post("/yard/port-closures", status_code=201)
 def add_closure(body: ClosureBody, services: ServicesDep, actor: CalendarKeeper) -> dict[str, Any]:
-    """A border port closes: kept in the operator's calendar; trucks due there are re-planned
-    and listed under `replanned`."""
+    """A border port closes: kept in the database (the calendars of every process include it
+    from its next command); trucks due there are re-planned and listed under `replanned`."""
     cmd = yc.AddPortClosure(actor, body.port_id, body.start, body.end, body.reason)
     added: dict[str, Any] = services.bus.handle(cmd).result
     return added
@@ -263,24 +264,30 @@ def closures(services: ServicesDep, actor: Staff) -> dict[str, Any]:
 
 @router.get("/yard/layout")
 def layout(services: ServicesDep, actor: Staff) -> dict[str, Any]:
-    """The yard layout document in force and where it comes from."""
-    files = _files(services)
-    source = (
-        "operator"
-        if files.directory and (files.directory / "yard.json").is_file()
-        else ("packaged")
-    )
-    return {"source": source, "layout": files.layout_document()}
+    """The yard layout document in force, where it comes from (`database`, `operator`,
+    `packaged`) and, from the database, its version (number, who, when, why)."""
+    return _files(services).layout_in_force()
+
+
+@router.get("/yard/layout/versions")
+def layout_versions(services: ServicesDep, actor: Staff) -> dict[str, Any]:
+    """Every layout kept through the API, newest (in force) first."""
+    items = _files(services).layout_history()
+    return {"total": len(items), "items": items}
 
 
 @router.put("/yard/layout")
 def replace_layout(
-    services: ServicesDep, actor: PortAdmin, document: Annotated[dict[str, Any], Body()]
+    services: ServicesDep,
+    actor: PortAdmin,
+    document: Annotated[dict[str, Any], Body()],
+    reason: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
-    """Replace the layout: validated (every problem named by field), audited, then kept in
-    the operator's reference directory."""
-    services.bus.handle(yc.ChangeYardLayout(actor, document))
-    return {"source": "operator", "layout": _files(services).layout_document()}
+    """Replace the layout: validated (every problem named by field), kept as a new version
+    in the database with who, when and why (`?reason=`), audited; every process uses it from
+    its next command."""
+    services.bus.handle(yc.ChangeYardLayout(actor, document, reason))
+    return _files(services).layout_in_force()
 
 
 # --- containers ------------------------------------------------------------------------------

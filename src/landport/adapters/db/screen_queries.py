@@ -1,0 +1,311 @@
+"""Read side of the monitoring big screen: the last 24 hours, live, by SQL.
+
+A wall display shows a rolling day (the last 24 hours) rather than the Beijing calendar
+day, so the screen does not fall to zero at midnight while trucks are still on the road.
+Counts come from the declarations, their status events, trips and alerts; the
+time-release figures reuse the report's milestone query.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from landport.adapters.db import tables as t
+from landport.adapters.db.report_queries import consignments_declared_on
+from landport.reports.time_release import time_release
+from landport.seals.calendar import BEIJING
+
+WINDOW = timedelta(hours=24)
+#: Trucks still at the land port: declared but not yet under way to the border.
+AT_PORT = ("declared", "assessed", "document_check", "examination", "held", "released")
+IN_TRANSIT = ("departed", "en_route")
+
+#: "New three" (新三样) and "old three" (老三样) export goods by HS code prefix.
+NEW_THREE = {
+    "8703": "new_energy_vehicles",  # refined below: only electric and hybrid sub-headings
+    "850760": "lithium_batteries",
+    "854142": "photovoltaics",
+    "854143": "photovoltaics",
+}
+NEV_PREFIXES = ("870340", "870350", "870360", "870370", "870380")
+OLD_THREE_PREFIXES = {
+    "furniture": ("9401", "9403", "9404"),
+    "clothing": tuple(str(ch) for ch in range(50, 64)),  # textiles and garments, ch. 50-63
+    "appliances": ("8415", "8418", "8422", "8450", "8451", "8508", "8509", "8516", "8528"),
+}
+
+
+def cargo_class(hs_code: str) -> tuple[str, str]:
+    """(group, category): group is new_three, old_three or other."""
+    if hs_code.startswith(NEV_PREFIXES):
+        return "new_three", "new_energy_vehicles"
+    for prefix, category in NEW_THREE.items():
+        if prefix != "8703" and hs_code.startswith(prefix):
+            return "new_three", category
+    for category, prefixes in OLD_THREE_PREFIXES.items():
+        if hs_code.startswith(prefixes):
+            return "old_three", category
+    return "other", "other"
+
+
+def owner_of(engine: Engine, declaration_id: str | None, trip_id: str | None) -> str | None:
+    """The enterprise behind a declaration or a trip: decides which declarant hears of it."""
+    d = t.declarations
+    if declaration_id:
+        query = select(d.c.enterprise_uscc).where(d.c.id == declaration_id)
+    elif trip_id:
+        query = (
+            select(d.c.enterprise_uscc)
+            .join(t.trips, t.trips.c.declaration_id == d.c.id)
+            .where(t.trips.c.id == trip_id)
+        )
+    else:
+        return None
+    with engine.connect() as conn:
+        value = conn.execute(query).scalar()
+    return str(value) if value else None
+
+
+def _declared_since(conn: Any, since: datetime) -> list[Any]:
+    e, d = t.declaration_events, t.declarations
+    first = (
+        select(e.c.declaration_id, func.min(e.c.at).label("at"))
+        .where(e.c.status == "declared", e.c.at >= since)
+        .group_by(e.c.declaration_id)
+        .subquery()
+    )
+    return list(
+        conn.execute(
+            select(d.c.id, d.c.lane, d.c.exit_port, d.c.status, d.c.content, first.c.at)
+            .join(first, first.c.declaration_id == d.c.id)
+            .order_by(first.c.at)
+        ).mappings()
+    )
+
+
+def _status_times(conn: Any, status: str, since: datetime) -> list[datetime]:
+    e = t.declaration_events
+    rows = conn.execute(select(e.c.at).where(e.c.status == status, e.c.at >= since))
+    return [r[0] for r in rows]
+
+
+def screen_summary(
+    engine: Engine, now: datetime, *, capacity: int, saving_per_container_cny: int
+) -> dict[str, Any]:
+    """Headline figures: trucks against capacity, where they are, clearance time, alerts."""
+    since = now - WINDOW
+    d, tr, al = t.declarations, t.trips, t.alerts
+    with engine.connect() as conn:
+        declared = _declared_since(conn, since)
+        active_trip_states: dict[str, int] = dict(
+            conn.execute(
+                select(tr.c.state, func.count()).where(tr.c.active.is_(True)).group_by(tr.c.state)
+            ).all()
+        )
+        on_trip = select(tr.c.declaration_id).where(tr.c.active.is_(True))
+        at_port = conn.execute(
+            select(func.count())
+            .select_from(d)
+            .where(d.c.status.in_(AT_PORT), d.c.id.not_in(on_trip))
+        ).scalar_one()
+        exited = len(_status_times(conn, "exited", since))
+        released = len(_status_times(conn, "released", since))
+        alerts: dict[str, int] = dict(
+            conn.execute(
+                select(al.c.severity, func.count())
+                .where(al.c.state == "open")
+                .group_by(al.c.severity)
+            ).all()
+        )
+    lanes = Counter(r["lane"] or "none" for r in declared)
+    containers = sum(len((r["content"] or {}).get("containers") or []) or 1 for r in declared)
+    report = time_release(_consignments(engine, now, since))
+    overall = report["overall"]
+    return {
+        "window_hours": int(WINDOW.total_seconds() // 3600),
+        "as_of": now.isoformat(),
+        "trucks": {
+            "declared": len(declared),
+            "capacity": capacity,
+            "utilisation": round(len(declared) / capacity, 3) if capacity else None,
+            "in_yard": int(at_port) + int(active_trip_states.get("in_yard", 0)),
+            "in_transit": sum(int(active_trip_states.get(s, 0)) for s in IN_TRANSIT),
+            "at_border": int(active_trip_states.get("at_border", 0)),
+            "exited": exited,
+            "released": released,
+        },
+        "clearance": {
+            "median_min": overall["declared->released"]["p50_min"],
+            "p90_min": overall["declared->released"]["p90_min"],
+            "count": overall["declared->released"]["count"],
+            "segments": [
+                {"segment": name, **figures}
+                for name, figures in overall.items()
+                if "->" in name and figures["count"]
+            ],
+            "milestones": report["milestones"],
+        },
+        "lanes": {lane: lanes.get(lane, 0) for lane in ("green", "blue", "yellow", "red")},
+        "alerts": {
+            "open": sum(int(v) for v in alerts.values()),
+            "alarm": int(alerts.get("alarm", 0)),
+            "warning": int(alerts.get("warning", 0)),
+            "info": int(alerts.get("info", 0)),
+        },
+        "cost_saving": {
+            "per_container_cny": saving_per_container_cny,
+            "containers": containers,
+            "total_cny": containers * saving_per_container_cny,
+        },
+    }
+
+
+def _consignments(engine: Engine, now: datetime, since: datetime) -> list[Any]:
+    days = sorted({since.astimezone(BEIJING).date(), now.astimezone(BEIJING).date()})
+    found = [c for day in days for c in consignments_declared_on(engine, day)]
+    return [c for c in found if c.reached.get("declared") and c.reached["declared"] >= since]
+
+
+def screen_charts(
+    engine: Engine, now: datetime, *, saving_per_container_cny: int
+) -> dict[str, Any]:
+    """Hourly throughput, cargo mix, origin provinces, border ports, saving per container."""
+    since = now - WINDOW
+    with engine.connect() as conn:
+        declared = _declared_since(conn, since)
+        released = _status_times(conn, "released", since)
+        exited = _status_times(conn, "exited", since)
+    start = (now - WINDOW).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    hours = [start + timedelta(hours=h) for h in range(24)]
+
+    def per_hour(times: list[datetime]) -> list[int]:
+        counts = Counter(int((at - start).total_seconds() // 3600) for at in times if at >= start)
+        return [counts.get(h, 0) for h in range(24)]
+
+    mix: Counter[tuple[str, str]] = Counter()
+    provinces: Counter[str] = Counter()
+    ports: Counter[str] = Counter()
+    saving_by_port: Counter[str] = Counter()
+    for r in declared:
+        content: Mapping[str, Any] = r["content"] or {}
+        items = content.get("items") or []
+        for item in items:
+            mix[cargo_class(str(item.get("hs_code", "")))] += 1
+            if item.get("origin_province"):
+                provinces[str(item["origin_province"])] += 1
+        ports[r["exit_port"]] += 1
+        saving_by_port[r["exit_port"]] += (
+            len(content.get("containers") or []) or 1
+        ) * saving_per_container_cny
+    return {
+        "hours": [h.astimezone(BEIJING).strftime("%H:00") for h in hours],
+        "throughput": {
+            "declared": per_hour([r["at"] for r in declared]),
+            "released": per_hour(released),
+            "exited": per_hour(exited),
+        },
+        "cargo_mix": [{"group": g, "category": c, "items": n} for (g, c), n in sorted(mix.items())],
+        "provinces": [{"province": p, "items": n} for p, n in provinces.most_common()],
+        "border_ports": [{"port": p, "trucks": n} for p, n in ports.most_common()],
+        "saving_by_port": [{"port": p, "total_cny": n} for p, n in saving_by_port.most_common()],
+    }
+
+
+_SEVERITY_RANK = {"alarm": 3, "warning": 2, "info": 1}
+
+
+def map_trips(engine: Engine) -> list[dict[str, Any]]:
+    """Every active trip with its last position and its worst open alert."""
+    tr, d, al = t.trips, t.declarations, t.alerts
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                tr.c.id,
+                tr.c.seal_id,
+                tr.c.declaration_id,
+                tr.c.vehicle_plate,
+                tr.c.route_id,
+                tr.c.exit_port,
+                tr.c.state,
+                tr.c.last_lat,
+                tr.c.last_lon,
+                tr.c.last_fix_time,
+                d.c.number,
+            )
+            .join(d, d.c.id == tr.c.declaration_id)
+            .where(tr.c.active.is_(True))
+            .order_by(tr.c.armed_at)
+        ).mappings()
+        trips = [dict(r) for r in rows]
+        open_alerts = conn.execute(
+            select(al.c.trip_id, al.c.severity).where(
+                al.c.state == "open", al.c.trip_id.in_([r["id"] for r in trips])
+            )
+        ).all()
+    worst: dict[str, str] = {}
+    count: Counter[str] = Counter()
+    for trip_id, severity in open_alerts:
+        count[trip_id] += 1
+        if _SEVERITY_RANK.get(severity, 0) > _SEVERITY_RANK.get(worst.get(trip_id, ""), 0):
+            worst[trip_id] = severity
+    return [
+        {
+            "trip_id": r["id"],
+            "seal_id": r["seal_id"],
+            "declaration_id": r["declaration_id"],
+            "declaration_number": r["number"],
+            "vehicle_plate": r["vehicle_plate"],
+            "route_id": r["route_id"],
+            "exit_port": r["exit_port"],
+            "state": r["state"],
+            "lat": r["last_lat"],
+            "lon": r["last_lon"],
+            "fix_time": r["last_fix_time"].isoformat() if r["last_fix_time"] else None,
+            "open_alerts": count.get(r["id"], 0),
+            "worst_severity": worst.get(r["id"]),
+        }
+        for r in trips
+    ]
+
+
+def recent_alerts(engine: Engine, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Open alerts, newest first, with the truck they concern."""
+    al, tr = t.alerts, t.trips
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                al.c.key,
+                al.c.trip_id,
+                al.c.kind,
+                al.c.severity,
+                al.c.opened_at,
+                al.c.lat,
+                al.c.lon,
+                al.c.message_en,
+                al.c.message_zh,
+                tr.c.vehicle_plate,
+                tr.c.declaration_id,
+            )
+            .join(tr, tr.c.id == al.c.trip_id)
+            .where(al.c.state == "open")
+            .order_by(al.c.opened_at.desc(), al.c.id.desc())
+            .limit(limit)
+        ).mappings()
+        return [{**dict(r), "id": r["key"], "opened_at": r["opened_at"].isoformat()} for r in rows]
+
+
+def latest_trip_of(engine: Engine, declaration_id: str) -> str | None:
+    tr = t.trips
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(tr.c.id)
+            .where(tr.c.declaration_id == declaration_id)
+            .order_by(tr.c.armed_at.desc())
+            .limit(1)
+        ).scalar()
+    return str(value) if value else None

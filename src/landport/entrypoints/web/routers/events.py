@@ -1,0 +1,80 @@
+"""Live events as server-sent events: what changed, pushed to screens within a second."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+
+from landport.adapters.live_events import LiveEvent, LiveEventHub, Subscription
+from landport.entrypoints.web.deps import AnyUser
+
+router = APIRouter(prefix="/api/v1/events", tags=["live"])
+
+KEEPALIVE_S = 15.0
+#: A stream ends after this long and the browser reconnects with Last-Event-ID (nothing is
+#: lost), so a server shutting down never waits long for open screens.
+STREAM_LIFETIME_S = 60.0
+
+
+def hub_of(request: Request) -> LiveEventHub:
+    hub: LiveEventHub = request.app.state.live_events
+    return hub
+
+
+@router.get("/stream")
+async def stream(
+    request: Request,
+    actor: AnyUser,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse:
+    """Every role; a declarant receives only its own enterprise's events.
+
+    Event names: declaration.lodged|assessed|status|released, trip.armed|state|closed,
+    alert.opened|updated|closed, positions.changed; `data` is JSON.
+    """
+    hub = hub_of(request)
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    subscription = hub.subscribe(actor, after=after)
+    return StreamingResponse(
+        _frames(request, hub, subscription),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/stats")
+def stats(request: Request, actor: AnyUser) -> dict[str, Any]:
+    """How many events went out and how many a slow screen missed (dropped oldest first)."""
+    return hub_of(request).stats()
+
+
+async def _frames(
+    request: Request, hub: LiveEventHub, subscription: Subscription
+) -> AsyncIterator[str]:
+    ends = time.monotonic() + STREAM_LIFETIME_S
+    reported_drops = 0
+    try:
+        yield "retry: 1000\n: connected\n\n"
+        while not subscription.closed and time.monotonic() < ends:
+            batch = await subscription.next_batch(KEEPALIVE_S)
+            if await request.is_disconnected():
+                break
+            if subscription.dropped > reported_drops:
+                reported_drops = subscription.dropped
+                yield _frame("stream.dropped", {"dropped": reported_drops}, None)
+            if not batch:
+                yield ": keepalive\n\n"
+            for event in batch:
+                yield _frame(event.type, event.data, event)
+    finally:
+        hub.unsubscribe(subscription)
+
+
+def _frame(name: str, data: dict[str, Any], event: LiveEvent | None) -> str:
+    head = f"id: {event.seq}\n" if event else ""
+    return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"

@@ -1,0 +1,148 @@
+"""Read endpoints of the monitoring big screen: figures, charts, trips on the map, one truck."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from landport.adapters.db.custody_queries import existing_routes, trip_view
+from landport.adapters.db.queries import load_declaration
+from landport.adapters.db.screen_queries import (
+    latest_trip_of,
+    map_trips,
+    recent_alerts,
+    screen_charts,
+    screen_summary,
+)
+from landport.enterprises.model import Actor, Role
+from landport.entrypoints.web.deps import ServicesDep, require
+from landport.entrypoints.web.views import declaration_view
+from landport.inspection.passport import passport_digest, recompute_passport
+from landport.shared.errors import NotFound
+
+#: Staff who may watch the whole port; a wall display logs in once as `auditor` (read-only).
+#: Declarants may not: the screen shows every enterprise's trucks.
+SCREEN_ROLES = (
+    Role.CUSTOMS_OFFICER,
+    Role.YARD_OPERATOR,
+    Role.BORDER_OFFICER,
+    Role.PORT_ADMIN,
+    Role.AUDITOR,
+)
+ScreenReader = Annotated[Actor, Depends(require(*SCREEN_ROLES))]
+
+router = APIRouter(prefix="/api/v1/screen", tags=["screen"])
+
+
+@router.get("/summary")
+def summary(services: ServicesDep, actor: ScreenReader) -> dict[str, Any]:
+    """The last 24 hours: trucks against capacity, where they are, clearance time, alerts."""
+    ui = services.settings.ui
+    return screen_summary(
+        services.read_engine,
+        services.clock.now(),
+        capacity=ui.daily_truck_capacity,
+        saving_per_container_cny=ui.saving_per_container_cny,
+    )
+
+
+@router.get("/charts")
+def charts(services: ServicesDep, actor: ScreenReader) -> dict[str, Any]:
+    """Hourly throughput, cargo mix (old three vs new three), provinces, border ports."""
+    found = screen_charts(
+        services.read_engine,
+        services.clock.now(),
+        saving_per_container_cny=services.settings.ui.saving_per_container_cny,
+    )
+    catalog = services.bus.context.catalog
+    for row in found["provinces"]:
+        entry = catalog.provinces.get(row["province"])
+        row["name_en"] = entry.name_en if entry else row["province"]
+        row["name_zh"] = (entry.name_zh or entry.name_en) if entry else row["province"]
+    for key in ("border_ports", "saving_by_port"):
+        for row in found[key]:
+            place = catalog.places.get(row["port"])
+            row["name_en"] = place.name_en if place else row["port"]
+            row["name_zh"] = place.name_zh if place else row["port"]
+    return found
+
+
+@router.get("/trips")
+def trips(services: ServicesDep, actor: ScreenReader) -> dict[str, Any]:
+    """Every armed trip's last position and worst open alert, for the live map."""
+    return {"items": map_trips(services.read_engine)}
+
+
+@router.get("/alerts")
+def alerts(
+    services: ServicesDep,
+    actor: ScreenReader,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
+    """Open alerts, newest first."""
+    return {"items": recent_alerts(services.read_engine, limit=limit)}
+
+
+@router.get("/map")
+def port_map(services: ServicesDep, actor: ScreenReader) -> dict[str, Any]:
+    """Our corridors (GeoJSON lines) and places; country borders come from the basemap file."""
+    corridors = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": [list(c) for c in r.coordinates]},
+            "properties": {
+                "route_id": r.route_id,
+                "name": r.name,
+                "to_port": r.to_port,
+                "road_km": r.road_km,
+                "approximate": r.approximate,
+            },
+        }
+        for r in existing_routes(services.read_engine).values()
+    ]
+    places = [
+        {
+            "id": p.id,
+            "name_en": p.name_en,
+            "name_zh": p.name_zh,
+            "kind": p.kind,
+            "lat": p.lat,
+            "lon": p.lon,
+            "confidence": p.confidence,
+        }
+        for p in services.bus.context.catalog.places.values()
+    ]
+    return {
+        "corridors": {"type": "FeatureCollection", "features": corridors},
+        "places": places,
+        "tile_url": services.settings.ui.tile_url,
+    }
+
+
+@router.get("/trucks/{declaration_id}")
+def truck(declaration_id: str, services: ServicesDep, actor: ScreenReader) -> dict[str, Any]:
+    """One click on a truck: its declaration and goods, inspection passport, and trip."""
+    found = load_declaration(services.read_engine, declaration_id)
+    if found is None:
+        raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
+    declaration, inspections = found
+    passport = None
+    recomputed = recompute_passport(declaration, inspections)
+    if recomputed is not None and declaration.passport_digest is not None:
+        digest = passport_digest(recomputed)
+        passport = {
+            "passport": recomputed,
+            "digest": digest,
+            "digest_matches": digest == declaration.passport_digest,
+        }
+    trip_id = latest_trip_of(services.read_engine, declaration_id)
+    trip = None
+    if trip_id is not None:
+        calendars = services.bus.context.catalog.calendars
+        trip = trip_view(services.read_engine, trip_id, calendars=calendars)
+    return {
+        "declaration": declaration_view(declaration, inspections),
+        "passport": passport,
+        "trip": trip,
+    }

@@ -1,0 +1,107 @@
+"""Login, logout, language switch, each role's landing page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from landport.adapters.db.queries import find_user
+from landport.adapters.security import verify_password
+from landport.enterprises.model import Actor
+from landport.entrypoints.web.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    csrf_token_for,
+)
+from landport.entrypoints.web.ui.web import (
+    LANDING,
+    LANG_COOKIE,
+    PageUser,
+    redirect,
+    render,
+    safe_next,
+    session_actor,
+)
+
+router = APIRouter(include_in_schema=False)
+
+#: Areas of `/console/{area}` and the role each belongs to.
+CONSOLE_ROLE = {
+    path.rsplit("/", 1)[1]: role for role, path in LANDING.items() if "/console/" in path
+}
+
+
+@router.get("/")
+def landing(request: Request) -> Response:
+    """Public: sends a visitor to the login form, a person to their own console."""
+    actor = session_actor(request)
+    return redirect(LANDING[actor.role] if actor else "/login")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> Response:
+    """Public by design: the way in."""
+    return render(request, "login.html", {"next": safe_next(next, "")})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    """Checks the password as the token endpoint does; the token goes in an httpOnly cookie."""
+    services = request.app.state.services
+    user = find_user(services.read_engine, username.strip()) if username.strip() else None
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        context = {"next": safe_next(next, ""), "username": username, "error": "login.failed"}
+        return render(request, "login.html", context, status_code=401, actor=None)
+    actor = Actor(user.username, user.role, user.enterprise_uscc, user.port_id)
+    token = services.tokens.issue(actor)
+    response = redirect(safe_next(next, LANDING[actor.role]))
+    secure = services.settings.ui.secure_cookies
+    max_age = services.tokens.ttl_seconds
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="strict", secure=secure
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf_token_for(services, token),
+        max_age=max_age,
+        httponly=False,
+        samesite="strict",
+        secure=secure,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    """Clears the session; a SameSite=Strict cookie means another site cannot trigger it."""
+    response = redirect("/login")
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
+    return response
+
+
+@router.get("/lang/{lang}")
+def switch_language(request: Request, lang: str, next: str | None = None) -> Response:
+    """Public: the language is a preference, not a privilege; remembered for a year."""
+    chosen = "en" if lang.lower().startswith("en") else "zh-CN"
+    response = redirect(safe_next(next, "/"))
+    response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+@router.get("/console/{area}", response_class=HTMLResponse)
+def console_home(request: Request, area: str, actor: PageUser) -> Response:
+    """A role's workspace until its console page takes the route (consoles are included first)."""
+    role = CONSOLE_ROLE.get(area)
+    if role is None:
+        return render(request, "error.html", {"status": 404}, status_code=404, actor=actor)
+    if actor.role is not role:
+        return render(request, "error.html", {"status": 403}, status_code=403, actor=actor)
+    return render(request, "workspace.html", {"area": area, "role": role.value}, actor=actor)

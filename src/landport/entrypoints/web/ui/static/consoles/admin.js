@@ -1,0 +1,139 @@
+// Port admin console: users, enterprises, risk rules (view and publish a new version),
+// port calendars (rendered by the server) and route import from a GeoJSON or GPX file.
+import {
+  ready, api, beijing, clearErrors, el, lang, message, notify, replace, showErrors, t, table,
+} from "./common.js";
+
+function values(form) {
+  const body = {};
+  form.querySelectorAll("[data-field]").forEach((input) => {
+    const raw = input.value.trim();
+    if (raw !== "") body[input.dataset.field] = raw;
+  });
+  return body;
+}
+
+async function loadUsers() {
+  const answer = await api("GET", "/api/v1/users");
+  if (!answer.ok) return replace("users", el("p", { class: "notice notice-error" }, message(answer.data)));
+  replace("users", table("admin.users", [
+    ["field.username", (u) => u.username],
+    ["field.role", (u) => t(`role.${u.role}`)],
+    ["field.enterprise_uscc", (u) => u.enterprise_uscc || "—"],
+    ["field.port_id", (u) => (u.port_id ? t(`port.${u.port_id}`) : "—")],
+    ["field.active", (u) => (u.active ? t("common.yes") : t("common.no"))],
+  ], answer.data.items));
+}
+
+async function loadEnterprises() {
+  const answer = await api("GET", "/api/v1/enterprises");
+  if (!answer.ok) return;
+  const rows = answer.data.items;
+  replace("enterprises", table("admin.enterprises", [
+    ["field.uscc", (e) => el("code", {}, e.uscc)],
+    ["field.name", (e) => (lang() === "zh" ? e.name_zh : e.name_en)],
+    ["field.province", (e) => t(`province.${e.province}`)],
+    ["field.rating", (e) => t(`rating.${e.rating}`)],
+  ], rows));
+  replace("user-enterprise", el("option", { value: "" }, t("admin.no_enterprise")),
+    rows.map((e) => el("option", { value: e.uscc }, `${lang() === "zh" ? e.name_zh : e.name_en} · ${e.uscc}`)));
+}
+
+async function create(event, path, okKey, reload) {
+  event.preventDefault();
+  const form = event.target;
+  const answer = await api("POST", path, values(form));
+  if (!answer.ok) return showErrors(form, answer);
+  clearErrors(form);
+  form.reset();
+  notify(`${form.id}-status`, t(okKey, answer.data));
+  await reload();
+}
+
+async function loadRules() {
+  const [list, current] = await Promise.all([
+    api("GET", "/api/v1/risk/rulesets"), api("GET", "/api/v1/risk/rulesets/current"),
+  ]);
+  if (list.ok) {
+    replace("rulesets", table("admin.rulesets", [
+      ["field.version", (r) => String(r.version)],
+      ["field.created_at", (r) => beijing(r.created_at)],
+      ["field.created_by", (r) => r.created_by],
+      ["field.comment", (r) => r.comment || "—"],
+    ], list.data.items));
+  }
+  if (current.ok) {
+    const doc = current.data.document;
+    replace("current-rules", table("admin.current_rules", [
+      ["field.rule_id", (r) => el("code", {}, r.id)],
+      ["field.description", (r) => (lang() === "zh" ? r.description_zh : r.description_en) || "—"],
+      ["field.effect", (r) => el("code", {}, JSON.stringify(r.then))],
+    ], doc.rules || []));
+    const editor = document.getElementById("ruleset-document");
+    editor.value = JSON.stringify(doc, null, 2);
+  }
+}
+
+async function publish(event) {
+  event.preventDefault();
+  const form = event.target;
+  let document_;
+  try {
+    document_ = JSON.parse(form.querySelector("[data-field=document]").value);
+  } catch (err) {
+    return showErrors(form, { status: 422, data: { errors: [{
+      field: "document", code: "not_json",
+      message_en: `the ruleset is not valid JSON: ${err.message}`,
+      message_zh: `规则集不是有效的 JSON：${err.message}` }] } });
+  }
+  const comment = form.querySelector("[data-field=comment]").value.trim();
+  const query = comment ? `?comment=${encodeURIComponent(comment)}` : "";
+  const answer = await api("POST", `/api/v1/risk/rulesets${query}`, document_);
+  if (!answer.ok) return showErrors(form, answer);
+  clearErrors(form);
+  notify("ruleset-form-status", t("admin.published", { version: answer.data.version }));
+  await loadRules();
+}
+
+async function loadRoutes() {
+  const answer = await api("GET", "/api/v1/routes");
+  if (!answer.ok) return;
+  replace("routes", table("admin.routes", [
+    ["field.route_id", (r) => el("code", {}, r.route_id)],
+    ["field.exit_port", (r) => t(`port.${r.to_port}`)],
+    ["field.road_km", (r) => String(r.road_km)],
+    ["field.version", (r) => String(r.version)],
+    ["field.confidence", (r) => (r.approximate ? (lang() === "zh" ? r.notice_zh : r.notice_en) : t("admin.surveyed"))],
+  ], answer.data.items));
+}
+
+async function importRoutes(event) {
+  event.preventDefault();
+  const form = event.target;
+  const file = form.querySelector("[data-field=file]").files[0];
+  if (!file) {
+    return showErrors(form, { status: 422, data: { errors: [{
+      field: "file", code: "required", message_en: "choose a GeoJSON or GPX file", message_zh: "请选择 GeoJSON 或 GPX 文件" }] } });
+  }
+  const data = new FormData();
+  data.append("file", file);
+  const routeId = form.querySelector("[data-field=route_id]").value.trim();
+  if (routeId) data.append("route_id", routeId);
+  const answer = await api("POST", "/api/v1/routes/import", data, { form: true });
+  if (!answer.ok) return showErrors(form, answer);
+  clearErrors(form);
+  notify("route-form-status", t("admin.imported", {
+    routes: answer.data.imported.map((r) => `${r.route_id} v${r.version}`).join(", "),
+  }));
+  await loadRoutes();
+}
+
+document.getElementById("user-form").addEventListener("submit", (e) => create(e, "/api/v1/users", "admin.user_created", loadUsers));
+document.getElementById("enterprise-form").addEventListener("submit", (e) => create(e, "/api/v1/enterprises", "admin.enterprise_created", loadEnterprises));
+document.getElementById("ruleset-form").addEventListener("submit", publish);
+document.getElementById("route-form").addEventListener("submit", importRoutes);
+ready();
+loadUsers();
+loadEnterprises();
+loadRules();
+loadRoutes();

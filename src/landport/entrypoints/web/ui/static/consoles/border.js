@@ -1,0 +1,138 @@
+// Border officer console: read plate, container, seal or the trip certificate's QR text,
+// get the verdict with each check's reason, then confirm release or refer to inspection.
+import {
+  ready, api, beijing, clearErrors, el, message, notify, onLive, replace, showErrors, t, table,
+} from "./common.js";
+
+const form = document.getElementById("verify-form");
+let verdict = null;
+let reading = null;
+
+function field(name) {
+  return form.querySelector(`[data-field=${name}]`).value.trim();
+}
+
+/** The QR token names its trip; the server checks the signature against the port's keys. */
+async function readQr(text) {
+  const answer = await api("POST", "/console/border/qr", { token: text });
+  if (!answer.ok) return { error: answer };
+  return { qr: answer.data };
+}
+
+async function verify(event) {
+  event.preventDefault();
+  clearErrors(form);
+  replace("verdict");
+  document.getElementById("decide").hidden = true;
+  const qrText = field("qr");
+  let qr = null;
+  if (qrText) {
+    const read = await readQr(qrText);
+    if (read.error) return showErrors(form, read.error);
+    qr = read.qr;
+  }
+  const plate = field("plate");
+  const container = field("container");
+  const seal = field("seal");
+  const params = new URLSearchParams();
+  if (plate) params.set("plate", plate);
+  if (container) params.append("container", container);
+  if (seal) params.set("seal", seal);
+  if (qr && qr.trip_id) params.set("trip", qr.trip_id);
+  const answer = await api("GET", `/api/v1/border/verify?${params}`);
+  if (!answer.ok) {
+    showErrors(form, answer);
+    return notify("verify-status", message(answer.data), "error");
+  }
+  verdict = answer.data;
+  reading = {
+    plate: plate || null, containers: container ? [container] : [], seal_id: seal || null,
+    qr_trip_id: qr ? qr.trip_id : null,
+  };
+  showVerdict(verdict, qr);
+}
+
+function showVerdict(v, qr) {
+  const pass = v.verdict === "pass";
+  const checks = [...v.checks];
+  if (qr) {
+    checks.unshift({
+      code: "qr_signature", ok: qr.valid,
+      message_en: qr.valid ? "The certificate QR is signed by the land port" : `QR refused: ${qr.reasons_en.join("; ")}`,
+      message_zh: qr.valid ? "二维码证书经陆港签名，验证通过" : `二维码无效：${qr.reasons_zh.join("；")}`,
+    });
+  }
+  replace("verdict",
+    el("h3", { class: pass ? "verdict verdict-pass" : "verdict verdict-refer", id: "verdict-title", tabindex: "-1" },
+      pass ? t("border.pass") : t("border.refer")),
+    el("p", {}, t("border.trip", { trip: v.trip_id })),
+    el("ul", { class: "checks" }, checks.map((c) => el("li", { class: c.ok ? "check ok" : "check failed", "data-check": c.code },
+      el("span", { class: "mark", "aria-hidden": "true" }, c.ok ? "✓" : "✗"),
+      el("span", { class: "visually-hidden" }, c.ok ? t("border.ok") : t("border.failed")),
+      el("strong", {}, t(`check.${c.code}`)), " — ", message(c),
+      c.figure ? el("span", { class: "figure" }, ` (${c.figure})`) : null))));
+  document.getElementById("decide").hidden = false;
+  document.getElementById("release").disabled = !pass;
+  document.getElementById("verdict-title").focus();
+}
+
+async function release() {
+  if (!verdict) return;
+  const note = document.getElementById("decide-note").value.trim() || null;
+  const answer = await api("POST", `/api/v1/border/trips/${verdict.trip_id}/release`, { ...reading, note });
+  if (!answer.ok) return notify("decide-status", message(answer.data), "error");
+  notify("decide-status", t("border.released", { trip: verdict.trip_id }));
+  document.getElementById("decide").hidden = true;
+  await loadArrivals();
+}
+
+async function refer() {
+  if (!verdict) return;
+  const decide = document.getElementById("decide-form");
+  const reason = document.getElementById("decide-note").value.trim();
+  const answer = await api("POST", `/api/v1/border/trips/${verdict.trip_id}/refer`, { ...reading, reason });
+  if (!answer.ok) {
+    showErrors(decide, answer.data.errors ? answer : { ...answer, data: { errors: [{ field: "reason", ...answer.data }] } });
+    return;
+  }
+  clearErrors(decide);
+  notify("decide-status", t("border.referred", { trip: verdict.trip_id }));
+  document.getElementById("decide").hidden = true;
+  await loadArrivals();
+}
+
+/** Active trips bound for this officer's port, nearest the border first: one click fills
+ *  the plate and verifies. */
+async function loadArrivals() {
+  const target = document.getElementById("arrivals");
+  const port = target.dataset.port;
+  const answer = await api("GET", "/api/v1/trips?active=true&page_size=200");
+  if (!answer.ok) return replace(target, el("p", { class: "notice notice-error" }, message(answer.data)));
+  const order = ["at_border", "en_route", "departed", "in_yard"];
+  const rows = answer.data.items
+    .filter((r) => !port || r.exit_port === port)
+    .sort((a, b) => order.indexOf(a.state) - order.indexOf(b.state));
+  replace(target, table("border.arrivals", [
+    ["field.plate", (r) => el("strong", { class: "plate" }, r.vehicle_plate)],
+    ["field.seal", (r) => r.seal_id],
+    ["field.containers", (r) => (r.containers || []).join(", ")],
+    ["field.state", (r) => t(`trip.${r.state}`)],
+    ["field.window", (r) => `${beijing(r.window_start)} – ${beijing(r.window_end)}`],
+    ["common.action", (r) => el("button", {
+      type: "button", class: "secondary", "data-verify": r.vehicle_plate,
+      onclick: () => {
+        form.reset();
+        form.querySelector("[data-field=plate]").value = r.vehicle_plate;
+        form.requestSubmit();
+      },
+    }, t("border.use"))],
+  ], rows));
+}
+
+form.addEventListener("submit", verify);
+loadArrivals();
+onLive(["trip.state", "trip.closed", "trip.armed"], loadArrivals);
+document.getElementById("decide-form").addEventListener("submit", (event) => event.preventDefault());
+document.getElementById("release").addEventListener("click", release);
+document.getElementById("refer").addEventListener("click", refer);
+ready();

@@ -1,0 +1,186 @@
+// Yard operator console: the gate board, scan lanes and examination bays with their queues,
+// the parking map by zone, and holds (place / lift).
+import {
+  ready, api, beijing, clearErrors, el, lang, message, notify, onLive, replace, showErrors, t, table,
+} from "./common.js";
+
+const layout = JSON.parse(document.getElementById("yard-layout").textContent);
+const INSIDE = ["gated_in", "queued", "at_lane", "at_bay", "decided", "sealed", "parked", "departure_scheduled"];
+let visits = [];
+
+function visitStatus(v) {
+  return el("span", { class: `badge visit-${v.status}` }, lang() === "zh" ? v.status_zh : t(`visit.${v.status}`));
+}
+
+/** The next steps the visit's life allows (from the server's state machine), as buttons. */
+function visitActions(v) {
+  const buttons = (layout.moves[v.status] || []).map((to) => el("button", {
+    type: "button", class: "secondary small", "data-move": to,
+    onclick: () => act(v, `/api/v1/visits/${v.id}/move`, { to }),
+  }, t(`yard.move.${to}`)));
+  if (v.status === "sealed") {
+    buttons.push(el("button", {
+      type: "button", class: "secondary small", "data-park": v.id,
+      onclick: () => act(v, `/api/v1/visits/${v.id}/parking`, null),
+    }, t("yard.park")));
+  }
+  if (!v.fees_paid && v.status !== "pre_advised") {
+    buttons.push(el("button", {
+      type: "button", class: "secondary small", "data-fees": v.id,
+      onclick: () => act(v, `/api/v1/visits/${v.id}/fees-paid`, null),
+    }, t("yard.fees_paid")));
+  }
+  return buttons.length ? el("div", { class: "row-actions" }, buttons) : "—";
+}
+
+async function act(visit, path, body) {
+  const answer = await api("POST", path, body);
+  if (!answer.ok) return notify("gate-status", `${visit.plate}: ${message(answer.data)}`, "error");
+  notify("gate-status", t("yard.done", { plate: visit.plate }));
+  await load();
+}
+
+function gateBoard() {
+  const recent = visits
+    .filter((v) => v.status !== "pre_advised")
+    .sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1))
+    .slice(0, 15);
+  replace("gate-board", table("yard.gate_board", [
+    ["field.plate", (v) => el("strong", { class: "plate" }, v.plate)],
+    ["field.number", (v) => v.declaration_number || "—"],
+    ["field.status", visitStatus],
+    ["field.updated_at", (v) => beijing(v.updated_at)],
+    ["field.holds", (v) => (v.active_holds
+      ? el("span", { class: "badge badge-held" }, t("yard.on_hold", { count: v.active_holds }))
+      : "—")],
+    ["common.action", visitActions],
+  ], recent));
+  const expected = visits.filter((v) => v.status === "pre_advised");
+  replace("expected", table("yard.expected", [
+    ["field.plate", (v) => v.plate],
+    ["field.number", (v) => v.declaration_number || "—"],
+    ["field.created_at", (v) => beijing(v.created_at)],
+  ], expected));
+}
+
+function lanes() {
+  const queue = (status, id) => visits.filter((v) => v.status === status && (!id || v.lane_id === id));
+  const card = (resource, kind, status) => {
+    const here = queue(status, resource.id);
+    return el("li", { class: "resource" },
+      el("h4", {}, resource.id),
+      el("p", {}, t(`yard.${kind}`), resource.kind ? ` · ${t(`yard.lane_kind.${resource.kind}`)}` : ""),
+      el("p", { class: "hours" }, t("yard.hours"), " ", (resource.hours || []).map((h) => h.join("–")).join(", ")),
+      el("p", { class: "queue" }, t("yard.at_resource", { count: here.length }),
+        here.length ? ` (${here.map((v) => v.plate).join(", ")})` : ""));
+  };
+  const waiting = queue("queued");
+  replace("lanes",
+    el("p", { class: "queue-total" }, t("yard.queued", { count: waiting.length }),
+      waiting.length ? `: ${waiting.map((v) => v.plate).join(", ")}` : ""),
+    el("ul", { class: "resources" },
+      layout.scan_lanes.map((r) => card(r, "scan_lane", "at_lane")),
+      layout.exam_bays.map((r) => card(r, "exam_bay", "at_bay"))));
+}
+
+function parkingMap() {
+  const taken = new Map(visits.filter((v) => v.slot && INSIDE.includes(v.status)).map((v) => [v.slot.slot_id, v]));
+  replace("parking", layout.parking_zones.map((zone) => {
+    const used = zone.slots.filter((s) => taken.has(s)).length;
+    return el("section", { class: `zone zone-${zone.kind}`, "aria-labelledby": `zone-${zone.id}` },
+      el("h4", { id: `zone-${zone.id}` }, t(`yard.zone.${zone.kind}`),
+        " ", el("span", { class: "count" }, t("yard.slots_used", { used, total: zone.slots.length }))),
+      el("ol", { class: "slots", "aria-label": t(`yard.zone.${zone.kind}`) }, zone.slots.map((slot) => {
+        const visit = taken.get(slot);
+        return el("li", {
+          class: visit ? "slot taken" : "slot",
+          title: visit ? `${slot} · ${visit.plate}` : slot,
+        }, visit ? el("span", { class: "visually-hidden" }, `${slot} ${visit.plate}`) : null);
+      })));
+  }));
+}
+
+function holds() {
+  const inside = visits.filter((v) => v.status !== "gated_out" && v.status !== "on_trip");
+  const select = document.getElementById("hold-visit");
+  const current = select.value;
+  replace(select, el("option", { value: "" }, t("common.choose")),
+    inside.map((v) => el("option", { value: v.id }, `${v.plate} · ${v.declaration_number || ""}`)));
+  select.value = current;
+  const rows = [];
+  for (const v of visits) for (const h of v.hold_reasons || []) rows.push({ visit: v, hold: h });
+  replace("holds", table("yard.active_holds", [
+    ["field.plate", (r) => r.visit.plate],
+    ["field.kind", (r) => t(`hold.${r.hold.kind}`)],
+    ["field.reason", (r) => r.hold.reason],
+    ["field.placed_at", (r) => `${beijing(r.hold.placed_at)} · ${r.hold.placed_by}`],
+    ["common.action", (r) => el("button", {
+      type: "button", class: "secondary", "data-lift": r.hold.hold_id,
+      onclick: () => liftHold(r.visit.id, r.hold.hold_id),
+    }, t("yard.lift"))],
+  ], rows, "yard.no_holds"));
+}
+
+async function load() {
+  const answer = await api("GET", "/api/v1/visits");
+  if (!answer.ok) return notify("gate-status", message(answer.data), "error");
+  // The list carries each visit's active holds, so one read draws the whole console.
+  visits = answer.data.items;
+  gateBoard();
+  lanes();
+  parkingMap();
+  holds();
+}
+
+async function gate(direction) {
+  const gateForm = document.getElementById("gate-form");
+  const plate = gateForm.querySelector("[data-field=plate]").value.trim();
+  const answer = await api("POST", `/api/v1/gate/${direction}`, { plate });
+  if (!answer.ok) {
+    showErrors(gateForm, answer);
+    return notify("gate-status", message(answer.data), "error");
+  }
+  clearErrors(gateForm);
+  notify("gate-status", t(`yard.gate_${direction}_ok`, { plate: answer.data.plate }));
+  await load();
+}
+
+async function placeHold(event) {
+  event.preventDefault();
+  const holdForm = event.target;
+  const visitId = holdForm.querySelector("[data-field=visit_id]").value;
+  if (!visitId) {
+    return showErrors(holdForm, { status: 422, data: { errors: [{
+      field: "visit_id", message_en: "choose a truck", message_zh: "请选择车辆" }] } });
+  }
+  const body = {
+    kind: holdForm.querySelector("[data-field=kind]").value,
+    reason: holdForm.querySelector("[data-field=reason]").value.trim(),
+  };
+  const answer = await api("POST", `/api/v1/visits/${visitId}/holds`, body);
+  if (!answer.ok) return showErrors(holdForm, answer);
+  clearErrors(holdForm);
+  holdForm.querySelector("[data-field=reason]").value = "";
+  notify("hold-status", t("yard.hold_placed", { plate: answer.data.plate }));
+  await load();
+}
+
+async function liftHold(visitId, holdId) {
+  const note = document.getElementById("lift-note").value.trim() || null;
+  const answer = await api("POST", `/api/v1/visits/${visitId}/holds/${holdId}/lift`, { note });
+  if (!answer.ok) return notify("hold-status", message(answer.data), "error");
+  notify("hold-status", t("yard.hold_lifted", { plate: answer.data.plate }));
+  await load();
+}
+
+function init() {
+  const gateForm = document.getElementById("gate-form");
+  gateForm.addEventListener("submit", (event) => { event.preventDefault(); gate("in"); });
+  document.getElementById("gate-out").addEventListener("click", () => gate("out"));
+  document.getElementById("hold-form").addEventListener("submit", placeHold);
+  ready();
+  load();
+  onLive(["declaration.status", "declaration.released", "trip.armed", "trip.state"], load);
+}
+
+init();

@@ -1,0 +1,101 @@
+"""The port administrator's console in a real browser: users and enterprises (created through
+forms whose errors are the API's), the risk rules with publishing, the border port calendars,
+and route import from a file."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from browser.conftest import LOGINS, LiveServer, login_as, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def open_console(page: Any, role: str, *, english: bool = False) -> None:
+    """Logs in as `role` and waits until the console's script has attached its handlers."""
+    login_as(page, role)
+    if english:
+        page.get_by_test_id("lang-switch").click()
+        page.wait_for_function("document.documentElement.lang === 'en'")
+    page.locator("body[data-ready]").wait_for(state="attached")
+
+
+def test_the_admin_sees_users_enterprises_rules_calendars_and_routes(page: Any) -> None:
+    open_console(page, "port_admin")
+    page.locator("#users tbody tr", has_text=LOGINS["declarant"]).wait_for()
+    page.locator("#current-rules tbody tr", has_text="R-LI-PRIMARY").wait_for()
+    page.locator("#routes tbody tr", has_text="shigatse-gyirong").wait_for()
+    assert page.locator("#enterprises tbody tr").count() >= 2
+    calendars = page.locator("#calendars-panel tbody tr")
+    assert calendars.count() == 3
+    assert "10:00–12:30" in calendars.first.inner_text()
+    document = json.loads(page.locator("#ruleset-document").input_value())
+    assert any(rule["id"] == "R-LI-PRIMARY" for rule in document["rules"])
+    assert "[consoles." not in page.inner_text("body")  # every string is translated
+    screenshot(page, "console-admin")
+
+
+def test_a_user_form_shows_the_api_rules_then_creates_the_user(
+    page: Any, live_server: LiveServer
+) -> None:
+    open_console(page, "port_admin", english=True)
+    page.locator("#user-enterprise option[value='91330100MA2H00001P']").wait_for(state="attached")
+    page.locator("#u-name").fill("ngawang")
+    page.locator("#u-password").fill("short")
+    page.locator("#u-role").select_option("border_officer")
+    page.locator("#u-port").select_option("zhangmu-port")
+    page.locator("#user-form button[type=submit]").click()
+    error = page.locator("#user-form .field-error")
+    error.wait_for()
+    assert "at least 8 characters" in error.inner_text()
+    assert page.locator("#u-password").get_attribute("aria-invalid") == "true"
+    assert "[consoles." not in page.inner_text("body")
+    screenshot(page, "console-admin-user-error-en")
+
+    page.locator("#u-password").fill("a long enough secret")
+    page.locator("#user-form button[type=submit]").click()
+    page.locator("#user-form-status.notice-ok", has_text="ngawang").wait_for()
+    page.locator("#users tbody tr", has_text="ngawang").wait_for()
+    users = httpx.get(
+        live_server.url("/api/v1/users"), headers=live_server.headers(LOGINS["port_admin"])
+    ).json()["items"]
+    created = next(u for u in users if u["username"] == "ngawang")
+    assert (created["role"], created["port_id"]) == ("border_officer", "zhangmu-port")
+
+
+def test_a_broken_ruleset_is_refused_by_path_and_a_good_one_is_published(page: Any) -> None:
+    open_console(page, "port_admin")
+    editor = page.locator("#ruleset-document")
+    page.locator("#current-rules tbody tr").first.wait_for()
+    document = json.loads(editor.input_value())
+    document["score_thresholds"]["red"] = "high"
+    editor.fill(json.dumps(document, ensure_ascii=False))
+    page.locator("#ruleset-form button[type=submit]").click()
+    page.locator("#ruleset-form .form-summary li", has_text="score_thresholds").wait_for()
+
+    document["score_thresholds"]["red"] = 65
+    editor.fill(json.dumps(document, ensure_ascii=False))
+    page.locator("#ruleset-comment").fill("红色阈值调至 65")
+    page.locator("#ruleset-form button[type=submit]").click()
+    page.locator("#ruleset-form-status.notice-ok").wait_for()
+    page.locator("#rulesets tbody tr", has_text="红色阈值调至 65").wait_for()
+
+
+def test_a_route_file_that_is_not_geojson_is_refused_with_the_reason(page: Any) -> None:
+    open_console(page, "port_admin")
+    page.locator("#route-form button[type=submit]").click()
+    page.locator("#route-form .field-error", has_text="请选择").wait_for()
+
+    page.locator("#route-file").set_input_files(
+        files=[
+            {"name": "track.geojson", "mimeType": "application/geo+json", "buffer": b"{not json"}
+        ]
+    )
+    page.locator("#route-form button[type=submit]").click()
+    page.locator("#route-form .form-summary li", has_text="不是有效的 JSON").wait_for()
+    assert page.locator("#route-form .form-summary li").count() == 1
+    screenshot(page, "console-admin-route-refused")

@@ -1,0 +1,109 @@
+"""The yard operator's console in a real browser: a pre-advised truck gates in by plate and
+shows on the gate board; a yard hold blocks its gate-out with the reason, and lifting the
+hold clears it; lanes, bays and the parking map are drawn from the yard layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from browser.conftest import LOGINS, LiveServer, login_as, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def open_console(page: Any, role: str, *, english: bool = False) -> None:
+    """Logs in as `role` and waits until the console's script has attached its handlers."""
+    login_as(page, role)
+    if english:
+        page.get_by_test_id("lang-switch").click()
+        page.wait_for_function("document.documentElement.lang === 'en'")
+    page.locator("body[data-ready]").wait_for(state="attached")
+
+
+@pytest.fixture(scope="module")
+def announced_truck(live_server: LiveServer) -> dict[str, Any]:
+    """The demo exporter announces the truck of one of its released declarations."""
+    declarant = live_server.headers(LOGINS["declarant"])
+    released = httpx.get(
+        live_server.url("/api/v1/declarations?status=released"), headers=declarant
+    ).json()["items"]
+    declaration = released[0]
+    body = {"declaration_id": declaration["id"], "plate": declaration["vehicle_plate"]}
+    response = httpx.post(live_server.url("/api/v1/visits"), json=body, headers=declarant)
+    assert response.status_code == 201, response.text
+    visit: dict[str, Any] = response.json()
+    return visit
+
+
+def test_a_truck_gates_in_by_plate_and_shows_on_the_gate_board(
+    page: Any, announced_truck: dict[str, Any]
+) -> None:
+    plate = announced_truck["plate"]
+    open_console(page, "yard_operator")
+    page.locator("#expected tr", has_text=plate).wait_for()
+    assert page.locator("#parking .zone").count() == 3
+    assert page.locator("#lanes .resource").count() == 4  # two scan lanes, two bays
+
+    page.locator("#gate-plate").fill("藏Z00000")  # nobody announced this one
+    page.locator("#gate-in").click()
+    page.locator("#gate-status.notice-error").wait_for()
+    assert page.locator("#gate-form .form-summary li").count() >= 1
+
+    page.locator("#gate-plate").fill(plate)
+    page.locator("#gate-plate").press("Enter")  # the entry gate is the form's default action
+    page.locator("#gate-status.notice-ok", has_text=plate).wait_for()
+    row = page.locator("#gate-board tr", has_text=plate)
+    row.wait_for()
+    assert "已入闸" in row.inner_text()
+
+    row.locator("[data-move=queued]").click()  # the only step the visit's life allows now
+    page.locator("#gate-board tr", has_text=plate).filter(has_text="排队中").wait_for()
+    assert page.locator("#lanes .queue-total").inner_text().startswith("排队 1 辆")
+    screenshot(page, "console-yard-gate-board")
+
+
+def test_a_yard_hold_blocks_gate_out_until_it_is_lifted(
+    page: Any, live_server: LiveServer, announced_truck: dict[str, Any]
+) -> None:
+    plate = announced_truck["plate"]
+    open_console(page, "yard_operator")
+    page.locator("#hold-visit option", has_text=plate).wait_for(state="attached")
+    page.locator("#hold-visit").select_option(announced_truck["id"])
+    page.locator("#hold-reason").fill("场站费用未结清 yard fees unpaid")
+    page.locator("#hold-form button[type=submit]").click()
+    hold_row = page.locator("#holds tbody tr", has_text="场站费用未结清")
+    hold_row.wait_for()
+    assert plate in hold_row.inner_text()
+    assert "1 项扣留" in page.locator("#gate-board tr", has_text=plate).inner_text()
+
+    page.locator("#gate-plate").fill(plate)
+    page.locator("#gate-out").click()
+    refused = page.locator("#gate-status.notice-error")
+    refused.wait_for()
+    blockers = page.locator("#gate-form .form-summary").inner_text()
+    assert "场站费用未结清" in blockers or "扣留" in blockers, blockers
+    assert "[consoles." not in page.inner_text("body")  # every string is translated
+    screenshot(page, "console-yard-hold")
+
+    page.locator("#lift-note").fill("费用已缴 fees paid")
+    hold_row.get_by_role("button").click()
+    page.locator("#holds tbody tr", has_text="暂无扣留").wait_for()
+    visit = httpx.get(
+        live_server.url(f"/api/v1/visits/{announced_truck['id']}"),
+        headers=live_server.headers(LOGINS["yard_operator"]),
+    ).json()
+    assert [h["active"] for h in visit["holds"]] == [False]
+    assert visit["holds"][0]["lift_note"] == "费用已缴 fees paid"
+
+
+def test_the_yard_console_reads_in_english(page: Any, announced_truck: dict[str, Any]) -> None:
+    open_console(page, "yard_operator", english=True)
+    page.locator("#gate-board tr", has_text=announced_truck["plate"]).wait_for()
+    assert "Queued" in page.locator("#gate-board").inner_text()
+    assert "Fees paid" in page.locator("#gate-board").inner_text()
+    assert "Dangerous goods" in page.locator("#parking").inner_text()
+    assert "[consoles." not in page.inner_text("body")
+    screenshot(page, "console-yard-en")

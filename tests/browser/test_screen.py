@@ -1,0 +1,128 @@
+"""The big screen in a real browser: figures, map and charts, live updates, one truck, languages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from browser.conftest import LiveServer, contrast_failures, login_as, screenshot
+from goods import furniture_payload
+from landport.demo.dataset import ENTERPRISES
+
+pytestmark = pytest.mark.browser
+
+
+def open_screen(page: Any) -> None:
+    login_as(page, "auditor")
+    page.wait_for_url("**/screen")
+    page.wait_for_selector("body[data-loaded=true]")
+    page.wait_for_selector("#live-status[data-state=live]")
+
+
+def kpi(page: Any, name: str) -> str:
+    text: str = page.get_by_test_id(f"kpi-{name}").inner_text()
+    return text
+
+
+def test_the_screen_shows_the_port_figures_map_and_charts(
+    page: Any, live_server: LiveServer
+) -> None:
+    open_screen(page)
+    summary = httpx.get(
+        live_server.url("/api/v1/screen/summary"), headers=live_server.headers("auditor")
+    ).json()
+    assert kpi(page, "declared") == str(summary["trucks"]["declared"])
+    assert kpi(page, "in_transit") == str(summary["trucks"]["in_transit"])
+    assert page.locator("#kpi-capacity").inner_text() == "300"
+    # the map: country borders, three corridors, one marker per sealed truck with a position
+    page.wait_for_function("document.querySelectorAll('#map path.leaflet-interactive').length >= 3")
+    trips = page.get_by_test_id("truck-list").locator("button")
+    assert trips.count() == 8
+    assert page.locator("#chart-throughput canvas").count() == 1
+    assert page.get_by_test_id("alert-list").locator("li").count() >= 1  # the demo's troubles
+    assert page.locator("h1").inner_text() == "日喀则国际陆地港 · 海关监控大屏"
+    screenshot(page, "screen-zh")
+
+
+def test_a_lodged_declaration_appears_without_reload(page: Any, live_server: LiveServer) -> None:
+    open_screen(page)
+    before = int(kpi(page, "declared"))
+    page.evaluate("window.__same_page = true")
+    declarant = ENTERPRISES[0]
+    response = httpx.post(
+        live_server.url("/api/v1/declarations?submit=true"),
+        json=furniture_payload(consignor_uscc=declarant.uscc),
+        headers=live_server.headers(declarant.declarant),
+    )
+    assert response.status_code == 201, response.text
+    page.wait_for_function(
+        f"Number(document.getElementById('kpi-declared').textContent) === {before + 1}",
+        timeout=5_000,
+    )
+    assert page.evaluate("window.__same_page") is True  # no reload happened
+
+
+def test_a_tamper_alert_from_an_e_lock_flashes_on_the_screen(
+    page: Any, live_server: LiveServer
+) -> None:
+    open_screen(page)
+    trips = httpx.get(
+        live_server.url("/api/v1/screen/trips"), headers=live_server.headers("auditor")
+    ).json()["items"]
+    trip = next(t for t in trips if t["seal_id"] == "EL-0001")
+    live_server.publish_fix(
+        "EL-0001",
+        "demo-device-secret-0001",
+        seq=900_001,
+        lat=trip["lat"],
+        lon=trip["lon"],
+        tamper=True,
+    )
+    flashing = page.locator(f'.alert-item.flash[data-alert-id^="{trip["trip_id"]}:tamper:"]')
+    flashing.wait_for(timeout=5_000)
+    assert "关锁被破坏" in flashing.inner_text()
+    page.wait_for_selector(".alert-pulse.severity-alarm")
+    screenshot(page, "screen-alert")
+
+
+def test_one_click_on_a_truck_shows_its_goods_passport_and_trip(page: Any) -> None:
+    open_screen(page)
+    page.get_by_test_id("truck-list").locator("button").first.click()
+    panel = page.get_by_test_id("truck-panel")
+    panel.locator("h3").nth(3).wait_for()
+    headings = panel.locator("h3").all_inner_texts()
+    assert headings == ["报关单", "货物", "查验护照", "关锁运输"]
+    assert "EL-0001" in panel.inner_text()
+    screenshot(page, "screen-truck")
+    page.keyboard.press("Escape")
+    assert panel.is_hidden()
+
+
+def test_the_screen_switches_to_english(page: Any) -> None:
+    open_screen(page)
+    with page.expect_navigation():
+        page.get_by_test_id("lang-switch").click()
+    page.wait_for_selector("body[data-loaded=true]")
+    assert (
+        page.locator("h1").inner_text() == "Shigatse International Land Port · Customs monitoring"
+    )
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.wait_for_function("document.querySelectorAll('#truck-list button').length === 8")
+    assert "[" not in page.locator("main").inner_text()  # no untranslated key shows
+    screenshot(page, "screen-en")
+
+
+def test_the_screen_reads_well_and_works_from_the_keyboard(page: Any) -> None:
+    open_screen(page)
+    assert contrast_failures(page, "main") == []
+    assert contrast_failures(page, "header") == []
+    first_truck = page.get_by_test_id("truck-list").locator("button").first
+    first_truck.focus()
+    page.keyboard.press("Enter")
+    panel = page.get_by_test_id("truck-panel")
+    panel.locator("h3").first.wait_for()
+    assert page.evaluate("document.activeElement.id") == "truck-close"  # focus moves in
+    page.keyboard.press("Enter")
+    assert panel.is_hidden()

@@ -1,0 +1,68 @@
+"""Screens hear alerts from ingest workers in other processes, through the broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broker import mosquitto, publish_all, publisher
+from conftest import REQUIRE_SERVICES
+from landport.adapters.live_events import LiveEventHub
+from landport.adapters.live_events_mqtt import MqttEventBridge
+from landport.adapters.telemetry.mqtt_worker import ALERT_EVENTS, TRIP_EVENTS
+from landport.enterprises.model import Actor, Role
+from landport.settings import MqttSettings
+
+pytestmark = pytest.mark.mqtt
+EXPORTER = Actor("exporter", Role.DECLARANT, "91330100716105852F")
+OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
+
+
+@pytest.fixture(scope="module")
+def broker_port() -> Iterator[int]:
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        if REQUIRE_SERVICES:
+            pytest.fail("mosquitto is not installed and LANDPORT_REQUIRE_SERVICES=1")
+        pytest.skip("mosquitto is not installed")
+    with mosquitto() as port:
+        yield port
+
+
+def test_a_worker_alert_on_the_broker_reaches_the_screens_of_its_enterprise(
+    broker_port: int,
+) -> None:
+    owners = {"trip-7": EXPORTER.enterprise_uscc}
+    hub = LiveEventHub(lambda _d, trip: owners.get(trip or ""))
+    bridge = MqttEventBridge(hub, MqttSettings(host="127.0.0.1", port=broker_port))
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        officer, exporter = hub.subscribe(OFFICER), hub.subscribe(EXPORTER)
+        bridge.start()
+        assert await asyncio.to_thread(bridge.connected.wait, 30)  # subscribed
+        alert = {"action": "opened", "id": "trip-7:tamper:t", "trip_id": "trip-7", "kind": "tamper"}
+        state = {"action": "trip_state", "trip_id": "trip-7", "state": "at_border", "at": "t"}
+        client = publisher(broker_port, "test-ingest-worker")
+        publish_all(
+            client,
+            [(ALERT_EVENTS, json.dumps(alert).encode()), (TRIP_EVENTS, json.dumps(state).encode())],
+        )
+        client.disconnect()
+        seen: list[str] = []
+        while len(seen) < 2:
+            batch = await officer.next_batch(15.0)
+            assert batch, "no event arrived from the broker"
+            seen += [e.type for e in batch]
+        mine = [e.type for e in await exporter.next_batch(1.0)]
+        return seen, mine
+
+    try:
+        seen, mine = asyncio.run(scenario())
+    finally:
+        bridge.stop()
+    assert seen == ["alert.opened", "trip.state"]
+    assert mine == ["alert.opened", "trip.state"]
