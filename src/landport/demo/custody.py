@@ -23,6 +23,7 @@ from landport.seals.model import SealFix
 from landport.seals.telemetry import signed, topic_for
 from landport.shared.clock import FixedClock
 from landport.shared.errors import DomainError
+from landport.simulation.elocks import fix_message
 from landport.simulation.tracks import Detour, Gap, LockOpen, Stop, build_track, shipped_corridors
 
 ROUTE_OF_PORT = {
@@ -96,20 +97,8 @@ def _replay(broker: EmbeddedBroker, clock: FixedClock, fixes: list[SealFix], sec
         part = fixes[i : i + 100]
         clock.advance(max(part[-1].fix_time - clock.now(), timedelta(0)))
         for fix in part:
-            broker.publish(topic_for(fix.seal_id), json.dumps(signed(_body(fix), secret)).encode())
+            broker.publish(
+                topic_for(fix.seal_id), json.dumps(signed(fix_message(fix), secret)).encode()
+            )
         broker.flush()
     clock.advance(start - clock.now())
-
-
-def _body(fix: SealFix) -> dict[str, Any]:
-    return {
-        "seq": fix.seq,
-        "fix_time": fix.fix_time.isoformat().replace("+00:00", "Z"),
-        "lat": round(fix.lat, 6),
-        "lon": round(fix.lon, 6),
-        "speed_kmh": round(fix.speed_kmh, 1),
-        "course": round(fix.course),
-        "lock_state": fix.lock_state.value,
-        "tamper": fix.tamper,
-        "battery_pct": None if fix.battery_pct is None else round(fix.battery_pct),
-    }

@@ -1,4 +1,4 @@
-"""`landport demo`: migrate, seed the demo port and serve it."""
+"""`landport demo`: migrate, seed the demo port and serve it, with the twin making it live."""
 
 from __future__ import annotations
 
@@ -22,13 +22,26 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
         serve: Annotated[bool, typer.Option(help="Serve the API after seeding.")] = True,
+        twin: Annotated[
+            bool, typer.Option(help="Run the digital twin in the server (--no-twin: serve only).")
+        ] = True,
+        speed: Annotated[
+            float, typer.Option(min=1.0, max=3600.0, help="Simulated seconds per real second.")
+        ] = 60.0,
+        scenario: Annotated[
+            str | None, typer.Option(help="Scenario of the twin (default: shigatse).")
+        ] = None,
+        seed_value: Annotated[int, typer.Option("--seed", help="Seed of the twin's draws.")] = 7,
     ) -> None:
         """Set up the demo port (SQLite by default) and serve it on http://127.0.0.1:8000."""
         from rich.console import Console
 
+        from landport.simulation.scenario import load_scenario
+
         out = Console()
         settings = get_settings()
         upgrade(settings.database.url)
+        plan = load_scenario(scenario) if twin and serve else None
         now = SystemClock().now()
         # The demo's history starts 20 hours ago, so trucks are already on the road.
         past = FixedClock(now - timedelta(hours=20))
@@ -46,7 +59,14 @@ def register(app: typer.Typer) -> None:
             )
         else:
             out.print("demo data already present")
-        services = bootstrap(settings)
+        live = None
+        if plan is not None:
+            from landport.demo.live import live_clock
+
+            env, clock = live_clock(SystemClock().now(), speed)
+            services = bootstrap(settings, clock=clock)
+        else:
+            services = bootstrap(settings)
         table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
         for column in ("username", "role", "bound to"):
             table.add_column(column)
@@ -60,7 +80,32 @@ def register(app: typer.Typer) -> None:
 
         from landport.entrypoints.web.app import create_app
 
-        out.print(
-            f"Landport is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
-        )
-        uvicorn.run(create_app(services=services), host=host, port=port, log_level="warning")
+        app = create_app(services=services)
+        if plan is not None:
+            from landport.demo.live import LiveTwin
+
+            hub = getattr(app.state, "live_events", None)
+            live = LiveTwin(
+                services,
+                plan,
+                env,
+                clock,
+                seed=seed_value,
+                on_report=None if hub is None else hub.on_ingest_report,
+            )
+            app.state.digital_twin = live
+            live.start()
+            out.print(
+                f"digital twin: scenario {plan.name}, {plan.trucks_per_day} trucks a day, "
+                f"{speed:g}x real time (a simulated hour every {60 / speed:g} min); "
+                "--no-twin serves without it"
+            )
+        base = f"http://{host}:{port}"
+        out.print(f"Landport is serving on {base}  (API docs: {base}/docs)")
+        if "/screen" in {getattr(route, "path", "") for route in app.routes}:
+            out.print(f"the big screen: {base}/screen")
+        try:
+            uvicorn.run(app, host=host, port=port, log_level="warning")
+        finally:
+            if live is not None:
+                live.stop()

@@ -1,0 +1,122 @@
+"""The digital twin's speed: one simulated day of the default scenario with the real handlers,
+against a bare SimPy model of the same queueing network (the ceiling), and a simulated year.
+
+- `day_*`: `run_simulation(shigatse, days=1)`: about 300 trucks through every command of the
+  platform (declare, pre-advise, appointments, gate, dispatch, inspections, release, e-lock,
+  parking, departure planning, gate-out, border release) on a temporary SQLite file, and
+  their e-locks' signed telemetry at one fix a minute through the real ingest path, until
+  the last truck has crossed the border (three more simulated days of trips).
+- `bare_*`: the same arrivals, stations, hours and service times without the domain.
+- `year_wall_s`: with `--year`, a measured 365-day run of the twin; otherwise the first day
+  plus 364 times the marginal cost of a day (a 2-day run minus the 1-day run), and
+  `year_measured` says which. The bare model's year is always measured.
+- `--profile`: the top functions by cumulative time of the day run (cProfile), on stderr
+  and as `profile_top`.
+
+Deterministic (seed 7); no pass/fail: one JSON object on stdout, progress on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+try:
+    import landport  # noqa: F401
+except ImportError:  # run from a checkout without the package installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from landport.simulation.bare import BareModel
+from landport.simulation.runner import run_simulation
+from landport.simulation.scenario import load_scenario
+
+SEED = 7
+
+
+def log(*parts: object) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def timed_run(days: int, *, profile: bool = False) -> tuple[dict[str, Any], float, list[Any]]:
+    scenario = load_scenario()
+    cpu0 = time.process_time()
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        profiler.enable()
+    result = run_simulation(scenario, days=days, seed=SEED)
+    if profiler is not None:
+        profiler.disable()
+    cpu = time.process_time() - cpu0
+    top: list[Any] = []
+    if profiler is not None:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+        stats.print_stats(25)
+        log(out.getvalue())
+        for (path, line, name), row in sorted(
+            stats.stats.items(),  # type: ignore[attr-defined]
+            key=lambda kv: kv[1][3],
+            reverse=True,
+        )[:25]:
+            top.append({"function": f"{Path(path).name}:{line}({name})", "cum_s": round(row[3], 3)})
+    return result, cpu, top
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--year", action="store_true", help="measure a 365-day twin run")
+    parser.add_argument("--profile", action="store_true", help="cProfile the day run")
+    args = parser.parse_args()
+
+    log("bare model: one day, one year ...")
+    bare_day = BareModel(load_scenario(), seed=SEED, days=1).run()
+    bare_year = BareModel(load_scenario(), seed=SEED, days=365).run()
+
+    log("twin: one day of the default scenario ...")
+    day, day_cpu, top = timed_run(1, profile=args.profile)
+    out: dict[str, Any] = {
+        "scenario": day["scenario"],
+        "trucks_handled": day["trucks_handled"],
+        "telemetry_messages": day["telemetry_messages"],
+        "events": day["events"],
+        "day_wall_s": day["wall_s"],
+        "day_cpu_s": round(day_cpu, 3),
+        "events_per_s": day["events_per_s"],
+        "telemetry_messages_per_s": round(day["telemetry_messages"] / day["wall_s"]),
+        "sim_days_per_wall_s": day["sim_days_per_wall_s"],
+        "bare_day_wall_s": bare_day["wall_s"],
+        "bare_events_per_s": bare_day["events_per_s"],
+        "bare_trucks_handled": bare_day["trucks_handled"],
+        "bare_year_wall_s": bare_year["wall_s"],
+        "twin_over_bare_day": round(day["wall_s"] / bare_day["wall_s"]),
+        "goal_day_wall_s": 5.0,
+        "goal_year_wall_s": 600.0,
+    }
+    if args.year:
+        log("twin: one year (this takes a while) ...")
+        year, _, _ = timed_run(365)
+        out.update(year_wall_s=year["wall_s"], year_measured=True,
+                   year_trucks_handled=year["trucks_handled"])  # fmt: skip
+    else:
+        log("twin: two days, for the marginal cost of a day ...")
+        two, _, _ = timed_run(2)
+        marginal = max(0.0, two["wall_s"] - day["wall_s"])
+        out.update(
+            year_wall_s=round(day["wall_s"] + 364 * marginal, 1),
+            year_measured=False,
+            marginal_day_wall_s=round(marginal, 3),
+        )
+    if top:
+        out["profile_top"] = top
+    sys.stdout.write(json.dumps(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""What the simulated trucks carry and who declares it: one exporter per province and goods
+kind, and declaration payloads the real validation accepts (check digits included)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from landport.shared.identifiers import iso6346_check_digit, uscc_check_char
+
+#: HS code, name, unit, quantity, value (CNY), net kg per truck.
+GOODS: dict[str, tuple[str, str, str, int, int, int]] = {
+    "furniture": ("9401610000", "布艺沙发 upholstered sofas", "set", 120, 180_000, 6_000),
+    "garments": (
+        "6110200000",
+        "棉制针织套衫 cotton knitted pullovers",
+        "piece",
+        8_000,
+        320_000,
+        2_400,
+    ),
+    "appliances": ("8418102000", "家用冰箱 household refrigerators", "unit", 150, 240_000, 9_000),
+    "carpets": (
+        "5701100000",
+        "藏毯 Tibetan wool carpets, hand-knotted",
+        "piece",
+        60,
+        360_000,
+        1_500,
+    ),
+    "nev": (
+        "8703800000",
+        "纯电动乘用车 battery electric passenger car",
+        "vehicle",
+        2,
+        256_000,
+        3_600,
+    ),
+    "lithium_ion": (
+        "8507600020",
+        "锂离子蓄电池储能系统 lithium-ion energy storage",
+        "set",
+        20,
+        1_190_000,
+        14_000,
+    ),
+    "pv": ("8541430000", "光伏组件 photovoltaic modules", "piece", 600, 420_000, 13_200),
+    "primary_lithium": (
+        "8506500000",
+        "锂原电池 primary lithium cells CR2032",
+        "piece",
+        200_000,
+        300_000,
+        1_000,
+    ),
+}
+
+#: Province: (USCC region code, plate character).
+PROVINCE_CODES = {
+    "zhejiang": ("330100", "浙"),
+    "shandong": ("370100", "鲁"),
+    "guangdong": ("440300", "粤"),
+    "henan": ("410100", "豫"),
+    "tibet": ("540200", "藏"),
+}
+_PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class Exporter:
+    uscc: str
+    province: str
+    goods: str
+    username: str
+    rating: str
+
+    @property
+    def name_en(self) -> str:
+        return f"Twin {self.province.title()} {self.goods.replace('_', ' ')} exporter"
+
+    @property
+    def name_zh(self) -> str:
+        return f"孪生{self.province}{self.goods}出口企业"
+
+
+def exporter(province: str, goods: str) -> Exporter:
+    """The simulated enterprise of a province exporting one kind of goods (stable ids)."""
+    region, _ = PROVINCE_CODES[province]
+    n = sorted(GOODS).index(goods) + 1
+    first17 = f"91{region}MA7T{n:05d}"[:17]
+    rating = "advanced" if goods in ("furniture", "garments", "carpets") else "general"
+    return Exporter(
+        first17 + uscc_check_char(first17), province, goods, f"twin.{province}.{goods}", rating
+    )
+
+
+def plate(province: str, serial: int) -> str:
+    """Ordinary plates of the province, 24 x 100,000 before one repeats."""
+    _, char = PROVINCE_CODES[province]
+    letter = _PLATE_LETTERS[(serial // 100_000) % len(_PLATE_LETTERS)]
+    return f"{char}{letter}{serial % 100_000:05d}"
+
+
+def container_number(serial: int) -> str:
+    prefix = f"TWNU{serial % 1_000_000:06d}"
+    return prefix + str(iso6346_check_digit(prefix))
+
+
+def declaration_payload(
+    e: Exporter, *, serial: int, truck_plate: str, exit_port: str
+) -> dict[str, Any]:
+    hs, name, unit, qty, value, net = GOODS[e.goods]
+    vehicles = unit == "vehicle"
+    gross = net + 400
+    containers = (
+        []
+        if vehicles
+        else [
+            {
+                "number": container_number(serial),
+                "size_type": "42G1" if net > 12_000 else "22G1",
+                "gross_kg": str(gross + 3_800),
+            }
+        ]
+    )
+    item = {
+        "hs_code": hs,
+        "name": name,
+        "unit": unit,
+        "quantity": qty,
+        "value": value,
+        "net_kg": net,
+        "currency": "CNY",
+        "origin_province": e.province,
+    }
+    return {
+        "trade_mode": "0110",
+        "consignor_uscc": e.uscc,
+        "exit_port": exit_port,
+        "destination_country": "NP",
+        "transport_mode": "4",
+        "trade_terms": "3",
+        "vehicle_plate": truck_plate,
+        "containers": containers,
+        "gross_kg": str(gross),
+        "net_kg": str(net),
+        "packages": 1 if vehicles else 40,
+        "items": [item],
+    }

@@ -1,0 +1,162 @@
+"""E-locks of the twin: each one publishes signed telemetry through the real ingest path.
+
+A lock reports every `parked_interval_s` while its truck waits in the yard or at the
+border, and every `fix_interval_s` on the road; dead zones withhold fixes and backfill
+them later, as devices do. The pump gathers what arrived in each `batch_s` from every lock
+into one batch, as an MQTT ingest worker would, and hands it to the sink (the ingestor,
+or the embedded broker of the live demo).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from landport.seals.corridor import Corridor
+from landport.seals.model import LockState, SealFix
+from landport.seals.telemetry import signed, topic_for
+from landport.simulation.tracks import Track
+
+#: Which alert kinds count as detecting an injected incident.
+EXPECTED_ALERTS: dict[str, frozenset[str]] = {
+    "route_deviation": frozenset({"route_deviation"}),
+    "long_stop": frozenset({"unscheduled_stop"}),
+    "seal_opened": frozenset({"seal_opened"}),
+    "tamper": frozenset({"tamper"}),
+    "battery_failure": frozenset({"low_battery", "signal_lost"}),
+}
+
+
+@dataclass
+class Incident:
+    """Ground truth: what was done to which trip, and where."""
+
+    kind: str
+    seal_id: str
+    route_id: str
+    at_km: float
+    trip_id: str = ""
+    at: datetime | None = None
+
+
+def fix_message(fix: SealFix) -> dict[str, Any]:
+    """The JSON body a device publishes for one fix (docs/telemetry.md)."""
+    return {
+        "seq": fix.seq,
+        "fix_time": fix.fix_time.isoformat().replace("+00:00", "Z"),
+        "lat": round(fix.lat, 6),
+        "lon": round(fix.lon, 6),
+        "speed_kmh": round(fix.speed_kmh, 1),
+        "course": round(fix.course),
+        "lock_state": fix.lock_state.value,
+        "tamper": fix.tamper,
+        "battery_pct": None if fix.battery_pct is None else round(fix.battery_pct),
+    }
+
+
+@dataclass
+class ELockFeed:
+    """One device: its key, its sequence counter and what it has not delivered yet."""
+
+    seal_id: str
+    secret: str
+    parked_interval: timedelta
+    seq: int = 0
+    pending: deque[tuple[datetime, list[SealFix]]] = field(default_factory=deque)
+    parked: SealFix | None = None  # what the lock reports while the truck stands still
+    next_parked: datetime | None = None
+    resume: tuple[SealFix, datetime] | None = None  # parked again once the track is delivered
+
+    def park(self, corridor: Corridor, since: datetime) -> None:
+        """In the yard: the lock reports from the corridor's start until the truck leaves."""
+        lons, lats = corridor.point_at([0.0], [0.0])
+        self.parked = SealFix(
+            seal_id=self.seal_id,
+            seq=0,
+            fix_time=since,
+            lat=float(lats[0]),
+            lon=float(lons[0]),
+            speed_kmh=0.0,
+            course=0.0,
+            lock_state=LockState.LOCKED,
+            tamper=False,
+            battery_pct=95.0,
+        )
+        self.next_parked = since
+
+    def parked_fixes(self, until: datetime) -> Iterator[SealFix]:
+        if self.parked is None and self.resume is not None and not self.pending:
+            self.parked, self.next_parked = self.resume
+            self.resume = None
+        while self.parked and self.next_parked is not None and self.next_parked <= until:
+            self.seq += 1
+            yield replace(self.parked, seq=self.seq, fix_time=self.next_parked)
+            self.next_parked += self.parked_interval
+
+    def drive(self, track: Track, *, fix_interval_s: float, dead_after_empty: bool) -> None:
+        """Leave the yard: deliver the track, thinning stationary fixes; after the last one
+        the lock goes on reporting where the truck stands (unless its battery died)."""
+        self.parked = None
+        keep_every = max(1, round(self.parked_interval.total_seconds() / fix_interval_s))
+        first = track.fixes[0].seq if track.fixes else 0
+        last: SealFix | None = None
+        for delivery in track.deliveries:
+            fixes = [
+                f
+                for f in delivery.fixes
+                if f.speed_kmh > 0
+                or f.lock_state is not LockState.LOCKED
+                or f.tamper
+                or (f.seq - first) % keep_every == 0
+            ]
+            if dead_after_empty:  # a failed battery: the device stops reporting
+                fixes = [f for f in fixes if (f.battery_pct or 0.0) > 0.0]
+            if fixes:
+                self.pending.append((delivery.received_at, fixes))
+        if track.fixes:
+            self.seq = max(self.seq, track.fixes[-1].seq)
+            last = track.fixes[-1]
+        if last is not None and not dead_after_empty:
+            still = replace(last, speed_kmh=0.0)
+            self.resume = (still, last.fix_time + self.parked_interval)
+
+
+Sink = Callable[[list[tuple[str, bytes]]], object]
+
+
+class TelemetryPump:
+    """Collects the fixes due from every lock into one batch per `batch_s`."""
+
+    def __init__(self, sink: Sink, *, check_silence: Callable[[], object] | None = None) -> None:
+        self.sink = sink
+        self.check_silence = check_silence
+        self.feeds: dict[str, ELockFeed] = {}
+        self.messages = 0
+        self.batches = 0
+
+    def attach(self, feed: ELockFeed) -> None:
+        self.feeds[feed.seal_id] = feed
+
+    def detach(self, seal_id: str) -> None:
+        self.feeds.pop(seal_id, None)
+
+    def flush_due(self, now: datetime) -> int:
+        out: list[tuple[str, bytes]] = []
+        for feed in list(self.feeds.values()):
+            due: list[SealFix] = list(feed.parked_fixes(now))
+            while feed.pending and feed.pending[0][0] <= now:
+                due.extend(feed.pending.popleft()[1])
+            if due:
+                topic = topic_for(feed.seal_id)
+                out.extend(
+                    (topic, json.dumps(signed(fix_message(f), feed.secret)).encode()) for f in due
+                )
+        if out:
+            self.sink(out)
+            self.messages += len(out)
+            self.batches += 1
+        return len(out)

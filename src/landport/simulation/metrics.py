@@ -1,0 +1,148 @@
+"""What a run of the twin tells a port manager: throughput, time-release, utilisation,
+queues, and whether every injected incident raised its alert (and nothing else did)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from landport.simulation.elocks import EXPECTED_ALERTS, Incident
+from landport.simulation.model import TruckRecord
+from landport.simulation.scenario import minutes_of_day
+from landport.simulation.twin import Twin
+
+#: Segments of the time-release study (WCO TRS): from, to.
+SEGMENTS = (
+    ("gate_wait", "arrival", "gate_in"),
+    ("clearance", "gate_in", "decided"),
+    ("sealing", "decided", "sealed"),
+    ("parking_dwell", "sealed", "gate_out"),
+    ("road", "gate_out", "border_arrival"),
+    ("border", "border_arrival", "border_done"),
+    ("yard_total", "arrival", "gate_out"),
+)
+
+
+@dataclass(frozen=True)
+class RaisedAlert:
+    trip_id: str
+    kind: str
+    severity: str
+    opened_at: datetime
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (None for no values): stable and easy to explain."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, math.ceil(q / 100.0 * len(ordered)) - 1))
+    return round(ordered[rank], 2)
+
+
+def _minutes(rec: TruckRecord, a: str, b: str) -> float | None:
+    t0, t1 = getattr(rec, a), getattr(rec, b)
+    return None if t0 is None or t1 is None else (t1 - t0).total_seconds() / 60.0
+
+
+def _open_s(hours: Iterable[tuple[str, str]]) -> float:
+    return sum((minutes_of_day(b) - minutes_of_day(a)) * 60.0 for a, b in hours)
+
+
+def detection(incidents: Sequence[Incident], alerts: Sequence[RaisedAlert]) -> dict[str, Any]:
+    """Match ground truth with the alerts the platform raised."""
+    by_trip: dict[str, list[RaisedAlert]] = {}
+    for a in alerts:
+        by_trip.setdefault(a.trip_id, []).append(a)
+    incident_trips = {i.trip_id: i for i in incidents if i.trip_id}
+    detected, missed = 0, []
+    for i in incidents:
+        kinds = {a.kind for a in by_trip.get(i.trip_id, [])}
+        if kinds & EXPECTED_ALERTS[i.kind]:
+            detected += 1
+        else:
+            missed.append({"kind": i.kind, "trip_id": i.trip_id, "at_km": round(i.at_km, 1)})
+    explained = [
+        a
+        for a in alerts
+        if a.trip_id in incident_trips and a.kind in EXPECTED_ALERTS[incident_trips[a.trip_id].kind]
+    ]
+    false = [a for a in alerts if a.trip_id not in incident_trips]
+    return {
+        "incidents_injected": len(incidents),
+        "incidents_detected": detected,
+        "incidents_by_kind": dict(Counter(i.kind for i in incidents)),
+        "alerts_raised": len(alerts),
+        "alerts_by_kind": dict(Counter(a.kind for a in alerts)),
+        "false_alerts": len(false),
+        "false_alert_kinds": dict(Counter(a.kind for a in false)),
+        "precision": round(len(explained) / len(alerts), 3) if alerts else 1.0,
+        "recall": round(detected / len(incidents), 3) if incidents else 1.0,
+        "missed": missed,
+    }
+
+
+def summarise(
+    twin: Twin,
+    alerts: Sequence[RaisedAlert],
+    *,
+    days: int,
+    wall_s: float,
+    events: int,
+    sim_s: float,
+) -> dict[str, Any]:
+    s = twin.s
+    recs = twin.records
+    handled = [r for r in recs if r.sealed is not None]
+    green = [r.clearance_handling_min for r in handled if r.lane in ("green", "blue")]
+    segments = {}
+    for name, a, b in SEGMENTS:
+        values = [m for r in recs if (m := _minutes(r, a, b)) is not None]
+        segments[name] = {"p50_min": percentile(values, 50), "p90_min": percentile(values, 90)}
+    utilisation = {}
+    for key, st in twin.stations.items():
+        capacity_s = st.capacity * _open_s(st.hours) * days
+        utilisation[key] = round(st.busy_s / capacity_s, 3) if capacity_s else None
+    parking_s = s.parking * sim_s
+    utilisation["parking"] = round(twin.parked_s / parking_s, 3) if parking_s else None
+    peak_queue = {k: st.peak_queue for k, st in twin.stations.items()}
+    peak_queue["parking_in_use"] = twin.parked_peak
+    peak_queue["parking_waits"] = twin.parking_refused
+    outcomes = Counter(r.outcome.split(":")[0] for r in recs)
+    result: dict[str, Any] = {
+        "scenario": s.name,
+        "days": days,
+        "seed": twin.seed,
+        "trucks_declared": len(recs),
+        "trucks_arrived": sum(1 for r in recs if r.arrival is not None),
+        "trucks_handled": len(handled),
+        "trucks_handled_per_day": round(len(handled) / days, 1),
+        "no_shows": outcomes.get("no_show", 0),
+        "released_at_border": outcomes.get("released", 0),
+        "referred_at_border": outcomes.get("referred", 0),
+        "referral_reasons": dict(twin.referrals),
+        "appointments": dict(twin.appointments),
+        "refusals": dict(twin.refusals),
+        "refusal_examples": dict(twin.refusal_examples),
+        "per_lane": dict(Counter(r.lane for r in handled)),
+        "per_border_port": dict(Counter(r.port for r in handled)),
+        "per_cargo": dict(Counter(r.cargo for r in handled)),
+        "green_clearance_p50_min": percentile(green, 50),
+        "green_clearance_p90_min": percentile(green, 90),
+        "green_clearance_max_min": round(max(green), 2) if green else None,
+        "time_release": segments,
+        "utilisation": utilisation,
+        "peak_queue": peak_queue,
+        **detection(twin.incidents, alerts),
+        "telemetry_messages": twin.pump.messages,
+        "telemetry_batches": twin.pump.batches,
+        "events": events,
+        "wall_s": round(wall_s, 3),
+        "events_per_s": round(events / wall_s) if wall_s else None,
+        "sim_days_per_wall_s": round(sim_s / 86400.0 / wall_s, 4) if wall_s else None,
+    }
+    return result

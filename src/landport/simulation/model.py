@@ -1,0 +1,79 @@
+"""What the twin's processes share: its clock, its stations and what happened to each truck."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import simpy
+
+
+class SimClock:
+    """The handlers' clock: the SimPy environment's time from a UTC start."""
+
+    def __init__(self, env: simpy.Environment, start: datetime) -> None:
+        self.env = env
+        self.start = start
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=self.env.now)
+
+
+@dataclass
+class Station:
+    """A pool of lanes, bays, officers or gates, with the figures capacity planning needs."""
+
+    name: str
+    capacity: int
+    hours: tuple[tuple[str, str], ...]
+    res: simpy.Resource
+    busy_s: float = 0.0
+    peak_queue: int = 0
+    served: int = 0
+
+    def request(self) -> Any:
+        req = self.res.request()
+        self.peak_queue = max(self.peak_queue, len(self.res.queue))
+        return req
+
+
+@dataclass
+class TruckRecord:
+    serial: int
+    cargo: str
+    province: str
+    port: str
+    appointment: bool
+    plate: str = ""
+    lane: str = ""
+    declared: datetime | None = None
+    arrival: datetime | None = None
+    gate_in: datetime | None = None
+    lane_start: datetime | None = None
+    decided: datetime | None = None
+    sealed: datetime | None = None
+    parked: datetime | None = None
+    gate_out: datetime | None = None
+    border_arrival: datetime | None = None
+    border_done: datetime | None = None
+    handling_min: float = 0.0  # service time at the gate, lane, bay, officer; no waiting
+    clearance_handling_min: float = 0.0  # the same, from the gate until the seal is armed
+    lane_min: float = 0.0
+    outcome: str = "declared"  # no_show | refused:<code> | cleared | released | referred
+    trip_id: str = ""
+    seal_id: str = ""
+    station: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TwinOptions:
+    sink: Callable[[list[tuple[str, bytes]]], object]
+    check_silence: Callable[[], object] | None = None
+    silence_every_s: float = 900.0
+    first_arrival: datetime | None = None  # the live demo starts mid-day
+    departure_of: Callable[[str], datetime | None] | None = None  # a visit's planned departure
+    run_tag: str = "0"  # part of the e-lock ids, so runs on one database do not collide
+    first_serial: int = 0  # plates and containers start here (a second run on one database)
+    tolerate_errors: bool = False  # the live demo logs a failed truck and goes on

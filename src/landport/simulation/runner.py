@@ -1,0 +1,184 @@
+"""Run the twin as fast as the machine allows, on a throw-away database by default.
+
+`run_simulation(scenario, days=1, seed=7)` migrates a temporary SQLite file (in memory-backed
+`/dev/shm` where there is one), wires the platform with the simulation clock and a seeded
+selectivity draw, runs the SimPy model, and returns the figures of `metrics.summarise`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from datetime import time as clock_time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import simpy
+from sqlalchemy import select
+
+from landport.adapters.db import tables as t
+from landport.adapters.db.migrate import upgrade
+from landport.adapters.db.yard_store import yard_store
+from landport.adapters.telemetry.ingest import RawMessage, TelemetryIngestor
+from landport.bootstrap import Services, bootstrap, ensure_reference_data
+from landport.enterprises.model import Actor, Role
+from landport.seals.calendar import BEIJING
+from landport.settings import DatabaseSettings, Settings
+from landport.simulation.metrics import RaisedAlert, summarise
+from landport.simulation.model import SimClock, TwinOptions
+from landport.simulation.scenario import Scenario
+from landport.simulation.twin import Twin
+from landport.yard.commands import ChangeYardLayout
+
+#: After the last day's arrivals: park overnight, drive a day, wait for the border to open.
+DRAIN_DAYS = 3.0
+PORT_ADMIN = Actor("twin.admin", Role.PORT_ADMIN)
+Progress = Callable[[float], None]
+
+
+def scratch_database() -> tuple[str, Path]:
+    base = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
+    folder = Path(tempfile.mkdtemp(prefix="landport-twin-", dir=base))
+    return f"sqlite:///{folder / 'twin.db'}", folder
+
+
+def seeded_services(url: str, clock: SimClock, seed: int, reference_dir: Path) -> Services:
+    """The platform as production wires it, but with the twin's clock and seed source; the
+    scenario's yard is the operator's layout file in `reference_dir`."""
+    draws = random.Random(seed ^ 0x5EED)
+    services = bootstrap(
+        Settings(database=DatabaseSettings(url=url), reference_dir=reference_dir),
+        clock=clock,
+        new_seed=lambda: f"{draws.getrandbits(64):016x}",
+        new_id=lambda: uuid.UUID(int=draws.getrandbits(128), version=4).hex,
+    )
+    ensure_reference_data(services)
+    return services
+
+
+def run_simulation(
+    scenario: Scenario,
+    *,
+    days: int = 1,
+    seed: int = 7,
+    database_url: str | None = None,
+    progress: Progress | None = None,
+    drain_days: float = DRAIN_DAYS,
+) -> dict[str, Any]:
+    url, folder = scratch_database()
+    database_url = database_url or url
+    try:
+        upgrade(database_url)
+        env = simpy.Environment()
+        start = datetime.combine(scenario.start, clock_time(0), tzinfo=BEIJING).astimezone(UTC)
+        clock = SimClock(env, start)
+        services = seeded_services(database_url, clock, seed, folder)
+        services.bus.handle(ChangeYardLayout(PORT_ADMIN, scenario_yard(scenario)))
+        try:
+            return _run(services, scenario, env, clock, days, seed, progress, drain_days)
+        finally:
+            services.dispose()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(
+    services: Services,
+    scenario: Scenario,
+    env: simpy.Environment,
+    clock: SimClock,
+    days: int,
+    seed: int,
+    progress: Progress | None,
+    drain_days: float,
+) -> dict[str, Any]:
+    ingestor = TelemetryIngestor(services.engine, clock)
+
+    def sink(messages: list[tuple[str, bytes]]) -> object:
+        return ingestor.ingest_messages([RawMessage(topic, body) for topic, body in messages])
+
+    twin = Twin(
+        services.bus,
+        scenario,
+        env,
+        clock,
+        seed=seed,
+        days=days,
+        options=TwinOptions(
+            sink=sink,
+            check_silence=ingestor.check_silence,
+        ),
+    )
+    twin.register_exporters()
+    twin.start()
+    until = (days + drain_days) * 86400.0
+    events = 0
+    wall0 = time.perf_counter()
+    step, peek = env.step, env.peek
+    while peek() < until:
+        step()
+        events += 1
+        if progress is not None and events % 500 == 0:
+            progress(env.now / until)
+    env.run(until=until)
+    twin.pump.flush_due(clock.now())
+    ingestor.check_silence()
+    wall = time.perf_counter() - wall0
+    twin.close_parking()
+    if progress is not None:
+        progress(1.0)
+    alerts = raised_alerts(services, {r.trip_id for r in twin.records if r.trip_id})
+    return summarise(twin, alerts, days=days, wall_s=wall, events=events, sim_s=until)
+
+
+def scenario_yard(scenario: Scenario) -> dict[str, Any]:
+    """The packaged yard layout with the scenario's lanes, bays, sealing stations, parking
+    slots and border capacities, for the platform's own dispatch, parking and planning."""
+    doc: dict[str, Any] = json.loads(
+        (resources.files("landport") / "data" / "yard.json").read_text(encoding="utf-8")
+    )
+
+    def stations(key: str, count: int, prefix: str) -> None:
+        known = doc[key]
+        doc[key] = [
+            known[i] if i < len(known) else {**known[i % len(known)], "id": f"{prefix}-{i + 1}"}
+            for i in range(count)
+        ]
+
+    stations("scan_lanes", scenario.scan_lanes, "nii-lane")
+    stations("exam_bays", scenario.exam_bays, "exam-bay")
+    stations("sealing_stations", scenario.sealing_stations, "seal-station")
+    zones = doc["parking_zones"]
+    total = sum(z["slots"] for z in zones)
+    for z in zones:
+        z["slots"] = max(1, round(z["slots"] * scenario.parking / total))
+    doc["departures"]["daily_truck_capacity"] = dict(scenario.border_capacity)
+    return doc
+
+
+def departure_reader(services: Services) -> Callable[[str], datetime | None]:
+    """A visit's planned departure, when planning happened outside the twin's own calls."""
+
+    def departure_of(visit_id: str) -> datetime | None:
+        with services.uow_factory() as uow:
+            found = yard_store(uow).get(visit_id)
+        if found is None or found.visit.status.value != "departure_scheduled":
+            return None
+        return found.departure_at
+
+    return departure_of
+
+
+def raised_alerts(services: Services, trip_ids: set[str]) -> list[RaisedAlert]:
+    """Every alert the platform opened on the twin's trips (read side, not the aggregates)."""
+    query = select(t.alerts.c.trip_id, t.alerts.c.kind, t.alerts.c.severity, t.alerts.c.opened_at)
+    with services.read_engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [RaisedAlert(r[0], r[1], r[2], r[3]) for r in rows if r[0] in trip_ids]

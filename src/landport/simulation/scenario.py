@@ -1,0 +1,231 @@
+"""Scenarios of the digital twin: what arrives, what the yard has, what goes wrong.
+
+A scenario is a TOML file (`data/scenarios/shigatse.toml` is the default, calibrated to the
+seed port; every field is described in docs/simulation.md). `parse_scenario` checks every
+field at once and raises `InvalidInput` naming each bad field and the rule it breaks, in
+English and Chinese, so an operator editing a file learns all mistakes in one run.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from landport.shared.errors import InvalidInput, Violation
+from landport.simulation.scenario_fields import (
+    INCIDENT_KINDS,
+    ROUTE_OF_PORT,
+    DeadZone,
+    FieldReader,
+    Hours,
+    IncidentRate,
+    clock_minutes,
+)
+from landport.simulation.scenario_fields import violation as _v
+
+CARGO_KINDS = (
+    "furniture",
+    "garments",
+    "appliances",
+    "carpets",
+    "nev",
+    "lithium_ion",
+    "pv",
+    "primary_lithium",
+)
+PROVINCES = ("zhejiang", "shandong", "guangdong", "henan", "tibet")
+BORDER_PORTS = ("gyirong-port", "zhangmu-port", "lizi-port")
+SERVICES = ("gate_check", "document_check", "scan", "examination", "sealing", "border_check")
+#: Numeric yard resources a sweep may vary (`--sweep scan_lanes=1..4`).
+YARD_RESOURCES = (
+    "gates_in",
+    "scan_lanes",
+    "exam_bays",
+    "sealing_stations",
+    "document_officers",
+    "parking",
+)
+#: `border_capacity` is the daily total over the border ports, split as the scenario splits it.
+SWEEPABLE = (*YARD_RESOURCES, "trucks_per_day", "border_capacity")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    start: date
+    trucks_per_day: int
+    by_hour: dict[int, float]
+    by_province: dict[str, float]
+    declaration_lead_minutes: tuple[float, float]
+    cargo_mix: dict[str, float]
+    appointment_share: float
+    no_show_rate: float
+    slot_minutes: int
+    gates_in: int
+    scan_lanes: int
+    exam_bays: int
+    sealing_stations: int
+    document_officers: int
+    parking: int
+    lane_hours: Hours
+    gate_hours: Hours
+    departure_window: tuple[str, str]
+    service_minutes: dict[str, tuple[float, float, float]]
+    suspicious_scan_rate: float
+    border_capacity: dict[str, int]
+    border_share: dict[str, float]
+    border_officers: int
+    fix_interval_s: float
+    parked_interval_s: float
+    batch_s: float
+    speed_kmh: tuple[float, float]
+    dead_zones: tuple[DeadZone, ...] = ()
+    incidents: tuple[IncidentRate, ...] = ()
+    source: str = field(default="", compare=False)
+
+    def with_values(self, **changes: Any) -> Scenario:
+        """A variant for a sweep; the values are checked like a file's."""
+        bad = [k for k in changes if k not in SWEEPABLE]
+        if bad:
+            raise InvalidInput([_sweep_violation(k) for k in bad])
+        found: list[Violation] = []
+        for key, value in changes.items():
+            low = 1
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                found.append(
+                    _v(
+                        key,
+                        "not_positive_int",
+                        f"must be an integer >= {low}",
+                        f"须为不小于 {low} 的整数",
+                    )
+                )
+        if found:
+            raise InvalidInput(found)
+        total = changes.pop("border_capacity", None)
+        if total is not None:
+            now = sum(self.border_capacity.values()) or 1
+            changes["border_capacity"] = {
+                port: max(1, round(total * n / now)) for port, n in self.border_capacity.items()
+            }
+        return replace(self, **changes)
+
+
+def _sweep_violation(key: str) -> Violation:
+    allowed = ", ".join(SWEEPABLE)
+    return _v(
+        key,
+        "not_sweepable",
+        f"'{key}' cannot be swept; use one of {allowed}",
+        f"不能扫描参数「{key}」，可用：{allowed}",
+    )
+
+
+def default_scenario_path() -> Path:
+    return Path(str(resources.files("landport") / "data" / "scenarios" / "shigatse.toml"))
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Read a scenario file (the default one without a path); a name resolves to a shipped one."""
+    if path is None:
+        chosen = default_scenario_path()
+    else:
+        chosen = Path(path)
+        shipped = default_scenario_path().parent / f"{path}.toml"
+        if not chosen.exists() and shipped.exists():
+            chosen = shipped
+    try:
+        text = chosen.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(
+            [
+                _v(
+                    "scenario",
+                    "unreadable",
+                    f"cannot read {chosen.name}: {exc.strerror}",
+                    f"无法读取场景文件 {chosen.name}",
+                )
+            ]
+        ) from None
+    return parse_scenario(text, source=chosen.name)
+
+
+def parse_scenario(text: str, *, source: str = "<text>") -> Scenario:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(
+            [_v("scenario", "toml_syntax", f"not valid TOML ({exc})", f"不是有效的 TOML（{exc}）")]
+        ) from None
+    r = FieldReader(doc)
+    scenario = Scenario(
+        name=r.text("scenario.name"),
+        description=r.text("scenario.description", default=""),
+        start=r.day("scenario.start"),
+        trucks_per_day=r.integer("arrivals.trucks_per_day", low=1),
+        by_hour={int(h): w for h, w in r.shares("arrivals.by_hour", _HOURS).items()},
+        by_province=r.shares("arrivals.by_province", PROVINCES),
+        declaration_lead_minutes=r.pair("arrivals.declaration_lead_minutes"),
+        cargo_mix=r.shares("cargo.mix", CARGO_KINDS),
+        appointment_share=r.share("appointments.share"),
+        no_show_rate=r.share("appointments.no_show_rate", high=0.9),
+        slot_minutes=r.integer("appointments.slot_minutes", low=5),
+        gates_in=r.integer("yard.gates_in", low=1),
+        scan_lanes=r.integer("yard.scan_lanes", low=1),
+        exam_bays=r.integer("yard.exam_bays", low=1),
+        sealing_stations=r.integer("yard.sealing_stations", low=1),
+        document_officers=r.integer("yard.document_officers", low=1),
+        parking=r.integer("yard.parking", low=1),
+        lane_hours=r.hours("yard.lane_hours"),
+        gate_hours=r.hours("yard.gate_hours"),
+        departure_window=r.hours("yard.departure_window", single=True)[0],
+        service_minutes={s: r.triangle(f"service_minutes.{s}") for s in SERVICES},
+        suspicious_scan_rate=r.share("risk.suspicious_scan_rate"),
+        border_capacity={
+            p: int(v) for p, v in r.shares("border.capacity", BORDER_PORTS, whole=True).items()
+        },
+        border_share=r.shares("border.share", BORDER_PORTS),
+        border_officers=r.integer("border.officers", low=1),
+        fix_interval_s=r.number("telemetry.fix_interval_s", low=5.0, high=600.0),
+        parked_interval_s=r.number("telemetry.parked_interval_s", low=5.0, high=1200.0),
+        batch_s=r.number("telemetry.batch_s", low=1.0, high=1200.0),
+        speed_kmh=r.pair("telemetry.speed_kmh", low=5.0),
+        dead_zones=r.dead_zones("telemetry.dead_zones"),
+        incidents=r.incidents("incidents"),
+        source=source,
+    )
+    if r.found:
+        raise InvalidInput(r.found)
+    return scenario
+
+
+_HOURS = tuple(f"{h:02d}" for h in range(24))
+
+
+def minutes_of_day(hhmm: str) -> int:
+    value = clock_minutes(hhmm)
+    if value is None:
+        raise ValueError(f"not a time of day: {hhmm}")
+    return value
+
+
+__all__ = [
+    "BORDER_PORTS",
+    "CARGO_KINDS",
+    "INCIDENT_KINDS",
+    "PROVINCES",
+    "ROUTE_OF_PORT",
+    "SWEEPABLE",
+    "DeadZone",
+    "IncidentRate",
+    "Scenario",
+    "default_scenario_path",
+    "load_scenario",
+    "minutes_of_day",
+    "parse_scenario",
+]

@@ -1,0 +1,115 @@
+"""Capacity sweeps: run the twin once per combination of yard resources and compare.
+
+`parse_sweeps(["scan_lanes=1..4", "parking=100,200"])` gives the axes; `sweep(...)` runs
+every combination with the same seed, so configurations differ only in what was changed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from landport.shared.errors import InvalidInput, Violation
+from landport.simulation.scenario import SWEEPABLE, Scenario
+
+Axis = tuple[str, tuple[int, ...]]
+
+
+def _bad(spec: str, en: str, zh: str) -> Violation:
+    return Violation("--sweep", "bad_sweep", f"--sweep {spec}: {en}", f"--sweep {spec}：{zh}")
+
+
+def parse_sweeps(specs: Sequence[str]) -> list[Axis]:
+    """`name=1..4` (a range, both ends included) or `name=100,200` (a list)."""
+    axes: list[Axis] = []
+    found: list[Violation] = []
+    for spec in specs:
+        name, sep, values = spec.partition("=")
+        name = name.strip()
+        if not sep or name not in SWEEPABLE:
+            found.append(
+                _bad(
+                    spec,
+                    f"write name=values with a name among {', '.join(SWEEPABLE)}",
+                    f"格式为 名称=取值，名称须为 {', '.join(SWEEPABLE)} 之一",
+                )
+            )
+            continue
+        try:
+            if ".." in values:
+                lo, hi = (int(x) for x in values.split("..", 1))
+                numbers = tuple(range(lo, hi + 1))
+            else:
+                numbers = tuple(int(x) for x in values.split(",") if x.strip())
+        except ValueError:
+            numbers = ()
+        if not numbers or min(numbers) < 0 or len(numbers) > 50:
+            found.append(
+                _bad(
+                    spec,
+                    "values must be 1 to 50 whole numbers >= 0, as 1..4 or 100,200",
+                    "取值须为 1 至 50 个非负整数，如 1..4 或 100,200",
+                )
+            )
+            continue
+        if any(a[0] == name for a in axes):
+            found.append(_bad(spec, f"{name} is swept twice", f"{name} 重复"))
+            continue
+        axes.append((name, numbers))
+    if found:
+        raise InvalidInput(found)
+    return axes
+
+
+def combinations(axes: Sequence[Axis]) -> list[dict[str, int]]:
+    names = [a[0] for a in axes]
+    return [
+        dict(zip(names, values, strict=True)) for values in itertools.product(*(a[1] for a in axes))
+    ]
+
+
+def sweep(
+    base: Scenario,
+    axes: Sequence[Axis],
+    run: Callable[[Scenario], dict[str, Any]],
+    *,
+    on_result: Callable[[dict[str, int], dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per configuration: its values, then the figures capacity planning asks for."""
+    rows = []
+    for values in combinations(axes):
+        result = run(base.with_values(**values))
+        row = {**values, **capacity_figures(result)}
+        rows.append(row)
+        if on_result is not None:
+            on_result(values, result)
+    return rows
+
+
+CAPACITY_KEYS = (
+    "trucks_handled_per_day",
+    "gate_wait_p90_min",
+    "clearance_p50_min",
+    "clearance_p90_min",
+    "yard_total_p90_min",
+    "scan_lane_utilisation",
+    "parking_utilisation",
+    "peak_scan_queue",
+    "peak_parking",
+)
+
+
+def capacity_figures(result: dict[str, Any]) -> dict[str, Any]:
+    tr = result["time_release"]
+    return {
+        "trucks_handled_per_day": result["trucks_handled_per_day"],
+        "gate_wait_p90_min": tr["gate_wait"]["p90_min"],
+        "clearance_p50_min": tr["clearance"]["p50_min"],
+        "clearance_p90_min": tr["clearance"]["p90_min"],
+        "yard_total_p90_min": tr["yard_total"]["p90_min"],
+        "scan_lane_utilisation": result["utilisation"]["scan_lane"],
+        "parking_utilisation": result["utilisation"]["parking"],
+        "peak_scan_queue": result["peak_queue"]["scan_lane"],
+        "peak_parking": result["peak_queue"]["parking_in_use"],
+    }

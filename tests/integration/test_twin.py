@@ -1,0 +1,155 @@
+"""The digital twin drives the real rules: a short seeded run, checked against bounds."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from landport.simulation.runner import run_simulation
+from landport.simulation.scenario import (
+    INCIDENT_KINDS,
+    IncidentRate,
+    Scenario,
+    default_scenario_path,
+    load_scenario,
+)
+
+LANDPORT = str(Path(sys.executable).with_name("landport"))
+
+
+def scaled_day(trucks: int, incidents_per_day: float) -> Scenario:
+    """The default port with fewer trucks and many more incidents, to keep CI short."""
+    rates = tuple(IncidentRate(kind, incidents_per_day) for kind in INCIDENT_KINDS)
+    return replace(load_scenario(), trucks_per_day=trucks, incidents=rates)
+
+
+@pytest.fixture(scope="module")
+def day() -> dict[str, Any]:
+    return run_simulation(scaled_day(40, 3.0), days=1, seed=11)
+
+
+def test_the_twin_handles_every_truck_that_arrives(day: dict[str, Any]) -> None:
+    assert day["trucks_declared"] == 40
+    assert day["trucks_arrived"] >= 35
+    assert day["trucks_handled"] == day["trucks_arrived"]
+    assert day["refusals"] == {}  # the real rules accepted every step the twin took
+    assert day["released_at_border"] + day["referred_at_border"] == day["trucks_handled"]
+    assert set(day["per_lane"]) <= {"green", "blue", "yellow", "red"}
+    assert len(day["per_lane"]) >= 3
+
+
+def test_green_lane_trucks_clear_in_two_to_three_minutes_of_handling(
+    day: dict[str, Any],
+) -> None:
+    assert 2.0 <= day["green_clearance_p50_min"] <= 3.0
+    assert day["green_clearance_max_min"] <= 3.0
+
+
+def test_every_injected_incident_is_detected_and_clean_trips_raise_no_alert(
+    day: dict[str, Any],
+) -> None:
+    assert day["incidents_injected"] >= 5
+    assert day["missed"] == []
+    assert day["incidents_detected"] == day["incidents_injected"]
+    assert day["false_alerts"] == 0
+    assert day["recall"] == 1.0 and day["precision"] == 1.0
+
+
+def test_time_release_and_utilisation_are_reported(day: dict[str, Any]) -> None:
+    tr = day["time_release"]
+    assert tr["road"]["p50_min"] > 8 * 60  # a day's drive over the passes
+    assert tr["clearance"]["p50_min"] <= tr["clearance"]["p90_min"]
+    assert 0 < day["utilisation"]["scan_lane"] < 1
+    assert day["telemetry_messages"] > 40 * 300  # a fix a minute on the road
+    assert day["sim_days_per_wall_s"] > 0
+
+
+def test_the_twin_runs_on_either_engine_and_repeats_with_its_seed(database_url: str) -> None:
+    small = scaled_day(8, 0.0)
+    first = run_simulation(small, days=1, seed=3, database_url=database_url, drain_days=2.5)
+    again = run_simulation(small, days=1, seed=3, drain_days=2.5)
+    assert first["trucks_handled"] >= 6
+    for key in ("trucks_handled", "per_lane", "per_border_port", "green_clearance_p50_min"):
+        assert first[key] == again[key], key
+    assert first["false_alerts"] == 0
+
+
+def _scenario_file(tmp_path: Path, trucks: int) -> Path:
+    text = default_scenario_path().read_text(encoding="utf-8")
+    text = re.sub(r"^trucks_per_day = .*$", f"trucks_per_day = {trucks}", text, flags=re.M)
+    path = tmp_path / "tiny.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _landport(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [LANDPORT, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def test_simulate_prints_one_json_object_and_writes_the_report(tmp_path: Path) -> None:
+    report = tmp_path / "twin.html"
+    done = _landport(
+        "simulate",
+        str(_scenario_file(tmp_path, 6)),
+        "--days",
+        "1",
+        "--seed",
+        "2",
+        "--json",
+        "--report",
+        str(report),
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    for key in (
+        "trucks_handled",
+        "green_clearance_p50_min",
+        "incidents_injected",
+        "incidents_detected",
+        "false_alerts",
+        "sim_days_per_wall_s",
+        "per_lane",
+        "time_release",
+        "utilisation",
+        "peak_queue",
+        "precision",
+        "recall",
+        "events_per_s",
+    ):
+        assert key in result, key
+    assert result["trucks_handled"] >= 4
+    assert "<svg" in report.read_text(encoding="utf-8")
+
+
+def test_a_sweep_prints_a_table_per_configuration(tmp_path: Path) -> None:
+    done = _landport(
+        "simulate", str(_scenario_file(tmp_path, 4)), "--sweep", "scan_lanes=1..2", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)["sweep"]
+    assert [r["scan_lanes"] for r in rows] == [1, 2]
+    assert all(r["trucks_handled_per_day"] >= 3 for r in rows)
+
+
+def test_a_bad_scenario_is_refused_naming_the_field(tmp_path: Path) -> None:
+    path = _scenario_file(tmp_path, 6)
+    path.write_text(path.read_text(encoding="utf-8").replace("scan_lanes = 2", "scan_lanes = 0"))
+    done = _landport("simulate", str(path), "--json")
+    assert done.returncode == 2
+    assert "yard.scan_lanes" in done.stderr and "须为" in done.stderr
+    assert done.stdout == ""

@@ -1,0 +1,109 @@
+"""The bare queueing model (the speed ceiling), the metrics and the HTML report."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from landport.simulation.bare import BareModel
+from landport.simulation.elocks import Incident
+from landport.simulation.metrics import RaisedAlert, detection, percentile
+from landport.simulation.report import bar_chart, run_report, sweep_report
+from landport.simulation.scenario import load_scenario
+
+T = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+def test_the_bare_model_handles_the_default_day() -> None:
+    result = BareModel(load_scenario(), seed=3, days=1).run()
+    assert 290 <= result["trucks_handled"] <= 320
+    assert result["events"] > 1000
+
+
+def test_the_bare_model_is_reproducible_with_a_seed() -> None:
+    a = BareModel(load_scenario(), seed=5, days=1).run()
+    b = BareModel(load_scenario(), seed=5, days=1).run()
+    assert (a["trucks_handled"], a["events"]) == (b["trucks_handled"], b["events"])
+
+
+def test_one_scan_lane_cannot_clear_450_trucks_in_its_hours_but_the_day_still_ends() -> None:
+    busy = replace(load_scenario(), trucks_per_day=450, scan_lanes=1)
+    model = BareModel(busy, seed=1, days=1)
+    model.run()
+    waits = sorted(model.waits)
+    assert waits[len(waits) * 9 // 10] > 3 * 3600  # p90 over three hours in the yard
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    assert percentile([], 50) is None
+    assert percentile([1, 2, 3, 4], 50) == 2
+    assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90) == 9
+
+
+def test_an_incident_is_detected_only_by_the_alert_it_should_raise() -> None:
+    incidents = [
+        Incident("seal_opened", "S1", "shigatse-gyirong", 100.0, trip_id="t1"),
+        Incident("route_deviation", "S2", "shigatse-gyirong", 100.0, trip_id="t2"),
+    ]
+    alerts = [
+        RaisedAlert("t1", "seal_opened", "alarm", T),
+        RaisedAlert("t2", "low_battery", "warning", T),  # not what a detour raises
+        RaisedAlert("t3", "signal_lost", "warning", T),  # a clean trip
+    ]
+    found = detection(incidents, alerts)
+    assert found["incidents_detected"] == 1
+    assert found["recall"] == 0.5
+    assert found["false_alerts"] == 1
+    assert found["precision"] == round(1 / 3, 3)
+    assert found["missed"] == [{"kind": "route_deviation", "trip_id": "t2", "at_km": 100.0}]
+
+
+def test_no_incidents_and_no_alerts_is_perfect() -> None:
+    assert detection([], [])["precision"] == 1.0
+    assert detection([], [])["recall"] == 1.0
+
+
+def test_the_report_draws_its_charts_inline_without_any_network() -> None:
+    svg = bar_chart("wait", [("gate", (1.0, 2.0)), ("lane", (None, 4.0))], series=("a", "b"))
+    assert svg.startswith("<svg") and svg.count("<rect") == 2 + 3
+    rows = [
+        {
+            "scan_lanes": n,
+            "trucks_handled_per_day": 300.0,
+            "gate_wait_p90_min": 1.0,
+            "clearance_p90_min": 9.0 / n,
+            "scan_lane_utilisation": 0.7 / n,
+        }
+        for n in (1, 2)
+    ]
+    html = sweep_report(rows, ["scan_lanes"])
+    assert "<polyline" in html and "scan_lanes=2" in html
+    assert "http://" not in html and "https://" not in html
+
+
+def test_the_run_report_says_whether_every_incident_was_caught() -> None:
+    result = {
+        "scenario": "x",
+        "days": 1,
+        "seed": 1,
+        "trucks_handled": 3,
+        "trucks_handled_per_day": 3,
+        "green_clearance_p50_min": 2.5,
+        "released_at_border": 3,
+        "referred_at_border": 0,
+        "sim_days_per_wall_s": 1.0,
+        "events_per_s": 10,
+        "time_release": {"clearance": {"p50_min": 2.0, "p90_min": 3.0}},
+        "utilisation": {"scan_lane": 0.5, "parking": None},
+        "per_lane": {"green": 3},
+        "peak_queue": {"scan_lane": 1},
+        "incidents_detected": 1,
+        "incidents_injected": 1,
+        "false_alerts": 0,
+        "precision": 1.0,
+        "recall": 1.0,
+        "incidents_by_kind": {"tamper": 1},
+        "alerts_by_kind": {"tamper": 1},
+    }
+    html = run_report(result)
+    assert "1 of 1 injected incidents detected" in html and "class='ok'" in html

@@ -1,0 +1,131 @@
+"""Scenario files of the digital twin: the default one, and every mistake named at once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from landport.shared.errors import InvalidInput
+from landport.simulation.scenario import (
+    default_scenario_path,
+    load_scenario,
+    parse_scenario,
+)
+from landport.simulation.sweep import combinations, parse_sweeps
+
+DEFAULT = default_scenario_path().read_text(encoding="utf-8")
+
+
+def with_line(key: str, value: str, text: str = DEFAULT) -> str:
+    """The default scenario with one `key = ...` line replaced."""
+    changed, n = re.subn(rf"^{re.escape(key)} = .*$", f"{key} = {value}", text, flags=re.M)
+    assert n == 1, key
+    return changed
+
+
+def fields_of(exc: pytest.ExceptionInfo[InvalidInput]) -> set[str]:
+    return {v.field for v in exc.value.violations}
+
+
+def test_the_default_scenario_is_calibrated_to_the_seed_port() -> None:
+    s = load_scenario()
+    assert s.name == "shigatse"
+    assert 300 <= s.trucks_per_day * (1 - s.appointment_share * s.no_show_rate) <= 320
+    assert s.service_minutes["scan"][0] == 2.0 and s.service_minutes["scan"][2] == 3.0
+    assert s.scan_lanes == 2 and s.exam_bays == 2
+    assert set(s.border_share) == {"gyirong-port", "zhangmu-port", "lizi-port"}
+    assert {"nev", "lithium_ion", "pv", "furniture"} <= set(s.cargo_mix)
+    assert {i.kind for i in s.incidents} == {
+        "route_deviation",
+        "long_stop",
+        "seal_opened",
+        "tamper",
+        "battery_failure",
+    }
+    assert all(z.length_km <= 20 for z in s.dead_zones)
+
+
+def test_a_shipped_scenario_is_found_by_its_name() -> None:
+    assert load_scenario("shigatse") == load_scenario()
+
+
+def test_every_bad_field_is_named_with_its_rule_in_english_and_chinese() -> None:
+    text = with_line("trucks_per_day", "-5")
+    text = with_line("scan_lanes", '"two"', text)
+    text = with_line("scan", "[3.0, 2.0, 2.5]", text)
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(text)
+    assert fields_of(exc) == {
+        "arrivals.trucks_per_day",
+        "yard.scan_lanes",
+        "service_minutes.scan",
+    }
+    for v in exc.value.violations:
+        assert v.message_en.startswith(v.field) and v.message_zh.startswith(v.field)
+        assert v.message_zh != v.message_en
+
+
+def test_unknown_cargo_kinds_and_incident_kinds_are_refused() -> None:
+    text = with_line("mix", "{ furniture = 50, bananas = 10 }")
+    text = text.replace('kind = "tamper"', 'kind = "alien_abduction"')
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(text)
+    assert fields_of(exc) == {"cargo.mix.bananas", "incidents[3].kind"}
+
+
+def test_hours_must_open_before_they_close() -> None:
+    text = with_line("lane_hours", '[["19:00", "09:00"]]')
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(text)
+    assert [v.code for v in exc.value.violations] == ["bad_hours"]
+
+
+def test_a_dead_zone_longer_than_the_silence_alarm_is_refused() -> None:
+    text = DEFAULT.replace("at_km = 150.0, length_km = 12.0", "at_km = 150.0, length_km = 60.0")
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(text)
+    assert fields_of(exc) == {"telemetry.dead_zones[0]"}
+
+
+def test_a_missing_section_is_reported_field_by_field() -> None:
+    text = DEFAULT.split("[border]")[0] + DEFAULT.split("[telemetry]")[1].join(["[telemetry]", ""])
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(text)
+    assert {"border.capacity", "border.share", "border.officers"} <= fields_of(exc)
+
+
+def test_broken_toml_is_one_clear_error() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario("[arrivals\ntrucks_per_day = 3")
+    assert [v.code for v in exc.value.violations] == ["toml_syntax"]
+
+
+def test_an_unreadable_file_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        load_scenario(tmp_path / "missing.toml")
+    assert "missing.toml" in exc.value.violations[0].message_en
+
+
+def test_sweeps_take_ranges_and_lists_and_multiply() -> None:
+    axes = parse_sweeps(["scan_lanes=1..3", "parking=100,200"])
+    assert axes == [("scan_lanes", (1, 2, 3)), ("parking", (100, 200))]
+    combos = combinations(axes)
+    assert len(combos) == 6 and combos[0] == {"scan_lanes": 1, "parking": 100}
+
+
+def test_a_sweep_of_something_that_is_not_a_resource_is_refused() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse_sweeps(["weather=1..3", "scan_lanes=4..x"])
+    assert len(exc.value.violations) == 2
+    assert all(v.field == "--sweep" for v in exc.value.violations)
+
+
+def test_a_variant_is_checked_like_a_file() -> None:
+    s = load_scenario()
+    assert s.with_values(scan_lanes=4).scan_lanes == 4
+    with pytest.raises(InvalidInput):
+        s.with_values(scan_lanes=0)
+    with pytest.raises(InvalidInput):
+        s.with_values(name="other")
