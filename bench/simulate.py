@@ -10,6 +10,9 @@ against a bare SimPy model of the same queueing network (the ceiling), and a sim
 - `year_wall_s`: with `--year`, a measured 365-day run of the twin; otherwise the first day
   plus 364 times the marginal cost of a day (a 2-day run minus the 1-day run), and
   `year_measured` says which. The bare model's year is always measured.
+- `ingest_*`: the share of the day spent in `TelemetryIngestor.ingest_messages` (verify,
+  de-duplicate, store, monitor) and its cost per signed fix; `ingest_cache` its trip
+  memory's hits and misses; `database` says the run's scratch SQLite file skips fsync.
 - `--profile`: the top functions by cumulative time of the day run (cProfile), on stderr
   and as `profile_top`.
 
@@ -90,6 +93,10 @@ def main() -> None:
         "day_cpu_s": round(day_cpu, 3),
         "events_per_s": day["events_per_s"],
         "telemetry_messages_per_s": round(day["telemetry_messages"] / day["wall_s"]),
+        "ingest_wall_s": day["ingest_wall_s"],
+        "ingest_us_per_fix": day["ingest_us_per_fix"],
+        "ingest_cache": day["ingest_cache"],
+        "database": day["database"],
         "sim_days_per_wall_s": day["sim_days_per_wall_s"],
         "bare_day_wall_s": bare_day["wall_s"],
         "bare_events_per_s": bare_day["events_per_s"],

@@ -52,7 +52,9 @@ class UiSettings(BaseModel):
     tile_attribution: str = ""
     vendor_dir: Path | None = None  # frontend/node_modules of the checkout when not set
     default_language: Literal["zh-CN", "en"] = "zh-CN"
-    secure_cookies: bool = False  # set true behind HTTPS so the session cookie is Secure
+    # The session cookies carry the Secure flag: by default in production (behind HTTPS);
+    # set false only for a production site reached over plain HTTP on a closed network.
+    secure_cookies: bool | None = None
     daily_truck_capacity: int = 300  # the inspection yard's stated capacity (trucks a day)
     # Transport cost saved per container by declaring and inspecting inland (the port's 2025
     # reporting: "almost 2,000 yuan"); shown on the big screen as an estimate.

@@ -267,3 +267,31 @@ def test_two_declarants_taking_the_last_place_at_once_one_wins(world: World) -> 
 
         counter = conn.execute(select(appointment_slots.c.booked)).scalars().all()
     assert counter == [2]
+
+
+def test_a_truck_is_announced_only_with_a_live_appointment_of_its_own_declaration(
+    world: World,
+) -> None:
+    mine = declared(world)
+    theirs = book(world, declared(world, "competitor"), beijing(1, 14), user="competitor")
+    assert theirs.status_code == 201, theirs.text
+    plate = furniture_payload()["vehicle_plate"]
+    announce = {"declaration_id": mine, "plate": plate, "appointment_id": theirs.json()["id"]}
+    refused = world.post("exporter", "/api/v1/visits", announce)
+    assert refused.status_code == 422
+    [error] = refused.json()["errors"]
+    assert error["field"] == "appointment_id"
+    assert error["code"] == "appointment_not_of_declaration"
+    assert "预约" in error["message_zh"]
+    assert world.get("officer", "/api/v1/visits").json()["total"] == 0
+
+    own = book(world, mine, beijing(1, 15)).json()["id"]
+    assert world.post("exporter", f"/api/v1/appointments/{own}/cancel").status_code == 200
+    announce["appointment_id"] = own
+    assert world.post("exporter", "/api/v1/visits", announce).status_code == 422  # cancelled
+
+    again = book(world, mine, beijing(1, 16)).json()["id"]
+    announce["appointment_id"] = again
+    accepted = world.post("exporter", "/api/v1/visits", announce)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["appointment_id"] == again

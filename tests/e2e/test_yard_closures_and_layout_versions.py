@@ -85,7 +85,7 @@ def test_a_bad_closure_keeps_nothing_in_the_database(world: World) -> None:
     body = {**CLOSED_WEDNESDAY, "from": "2026-03-06"}
     refused = w.post("yardman", "/api/v1/yard/port-closures", body)
     assert refused.status_code == 422
-    assert [e["field"] for e in refused.json()["errors"]] == ["end"]
+    assert [e["field"] for e in refused.json()["errors"]] == ["to"]
     assert w.get("yardman", "/api/v1/yard/port-closures").json()["total"] == 0
     assert last_day(armed(w, "藏D40004", "EL-0404")) == "2026-03-05"
 

@@ -88,6 +88,7 @@ def test_a_bad_closure_is_refused_with_every_reason(make_world: MakeWorld) -> No
     refused = w.post("yardman", "/api/v1/yard/port-closures", body)
     assert refused.status_code == 422
     assert codes(refused) == ["unknown_port", "end_before_start", "required"]
+    assert [e["field"] for e in refused.json()["errors"]] == ["port_id", "to", "reason"]
     assert w.post("exporter", "/api/v1/yard/port-closures", body).status_code == 403
     assert w.get("yardman", "/api/v1/yard/port-closures").json()["total"] == 0
 

@@ -14,18 +14,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from goods import furniture_payload
 from landport import bootstrap
+from landport.adapters.db import tables as t
 from landport.adapters.db.appointment_store import SqlAppointmentStore
 from landport.adapters.db.appointment_tables import appointment_slots, appointments
+from landport.adapters.db.audit import verify_audit
 from landport.adapters.db.yard_store import yard_layout
 from landport.enterprises.model import Actor, Role
 from landport.shared.clock import FixedClock
 from landport.shared.errors import DomainError
-from landport.yard.appointment_commands import BookAppointment
+from landport.yard.appointment_commands import BookAppointment, CancelAppointment
 from landport.yard.appointment_handlers import handling_appointments
 from world import OTHER_USCC, World
 
@@ -113,3 +115,29 @@ def test_a_second_live_appointment_of_a_declaration_is_refused_by_the_database(
     row.update(id="x" * 32, slot_start=SLOT.replace(hour=7))
     with pytest.raises(IntegrityError), world.services.engine.begin() as conn:
         conn.execute(insert(appointments).values(**row))
+
+
+def test_one_appointment_cancelled_twice_at_once_is_cancelled_and_audited_once(
+    world: World,
+) -> None:
+    declaration = declared(world, "exporter")
+    made = world.services.bus.handle(BookAppointment(ADMIN, declaration, "exam-bay-1", SLOT)).result
+
+    def cancel(_: int) -> str:
+        try:
+            world.services.bus.handle(CancelAppointment(ADMIN, made.id))
+        except DomainError as exc:
+            return exc.code
+        return "cancelled"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(cancel, range(2)))
+    assert outcomes[0] == "cancelled" and outcomes[1] in {"conflict", "invalid_input"}
+    engine = world.services.engine
+    with engine.connect() as conn:
+        audited = conn.execute(
+            select(func.count()).where(t.audit_log.c.action == "appointment.cancelled")
+        ).scalar()
+        assert conn.execute(select(appointment_slots.c.booked)).scalar_one() == 0
+    assert audited == 1
+    assert verify_audit(engine).intact

@@ -221,6 +221,30 @@ def test_missing_or_swapped_containers_refer() -> None:
     assert failing(evidence(presented=swapped)) == {"containers_match"}
 
 
+def test_a_car_carrier_declared_without_containers_passes_with_none_presented() -> None:
+    declaration = replace(evidence().declaration, containers=())
+    ev = evidence(
+        trip=trip(containers=()), declaration=declaration, presented=Presented(PLATE, (), "EL-0042")
+    )
+    verdict = border_verdict(ev, now=NOW)
+    check = next(c for c in verdict.checks if c.code == "containers_match")
+    assert check.ok and verdict.verdict == "pass"
+    assert "No container" in check.message_en and "无集装箱" in check.message_zh
+
+
+def test_a_container_where_none_was_declared_or_none_where_one_was_refers() -> None:
+    declaration = replace(evidence().declaration, containers=())
+    extra = evidence(
+        trip=trip(containers=()),
+        declaration=declaration,
+        presented=Presented(PLATE, BOXES[:1], "EL-0042"),
+    )
+    assert failing(extra) == {"containers_match"}
+    nothing = Presented(PLATE, (), "EL-0042")
+    assert failing(evidence(trip=trip(containers=()), presented=nothing)) == {"containers_match"}
+    assert failing(evidence(presented=nothing)) == {"containers_match"}
+
+
 def test_containers_read_in_another_order_match() -> None:
     reversed_order = Presented(PLATE, tuple(reversed(BOXES)), "EL-0042")
     assert failing(evidence(presented=reversed_order)) == set()

@@ -471,20 +471,27 @@ def _plate(ev: CustodyEvidence, now: datetime, policy: BorderPolicy) -> Check:
 
 
 def _containers(ev: CustodyEvidence, now: datetime, policy: BorderPolicy) -> Check:
-    """Every container sealed at the land port, and no other, must be on the truck."""
+    """Every container sealed at the land port, and no other, must be on the truck. A car
+    carrier (or any load declared without containers) matches when none is on the trip and
+    none is presented; a declared container that is missing never matches."""
     seen = _norm_containers(ev.presented.containers)
     trip = _norm_containers(ev.trip.containers)
     decl = _norm_containers(ev.declaration.containers)
-    ok = seen == trip == decl and bool(seen)
+    ok = seen == trip == decl  # equal to a non-empty declaration means present
     s, t, d = (", ".join(x) or "none" for x in (seen, trip, decl))
+    if ok and not decl:
+        en, zh = "No container declared, on the trip or presented", "报关单、运输及现场均无集装箱"
+    elif ok:
+        en, zh = f"Containers {s} match trip and declaration", f"集装箱 {s} 与运输及报关单一致"
+    else:
+        en = f"Containers presented {s}; trip has {t}, declaration has {d}"
+        zh = f"现场集装箱 {s}，运输登记 {t}，报关单 {d}"
     return Check(
         "containers_match",
         ok,
         f"{s} / {t} / {d}",
-        f"Containers {s} match trip and declaration"
-        if ok
-        else f"Containers presented {s}; trip has {t}, declaration has {d}",
-        f"集装箱 {s} 与运输及报关单一致" if ok else f"现场集装箱 {s}，运输登记 {t}，报关单 {d}",
+        en,
+        zh,
         {"presented": s, "trip": t, "declaration": d},
     )
 

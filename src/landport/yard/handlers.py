@@ -98,6 +98,15 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
                 f"报关单状态为 {declaration.status.value}，不能预报车辆",
             )
         store = store_for(uow)
+        booked = cmd.appointment_id
+        if booked is not None and store.appointment_declaration(booked) != declaration.id:
+            raise _invalid(
+                "appointment_id",
+                "appointment_not_of_declaration",
+                f"appointment {booked} is not a live booking of declaration {declaration.id}",
+                f"预约 {booked} 不是报关单 {declaration.id} 的有效预约",
+            )
+        store.lock_declaration(declaration.id)
         if store.open_for_declaration(declaration.id) is not None:
             raise Conflict(
                 f"declaration {declaration.id} already has a truck visit", "该报关单已预报车辆"

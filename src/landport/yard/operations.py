@@ -31,6 +31,7 @@ from landport.yard.planning import (
     Candidate,
     calendars_with,
     departing,
+    exit_ports,
     plan_for,
     plan_record,
     plan_view,
@@ -117,19 +118,15 @@ def plan_yard(
     routes = sources.routes()
     closures = [*sources.closures(uow), *([added] if added else [])]
     calendars = calendars_with(ctx.catalog.calendars, closures)
-    ports: dict[str, str | None] = {}
-
-    def port_of(yv: YardVisit) -> str | None:
-        if yv.visit.id not in ports:
-            declaration = declaration_of(uow, yv)
-            ports[yv.visit.id] = declaration.content.exit_port if declaration else None
-        return ports[yv.visit.id]
+    parked = store.in_status(V.PARKED, V.DEPARTURE_SCHEDULED)
+    on_road = departing(store, now)
+    ports = exit_ports(uow.declarations, [*parked, *on_road])  # one query for the whole yard
 
     moved: list[Candidate] = []
     new: list[Candidate] = []
     skipped: list[dict[str, str]] = []
-    for yv in store.in_status(V.PARKED, V.DEPARTURE_SCHEDULED):
-        port = port_of(yv)
+    for yv in parked:
+        port = ports[yv.visit.id]
         if (
             port is None
             or port not in routes
@@ -148,8 +145,8 @@ def plan_yard(
     chosen = {c.visit.visit.id for c in (*moved, *new)}
     others = [
         (yv, port)
-        for yv in departing(store, now)
-        if yv.visit.id not in chosen and (port := port_of(yv)) is not None
+        for yv in on_road
+        if yv.visit.id not in chosen and (port := ports[yv.visit.id]) is not None
     ]
     planned: list[dict[str, Any]] = []
     note = ("", "")
@@ -275,7 +272,12 @@ def handling_operations(
             )
         if cmd.end < cmd.start:
             found.append(
-                Violation("end", "end_before_start", "end is before start", "结束日期早于开始日期")
+                Violation(
+                    "to",
+                    "end_before_start",
+                    "'to' (the last closed day) is before 'from' (the first)",
+                    "关闭结束日期（to）早于开始日期（from）",
+                )
             )
         if not cmd.reason.strip():
             found.append(

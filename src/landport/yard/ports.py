@@ -48,6 +48,16 @@ class VisitStore(Protocol):
         """The declaration's visit that has not left the yard yet, if any."""
         ...
 
+    def appointment_declaration(self, appointment_id: str) -> str | None:
+        """The declaration of this appointment while it holds or waits for a place (booked,
+        standby, arrived); None for an unknown or finished one."""
+        ...
+
+    def lock_declaration(self, declaration_id: str) -> None:
+        """Serialise announcements of one declaration until commit: two clients announcing
+        its truck at once must not both find no visit and both add one."""
+        ...
+
     def in_status(self, *statuses: VisitStatus) -> list[YardVisit]:
         """Visits in these statuses, oldest change first (the order of a lane's queue)."""
         ...

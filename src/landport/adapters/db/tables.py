@@ -328,6 +328,17 @@ telemetry_rejects = Table(
     Column("payload", Text, nullable=False),
 )
 
+#: Browser sessions ended by logging out: the signed token stays valid until it expires, so
+#: its digest is kept until then and the cookie path refuses it.
+ended_sessions = Table(
+    "ended_sessions",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),  # SHA-256 of the session token
+    Column("username", String(64), nullable=False),
+    Column("ended_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False, index=True),
+)
+
 # The yard's tables live beside these, on the same MetaData.
 from landport.adapters.db import appointment_tables as _appointment_tables  # noqa: E402,F401
 from landport.adapters.db import yard_tables as _yard_tables  # noqa: E402,F401

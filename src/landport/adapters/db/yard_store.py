@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from landport.adapters.db.appointment_tables import appointments
 from landport.adapters.db.tables import declarations
 from landport.adapters.db.yard_tables import (
     container_moves,
@@ -28,6 +29,7 @@ from landport.adapters.db.yard_tables import (
 from landport.risk.capacity import ScanQueue
 from landport.shared.clock import Clock
 from landport.shared.errors import Conflict
+from landport.yard.appointment_model import HOLDING
 from landport.yard.model import YardLayout, yard_from_document
 from landport.yard.ports import ContainerMove, YardVisit
 from landport.yard.stations import scan_queue
@@ -148,6 +150,20 @@ class SqlVisitStore:
             .order_by(truck_visits.c.departure_at, truck_visits.c.id)
         ).mappings()
         return self._load(list(rows))
+
+    def appointment_declaration(self, appointment_id: str) -> str | None:
+        holding = [status.value for status in HOLDING]
+        query = select(appointments.c.declaration_id).where(
+            appointments.c.id == appointment_id, appointments.c.status.in_(holding)
+        )
+        found = self._conn.execute(query).scalar()
+        return str(found) if found is not None else None
+
+    def lock_declaration(self, declaration_id: str) -> None:
+        # SQLite writers already run one at a time; PostgreSQL locks the declaration's row.
+        if self._conn.dialect.name == "postgresql":
+            row = select(declarations.c.id).where(declarations.c.id == declaration_id)
+            self._conn.execute(row.with_for_update())
 
     def lock_departures(self) -> None:
         # SQLite writers already run one at a time (BEGIN IMMEDIATE); PostgreSQL needs a lock.

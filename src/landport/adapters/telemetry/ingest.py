@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.audit import SqlAuditTrail
-from landport.adapters.db.custody import route_version, trip_from_row
+from landport.adapters.db.custody import route_version
 from landport.adapters.db.engine import writer_lock
+from landport.adapters.telemetry.trip_cache import HEAD_COLUMNS, KnownTrip, TripCache
 from landport.seals.alerts import AlertChange, AlertKind, TripStateChange
 from landport.seals.corridor import Corridor
 from landport.seals.corridor_loading import corridor_from_approved
@@ -27,7 +28,6 @@ from landport.seals.model import LockState, SealFix, TransitTrip, TripState
 from landport.seals.monitor_state import MonitorState
 from landport.seals.monitoring import check_silence, ingest_many
 from landport.seals.telemetry import Rejected, parse, verify
-from landport.seals.trip_plan import TripPlan
 from landport.shared.clock import Clock
 
 MONITORED = (TripState.IN_YARD, TripState.DEPARTED, TripState.EN_ROUTE, TripState.AT_BORDER)
@@ -71,7 +71,7 @@ _UPDATE_BATTERY = (
     .where(t.seals.c.seal_id == bindparam("b_seal"))
     .values(battery_pct=bindparam("battery_pct"))
 )
-_TRIP_ROWS = select(t.trips).where(t.trips.c.active.is_(True))
+_TRIP_HEADS = select(*HEAD_COLUMNS).where(t.trips.c.active.is_(True))
 
 
 def _upsert(conn: Connection) -> Any:
@@ -87,6 +87,7 @@ class TelemetryIngestor:
         self._secret_ttl_s = secret_ttl_s
         self._secrets: dict[str, tuple[str, float]] = {}
         self._corridors: dict[tuple[str, int], Corridor] = {}
+        self.trips = TripCache(self._corridor)
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -125,18 +126,23 @@ class TelemetryIngestor:
         """The timer side: trips whose seals went quiet get a signal-lost alert."""
         report = IngestReport()
         now = self._clock.now()
+        written: list[KnownTrip] = []
         with self._transaction() as conn:
             updates = []
-            query = _TRIP_ROWS.where(t.trips.c.state.in_(MONITORED)).order_by(t.trips.c.id)
+            query = _TRIP_HEADS.where(t.trips.c.state.in_(MONITORED)).order_by(t.trips.c.id)
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update()  # as the batches do: one writer per trip
-            for row in conn.execute(query).mappings():
-                trip, plan = self._plan(conn, row)
-                state = self._state(row)
-                after, changes = check_silence(plan, state, now)
+            heads = list(conn.execute(query).mappings())
+            known = self.trips.resolve(conn, heads)
+            for head in heads:
+                k = known[head["id"]]
+                after, changes = check_silence(k.plan, k.state, now)
                 if changes:
-                    updates.append(self._apply(conn, trip, row, after, changes, report))
+                    values = self._apply(conn, k.trip, head, after, changes, report)
+                    updates.append(values)
+                    written.append(k.after_write(after, values["state"]))
             _update_trips(conn, updates)
+        self.trips.publish(written, keep_only={h["id"] for h in heads})
         return report
 
     # -- the transaction ---------------------------------------------------------------------
@@ -151,6 +157,7 @@ class TelemetryIngestor:
         report: IngestReport,
     ) -> None:
         now = self._clock.now()
+        written: list[KnownTrip] = []
         with self._transaction() as conn:
             if rejects:
                 conn.execute(
@@ -195,14 +202,15 @@ class TelemetryIngestor:
             for f in new:
                 by_seal[f.seal_id].append(f)
             work, monitored, batteries = [], [], []
+            known = self.trips.resolve(conn, [trips[s] for s in sorted(by_seal) if s in trips])
             for seal_id in sorted(by_seal):
                 row = trips.get(seal_id)
                 if row is None:
                     report.without_trip += len(by_seal[seal_id])
                     continue
-                trip, plan = self._plan(conn, row)
-                work.append((plan, self._state(row), by_seal[seal_id]))
-                monitored.append((trip, row))
+                k = known[row["id"]]
+                work.append((k.plan, k.state, by_seal[seal_id]))
+                monitored.append((k, row))
                 battery = next(
                     (f.battery_pct for f in reversed(by_seal[seal_id]) if f.battery_pct), None
                 )
@@ -211,13 +219,15 @@ class TelemetryIngestor:
             # All trips of the batch at once: each corridor's geometry in one vectorised pass;
             # a trip whose fixes arrive late is replayed from its stored history.
             results = ingest_many(work, history=lambda plan: self._history(conn, plan.trip_id))
-            trip_updates = [
-                self._apply(conn, trip, row, after, changes, report)
-                for (trip, row), (after, changes) in zip(monitored, results, strict=True)
-            ]
+            trip_updates = []
+            for (k, row), (after, changes) in zip(monitored, results, strict=True):
+                values = self._apply(conn, k.trip, row, after, changes, report)
+                trip_updates.append(values)
+                written.append(k.after_write(after, values["state"]))
             _update_trips(conn, trip_updates)
             if batteries:
                 conn.execute(_UPDATE_BATTERY, batteries)
+        self.trips.publish(written)
 
     def _apply(
         self,
@@ -313,15 +323,10 @@ class TelemetryIngestor:
     # -- reads ------------------------------------------------------------------------------
 
     def _active_trips(self, conn: Connection, seal_ids: set[str]) -> dict[str, Any]:
-        query = _TRIP_ROWS.where(t.trips.c.seal_id.in_(sorted(seal_ids))).order_by(t.trips.c.id)
+        query = _TRIP_HEADS.where(t.trips.c.seal_id.in_(sorted(seal_ids))).order_by(t.trips.c.id)
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()  # one worker at a time per trip
         return {r["seal_id"]: r for r in conn.execute(query).mappings()}
-
-    def _plan(self, conn: Connection, row: Any) -> tuple[TransitTrip, TripPlan]:
-        trip = trip_from_row(row)
-        corridor = self._corridor(conn, trip.route_id, trip.route_version)
-        return trip, TripPlan.for_trip(trip, corridor)
 
     def _corridor(self, conn: Connection, route_id: str, version: int) -> Corridor:
         key = (route_id, int(version))
@@ -331,10 +336,6 @@ class TelemetryIngestor:
                 raise LookupError(f"route {route_id} version {version} is missing")
             self._corridors[key] = corridor_from_approved(route)
         return self._corridors[key]
-
-    @staticmethod
-    def _state(row: Any) -> MonitorState:
-        return MonitorState.from_dict(row["monitor"]) if row["monitor"] else MonitorState(row["id"])
 
     @staticmethod
     def _history(conn: Connection, trip_id: str) -> list[SealFix]:
@@ -420,6 +421,15 @@ _PG_INSERT_POSITIONS = (
 )
 
 
+_SQLITE_INSERT_POSITIONS = sqlite.insert(t.positions).on_conflict_do_nothing(
+    index_elements=["seal_id", "seq", "fix_time"]
+)
+_LAST_POSITION = select(func.max(t.positions.c.id))
+_POSITIONS_AFTER = select(t.positions.c.seal_id, t.positions.c.seq, t.positions.c.fix_time).where(
+    t.positions.c.id > bindparam("after")
+)
+
+
 def _update_trips(conn: Connection, updates: list[dict[str, Any]]) -> None:
     """Write the trips back; a trip changed by someone else meanwhile aborts the batch,
     which is then retried unacknowledged (never a silent overwrite)."""
@@ -445,14 +455,15 @@ def _insert_positions(
     if conn.dialect.name == "postgresql":
         columns = tuple([row[c] for row in rows] for c in _COLUMNS)
         result = conn.exec_driver_sql(_PG_INSERT_POSITIONS, columns)
-    else:
-        stmt = (
-            sqlite.insert(t.positions)
-            .on_conflict_do_nothing(index_elements=["seal_id", "seq", "fix_time"])
-            .returning(t.positions.c.seal_id, t.positions.c.seq, t.positions.c.fix_time)
-        )
-        result = conn.execute(stmt, rows)
-    return {(r[0], r[1], _utc(r[2])) for r in result}
+        return {(r[0], r[1], _utc(r[2])) for r in result}
+    # SQLite: a plain executemany (RETURNING turned it into one large statement per batch,
+    # re-compiled each time). The batch holds the write lock from BEGIN IMMEDIATE, so the
+    # rows it inserted are exactly those after the highest id before it; when none was a
+    # duplicate (the usual case) they are simply all of them.
+    before = conn.execute(_LAST_POSITION).scalar() or 0
+    if conn.execute(_SQLITE_INSERT_POSITIONS, rows).rowcount == len(rows):
+        return {(r["seal_id"], r["seq"], _utc(r["fix_time"])) for r in rows}
+    return {(r[0], r[1], _utc(r[2])) for r in conn.execute(_POSITIONS_AFTER, {"after": before})}
 
 
 def _utc(value: datetime) -> datetime:

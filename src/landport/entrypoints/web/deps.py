@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from landport.adapters.db.sessions import session_ended
 from landport.adapters.security import InvalidToken
 from landport.bootstrap import Services
 from landport.enterprises.model import Actor, Role
@@ -45,8 +46,8 @@ class BearerOrSession(OAuth2PasswordBearer):
         if token:
             return token
         cookie = request.cookies.get(SESSION_COOKIE)
-        if not cookie:
-            return None
+        if not cookie or session_ended(request.app.state.services.read_engine, cookie):
+            return None  # a logged-out cookie is no session at all
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
             expected = csrf_token_for(request.app.state.services, cookie)

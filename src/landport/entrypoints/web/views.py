@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from landport.declarations.codec import content_to_dict
 from landport.declarations.model import STATUS_ZH, CustomsDeclaration, DeclarationStatus
 from landport.inspection.model import InspectionRecord
+from landport.shared.errors import InvalidInput, Violation
 
 
 def declaration_view(
@@ -41,3 +42,23 @@ def summary_view(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
     out["status_zh"] = STATUS_ZH[DeclarationStatus(row["status"])]
     return out
+
+
+def status_filter(value: str | None, statuses: Iterable[str]) -> str | None:
+    """A list's `status` filter: a misspelt one is refused (422), never an empty list."""
+    if not value:
+        return None
+    known = sorted(statuses)
+    if value not in known:
+        allowed = ", ".join(known)
+        raise InvalidInput(
+            [
+                Violation(
+                    "status",
+                    "unknown_status",
+                    f"status must be one of {allowed}",
+                    f"状态须为 {allowed} 之一",
+                )
+            ]
+        )
+    return value

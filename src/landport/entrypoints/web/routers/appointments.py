@@ -23,9 +23,14 @@ from landport.adapters.db.appointment_queries import (
 from landport.adapters.db.yard_store import yard_layout
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import AnyUser, ServicesDep, require
+from landport.entrypoints.web.views import status_filter
 from landport.shared.errors import NotFound
 from landport.yard import appointment_commands as ac
-from landport.yard.appointment_model import AppointmentPolicy, resources_from_layout
+from landport.yard.appointment_model import (
+    AppointmentPolicy,
+    AppointmentStatus,
+    resources_from_layout,
+)
 from landport.yard.appointment_rules import fairness_rule, peak_quota
 
 router = APIRouter(prefix="/api/v1", tags=["appointments"])
@@ -104,7 +109,7 @@ def appointments(
         forwarder=actor.enterprise_uscc if actor.is_declarant else None,
         day=on,
         resource_id=resource_id or None,
-        status=status or None,
+        status=status_filter(status, (s.value for s in AppointmentStatus)),
     )
     return {"total": len(items), "items": items}
 

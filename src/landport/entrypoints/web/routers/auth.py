@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from landport.adapters.db.queries import find_user
-from landport.adapters.security import verify_password
+from landport.adapters.security import check_login
 from landport.enterprises.model import Actor
 from landport.entrypoints.web.deps import AnyUser, ServicesDep, Unauthenticated
 
@@ -21,7 +21,8 @@ def issue_token(
 ) -> dict[str, Any]:
     """Public by design: this is how a person proves who they are."""
     user = find_user(services.read_engine, form.username)
-    if user is None or not user.active or not verify_password(user.password_hash, form.password):
+    known = check_login(user.password_hash if user else None, form.password)
+    if user is None or not user.active or not known:
         raise Unauthenticated("wrong username or password", "用户名或密码错误")
     actor = Actor(user.username, user.role, user.enterprise_uscc, user.port_id)
     return {

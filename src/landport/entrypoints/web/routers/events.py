@@ -7,13 +7,17 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
 
 from landport.adapters.live_events import LiveEvent, LiveEventHub, Subscription
-from landport.entrypoints.web.deps import AnyUser
+from landport.enterprises.model import Actor, Role
+from landport.entrypoints.web.deps import AnyUser, require
 
 router = APIRouter(prefix="/api/v1/events", tags=["live"])
+
+#: The hub's counters are port-wide activity, so they are for staff, not declarants.
+StatsReader = Annotated[Actor, Depends(require(*(r for r in Role if r is not Role.DECLARANT)))]
 
 KEEPALIVE_S = 15.0
 #: A stream ends after this long and the browser reconnects with Last-Event-ID (nothing is
@@ -48,8 +52,9 @@ async def stream(
 
 
 @router.get("/stats")
-def stats(request: Request, actor: AnyUser) -> dict[str, Any]:
-    """How many events went out and how many a slow screen missed (dropped oldest first)."""
+def stats(request: Request, actor: StatsReader) -> dict[str, Any]:
+    """How many events went out and how many a slow screen missed (dropped oldest first);
+    staff only: the counts are the whole port's activity."""
     return hub_of(request).stats()
 
 

@@ -18,8 +18,10 @@ from landport.adapters.reference_files import YardFiles
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import Declarant, ServicesDep, require
 from landport.entrypoints.web.machine_auth import Caller, require_machine_or_person
+from landport.entrypoints.web.views import status_filter
 from landport.shared.errors import Forbidden, NotFound
 from landport.yard import commands as yc
+from landport.yard.visits import VisitStatus
 
 router = APIRouter(prefix="/api/v1", tags=["yard"])
 
@@ -137,8 +139,9 @@ def pre_advise(body: PreAdviceBody, services: ServicesDep, actor: Declarant) -> 
 def visits(services: ServicesDep, actor: VisitReader, status: str | None = None) -> dict[str, Any]:
     """Declarants see their own enterprise's visits only, whatever filter they send."""
     uscc = actor.enterprise_uscc if actor.is_declarant else None
+    wanted = status_filter(status, (s.value for s in VisitStatus))
     items = list_visits(
-        services.read_engine, yard_layout_of(services), status=status or None, enterprise_uscc=uscc
+        services.read_engine, yard_layout_of(services), status=wanted, enterprise_uscc=uscc
     )
     return {"total": len(items), "items": items}
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from landport.adapters.db.queries import find_user
-from landport.adapters.security import verify_password
+from landport.adapters.db.sessions import end_session
+from landport.adapters.security import check_login
 from landport.enterprises.model import Actor
 from landport.entrypoints.web.deps import (
     CSRF_COOKIE,
@@ -22,6 +24,8 @@ from landport.entrypoints.web.ui.web import (
     redirect,
     render,
     safe_next,
+    same_origin_form,
+    secure_cookies,
     session_actor,
 )
 
@@ -46,7 +50,7 @@ def login_form(request: Request, next: str | None = None) -> Response:
     return render(request, "login.html", {"next": safe_next(next, "")})
 
 
-@router.post("/login", response_class=HTMLResponse)
+@router.post("/login", response_class=HTMLResponse, dependencies=[Depends(same_origin_form)])
 def login(
     request: Request,
     username: Annotated[str, Form()] = "",
@@ -56,13 +60,14 @@ def login(
     """Checks the password as the token endpoint does; the token goes in an httpOnly cookie."""
     services = request.app.state.services
     user = find_user(services.read_engine, username.strip()) if username.strip() else None
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    known = check_login(user.password_hash if user else None, password)
+    if user is None or not user.active or not known:
         context = {"next": safe_next(next, ""), "username": username, "error": "login.failed"}
         return render(request, "login.html", context, status_code=401, actor=None)
     actor = Actor(user.username, user.role, user.enterprise_uscc, user.port_id)
     token = services.tokens.issue(actor)
     response = redirect(safe_next(next, LANDING[actor.role]))
-    secure = services.settings.ui.secure_cookies
+    secure = secure_cookies(services.settings)
     max_age = services.tokens.ttl_seconds
     response.set_cookie(
         SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="strict", secure=secure
@@ -78,9 +83,17 @@ def login(
     return response
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[Depends(same_origin_form)])
 def logout(request: Request) -> Response:
-    """Clears the session; a SameSite=Strict cookie means another site cannot trigger it."""
+    """Ends the session on the server and clears its cookies; only from our own pages
+    (another site's form is refused)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    actor = session_actor(request) if token else None
+    if token and actor is not None:
+        services = request.app.state.services
+        now = services.clock.now()
+        expires = now + timedelta(seconds=services.tokens.ttl_seconds)
+        end_session(services.engine, token, username=actor.username, now=now, expires_at=expires)
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)

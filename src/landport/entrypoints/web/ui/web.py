@@ -11,16 +11,19 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from landport.adapters.db.sessions import session_ended
 from landport.adapters.security import InvalidToken
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import SESSION_COOKIE, csrf_token_for
 from landport.entrypoints.web.ui.translations import Translator, catalogs, language_of
+from landport.settings import Settings
+from landport.shared.errors import Forbidden
 
 LANG_COOKIE = "landport_lang"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -51,10 +54,11 @@ class PageForbidden(Exception):
 
 def session_actor(request: Request) -> Actor | None:
     token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    services = request.app.state.services
+    if not token or session_ended(services.read_engine, token):
         return None
     try:
-        return request.app.state.services.tokens.verify(token)  # type: ignore[no-any-return]
+        return services.tokens.verify(token)  # type: ignore[no-any-return]
     except InvalidToken:
         return None
 
@@ -86,8 +90,8 @@ def language(request: Request) -> str:
 
 
 def _script_json(value: Any) -> str:
-    """JSON safe inside a <script> element."""
-    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+    """JSON safe inside a <script> element: no `<` can open a tag or a comment there."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
 def render(
@@ -133,3 +137,28 @@ def safe_next(value: str | None, default: str) -> str:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return default
+
+
+def same_origin_form(request: Request) -> None:
+    """A form that sets or clears the session must come from one of our own pages.
+
+    The session cookie is not sent yet (login) or its CSRF header cannot be (a plain form),
+    so the browser's Origin (else Referer) header must name this host; a client that sends
+    neither is not a browser driven by another site's page.
+    """
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if not sent:
+        return
+    host = request.headers.get("host", "")
+    if sent == "null" or urlsplit(sent).netloc.lower() != host.lower():
+        raise Forbidden(
+            "a login or logout form must be sent from this site's own pages "
+            "(cross-site request refused)",
+            "登录或退出表单须从本站页面提交（拒绝跨站请求）",
+        )
+
+
+def secure_cookies(settings: Settings) -> bool:
+    """Session cookies are Secure in production unless the operator says otherwise."""
+    chosen = settings.ui.secure_cookies
+    return settings.environment == "production" if chosen is None else chosen

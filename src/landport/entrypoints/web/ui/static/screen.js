@@ -20,6 +20,12 @@
 
   const short = (name) => String(name || "").split(/[（(]/)[0].trim();
   const $ = (id) => document.getElementById(id);
+  /** Tooltip content as text: Leaflet would parse a string as HTML, and names are data. */
+  const tip = (text) => {
+    const span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  };
 
   // --- figures ----------------------------------------------------------------------------
 
@@ -151,7 +157,7 @@
     }
     L.geoJSON(port.corridors, {
       style: (f) => ({ color: ROUTE_COLORS[port.corridors.features.indexOf(f) % ROUTE_COLORS.length], weight: 4, opacity: 0.9, dashArray: f.properties.approximate ? "8 6" : null }),
-      onEachFeature: (f, layer) => layer.bindTooltip(f.properties.name + " · " + fmt.number(f.properties.road_km) + " km"),
+      onEachFeature: (f, layer) => layer.bindTooltip(tip(f.properties.name + " · " + fmt.number(f.properties.road_km) + " km")),
     }).addTo(map);
     for (const p of port.places) {
       const major = p.kind === "border_port" || p.kind === "inland_port";
@@ -160,7 +166,7 @@
         radius: major ? 7 : 3, color: major ? "#ffffff" : "#9fb4cc", weight: major ? 2 : 1,
         fillColor: p.kind === "border_port" ? "#ffb74a" : p.kind === "inland_port" ? "#4aa3ff" : "#9fb4cc", fillOpacity: 1,
         interactive: false,
-      }).bindTooltip(short(pick(p, "name")), { permanent: major, direction: p.kind === "inland_port" ? "left" : "right", className: "place-label" + (major ? " major" : "") })
+      }).bindTooltip(tip(short(pick(p, "name"))), { permanent: major, direction: p.kind === "inland_port" ? "left" : "right", className: "place-label" + (major ? " major" : "") })
         .addTo(map);
     }
   }
@@ -188,7 +194,7 @@
         glide(marker, [trip.lat, trip.lon]);
         marker.setStyle(style);
       }
-      marker.bindTooltip(trip.vehicle_plate + " · " + t("trip_state." + trip.state));
+      marker.bindTooltip(tip(trip.vehicle_plate + " · " + t("trip_state." + trip.state)));
     }
     const list = $("truck-list");
     list.replaceChildren(...items.map((trip) => {
@@ -259,7 +265,7 @@
     if (lat === undefined || lat === null || !map || alertMarkers.has(a.id)) return;
     const icon = L.divIcon({ className: "alert-pulse severity-" + a.severity + (fresh ? " fresh" : ""), iconSize: [22, 22] });
     alertMarkers.set(a.id, L.marker([lat, lon], { icon, keyboard: false }).addTo(map)
-      .bindTooltip(pick(a, "message")));
+      .bindTooltip(tip(pick(a, "message"))));
   }
 
   function onAlert(data) {
