@@ -273,3 +273,12 @@ def login_as(page: Any, role: str, *, next: str = "") -> str:
     username = LOGINS[role]
     login(page, username, next=next)
     return username
+
+
+def open_console(page: Any, role: str, *, english: bool = False) -> None:
+    """Logs in as `role` and waits until the console's script has attached its handlers."""
+    login_as(page, role)
+    if english:
+        page.get_by_test_id("lang-switch").click()
+        page.wait_for_function("document.documentElement.lang === 'en'")
+    page.locator("body[data-ready]").wait_for(state="attached")

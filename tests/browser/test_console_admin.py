@@ -10,18 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from browser.conftest import LOGINS, LiveServer, login_as, screenshot
+from browser.conftest import LOGINS, LiveServer, open_console, screenshot
 
 pytestmark = pytest.mark.browser
-
-
-def open_console(page: Any, role: str, *, english: bool = False) -> None:
-    """Logs in as `role` and waits until the console's script has attached its handlers."""
-    login_as(page, role)
-    if english:
-        page.get_by_test_id("lang-switch").click()
-        page.wait_for_function("document.documentElement.lang === 'en'")
-    page.locator("body[data-ready]").wait_for(state="attached")
 
 
 def test_the_admin_sees_users_enterprises_rules_calendars_and_routes(page: Any) -> None:

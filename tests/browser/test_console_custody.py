@@ -13,20 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from browser.conftest import LOGINS, LiveServer, login_as, screenshot
+from browser.conftest import LOGINS, LiveServer, open_console, screenshot
 from builders import make_container_number
 from goods import primary_lithium_payload
 
 pytestmark = pytest.mark.browser
-
-
-def open_console(page: Any, role: str, *, english: bool = False) -> None:
-    """Logs in as `role` and waits until the console's script has attached its handlers."""
-    login_as(page, role)
-    if english:
-        page.get_by_test_id("lang-switch").click()
-        page.wait_for_function("document.documentElement.lang === 'en'")
-    page.locator("body[data-ready]").wait_for(state="attached")
 
 
 PLATE = "藏D60606"

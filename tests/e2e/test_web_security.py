@@ -148,27 +148,30 @@ def test_session_cookies_are_secure_in_production_unless_the_operator_says_other
 
 
 def test_a_logged_out_session_cookie_is_refused_even_when_replayed(world: World) -> None:
+    client = world.client
     login = _login(world, origin="http://testserver")
-    token = login.cookies[SESSION_COOKIE]
-    csrf = login.cookies[CSRF_COOKIE]
-    cookies = {SESSION_COOKIE: token, CSRF_COOKIE: csrf}
-    world.client.cookies.clear()
-    assert world.client.get("/api/v1/worklist", cookies=cookies).status_code == 200
-    response = world.client.post(
-        "/logout", headers={"origin": "http://testserver"}, cookies=cookies, follow_redirects=False
-    )
-    assert response.status_code == 303
-    world.client.cookies.clear()
+    copied = {
+        SESSION_COOKIE: login.cookies[SESSION_COOKIE],
+        CSRF_COOKIE: login.cookies[CSRF_COOKIE],
+    }
+
+    def with_cookies(cookies: dict[str, str]) -> None:
+        client.cookies.clear()
+        for name, value in cookies.items():
+            client.cookies.set(name, value)
+
+    with_cookies(copied)
+    assert client.get("/api/v1/worklist").status_code == 200
+    logout = client.post("/logout", headers={"origin": "http://testserver"}, follow_redirects=False)
+    assert logout.status_code == 303
     # A copy of the cookie taken before the logout opens nothing any more.
-    assert world.client.get("/api/v1/worklist", cookies=cookies).status_code == 401
-    page = world.client.get("/console/customs", cookies=cookies, follow_redirects=False)
+    with_cookies(copied)
+    assert client.get("/api/v1/worklist").status_code == 401
+    page = client.get("/console/customs", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
     # A second logout with the same cookie is harmless, and a fresh login works again.
-    again = world.client.post(
-        "/logout", headers={"origin": "http://testserver"}, cookies=cookies, follow_redirects=False
-    )
+    again = client.post("/logout", headers={"origin": "http://testserver"}, follow_redirects=False)
     assert again.status_code == 303
     fresh = _login(world, origin="http://testserver")
-    world.client.cookies.clear()
-    fresh_cookies = {SESSION_COOKIE: fresh.cookies[SESSION_COOKIE]}
-    assert world.client.get("/api/v1/worklist", cookies=fresh_cookies).status_code == 200
+    with_cookies({SESSION_COOKIE: fresh.cookies[SESSION_COOKIE]})
+    assert client.get("/api/v1/worklist").status_code == 200
