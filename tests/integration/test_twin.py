@@ -63,6 +63,36 @@ def test_every_injected_incident_is_detected_and_clean_trips_raise_no_alert(
     assert day["recall"] == 1.0 and day["precision"] == 1.0
 
 
+def test_monitoring_officers_acknowledge_and_resolve_every_alert(day: dict[str, Any]) -> None:
+    scenario = load_scenario()
+    raised = day["alerts_raised"]
+    assert raised >= 5
+    outcomes = day["alert_desk_outcomes"]
+    # Each alert was acknowledged, unless the track closed it before an officer got to it.
+    assert day["alerts_acknowledged"] + outcomes.get("closed_before_acknowledged", 0) == raised
+    assert day["alerts_acknowledged"] >= raised - 1
+    assert not [k for k in outcomes if k.startswith("refused")]
+    # Nothing is left unanswered: resolved by an officer, or closed by the track meanwhile.
+    assert day["alerts_left_open"] == 0
+    assert set(day["alert_states"]) <= {"resolved", "closed"}
+    assert day["alerts_resolved"] == day["alert_states"].get("resolved", 0)
+    assert day["alerts_resolved"] + day["alert_states"].get("closed", 0) == raised
+    # A seal opening or a tamper alarm is confirmed, never explained away.
+    kinds = day["alerts_by_kind"]
+    breaches = kinds.get("seal_opened", 0) + kinds.get("tamper", 0)
+    assert breaches >= 1 and day["alert_findings"]["confirmed"] == breaches
+    # The border still refers the breached trips: resolving an alert is not a release.
+    assert (
+        day["referral_reasons"].get("no_tamper", 0) + day["referral_reasons"].get("seal_locked", 0)
+        >= breaches
+    )
+    assert "no_open_alerts" not in day["referral_reasons"]
+    low, _, high = scenario.acknowledge_minutes
+    assert low <= day["alert_ack_p50_min"] <= high + 1.0  # the desk looks once a minute
+    assert day["alert_ack_p50_min"] <= day["alert_resolve_p50_min"]
+    assert day["alert_resolve_p50_min"] >= scenario.resolve_minutes[0] + low
+
+
 def test_time_release_and_utilisation_are_reported(day: dict[str, Any]) -> None:
     tr = day["time_release"]
     assert tr["road"]["p50_min"] > 8 * 60  # a day's drive over the passes
@@ -130,6 +160,10 @@ def test_simulate_prints_one_json_object_and_writes_the_report(tmp_path: Path) -
         "precision",
         "recall",
         "events_per_s",
+        "alerts_acknowledged",
+        "alerts_resolved",
+        "alert_ack_p50_min",
+        "alert_resolve_p50_min",
     ):
         assert key in result, key
     assert result["trucks_handled"] >= 4

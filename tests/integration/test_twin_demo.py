@@ -60,6 +60,8 @@ def test_the_twin_in_the_server_makes_the_api_show_trucks_moving(
     status = twin.status()
     assert status["running"] and status["error"] is None
     assert status["trucks_declared"] >= 3
+    assert status["alerts_acknowledged"] >= 0 and status["alerts_resolved"] >= 0
+    assert twin.twin.desk is not None  # monitoring officers watch the live alerts
     # The API and the twin read one clock: the server's "now" is the simulated time.
     assert world.services.clock.now() > MORNING
 

@@ -129,3 +129,39 @@ def test_a_variant_is_checked_like_a_file() -> None:
         s.with_values(scan_lanes=0)
     with pytest.raises(InvalidInput):
         s.with_values(name="other")
+
+
+def test_the_monitoring_desk_has_its_officers_and_their_minutes() -> None:
+    s = load_scenario()
+    assert s.monitoring_officers == 2
+    assert s.acknowledge_minutes == (1.0, 3.0, 6.0)
+    assert s.resolve_minutes == (10.0, 20.0, 40.0)
+    changed = parse_scenario(with_line("monitoring", "5"))
+    assert changed.monitoring_officers == 5 and changed.resolve_minutes == s.resolve_minutes
+
+
+def test_a_scenario_without_officers_takes_the_defaults() -> None:
+    text = re.sub(r"^\[officers\]\n(?:[a-z_]+ = .*\n)+", "", DEFAULT, flags=re.M)
+    assert "[officers]" not in text
+    s = parse_scenario(text)
+    assert s.monitoring_officers == 2 and s.acknowledge_minutes == (1.0, 3.0, 6.0)
+    partly = parse_scenario(text + "\n[officers]\nacknowledge_minutes = [2, 4, 8]\n")
+    assert partly.acknowledge_minutes == (2.0, 4.0, 8.0) and partly.monitoring_officers == 2
+
+
+def test_bad_officer_fields_are_named_with_their_rule() -> None:
+    text = with_line("monitoring", "0")
+    text = with_line("acknowledge_minutes", "[6, 3, 1]", text)
+    text = with_line("resolve_minutes", '"soon"', text)
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(text)
+    assert fields_of(exc) == {
+        "officers.monitoring",
+        "officers.acknowledge_minutes",
+        "officers.resolve_minutes",
+    }
+    codes = {v.field: v.code for v in exc.value.violations}
+    assert codes["officers.monitoring"] == "not_positive_int"
+    assert codes["officers.acknowledge_minutes"] == "not_a_triangle"
+    for v in exc.value.violations:
+        assert v.message_en.startswith(v.field) and v.message_zh != v.message_en

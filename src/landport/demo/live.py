@@ -24,7 +24,7 @@ from landport.adapters.telemetry.embedded import EmbeddedBroker
 from landport.adapters.telemetry.ingest import IngestReport, TelemetryIngestor
 from landport.bootstrap import Services
 from landport.simulation.model import SimClock, TwinOptions
-from landport.simulation.runner import departure_reader
+from landport.simulation.runner import departure_reader, open_alert_reader
 from landport.simulation.scenario import Scenario
 from landport.simulation.twin import Twin
 
@@ -72,6 +72,7 @@ class LiveTwin:
                 run_tag=clock.now().strftime("%y%m%d%H%M%S"),
                 first_serial=random.Random(clock.now().timestamp()).randrange(2_000_000),
                 tolerate_errors=True,
+                open_alerts=open_alert_reader(services),
             ),
         )
         self._stop = threading.Event()
@@ -120,7 +121,7 @@ class LiveTwin:
         return self._thread is not None and self._thread.is_alive()
 
     def status(self) -> dict[str, Any]:
-        recs = self.twin.records
+        recs, desk = self.twin.records, self.twin.desk
         return {
             "running": self.running,
             "simulated_time": self.clock.now().isoformat(),
@@ -128,5 +129,7 @@ class LiveTwin:
             "trucks_in_yard": sum(1 for r in recs if r.gate_in and not r.gate_out),
             "trucks_on_the_road": sum(1 for r in recs if r.gate_out and not r.border_done),
             "trucks_released_at_border": sum(1 for r in recs if r.outcome == "released"),
+            "alerts_acknowledged": desk.outcomes["acknowledged"] if desk else 0,
+            "alerts_resolved": desk.outcomes["resolved"] if desk else 0,
             "error": None if self.error is None else repr(self.error),
         }

@@ -33,6 +33,7 @@ class RaisedAlert:
     kind: str
     severity: str
     opened_at: datetime
+    state: str = ""  # open | acknowledged | closed (by the track) | resolved (by an officer)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -83,6 +84,23 @@ def detection(incidents: Sequence[Incident], alerts: Sequence[RaisedAlert]) -> d
         "precision": round(len(explained) / len(alerts), 3) if alerts else 1.0,
         "recall": round(detected / len(incidents), 3) if incidents else 1.0,
         "missed": missed,
+    }
+
+
+def alert_handling(twin: Twin, alerts: Sequence[RaisedAlert]) -> dict[str, Any]:
+    """What the monitoring officers did with the alerts, and what was left unanswered."""
+    desk = twin.desk
+    states = Counter(a.state for a in alerts)
+    return {
+        "alerts_acknowledged": desk.outcomes["acknowledged"] if desk else 0,
+        "alerts_resolved": desk.outcomes["resolved"] if desk else 0,
+        "alert_ack_p50_min": percentile(desk.ack_min, 50) if desk else None,
+        "alert_ack_p90_min": percentile(desk.ack_min, 90) if desk else None,
+        "alert_resolve_p50_min": percentile(desk.resolve_min, 50) if desk else None,
+        "alert_findings": dict(desk.findings) if desk else {},
+        "alert_desk_outcomes": dict(desk.outcomes) if desk else {},
+        "alert_states": dict(states),
+        "alerts_left_open": states["open"] + states["acknowledged"],
     }
 
 
@@ -138,6 +156,7 @@ def summarise(
         "utilisation": utilisation,
         "peak_queue": peak_queue,
         **detection(twin.incidents, alerts),
+        **alert_handling(twin, alerts),
         "telemetry_messages": twin.pump.messages,
         "telemetry_batches": twin.pump.batches,
         "events": events,

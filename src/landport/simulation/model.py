@@ -77,3 +77,4 @@ class TwinOptions:
     run_tag: str = "0"  # part of the e-lock ids, so runs on one database do not collide
     first_serial: int = 0  # plates and containers start here (a second run on one database)
     tolerate_errors: bool = False  # the live demo logs a failed truck and goes on
+    open_alerts: Callable[[], list[dict[str, Any]]] | None = None  # the monitoring desk's list

@@ -172,6 +172,11 @@ def run_report(result: dict[str, Any]) -> str:
         f"{result['incidents_injected']} injected incidents detected; "
         f"{result['false_alerts']} alert(s) on clean trips; precision {result['precision']}, "
         f"recall {result['recall']}.</p>",
+        f"<p>Monitoring officers acknowledged {result.get('alerts_acknowledged', 0)} and "
+        f"resolved {result.get('alerts_resolved', 0)} alert(s) (acknowledged in p50 "
+        f"{result.get('alert_ack_p50_min')} min, resolved in p50 "
+        f"{result.get('alert_resolve_p50_min')} min); "
+        f"{result.get('alerts_left_open', 0)} left open.</p>",
         _table([{"kind": k, "injected": v} for k, v in result["incidents_by_kind"].items()]),
         _table([{"alert": k, "raised": v} for k, v in result["alerts_by_kind"].items()]),
     ]

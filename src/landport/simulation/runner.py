@@ -26,6 +26,7 @@ import simpy
 from sqlalchemy import Engine, event, select
 
 from landport.adapters.db import tables as t
+from landport.adapters.db.custody_queries import list_alerts
 from landport.adapters.db.migrate import upgrade
 from landport.adapters.db.yard_store import yard_store
 from landport.adapters.telemetry.ingest import RawMessage, TelemetryIngestor
@@ -142,6 +143,7 @@ def _run(
         options=TwinOptions(
             sink=sink,
             check_silence=ingestor.check_silence,
+            open_alerts=open_alert_reader(services),
         ),
     )
     twin.register_exporters()
@@ -227,9 +229,22 @@ def departure_reader(services: Services) -> Callable[[str], datetime | None]:
     return departure_of
 
 
+def open_alert_reader(services: Services) -> Callable[[], list[dict[str, Any]]]:
+    """The monitoring desk's screen: alerts nobody has acknowledged yet (the API's query)."""
+
+    def open_alerts() -> list[dict[str, Any]]:
+        _, rows = list_alerts(
+            services.read_engine, state="open", trip_id=None, kind=None, page=1, page_size=500
+        )
+        return rows
+
+    return open_alerts
+
+
 def raised_alerts(services: Services, trip_ids: set[str]) -> list[RaisedAlert]:
     """Every alert the platform opened on the twin's trips (read side, not the aggregates)."""
-    query = select(t.alerts.c.trip_id, t.alerts.c.kind, t.alerts.c.severity, t.alerts.c.opened_at)
+    c = t.alerts.c
+    query = select(c.trip_id, c.kind, c.severity, c.opened_at, c.state)
     with services.read_engine.connect() as conn:
         rows = conn.execute(query).all()
-    return [RaisedAlert(r[0], r[1], r[2], r[3]) for r in rows if r[0] in trip_ids]
+    return [RaisedAlert(r[0], r[1], r[2], r[3], r[4]) for r in rows if r[0] in trip_ids]

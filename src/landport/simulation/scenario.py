@@ -86,6 +86,9 @@ class Scenario:
     speed_kmh: tuple[float, float]
     dead_zones: tuple[DeadZone, ...] = ()
     incidents: tuple[IncidentRate, ...] = ()
+    monitoring_officers: int = 2
+    acknowledge_minutes: tuple[float, float, float] = (1.0, 3.0, 6.0)
+    resolve_minutes: tuple[float, float, float] = (10.0, 20.0, 40.0)
     source: str = field(default="", compare=False)
 
     def with_values(self, **changes: Any) -> Scenario:
@@ -162,7 +165,7 @@ def parse_scenario(text: str, *, source: str = "<text>") -> Scenario:
         raise InvalidInput(
             [_v("scenario", "toml_syntax", f"not valid TOML ({exc})", f"不是有效的 TOML（{exc}）")]
         ) from None
-    r = FieldReader(doc)
+    r = FieldReader(_with_officer_defaults(doc))
     scenario = Scenario(
         name=r.text("scenario.name"),
         description=r.text("scenario.description", default=""),
@@ -197,11 +200,30 @@ def parse_scenario(text: str, *, source: str = "<text>") -> Scenario:
         speed_kmh=r.pair("telemetry.speed_kmh", low=5.0),
         dead_zones=r.dead_zones("telemetry.dead_zones"),
         incidents=r.incidents("incidents"),
+        monitoring_officers=r.integer("officers.monitoring", low=1),
+        acknowledge_minutes=r.triangle("officers.acknowledge_minutes"),
+        resolve_minutes=r.triangle("officers.resolve_minutes"),
         source=source,
     )
     if r.found:
         raise InvalidInput(r.found)
     return scenario
+
+
+#: A scenario without an `[officers]` table (or some of its keys) gets these.
+OFFICER_DEFAULTS: dict[str, Any] = {
+    "monitoring": 2,
+    "acknowledge_minutes": [1.0, 3.0, 6.0],
+    "resolve_minutes": [10.0, 20.0, 40.0],
+}
+
+
+def _with_officer_defaults(doc: dict[str, Any]) -> dict[str, Any]:
+    """Older scenario files keep working: missing officer fields take their defaults."""
+    officers = doc.get("officers", {})
+    if not isinstance(officers, dict):
+        return doc  # reported as a bad field by the reader
+    return {**doc, "officers": {**OFFICER_DEFAULTS, **officers}}
 
 
 _HOURS = tuple(f"{h:02d}" for h in range(24))

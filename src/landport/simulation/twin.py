@@ -30,6 +30,7 @@ from landport.shared.errors import Conflict, DomainError, InvalidInput
 from landport.simulation import cargo
 from landport.simulation.elocks import ELockFeed, Incident, TelemetryPump
 from landport.simulation.model import SimClock, Station, TruckRecord, TwinOptions
+from landport.simulation.officers import MonitoringDesk
 from landport.simulation.scenario import ROUTE_OF_PORT, Scenario, minutes_of_day
 from landport.simulation.tracks import shipped_corridors
 from landport.simulation.trips import drive_to_border
@@ -94,6 +95,7 @@ class Twin:
         self.waiting_departure: dict[str, simpy.Event] = {}
         self.serial = options.first_serial
         self.calendars = bus.context.catalog.calendars
+        self.desk = MonitoringDesk(self, options.open_alerts) if options.open_alerts else None
 
     def _station(self, name: str, capacity: int, hours: Any) -> Station:
         return Station(name, capacity, hours, simpy.Resource(self.env, max(capacity, 1)))
@@ -116,6 +118,8 @@ class Twin:
         self.env.process(self._telemetry())
         self.env.process(self._no_show_sweeps())
         self.env.process(self._planner())
+        if self.desk is not None:
+            self.desk.start()
 
     # -- common steps ------------------------------------------------------------------------
 
