@@ -111,3 +111,17 @@ def test_an_ingest_report_becomes_alert_and_trip_events_owned_by_the_trip_enterp
     assert seen == ["alert.opened", "trip.state"]
     assert other == []
     assert asked == [(None, "trip-1")]  # looked up once, then remembered
+
+
+def test_an_empty_batch_means_the_time_ran_out_not_a_stale_wake_up() -> None:
+    """The wake-up of an event already taken must not end the next wait early."""
+    hub = LiveEventHub()
+
+    async def scenario() -> list[str]:
+        stream = hub.subscribe(OFFICER)
+        hub.publish("first", {})  # queues the event and schedules a wake-up on this loop
+        assert [e.type for e in await stream.next_batch(1.0)] == ["first"]  # taken at once
+        threading.Timer(0.1, lambda: hub.publish("second", {})).start()
+        return [e.type for e in await stream.next_batch(5.0)]
+
+    assert asyncio.run(scenario()) == ["second"]

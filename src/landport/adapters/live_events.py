@@ -82,12 +82,20 @@ class Subscription:
 
     async def next_batch(self, timeout: float) -> list[LiveEvent]:
         """Everything queued, waiting up to `timeout` seconds for the first event."""
-        if not self.queue and not self.closed:
+        deadline = self.loop.time() + timeout
+        while not self.queue and not self.closed:
+            # A wake-up scheduled for an event already taken may still be pending: clear it,
+            # look again, and only then wait, so an empty batch means the time ran out.
+            self._wake.clear()
+            if self.queue or self.closed:
+                break
+            remaining = deadline - self.loop.time()
+            if remaining <= 0:
+                return []
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                await asyncio.wait_for(self._wake.wait(), remaining)
             except TimeoutError:
                 return []
-        self._wake.clear()
         with self._lock:
             batch = list(self.queue)
             self.queue.clear()
