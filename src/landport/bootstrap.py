@@ -15,7 +15,7 @@ from landport.adapters.db.appointment_store import appointment_store
 from landport.adapters.db.custody_queries import monitor_store
 from landport.adapters.db.engine import is_sqlite, make_engine
 from landport.adapters.db.unit_of_work import SqlUnitOfWork
-from landport.adapters.db.yard_store import scan_queue_reader, yard_layout, yard_store
+from landport.adapters.db.yard_store import scan_queue_reader, yard_store
 from landport.adapters.reference_files import YardFiles, load_catalog
 from landport.adapters.risk_files import default_ruleset
 from landport.adapters.route_files import shipped_routes
@@ -75,8 +75,6 @@ HANDLERS: dict[type, Handler] = {
     alert_handling.HandleTripAlert: alert_handling.handling_trip_alerts(monitor_store),
     border_handlers.ReleaseAtBorder: border_handlers.releasing_at_border(monitor_store),
     border_handlers.ReferToInspection: border_handlers.referring_to_inspection(monitor_store),
-    **handling_yard(yard_store, YardFiles(None)),  # bootstrap() binds the operator's files
-    **handling_appointments(appointment_store, yard_layout()),
 }
 
 
@@ -132,7 +130,14 @@ def bootstrap(
     def uow_factory() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, clock)
 
-    bus = MessageBus(uow_factory, context, {**HANDLERS, **handling_yard(yard_store, yard_files)})
+    # The yard's handlers are bound to this process's yard data; appointments sell the
+    # resources of the operator's layout file (no database read at start-up). Entries a test
+    # put in HANDLERS win.
+    yard_handlers = {
+        **handling_yard(yard_store, yard_files),
+        **handling_appointments(appointment_store, YardFiles(settings.reference_dir).layout()),
+    }
+    bus = MessageBus(uow_factory, context, {**yard_handlers, **HANDLERS})
     for event_type, subscribers in yard_subscribers(bus.handle).items():
         for subscriber in subscribers:
             bus.subscribe(event_type, subscriber)
