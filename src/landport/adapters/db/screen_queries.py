@@ -26,13 +26,13 @@ AT_PORT = ("declared", "assessed", "document_check", "examination", "held", "rel
 IN_TRANSIT = ("departed", "en_route")
 
 #: "New three" (新三样) and "old three" (老三样) export goods by HS code prefix.
+#: Vehicles (8703) count only in their electric and hybrid sub-headings.
 NEW_THREE = {
-    "8703": "new_energy_vehicles",  # refined below: only electric and hybrid sub-headings
+    **dict.fromkeys(("870340", "870350", "870360", "870370", "870380"), "new_energy_vehicles"),
     "850760": "lithium_batteries",
     "854142": "photovoltaics",
     "854143": "photovoltaics",
 }
-NEV_PREFIXES = ("870340", "870350", "870360", "870370", "870380")
 OLD_THREE_PREFIXES = {
     "furniture": ("9401", "9403", "9404"),
     "clothing": tuple(str(ch) for ch in range(50, 64)),  # textiles and garments, ch. 50-63
@@ -42,10 +42,8 @@ OLD_THREE_PREFIXES = {
 
 def cargo_class(hs_code: str) -> tuple[str, str]:
     """(group, category): group is new_three, old_three or other."""
-    if hs_code.startswith(NEV_PREFIXES):
-        return "new_three", "new_energy_vehicles"
     for prefix, category in NEW_THREE.items():
-        if prefix != "8703" and hs_code.startswith(prefix):
+        if hs_code.startswith(prefix):
             return "new_three", category
     for category, prefixes in OLD_THREE_PREFIXES.items():
         if hs_code.startswith(prefixes):
@@ -88,6 +86,11 @@ def _declared_since(conn: Any, since: datetime) -> list[Any]:
     )
 
 
+def _containers(content: Mapping[str, Any] | None) -> int:
+    """Containers a declaration moves; a truck with none (bulk, a car carrier) counts as one."""
+    return len((content or {}).get("containers") or []) or 1
+
+
 def _status_times(conn: Any, status: str, since: datetime) -> list[datetime]:
     e = t.declaration_events
     rows = conn.execute(select(e.c.at).where(e.c.status == status, e.c.at >= since))
@@ -123,7 +126,7 @@ def screen_summary(
             ).all()
         )
     lanes = Counter(r["lane"] or "none" for r in declared)
-    containers = sum(len((r["content"] or {}).get("containers") or []) or 1 for r in declared)
+    containers = sum(_containers(r["content"]) for r in declared)
     report = time_release(_consignments(engine, now, since))
     overall = report["overall"]
     return {
@@ -199,9 +202,7 @@ def screen_charts(
             if item.get("origin_province"):
                 provinces[str(item["origin_province"])] += 1
         ports[r["exit_port"]] += 1
-        saving_by_port[r["exit_port"]] += (
-            len(content.get("containers") or []) or 1
-        ) * saving_per_container_cny
+        saving_by_port[r["exit_port"]] += _containers(content) * saving_per_container_cny
     return {
         "hours": [h.astimezone(BEIJING).strftime("%H:00") for h in hours],
         "throughput": {

@@ -10,8 +10,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from landport.adapters.db.queries import find_user
 from landport.adapters.db.sessions import session_ended
-from landport.adapters.security import InvalidToken
+from landport.adapters.security import InvalidToken, check_login
 from landport.bootstrap import Services
 from landport.enterprises.model import Actor, Role
 from landport.shared.errors import DomainError, Forbidden
@@ -34,6 +35,24 @@ def csrf_token_for(services: Services, session_token: str) -> str:
     return hmac.new(key, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def authenticate(services: Services, username: str, password: str) -> Actor | None:
+    """The one password check behind the token endpoint and the login form: it costs the same
+    whether or not the account exists."""
+    user = find_user(services.read_engine, username) if username else None
+    known = check_login(user.password_hash if user else None, password)
+    if user is None or not user.active or not known:
+        return None
+    return Actor(user.username, user.role, user.enterprise_uscc, user.port_id)
+
+
+def session_cookie(request: Request) -> str | None:
+    """The browser's session token, unless that session was ended by logging out."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or session_ended(request.app.state.services.read_engine, token):
+        return None
+    return token
+
+
 class BearerOrSession(OAuth2PasswordBearer):
     """The Authorization header first (API clients); else the browser's session cookie.
 
@@ -45,8 +64,8 @@ class BearerOrSession(OAuth2PasswordBearer):
         token = await super().__call__(request)
         if token:
             return token
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if not cookie or session_ended(request.app.state.services.read_engine, cookie):
+        cookie = session_cookie(request)
+        if cookie is None:
             return None  # a logged-out cookie is no session at all
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")

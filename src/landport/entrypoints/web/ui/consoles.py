@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from landport.adapters.certificates import MalformedToken, parse_qr_payload, verify_qr_payload
-from landport.adapters.ed25519_keys import key_id
+from landport.adapters.ed25519_keys import public_keyring
 from landport.adapters.reference_files import YardFiles
 from landport.adapters.signing_keys import public_keys
 from landport.enterprises.model import Actor, Role
@@ -175,7 +175,7 @@ def read_certificate_qr(body: QrBody, services: ServicesDep, actor: QrReader) ->
         raise InvalidInput(
             [Violation("qr", "qr_malformed", f"qr: {exc}", "二维码不是有效的陆港通关证书")]
         ) from None
-    keys = {key_id(k): k for k in public_keys(environment=services.settings.environment)}
+    keys = public_keyring(public_keys(environment=services.settings.environment))
     check = verify_qr_payload(body.token, keys)
     return {
         "trip_id": claims["trip_id"],

@@ -8,15 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from landport.adapters.db.queries import find_user
 from landport.adapters.db.sessions import end_session
-from landport.adapters.security import check_login
-from landport.enterprises.model import Actor
 from landport.entrypoints.web.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    authenticate,
     csrf_token_for,
 )
+from landport.entrypoints.web.ui.translations import language_of
 from landport.entrypoints.web.ui.web import (
     LANDING,
     LANG_COOKIE,
@@ -59,12 +58,10 @@ def login(
 ) -> Response:
     """Checks the password as the token endpoint does; the token goes in an httpOnly cookie."""
     services = request.app.state.services
-    user = find_user(services.read_engine, username.strip()) if username.strip() else None
-    known = check_login(user.password_hash if user else None, password)
-    if user is None or not user.active or not known:
+    actor = authenticate(services, username.strip(), password)
+    if actor is None:
         context = {"next": safe_next(next, ""), "username": username, "error": "login.failed"}
         return render(request, "login.html", context, status_code=401, actor=None)
-    actor = Actor(user.username, user.role, user.enterprise_uscc, user.port_id)
     token = services.tokens.issue(actor)
     response = redirect(safe_next(next, LANDING[actor.role]))
     secure = secure_cookies(services.settings)
@@ -103,7 +100,7 @@ def logout(request: Request) -> Response:
 @router.get("/lang/{lang}")
 def switch_language(request: Request, lang: str, next: str | None = None) -> Response:
     """Public: the language is a preference, not a privilege; remembered for a year."""
-    chosen = "en" if lang.lower().startswith("en") else "zh-CN"
+    chosen = language_of(lang)
     response = redirect(safe_next(next, "/"))
     response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax")
     return response

@@ -17,10 +17,9 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from landport.adapters.db.sessions import session_ended
 from landport.adapters.security import InvalidToken
 from landport.enterprises.model import Actor, Role
-from landport.entrypoints.web.deps import SESSION_COOKIE, csrf_token_for
+from landport.entrypoints.web.deps import SESSION_COOKIE, csrf_token_for, session_cookie
 from landport.entrypoints.web.ui.translations import Translator, catalogs, language_of
 from landport.settings import Settings
 from landport.shared.errors import Forbidden
@@ -53,12 +52,11 @@ class PageForbidden(Exception):
 
 
 def session_actor(request: Request) -> Actor | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    services = request.app.state.services
-    if not token or session_ended(services.read_engine, token):
+    token = session_cookie(request)
+    if token is None:
         return None
     try:
-        return services.tokens.verify(token)  # type: ignore[no-any-return]
+        return request.app.state.services.tokens.verify(token)  # type: ignore[no-any-return]
     except InvalidToken:
         return None
 
