@@ -34,6 +34,7 @@ from landport.adapters.certificates import (
 )
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody import trip_from_row
+from landport.seals.alerts import AlertKind, Resolution
 from landport.seals.monitor_state import MonitorState
 
 SIGNING_KEY_ENV = "LANDPORT_CUSTODY__SIGNING_KEY"
@@ -140,8 +141,8 @@ def trip_certificate(
     counted = [  # GNSS noise and alerts a replay withdrew say nothing of the journey
         kind
         for kind, details in alerts
-        if kind != "implausible_jump"
-        and (details or {}).get("resolution") != "superseded_by_replay"
+        if kind != AlertKind.IMPLAUSIBLE_JUMP
+        and (details or {}).get("resolution") != Resolution.SUPERSEDED_BY_REPLAY
     ]
     custody = CustodySummary(
         fixes=st.fixes,

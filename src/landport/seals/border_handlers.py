@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from landport.declarations.access import snapshot
 from landport.declarations.model import TRANSITIONS, CustomsDeclaration, DeclarationStatus
 from landport.declarations.ports import ClearanceContext
-from landport.enterprises.model import Actor, Role
+from landport.enterprises.model import Actor, Role, require_role
 from landport.inspection.handlers import ReleaseBlocked
 from landport.inspection.model import InspectionRecord
 from landport.inspection.passport import passport_digest, recompute_passport
@@ -250,8 +250,7 @@ def _judge(
     reading: GateReading,
 ) -> _Judged:
     """Load the trip's record in this transaction and judge it now."""
-    if actor.role is not Role.BORDER_OFFICER:
-        raise Forbidden("only a border officer may do this", "只有口岸关员可以执行此操作")
+    require_role(actor, Role.BORDER_OFFICER)
     trip = uow.trips.get(trip_id)
     if trip is None:
         raise NotFound(f"trip {trip_id} not found", f"未找到运输 {trip_id}")

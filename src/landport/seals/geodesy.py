@@ -36,7 +36,9 @@ def _radii(lat_deg: float) -> tuple[float, float]:
 
 @lru_cache(maxsize=256)
 def _centre(lat0: float) -> tuple[float, float, float, float]:
-    """(x scale, y scale, sin, cos) of a centre latitude: once per corridor, not per batch."""
+    """(x scale, y scale, sin, cos) of a centre latitude: once per corridor, not per batch.
+
+    x (east) uses the prime-vertical radius, y (north) the meridional one."""
     m, n = _radii(lat0)
     phi0 = math.radians(lat0)
     return n, m, math.sin(phi0), math.cos(phi0)
@@ -54,25 +56,19 @@ class LocalProjection:
     lon0: float
     lat0: float
 
-    @property
-    def _scales(self) -> tuple[float, float]:
-        m, n = _radii(self.lat0)
-        return n, m  # x (east) uses the prime vertical, y (north) the meridian
-
     def forward(self, lons: ArrayLike, lats: ArrayLike) -> tuple[FloatArray, FloatArray]:
         lam = np.radians(as_floats(lons) - self.lon0)
         phi = np.radians(as_floats(lats))
-        phi0 = math.radians(self.lat0)
+        sx, sy, sin0, cos0 = _centre(self.lat0)
         sin_p, cos_p = np.sin(phi), np.cos(phi)
         cos_l = np.cos(lam)
-        cos_c = np.clip(math.sin(phi0) * sin_p + math.cos(phi0) * cos_p * cos_l, -1.0, 1.0)
+        cos_c = np.clip(sin0 * sin_p + cos0 * cos_p * cos_l, -1.0, 1.0)
         c = np.arccos(cos_c)
         sin_c = np.sin(c)
         with np.errstate(invalid="ignore", divide="ignore"):
             k = np.where(c < 1e-12, 1.0, c / sin_c)
-        sx, sy = self._scales
         x = sx * k * cos_p * np.sin(lam)
-        y = sy * k * (math.cos(phi0) * sin_p - math.sin(phi0) * cos_p * cos_l)
+        y = sy * k * (cos0 * sin_p - sin0 * cos_p * cos_l)
         return x, y
 
     def forward_points(
@@ -96,16 +92,15 @@ class LocalProjection:
         return xs, ys
 
     def inverse(self, xs: ArrayLike, ys: ArrayLike) -> tuple[FloatArray, FloatArray]:
-        sx, sy = self._scales
+        sx, sy, sin0, cos0 = _centre(self.lat0)
         x = as_floats(xs) / sx
         y = as_floats(ys) / sy
-        phi0 = math.radians(self.lat0)
         c = np.hypot(x, y)
         sin_c, cos_c = np.sin(c), np.cos(c)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(c < 1e-15, 0.0, y * sin_c / c)
-        phi = np.arcsin(np.clip(cos_c * math.sin(phi0) + ratio * math.cos(phi0), -1.0, 1.0))
-        lam = np.arctan2(x * sin_c, c * math.cos(phi0) * cos_c - y * math.sin(phi0) * sin_c)
+        phi = np.arcsin(np.clip(cos_c * sin0 + ratio * cos0, -1.0, 1.0))
+        lam = np.arctan2(x * sin_c, c * cos0 * cos_c - y * sin0 * sin_c)
         lam = np.where(c < 1e-15, 0.0, lam)
         return np.degrees(lam) + self.lon0, np.degrees(phi)
 

@@ -328,12 +328,14 @@ def find_trip_id(
         ).all()
 
         n = normalise_identifier
+        want_plate, want_seal = n(plate or ""), n(seal or "")
+        want_container = n(container or "")
 
         def matches(r: Any) -> bool:
             return (
-                (not plate or n(r.vehicle_plate) == n(plate))
-                and (not seal or n(r.seal_id) == n(seal))
-                and (not container or n(container) in {n(x) for x in r.containers})
+                (not plate or n(r.vehicle_plate) == want_plate)
+                and (not seal or n(r.seal_id) == want_seal)
+                and (not container or any(n(x) == want_container for x in r.containers))
             )
 
         hits = sorted(

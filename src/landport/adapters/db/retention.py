@@ -9,6 +9,7 @@ kept as long as a live fix; positions of trips still active are kept whatever th
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Engine, delete, func, or_, select
@@ -51,16 +52,11 @@ def purge_positions(
     lock = writer_lock(engine)
     deleted = 0
     while True:
-        if lock is not None:  # queue behind this process's other SQLite writers
-            lock.acquire()
-        try:
-            with engine.begin() as conn:
-                ids = list(conn.execute(ids_query).scalars())
-                if ids:
-                    conn.execute(delete(t.positions).where(t.positions.c.id.in_(ids)))
-        finally:
-            if lock is not None:
-                lock.release()
+        # queue behind this process's other SQLite writers (PostgreSQL queues by itself)
+        with lock or nullcontext(), engine.begin() as conn:
+            ids = list(conn.execute(ids_query).scalars())
+            if ids:
+                conn.execute(delete(t.positions).where(t.positions.c.id.in_(ids)))
         deleted += len(ids)
         if len(ids) < batch:
             return deleted

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -148,7 +149,7 @@ class TelemetryIngestor:
     # -- the transaction ---------------------------------------------------------------------
 
     def _transaction(self) -> Any:
-        return _Transaction(self._engine)
+        return _write_transaction(self._engine)
 
     def _store(
         self,
@@ -470,22 +471,8 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class _Transaction:
+@contextmanager
+def _write_transaction(engine: Engine) -> Iterator[Connection]:
     """One write transaction (queued behind other SQLite writers in this process)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._lock = writer_lock(engine)
-
-    def __enter__(self) -> Connection:
-        if self._lock is not None:
-            self._lock.acquire()
-        self._cm = self._engine.begin()
-        return self._cm.__enter__()
-
-    def __exit__(self, *exc: Any) -> None:
-        try:
-            self._cm.__exit__(*exc)
-        finally:
-            if self._lock is not None:
-                self._lock.release()
+    with writer_lock(engine) or nullcontext(), engine.begin() as conn:
+        yield conn
