@@ -34,25 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-LANDPORT = str(BIN / "landport")
-HOST = "127.0.0.1"
+from _support import HOST, LANDPORT, ROOT, free_port, log
+
 DEPLOY_CONFIG = Path(
     os.environ.get("BENCH_MOSQUITTO_CONFIG", ROOT / "deploy" / "mosquitto" / "landport.conf")
 )  # an override is for experiments (e.g. a larger max_inflight_messages)
 TOPIC_FILTER = "landport/v1/seals/+/telemetry"
-
-
-def log(*parts: object) -> None:
-    """Progress goes to stderr: stdout carries only the JSON result."""
-    print(*parts, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 # --- broker ---------------------------------------------------------------------------------

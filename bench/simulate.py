@@ -36,19 +36,18 @@ try:
 except ImportError:  # run from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from _support import log
+
 from landport.simulation.bare import BareModel
 from landport.simulation.runner import run_simulation
-from landport.simulation.scenario import load_scenario
+from landport.simulation.scenario import Scenario, load_scenario
 
 SEED = 7
 
 
-def log(*parts: object) -> None:
-    print(*parts, file=sys.stderr, flush=True)
-
-
-def timed_run(days: int, *, profile: bool = False) -> tuple[dict[str, Any], float, list[Any]]:
-    scenario = load_scenario()
+def timed_run(
+    scenario: Scenario, days: int, *, profile: bool = False
+) -> tuple[dict[str, Any], float, list[Any]]:
     cpu0 = time.process_time()
     profiler = cProfile.Profile() if profile else None
     if profiler is not None:
@@ -78,12 +77,13 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the day run")
     args = parser.parse_args()
 
+    scenario = load_scenario()
     log("bare model: one day, one year ...")
-    bare_day = BareModel(load_scenario(), seed=SEED, days=1).run()
-    bare_year = BareModel(load_scenario(), seed=SEED, days=365).run()
+    bare_day = BareModel(scenario, seed=SEED, days=1).run()
+    bare_year = BareModel(scenario, seed=SEED, days=365).run()
 
     log("twin: one day of the default scenario ...")
-    day, day_cpu, top = timed_run(1, profile=args.profile)
+    day, day_cpu, top = timed_run(scenario, 1, profile=args.profile)
     out: dict[str, Any] = {
         "scenario": day["scenario"],
         "trucks_handled": day["trucks_handled"],
@@ -108,12 +108,12 @@ def main() -> None:
     }
     if args.year:
         log("twin: one year (this takes a while) ...")
-        year, _, _ = timed_run(365)
+        year, _, _ = timed_run(scenario, 365)
         out.update(year_wall_s=year["wall_s"], year_measured=True,
                    year_trucks_handled=year["trucks_handled"])  # fmt: skip
     else:
         log("twin: two days, for the marginal cost of a day ...")
-        two, _, _ = timed_run(2)
+        two, _, _ = timed_run(scenario, 2)
         marginal = max(0.0, two["wall_s"] - day["wall_s"])
         out.update(
             year_wall_s=round(day["wall_s"] + 364 * marginal, 1),

@@ -18,9 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -30,6 +28,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from _support import free_port, log
 
 from landport.adapters.db.migrate import upgrade
 from landport.adapters.telemetry.embedded import EmbeddedBroker
@@ -54,10 +53,6 @@ LOADS = 9
 ALERTS = 25
 SPEED = 60.0
 SEAL, SECRET = "EL-0001", "demo-device-secret-0001"
-
-
-def log(*parts: object) -> None:
-    print(*parts, file=sys.stderr, flush=True)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -95,9 +90,7 @@ def start_twin(url: str) -> tuple[Services, Any, str]:
 
 
 def serve(app: Any) -> tuple[uvicorn.Server, int]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, port=port, log_level="warning", timeout_graceful_shutdown=1)
     )

@@ -55,6 +55,7 @@ from landport.yard.model import ScanLane, yard_from_document
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _appointment_books import CoreBook, DatabaseBook
+from _support import log
 
 DATA = Path(landport.__file__).resolve().parent / "data"
 SEED = int(os.environ.get("BENCH_SEED", "20250301"))
@@ -75,10 +76,6 @@ A = AppointmentStatus
 HOUR = timedelta(hours=1)
 NO_SHOW_RATE = 0.02  # of every forwarder's bookings
 NO_SHOW_RATE_UNRELIABLE = 0.15
-
-
-def log(*parts: object) -> None:
-    print(*parts, file=sys.stderr, flush=True)
 
 
 def load(name: str) -> Any:

@@ -24,13 +24,9 @@ from landport.seals.telemetry import signed, topic_for
 from landport.shared.clock import FixedClock
 from landport.shared.errors import DomainError
 from landport.simulation.elocks import fix_message
+from landport.simulation.scenario import ROUTE_OF_PORT
 from landport.simulation.tracks import Detour, Gap, LockOpen, Stop, build_track, shipped_corridors
 
-ROUTE_OF_PORT = {
-    "gyirong-port": "shigatse-gyirong",
-    "zhangmu-port": "shigatse-zhangmu",
-    "lizi-port": "shigatse-lizi",
-}
 #: What happens on each demo trip, in the order trips are armed.
 SCENARIOS: tuple[dict[str, Any], ...] = (
     {},

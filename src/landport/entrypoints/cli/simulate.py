@@ -7,6 +7,7 @@ landport simulate --sweep scan_lanes=1..4 --sweep parking=100,200
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -70,9 +71,7 @@ def simulate(
             )
         else:
             names = [a[0] for a in axes]
-            total = 1
-            for a in axes:
-                total *= len(a[1])
+            total = math.prod(len(a[1]) for a in axes)
             task = progress.add_task(f"sweep {', '.join(names)}", total=float(total))
             finished = [0]
 
