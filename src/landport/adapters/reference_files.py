@@ -8,14 +8,15 @@ a port's calendar is the published one plus the closures stored in the database.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
@@ -29,6 +30,7 @@ from landport.yard.planning import calendars_with
 FILES = ("customs_codes", "declaration_rules", "countries", "places", "port_calendars")
 YARD_FILE = "yard.json"
 ROUTES_FILE = "routes.geojson"
+T = TypeVar("T")
 
 
 def _packaged(name: str) -> Any:
@@ -52,7 +54,19 @@ def load_catalog(override_dir: Path | None = None) -> ReferenceCatalog:
 
 
 _lock = threading.Lock()
-_layouts: dict[tuple[str, int], YardLayout] = {}
+_parsed: dict[tuple[str, int], Any] = {}
+
+
+def _parsed_file(path: Path, parse: Callable[[Any], T]) -> T:
+    """The file parsed once per version (path and modification time), not on every read."""
+    key = (str(path), path.stat().st_mtime_ns)
+    with _lock:
+        found: T | None = _parsed.get(key)
+    if found is None:
+        found = parse(json.loads(path.read_text(encoding="utf-8")))
+        with _lock:
+            _parsed[key] = found
+    return found
 
 
 class YardFiles:
@@ -77,14 +91,7 @@ class YardFiles:
         path = self._own(YARD_FILE)
         if path is None:
             return packaged_layout()
-        key = (str(path), path.stat().st_mtime_ns)
-        with _lock:
-            found = _layouts.get(key)
-        if found is None:
-            found = yard_from_document(json.loads(path.read_text(encoding="utf-8")))
-            with _lock:
-                _layouts[key] = found
-        return found
+        return _parsed_file(path, yard_from_document)
 
     def _version(self, uow: Any = None) -> yard_documents.LayoutVersion | None:
         if self.engine is None:
@@ -115,8 +122,7 @@ class YardFiles:
 
     def routes(self) -> Mapping[str, RouteLeg]:
         path = self._own(ROUTES_FILE)
-        doc = json.loads(path.read_text(encoding="utf-8")) if path else _packaged(ROUTES_FILE)
-        return routes_from_geojson(doc)
+        return _parsed_file(path, routes_from_geojson) if path else packaged_routes()
 
     def closures(self, uow: Any = None) -> Sequence[PortClosure]:
         if self.engine is None:
@@ -181,11 +187,13 @@ class LiveCalendars(Mapping[str, PortCalendar]):
         return port_id in self._published
 
 
-_packaged_layout: list[YardLayout] = []
+@functools.cache
+def packaged_routes() -> Mapping[str, RouteLeg]:
+    """The legs shipped in `data/routes.geojson`, read once per process."""
+    return routes_from_geojson(_packaged(ROUTES_FILE))
 
 
+@functools.cache
 def packaged_layout() -> YardLayout:
     """The layout shipped in `data/yard.json`, read once per process."""
-    if not _packaged_layout:
-        _packaged_layout.append(yard_from_document(_packaged(YARD_FILE)))
-    return _packaged_layout[0]
+    return yard_from_document(_packaged(YARD_FILE))

@@ -36,6 +36,15 @@ MILESTONE_ZH: Mapping[str, str] = {
     "border_arrival": "抵达口岸",
     "border_release": "口岸放行",
 }
+#: The truck-visit steps that mark a milestone: a truck sent to a bay first reached the
+#: inspection lane there.
+STEP_MILESTONE: Mapping[str, str] = {
+    "gated_in": "gated_in",
+    "at_lane": "at_lane",
+    "at_bay": "at_lane",
+    "parked": "parked",
+    "gated_out": "gated_out",
+}
 #: Whole-journey spans reported beside the step-by-step segments.
 SPANS: tuple[tuple[str, str], ...] = (
     ("declared", "released"),  # customs clearance at the land port

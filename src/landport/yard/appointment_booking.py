@@ -27,7 +27,6 @@ from landport.yard.appointment_model import (
     Resource,
     refuse,
     require_aware,
-    violation,
 )
 from landport.yard.appointment_rules import (
     peak_quota,
@@ -207,11 +206,11 @@ def check_request(
     found: list[Violation] = []
     if slot.minute or slot.second or slot.microsecond:
         found.append(
-            violation("slot_start", "slot_not_on_hour", "slots start on the hour", "时段须整点开始")
+            Violation("slot_start", "slot_not_on_hour", "slots start on the hour", "时段须整点开始")
         )
     if not walk_in and slot <= now:
         found.append(
-            violation(
+            Violation(
                 "slot_start", "slot_in_past", "the slot has already started", "该时段已开始或已过"
             )
         )
@@ -219,7 +218,7 @@ def check_request(
     if not resource.is_open(local_hour):
         hours = ", ".join(f"{h:02d}:00" for h in resource.open_hours)
         found.append(
-            violation(
+            Violation(
                 "slot_start",
                 "outside_opening_hours",
                 f"'{resource.id}' takes appointments only for the local hours starting {hours}",
@@ -229,7 +228,7 @@ def check_request(
     if moving is None:
         if request.appointment_id in book.appointments:
             found.append(
-                violation(
+                Violation(
                     "appointment_id",
                     "duplicate_appointment_id",
                     "this appointment id is already used",
@@ -238,7 +237,7 @@ def check_request(
             )
         if book.declaration_held(request.declaration_id):
             found.append(
-                violation(
+                Violation(
                     "declaration_id",
                     "declaration_already_booked",
                     "this declaration already has an appointment or standby entry",
@@ -290,7 +289,7 @@ def own_active(
     found: list[Violation] = []
     if appointment.forwarder != forwarder:
         found.append(
-            violation(
+            Violation(
                 "forwarder",
                 "not_your_appointment",
                 "the appointment belongs to another forwarder",
@@ -299,7 +298,7 @@ def own_active(
         )
     if appointment.status not in (A.BOOKED, A.STANDBY):
         found.append(
-            violation(
+            Violation(
                 "appointment_id",
                 "appointment_not_active",
                 f"appointment is '{appointment.status}' and can no longer be changed",
@@ -308,7 +307,7 @@ def own_active(
         )
     elif appointment.slot_start <= now:
         found.append(
-            violation(
+            Violation(
                 "appointment_id",
                 "slot_already_started",
                 "the slot has already started",

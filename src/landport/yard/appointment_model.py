@@ -9,15 +9,15 @@ whole hours inside its opening hours, below its nominal throughput.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import NoReturn
 
+from landport.seals.calendar import BEIJING
 from landport.shared.errors import InvalidInput, Violation
 from landport.yard.model import Hours, YardLayout
 
 SLOT_LENGTH = timedelta(hours=1)
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 #: Local hours in which the yard is crowded and per-forwarder quotas apply (estimate).
 PEAK_HOURS = frozenset({9, 10, 11})
@@ -211,12 +211,8 @@ def resources_from_layout(
 # -- refusals -----------------------------------------------------------------------------
 
 
-def violation(field_path: str, code: str, en: str, zh: str) -> Violation:
-    return Violation(field_path, code, en, zh)
-
-
 def refuse(field_path: str, code: str, en: str, zh: str) -> NoReturn:
-    raise InvalidInput([violation(field_path, code, en, zh)])
+    raise InvalidInput([Violation(field_path, code, en, zh)])
 
 
 def require_aware(value: datetime, name: str) -> None:

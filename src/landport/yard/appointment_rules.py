@@ -12,7 +12,6 @@ from landport.yard.appointment_model import (
     PublishedRule,
     Resource,
     Standing,
-    violation,
 )
 
 
@@ -76,7 +75,7 @@ def is_suspended(standing: Standing, policy: AppointmentPolicy) -> bool:
 
 def suspension_violation(policy: AppointmentPolicy) -> Violation:
     rule = fairness_rule(policy)
-    return violation(
+    return Violation(
         "forwarder",
         rule.code,
         f"priority booking suspended: {rule.text_en}",
@@ -87,7 +86,7 @@ def suspension_violation(policy: AppointmentPolicy) -> Violation:
 def quota_violation(resource: Resource, policy: AppointmentPolicy) -> Violation:
     quota = peak_quota(resource, policy)
     share = round(policy.peak_share * 100)
-    return violation(
+    return Violation(
         "forwarder",
         "peak_quota_exceeded",
         f"in peak hours a forwarder may hold at most {quota} place(s) ({share}% of the slot)",

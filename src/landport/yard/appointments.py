@@ -9,6 +9,7 @@ One import for the whole capability. The parts live in their own modules:
 
 from __future__ import annotations
 
+from landport.seals.calendar import BEIJING
 from landport.yard.appointment_book import (
     AppointmentBook,
     no_show_count,
@@ -24,7 +25,6 @@ from landport.yard.appointment_booking import (
     reschedule,
 )
 from landport.yard.appointment_model import (
-    BEIJING,
     HOLDING,
     OCCUPYING,
     SLOT_LENGTH,

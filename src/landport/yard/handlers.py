@@ -21,7 +21,13 @@ from landport.yard import commands as yc
 from landport.yard.dispatch import StationKind
 from landport.yard.operations import catch_up, handling_operations, plan_yard, send_to_station
 from landport.yard.parking import assign_slot, cargo_profile, refusal_for
-from landport.yard.planning import booked_days, calendars_with, departing, departure_refusals
+from landport.yard.planning import (
+    booked_days,
+    calendars_with,
+    departing,
+    departure_refusals,
+    exit_ports,
+)
 from landport.yard.ports import ContainerMove, StoreFor, YardSources, YardVisit
 from landport.yard.support import (
     audit_visit,
@@ -67,9 +73,6 @@ class GateOutBlocked(ReleaseBlocked):
         self.message_zh = "不能出闸：" + "；".join(b.message_zh for b in blockers)
 
 
-_invalid, _visit, _declaration, _audit = invalid, find_visit, declaration_of, audit_visit
-
-
 def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Callable[..., Any]]:
     """The yard's handlers, bound to the visit store of each unit of work and the yard data."""
 
@@ -84,9 +87,9 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             )
         plate = normalise_plate(cmd.plate)
         if not plate:
-            raise _invalid("plate", "required", "the plate is required", "车牌号为必填项")
+            raise invalid("plate", "required", "the plate is required", "车牌号为必填项")
         if plate != normalise_plate(declaration.content.vehicle_plate):
-            raise _invalid(
+            raise invalid(
                 "plate",
                 "plate_not_on_declaration",
                 f"truck {plate} is not the vehicle on the declaration",
@@ -100,7 +103,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         store = store_for(uow)
         booked = cmd.appointment_id
         if booked is not None and store.appointment_declaration(booked) != declaration.id:
-            raise _invalid(
+            raise invalid(
                 "appointment_id",
                 "appointment_not_of_declaration",
                 f"appointment {booked} is not a live booking of declaration {declaration.id}",
@@ -121,7 +124,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         )
         yv = YardVisit(visit)
         store.add(yv)
-        _audit(uow, cmd.actor, "visit.pre_advised", yv, None)
+        audit_visit(uow, cmd.actor, "visit.pre_advised", yv, None)
         return yv
 
     def gate_in_truck(cmd: yc.GateIn, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> YardVisit:
@@ -142,7 +145,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             store.add(yv)
         else:
             store.save(yv)
-        _audit(uow, cmd.actor, "visit.gated_in", yv, before.get(visit.id))
+        audit_visit(uow, cmd.actor, "visit.gated_in", yv, before.get(visit.id))
         return yv
 
     def move_visit(cmd: yc.MoveVisit, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> YardVisit:
@@ -153,12 +156,12 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             target = None
         if target not in MOVE_TARGETS:
             allowed = ", ".join(sorted(s.value for s in MOVE_TARGETS))
-            raise _invalid(
+            raise invalid(
                 "to", "unknown_step", f"'to' must be one of {allowed}", f"步骤须为 {allowed} 之一"
             )
         assert target is not None
         store = store_for(uow)
-        yv = _visit(store, cmd.visit_id)
+        yv = find_visit(store, cmd.visit_id)
         now = ctx.clock.now()
         declaration = catch_up(yv, uow, store, now)
         if yv.visit.status is target:
@@ -182,7 +185,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             yv.visit.move_to(target, at=now, actor=cmd.actor.username, reason=cmd.reason)
             detail = cmd.reason or ""
         store.save(yv)
-        _audit(uow, cmd.actor, f"visit.{target.value}", yv, before, detail)
+        audit_visit(uow, cmd.actor, f"visit.{target.value}", yv, before, detail)
         return yv
 
     def assign_parking(
@@ -191,7 +194,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         """One try, then the next free slot once if a concurrent assignment took it; then 409."""
         require_role(cmd.actor, Role.YARD_OPERATOR)
         store = store_for(uow)
-        yv = _visit(store, cmd.visit_id)
+        yv = find_visit(store, cmd.visit_id)
         if yv.visit.status not in IN_YARD:
             raise Conflict(
                 f"the truck is '{yv.visit.status.value}', not inside the yard",
@@ -224,7 +227,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         if yv.visit.status is V.SEALED:
             yv.visit.move_to(V.PARKED, at=now, actor=cmd.actor.username, reason=slot.slot_id)
         store.save(yv)
-        _audit(uow, cmd.actor, "visit.parking_assigned", yv, before, slot.reason_en)
+        audit_visit(uow, cmd.actor, "visit.parking_assigned", yv, before, slot.reason_en)
         departure = None
         if yv.visit.status is V.PARKED:  # sealed and parked: tell the driver when to leave
             planned = plan_yard(uow, ctx, store, sources, cmd.actor)["planned"]
@@ -247,25 +250,23 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
     ) -> YardVisit:
         require_role(cmd.actor, Role.YARD_OPERATOR)
         if cmd.at.tzinfo is None or cmd.at.utcoffset() is None:
-            raise _invalid("at", "naive_datetime", "time needs a time zone", "时间须带时区")
+            raise invalid("at", "naive_datetime", "time needs a time zone", "时间须带时区")
         now = ctx.clock.now()
         if cmd.at < now:
-            raise _invalid("at", "in_the_past", "departure lies in the past", "离场时间早于当前")
+            raise invalid("at", "in_the_past", "departure lies in the past", "离场时间早于当前")
         store = store_for(uow)
-        yv = _visit(store, cmd.visit_id)
+        yv = find_visit(store, cmd.visit_id)
         if yv.visit.status not in (V.PARKED, V.DEPARTURE_SCHEDULED):
             raise Conflict(
                 f"the truck is '{yv.visit.status.value}': only a parked, sealed truck departs",
                 "只有已施封并停放的车辆可以安排离场",
             )
         store.lock_departures()
-        declaration = _declaration(uow, yv)
+        declaration = declaration_of(uow, yv)
         routes = sources.routes()
-        others = [
-            (o, d.content.exit_port)
-            for o in departing(store, now)
-            if o.visit.id != yv.visit.id and (d := _declaration(uow, o)) is not None
-        ]
+        on_road = [o for o in departing(store, now) if o.visit.id != yv.visit.id]
+        ports = exit_ports(uow.declarations, on_road)  # one query, as when planning
+        others = [(o, port) for o in on_road if (port := ports[o.visit.id]) is not None]
         refusals = departure_refusals(
             cmd.at,
             declaration.content.exit_port if declaration else None,
@@ -282,7 +283,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         )
         yv.departure_at = cmd.at
         store.save(yv)
-        _audit(uow, cmd.actor, "visit.departure_scheduled", yv, before, cmd.at.isoformat())
+        audit_visit(uow, cmd.actor, "visit.departure_scheduled", yv, before, cmd.at.isoformat())
         return yv
 
     def place_visit_hold(
@@ -291,7 +292,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         try:
             kind = HoldKind(cmd.kind)
         except ValueError:
-            raise _invalid(
+            raise invalid(
                 "kind",
                 "unknown_hold_kind",
                 "kind must be customs or yard",
@@ -299,21 +300,21 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             ) from None
         require_role(cmd.actor, _HOLD_ROLE[kind])
         store = store_for(uow)
-        yv = _visit(store, cmd.visit_id)
+        yv = find_visit(store, cmd.visit_id)
         before = snapshot(yv)
         hold_id = next_hold_id(yv)
         hold = place_hold(
             yv.visit, hold_id, kind, cmd.reason, at=ctx.clock.now(), actor=cmd.actor.username
         )
         store.save(yv)
-        _audit(uow, cmd.actor, f"visit.{kind.value}_hold_placed", yv, before, hold.reason)
+        audit_visit(uow, cmd.actor, f"visit.{kind.value}_hold_placed", yv, before, hold.reason)
         return yv
 
     def lift_visit_hold(
         cmd: yc.LiftHold, uow: CustodyUnitOfWork, ctx: ClearanceContext
     ) -> YardVisit:
         store = store_for(uow)
-        yv = _visit(store, cmd.visit_id)
+        yv = find_visit(store, cmd.visit_id)
         hold = next((h for h in yv.visit.holds if h.id == cmd.hold_id), None)
         if hold is not None:
             require_role(cmd.actor, _HOLD_ROLE[hold.kind])
@@ -324,7 +325,9 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             yv.visit, cmd.hold_id, at=ctx.clock.now(), actor=cmd.actor.username, note=cmd.note
         )
         store.save(yv)
-        _audit(uow, cmd.actor, f"visit.{lifted.kind.value}_hold_lifted", yv, before, cmd.note or "")
+        audit_visit(
+            uow, cmd.actor, f"visit.{lifted.kind.value}_hold_lifted", yv, before, cmd.note or ""
+        )
         return yv
 
     def mark_fees_paid(
@@ -332,13 +335,13 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
     ) -> YardVisit:
         require_role(cmd.actor, Role.YARD_OPERATOR)
         store = store_for(uow)
-        yv = _visit(store, cmd.visit_id)
+        yv = find_visit(store, cmd.visit_id)
         if not yv.fees_paid:
             before = snapshot(yv)
             yv.fees_paid = True
             yv.visit.updated_at = ctx.clock.now()
             store.save(yv)
-            _audit(uow, cmd.actor, "visit.fees_paid", yv, before)
+            audit_visit(uow, cmd.actor, "visit.fees_paid", yv, before)
         return yv
 
     def gate_out_truck(cmd: yc.GateOut, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> YardVisit:
@@ -349,7 +352,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         if not inside:
             raise NotFound(f"truck {plate} is not inside the yard", f"车辆 {plate} 不在场内")
         yv = inside[0]
-        declaration = _declaration(uow, yv)
+        declaration = declaration_of(uow, yv)
         released = declaration is not None and declaration.status is DeclarationStatus.RELEASED
         trip_id = trip_of(uow, yv)
         blockers = gate_out_blockers(
@@ -368,7 +371,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         if yv.slot_id is not None:
             store.free_slot_of(yv.visit.id)
         store.save(yv)
-        _audit(uow, cmd.actor, "visit.gated_out", yv, before)
+        audit_visit(uow, cmd.actor, "visit.gated_out", yv, before)
         return yv
 
     def record_container_move(
@@ -398,7 +401,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         if found:
             raise InvalidInput(found)
         if cmd.visit_id is not None:
-            _visit(store_for(uow), cmd.visit_id)
+            find_visit(store_for(uow), cmd.visit_id)
         move = ContainerMove(
             cmd.container_number,
             cmd.kind,

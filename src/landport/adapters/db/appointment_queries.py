@@ -13,9 +13,10 @@ from sqlalchemy import Engine, func, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.appointment_tables import appointments
+from landport.seals.calendar import BEIJING
 from landport.yard.appointment_model import (
-    BEIJING,
     OCCUPYING,
+    SLOT_LENGTH,
     STATUS_ZH,
     AppointmentPolicy,
     AppointmentStatus,
@@ -38,7 +39,7 @@ def _view(r: Mapping[Any, Any]) -> dict[str, Any]:
     view = {k: _iso(v) for k, v in r.items() if k != "active_declaration_id"}
     view["status_zh"] = STATUS_ZH[A(r["status"])]
     view["slot_start_beijing"] = r["slot_start"].astimezone(BEIJING).isoformat()
-    view["slot_end"] = (r["slot_start"] + timedelta(hours=1)).isoformat()
+    view["slot_end"] = (r["slot_start"] + SLOT_LENGTH).isoformat()
     return view
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db import yard_tables as y
-from landport.reports.time_release import Consignment
+from landport.reports.time_release import STEP_MILESTONE, Consignment
 from landport.seals.calendar import BEIJING
 
 
@@ -36,13 +36,7 @@ def consignments_declared_on(engine: Engine, day: date) -> list[Consignment]:
             .order_by(e.c.id)
         ):
             reached[decl].setdefault("released", at)
-        steps = {
-            "gated_in": "gated_in",
-            "at_lane": "at_lane",
-            "at_bay": "at_lane",
-            "parked": "parked",
-            "gated_out": "gated_out",
-        }
+        steps = STEP_MILESTONE
         for decl, status, at in conn.execute(
             select(y.truck_visits.c.declaration_id, y.visit_steps.c.status, y.visit_steps.c.at)
             .join(y.truck_visits, y.truck_visits.c.id == y.visit_steps.c.visit_id)

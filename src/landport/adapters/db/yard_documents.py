@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -168,7 +168,3 @@ def keep_closure(conn: Connection, closure: PortClosure, *, actor: str, at: date
             added_by=actor,
         )
     )
-
-
-def closures_of(engine: Engine) -> Sequence[PortClosure]:
-    return current(engine).closures

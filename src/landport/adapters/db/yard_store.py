@@ -7,11 +7,8 @@ lost the primary key race leaves the transaction usable and the handler may try 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -26,11 +23,12 @@ from landport.adapters.db.yard_tables import (
     visit_holds,
     visit_steps,
 )
+from landport.adapters.reference_files import packaged_layout
 from landport.risk.capacity import ScanQueue
 from landport.shared.clock import Clock
 from landport.shared.errors import Conflict
 from landport.yard.appointment_model import HOLDING
-from landport.yard.model import YardLayout, yard_from_document
+from landport.yard.model import YardLayout
 from landport.yard.ports import ContainerMove, YardVisit
 from landport.yard.stations import scan_queue
 from landport.yard.visits import IN_YARD, Hold, HoldKind, TruckVisit, VisitStatus, VisitStep
@@ -39,11 +37,8 @@ _DEPARTURE_LOCK = 7_400_001  # advisory lock key of departure planning
 _OPEN = [s.value for s in IN_YARD] + [VisitStatus.PRE_ADVISED.value]
 
 
-@lru_cache(maxsize=1)
-def yard_layout() -> YardLayout:
-    """The packaged layout (`data/yard.json`), read once per process."""
-    text = (resources.files("landport") / "data" / "yard.json").read_text(encoding="utf-8")
-    return yard_from_document(json.loads(text))
+#: The packaged layout (`data/yard.json`), read once per process.
+yard_layout = packaged_layout
 
 
 class SqlVisitStore:

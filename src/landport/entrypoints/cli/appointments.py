@@ -22,9 +22,10 @@ from landport.adapters.db.appointment_queries import (
 from landport.adapters.db.yard_store import yard_layout
 from landport.bootstrap import Services
 from landport.entrypoints.cli.app import _fail, _services, cli_actor, out
+from landport.seals.calendar import BEIJING
 from landport.shared.errors import DomainError
 from landport.yard import appointment_commands as ac
-from landport.yard.appointment_model import BEIJING, AppointmentPolicy, resources_from_layout
+from landport.yard.appointment_model import AppointmentPolicy, resources_from_layout
 from landport.yard.appointment_rules import fairness_rule
 
 appointments_app = typer.Typer(help="Truck appointments at the yard.", no_args_is_help=True)
