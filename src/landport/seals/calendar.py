@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
@@ -34,7 +34,13 @@ class PortCalendar:
 
     def openings(self, start: datetime, days: int = 400) -> list[tuple[datetime, datetime]]:
         """Opening intervals (UTC) from `start` on, skipping closed days."""
-        intervals: list[tuple[datetime, datetime]] = []
+        return list(self._openings(start, days))
+
+    def next_open(self, after: datetime) -> tuple[datetime, datetime] | None:
+        # Lazily: arming a seal asks this twice, and 400 days of intervals cost milliseconds.
+        return next(self._openings(after, 400), None)
+
+    def _openings(self, start: datetime, days: int) -> Iterator[tuple[datetime, datetime]]:
         first = start.astimezone(BEIJING).date()
         for offset in range(days):
             day = first + timedelta(days=offset)
@@ -44,12 +50,7 @@ class PortCalendar:
                 begin = datetime.combine(day, opens, BEIJING).astimezone(UTC)
                 end = datetime.combine(day, closes, BEIJING).astimezone(UTC)
                 if end > start:
-                    intervals.append((max(begin, start), end))
-        return intervals
-
-    def next_open(self, after: datetime) -> tuple[datetime, datetime] | None:
-        intervals = self.openings(after)
-        return intervals[0] if intervals else None
+                    yield (max(begin, start), end)
 
 
 def parse_calendars(document: Mapping[str, Any]) -> dict[str, PortCalendar]:

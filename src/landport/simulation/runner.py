@@ -29,7 +29,7 @@ from landport.adapters.db import tables as t
 from landport.adapters.db.custody_queries import list_alerts
 from landport.adapters.db.migrate import upgrade
 from landport.adapters.db.yard_store import yard_store
-from landport.adapters.telemetry.ingest import RawMessage, TelemetryIngestor
+from landport.adapters.telemetry.ingest import IngestReport, RawMessage, TelemetryIngestor
 from landport.bootstrap import Services, bootstrap, ensure_reference_data
 from landport.enterprises.model import Actor, Role
 from landport.seals.calendar import BEIJING
@@ -126,12 +126,17 @@ def _run(
 ) -> dict[str, Any]:
     ingestor = TelemetryIngestor(services.engine, clock)
     ingest_s = [0.0]
+    desk = AlertBoard(services)
 
     def sink(messages: list[tuple[str, bytes]]) -> object:
         t0 = time.perf_counter()
         report = ingestor.ingest_messages([RawMessage(topic, body) for topic, body in messages])
         ingest_s[0] += time.perf_counter() - t0
+        desk.saw(report)
         return report
+
+    def check_silence() -> object:
+        return desk.saw(ingestor.check_silence())
 
     twin = Twin(
         services.bus,
@@ -142,8 +147,8 @@ def _run(
         days=days,
         options=TwinOptions(
             sink=sink,
-            check_silence=ingestor.check_silence,
-            open_alerts=open_alert_reader(services),
+            check_silence=check_silence,
+            open_alerts=desk.open_alerts,
         ),
     )
     twin.register_exporters()
@@ -239,6 +244,26 @@ def open_alert_reader(services: Services) -> Callable[[], list[dict[str, Any]]]:
         return rows
 
     return open_alerts
+
+
+class AlertBoard:
+    """The desk's screen in the twin. The desk looks every minute, but alerts only open
+    when the ingest runs: the query runs again only after a batch or a silence check changed
+    an alert (the desk ignores alerts it has taken, so an unchanged list gives it nothing)."""
+
+    def __init__(self, services: Services) -> None:
+        self._read = open_alert_reader(services)
+        self._stale = True
+        self._rows: list[dict[str, Any]] = []
+
+    def saw(self, report: IngestReport) -> IngestReport:
+        self._stale |= bool(report.alert_changes)
+        return report
+
+    def open_alerts(self) -> list[dict[str, Any]]:
+        if self._stale:
+            self._rows, self._stale = self._read(), False
+        return self._rows
 
 
 def raised_alerts(services: Services, trip_ids: set[str]) -> list[RaisedAlert]:

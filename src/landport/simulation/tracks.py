@@ -19,7 +19,6 @@ simulator and the tests use this module: it only needs a `Corridor` and `SealFix
 
 from __future__ import annotations
 
-import bisect
 import json
 import random
 from collections.abc import Sequence
@@ -178,14 +177,12 @@ def build_track(
         dwell(border_minutes)
 
     times = np.arange(0.0, t + 1e-9, interval_s)
-    starts = [leg.t0 for leg in legs]
-    kms = np.empty(len(times))
-    moving = np.zeros(len(times), dtype=bool)
-    for i, ts in enumerate(times.tolist()):
-        leg = legs[max(0, bisect.bisect_right(starts, ts) - 1)]
-        frac = 0.0 if leg.t1 == leg.t0 else min(1.0, (ts - leg.t0) / (leg.t1 - leg.t0))
-        kms[i] = leg.km0 + frac * (leg.km1 - leg.km0)
-        moving[i] = leg.km1 > leg.km0 and ts < leg.t1
+    # The legs are contiguous and linear in time: chainage is an interpolation over their
+    # ends, and a fix moves when the leg it falls in gains chainage.
+    kms = np.interp(times, [legs[0].t0, *(leg.t1 for leg in legs)], [0.0, *(g.km1 for g in legs)])
+    which = np.maximum(0, np.searchsorted([leg.t0 for leg in legs], times, side="right") - 1)
+    climbs = np.array([leg.km1 > leg.km0 for leg in legs])
+    moving = climbs[which] & (times < np.array([leg.t1 for leg in legs])[which])
     offset_km = np.zeros(len(times))
     for d in detours:
         s = kms - d.at_km

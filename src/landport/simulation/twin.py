@@ -86,7 +86,8 @@ class Twin:
             for p in s.border_capacity
         }
         self.parked_now = 0
-        self.parking_refused = 0  # tries that found no free slot (each a 10-minute wait)
+        self.parking_refused = 0  # tries that found no free slot (then wait for a departure)
+        self.slot_freed = env.event()  # fires when a parked truck leaves
         self.parked_peak = 0
         self.parked_s = 0.0
         self._parked_since = 0.0
@@ -392,7 +393,8 @@ class Twin:
                 except Conflict:  # the zone is full: wait in the yard lane and try again
                     pass
             self.parking_refused += 1
-            yield self.env.timeout(600.0)
+            # Nothing frees a slot but a departure; look again then (or after an hour).
+            yield self.slot_freed | self.env.timeout(3600.0)
         rec.parked = self.clock.now()
         self._park(+1)
         planned = slot.get("departure") if isinstance(slot, dict) else None
@@ -414,6 +416,9 @@ class Twin:
         self._parked_since = self.env.now
         self.parked_now += delta
         self.parked_peak = max(self.parked_peak, self.parked_now)
+        if delta < 0:
+            freed, self.slot_freed = self.slot_freed, self.env.event()
+            freed.succeed()
 
     def _planner(self) -> Process:
         """The yard operator plans departures every quarter hour (border calendars and daily

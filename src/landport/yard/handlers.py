@@ -22,6 +22,7 @@ from landport.yard.dispatch import StationKind
 from landport.yard.operations import catch_up, handling_operations, plan_yard, send_to_station
 from landport.yard.parking import assign_slot, cargo_profile, refusal_for
 from landport.yard.planning import (
+    Departing,
     booked_days,
     calendars_with,
     departing,
@@ -264,9 +265,11 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         store.lock_departures()
         declaration = declaration_of(uow, yv)
         routes = sources.routes()
-        on_road = [o for o in departing(store, now) if o.visit.id != yv.visit.id]
+        on_road = [o for o in departing(store, now) if o.visit_id != yv.visit.id]
         ports = exit_ports(uow.declarations, on_road)  # one query, as when planning
-        others = [(o, port) for o in on_road if (port := ports[o.visit.id]) is not None]
+        others: list[tuple[Departing, str]] = [
+            (o, port) for o in on_road if (port := ports[o.visit_id]) is not None
+        ]
         refusals = departure_refusals(
             cmd.at,
             declaration.content.exit_port if declaration else None,

@@ -29,6 +29,7 @@ from landport.yard.flow import CLEARANCE, follow
 from landport.yard.model import YardLayout, yard_from_document
 from landport.yard.planning import (
     Candidate,
+    Departing,
     calendars_with,
     departing,
     exit_ports,
@@ -118,15 +119,15 @@ def plan_yard(
     routes = sources.routes()
     closures = [*sources.closures(uow), *([added] if added else [])]
     calendars = calendars_with(ctx.catalog.calendars, closures)
-    parked = store.in_status(V.PARKED, V.DEPARTURE_SCHEDULED)
+    parked = store.departure_slots(V.PARKED, V.DEPARTURE_SCHEDULED)
     on_road = departing(store, now)
     ports = exit_ports(uow.declarations, [*parked, *on_road])  # one query for the whole yard
 
-    moved: list[Candidate] = []
-    new: list[Candidate] = []
+    to_move: list[tuple[str, str]] = []
+    to_plan: list[tuple[str, str]] = []
     skipped: list[dict[str, str]] = []
-    for yv in parked:
-        port = ports[yv.visit.id]
+    for slot in parked:
+        port = ports[slot.visit_id]
         if (
             port is None
             or port not in routes
@@ -135,18 +136,21 @@ def plan_yard(
         ):
             skipped.append(
                 {
-                    "visit_id": yv.visit.id,
+                    "visit_id": slot.visit_id,
                     "reason_en": f"exit port {port} has no route, calendar or daily capacity",
                     "reason_zh": f"出境口岸 {port} 缺少路线、开放时间或每日通行能力数据",
                 }
             )
-        elif to_replan(yv, port, calendars, routes):
-            (moved if yv.departure_at is not None else new).append(Candidate(yv, port))
-    chosen = {c.visit.visit.id for c in (*moved, *new)}
-    others = [
-        (yv, port)
-        for yv in on_road
-        if yv.visit.id not in chosen and (port := ports[yv.visit.id]) is not None
+        elif to_replan(slot, port, calendars, routes):
+            (to_move if slot.departure_at is not None else to_plan).append((slot.visit_id, port))
+    # Only the trucks being (re)planned are loaded whole; the rest only book capacity.
+    whole = {yv.visit.id: yv for yv in store.get_many([v for v, _ in (*to_move, *to_plan)])}
+    moved = [Candidate(whole[v], port) for v, port in to_move if v in whole]
+    new = [Candidate(whole[v], port) for v, port in to_plan if v in whole]
+    others: list[tuple[Departing, str]] = [
+        (slot, port)
+        for slot in on_road
+        if slot.visit_id not in whole and (port := ports[slot.visit_id]) is not None
     ]
     planned: list[dict[str, Any]] = []
     note = ("", "")

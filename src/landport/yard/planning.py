@@ -28,7 +28,7 @@ from landport.yard.departures import (
     with_closure,
 )
 from landport.yard.model import DepartureRules
-from landport.yard.ports import VisitStore, YardVisit
+from landport.yard.ports import DepartureSlot, VisitStore, YardVisit
 from landport.yard.visits import VisitStatus
 
 V = VisitStatus
@@ -71,12 +71,12 @@ class ExitPortReader(Protocol):
 
 
 def exit_ports(
-    declarations: DeclarationRepository, visits: Iterable[YardVisit]
+    declarations: DeclarationRepository, visits: Iterable[DepartureSlot]
 ) -> dict[str, str | None]:
     """Each visit's exit port (None without a declaration). Planning runs on every parking
     assignment over every parked truck, so the ports come in one query where the store can
     (loading each declaration made planning grow with the yard); else one load each."""
-    wanted = {yv.visit.id: yv.visit.declaration_id for yv in visits}
+    wanted = {v.visit_id: v.declaration_id for v in visits}
     ids = {did for did in wanted.values() if did is not None}
     if isinstance(declarations, ExitPortReader):
         found = dict(declarations.exit_ports(ids))
@@ -85,8 +85,15 @@ def exit_ports(
     return {vid: None if did is None else found.get(did) for vid, did in wanted.items()}
 
 
+class Departing(Protocol):
+    """Anything that books its port's capacity by a departure time."""
+
+    @property
+    def departure_at(self) -> datetime | None: ...
+
+
 def booked_days(
-    visits: Sequence[tuple[YardVisit, str]], routes: Mapping[str, RouteLeg]
+    visits: Sequence[tuple[Departing, str]], routes: Mapping[str, RouteLeg]
 ) -> Counter[tuple[str, date]]:
     """Trucks due at each (port, Beijing day), from the visits' departure times."""
     booked: Counter[tuple[str, date]] = Counter()
@@ -104,26 +111,24 @@ def ready_at(yv: YardVisit) -> datetime:
 
 
 def to_replan(
-    yv: YardVisit,
+    slot: DepartureSlot,
     port: str,
     calendars: Mapping[str, PortCalendar],
     routes: Mapping[str, RouteLeg],
 ) -> bool:
     """A parked truck without a plan, or a scheduled one (still in the yard) now due on a
     closed day."""
-    if yv.visit.status is V.PARKED:
-        return True
-    if yv.departure_at is None:
+    if slot.status is V.PARKED or slot.departure_at is None:
         return True
     leg, calendar = routes.get(port), calendars.get(port)
     if leg is None or calendar is None:
         return False  # still in the yard: a departure time in the past has not happened
-    return calendar.closure_on(arrival_day(yv.departure_at, leg)) is not None
+    return calendar.closure_on(arrival_day(slot.departure_at, leg)) is not None
 
 
 def plan_for(
     candidates: Sequence[Candidate],
-    others: Sequence[tuple[YardVisit, str]],
+    others: Sequence[tuple[Departing, str]],
     *,
     calendars: Mapping[str, PortCalendar],
     routes: Mapping[str, RouteLeg],
@@ -236,7 +241,7 @@ def departure_refusals(
     return found
 
 
-def departing(store: VisitStore, now: datetime) -> list[YardVisit]:
+def departing(store: VisitStore, now: datetime) -> list[DepartureSlot]:
     """Visits that book border capacity: scheduled, or left within the last week."""
     return store.departing_since(now - _ROAD_DAYS_BACK)
 
@@ -252,6 +257,7 @@ def plan_view(plan: DeparturePlan, previous: datetime | None) -> dict[str, Any]:
 
 __all__ = [
     "Candidate",
+    "Departing",
     "arrival_day",
     "booked_days",
     "calendars_with",

@@ -27,6 +27,17 @@ class YardVisit:
 
 
 @dataclass(frozen=True, slots=True)
+class DepartureSlot:
+    """What departure planning reads of a visit it does not change: the visit's status and
+    departure, no history (planning runs on every parking over the whole yard)."""
+
+    visit_id: str
+    declaration_id: str | None
+    status: VisitStatus
+    departure_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class ContainerMove:
     container_number: str
     kind: str
@@ -62,9 +73,17 @@ class VisitStore(Protocol):
         """Visits in these statuses, oldest change first (the order of a lane's queue)."""
         ...
 
-    def departing_since(self, after: datetime) -> list[YardVisit]:
+    def departing_since(self, after: datetime) -> list[DepartureSlot]:
         """Visits with a departure at or after `after`, whatever their status (they book
         border capacity on their arrival day)."""
+        ...
+
+    def departure_slots(self, *statuses: VisitStatus) -> list[DepartureSlot]:
+        """The status and departure of the visits in these statuses, oldest change first."""
+        ...
+
+    def get_many(self, visit_ids: Sequence[str]) -> list[YardVisit]:
+        """Whole visits (history and holds), in the order asked; unknown ids are left out."""
         ...
 
     def lock_departures(self) -> None:

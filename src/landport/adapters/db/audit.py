@@ -24,6 +24,15 @@ class _Pending:
     detail: str
 
 
+# Built once: every command of the platform flushes the trail (constructing the statements
+# each time was a visible share of a short command).
+_HEAD = (
+    select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1).with_for_update()
+)
+_INSERT = insert(t.audit_log)
+_MOVE_HEAD = update(t.audit_head).where(t.audit_head.c.id == 1)
+
+
 class SqlAuditTrail:
     """Collects the transaction's entries and links them to the chain when it commits."""
 
@@ -59,11 +68,7 @@ class SqlAuditTrail:
         """Chain the pending entries; the row lock (or SQLite's write lock) orders writers."""
         if not self._pending:
             return
-        head = self._conn.execute(
-            select(t.audit_head.c.seq, t.audit_head.c.hash)
-            .where(t.audit_head.c.id == 1)
-            .with_for_update()
-        ).one()
+        head = self._conn.execute(_HEAD).one()
         seq, prev = int(head[0]), str(head[1])
         at = format_time(self._now)
         rows = []
@@ -97,10 +102,8 @@ class SqlAuditTrail:
                 }
             )
             prev = h
-        self._conn.execute(insert(t.audit_log), rows)
-        self._conn.execute(
-            update(t.audit_head).where(t.audit_head.c.id == 1).values(seq=seq, hash=prev)
-        )
+        self._conn.execute(_INSERT, rows)
+        self._conn.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
         self._pending.clear()
 
 

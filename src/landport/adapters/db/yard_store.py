@@ -7,7 +7,7 @@ lost the primary key race leaves the transaction usable and the handler may try 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,12 +29,18 @@ from landport.shared.clock import Clock
 from landport.shared.errors import Conflict
 from landport.yard.appointment_model import HOLDING
 from landport.yard.model import YardLayout
-from landport.yard.ports import ContainerMove, YardVisit
+from landport.yard.ports import ContainerMove, DepartureSlot, YardVisit
 from landport.yard.stations import scan_queue
 from landport.yard.visits import IN_YARD, Hold, HoldKind, TruckVisit, VisitStatus, VisitStep
 
 _DEPARTURE_LOCK = 7_400_001  # advisory lock key of departure planning
 _OPEN = [s.value for s in IN_YARD] + [VisitStatus.PRE_ADVISED.value]
+_SLOT_COLUMNS = (
+    truck_visits.c.id,
+    truck_visits.c.declaration_id,
+    truck_visits.c.status,
+    truck_visits.c.departure_at,
+)
 
 
 #: The packaged layout (`data/yard.json`), read once per process.
@@ -138,13 +144,34 @@ class SqlVisitStore:
         ).mappings()
         return self._load(list(rows))
 
-    def departing_since(self, after: datetime) -> list[YardVisit]:
-        rows = self._conn.execute(
-            select(truck_visits)
+    def departing_since(self, after: datetime) -> list[DepartureSlot]:
+        return self._slots(
+            select(*_SLOT_COLUMNS)
             .where(truck_visits.c.departure_at >= after)
             .order_by(truck_visits.c.departure_at, truck_visits.c.id)
+        )
+
+    def departure_slots(self, *statuses: VisitStatus) -> list[DepartureSlot]:
+        return self._slots(
+            select(*_SLOT_COLUMNS)
+            .where(truck_visits.c.status.in_([s.value for s in statuses]))
+            .order_by(truck_visits.c.updated_at, truck_visits.c.id)
+        )
+
+    def _slots(self, query: Any) -> list[DepartureSlot]:
+        return [
+            DepartureSlot(vid, did, VisitStatus(status), at)
+            for vid, did, status, at in self._conn.execute(query)
+        ]
+
+    def get_many(self, visit_ids: Sequence[str]) -> list[YardVisit]:
+        if not visit_ids:
+            return []
+        rows = self._conn.execute(
+            select(truck_visits).where(truck_visits.c.id.in_(list(visit_ids)))
         ).mappings()
-        return self._load(list(rows))
+        found = {yv.visit.id: yv for yv in self._load(list(rows))}
+        return [found[i] for i in visit_ids if i in found]
 
     def appointment_declaration(self, appointment_id: str) -> str | None:
         holding = [status.value for status in HOLDING]
