@@ -47,6 +47,9 @@ truck_visits = Table(
     Column("updated_at", TS, nullable=False),
     Column("version", Integer, nullable=False),
     Index("ix_truck_visits_status", "status"),
+    # a declaration's visit (the clearance followers) and the trucks booking border capacity
+    Index("ix_truck_visits_declaration", "declaration_id"),
+    Index("ix_truck_visits_departure", "departure_at"),
 )
 
 visit_steps = Table(
