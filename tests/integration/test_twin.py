@@ -8,11 +8,14 @@ import re
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, func, select
 
+from landport.adapters.db import tables as t
 from landport.simulation.runner import run_simulation
 from landport.simulation.scenario import (
     INCIDENT_KINDS,
@@ -187,3 +190,25 @@ def test_a_bad_scenario_is_refused_naming_the_field(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "yard.scan_lanes" in done.stderr and "须为" in done.stderr
     assert done.stdout == ""
+
+
+def test_the_nightly_retention_bounds_the_positions_and_changes_no_outcome(
+    tmp_path: Path,
+) -> None:
+    """Purging finished trips' old positions (the platform's job, kept-active rule tested in
+    test_retention) leaves every figure of the run as it was."""
+    small = scaled_day(8, 0.0)
+    url = f"sqlite:///{tmp_path / 'retained.db'}"
+    purged = run_simulation(
+        small, days=1, seed=3, database_url=url, drain_days=2.5, retention=timedelta(hours=36)
+    )
+    kept = run_simulation(small, days=1, seed=3, drain_days=2.5)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(select(func.count()).select_from(t.positions)).scalar_one()
+    finally:
+        engine.dispose()
+    assert 0 < stored < purged["telemetry_messages"]
+    for key in ("trucks_handled", "per_lane", "per_border_port", "alerts_raised", "false_alerts"):
+        assert purged[key] == kept[key], key

@@ -14,9 +14,9 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from importlib import resources
 from pathlib import Path
@@ -28,6 +28,7 @@ from sqlalchemy import Engine, event, select
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody_queries import list_alerts
 from landport.adapters.db.migrate import upgrade
+from landport.adapters.db.retention import purge_positions
 from landport.adapters.db.yard_store import yard_store
 from landport.adapters.telemetry.ingest import IngestReport, RawMessage, TelemetryIngestor
 from landport.bootstrap import Services, bootstrap, ensure_reference_data
@@ -42,6 +43,9 @@ from landport.yard.commands import ChangeYardLayout
 
 #: After the last day's arrivals: park overnight, drive a day, wait for the border to open.
 DRAIN_DAYS = 3.0
+#: Positions of finished trips the twin keeps: its nightly retention run (the platform's own
+#: purge) bounds the scratch file, which a year would otherwise fill with ~90 M positions.
+RETENTION = timedelta(days=14)
 PORT_ADMIN = Actor("twin.admin", Role.PORT_ADMIN)
 Progress = Callable[[float], None]
 
@@ -91,6 +95,7 @@ def run_simulation(
     database_url: str | None = None,
     progress: Progress | None = None,
     drain_days: float = DRAIN_DAYS,
+    retention: timedelta = RETENTION,
 ) -> dict[str, Any]:
     url, folder = scratch_database()
     scratch = database_url is None
@@ -105,7 +110,9 @@ def run_simulation(
             without_fsync(services.engine)
         services.bus.handle(ChangeYardLayout(PORT_ADMIN, scenario_yard(scenario)))
         try:
-            result = _run(services, scenario, env, clock, days, seed, progress, drain_days)
+            result = _run(
+                services, scenario, env, clock, days, seed, progress, drain_days, retention
+            )
         finally:
             services.dispose()
         result["database"] = SCRATCH_DATABASE if scratch else {"kind": "given"}
@@ -123,6 +130,7 @@ def _run(
     seed: int,
     progress: Progress | None,
     drain_days: float,
+    retention: timedelta,
 ) -> dict[str, Any]:
     ingestor = TelemetryIngestor(services.engine, clock)
     ingest_s = [0.0]
@@ -153,6 +161,7 @@ def _run(
     )
     twin.register_exporters()
     twin.start()
+    env.process(_nightly_retention(env, clock, services.engine, retention))
     until = (days + drain_days) * 86400.0
     events = 0
     wall0 = time.perf_counter()
@@ -177,6 +186,14 @@ def _run(
     out["ingest_us_per_fix"] = round(1e6 * ingest_s[0] / max(1, twin.pump.messages), 1)
     out["ingest_cache"] = {"hits": ingestor.trips.hits, "misses": ingestor.trips.misses}
     return out
+
+
+def _nightly_retention(
+    env: simpy.Environment, clock: SimClock, engine: Engine, keep: timedelta
+) -> Generator[simpy.Event, Any, None]:
+    while True:
+        yield env.timeout(86400.0)
+        purge_positions(engine, keep, batch=20_000, now=clock.now())
 
 
 @contextmanager
