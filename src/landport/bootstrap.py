@@ -131,11 +131,10 @@ def bootstrap(
         return SqlUnitOfWork(engine, clock)
 
     # The yard's handlers are bound to this process's yard data; appointments sell the
-    # resources of the operator's layout file (no database read at start-up). Entries a test
-    # put in HANDLERS win.
+    # resources of the layout in force, as the yard uses it. Entries a test put in HANDLERS win.
     yard_handlers = {
         **handling_yard(yard_store, yard_files),
-        **handling_appointments(appointment_store, YardFiles(settings.reference_dir).layout()),
+        **handling_appointments(appointment_store, yard_files.layout),
     }
     bus = MessageBus(uow_factory, context, {**yard_handlers, **HANDLERS})
     for event_type, subscribers in yard_subscribers(bus.handle).items():

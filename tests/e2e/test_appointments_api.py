@@ -295,3 +295,34 @@ def test_a_truck_is_announced_only_with_a_live_appointment_of_its_own_declaratio
     accepted = world.post("exporter", "/api/v1/visits", announce)
     assert accepted.status_code == 201, accepted.text
     assert accepted.json()["appointment_id"] == again
+
+
+def test_a_bay_added_to_the_layout_in_force_is_sold_at_once(world: World) -> None:
+    """Appointments sell the resources of the layout the yard uses (a version an admin put in
+    the database), not the file they started with."""
+    w = world
+    other = declared(w)
+    unknown = w.post(
+        "exporter",
+        "/api/v1/appointments",
+        {"declaration_id": other, "resource_id": "exam-bay-3", "slot_start": beijing(1, 14)},
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["code"] == "unknown_resource"
+
+    document = w.get("officer", "/api/v1/yard/layout").json()["layout"]
+    document["exam_bays"].append({**document["exam_bays"][0], "id": "exam-bay-3"})
+    kept = w.client.put("/api/v1/yard/layout", json=document, headers=w.headers("admin"))
+    assert kept.status_code == 200, kept.text
+
+    rules = w.get("exporter", "/api/v1/appointments/rules").json()
+    assert "exam-bay-3" in {r["resource_id"] for r in rules["resources"]}
+    grid = w.get("exporter", "/api/v1/appointments/capacity", params={"date": "2026-05-05"})
+    assert "exam-bay-3" in {r["resource_id"] for r in grid.json()["resources"]}
+    booked = w.post(
+        "exporter",
+        "/api/v1/appointments",
+        {"declaration_id": other, "resource_id": "exam-bay-3", "slot_start": beijing(1, 14)},
+    )
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["resource_id"] == "exam-bay-3"

@@ -116,17 +116,28 @@ def _declaration(uow: CustodyUnitOfWork, actor: Actor, declaration_id: str) -> C
 
 def handling_appointments(
     store_for: AppointmentStoreFor,
-    layout: YardLayout,
+    layout: YardLayout | Callable[[Any], YardLayout],
     policy: AppointmentPolicy | None = None,
     *,
     resources: dict[str, Resource] | None = None,
 ) -> dict[type, Callable[..., Any]]:
     """The appointment handlers, bound to each unit of work's store and to the layout (or to
-    resources of their own, as the benchmark sells the lanes)."""
-    resources = resources if resources is not None else resources_from_layout(layout)
+    resources of their own, as the benchmark sells the lanes). Given as a function of the
+    unit of work, the layout is the one in force for the yard (a version the operator put
+    in the database wins over the file), read again for each command."""
     rules = policy or AppointmentPolicy()
+    fixed = resources
+    sold: list[tuple[YardLayout, dict[str, Resource]]] = []  # the layout last seen, its hours
 
-    def resource_of(resource_id: str) -> Resource:
+    def resources_for(uow: Any) -> dict[str, Resource]:
+        if fixed is not None:
+            return fixed
+        current = layout(uow) if callable(layout) else layout
+        if not sold or sold[0][0] is not current:  # a new version is sold from now on
+            sold[:] = [(current, resources_from_layout(current))]
+        return sold[0][1]
+
+    def resource_of(resources: dict[str, Resource], resource_id: str) -> Resource:
         resource = resources.get(resource_id)
         if resource is None:
             known = ", ".join(sorted(resources))
@@ -162,7 +173,7 @@ def handling_appointments(
 
     def try_book(
         store: AppointmentStore, cmd: ac.BookAppointment, d: CustomsDeclaration, slot: datetime,
-        ctx: ClearanceContext, *, earliest: bool,
+        ctx: ClearanceContext, resources: dict[str, Resource], *, earliest: bool,
     ) -> tuple[AppointmentBook, Appointment] | None:  # fmt: skip
         now = ctx.clock.now()
         book = store.open_book(
@@ -208,14 +219,15 @@ def handling_appointments(
     ) -> Appointment:
         require_role(cmd.actor, *_BOOKERS)
         declaration = _declaration(uow, cmd.actor, cmd.declaration_id)
-        resource = resource_of(cmd.resource_id)
+        resources = resources_for(uow)
+        resource = resource_of(resources, cmd.resource_id)
         store = store_for(uow)
         if cmd.slot_start is not None:
             candidates, earliest = [cmd.slot_start], False
         else:
             candidates, earliest = earliest_hours(store, resource, ctx.clock.now()), True
         for slot in candidates:
-            done = try_book(store, cmd, declaration, slot, ctx, earliest=earliest)
+            done = try_book(store, cmd, declaration, slot, ctx, resources, earliest=earliest)
             if done is None:
                 continue
             book, made = done
@@ -244,7 +256,7 @@ def handling_appointments(
             refuse("slot_start", "naive_datetime", "slot start needs a time zone", "时段须带时区")
         now = ctx.clock.now()
         slots = [(found.resource_id, found.slot_start), (found.resource_id, target.astimezone(UTC))]
-        book = store.open_book(resources, rules, slots, forwarder=found.forwarder, now=now)
+        book = store.open_book(resources_for(uow), rules, slots, forwarder=found.forwarder, now=now)
         before = snapshot(locked(book, found))
         outcome = reschedule(book, found.id, target, forwarder=found.forwarder, now=now)
         store.save(book, requested_by=cmd.actor.username)
@@ -260,7 +272,7 @@ def handling_appointments(
         found = own(store, cmd.actor, cmd.appointment_id)
         now = ctx.clock.now()
         slots = [(found.resource_id, found.slot_start)]
-        book = store.open_book(resources, rules, slots, forwarder=found.forwarder, now=now)
+        book = store.open_book(resources_for(uow), rules, slots, forwarder=found.forwarder, now=now)
         before = snapshot(locked(book, found))
         outcome = cancel(book, found.id, forwarder=found.forwarder, now=now)
         store.save(book, requested_by=cmd.actor.username)
@@ -273,7 +285,8 @@ def handling_appointments(
     ) -> Appointment:
         require_role(cmd.actor, *_GATE)
         declaration = _declaration(uow, cmd.actor, cmd.declaration_id)
-        resource_of(cmd.resource_id)
+        resources = resources_for(uow)
+        resource_of(resources, cmd.resource_id)
         now = ctx.clock.now()
         store = store_for(uow)
         book = store.open_book(
@@ -308,7 +321,7 @@ def handling_appointments(
         result: dict[str, Any] = {"no_shows": [], "arrived": [], "expired": []}
         if not due:
             return result
-        book = store.open_book(resources, rules, due, now=now)
+        book = store.open_book(resources_for(uow), rules, due, now=now)
         live = [a for a in book.appointments.values() if a.status in (A.BOOKED, A.STANDBY)]
         before = {a.id: snapshot(a) for a in live}
         arrivals = store.gate_ins(a.declaration_id for a in live if a.status is A.BOOKED)

@@ -19,7 +19,7 @@ from landport.adapters.db.appointment_queries import (
     list_appointments,
     standings,
 )
-from landport.adapters.db.yard_store import yard_layout
+from landport.adapters.reference_files import YardFiles
 from landport.bootstrap import Services
 from landport.entrypoints.cli.app import _fail, _services, cli_actor, out
 from landport.seals.calendar import BEIJING
@@ -187,8 +187,12 @@ def capacity_command(
 ) -> None:
     """Free places per resource and hour of a day."""
     day = _day(on)
-    resources = resources_from_layout(yard_layout())
-    items = _read(lambda s: capacity(s.read_engine, resources, day, POLICY))
+
+    def free(s: Services) -> Any:
+        layout = YardFiles(s.settings.reference_dir, s.read_engine).layout()  # in force
+        return capacity(s.read_engine, resources_from_layout(layout), day, POLICY)
+
+    items = _read(free)
 
     def table() -> Table:
         t = Table(title=f"free places / 空余名额 {day.isoformat()}")

@@ -20,9 +20,9 @@ from landport.adapters.db.appointment_queries import (
     list_appointments,
     standings,
 )
-from landport.adapters.db.yard_store import yard_layout
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import AnyUser, ServicesDep, require
+from landport.entrypoints.web.routers.yard import yard_layout_of
 from landport.entrypoints.web.views import status_filter
 from landport.shared.errors import NotFound
 from landport.yard import appointment_commands as ac
@@ -115,11 +115,12 @@ def appointments(
 
 
 @router.get("/appointments/rules")
-def rules(actor: AnyUser) -> dict[str, Any]:
-    """The published booking rules, in English and Chinese, with the bookable resources."""
+def rules(services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
+    """The published booking rules, in English and Chinese, with the bookable resources of
+    the layout in force."""
     del actor
     rule = fairness_rule(POLICY)
-    resources = resources_from_layout(yard_layout())
+    resources = resources_from_layout(yard_layout_of(services))
     return {
         "fairness": {
             "code": rule.code,
@@ -158,7 +159,7 @@ def free_places(
 ) -> dict[str, Any]:
     """Free places per resource and hour of a day, for the booking screen."""
     del actor
-    resources = resources_from_layout(yard_layout())
+    resources = resources_from_layout(yard_layout_of(services))
     items = capacity(services.read_engine, resources, on, POLICY)
     return {"date": on.isoformat(), "resources": items}
 
