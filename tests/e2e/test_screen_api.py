@@ -34,6 +34,9 @@ def test_the_summary_counts_declared_trucks_lanes_and_the_capacity(world: World)
     assert after["lanes"]["green"] == before["lanes"]["green"] + 1
     assert after["lanes"]["red"] == before["lanes"]["red"] + 1
     assert after["cost_saving"]["total_cny"] == 2 * 2000
+    # green is released on lodging: the headline is the truck's handling, gate-in to sealed
+    assert after["clearance"]["span"] == "gated_in->sealed"
+    assert after["clearance"]["count"] == before["clearance"]["count"]  # none sealed yet
 
 
 def test_the_charts_sort_goods_into_old_three_and_new_three(world: World) -> None:

@@ -38,6 +38,7 @@ def test_segments_are_measured_between_known_milestones_only() -> None:
         "mean_min": 3.0,
     }
     assert overall["declared->released"]["p50_min"] == 43.0
+    assert overall["gated_in->sealed"]["p50_min"] == 20.0  # the truck's handling in the yard
     assert overall["gated_out->border_arrival"]["count"] == 0
     assert report["by_lane"]["red"]["declared->released"]["count"] == 0
     assert set(report["by_port"]) == {"gyirong-port", "zhangmu-port"}

@@ -48,6 +48,7 @@ STEP_MILESTONE: Mapping[str, str] = {
 #: Whole-journey spans reported beside the step-by-step segments.
 SPANS: tuple[tuple[str, str], ...] = (
     ("declared", "released"),  # customs clearance at the land port
+    ("gated_in", "sealed"),  # the truck's customs handling: inspected, released, sealed
     ("gated_in", "gated_out"),  # the truck's stay in the yard
     ("declared", "border_release"),  # declaration to exit
 )
