@@ -126,10 +126,10 @@ def summarise(
         capacity_s = st.capacity * _open_s(st.hours) * days
         utilisation[key] = round(st.busy_s / capacity_s, 3) if capacity_s else None
     parking_s = s.parking * sim_s
-    utilisation["parking"] = round(twin.parked_s / parking_s, 3) if parking_s else None
+    utilisation["parking"] = round(twin.parking.used_s / parking_s, 3) if parking_s else None
     peak_queue = {k: st.peak_queue for k, st in twin.stations.items()}
-    peak_queue["parking_in_use"] = twin.parked_peak
-    peak_queue["parking_waits"] = twin.parking_refused
+    peak_queue["parking_in_use"] = twin.parking.peak
+    peak_queue["parking_waits"] = twin.parking.refused
     outcomes = Counter(r.outcome.split(":")[0] for r in recs)
     result: dict[str, Any] = {
         "scenario": s.name,

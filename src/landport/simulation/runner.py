@@ -8,7 +8,6 @@ selectivity draw, runs the SimPy model, and returns the figures of `metrics.summ
 from __future__ import annotations
 
 import gc
-import json
 import random
 import shutil
 import tempfile
@@ -18,7 +17,6 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +35,7 @@ from landport.seals.calendar import BEIJING
 from landport.settings import DatabaseSettings, Settings
 from landport.simulation.metrics import RaisedAlert, summarise
 from landport.simulation.model import SimClock, TwinOptions
-from landport.simulation.scenario import Scenario
+from landport.simulation.scenario import Scenario, scenario_yard
 from landport.simulation.twin import Twin
 from landport.yard.commands import ChangeYardLayout
 
@@ -176,7 +174,7 @@ def _run(
         twin.pump.flush_due(clock.now())
         ingestor.check_silence()
     wall = time.perf_counter() - wall0
-    twin.close_parking()
+    twin.parking.close()
     if progress is not None:
         progress(1.0)
     alerts = raised_alerts(services, {r.trip_id for r in twin.records if r.trip_id})
@@ -211,31 +209,6 @@ def quiet_collector() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
-
-
-def scenario_yard(scenario: Scenario) -> dict[str, Any]:
-    """The packaged yard layout with the scenario's lanes, bays, sealing stations, parking
-    slots and border capacities, for the platform's own dispatch, parking and planning."""
-    doc: dict[str, Any] = json.loads(
-        (resources.files("landport") / "data" / "yard.json").read_text(encoding="utf-8")
-    )
-
-    def stations(key: str, count: int, prefix: str) -> None:
-        known = doc[key]
-        doc[key] = [
-            known[i] if i < len(known) else {**known[i % len(known)], "id": f"{prefix}-{i + 1}"}
-            for i in range(count)
-        ]
-
-    stations("scan_lanes", scenario.scan_lanes, "nii-lane")
-    stations("exam_bays", scenario.exam_bays, "exam-bay")
-    stations("sealing_stations", scenario.sealing_stations, "seal-station")
-    zones = doc["parking_zones"]
-    total = sum(z["slots"] for z in zones)
-    for z in zones:
-        z["slots"] = max(1, round(z["slots"] * scenario.parking / total))
-    doc["departures"]["daily_truck_capacity"] = dict(scenario.border_capacity)
-    return doc
 
 
 def departure_reader(services: Services) -> Callable[[str], datetime | None]:

@@ -8,6 +8,7 @@ English and Chinese, so an operator editing a file learns all mistakes in one ru
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -251,3 +252,28 @@ __all__ = [
     "minutes_of_day",
     "parse_scenario",
 ]
+
+
+def scenario_yard(scenario: Scenario) -> dict[str, Any]:
+    """The packaged yard layout with the scenario's lanes, bays, sealing stations, parking
+    slots and border capacities, for the platform's own dispatch, parking and planning."""
+    doc: dict[str, Any] = json.loads(
+        (resources.files("landport") / "data" / "yard.json").read_text(encoding="utf-8")
+    )
+
+    def stations(key: str, count: int, prefix: str) -> None:
+        known = doc[key]
+        doc[key] = [
+            known[i] if i < len(known) else {**known[i % len(known)], "id": f"{prefix}-{i + 1}"}
+            for i in range(count)
+        ]
+
+    stations("scan_lanes", scenario.scan_lanes, "nii-lane")
+    stations("exam_bays", scenario.exam_bays, "exam-bay")
+    stations("sealing_stations", scenario.sealing_stations, "seal-station")
+    zones = doc["parking_zones"]
+    total = sum(z["slots"] for z in zones)
+    for z in zones:
+        z["slots"] = max(1, round(z["slots"] * scenario.parking / total))
+    doc["departures"]["daily_truck_capacity"] = dict(scenario.border_capacity)
+    return doc

@@ -12,29 +12,28 @@ import contextlib
 import hashlib
 import logging
 import random
-from collections import Counter
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import simpy
 
-from landport.adapters.db.yard_store import yard_layout
 from landport.declarations.commands import DecideDeclaration, DeclareExport, RecordInspection
 from landport.enterprises.handlers import RegisterEnterprise
 from landport.enterprises.model import SYSTEM_ACTOR, Actor, Role
 from landport.messagebus import MessageBus
 from landport.seals.calendar import BEIJING
 from landport.seals.commands import ArmSeal, RegisterSeal
-from landport.shared.errors import Conflict, DomainError, InvalidInput
+from landport.shared.errors import Conflict, DomainError
 from landport.simulation import cargo
+from landport.simulation.booking import BookingClerk, refusal_code
 from landport.simulation.elocks import ELockFeed, Incident, TelemetryPump
 from landport.simulation.model import SimClock, Station, TruckRecord, TwinOptions
 from landport.simulation.officers import MonitoringDesk
-from landport.simulation.scenario import ROUTE_OF_PORT, Scenario, minutes_of_day
+from landport.simulation.parking import DepartureRound, ParkingLot
+from landport.simulation.scenario import ROUTE_OF_PORT, Scenario, minutes_of_day, scenario_yard
 from landport.simulation.tracks import shipped_corridors
 from landport.simulation.trips import drive_to_border
-from landport.yard import appointment_commands as ac
 from landport.yard import commands as yc
 
 log = logging.getLogger(__name__)
@@ -66,8 +65,9 @@ class Twin:
         self.incidents: list[Incident] = []
         self.refusals: dict[str, int] = {}
         self.refusal_examples: dict[str, str] = {}
-        self.appointments: Counter[str] = Counter()
-        self.lane_ids = [lane.id for lane in yard_layout().scan_lanes]
+        lanes = [lane["id"] for lane in scenario_yard(scenario)["scan_lanes"]]
+        self.booking = BookingClerk(env, bus, YARD, lanes, self.rng)
+        self.appointments = self.booking.counts
         self.referrals: dict[str, int] = {}  # border checks that failed, by check
         self.pump = TelemetryPump(options.sink, check_silence=options.check_silence)
         self.corridors = shipped_corridors()
@@ -85,15 +85,10 @@ class Twin:
             p: self._station(f"border:{p}", s.border_officers, (("00:00", "24:00"),))
             for p in s.border_capacity
         }
-        self.parked_now = 0
-        self.parking_refused = 0  # tries that found no free slot (then wait for a departure)
-        self.slot_freed = env.event()  # fires when a parked truck leaves
-        self.parked_peak = 0
-        self.parked_s = 0.0
-        self._parked_since = 0.0
+        self.parking = ParkingLot(env, scenario.parking)
+        self.departures = DepartureRound(env, bus, YARD, departure_of=options.departure_of)
         self.free_seals: list[str] = []
         self.seal_count = 0
-        self.waiting_departure: dict[str, simpy.Event] = {}
         self.serial = options.first_serial
         self.calendars = bus.context.catalog.calendars
         self.desk = MonitoringDesk(self, options.open_alerts) if options.open_alerts else None
@@ -117,8 +112,8 @@ class Twin:
     def start(self) -> None:
         self.env.process(self._arrivals())
         self.env.process(self._telemetry())
-        self.env.process(self._no_show_sweeps())
-        self.env.process(self._planner())
+        self.env.process(self.booking.sweeps(self._guarded))
+        self.env.process(self.departures.run(self._guarded))
         if self.desk is not None:
             self.desk.start()
 
@@ -128,7 +123,7 @@ class Twin:
         try:
             return self.bus.handle(command).result
         except DomainError as exc:
-            key = f"{type(command).__name__}:{_reason(exc)}"
+            key = f"{type(command).__name__}:{refusal_code(exc)}"
             self.refusal_examples.setdefault(key, exc.message_en)
             self.refusals[key] = self.refusals.get(key, 0) + 1
             rec.outcome = f"refused:{key}"
@@ -197,41 +192,6 @@ class Twin:
             if end_of_day > 0:
                 yield self.env.timeout(end_of_day)
 
-    # -- appointments ------------------------------------------------------------------------
-
-    def _book(self, declarant: Actor, declaration_id: str, arrival: datetime) -> Any:
-        """Book a scan-lane hour through the real booking rules (quotas, hours, standby):
-        the wished hour on either lane, else the earliest free one; None means walk in."""
-        hour = arrival.replace(minute=0, second=0, microsecond=0)
-        lanes = list(self.lane_ids)
-        self.rng.shuffle(lanes)
-        for wish in (hour, None):
-            for lane in lanes:
-                try:
-                    made = self.bus.handle(
-                        ac.BookAppointment(declarant, declaration_id, lane, wish)
-                    )
-                except DomainError as exc:
-                    self.appointments[f"refused:{_reason(exc)}"] += 1
-                    continue
-                self.appointments["booked" if wish else "booked_later_hour"] += 1
-                return made.result
-        return None
-
-    def _walk_in(self, declaration_id: str) -> None:
-        lane = self.rng.choice(self.lane_ids)
-        try:
-            made = self.bus.handle(ac.AdmitWalkIn(YARD, declaration_id, lane)).result
-            self.appointments[f"walk_in_{made.status.value}"] += 1
-        except DomainError as exc:
-            self.appointments[f"walk_in_refused:{_reason(exc)}"] += 1
-
-    def _no_show_sweeps(self) -> Process:
-        """The gate clerk closes past slots every hour: arrived, no-show or expired."""
-        while True:
-            yield self.env.timeout(3600.0)
-            self._guarded(lambda: self.bus.handle(ac.SweepNoShows(YARD)))
-
     # -- a truck's visit ---------------------------------------------------------------------
 
     def _truck(self, arrival: datetime) -> Process:
@@ -274,7 +234,9 @@ class Twin:
         try:
             declaration = self._handle(rec, DeclareExport(declarant, payload, submit=True))
             rec.declared, rec.lane = self.clock.now(), declaration.lane
-            booked = self._book(declarant, declaration.id, arrival) if rec.appointment else None
+            booked = None
+            if rec.appointment:
+                booked = self.booking.book(declarant, declaration.id, arrival)
             rec.appointment = booked is not None
             if booked is not None:  # the truck comes in its hour (a little early or late)
                 minutes = self.rng.uniform(-10.0, 50.0)
@@ -292,7 +254,7 @@ class Twin:
         yield self.env.timeout(max(0.0, (arrival - self.clock.now()).total_seconds()))
         rec.arrival = self.clock.now()
         if not rec.appointment:
-            self._walk_in(declaration.id)
+            self.booking.walk_in(declaration.id)
         try:
             yield from self._yard(rec, declaration, visit.visit.id)
         except DomainError:
@@ -386,59 +348,26 @@ class Twin:
         feed.park(self.corridors[route_id], self.clock.now())
         self.pump.attach(feed)
         while True:
-            if self.parked_now < self.s.parking:
+            if self.parking.has_room:
                 try:
                     slot = self.bus.handle(yc.AssignParking(YARD, visit_id)).result
                     break
                 except Conflict:  # the zone is full: wait in the yard lane and try again
                     pass
-            self.parking_refused += 1
-            # Nothing frees a slot but a departure; look again then (or after an hour).
-            yield self.slot_freed | self.env.timeout(3600.0)
+            yield self.parking.wait_for_room()
         rec.parked = self.clock.now()
-        self._park(+1)
+        self.parking.arrive()
         planned = slot.get("departure") if isinstance(slot, dict) else None
         if planned:  # parking plans the departure at once (border calendars and capacities)
             depart = datetime.fromisoformat(planned["departure_utc"])
         else:  # else the yard operator's next planning round gives the time
-            event = self.env.event()
-            self.waiting_departure[visit_id] = event
-            depart = yield event
+            depart = yield self.departures.wait(visit_id)
         self._handle(rec, yc.MarkFeesPaid(YARD, visit_id))
         yield self.env.timeout(max(0.0, (depart - self.clock.now()).total_seconds()))
         self._handle(rec, yc.GateOut(YARD, rec.plate))
-        self._park(-1)
+        self.parking.leave()
         rec.gate_out = self.clock.now()
         yield from self._trip(rec, feed, route_id)
-
-    def _park(self, delta: int) -> None:
-        self.parked_s += self.parked_now * (self.env.now - self._parked_since)
-        self._parked_since = self.env.now
-        self.parked_now += delta
-        self.parked_peak = max(self.parked_peak, self.parked_now)
-        if delta < 0:
-            freed, self.slot_freed = self.slot_freed, self.env.event()
-            freed.succeed()
-
-    def _planner(self) -> Process:
-        """The yard operator plans departures every quarter hour (border calendars and daily
-        capacities are the platform's rules); each parked truck learns its time."""
-        while True:
-            yield self.env.timeout(900.0)
-            if self.waiting_departure:
-                self._guarded(self._plan_departures)
-
-    def _plan_departures(self) -> None:
-        result = self.bus.handle(yc.PlanDepartures(YARD)).result
-        for plan in result["planned"]:
-            event = self.waiting_departure.pop(plan["visit_id"], None)
-            if event is not None:
-                event.succeed(datetime.fromisoformat(plan["departure_utc"]))
-        if self.opts.departure_of is not None:  # planned by someone else meanwhile
-            for visit_id in list(self.waiting_departure):
-                at = self.opts.departure_of(visit_id)
-                if at is not None:
-                    self.waiting_departure.pop(visit_id).succeed(at)
 
     def _seal_from_pool(self) -> str:
         if self.free_seals:
@@ -462,16 +391,6 @@ class Twin:
             if self.opts.check_silence is not None and since_silence >= self.opts.silence_every_s:
                 since_silence = 0.0
                 self._guarded(self.opts.check_silence)
-
-    def close_parking(self) -> None:
-        self._park(0)
-
-
-def _reason(exc: DomainError) -> str:
-    """The rule that refused: the first violation's code, else the error's code."""
-    if isinstance(exc, InvalidInput) and exc.violations:
-        return exc.violations[0].code
-    return str(getattr(exc, "code", type(exc).__name__))
 
 
 def _secret(seal_id: str) -> str:
