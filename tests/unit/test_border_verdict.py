@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from landport.declarations.model import DeclarationStatus
+from landport.enterprises.model import Actor, Role
 from landport.seals.border import (
     BorderPolicy,
     CustodyEvidence,
@@ -21,6 +22,7 @@ from landport.seals.border import (
     SealEventKind,
     border_verdict,
 )
+from landport.seals.border_handlers import judged_as
 from landport.seals.model import LockState, SealState, TransitTrip, TripState
 
 ARMED = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
@@ -299,3 +301,12 @@ def test_every_reason_is_listed_at_once() -> None:
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         border_verdict(evidence(), now=datetime(2026, 5, 1, 12, 0))  # noqa: DTZ001
+
+
+def test_a_border_officer_is_judged_as_his_own_port_whatever_he_asks() -> None:
+    border = Actor("pemba", Role.BORDER_OFFICER, port_id="zhangmu-port")
+    officer = Actor("li.na", Role.CUSTOMS_OFFICER)
+    assert judged_as(border, "gyirong-port") == "zhangmu-port"
+    assert judged_as(Actor("new", Role.BORDER_OFFICER), None) == ""  # no port: matches none
+    assert judged_as(officer, "gyirong-port") == "gyirong-port"
+    assert judged_as(officer, None) is None  # the trip's exit port

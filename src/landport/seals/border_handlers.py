@@ -241,6 +241,15 @@ class BorderReleaseRefused(ReleaseBlocked):
 # --- handlers --------------------------------------------------------------------------------
 
 
+def judged_as(actor: Actor, requested_port: str | None) -> str | None:
+    """The port a verification is judged for: a border officer always his own (from his
+    account, never the request); a customs officer the port he asks about, or None for the
+    trip's exit port (a supervisor's view)."""
+    if actor.role is Role.BORDER_OFFICER:
+        return actor.port_id or ""
+    return requested_port
+
+
 def _judge(
     uow: CustodyUnitOfWork,
     ctx: ClearanceContext,

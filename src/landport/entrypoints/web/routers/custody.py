@@ -41,7 +41,12 @@ from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import Admin, AnyUser, Officer, ServicesDep, require
 from landport.seals.alert_handling import HandleTripAlert
 from landport.seals.approved import ApprovedRoute
-from landport.seals.border_handlers import GateReading, ReferToInspection, ReleaseAtBorder
+from landport.seals.border_handlers import (
+    GateReading,
+    ReferToInspection,
+    ReleaseAtBorder,
+    judged_as,
+)
 from landport.seals.commands import ArmSeal, ChangeSealState, ImportRoutes, RegisterSeal
 from landport.shared.errors import InvalidInput, NotFound, Violation
 
@@ -381,12 +386,11 @@ def border_verify(
     )
     if trip_id is None:
         raise NotFound("no trip matches what was read at the gate", "未找到与现场信息相符的运输")
-    officer_port = (actor.port_id or "") if actor.role is Role.BORDER_OFFICER else port
     view = border_check(
         services.read_engine,
         trip_id,
         GateReading(plate, containers, seal, trip),
-        officer_port=officer_port,
+        officer_port=judged_as(actor, port),
         now=services.clock.now(),
     )
     if view is None:
