@@ -21,6 +21,8 @@ from landport.yard.departures import (
     replan_on_closure,
     routes_from_geojson,
 )
+from landport.yard.planning import departing
+from landport.yard.ports import DepartureSlot
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "landport" / "data"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)  # 20:00 Beijing: parked for the night
@@ -209,3 +211,27 @@ def test_three_hundred_trucks_are_planned_within_every_rule(
         (p.departure, p.truck.truck_id) for p in plans
     )
     assert all(p.departure_beijing.tzinfo is BEIJING for p in plans)
+
+
+class _Departures:
+    """A visit store that only answers which trucks book capacity since a time."""
+
+    def __init__(self) -> None:
+        self.asked: list[datetime] = []
+
+    def departing_since(self, after: datetime) -> list[DepartureSlot]:
+        self.asked.append(after)
+        return []
+
+
+def test_capacity_is_booked_by_trucks_that_can_still_arrive_today() -> None:
+    now = datetime(2026, 5, 4, 10, 30, tzinfo=BEIJING)
+    legs = {
+        "gyirong-port": RouteLeg("shigatse-gyirong", "gyirong-port", 480.0, 11.0),
+        "lizi-port": RouteLeg("shigatse-lizi", "lizi-port", 700.0, 20.0),
+    }
+    store = _Departures()
+    departing(store, now, legs)  # type: ignore[arg-type]
+    departing(store, now, {})  # type: ignore[arg-type]
+    midnight = datetime(2026, 5, 4, 0, 0, tzinfo=BEIJING)
+    assert store.asked == [midnight - timedelta(hours=20), midnight - timedelta(days=7)]

@@ -260,7 +260,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         store.lock_departures()
         declaration = declaration_of(uow, yv)
         routes = sources.routes()
-        on_road = [o for o in departing(store, now) if o.visit_id != yv.visit.id]
+        on_road = [o for o in departing(store, now, routes) if o.visit_id != yv.visit.id]
         ports = exit_ports(uow.declarations, on_road)  # one query, as when planning
         others: list[tuple[Departing, str]] = [
             (o, port) for o in on_road if (port := ports[o.visit_id]) is not None

@@ -120,7 +120,7 @@ def plan_yard(
     closures = [*sources.closures(uow), *([added] if added else [])]
     calendars = calendars_with(ctx.catalog.calendars, closures)
     parked = store.departure_slots(V.PARKED, V.DEPARTURE_SCHEDULED)
-    on_road = departing(store, now)
+    on_road = departing(store, now, routes)
     ports = exit_ports(uow.declarations, [*parked, *on_road])  # one query for the whole yard
 
     to_move: list[tuple[str, str]] = []

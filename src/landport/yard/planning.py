@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from landport.declarations.model import CustomsDeclaration
@@ -241,9 +241,16 @@ def departure_refusals(
     return found
 
 
-def departing(store: VisitStore, now: datetime) -> list[DepartureSlot]:
-    """Visits that book border capacity: scheduled, or left within the last week."""
-    return store.departing_since(now - _ROAD_DAYS_BACK)
+def departing(
+    store: VisitStore, now: datetime, routes: Mapping[str, RouteLeg]
+) -> list[DepartureSlot]:
+    """Visits that book border capacity from today on: a plan never picks a past day, so a
+    truck counts while it can still arrive today (Beijing), i.e. it left at most the longest
+    road time before today began (a week when no road is known)."""
+    today = datetime.combine(now.astimezone(BEIJING).date(), time(0), BEIJING)
+    longest = max((leg.typical_hours for leg in routes.values()), default=None)
+    reach = _ROAD_DAYS_BACK if longest is None else timedelta(hours=longest)
+    return store.departing_since(today - reach)
 
 
 def plan_view(plan: DeparturePlan, previous: datetime | None) -> dict[str, Any]:

@@ -48,6 +48,8 @@ class _Cached:
     layout: LayoutVersion | None = None
     closures_head: int | None = None
     closures: tuple[PortClosure, ...] = ()
+    # The transaction whose view this is: a command asks several times, one check suffices.
+    checked_in: weakref.ref[Any] | None = None
 
 
 _lock = threading.Lock()
@@ -90,11 +92,16 @@ def current(engine: Engine, conn: Connection | None = None) -> _Cached:
     with _lock:
         cached = _cache.setdefault(engine, _Cached())
     if conn is not None:
-        _refresh(cached, conn)
+        tx = conn.get_transaction()
+        seen = cached.checked_in
+        if tx is None or seen is None or seen() is not tx:
+            _refresh(cached, conn)
+            cached.checked_in = weakref.ref(tx) if tx is not None else None
         return cached
     with engine.connect() as own:
         _refresh(cached, own)
         own.rollback()
+    cached.checked_in = None
     return cached
 
 
@@ -154,6 +161,7 @@ def keep_layout(
         )
     )
     key = result.inserted_primary_key
+    _look_again()
     return int(key[0]) if key else 0
 
 
@@ -168,3 +176,11 @@ def keep_closure(conn: Connection, closure: PortClosure, *, actor: str, at: date
             added_by=actor,
         )
     )
+    _look_again()
+
+
+def _look_again() -> None:
+    """After a write, the writing transaction must see its own new row at its next read."""
+    with _lock:
+        for cached in _cache.values():
+            cached.checked_in = None
