@@ -61,6 +61,7 @@ visit_steps = Table(
     Column("at", TS, nullable=False),
     Column("actor", String(64), nullable=False),
     Column("reason", Text, nullable=True),
+    Index("ix_visit_steps_status_at", "status", "at"),  # recent scan-lane steps (selectivity)
 )
 
 visit_holds = Table(
