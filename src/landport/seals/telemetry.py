@@ -11,8 +11,8 @@ import hashlib
 import hmac
 import json
 import math
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -68,9 +68,21 @@ def _keyed(secret: str) -> hmac.HMAC:
 
 def sign(message: Mapping[str, Any], secret: str) -> str:
     """Lower-case hex HMAC-SHA256 of the canonical message."""
+    return sign_canonical(canonical(message), secret)
+
+
+def sign_canonical(data: bytes, secret: str) -> str:
+    """`sign` for bytes already in canonical form (a sender that formats them itself)."""
     mac = _keyed(secret).copy()
-    mac.update(canonical(message))
+    mac.update(data)
     return mac.hexdigest()
+
+
+def with_signature(data: bytes, secret: str) -> bytes:
+    """The message to publish from its canonical bytes (an object with at least one key):
+    `sig` spliced in before the closing brace, so the body is encoded once, not twice; the
+    result is in the layout `verify` checks without re-encoding."""
+    return b'%s,"sig":"%s"}' % (data[:-1], sign_canonical(data, secret).encode())
 
 
 def signed(message: Mapping[str, Any], secret: str) -> dict[str, Any]:
@@ -86,12 +98,62 @@ class Rejected(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
 class Envelope:
-    """A received message before its signature is checked."""
+    """A received message before its signature is checked.
 
-    seal_id: str
-    body: dict[str, Any]
+    A message in the canonical layout (`_CANONICAL_LAYOUT`) is kept as received, so that
+    `verify` checks the HMAC over the received bytes instead of re-encoding the parsed body;
+    the body is parsed only when asked for, and from then on verified the general way.
+    """
+
+    __slots__ = ("_body", "_wire", "seal_id")
+
+    def __init__(self, seal_id: str, body: dict[str, Any]) -> None:
+        self.seal_id = seal_id
+        self._body = body
+        self._wire: tuple[bytes, re.Match[str]] | None = None
+
+    @property
+    def body(self) -> dict[str, Any]:
+        if self._wire is not None:  # a reader may change it: verified as it then is
+            self._body = json.loads(self._wire[0])
+            self._wire = None
+        return self._body
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Envelope):
+            return NotImplemented
+        return self.seal_id == other.seal_id and self.body == other.body
+
+    __hash__ = None  # type: ignore[assignment]  # a dict inside, as before
+
+    def __repr__(self) -> str:
+        return f"Envelope(seal_id={self.seal_id!r}, body={self.body!r})"
+
+
+_NUMBER = r"(-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?)"  # canonical if `_number` agrees
+_TEXT = r'"([ !#-\[\]-~]*)"'  # printable ASCII needing no escape: canonical as written
+#: A message as `canonical()` writes it (exactly the required keys, sorted, no spaces), then
+#: `sig` in lower-case hex: the bytes before `,"sig"` plus "}" are then what was signed.
+_CANONICAL_LAYOUT = re.compile(
+    r'\{"battery_pct":(null|' + _NUMBER[1:-1] + r'),"course":' + _NUMBER
+    + r',"fix_time":' + _TEXT + r',"lat":' + _NUMBER + r',"lock_state":' + _TEXT
+    + r',"lon":' + _NUMBER + r',"seq":(0|[1-9][0-9]{0,17}),"speed_kmh":' + _NUMBER
+    + r',"tamper":(true|false)(,"sig":"([0-9a-f]{64})"\})'
+)  # fmt: skip
+_LOCK_STATES = {state.value: state for state in LockState}
+
+
+def _number(token: str) -> float:
+    """The value of a number token written canonically (ValueError otherwise), as a float."""
+    if "." in token:
+        value = float(token)
+        if float.__repr__(value) != token:  # e.g. 29.0850: not what the device signed
+            raise ValueError(token)
+        return value
+    if token == "-0":  # JSON reads 0, written "0"
+        raise ValueError(token)
+    return float(int(token))
 
 
 def parse(topic: str, payload: bytes) -> Envelope:
@@ -99,6 +161,15 @@ def parse(topic: str, payload: bytes) -> Envelope:
     seal_id = seal_of_topic(topic)
     if seal_id is None:
         raise Rejected("bad_topic", topic[:200])
+    try:
+        text = payload.decode("ascii")
+    except (UnicodeDecodeError, AttributeError):
+        text = ""
+    match = _CANONICAL_LAYOUT.fullmatch(text)
+    if match is not None:  # a JSON object with every required field
+        envelope = Envelope(seal_id, {})
+        envelope._wire = (payload, match)
+        return envelope
     try:
         body = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -112,6 +183,10 @@ def parse(topic: str, payload: bytes) -> Envelope:
 
 def verify(envelope: Envelope, secret: str) -> SealFix:
     """Check the signature first, then the values; a forged message never reaches the core."""
+    if envelope._wire is not None:
+        fix = _verify_canonical(envelope.seal_id, *envelope._wire, secret)
+        if fix is not None:
+            return fix
     body = envelope.body
     sig = body.get("sig")
     if not isinstance(sig, str) or not hmac.compare_digest(sig, sign(body, secret)):
@@ -146,5 +221,46 @@ def verify(envelope: Envelope, secret: str) -> SealFix:
         lock_state=lock,
         tamper=body["tamper"],
         battery_pct=battery,
+        source="mqtt",
+    )
+
+
+def _verify_canonical(
+    seal_id: str, payload: bytes, match: re.Match[str], secret: str
+) -> SealFix | None:
+    """`verify` for a message in canonical layout, without re-encoding it.
+
+    Every number must be in its canonical form too; then the bytes before `,"sig"` plus "}"
+    are exactly `canonical()` of the parsed message, and the HMAC over them is the general
+    check. None sends the message the general way: a number written otherwise, or a value
+    to reject (whose reason and detail come from there, as always).
+    """
+    battery, course, fix_time, lat, lock, lon, seq, speed, tamper, _tail, sig = match.groups()
+    try:
+        numbers = (_number(lat), _number(lon), _number(speed), _number(course))
+        level = None if battery == "null" else _number(battery)
+    except ValueError:
+        return None
+    if not hmac.compare_digest(sig, sign_canonical(payload[: match.start(10)] + b"}", secret)):
+        raise Rejected("bad_signature")
+    try:
+        when = datetime.fromisoformat(fix_time.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    state = _LOCK_STATES.get(lock)
+    la, lo = numbers[0], numbers[1]
+    if when.tzinfo is None or state is None or not (-90 <= la <= 90 and -180 <= lo <= 180):
+        return None
+    return SealFix(
+        seal_id=seal_id,
+        seq=int(seq),
+        fix_time=when.astimezone(UTC),
+        lat=la,
+        lon=lo,
+        speed_kmh=numbers[2],
+        course=numbers[3],
+        lock_state=state,
+        tamper=tamper == "true",
+        battery_pct=level,
         source="mqtt",
     )

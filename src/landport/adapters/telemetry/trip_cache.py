@@ -11,7 +11,8 @@ batch's transaction committed, so a rolled-back batch leaves nothing behind.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -35,6 +36,10 @@ HEAD_COLUMNS = (
 )
 #: A worker follows a few hundred trips at once; beyond this many entries it starts afresh.
 MAX_ENTRIES = 20_000
+#: Every field of `TransitTrip` in constructor order: `after_write` copies a trip per trip and
+#: batch, and `dataclasses.replace` cost several times a positional copy.
+_TRIP_FIELDS = attrgetter(*(f.name for f in fields(TransitTrip)))
+_TRIP_STATES = {state.value: state for state in TripState}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +54,9 @@ class KnownTrip:
     def after_write(self, state: MonitorState, trip_state: str) -> KnownTrip:
         """The trip as this worker has just written it (version + 1)."""
         version = self.version + 1
-        trip = replace(self.trip, state=TripState(trip_state), version=version)
+        trip = TransitTrip(*_TRIP_FIELDS(self.trip))
+        trip.state = _TRIP_STATES.get(trip_state) or TripState(trip_state)
+        trip.version = version
         return KnownTrip(version, trip, self.plan, state)
 
 
