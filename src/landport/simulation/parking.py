@@ -8,6 +8,7 @@ a parked truck when the yard operator's planning round gives it a departure.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Generator
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,13 @@ from landport.yard import commands as yc
 
 
 class ParkingLot:
-    """Trucks parked now, slot-seconds used, the peak, and tries that found no slot."""
+    """Trucks parked now, slot-seconds used, the peak, and tries that found no slot.
+
+    A truck refused a slot queues for its zone (learnt per cargo from the platform's own
+    assignments) and each truck leaving a zone wakes the first one waiting for it, so one
+    departure does not send every waiting truck back to the yard office. A truck whose zone
+    is not known yet waits for any departure; every waiting truck looks again after an hour.
+    """
 
     def __init__(self, env: simpy.Environment, slots: int) -> None:
         self.env, self.slots = env, slots
@@ -29,25 +36,34 @@ class ParkingLot:
         self.used_s = 0.0
         self.refused = 0
         self._since = 0.0
-        self._freed = env.event()
+        self._zone_of: dict[str, str] = {}  # cargo -> the zone the platform parks it in
+        self._queues: dict[str | None, deque[simpy.Event]] = {}
 
     @property
     def has_room(self) -> bool:
         return self.now < self.slots
 
-    def wait_for_room(self) -> simpy.Event:
-        """After a refused try: nothing frees a slot but a departure (look again then, or
-        after an hour)."""
+    def wait_for_room(self, cargo: str) -> simpy.Event:
+        """After a refused try: wait for a truck leaving the zone, or an hour."""
         self.refused += 1
-        return self._freed | self.env.timeout(3600.0)
+        turn = self.env.event()
+        self._queues.setdefault(self._zone_of.get(cargo), deque()).append(turn)
+        return turn | self.env.timeout(3600.0)
 
-    def arrive(self) -> None:
+    def arrive(self, cargo: str, zone: str | None) -> None:
+        if zone is not None:
+            self._zone_of[cargo] = zone
         self._count(+1)
 
-    def leave(self) -> None:
+    def leave(self, zone: str | None) -> None:
         self._count(-1)
-        freed, self._freed = self._freed, self.env.event()
-        freed.succeed()
+        for key in {zone, None}:
+            queue = self._queues.get(key, deque())
+            while queue:
+                turn = queue.popleft()
+                if turn.callbacks:  # still waited for (not given up after the hour)
+                    turn.succeed()
+                    break
 
     def close(self) -> None:
         """Account the occupancy up to now (the end of the run)."""

@@ -354,9 +354,10 @@ class Twin:
                     break
                 except Conflict:  # the zone is full: wait in the yard lane and try again
                     pass
-            yield self.parking.wait_for_room()
+            yield self.parking.wait_for_room(rec.cargo)
         rec.parked = self.clock.now()
-        self.parking.arrive()
+        zone = slot.get("zone_id") if isinstance(slot, dict) else None
+        self.parking.arrive(rec.cargo, zone)
         planned = slot.get("departure") if isinstance(slot, dict) else None
         if planned:  # parking plans the departure at once (border calendars and capacities)
             depart = datetime.fromisoformat(planned["departure_utc"])
@@ -365,7 +366,7 @@ class Twin:
         self._handle(rec, yc.MarkFeesPaid(YARD, visit_id))
         yield self.env.timeout(max(0.0, (depart - self.clock.now()).total_seconds()))
         self._handle(rec, yc.GateOut(YARD, rec.plate))
-        self.parking.leave()
+        self.parking.leave(zone)
         rec.gate_out = self.clock.now()
         yield from self._trip(rec, feed, route_id)
 
