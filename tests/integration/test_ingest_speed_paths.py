@@ -21,12 +21,8 @@ from sqlalchemy.dialects import sqlite
 from builders import declarant
 from goods import furniture_payload
 from landport.adapters.db import tables as t
-from landport.adapters.telemetry.ingest import (
-    RawMessage,
-    TelemetryIngestor,
-    _sqlite_history,
-    _sqlite_time,
-)
+from landport.adapters.telemetry.ingest import RawMessage, TelemetryIngestor
+from landport.adapters.telemetry.position_store import sqlite_history, sqlite_time
 from landport.declarations.commands import DeclareExport
 from landport.enterprises.model import Actor, Role
 from landport.seals.commands import ArmSeal, RegisterSeal
@@ -133,7 +129,7 @@ def test_canonical_layout_and_general_messages_end_alike(port: Port) -> None:
     engine = port.world.services.engine
     if engine.dialect.name == "sqlite":  # a replay's history, read by the driver directly
         with engine.connect() as conn:
-            read = _sqlite_history(conn, port.trips[CANONICAL])
+            read = sqlite_history(conn, port.trips[CANONICAL])
             rows = conn.execute(
                 select(t.positions)
                 .where(t.positions.c.trip_id == port.trips[CANONICAL])
@@ -170,9 +166,9 @@ def test_sqlite_times_are_written_as_the_column_type_writes_them() -> None:
         datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
         None,
     ):
-        assert _sqlite_time(value) == write(value)
+        assert sqlite_time(value) == write(value)
     naive = datetime(2026, 5, 12, 3, 4, 5, tzinfo=UTC).replace(tzinfo=None)
     with pytest.raises(ValueError):
-        _sqlite_time(naive)  # refused by both
+        sqlite_time(naive)  # refused by both
     with pytest.raises(ValueError):
         write(naive)

@@ -11,17 +11,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Connection,
     Engine,
-    Text,
-    bindparam,
     case,
-    cast,
     insert,
     select,
     update,
@@ -32,6 +27,15 @@ from landport.adapters.db import tables as t
 from landport.adapters.db.audit import SqlAuditTrail
 from landport.adapters.db.custody import route_version
 from landport.adapters.db.engine import writer_lock
+from landport.adapters.telemetry.position_store import (
+    as_utc,
+    fix_key,
+    insert_positions,
+    sqlite_active_trips,
+    sqlite_history,
+    update_batteries,
+    update_trips,
+)
 from landport.adapters.telemetry.trip_cache import HEAD_COLUMNS, KnownTrip, TripCache
 from landport.seals.alerts import AlertChange, AlertKind, TripStateChange
 from landport.seals.corridor import Corridor
@@ -65,25 +69,6 @@ class IngestReport:
 
 
 _INSERT_REJECT = insert(t.telemetry_rejects)
-# Built once and run with executemany: building statements per trip dominated the batch.
-# The monitor state comes as JSON text (`MonitorState.as_json`), cast to the column's type.
-_UPDATE_TRIP = (
-    update(t.trips)
-    .where(t.trips.c.id == bindparam("b_id"), t.trips.c.version == bindparam("b_version"))
-    .values(
-        monitor=cast(bindparam("monitor", type_=Text), JSON),
-        version=bindparam("version"),
-        state=bindparam("state"),
-        last_fix_time=bindparam("last_fix_time"),
-        last_lat=bindparam("last_lat"),
-        last_lon=bindparam("last_lon"),
-    )
-)
-_UPDATE_BATTERY = (
-    update(t.seals)
-    .where(t.seals.c.seal_id == bindparam("b_seal"))
-    .values(battery_pct=bindparam("battery_pct"))
-)
 _TRIP_HEADS = select(*HEAD_COLUMNS).where(t.trips.c.active.is_(True))
 
 
@@ -154,7 +139,7 @@ class TelemetryIngestor:
                     values = self._apply(conn, k.trip, head, after, changes, report)
                     updates.append(values)
                     written.append(k.after_write(after, values["state"]))
-            _update_trips(conn, updates)
+            update_trips(conn, updates)
         self.trips.publish(written, keep_only={h["id"] for h in heads})
         return report
 
@@ -190,8 +175,8 @@ class TelemetryIngestor:
                 return
             trips = self._active_trips(conn, {f.seal_id for f in fixes})
             trip_of = {seal_id: row["id"] for seal_id, row in trips.items()}
-            stored = _insert_positions(conn, fixes, trip_of, now)
-            new = fixes if stored is None else [f for f in fixes if _key(f) in stored]
+            stored = insert_positions(conn, fixes, trip_of, now)
+            new = fixes if stored is None else [f for f in fixes if fix_key(f) in stored]
             report.accepted += len(new)
             report.duplicates += len(fixes) - len(new)
             by_seal: dict[str, list[SealFix]] = defaultdict(list)
@@ -220,12 +205,9 @@ class TelemetryIngestor:
                 values = self._apply(conn, k.trip, row, after, changes, report)
                 trip_updates.append(values)
                 written.append(k.after_write(after, values["state"]))
-            _update_trips(conn, trip_updates)
-            if batteries and conn.dialect.name == "sqlite":
-                rows = [(b["battery_pct"], b["b_seal"]) for b in batteries]
-                conn.exec_driver_sql(_SQLITE_UPDATE_BATTERY, rows)
-            elif batteries:
-                conn.execute(_UPDATE_BATTERY, batteries)
+            update_trips(conn, trip_updates)
+            if batteries:
+                update_batteries(conn, batteries)
         self.trips.publish(written)
 
     def _apply(
@@ -323,7 +305,7 @@ class TelemetryIngestor:
 
     def _active_trips(self, conn: Connection, seal_ids: set[str]) -> dict[str, Any]:
         if conn.dialect.name == "sqlite":
-            return _sqlite_active_trips(conn, sorted(seal_ids))
+            return sqlite_active_trips(conn, sorted(seal_ids))
         query = _TRIP_HEADS.where(t.trips.c.seal_id.in_(sorted(seal_ids))).order_by(t.trips.c.id)
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()  # one worker at a time per trip
@@ -341,7 +323,7 @@ class TelemetryIngestor:
     @staticmethod
     def _history(conn: Connection, trip_id: str) -> list[SealFix]:
         if conn.dialect.name == "sqlite":
-            return _sqlite_history(conn, trip_id)
+            return sqlite_history(conn, trip_id)
         rows = conn.execute(
             select(t.positions)
             .where(t.positions.c.trip_id == trip_id)
@@ -351,7 +333,7 @@ class TelemetryIngestor:
             SealFix(
                 seal_id=r["seal_id"],
                 seq=r["seq"],
-                fix_time=_utc(r["fix_time"]),
+                fix_time=as_utc(r["fix_time"]),
                 lat=r["lat"],
                 lon=r["lon"],
                 speed_kmh=r["speed_kmh"],
@@ -383,235 +365,6 @@ class TelemetryIngestor:
                 self._secrets[seal_id] = (secret, now)
                 fresh[seal_id] = secret
         return fresh
-
-
-_COLUMNS = (
-    "seal_id",
-    "seq",
-    "trip_id",
-    "fix_time",
-    "received_at",
-    "lat",
-    "lon",
-    "speed_kmh",
-    "course",
-    "lock_state",
-    "tamper",
-    "battery_pct",
-    "source",
-)
-_PG_TYPES = (
-    "varchar",
-    "bigint",
-    "varchar",
-    "timestamptz",
-    "timestamptz",
-    "float8",
-    "float8",
-    "float8",
-    "float8",
-    "varchar",
-    "bool",
-    "float8",
-    "varchar",
-)
-# PostgreSQL: one fixed statement over arrays, so the server plans it once and the driver
-# sends 13 parameters instead of 13 per row (a multi-row VALUES list is re-parsed per batch).
-_PG_INSERT_POSITIONS = (
-    f"INSERT INTO positions ({', '.join(_COLUMNS)}) "
-    f"SELECT * FROM unnest({', '.join(f'%s::{ty}[]' for ty in _PG_TYPES)}) "
-    "ON CONFLICT (seal_id, seq, fix_time) DO NOTHING RETURNING seal_id, seq, fix_time"
-)
-
-
-# SQLite: the statements as the driver runs them, with the values converted here the way
-# the column types store them (`_sqlite_time`): SQLAlchemy's per-row parameter processing
-# cost more than the inserts themselves (~400 rows and ~130 trips a batch).
-_SQLITE_INSERT_POSITIONS = (
-    f"INSERT INTO positions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
-    "ON CONFLICT (seal_id, seq, fix_time) DO NOTHING"
-)
-_SQLITE_UPDATE_TRIP = (
-    "UPDATE trips SET monitor = ?, version = ?, state = ?, last_fix_time = ?, last_lat = ?, "
-    "last_lon = ? WHERE trips.id = ? AND trips.version = ?"
-)
-_SQLITE_UPDATE_BATTERY = "UPDATE seals SET battery_pct = ? WHERE seals.seal_id = ?"
-_SQLITE_LAST_POSITION = "SELECT max(positions.id) FROM positions"
-_HEAD_NAMES = tuple(column.name for column in HEAD_COLUMNS)
-_POSITIONS_AFTER = select(t.positions.c.seal_id, t.positions.c.seq, t.positions.c.fix_time).where(
-    t.positions.c.id > bindparam("after")
-)
-
-
-def _update_trips(conn: Connection, updates: list[dict[str, Any]]) -> None:
-    """Write the trips back; a trip changed by someone else meanwhile aborts the batch,
-    which is then retried unacknowledged (never a silent overwrite)."""
-    if not updates:
-        return
-    if conn.dialect.name == "sqlite":
-        rows = [
-            (
-                v["monitor"],
-                v["version"],
-                v["state"],
-                _sqlite_time(v["last_fix_time"]),
-                v["last_lat"],
-                v["last_lon"],
-                v["b_id"],
-                v["b_version"],
-            )
-            for v in updates
-        ]
-        if conn.exec_driver_sql(_SQLITE_UPDATE_TRIP, rows).rowcount != len(rows):
-            raise StaleTrip(", ".join(v["b_id"] for v in updates))
-        return
-    if conn.dialect.supports_sane_multi_rowcount:
-        if conn.execute(_UPDATE_TRIP, updates).rowcount != len(updates):
-            raise StaleTrip(", ".join(v["b_id"] for v in updates))
-        return
-    for values in updates:
-        if conn.execute(_UPDATE_TRIP, values).rowcount != 1:
-            raise StaleTrip(values["b_id"])
-
-
-class StaleTrip(RuntimeError):
-    """The trip row moved on between reading and writing it."""
-
-
-def _key(fix: SealFix) -> tuple[str, int, datetime]:
-    return fix.seal_id, fix.seq, fix.fix_time
-
-
-def _insert_positions(
-    conn: Connection, fixes: list[SealFix], trip_of: dict[str, str], now: datetime
-) -> set[tuple[str, int, datetime]] | None:
-    """Store fixes, skipping any already stored; returns the keys actually inserted, or None
-    when every fix was."""
-    if conn.dialect.name == "postgresql":
-        rows = [
-            (
-                f.seal_id,
-                f.seq,
-                trip_of.get(f.seal_id),
-                f.fix_time,
-                now,
-                f.lat,
-                f.lon,
-                f.speed_kmh,
-                f.course,
-                f.lock_state.value,
-                f.tamper,
-                f.battery_pct,
-                f.source,
-            )
-            for f in fixes
-        ]
-        columns = tuple(list(column) for column in zip(*rows, strict=True))
-        result = conn.exec_driver_sql(_PG_INSERT_POSITIONS, columns)
-        return {(r[0], r[1], _utc(r[2])) for r in result}
-    # SQLite: a plain executemany (RETURNING turned it into one large statement per batch,
-    # re-compiled each time). The batch holds the write lock from BEGIN IMMEDIATE, so the
-    # rows it inserted are exactly those after the highest id before it; when none was a
-    # duplicate (the usual case) they are simply all of them.
-    received = _sqlite_time(now)
-    texts = [
-        (
-            f.seal_id,
-            f.seq,
-            trip_of.get(f.seal_id),
-            _sqlite_time(f.fix_time),
-            received,
-            f.lat,
-            f.lon,
-            f.speed_kmh,
-            f.course,
-            f.lock_state.value,
-            f.tamper,
-            f.battery_pct,
-            f.source,
-        )
-        for f in fixes
-    ]
-    before = conn.exec_driver_sql(_SQLITE_LAST_POSITION).scalar() or 0
-    if conn.exec_driver_sql(_SQLITE_INSERT_POSITIONS, texts).rowcount == len(texts):
-        return None
-    return {(r[0], r[1], _utc(r[2])) for r in conn.execute(_POSITIONS_AFTER, {"after": before})}
-
-
-def _sqlite_active_trips(conn: Connection, seal_ids: list[str]) -> dict[str, Any]:
-    """`_TRIP_HEADS` of these seals' active trips, read as SQLAlchemy would read them."""
-    names = _HEAD_NAMES
-    query = (
-        f"SELECT {', '.join(f'trips.{n}' for n in names)} FROM trips WHERE trips.active = 1 "
-        f"AND trips.seal_id IN ({', '.join('?' * len(seal_ids))}) ORDER BY trips.id"
-    )
-    heads = {}
-    for values in conn.exec_driver_sql(query, tuple(seal_ids)):
-        head = dict(zip(names, values, strict=True))
-        stamp = head["last_fix_time"]
-        if stamp is not None:  # as `tables.UtcDateTime` reads SQLite's text
-            head["last_fix_time"] = _utc(datetime.fromisoformat(stamp))
-        heads[head["seal_id"]] = head
-    return heads
-
-
-_SQLITE_HISTORY = (
-    "SELECT positions.seal_id, positions.seq, positions.fix_time, positions.lat, positions.lon, "
-    "positions.speed_kmh, positions.course, positions.lock_state, positions.tamper, "
-    "positions.battery_pct, positions.source FROM positions WHERE positions.trip_id = ? "
-    "ORDER BY positions.fix_time"
-)
-_LOCK_STATES = {state.value: state for state in LockState}
-
-
-def _sqlite_history(conn: Connection, trip_id: str) -> list[SealFix]:
-    """`TelemetryIngestor._history` read from the driver: a replay reads a trip's every fix,
-    thousands of rows, and converts them as the column types would (text time, 0/1)."""
-    locks, parse_time = _LOCK_STATES, datetime.fromisoformat
-    return [
-        SealFix(
-            seal_id,
-            seq,
-            _utc(parse_time(fix_time)),
-            lat,
-            lon,
-            speed,
-            course,
-            locks.get(lock) or LockState(lock),
-            bool(tamper),
-            battery,
-            source,
-        )
-        for (
-            seal_id,
-            seq,
-            fix_time,
-            lat,
-            lon,
-            speed,
-            course,
-            lock,
-            tamper,
-            battery,
-            source,
-        ) in conn.exec_driver_sql(_SQLITE_HISTORY, (trip_id,))
-    ]
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    """A time as `tables.UtcDateTime` stores it in SQLite: UTC, without the zone,
-    microseconds always written ("2026-05-12 03:04:05.000000"), so reads are unchanged."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @contextmanager
