@@ -9,6 +9,7 @@ replay have the same SQLite paths.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -151,24 +152,7 @@ def insert_positions(
     """Store fixes, skipping any already stored; returns the keys actually inserted, or None
     when every fix was."""
     if conn.dialect.name == "postgresql":
-        rows = [
-            (
-                f.seal_id,
-                f.seq,
-                trip_of.get(f.seal_id),
-                f.fix_time,
-                now,
-                f.lat,
-                f.lon,
-                f.speed_kmh,
-                f.course,
-                f.lock_state.value,
-                f.tamper,
-                f.battery_pct,
-                f.source,
-            )
-            for f in fixes
-        ]
+        rows = _rows(fixes, trip_of, now, lambda at: at)
         columns = tuple(list(column) for column in zip(*rows, strict=True))
         result = conn.exec_driver_sql(_PG_INSERT_POSITIONS, columns)
         return {(r[0], r[1], as_utc(r[2])) for r in result}
@@ -176,14 +160,28 @@ def insert_positions(
     # re-compiled each time). The batch holds the write lock from BEGIN IMMEDIATE, so the
     # rows it inserted are exactly those after the highest id before it; when none was a
     # duplicate (the usual case) they are simply all of them.
-    received = sqlite_time(now)
-    texts = [
+    texts = _rows(fixes, trip_of, now, sqlite_time)
+    before = conn.exec_driver_sql(_SQLITE_LAST_POSITION).scalar() or 0
+    if conn.exec_driver_sql(_SQLITE_INSERT_POSITIONS, texts).rowcount == len(texts):
+        return None
+    return {(r[0], r[1], as_utc(r[2])) for r in conn.execute(_POSITIONS_AFTER, {"after": before})}
+
+
+def _rows(
+    fixes: list[SealFix],
+    trip_of: dict[str, str],
+    received: datetime,
+    stamp: Callable[[datetime], Any],
+) -> list[tuple[Any, ...]]:
+    """The positions' column values in `_COLUMNS` order, times written by `stamp`."""
+    at = stamp(received)
+    return [
         (
             f.seal_id,
             f.seq,
             trip_of.get(f.seal_id),
-            sqlite_time(f.fix_time),
-            received,
+            stamp(f.fix_time),
+            at,
             f.lat,
             f.lon,
             f.speed_kmh,
@@ -195,10 +193,6 @@ def insert_positions(
         )
         for f in fixes
     ]
-    before = conn.exec_driver_sql(_SQLITE_LAST_POSITION).scalar() or 0
-    if conn.exec_driver_sql(_SQLITE_INSERT_POSITIONS, texts).rowcount == len(texts):
-        return None
-    return {(r[0], r[1], as_utc(r[2])) for r in conn.execute(_POSITIONS_AFTER, {"after": before})}
 
 
 def sqlite_active_trips(conn: Connection, seal_ids: list[str]) -> dict[str, Any]:
