@@ -11,53 +11,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 
-from builders import declarant
-from goods import furniture_payload
+from armed import Port, armed_port
 from landport.adapters.db import tables as t
 from landport.adapters.telemetry.ingest import RawMessage, TelemetryIngestor
 from landport.adapters.telemetry.position_store import sqlite_history, sqlite_time
-from landport.declarations.commands import DeclareExport
-from landport.enterprises.model import Actor, Role
-from landport.seals.commands import ArmSeal, RegisterSeal
 from landport.seals.model import LockState, SealFix
 from landport.seals.monitor_state import MonitorState
 from landport.seals.telemetry import canonical, topic_for, with_signature
-from landport.shared.clock import FixedClock
 from signed import SECRET, message
-from tracks import T0, Detour, Gap, build_track, shipped_corridors
-from world import World
+from tracks import Detour, Gap, build_track, shipped_corridors
 
-OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
 GENERAL, CANONICAL = "SEAL-0001", "SEAL-0002"
-
-
-@dataclass
-class Port:
-    world: World
-    clock: FixedClock
-    trips: dict[str, str]  # seal id -> trip id
 
 
 @pytest.fixture
 def port(database_url: str) -> Iterator[Port]:
-    clock = FixedClock(T0)
-    world = World(database_url, clock=clock)
-    world.without_random_selection()
-    bus = world.services.bus
-    trips = {}
-    for seal in (GENERAL, CANONICAL):
-        bus.handle(RegisterSeal(OFFICER, seal, "generic", "json-mqtt", SECRET))
-        released = bus.handle(DeclareExport(declarant(), furniture_payload(), submit=True)).result
-        trips[seal] = bus.handle(ArmSeal(OFFICER, seal, released.id, "shigatse-gyirong")).result.id
-    yield Port(world, clock, trips)
-    world.close()
+    with armed_port(database_url, (GENERAL, CANONICAL)) as armed:
+        yield armed
 
 
 def canonical_message(fix: SealFix) -> RawMessage:
