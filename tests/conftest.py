@@ -114,3 +114,16 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 
 def auth_header(token: str) -> dict[str, Any]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def broker_port() -> Iterator[int]:
+    """A Mosquitto of our own with the production configuration, per test module."""
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        if REQUIRE_SERVICES:
+            pytest.fail("mosquitto is not installed and LANDPORT_REQUIRE_SERVICES=1")
+        pytest.skip("mosquitto is not installed")
+    from broker import mosquitto
+
+    with mosquitto() as port:
+        yield port

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from broker import mosquitto, publish_all, publisher
-from conftest import REQUIRE_SERVICES
+from broker import publish_all, publisher
 from landport.adapters.live_events import LiveEventHub
 from landport.adapters.live_events_mqtt import MqttEventBridge
 from landport.adapters.telemetry.mqtt_worker import ALERT_EVENTS, TRIP_EVENTS
@@ -21,16 +17,6 @@ from landport.settings import MqttSettings
 pytestmark = pytest.mark.mqtt
 EXPORTER = Actor("exporter", Role.DECLARANT, "91330100716105852F")
 OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
-
-
-@pytest.fixture(scope="module")
-def broker_port() -> Iterator[int]:
-    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
-        if REQUIRE_SERVICES:
-            pytest.fail("mosquitto is not installed and LANDPORT_REQUIRE_SERVICES=1")
-        pytest.skip("mosquitto is not installed")
-    with mosquitto() as port:
-        yield port
 
 
 def test_a_worker_alert_on_the_broker_reaches_the_screens_of_its_enterprise(

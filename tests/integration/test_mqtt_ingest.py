@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,9 +20,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from broker import mosquitto, publish_all, publisher
+from broker import publish_all, publisher
 from builders import declarant
-from conftest import REQUIRE_SERVICES
 from goods import furniture_payload
 from landport.adapters.db import tables as t
 from landport.adapters.telemetry.ingest import TelemetryIngestor
@@ -43,16 +41,6 @@ START = datetime.now(UTC).replace(microsecond=0) - _DURATION - timedelta(minutes
 
 LANDPORT = str(Path(sys.executable).with_name("landport"))
 OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
-
-
-@pytest.fixture(scope="module")
-def broker_port() -> Iterator[int]:
-    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
-        if REQUIRE_SERVICES:
-            pytest.fail("mosquitto is not installed and LANDPORT_REQUIRE_SERVICES=1")
-        pytest.skip("mosquitto is not installed")
-    with mosquitto() as port:
-        yield port
 
 
 def arm(world: World, seal_id: str, plate: str) -> str:
