@@ -116,11 +116,14 @@ def require(*roles: Role) -> Callable[[Actor], Actor]:
 
 
 ANY_ROLE = tuple(Role)
+#: Everyone but declarants: views of the whole port (every enterprise's trucks).
+STAFF_ROLES = tuple(r for r in Role if r is not Role.DECLARANT)
 Declarant = Annotated[Actor, Depends(require(Role.DECLARANT))]
 Officer = Annotated[Actor, Depends(require(Role.CUSTOMS_OFFICER))]
 Admin = Annotated[Actor, Depends(require(Role.PORT_ADMIN))]
 Auditor = Annotated[Actor, Depends(require(Role.AUDITOR, Role.PORT_ADMIN))]
 AnyUser = Annotated[Actor, Depends(require(*ANY_ROLE))]
+Staff = Annotated[Actor, Depends(require(*STAFF_ROLES))]
 DeclarationReader = Annotated[
     Actor,
     Depends(

@@ -7,17 +7,16 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
 from landport.adapters.live_events import LiveEvent, LiveEventHub, Subscription
-from landport.enterprises.model import Actor, Role
-from landport.entrypoints.web.deps import AnyUser, require
+from landport.entrypoints.web.deps import AnyUser, Staff
 
 router = APIRouter(prefix="/api/v1/events", tags=["live"])
 
 #: The hub's counters are port-wide activity, so they are for staff, not declarants.
-StatsReader = Annotated[Actor, Depends(require(*(r for r in Role if r is not Role.DECLARANT)))]
+StatsReader = Staff
 
 KEEPALIVE_S = 15.0
 #: A stream ends after this long and the browser reconnects with Last-Event-ID (nothing is

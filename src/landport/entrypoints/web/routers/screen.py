@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from landport.adapters.db.custody_queries import existing_routes, trip_view
 from landport.adapters.db.queries import load_declaration
@@ -15,22 +15,14 @@ from landport.adapters.db.screen_queries import (
     screen_charts,
     screen_summary,
 )
-from landport.enterprises.model import Actor, Role
-from landport.entrypoints.web.deps import ServicesDep, require
+from landport.entrypoints.web.deps import ServicesDep, Staff
 from landport.entrypoints.web.views import declaration_view
 from landport.inspection.passport import passport_digest, recompute_passport
 from landport.shared.errors import NotFound
 
-#: Staff who may watch the whole port; a wall display logs in once as `auditor` (read-only).
-#: Declarants may not: the screen shows every enterprise's trucks.
-SCREEN_ROLES = (
-    Role.CUSTOMS_OFFICER,
-    Role.YARD_OPERATOR,
-    Role.BORDER_OFFICER,
-    Role.PORT_ADMIN,
-    Role.AUDITOR,
-)
-ScreenReader = Annotated[Actor, Depends(require(*SCREEN_ROLES))]
+#: A wall display logs in once as `auditor` (read-only); declarants may not watch: the screen
+#: shows every enterprise's trucks.
+ScreenReader = Staff
 
 router = APIRouter(prefix="/api/v1/screen", tags=["screen"])
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from landport.adapters.db.yard_queries import container_ledger, list_visits, visit_view
 from landport.adapters.reference_files import YardFiles
 from landport.enterprises.model import Actor, Role
-from landport.entrypoints.web.deps import Declarant, ServicesDep, require
+from landport.entrypoints.web.deps import Declarant, ServicesDep, Staff, require
 from landport.entrypoints.web.machine_auth import Caller, require_machine_or_person
 from landport.entrypoints.web.views import status_filter
 from landport.shared.errors import Forbidden, NotFound
@@ -32,18 +32,6 @@ VisitReader = Annotated[
     Depends(
         require(
             Role.DECLARANT,
-            Role.CUSTOMS_OFFICER,
-            Role.YARD_OPERATOR,
-            Role.BORDER_OFFICER,
-            Role.PORT_ADMIN,
-            Role.AUDITOR,
-        )
-    ),
-]
-Staff = Annotated[
-    Actor,
-    Depends(
-        require(
             Role.CUSTOMS_OFFICER,
             Role.YARD_OPERATOR,
             Role.BORDER_OFFICER,

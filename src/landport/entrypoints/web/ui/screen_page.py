@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from landport.enterprises.model import Actor
-from landport.entrypoints.web.routers.screen import SCREEN_ROLES
+from landport.entrypoints.web.deps import STAFF_ROLES
 from landport.entrypoints.web.ui.web import page_require, render
 
 router = APIRouter(include_in_schema=False)
-ScreenViewer = Annotated[Actor, Depends(page_require(*SCREEN_ROLES))]
+ScreenViewer = Annotated[Actor, Depends(page_require(*STAFF_ROLES))]
 
 
 @router.get("/screen", response_class=HTMLResponse)
