@@ -12,7 +12,7 @@ import json
 import threading
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -42,18 +42,22 @@ class LayoutVersion:
         }
 
 
-@dataclass(slots=True)
-class _Cached:
+@dataclass(frozen=True, slots=True)
+class YardView:
+    """The layout version in force and the added closures, as of one read."""
+
     layout_head: int | None = None
     layout: LayoutVersion | None = None
     closures_head: int | None = None
     closures: tuple[PortClosure, ...] = ()
-    # The transaction whose view this is: a command asks several times, one check suffices.
-    checked_in: weakref.ref[Any] | None = None
 
 
 _lock = threading.Lock()
-_cache: weakref.WeakKeyDictionary[Engine, _Cached] = weakref.WeakKeyDictionary()
+#: The last committed view per engine; a read that finds the heads unmoved reuses it.
+_cache: weakref.WeakKeyDictionary[Engine, YardView] = weakref.WeakKeyDictionary()
+#: Keys of `Connection.info`: this transaction's view (a command asks several times) and
+#: the transaction that wrote a version or closure (its view is not yet anyone else's).
+_SEEN, _WROTE = "landport.yard_view", "landport.yard_wrote"
 
 
 def _heads(conn: Connection) -> tuple[int, int]:
@@ -84,37 +88,56 @@ def _read_closures(conn: Connection) -> tuple[PortClosure, ...]:
     return tuple(PortClosure(r.port_id, Closure(r.first_day, r.last_day, r.reason)) for r in rows)
 
 
-def current(engine: Engine, conn: Connection | None = None) -> _Cached:
-    """The layout version in force and the closures, refreshed when either table moved.
+def current(engine: Engine, conn: Connection | None = None) -> YardView:
+    """The layout version in force and the closures, read again only when either table moved.
 
     Inside a command pass its connection: the check then needs no second connection from
-    the pool (a command waiting for one while holding another could starve the pool)."""
+    the pool (a command waiting for one while holding another could starve the pool), and
+    is made once per transaction. A transaction that wrote a version sees it; nobody else
+    does until it commits."""
     with _lock:
-        cached = _cache.setdefault(engine, _Cached())
-    if conn is not None:
-        tx = conn.get_transaction()
-        seen = cached.checked_in
-        if tx is None or seen is None or seen() is not tx:
-            _refresh(cached, conn)
-            cached.checked_in = weakref.ref(tx) if tx is not None else None
-        return cached
-    with engine.connect() as own:
-        _refresh(cached, own)
-        own.rollback()
-    cached.checked_in = None
-    return cached
+        known = _cache.get(engine, YardView())
+    if conn is None:
+        with engine.connect() as own:
+            view = _read(own, known)
+            own.rollback()
+        _publish(engine, view)
+        return view
+    tx = conn.get_transaction()
+    seen = conn.info.get(_SEEN)
+    if tx is not None and seen is not None and seen[0]() is tx:
+        mine: YardView = seen[1]
+        return mine
+    view = _read(conn, known)
+    wrote = conn.info.get(_WROTE)
+    if wrote is None or wrote() is not tx:
+        _publish(engine, view)
+    if tx is not None:
+        conn.info[_SEEN] = (weakref.ref(tx), view)
+    return view
 
 
-def _refresh(cached: _Cached, conn: Connection) -> None:
+def _read(conn: Connection, known: YardView) -> YardView:
     layout_head, closures_head = _heads(conn)
-    if cached.layout_head != layout_head:
+    view = known
+    if known.layout_head != layout_head:
         layout = _read_layout(conn, layout_head) if layout_head else None
-        with _lock:
-            cached.layout, cached.layout_head = layout, layout_head
-    if cached.closures_head != closures_head:
-        closures = _read_closures(conn)
-        with _lock:
-            cached.closures, cached.closures_head = closures, closures_head
+        view = replace(view, layout_head=layout_head, layout=layout)
+    if known.closures_head != closures_head:
+        view = replace(view, closures_head=closures_head, closures=_read_closures(conn))
+    return view
+
+
+def _publish(engine: Engine, view: YardView) -> None:
+    with _lock:
+        _cache[engine] = view
+
+
+def _wrote(conn: Connection) -> None:
+    """After a write, the writing transaction reads again and keeps its view to itself."""
+    tx = conn.get_transaction()
+    conn.info[_WROTE] = weakref.ref(tx) if tx is not None else None
+    conn.info.pop(_SEEN, None)
 
 
 def layout_history(engine: Engine) -> list[dict[str, Any]]:
@@ -161,7 +184,7 @@ def keep_layout(
         )
     )
     key = result.inserted_primary_key
-    _look_again()
+    _wrote(conn)
     return int(key[0]) if key else 0
 
 
@@ -176,11 +199,4 @@ def keep_closure(conn: Connection, closure: PortClosure, *, actor: str, at: date
             added_by=actor,
         )
     )
-    _look_again()
-
-
-def _look_again() -> None:
-    """After a write, the writing transaction must see its own new row at its next read."""
-    with _lock:
-        for cached in _cache.values():
-            cached.checked_in = None
+    _wrote(conn)
