@@ -122,6 +122,12 @@ def test_a_sweep_of_something_that_is_not_a_resource_is_refused() -> None:
     assert all(v.field == "--sweep" for v in exc.value.violations)
 
 
+def test_a_sweep_value_no_scenario_could_take_is_refused_before_any_run() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse_sweeps(["scan_lanes=3,0"])
+    assert ">= 1" in exc.value.violations[0].message_en
+
+
 def test_a_variant_is_checked_like_a_file() -> None:
     s = load_scenario()
     assert s.with_values(scan_lanes=4).scan_lanes == 4
