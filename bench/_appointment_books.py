@@ -25,8 +25,8 @@ from landport.adapters.db.appointment_queries import standings
 from landport.adapters.db.appointment_store import appointment_store
 from landport.adapters.db.appointment_tables import appointments
 from landport.adapters.db.migrate import upgrade
-from landport.adapters.db.yard_store import yard_layout
 from landport.adapters.db.yard_tables import truck_visits, visit_steps
+from landport.adapters.reference_files import packaged_layout
 from landport.demo.dataset import seed, uscc
 from landport.enterprises.model import Actor, Role
 from landport.settings import DatabaseSettings, Settings
@@ -112,7 +112,7 @@ class DatabaseBook:
         url = f"sqlite:///{folder / 'bench-yard.db'}"
         upgrade(url)
         wiring.HANDLERS.update(
-            handling_appointments(appointment_store, yard_layout(), resources=resources)
+            handling_appointments(appointment_store, packaged_layout(), resources=resources)
         )
         self.clock = BenchClock(start)
         settings = Settings(environment="test", database=DatabaseSettings(url=url))

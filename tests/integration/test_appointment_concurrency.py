@@ -23,7 +23,7 @@ from landport.adapters.db import tables as t
 from landport.adapters.db.appointment_store import SqlAppointmentStore
 from landport.adapters.db.appointment_tables import appointment_slots, appointments
 from landport.adapters.db.audit import verify_audit
-from landport.adapters.db.yard_store import yard_layout
+from landport.adapters.reference_files import packaged_layout
 from landport.enterprises.model import Actor, Role
 from landport.shared.clock import FixedClock
 from landport.shared.errors import DomainError
@@ -47,7 +47,7 @@ class SlowStore(SqlAppointmentStore):
 
 @pytest.fixture
 def world(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    slow = handling_appointments(lambda uow: SlowStore(uow.conn), yard_layout())
+    slow = handling_appointments(lambda uow: SlowStore(uow.conn), packaged_layout())
     for command, handler in slow.items():
         monkeypatch.setitem(bootstrap.HANDLERS, command, handler)
     w = World(database_url, clock=FixedClock(NOW))

@@ -38,7 +38,7 @@ class BareModel:
             "border": simpy.Resource(self.env, s.border_officers * len(s.border_capacity)),
         }
         self.handled = 0
-        self.waits: list[float] = []
+        self.waits: list[float] = []  # arrival to sealed, per truck
 
     def _tri(self, name: str) -> float:
         low, mode, high = self.s.service_minutes[name]
@@ -66,7 +66,8 @@ class BareModel:
         lane_hours = s.lane_hours
         yield from self._use("gate", self._tri("gate_check"), s.gate_hours)
         draw = self.rng.random()
-        lane = "green" if draw < 0.6 else "yellow" if draw < 0.85 else "red"
+        green, yellow = LANE_SHARES["green"], LANE_SHARES["yellow"]
+        lane = "green" if draw < green else "yellow" if draw < green + yellow else "red"
         if lane == "yellow":
             yield from self._use("document_officer", self._tri("document_check"), lane_hours)
         yield from self._use("scan_lane", self._tri("scan"), lane_hours)

@@ -170,9 +170,8 @@ Sink = Callable[[list[tuple[str, bytes]]], object]
 class TelemetryPump:
     """Collects the fixes due from every lock into one batch per `batch_s`."""
 
-    def __init__(self, sink: Sink, *, check_silence: Callable[[], object] | None = None) -> None:
+    def __init__(self, sink: Sink) -> None:
         self.sink = sink
-        self.check_silence = check_silence
         self.feeds: dict[str, ELockFeed] = {}
         self.messages = 0
         self.batches = 0

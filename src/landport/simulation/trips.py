@@ -125,6 +125,3 @@ def _quiet_km(twin: Twin, route_id: str, length_km: float) -> float:
         if all(z is None for z in corridor.zone_at(lons, lats)):
             return km
     return km
-
-
-# -- telemetry ---------------------------------------------------------------------------

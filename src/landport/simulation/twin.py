@@ -69,7 +69,7 @@ class Twin:
         self.booking = BookingClerk(env, bus, YARD, lanes, self.rng)
         self.appointments = self.booking.counts
         self.referrals: dict[str, int] = {}  # border checks that failed, by check
-        self.pump = TelemetryPump(options.sink, check_silence=options.check_silence)
+        self.pump = TelemetryPump(options.sink)
         self.corridors = shipped_corridors()
         s = scenario
         self.stations = {
@@ -129,7 +129,7 @@ class Twin:
             rec.outcome = f"refused:{key}"
             raise
 
-    def _move(self, rec: TruckRecord, visit_id: str, to: str) -> None:
+    def _move(self, visit_id: str, to: str) -> None:
         """A yard step; one already taken by an automatic step is not an error."""
         with contextlib.suppress(Conflict):
             self.bus.handle(yc.MoveVisit(YARD, visit_id, to))
@@ -287,7 +287,7 @@ class Twin:
         rec.station = {k: str(v) for k, v in station.items() if k in ("station_id", "kind")}
         if station.get("kind") == "scan_lane":
             yield from self._scan(rec, did, visit_id)
-        self._move(rec, visit_id, "decided")  # usually already followed from the release
+        self._move(visit_id, "decided")  # usually already followed from the release
         rec.decided = self.clock.now()
         yield from self._seal(rec, declaration, visit_id)
 
@@ -340,7 +340,7 @@ class Twin:
         route_id = ROUTE_OF_PORT[rec.port]
         trip = self._handle(rec, ArmSeal(OFFICER, seal_id, declaration.id, route_id))
         rec.trip_id, rec.seal_id = trip.id, seal_id
-        self._move(rec, visit_id, "sealed")
+        self._move(visit_id, "sealed")
         rec.sealed = self.clock.now()
         rec.clearance_handling_min = rec.handling_min
         rec.outcome = "cleared"
@@ -368,7 +368,7 @@ class Twin:
         self._handle(rec, yc.GateOut(YARD, rec.plate))
         self.parking.leave(zone)
         rec.gate_out = self.clock.now()
-        yield from self._trip(rec, feed, route_id)
+        yield from drive_to_border(self, rec, feed, route_id)
 
     def _seal_from_pool(self) -> str:
         if self.free_seals:
@@ -379,9 +379,6 @@ class Twin:
         return seal_id
 
     # -- the trip ----------------------------------------------------------------------------
-
-    def _trip(self, rec: TruckRecord, feed: ELockFeed, route_id: str) -> Process:
-        return drive_to_border(self, rec, feed, route_id)
 
     def _telemetry(self) -> Process:
         since_silence = 0.0

@@ -23,7 +23,6 @@ from landport.adapters.db.yard_tables import (
     visit_holds,
     visit_steps,
 )
-from landport.adapters.reference_files import packaged_layout
 from landport.risk.capacity import ScanQueue
 from landport.shared.clock import Clock
 from landport.shared.errors import Conflict
@@ -41,10 +40,6 @@ _SLOT_COLUMNS = (
     truck_visits.c.status,
     truck_visits.c.departure_at,
 )
-
-
-#: The packaged layout (`data/yard.json`), read once per process.
-yard_layout = packaged_layout
 
 
 class SqlVisitStore:

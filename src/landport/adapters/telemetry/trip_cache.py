@@ -103,7 +103,3 @@ class TripCache:
             self._known.clear()
         for known in written:
             self._known[known.trip.id] = known
-
-    def forget(self, trip_ids: Iterable[str]) -> None:
-        for trip_id in trip_ids:
-            self._known.pop(trip_id, None)
