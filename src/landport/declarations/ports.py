@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,6 +26,10 @@ class DeclarationRepository(Protocol):
 
     def has_released(self, uscc: str) -> bool:
         """Whether the enterprise has ever had goods released here (first-time exporter test)."""
+        ...
+
+    def exit_ports(self, declaration_ids: Collection[str]) -> Mapping[str, str]:
+        """Exit ports of many declarations at once (departure planning reads the whole yard)."""
         ...
 
 

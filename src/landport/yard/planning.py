@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
-from landport.declarations.model import CustomsDeclaration
 from landport.declarations.ports import DeclarationRepository
 from landport.seals.calendar import BEIJING, PortCalendar
 from landport.shared.errors import Violation
@@ -59,29 +58,13 @@ class Candidate:
     port: str
 
 
-def _port(declaration: CustomsDeclaration | None) -> str | None:
-    return None if declaration is None else declaration.content.exit_port
-
-
-@runtime_checkable
-class ExitPortReader(Protocol):
-    """A declaration store that reads many declarations' exit ports in one query."""
-
-    def exit_ports(self, declaration_ids: Collection[str]) -> Mapping[str, str]: ...
-
-
 def exit_ports(
     declarations: DeclarationRepository, visits: Iterable[DepartureSlot]
 ) -> dict[str, str | None]:
-    """Each visit's exit port (None without a declaration). Planning runs on every parking
-    assignment over every parked truck, so the ports come in one query where the store can
-    (loading each declaration made planning grow with the yard); else one load each."""
+    """Each visit's exit port (None without a declaration), in one query for the whole yard:
+    planning runs on every parking assignment (loading each declaration made it grow)."""
     wanted = {v.visit_id: v.declaration_id for v in visits}
-    ids = {did for did in wanted.values() if did is not None}
-    if isinstance(declarations, ExitPortReader):
-        found = dict(declarations.exit_ports(ids))
-    else:
-        found = {did: port for did in ids if (port := _port(declarations.get(did))) is not None}
+    found = declarations.exit_ports({did for did in wanted.values() if did is not None})
     return {vid: None if did is None else found.get(did) for vid, did in wanted.items()}
 
 
