@@ -41,6 +41,7 @@ from landport.yard.support import (
 )
 from landport.yard.visits import (
     IN_YARD,
+    MOVE_TARGETS,
     VisitStatus,
     gate_in,
     gate_out_blockers,
@@ -48,7 +49,6 @@ from landport.yard.visits import (
 )
 
 V = VisitStatus
-MOVE_TARGETS = frozenset({V.QUEUED, V.AT_LANE, V.AT_BAY, V.DECIDED, V.SEALED})
 _CLOSED_DECLARATIONS = frozenset(
     {DeclarationStatus.CANCELLED, DeclarationStatus.REJECTED, DeclarationStatus.EXITED}
 )

@@ -71,6 +71,9 @@ IN_YARD = frozenset(
     {V.GATED_IN, V.QUEUED, V.AT_LANE, V.AT_BAY, V.DECIDED, V.SEALED, V.PARKED,
      V.DEPARTURE_SCHEDULED}
 )  # fmt: skip
+#: The steps an operator may move a truck through by hand (parking, departure and the gates
+#: have their own commands).
+MOVE_TARGETS = frozenset({V.QUEUED, V.AT_LANE, V.AT_BAY, V.DECIDED, V.SEALED})
 
 
 class HoldKind(StrEnum):

@@ -27,19 +27,7 @@ from landport.entrypoints.web.ui.web import language, page_require, render
 from landport.reference.catalog import ReferenceCatalog
 from landport.shared.errors import InvalidInput, Violation
 from landport.yard.model import YardLayout
-from landport.yard.visits import TRANSITIONS, VisitStatus
-
-#: The steps an operator moves a truck through by hand (parking, departure and the gates
-#: have their own commands).
-MOVES = frozenset(
-    {
-        VisitStatus.QUEUED,
-        VisitStatus.AT_LANE,
-        VisitStatus.AT_BAY,
-        VisitStatus.DECIDED,
-        VisitStatus.SEALED,
-    }
-)
+from landport.yard.visits import MOVE_TARGETS, TRANSITIONS
 
 router = APIRouter(include_in_schema=False)
 
@@ -91,7 +79,7 @@ def _layout_json(layout: YardLayout) -> dict[str, Any]:
             for z in layout.zones
         ],
         "moves": {
-            status.value: sorted(t.value for t in targets if t in MOVES)
+            status.value: sorted(t.value for t in targets if t in MOVE_TARGETS)
             for status, targets in TRANSITIONS.items()
         },
     }
