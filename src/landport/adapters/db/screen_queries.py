@@ -97,6 +97,12 @@ def _status_times(conn: Any, status: str, since: datetime) -> list[datetime]:
     return [r[0] for r in rows]
 
 
+def _status_count(conn: Any, status: str, since: datetime) -> int:
+    e = t.declaration_events
+    query = select(func.count()).select_from(e).where(e.c.status == status, e.c.at >= since)
+    return int(conn.execute(query).scalar_one())
+
+
 HEADLINE_SPAN = "gated_in->sealed"
 
 
@@ -119,8 +125,8 @@ def screen_summary(
             .select_from(d)
             .where(d.c.status.in_(AT_PORT), d.c.id.not_in(on_trip))
         ).scalar_one()
-        exited = len(_status_times(conn, "exited", since))
-        released = len(_status_times(conn, "released", since))
+        exited = _status_count(conn, "exited", since)
+        released = _status_count(conn, "released", since)
         alerts: dict[str, int] = dict(
             conn.execute(
                 select(al.c.severity, func.count())

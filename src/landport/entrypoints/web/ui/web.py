@@ -7,6 +7,7 @@ by the same session cookie, with the CSRF header on writes (`static/app.js`).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -92,6 +93,12 @@ def _script_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
+@functools.lru_cache(maxsize=4)
+def _catalog_json(lang: str) -> str:
+    """A language's catalog for the page script: the same on every page, encoded once."""
+    return _script_json(catalogs()[lang])
+
+
 def render(
     request: Request,
     template: str,
@@ -112,7 +119,7 @@ def render(
         "actor": actor,
         "home": LANDING.get(actor.role, "/") if actor else "/login",
         "csrf_token": csrf_token_for(services, token) if token and actor else "",
-        "i18n_json": _script_json(catalogs()[lang]),
+        "i18n_json": _catalog_json(lang),
         "ui": services.settings.ui,
         "path": request.url.path,
         "next_here": quote(
