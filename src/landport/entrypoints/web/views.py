@@ -8,6 +8,7 @@ from typing import Any
 from landport.declarations.codec import content_to_dict
 from landport.declarations.model import STATUS_ZH, CustomsDeclaration, DeclarationStatus
 from landport.inspection.model import InspectionRecord
+from landport.inspection.passport import passport_digest, recompute_passport
 from landport.shared.errors import InvalidInput, Violation
 
 
@@ -35,6 +36,22 @@ def declaration_view(
             for h in d.history
         ],
         "inspections": [r.as_dict() for r in inspections],
+    }
+
+
+def passport_view(
+    declaration: CustomsDeclaration, inspections: Sequence[InspectionRecord]
+) -> dict[str, Any] | None:
+    """The inspection passport recomputed from the records, and whether it still matches the
+    digest sealed at release; None before release."""
+    passport = recompute_passport(declaration, inspections)
+    if passport is None or declaration.passport_digest is None:
+        return None
+    digest = passport_digest(passport)
+    return {
+        "passport": passport,
+        "digest": digest,
+        "digest_matches": digest == declaration.passport_digest,
     }
 
 

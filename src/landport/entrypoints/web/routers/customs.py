@@ -14,8 +14,7 @@ from landport.declarations.commands import (
     RecordInspection,
 )
 from landport.entrypoints.web.deps import DeclarationReader, Officer, ServicesDep
-from landport.entrypoints.web.views import declaration_view, summary_view
-from landport.inspection.passport import passport_digest, recompute_passport
+from landport.entrypoints.web.views import declaration_view, passport_view, summary_view
 from landport.shared.errors import Conflict, NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["customs"])
@@ -111,13 +110,7 @@ def inspection_passport(
     found = load_declaration(services.read_engine, declaration_id)
     if found is None or not actor.may_see_enterprise(found[0].enterprise_uscc):
         raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
-    declaration, inspections = found
-    passport = recompute_passport(declaration, inspections)
-    if passport is None or declaration.passport_digest is None:
+    view = passport_view(*found)
+    if view is None:
         raise Conflict("the goods are not released: no passport yet", "货物尚未放行，暂无查验护照")
-    digest = passport_digest(passport)
-    return {
-        "passport": passport,
-        "digest": digest,
-        "digest_matches": digest == declaration.passport_digest,
-    }
+    return view

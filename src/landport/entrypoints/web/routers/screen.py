@@ -16,8 +16,7 @@ from landport.adapters.db.screen_queries import (
     screen_summary,
 )
 from landport.entrypoints.web.deps import ServicesDep, Staff
-from landport.entrypoints.web.views import declaration_view
-from landport.inspection.passport import passport_digest, recompute_passport
+from landport.entrypoints.web.views import declaration_view, passport_view
 from landport.shared.errors import NotFound
 
 #: A wall display logs in once as `auditor` (read-only); declarants may not watch: the screen
@@ -119,15 +118,7 @@ def truck(declaration_id: str, services: ServicesDep, actor: ScreenReader) -> di
     if found is None:
         raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
     declaration, inspections = found
-    passport = None
-    recomputed = recompute_passport(declaration, inspections)
-    if recomputed is not None and declaration.passport_digest is not None:
-        digest = passport_digest(recomputed)
-        passport = {
-            "passport": recomputed,
-            "digest": digest,
-            "digest_matches": digest == declaration.passport_digest,
-        }
+    passport = passport_view(declaration, inspections)
     trip_id = latest_trip_of(services.read_engine, declaration_id)
     trip = None
     if trip_id is not None:
