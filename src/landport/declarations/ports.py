@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -12,6 +12,7 @@ from landport.inspection.model import InspectionRecord
 from landport.reference.catalog import ReferenceCatalog
 from landport.risk.capacity import ScanQueue
 from landport.risk.ruleset_cache import RulesetCache
+from landport.seals.calendar import PortCalendar
 from landport.shared.clock import Clock
 
 
@@ -26,10 +27,6 @@ class DeclarationRepository(Protocol):
 
     def has_released(self, uscc: str) -> bool:
         """Whether the enterprise has ever had goods released here (first-time exporter test)."""
-        ...
-
-    def exit_ports(self, declaration_ids: Collection[str]) -> Mapping[str, str]:
-        """Exit ports of many declarations at once (departure planning reads the whole yard)."""
         ...
 
 
@@ -126,6 +123,15 @@ class ClearanceContext:
     # The yard's live scan-lane queue, read in the submitting unit of work; None when the
     # yard reports nothing (selectivity then applies the ruleset's floor).
     scan_queue: Callable[[Any], ScanQueue | None] | None = None
+    # The border ports' calendars with the closures stored since they were published, read
+    # in the given unit of work (None: outside a command); None when nothing is stored.
+    port_calendars: Callable[[Any], Mapping[str, PortCalendar]] | None = None
+
+    def calendars_in(self, uow: Any = None) -> Mapping[str, PortCalendar]:
+        """The calendars a decision sees: a closure counts as soon as it commits."""
+        if self.port_calendars is None:
+            return self.catalog.calendars
+        return self.port_calendars(uow)
 
 
 class DuplicateRequest(Exception):

@@ -28,7 +28,6 @@ from landport.yard.planning import (
     calendars_with,
     departing,
     departure_refusals,
-    exit_ports,
 )
 from landport.yard.ports import StoreFor, YardSources, YardVisit
 from landport.yard.support import (
@@ -260,10 +259,10 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         store.lock_departures()
         declaration = declaration_of(uow, yv)
         routes = sources.routes()
-        on_road = [o for o in departing(store, now, routes) if o.visit_id != yv.visit.id]
-        ports = exit_ports(uow.declarations, on_road)  # one query, as when planning
         others: list[tuple[Departing, str]] = [
-            (o, port) for o in on_road if (port := ports[o.visit_id]) is not None
+            (o, o.exit_port)
+            for o in departing(store, now, routes)
+            if o.visit_id != yv.visit.id and o.exit_port is not None
         ]
         refusals = departure_refusals(
             cmd.at,

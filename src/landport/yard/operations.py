@@ -32,7 +32,6 @@ from landport.yard.planning import (
     Departing,
     calendars_with,
     departing,
-    exit_ports,
     plan_for,
     plan_record,
     plan_view,
@@ -121,13 +120,12 @@ def plan_yard(
     calendars = calendars_with(ctx.catalog.calendars, closures)
     parked = store.departure_slots(V.PARKED, V.DEPARTURE_SCHEDULED)
     on_road = departing(store, now, routes)
-    ports = exit_ports(uow.declarations, [*parked, *on_road])  # one query for the whole yard
 
     to_move: list[tuple[str, str]] = []
     to_plan: list[tuple[str, str]] = []
     skipped: list[dict[str, str]] = []
     for slot in parked:
-        port = ports[slot.visit_id]
+        port = slot.exit_port
         if (
             port is None
             or port not in routes
@@ -150,7 +148,7 @@ def plan_yard(
     others: list[tuple[Departing, str]] = [
         (slot, port)
         for slot in on_road
-        if slot.visit_id not in whole and (port := ports[slot.visit_id]) is not None
+        if slot.visit_id not in whole and (port := slot.exit_port) is not None
     ]
     planned: list[dict[str, Any]] = []
     note = ("", "")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from landport.declarations.ports import DeclarationRepository
 from landport.seals.calendar import BEIJING, PortCalendar
 from landport.shared.errors import Violation
 from landport.yard.departures import (
@@ -56,16 +55,6 @@ class Candidate:
 
     visit: YardVisit
     port: str
-
-
-def exit_ports(
-    declarations: DeclarationRepository, visits: Iterable[DepartureSlot]
-) -> dict[str, str | None]:
-    """Each visit's exit port (None without a declaration), in one query for the whole yard:
-    planning runs on every parking assignment (loading each declaration made it grow)."""
-    wanted = {v.visit_id: v.declaration_id for v in visits}
-    found = declarations.exit_ports({did for did in wanted.values() if did is not None})
-    return {vid: None if did is None else found.get(did) for vid, did in wanted.items()}
 
 
 class Departing(Protocol):

@@ -28,13 +28,15 @@ class YardVisit:
 
 @dataclass(frozen=True, slots=True)
 class DepartureSlot:
-    """What departure planning reads of a visit it does not change: the visit's status and
-    departure, no history (planning runs on every parking over the whole yard)."""
+    """What departure planning reads of a visit it does not change: the visit's status,
+    departure and the border port its declaration exits by (None without a declaration), no
+    history (planning runs on every parking over the whole yard)."""
 
     visit_id: str
     declaration_id: str | None
     status: VisitStatus
     departure_at: datetime | None
+    exit_port: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -43,17 +42,6 @@ class SqlDeclarationRepository:
     def add(self, d: CustomsDeclaration) -> None:
         self._conn.execute(_INSERT_DECLARATION, self._row(d))
         self._write_history(d, 0)
-
-    def exit_ports(self, declaration_ids: Collection[str]) -> dict[str, str]:
-        """Exit ports of many declarations in one query: departure planning runs over every
-        parked truck at each parking assignment."""
-        if not declaration_ids:
-            return {}
-        d = t.declarations.c
-        rows = self._conn.execute(
-            select(d.id, d.exit_port).where(d.id.in_(sorted(declaration_ids)))
-        )
-        return {r[0]: r[1] for r in rows}
 
     def get(self, declaration_id: str) -> CustomsDeclaration | None:
         row = (

@@ -39,6 +39,11 @@ _SLOT_COLUMNS = (
     truck_visits.c.declaration_id,
     truck_visits.c.status,
     truck_visits.c.departure_at,
+    declarations.c.exit_port,
+)
+# A slot's exit port comes in the same row: planning reads every truck that books capacity.
+_SLOTS = select(*_SLOT_COLUMNS).select_from(
+    truck_visits.outerjoin(declarations, declarations.c.id == truck_visits.c.declaration_id)
 )
 
 
@@ -141,22 +146,22 @@ class SqlVisitStore:
 
     def departing_since(self, after: datetime) -> list[DepartureSlot]:
         return self._slots(
-            select(*_SLOT_COLUMNS)
-            .where(truck_visits.c.departure_at >= after)
-            .order_by(truck_visits.c.departure_at, truck_visits.c.id)
+            _SLOTS.where(truck_visits.c.departure_at >= after).order_by(
+                truck_visits.c.departure_at, truck_visits.c.id
+            )
         )
 
     def departure_slots(self, *statuses: VisitStatus) -> list[DepartureSlot]:
         return self._slots(
-            select(*_SLOT_COLUMNS)
-            .where(truck_visits.c.status.in_([s.value for s in statuses]))
-            .order_by(truck_visits.c.updated_at, truck_visits.c.id)
+            _SLOTS.where(truck_visits.c.status.in_([s.value for s in statuses])).order_by(
+                truck_visits.c.updated_at, truck_visits.c.id
+            )
         )
 
     def _slots(self, query: Any) -> list[DepartureSlot]:
         return [
-            DepartureSlot(vid, did, VisitStatus(status), at)
-            for vid, did, status, at in self._conn.execute(query)
+            DepartureSlot(vid, did, VisitStatus(status), at, port)
+            for vid, did, status, at, port in self._conn.execute(query)
         ]
 
     def get_many(self, visit_ids: Sequence[str]) -> list[YardVisit]:
