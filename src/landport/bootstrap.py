@@ -116,7 +116,7 @@ def bootstrap(
         make_engine(url, echo=settings.database.echo, writer=False) if is_sqlite(url) else engine
     )
     yard_files = YardFiles(settings.reference_dir, read_engine)
-    catalog = yard_files.live_catalog(load_catalog(settings.reference_dir))
+    catalog = load_catalog(settings.reference_dir)
     context = ClearanceContext(
         clock=clock,
         catalog=catalog,
@@ -125,6 +125,7 @@ def bootstrap(
         office_code=settings.customs.office_code,
         rulesets=RulesetCache(),
         scan_queue=scan_queue_reader(yard_files.layout, clock),
+        port_calendars=yard_files.calendar_reader(catalog.calendars),
     )
 
     def uow_factory() -> SqlUnitOfWork:

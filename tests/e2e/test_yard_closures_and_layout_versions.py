@@ -11,10 +11,13 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
+from armed import OFFICER
 from goods import furniture_payload
 from landport.adapters.reference_files import YardFiles
 from landport.seals.calendar import BEIJING
+from landport.seals.commands import ArmSeal
 from landport.shared.clock import FixedClock
 from landport.yard.commands import AddPortClosure
 from tracks import T0
@@ -71,7 +74,7 @@ def test_a_closure_kept_by_another_process_reaches_this_ones_departure_planning(
         other.bus.handle(
             AddPortClosure(YARDMAN, "gyirong-port", date(2026, 3, 4), date(2026, 3, 4), "snow")
         )
-        calendar = w.services.bus.context.catalog.calendars["gyirong-port"]
+        calendar = w.services.bus.context.calendars_in()["gyirong-port"]
         assert calendar.closure_on(date(2026, 3, 4)) is not None
     finally:
         other.dispose()
@@ -133,3 +136,35 @@ def test_a_broken_layout_keeps_no_version(world: World, field: str) -> None:
     assert all(e["field"].startswith(f"{field}[0]") for e in refused.json()["errors"])
     assert w.get("officer", "/api/v1/yard/layout/versions").json()["total"] == 0
     assert w.get("officer", "/api/v1/yard/layout").json()["source"] == "packaged"
+
+
+def test_arming_a_seal_reads_the_closures_in_its_own_transaction(world: World) -> None:
+    """A command holding a connection never asks the pool for a second one (on PostgreSQL a
+    full pool would starve): the closures are read on the command's connection."""
+    w = world
+    assert w.post("yardman", "/api/v1/yard/port-closures", CLOSED_WEDNESDAY).status_code == 201
+    declaration = declared(w, furniture_payload(vehicle_plate="藏D40005"))
+    seal = {"seal_id": "EL-0405", "vendor": "generic", "protocol": "json-mqtt", "secret": "k" * 20}
+    assert w.post("officer", "/api/v1/seals", seal).status_code == 201
+    engines = {w.services.engine, w.services.read_engine}
+    held = [0, 0]  # connections out of the pools now, and the most at once
+
+    def out(*_: object) -> None:
+        held[0] += 1
+        held[1] = max(held)
+
+    def back(*_: object) -> None:
+        held[0] -= 1
+
+    for engine in engines:
+        event.listen(engine, "checkout", out)
+        event.listen(engine, "checkin", back)
+    try:
+        command = ArmSeal(OFFICER, "EL-0405", declaration["id"], "shigatse-gyirong")
+        trip = w.services.bus.handle(command).result
+    finally:
+        for engine in engines:
+            event.remove(engine, "checkout", out)
+            event.remove(engine, "checkin", back)
+    assert trip.window_end.astimezone(BEIJING).date() == date(2026, 3, 6)  # closure seen
+    assert held == [0, 1]

@@ -11,8 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -146,45 +145,24 @@ class YardFiles:
     def add_closure(self, uow: Any, closure: PortClosure, *, actor: str, at: datetime) -> None:
         yard_documents.keep_closure(uow.conn, closure, actor=actor, at=at)
 
-    def live_catalog(self, catalog: ReferenceCatalog) -> ReferenceCatalog:
-        """The catalog whose port calendars include the stored closures at every read, so
-        arming a seal or planning a departure sees a closure as soon as it commits."""
-        if self.engine is None:
-            return catalog
-        return replace(catalog, calendars=LiveCalendars(catalog.calendars, self.closures))
+    def calendar_reader(
+        self, published: Mapping[str, PortCalendar]
+    ) -> Callable[[Any], Mapping[str, PortCalendar]]:
+        """The published calendars plus the stored closures, read in the caller's unit of
+        work (a second pooled connection inside a command could starve the pool), merged
+        again only when the closures moved."""
+        merged: list[tuple[Sequence[PortClosure], dict[str, PortCalendar]]] = []
 
+        def calendars(uow: Any = None) -> Mapping[str, PortCalendar]:
+            closures = self.closures(uow)
+            known = merged[-1] if merged else None
+            if known is not None and known[0] is closures:
+                return known[1]
+            fresh = (closures, calendars_with(published, closures))
+            merged[:] = [fresh]
+            return fresh[1]
 
-class LiveCalendars(Mapping[str, PortCalendar]):
-    """Published calendars plus the closures stored since, merged again only when they move."""
-
-    def __init__(
-        self,
-        published: Mapping[str, PortCalendar],
-        closures: Any,  # () -> Sequence[PortClosure], cached by the database adapter
-    ) -> None:
-        self._published = dict(published)
-        self._closures = closures
-        self._merged: tuple[Sequence[PortClosure], dict[str, PortCalendar]] | None = None
-
-    def _current(self) -> dict[str, PortCalendar]:
-        closures = self._closures()
-        merged = self._merged
-        if merged is None or merged[0] is not closures:
-            merged = (closures, calendars_with(self._published, closures))
-            self._merged = merged
-        return merged[1]
-
-    def __getitem__(self, port_id: str) -> PortCalendar:
-        return self._current()[port_id]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._published)
-
-    def __len__(self) -> int:
-        return len(self._published)
-
-    def __contains__(self, port_id: object) -> bool:
-        return port_id in self._published
+        return calendars
 
 
 @functools.cache

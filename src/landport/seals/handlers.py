@@ -126,7 +126,7 @@ def arm_seal(cmd: ArmSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> Tra
                 )
             ]
         )
-    calendar = ctx.catalog.calendars.get(exit_port)
+    calendar = ctx.calendars_in(uow).get(exit_port)
     now = ctx.clock.now()
     if calendar is None:
         raise Conflict(f"no calendar for {exit_port}", f"缺少口岸 {exit_port} 的开放时间")

@@ -72,7 +72,7 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
     del track  # the feed holds what is still to be delivered
     yield twin.env.timeout((arrival - twin.clock.now()).total_seconds())
     rec.border_arrival = twin.clock.now()
-    calendar = twin.calendars.get(rec.port)
+    calendar = twin.bus.context.calendars_in().get(rec.port)
     if calendar is not None:
         opening = calendar.next_open(twin.clock.now())
         if opening is not None and opening[0] > twin.clock.now():

@@ -90,7 +90,6 @@ class Twin:
         self.free_seals: list[str] = []
         self.seal_count = 0
         self.serial = options.first_serial
-        self.calendars = bus.context.catalog.calendars
         self.desk = MonitoringDesk(self, options.open_alerts) if options.open_alerts else None
 
     def _station(self, name: str, capacity: int, hours: Any) -> Station:

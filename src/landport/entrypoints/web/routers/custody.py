@@ -152,7 +152,7 @@ def seals(services: ServicesDep, actor: SealReader) -> dict[str, Any]:
 
 
 def _trip(services: ServicesDep, actor: Actor, trip_id: str) -> dict[str, Any]:
-    calendars = services.bus.context.catalog.calendars
+    calendars = services.bus.context.calendars_in()
     view = trip_view(services.read_engine, trip_id, calendars=calendars)
     if view is None or not actor.may_see_enterprise(view["enterprise_uscc"]):
         raise _not_found(trip_id)

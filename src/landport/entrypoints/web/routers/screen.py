@@ -122,7 +122,7 @@ def truck(declaration_id: str, services: ServicesDep, actor: ScreenReader) -> di
     trip_id = latest_trip_of(services.read_engine, declaration_id)
     trip = None
     if trip_id is not None:
-        calendars = services.bus.context.catalog.calendars
+        calendars = services.bus.context.calendars_in()
         trip = trip_view(services.read_engine, trip_id, calendars=calendars)
     return {
         "declaration": declaration_view(declaration, inspections),

@@ -10,6 +10,7 @@ client, so the rules, the role checks and the error messages are the API's own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import time
 from typing import Annotated, Any
 
@@ -21,10 +22,12 @@ from landport.adapters.certificates import MalformedToken, parse_qr_payload, ver
 from landport.adapters.ed25519_keys import public_keyring
 from landport.adapters.reference_files import YardFiles
 from landport.adapters.signing_keys import public_keys
+from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import ServicesDep, require
 from landport.entrypoints.web.ui.web import language, page_require, render
 from landport.reference.catalog import ReferenceCatalog
+from landport.seals.calendar import PortCalendar
 from landport.shared.errors import InvalidInput, Violation
 from landport.yard.model import YardLayout
 from landport.yard.visits import MOVE_TARGETS, TRANSITIONS
@@ -46,6 +49,12 @@ CURRENCIES = ("CNY", "USD", "NPR", "EUR", "HKD")
 def _catalog(request: Request) -> ReferenceCatalog:
     catalog: ReferenceCatalog = request.app.state.services.bus.context.catalog
     return catalog
+
+
+def _calendars(request: Request) -> Mapping[str, PortCalendar]:
+    """The published calendars with the closures stored since."""
+    context: ClearanceContext = request.app.state.services.bus.context
+    return context.calendars_in()
 
 
 def _codes(table: Any, lang: str) -> list[dict[str, str]]:
@@ -139,7 +148,7 @@ def admin_console(request: Request, actor: AdminPage) -> Response:
                 for x in c.closures
             ],
         }
-        for c in sorted(catalog.calendars.values(), key=lambda c: c.port_id)
+        for c in sorted(_calendars(request).values(), key=lambda c: c.port_id)
     ]
     context = {
         "calendars": calendars,
