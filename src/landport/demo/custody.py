@@ -7,7 +7,6 @@ a few with trouble: a seal opened en route, a detour, a long silence.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,11 +19,11 @@ from landport.bootstrap import Services
 from landport.enterprises.model import Actor, Role
 from landport.seals.commands import ArmSeal, RegisterSeal
 from landport.seals.model import SealFix
-from landport.seals.telemetry import signed, topic_for
+from landport.seals.telemetry import canonical, topic_for, with_signature
 from landport.shared.clock import FixedClock
 from landport.shared.errors import DomainError
 from landport.simulation.elocks import fix_message
-from landport.simulation.scenario import ROUTE_OF_PORT
+from landport.simulation.scenario import route_of_port
 from landport.simulation.tracks import Detour, Gap, LockOpen, Stop, build_track, shipped_corridors
 
 #: What happens on each demo trip, in the order trips are armed.
@@ -62,7 +61,7 @@ def seed_custody(services: Services, clock: FixedClock, now: datetime) -> dict[s
     armed = 0
     for (declaration_id, exit_port), scenario in zip(released, SCENARIOS, strict=False):
         seal_id = f"EL-{armed + 1:04d}"
-        route_id = ROUTE_OF_PORT[exit_port]
+        route_id = route_of_port()[exit_port]
         try:
             trip = bus.handle(ArmSeal(officer, seal_id, declaration_id, route_id)).result
         except DomainError:
@@ -93,8 +92,8 @@ def _replay(broker: EmbeddedBroker, clock: FixedClock, fixes: list[SealFix], sec
         part = fixes[i : i + 100]
         clock.advance(max(part[-1].fix_time - clock.now(), timedelta(0)))
         for fix in part:
-            broker.publish(
-                topic_for(fix.seal_id), json.dumps(signed(fix_message(fix), secret)).encode()
-            )
+            # encoded once, in the canonical layout the ingest verifies without re-encoding
+            message = with_signature(canonical(fix_message(fix)), secret)
+            broker.publish(topic_for(fix.seal_id), message)
         broker.flush()
     clock.advance(start - clock.now())

@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from landport.simulation.scenario import Scenario, minutes_of_day
+from landport.simulation.scenario import Scenario, minutes_of_day, seconds_until_open
 
 Process = Generator[simpy.Event, Any, None]
 # Lane shares when no rules decide them (close to the default ruleset's outcome).
@@ -45,13 +45,7 @@ class BareModel:
         return self.rng.triangular(low, high, mode) * 60.0
 
     def _open_wait(self, hours: tuple[tuple[str, str], ...]) -> float:
-        minute = (self.env.now / 60.0) % 1440
-        for day in range(2):
-            for a, b in hours:
-                lo, hi = minutes_of_day(a) + 1440 * day, minutes_of_day(b) + 1440 * day
-                if max(lo, minute) < hi:
-                    return (max(lo, minute) - minute) * 60.0
-        return 0.0
+        return seconds_until_open((self.env.now / 60.0) % 1440, hours)
 
     def _use(self, name: str, seconds: float, hours: tuple[tuple[str, str], ...]) -> Process:
         with self.res[name].request() as req:

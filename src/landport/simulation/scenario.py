@@ -19,12 +19,12 @@ from typing import Any
 from landport.shared.errors import InvalidInput, Violation
 from landport.simulation.scenario_fields import (
     INCIDENT_KINDS,
-    ROUTE_OF_PORT,
     DeadZone,
     FieldReader,
     Hours,
     IncidentRate,
     clock_minutes,
+    route_of_port,
 )
 from landport.simulation.scenario_fields import violation as _v
 
@@ -237,12 +237,23 @@ def minutes_of_day(hhmm: str) -> int:
     return value
 
 
+def seconds_until_open(minute: float, hours: Hours, need_s: float = 0.0) -> float:
+    """Seconds from `minute` (of the local day) until the hours admit a service of `need_s`
+    starting then: the twin's stations and the bare model wait alike."""
+    for day in range(3):
+        for a, b in hours:
+            lo, hi = minutes_of_day(a) + day * 1440, minutes_of_day(b) + day * 1440
+            start = max(lo, minute)
+            if start + need_s / 60.0 <= hi:
+                return (start - minute) * 60.0
+    return 0.0
+
+
 __all__ = [
     "BORDER_PORTS",
     "CARGO_KINDS",
     "INCIDENT_KINDS",
     "PROVINCES",
-    "ROUTE_OF_PORT",
     "SWEEPABLE",
     "DeadZone",
     "IncidentRate",
@@ -251,6 +262,8 @@ __all__ = [
     "load_scenario",
     "minutes_of_day",
     "parse_scenario",
+    "route_of_port",
+    "seconds_until_open",
 ]
 
 

@@ -5,15 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
+from landport.adapters.reference_files import packaged_routes
 from landport.shared.errors import Violation
 
-ROUTE_OF_PORT = {
-    "gyirong-port": "shigatse-gyirong",
-    "zhangmu-port": "shigatse-zhangmu",
-    "lizi-port": "shigatse-lizi",
-}
+
+@cache
+def route_of_port() -> Mapping[str, str]:
+    """Each border port's corridor from the yard, as the packaged routes file lists them."""
+    return MappingProxyType({port: leg.route_id for port, leg in packaged_routes().items()})
+
+
 INCIDENT_KINDS = ("route_deviation", "long_stop", "seal_opened", "tamper", "battery_failure")
 
 Hours = tuple[tuple[str, str], ...]
@@ -229,13 +234,13 @@ class FieldReader:
             where = f"{path}[{i}]"
             if (
                 not isinstance(z, Mapping)
-                or z.get("route") not in ROUTE_OF_PORT.values()
+                or z.get("route") not in route_of_port().values()
                 or not isinstance(z.get("at_km"), int | float)
                 or not isinstance(z.get("length_km"), int | float)
                 or z["at_km"] < 0
                 or not 0 < z["length_km"] <= 20
             ):
-                routes = ", ".join(ROUTE_OF_PORT.values())
+                routes = ", ".join(route_of_port().values())
                 self.found.append(
                     violation(
                         where,

@@ -24,13 +24,7 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
     dead zones of the route), the wait for the border port to open, verify-and-release."""
     corridor = twin.corridors[route_id]
     length_km = corridor.length_m / 1000.0
-    options: dict[str, Any] = {
-        "gaps": [
-            Gap(z.at_km, z.length_km / 40.0 * 60.0, delivered_after=2)
-            for z in twin.s.dead_zones
-            if z.route == route_id and z.at_km + z.length_km < length_km
-        ]
-    }
+    options: dict[str, Any] = {}
     incident = _incident(twin, rec, route_id, length_km)
     dead = False
     if incident is not None:
@@ -47,10 +41,11 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
             options.update(battery_start_pct=35.0, battery_drain_pct_per_h=15.0)
             dead = True
     speed = twin.rng.uniform(*twin.s.speed_kmh)
-    # The dead zones are sized for the usual speed: recompute for this truck's.
+    # A dead zone silences the device for as long as this truck takes to cross it.
     options["gaps"] = [
-        Gap(g.at_km, min(25.0, 1.0 + g.minutes * 40.0 / speed), delivered_after=2)
-        for g in options["gaps"]
+        Gap(z.at_km, min(25.0, 1.0 + z.length_km * 60.0 / speed), delivered_after=2)
+        for z in twin.s.dead_zones
+        if z.route == route_id and z.at_km + z.length_km < length_km
     ]
     track = build_track(
         corridor,

@@ -31,7 +31,7 @@ from landport.simulation.elocks import ELockFeed, Incident, TelemetryPump
 from landport.simulation.model import SimClock, Station, TruckRecord, TwinOptions
 from landport.simulation.officers import MonitoringDesk
 from landport.simulation.parking import DepartureRound, ParkingLot
-from landport.simulation.scenario import ROUTE_OF_PORT, Scenario, minutes_of_day, scenario_yard
+from landport.simulation.scenario import Scenario, route_of_port, scenario_yard, seconds_until_open
 from landport.simulation.tracks import shipped_corridors
 from landport.simulation.trips import drive_to_border
 from landport.yard import commands as yc
@@ -138,16 +138,8 @@ class Twin:
         return self.rng.triangular(low, high, mode) * 60.0
 
     def _wait_open(self, hours: tuple[tuple[str, str], ...], need_s: float = 0.0) -> float:
-        """Seconds until the hours admit a service of `need_s` starting then."""
         now = self.clock.now().astimezone(BEIJING)
-        minute = now.hour * 60 + now.minute + now.second / 60.0
-        for day in range(3):
-            for a, b in hours:
-                lo, hi = minutes_of_day(a) + day * 1440, minutes_of_day(b) + day * 1440
-                start = max(lo, minute)
-                if start + need_s / 60.0 <= hi:
-                    return (start - minute) * 60.0
-        return 0.0
+        return seconds_until_open(now.hour * 60 + now.minute + now.second / 60.0, hours, need_s)
 
     def _serve(self, rec: TruckRecord, station: Station, seconds: float) -> Process:
         with station.request() as req:
@@ -336,7 +328,7 @@ class Twin:
     def _seal(self, rec: TruckRecord, declaration: Any, visit_id: str) -> Process:
         yield from self._serve(rec, self.stations["sealing"], self._tri("sealing"))
         seal_id = self._seal_from_pool()
-        route_id = ROUTE_OF_PORT[rec.port]
+        route_id = route_of_port()[rec.port]
         trip = self._handle(rec, ArmSeal(OFFICER, seal_id, declaration.id, route_id))
         rec.trip_id, rec.seal_id = trip.id, seal_id
         self._move(visit_id, "sealed")
