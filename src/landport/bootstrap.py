@@ -89,6 +89,7 @@ class Services:
     bus: MessageBus
     tokens: TokenSigner
     uow_factory: Callable[[], AbstractContextManager[CustodyUnitOfWork]]
+    yard_files: YardFiles  # the layout in force, routes and closures, as the handlers read them
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -145,7 +146,7 @@ def bootstrap(
         settings.auth.secret_key.get_secret_value().encode(),
         settings.auth.token_ttl_minutes * 60,
     )
-    return Services(settings, engine, read_engine, clock, bus, tokens, uow_factory)
+    return Services(settings, engine, read_engine, clock, bus, tokens, uow_factory, yard_files)
 
 
 def ensure_reference_data(services: Services) -> dict[str, object]:

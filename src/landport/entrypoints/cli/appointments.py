@@ -19,7 +19,6 @@ from landport.adapters.db.appointment_queries import (
     list_appointments,
     standings,
 )
-from landport.adapters.reference_files import YardFiles
 from landport.bootstrap import Services
 from landport.entrypoints.cli.app import _fail, _services, cli_actor, out
 from landport.seals.calendar import BEIJING
@@ -189,7 +188,7 @@ def capacity_command(
     day = _day(on)
 
     def free(s: Services) -> Any:
-        layout = YardFiles(s.settings.reference_dir, s.read_engine).layout()  # in force
+        layout = s.yard_files.layout()  # in force
         return capacity(s.read_engine, resources_from_layout(layout), day, POLICY)
 
     items = _read(free)

@@ -41,7 +41,7 @@ def _actor(role: Role = Role.YARD_OPERATOR) -> Actor:
 
 
 def _files(services: Services) -> YardFiles:
-    return YardFiles(services.settings.reference_dir, services.read_engine)
+    return services.yard_files
 
 
 def _dump(document: Any) -> None:

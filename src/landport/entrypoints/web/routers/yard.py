@@ -91,7 +91,7 @@ class ClosureBody(BaseModel):
 
 
 def _files(services: ServicesDep) -> YardFiles:
-    return YardFiles(services.settings.reference_dir, services.read_engine)
+    return services.yard_files
 
 
 def yard_layout_of(services: ServicesDep) -> Any:

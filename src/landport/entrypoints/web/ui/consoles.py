@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 
 from landport.adapters.certificates import MalformedToken, parse_qr_payload, verify_qr_payload
 from landport.adapters.ed25519_keys import public_keyring
-from landport.adapters.reference_files import YardFiles
 from landport.adapters.signing_keys import public_keys
 from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Actor, Role
@@ -123,7 +122,7 @@ def customs_console(request: Request, actor: CustomsPage) -> Response:
 def yard_console(request: Request, actor: YardPage) -> Response:
     """Gate board, lanes and bays, parking map, holds: drawn from the layout in force."""
     services = request.app.state.services
-    layout = YardFiles(services.settings.reference_dir, services.read_engine).layout()
+    layout = services.yard_files.layout()
     context = {"layout": _layout_json(layout)}
     return render(request, "consoles/yard.html", context, actor=actor)
 
