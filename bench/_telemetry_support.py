@@ -1,4 +1,4 @@
-"""Helpers for bench/telemetry.py: brokers, a publisher process, a raw subscriber, workers.
+"""Helpers for bench/telemetry.py, the MQTT side: brokers, a publisher process, a raw subscriber.
 
 Not a benchmark itself (`make bench` runs every bench/*.py: as a script without arguments
 this does nothing; `python _telemetry_support.py publish JOB OUT PORT RATE` is the
@@ -9,9 +9,10 @@ publisher process the bench starts).
 - `Publisher`: a separate process publishing pre-signed messages with paho (QoS 1), as fast
   as possible or paced, noting the wall time at which marked messages were published;
 - `RawSubscriber`: paho MQTT v5, shared subscription, QoS 1, manual ack right away: the
-  ceiling the ingest workers are compared with (same library, same settings);
-- `Workers`: `landport telemetry listen` subprocesses, waited for until subscribed;
-- PostgreSQL scratch databases and PostGIS installation.
+  ceiling the ingest workers are compared with (same library, same settings).
+
+The ingest workers and CPU accounting are in _telemetry_processes.py, PostgreSQL scratch
+databases and PostGIS in _telemetry_postgres.py.
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ import contextlib
 import json
 import os
 import pickle
-import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _support import HOST, LANDPORT, ROOT, free_port, log
+from _support import HOST, ROOT, free_port
 
 DEPLOY_CONFIG = Path(
     os.environ.get("BENCH_MOSQUITTO_CONFIG", ROOT / "deploy" / "mosquitto" / "landport.conf")
@@ -293,217 +292,6 @@ class RawSubscriber:
         with contextlib.suppress(Exception):
             self._client.disconnect()
         self._client.loop_stop()
-
-
-# --- ingest workers -------------------------------------------------------------------------
-
-
-class Workers:
-    """N `landport telemetry listen` subprocesses sharing one subscription group."""
-
-    def __init__(
-        self,
-        database_url: str,
-        port: int,
-        group: str,
-        count: int,
-        batch: int,
-        logdir: Path,
-        label: str,
-    ) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LANDPORT_")}
-        env.update(
-            LANDPORT_DATABASE__URL=database_url,
-            LANDPORT_MQTT__PORT=str(port),
-            LANDPORT_MQTT__GROUP=group,
-            PYTHONUNBUFFERED="1",
-        )
-        self.logs = [logdir / f"worker-{label}-{i}.log" for i in range(count)]
-        self.procs: list[subprocess.Popen[bytes]] = []
-        for i, path in enumerate(self.logs):
-            with open(path, "wb") as out:
-                self.procs.append(
-                    subprocess.Popen(
-                        [
-                            LANDPORT,
-                            "telemetry",
-                            "listen",
-                            "--client-id",
-                            f"bench-{label}-{i}-{secrets.token_hex(3)}",
-                            "--batch",
-                            str(batch),
-                        ],
-                        env=env,
-                        stdin=subprocess.DEVNULL,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
-
-    @property
-    def pids(self) -> list[int]:
-        return [p.pid for p in self.procs]
-
-    def wait_subscribed(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        pending = set(range(len(self.procs)))
-        while pending and time.monotonic() < deadline:
-            for i in list(pending):
-                if self.procs[i].poll() is not None:
-                    raise RuntimeError(f"worker {i} exited: {self.tail(i)}")
-                if "subscribed to" in self.logs[i].read_text(errors="replace"):
-                    pending.discard(i)
-            time.sleep(0.05)
-        if pending:
-            raise RuntimeError(f"workers {sorted(pending)} not subscribed after {timeout}s")
-        time.sleep(0.2)  # the SUBACK follows the log line by a hair
-
-    def tail(self, i: int, chars: int = 1500) -> str:
-        with contextlib.suppress(OSError):
-            return self.logs[i].read_text(errors="replace")[-chars:]
-        return ""
-
-    def alive(self) -> bool:
-        return all(p.poll() is None for p in self.procs)
-
-    def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)  # KeyboardInterrupt: the worker disconnects
-        for p in self.procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=10)
-
-
-# --- CPU accounting -------------------------------------------------------------------------
-
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def cpu_times(pids: Sequence[int]) -> dict[int, float]:
-    """User + system CPU seconds of each live process (Linux /proc; {} elsewhere)."""
-    out: dict[int, float] = {}
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()
-            out[pid] = (int(fields[11]) + int(fields[12])) / _TICK
-    return out
-
-
-def pids_named(name: str) -> list[int]:
-    """Processes whose command name is `name` (e.g. the PostgreSQL server's backends)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if (entry / "comm").read_text().strip() == name:
-                    found.append(int(entry.name))
-    return found
-
-
-class CpuMeter:
-    """CPU seconds spent by groups of processes between `start()` and `stop()`."""
-
-    def __init__(self) -> None:
-        self.groups: dict[str, list[int]] = {}
-        self._before: dict[int, float] = {}
-        self.result: dict[str, float] = {}
-
-    def add(self, group: str, pids: Sequence[int]) -> None:
-        self.groups.setdefault(group, []).extend(pids)
-
-    def start(self) -> None:
-        self.groups.setdefault("postgres", []).extend(pids_named("postgres"))
-        self._before = cpu_times([p for ps in self.groups.values() for p in ps])
-        self._before.update(cpu_times([os.getpid()]))
-
-    def stop(self) -> dict[str, float]:
-        self.groups["postgres"] = sorted(set(self.groups["postgres"]) | set(pids_named("postgres")))
-        self.groups["bench"] = [os.getpid()]
-        now = cpu_times([p for ps in self.groups.values() for p in ps])
-        self.result = {
-            group: round(sum(now.get(p, 0.0) - self._before.get(p, 0.0) for p in set(ps)), 2)
-            for group, ps in self.groups.items()
-        }
-        return self.result
-
-
-# --- PostgreSQL -----------------------------------------------------------------------------
-
-
-def create_database(admin_url: str, prefix: str = "bench_telemetry") -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = make_url(url).database
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
-
-
-def ensure_postgis(admin_url: str) -> str | None:
-    """None if PostGIS is (now) available on the server, else why not.
-
-    Installs Debian's `postgresql-N-postgis-3` (N from /etc/postgresql) when the extension is
-    missing and the server is local; `apt-get update` only if the package is not found.
-    """
-    from sqlalchemy import create_engine, text
-
-    def available() -> bool:
-        engine = create_engine(admin_url)
-        try:
-            with engine.connect() as conn:
-                return bool(
-                    conn.execute(
-                        text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
-                    ).first()
-                )
-        finally:
-            engine.dispose()
-
-    try:
-        if available():
-            return None
-    except Exception as exc:
-        return f"PostgreSQL unreachable: {type(exc).__name__}: {exc}"
-    versions = sorted(Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").exists() else []
-    if not versions or shutil.which("apt-get") is None:
-        return "PostGIS missing and the server is not a local Debian PostgreSQL"
-    package = f"postgresql-{versions[-1].name}-postgis-3"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    log(f"[postgis] installing {package}")
-    run = [["apt-get", "install", "-y", package]]
-    ok = subprocess.run(run[0], env=env, capture_output=True, timeout=600).returncode == 0
-    if not ok:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, timeout=600)
-        proc = subprocess.run(run[0], env=env, capture_output=True, text=True, timeout=600)
-        if proc.returncode != 0:
-            return f"apt-get install {package} failed: {proc.stderr[-300:]}"
-    try:
-        return None if available() else f"{package} installed but postgis not available"
-    except Exception as exc:
-        return f"PostgreSQL unreachable after install: {exc}"
 
 
 if __name__ == "__main__":
