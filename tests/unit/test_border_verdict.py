@@ -11,7 +11,8 @@ import pytest
 
 from landport.declarations.model import DeclarationStatus
 from landport.enterprises.model import Actor, Role
-from landport.seals.border import (
+from landport.seals.border import border_verdict
+from landport.seals.border_evidence import (
     BorderPolicy,
     CustodyEvidence,
     DeclarationSummary,
@@ -20,7 +21,6 @@ from landport.seals.border import (
     Presented,
     SealEvent,
     SealEventKind,
-    border_verdict,
 )
 from landport.seals.border_handlers import judged_as
 from landport.seals.model import LockState, SealState, TransitTrip, TripState

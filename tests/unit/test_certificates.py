@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 import segno
 
+from landport.adapters.certificate_content import CustodySummary, TripCertificate
 from landport.adapters.certificates import (
     DEV_KEY_FILE,
     DEV_PUBLIC_KEY_FILE,
-    CustodySummary,
     KeyLoadError,
     MalformedToken,
-    TripCertificate,
     certificate_qr_png,
     certificate_qr_svg,
     document_json,

@@ -31,6 +31,11 @@ import segno
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from landport.adapters.certificate_content import (
+    CERTIFICATE_SCHEMA,
+    TripCertificate,
+    certificate_time,
+)
 from landport.adapters.ed25519_keys import (
     DEV_KEY_FILE,
     DEV_PUBLIC_KEY_FILE,
@@ -47,103 +52,12 @@ from landport.adapters.ed25519_keys import (
     public_keyring,
 )
 from landport.audit.chain import canonical_json
-from landport.seals.model import TransitTrip
 from landport.shared.errors import Violation
 
-CERTIFICATE_SCHEMA = "landport.trip-certificate/1"
 QR_PREFIX = "LP1"
 
 _KEYS = ("certificate", "signature", "key_id")
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-# --- content ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CustodySummary:
-    """The journey in four figures (all zero when issued at arming, before any fix)."""
-
-    fixes: int
-    share_inside: float
-    longest_gap_minutes: float
-    alerts: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "fixes": self.fixes,
-            "share_inside": f"{self.share_inside:.4f}",
-            "longest_gap_minutes": round(self.longest_gap_minutes),
-            "alerts": self.alerts,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class TripCertificate:
-    """What the land port attests about one sealed trip."""
-
-    trip_id: str
-    seal_id: str
-    declaration_id: str
-    declaration_number: str | None
-    vehicle_plate: str
-    containers: tuple[str, ...]
-    exit_port: str
-    route_id: str
-    passport_digest: str
-    armed_at: datetime
-    window_start: datetime
-    window_end: datetime
-    issued_at: datetime
-    custody: CustodySummary
-    issuer: str  # key id of the land port's signing key
-
-    @classmethod
-    def for_trip(
-        cls,
-        trip: TransitTrip,
-        *,
-        declaration_number: str | None,
-        issued_at: datetime,
-        custody: CustodySummary,
-        issuer: str,
-    ) -> TripCertificate:
-        return cls(
-            trip.id,
-            trip.seal_id,
-            trip.declaration_id,
-            declaration_number,
-            trip.vehicle_plate,
-            tuple(trip.containers),
-            trip.exit_port,
-            trip.route_id,
-            trip.passport_digest,
-            trip.armed_at,
-            trip.window_start,
-            trip.window_end,
-            issued_at,
-            custody,
-            issuer,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "schema": CERTIFICATE_SCHEMA,
-            "trip_id": self.trip_id,
-            "seal_id": self.seal_id,
-            "declaration_id": self.declaration_id,
-            "declaration_number": self.declaration_number,
-            "vehicle_plate": self.vehicle_plate,
-            "containers": list(self.containers),
-            "exit_port": self.exit_port,
-            "route_id": self.route_id,
-            "passport_digest": self.passport_digest,
-            "armed_at": _iso(self.armed_at),
-            "window": {"start": _iso(self.window_start), "end": _iso(self.window_end)},
-            "issued_at": _iso(self.issued_at),
-            "custody": self.custody.as_dict(),
-            "issuer": self.issuer,
-        }
 
 
 # --- signing and verifying -------------------------------------------------------------------
@@ -322,7 +236,7 @@ def parse_qr_payload(text: str) -> dict[str, Any]:
         if not isinstance(value, int) or isinstance(value, bool):
             raise MalformedToken(f"the token's {stamp} is not a time")
         try:
-            out[stamp] = _iso(datetime.fromtimestamp(value, UTC))
+            out[stamp] = certificate_time(datetime.fromtimestamp(value, UTC))
         except (OverflowError, OSError, ValueError) as e:
             raise MalformedToken(f"the token's {stamp} is out of range") from e
     return {"format": QR_PREFIX, **out, "signature": parts[2]}
@@ -377,12 +291,6 @@ def _epoch(value: Any) -> int | None:
     return int(datetime.fromisoformat(value).timestamp()) if isinstance(value, str) else None
 
 
-def _iso(at: datetime) -> str:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("certificate times must be timezone-aware (UTC)")
-    return at.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def _verifies(key: Ed25519PublicKey, signature: str, data: bytes) -> bool:
     if not _B64URL.match(signature):
         return False
@@ -415,14 +323,11 @@ def _unb64(text: str) -> bytes:
 
 
 __all__ = [
-    "CERTIFICATE_SCHEMA",
     "DEV_KEY_FILE",
     "DEV_PUBLIC_KEY_FILE",
     "CertificateCheck",
-    "CustodySummary",
     "KeyLoadError",
     "MalformedToken",
-    "TripCertificate",
     "certificate_qr",
     "certificate_qr_png",
     "certificate_qr_svg",

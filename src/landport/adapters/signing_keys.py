@@ -19,11 +19,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Engine, select
 
+from landport.adapters.certificate_content import CustodySummary, TripCertificate
 from landport.adapters.certificates import (
     DEV_KEY_FILE,
     DEV_PUBLIC_KEY_FILE,
-    CustodySummary,
-    TripCertificate,
     key_id,
     load_or_create_dev_key,
     load_private_key,

@@ -23,8 +23,8 @@ from landport.inspection.handlers import ReleaseBlocked
 from landport.inspection.model import InspectionRecord
 from landport.inspection.passport import passport_digest, recompute_passport
 from landport.seals.alerts import AlertKind, Resolution
-from landport.seals.border import (
-    BorderVerdict,
+from landport.seals.border import BorderVerdict, border_verdict
+from landport.seals.border_evidence import (
     CustodyEvidence,
     DeclarationSummary,
     FixGap,
@@ -32,7 +32,6 @@ from landport.seals.border import (
     Presented,
     SealEvent,
     SealEventKind,
-    border_verdict,
 )
 from landport.seals.events import TripClosed
 from landport.seals.model import ElectronicSeal, LockState, SealState, TransitTrip, TripState

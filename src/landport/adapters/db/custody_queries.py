@@ -1,4 +1,4 @@
-"""Read side of e-lock custody: seals, trips, alerts, routes, border evidence, certificates.
+"""Read side of e-lock custody: seals, trips, alerts, routes (the border's is `border_queries.py`).
 
 Straight from the tables, never through the aggregates (like `queries.py`). The one writer
 here is `SqlMonitorStore`, the `MonitorStore` port the custody handlers use inside their
@@ -15,30 +15,16 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, update
 
 from landport.adapters.db import tables as t
-from landport.adapters.db.custody import (
-    SqlAlertRepository,
-    route_from_row,
-    route_version,
-    trip_from_row,
-)
-from landport.adapters.db.repositories import SqlDeclarationRepository, SqlInspectionRepository
+from landport.adapters.db.custody import route_from_row, route_version, trip_from_row
 from landport.seals.approved import ApprovedRoute
-from landport.seals.border import BorderPolicy, border_verdict
-from landport.seals.border_handlers import (
-    CustodyRecord,
-    GateReading,
-    StoredMonitor,
-    custody_evidence,
-)
+from landport.seals.border_handlers import StoredMonitor
 from landport.seals.calendar import BEIJING, PortCalendar, arrival_window
 from landport.seals.corridor import Corridor
 from landport.seals.corridor_loading import corridor_from_approved
-from landport.seals.model import SealState
 from landport.seals.monitor_state import MonitorState
 from landport.seals.monitoring import trip_statistics
 from landport.seals.trip_plan import TripPlan
 from landport.shared.errors import Conflict
-from landport.shared.identifiers import normalise_identifier
 
 # --- the monitor store (the handlers' port) --------------------------------------------------
 
@@ -55,7 +41,7 @@ class SqlMonitorStore:
         ).one_or_none()
         if row is None:
             return None
-        return StoredMonitor(int(row[0]), _monitor(trip_id, row[1]))
+        return StoredMonitor(int(row[0]), stored_monitor(trip_id, row[1]))
 
     def save(self, trip_id: str, state: MonitorState, *, version: int) -> None:
         result = self._conn.execute(
@@ -74,7 +60,8 @@ def monitor_store(uow: Any) -> SqlMonitorStore:
     return SqlMonitorStore(uow.conn)
 
 
-def _monitor(trip_id: str, stored: Any) -> MonitorState:
+def stored_monitor(trip_id: str, stored: Any) -> MonitorState:
+    """The trip's monitor as stored, or a fresh one before its first fix."""
     return MonitorState.from_dict(stored) if stored else MonitorState(trip_id)
 
 
@@ -199,7 +186,7 @@ def trip_view(
         ).mappings()
         alert_views = [alert_view(a) for a in alerts]
     trip = trip_from_row(r)
-    state = _monitor(trip.id, r["monitor"])
+    state = stored_monitor(trip.id, r["monitor"])
     view = _trip_summary(r)
     window: dict[str, Any] = {
         "start": view["window_start"],
@@ -303,121 +290,3 @@ def existing_routes(engine: Engine) -> dict[str, ApprovedRoute]:
     with engine.connect() as conn:
         rows = conn.execute(select(t.routes).order_by(t.routes.c.route_id)).mappings()
         return {r["route_id"]: route_from_row(r) for r in rows}
-
-
-# --- border: find the trip, load its record --------------------------------------------------
-
-
-def find_trip_id(
-    engine: Engine,
-    *,
-    plate: str | None = None,
-    container: str | None = None,
-    seal: str | None = None,
-    trip: str | None = None,
-) -> str | None:
-    """The trip the gate is looking at: an active one (at the border first), else the latest."""
-    c = t.trips.c
-    with engine.connect() as conn:
-        if trip:
-            return conn.execute(select(c.id).where(c.id == trip)).scalar_one_or_none()
-        rows = conn.execute(
-            select(c.id, c.seal_id, c.vehicle_plate, c.containers, c.state, c.armed_at).where(
-                c.active.is_(True)
-            )
-        ).all()
-
-        n = normalise_identifier
-        want_plate, want_seal = n(plate or ""), n(seal or "")
-        want_container = n(container or "")
-
-        def matches(r: Any) -> bool:
-            return (
-                (not plate or n(r.vehicle_plate) == want_plate)
-                and (not seal or n(r.seal_id) == want_seal)
-                and (not container or any(n(x) == want_container for x in r.containers))
-            )
-
-        hits = sorted(
-            (r for r in rows if matches(r)),
-            key=lambda r: (r.state == "at_border", r.armed_at),
-            reverse=True,
-        )
-        if hits:
-            return str(hits[0].id)
-        if not (plate or seal):
-            return None
-        q = select(c.id).order_by(c.armed_at.desc()).limit(1)
-        q = q.where(c.vehicle_plate == plate) if plate else q.where(c.seal_id == seal)
-        return conn.execute(q).scalar_one_or_none()
-
-
-def custody_record(engine: Engine, trip_id: str) -> CustodyRecord | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(t.trips).where(t.trips.c.id == trip_id)).mappings().one_or_none()
-        if row is None:
-            return None
-        trip = trip_from_row(row)
-        declaration = SqlDeclarationRepository(conn).get(trip.declaration_id)
-        if declaration is None:
-            return None
-        seal_state = conn.execute(
-            select(t.seals.c.state).where(t.seals.c.seal_id == trip.seal_id)
-        ).scalar_one()
-        sealed_on = route_version(conn, trip.route_id, trip.route_version)
-        zones = {z.id: z.kind for z in sealed_on.zones} if sealed_on else {}
-        now = trip.armed_at  # the repositories below only read
-        return CustodyRecord(
-            trip=trip,
-            declaration=declaration,
-            inspections=SqlInspectionRepository(conn, now).for_declaration(declaration.id),
-            seal_state=SealState(seal_state),
-            monitor=_monitor(trip.id, row["monitor"]),
-            zone_kinds=zones,
-            open_alerts=SqlAlertRepository(conn, now).open_for_trip(trip.id),
-        )
-
-
-def border_check(
-    engine: Engine,
-    trip_id: str,
-    reading: GateReading,
-    *,
-    officer_port: str | None,
-    now: datetime,
-    policy: BorderPolicy | None = None,
-) -> dict[str, Any] | None:
-    """The verdict for the officer's screen (schema landport.border-verdict/1, plus context);
-    `officer_port=None`: judged as the trip's exit port would (a supervisor's view)."""
-    record = custody_record(engine, trip_id)
-    if record is None:
-        return None
-    if officer_port is None:
-        officer_port = record.trip.exit_port
-    evidence = custody_evidence(record, reading, officer_port=officer_port)
-    verdict = border_verdict(evidence, now=now, policy=policy)
-    trip, p = record.trip, evidence.presented
-    return {
-        **verdict.as_dict(),
-        "officer_port": officer_port,
-        "presented": {
-            "plate": p.plate,
-            "containers": list(p.containers),
-            "seal_id": p.seal_id,
-            "trip_id": p.trip_id,
-        },
-        "not_read_at_gate": reading.not_read(),
-        "trip": {
-            "id": trip.id,
-            "state": trip.state.value,
-            "seal_id": trip.seal_id,
-            "vehicle_plate": trip.vehicle_plate,
-            "containers": list(trip.containers),
-            "declaration_id": trip.declaration_id,
-            "declaration_number": record.declaration.number,
-            "exit_port": trip.exit_port,
-            "route_id": trip.route_id,
-            "window_start": _iso(trip.window_start),
-            "window_end": _iso(trip.window_end),
-        },
-    }

@@ -18,7 +18,8 @@ from landport.adapters.certificates import (
     verify_certificate,
     verify_qr_payload,
 )
-from landport.adapters.db.custody_queries import border_check, existing_routes, find_trip_id
+from landport.adapters.db.border_queries import border_check, find_trip_id
+from landport.adapters.db.custody_queries import existing_routes
 from landport.adapters.route_files import routes_from_file
 from landport.adapters.signing_keys import local_public_keys
 from landport.bootstrap import bootstrap

@@ -1,16 +1,15 @@
 """E-lock custody: seals, trips, alerts, routes, border verify-and-release, certificates.
 
-Commands go through the bus; reads come from `adapters/db/custody_queries`. Declarants see
-their own enterprise's trips and certificates only (another's is 404, as for declarations).
+Commands go through the bus; reads come from `adapters/db/custody_queries` and
+`border_queries`; the routes' endpoints live in `transit_routes.py`, included here. Declarants
+see their own enterprise's trips and certificates only (another's is 404, as for declarations).
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -19,18 +18,15 @@ from landport.adapters.certificates import (
     certificate_qr_svg,
     document_json,
 )
+from landport.adapters.db.border_queries import border_check, find_trip_id
 from landport.adapters.db.custody_queries import (
     TripFilter,
     alert_view,
-    border_check,
-    existing_routes,
-    find_trip_id,
     list_alerts,
     list_seals,
     list_trips,
     trip_view,
 )
-from landport.adapters.route_files import routes_from_file
 from landport.adapters.signing_keys import (
     public_key_view,
     public_keys,
@@ -38,16 +34,16 @@ from landport.adapters.signing_keys import (
     trip_certificate,
 )
 from landport.enterprises.model import Actor, Role
-from landport.entrypoints.web.deps import Admin, AnyUser, Officer, ServicesDep, require
+from landport.entrypoints.web.deps import AnyUser, Officer, ServicesDep, require
+from landport.entrypoints.web.routers import transit_routes
 from landport.seals.alert_handling import HandleTripAlert
-from landport.seals.approved import ApprovedRoute
 from landport.seals.border_handlers import (
     GateReading,
     ReferToInspection,
     ReleaseAtBorder,
     judged_as,
 )
-from landport.seals.commands import ArmSeal, ChangeSealState, ImportRoutes, RegisterSeal
+from landport.seals.commands import ArmSeal, ChangeSealState, RegisterSeal
 from landport.shared.errors import InvalidInput, NotFound, Violation
 
 router = APIRouter(prefix="/api/v1", tags=["custody"])
@@ -78,7 +74,6 @@ BorderOfficer = Annotated[Actor, Depends(require(Role.BORDER_OFFICER))]
 
 Page = Annotated[int, Query(ge=1)]
 PageSize = Annotated[int, Query(ge=1, le=200)]
-MAX_ROUTE_UPLOAD = 20 * 1024 * 1024
 
 
 class SealBody(BaseModel):
@@ -264,90 +259,7 @@ for _action in ("acknowledge", "resolve"):
 
 # --- routes ----------------------------------------------------------------------------------
 
-
-def _route_summary(route: ApprovedRoute) -> dict[str, Any]:
-    return {
-        "route_id": route.route_id,
-        "name": route.name,
-        "from_place": route.from_place,
-        "to_port": route.to_port,
-        "road_km": route.road_km,
-        "typical_hours": route.typical_hours,
-        "half_width_m": route.half_width_m,
-        "version": route.version,
-        "points": len(route.coordinates),
-        "zones": len(route.zones),
-        "confidence": route.confidence,
-        "approximate": route.approximate,
-        "notice_en": "Approximate corridor, not surveyed" if route.approximate else None,
-        "notice_zh": "通道为估算，未经实测" if route.approximate else None,
-    }
-
-
-@router.get("/routes")
-def routes(services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
-    return {"items": [_route_summary(r) for r in existing_routes(services.read_engine).values()]}
-
-
-@router.get("/routes/{route_id}")
-def route(route_id: str, services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
-    """GeoJSON: the corridor's centre line and its permitted zones (circles, radius_m)."""
-    found = existing_routes(services.read_engine).get(route_id)
-    if found is None:
-        raise NotFound(f"route {route_id} not found", f"未找到路线 {route_id}")
-    line = {
-        "type": "Feature",
-        "geometry": {"type": "LineString", "coordinates": [list(c) for c in found.coordinates]},
-        "properties": {**_route_summary(found), "role": "corridor"},
-    }
-    zones = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [z.lon, z.lat]},
-            "properties": {**z.as_dict(), "role": "permitted_zone"},
-        }
-        for z in found.zones
-    ]
-    return {"type": "FeatureCollection", **_route_summary(found), "features": [line, *zones]}
-
-
-def _file_problem(code: str, en: str, zh: str) -> InvalidInput:
-    return InvalidInput([Violation("file", code, en, "路线文件无效：" + zh)])
-
-
-@router.post("/routes/import", status_code=201)
-def import_routes(
-    services: ServicesDep,
-    actor: Admin,
-    file: Annotated[UploadFile, File(description="GeoJSON (routes) or GPX (one track)")],
-    route_id: Annotated[str | None, Form(description="required for GPX")] = None,
-    half_width_m: Annotated[float | None, Form(gt=0, le=5000)] = None,
-) -> dict[str, Any]:
-    """Approve routes from a file; a surveyed track replaces an estimate (new version)."""
-    data = file.file.read(MAX_ROUTE_UPLOAD + 1)
-    if len(data) > MAX_ROUTE_UPLOAD:
-        raise _file_problem("file_too_large", "the file exceeds 20 MB", "超过 20 MB")
-    gpx = (file.filename or "").lower().endswith(".gpx") or data.lstrip()[:5] in (b"<?xml", b"<gpx")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / ("upload.gpx" if gpx else "upload.geojson")
-        path.write_bytes(data)
-        try:
-            parsed = routes_from_file(
-                path,
-                route_id=route_id,
-                existing=existing_routes(services.read_engine),
-                half_width_m=half_width_m,
-            )
-        except UnicodeDecodeError:
-            raise _file_problem(
-                "not_utf8", "the file is not UTF-8 text", "不是 UTF-8 文本"
-            ) from None
-    versions = services.bus.handle(ImportRoutes(actor, tuple(parsed))).result
-    return {
-        "imported": [
-            {**_route_summary(r), "version": v} for r, v in zip(parsed, versions, strict=True)
-        ]
-    }
+router.include_router(transit_routes.router)  # here, so the routes keep their place
 
 
 # --- the border ------------------------------------------------------------------------------
