@@ -30,16 +30,15 @@ import httpx
 import uvicorn
 from _support import free_port, log
 
-from landport.adapters.db.migrate import upgrade
 from landport.adapters.telemetry.embedded import EmbeddedBroker
 from landport.adapters.telemetry.ingest import TelemetryIngestor
-from landport.bootstrap import Services, bootstrap, ensure_reference_data
-from landport.demo.custody import seed_custody
-from landport.demo.dataset import DEMO_PASSWORD, seed
+from landport.bootstrap import Services, bootstrap
+from landport.demo.dataset import DEMO_PASSWORD
+from landport.demo.port import seed_demo_port
 from landport.entrypoints.web.app import create_app
-from landport.seals.telemetry import signed, topic_for
+from landport.seals.telemetry import canonical, topic_for, with_signature
 from landport.settings import DatabaseSettings, Settings
-from landport.shared.clock import FixedClock, SystemClock
+from landport.shared.clock import SystemClock
 
 CHROMIUM = os.environ.get("LANDPORT_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -64,14 +63,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 def seed_port(url: str) -> None:
-    upgrade(url)
-    now = SystemClock().now()
-    past = FixedClock(now - timedelta(hours=20))
-    services = bootstrap(Settings(database=DatabaseSettings(url=url)), clock=past)
-    ensure_reference_data(services)
-    seed(services)
-    seed_custody(services, past, now)
-    services.dispose()
+    """The port `landport demo` serves."""
+    seed_demo_port(Settings(database=DatabaseSettings(url=url)), SystemClock().now())
 
 
 def start_twin(url: str) -> tuple[Services, Any, str]:
@@ -112,7 +105,7 @@ def fix(seq: int, at: datetime, position: dict[str, Any], tamper: bool) -> bytes
         "tamper": tamper,
         "battery_pct": 80,
     }
-    return json.dumps(signed(body, SECRET)).encode()
+    return with_signature(canonical(body), SECRET)
 
 
 WATCH = """prefix => {

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from landport.adapters.db.migrate import upgrade
-from landport.bootstrap import bootstrap, ensure_reference_data
-from landport.demo.custody import seed_custody
-from landport.demo.dataset import DEMO_PASSWORD, demo_logins, seed
+from landport.bootstrap import bootstrap
+from landport.demo.dataset import DEMO_PASSWORD, demo_logins
+from landport.demo.port import seed_demo_port
 from landport.settings import get_settings
-from landport.shared.clock import FixedClock, SystemClock
+from landport.shared.clock import SystemClock
 
 
 def register(app: typer.Typer) -> None:
@@ -40,17 +38,9 @@ def register(app: typer.Typer) -> None:
 
         out = Console()
         settings = get_settings()
-        upgrade(settings.database.url)
         plan = load_scenario(scenario) if twin and serve else None
-        now = SystemClock().now()
-        # The demo's history starts 20 hours ago, so trucks are already on the road.
-        past = FixedClock(now - timedelta(hours=20))
-        seeding = bootstrap(settings, clock=past)
-        ensure_reference_data(seeding)
         with out.status("seeding the demo port ..."):
-            result = seed(seeding)
-            trips = seed_custody(seeding, past, now) if result["seeded"] else {"trips": 0}
-        seeding.dispose()
+            result, trips = seed_demo_port(settings, SystemClock().now())
         if result["seeded"]:
             lanes = ", ".join(f"{k}: {v}" for k, v in result.items() if k != "seeded")
             out.print(

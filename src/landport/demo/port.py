@@ -1,0 +1,33 @@
+"""The demo port's data, as `landport demo` and the UI benchmark set it up: one place, so
+what the benchmark measures is the port a newcomer sees."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from landport.adapters.db.migrate import upgrade
+from landport.bootstrap import bootstrap, ensure_reference_data
+from landport.demo.custody import seed_custody
+from landport.demo.dataset import seed
+from landport.settings import Settings
+from landport.shared.clock import FixedClock
+
+#: The demo's history starts this long before now, so trucks are already on the road.
+HISTORY = timedelta(hours=20)
+
+
+def seed_demo_port(settings: Settings, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Migrate, then seed declarations and sealed trips on a database that has none yet.
+
+    Returns what `seed` and `seed_custody` report (`{"trips": 0}` when already seeded)."""
+    upgrade(settings.database.url)
+    past = FixedClock(now - HISTORY)
+    seeding = bootstrap(settings, clock=past)
+    try:
+        ensure_reference_data(seeding)
+        result = seed(seeding)
+        trips = seed_custody(seeding, past, now) if result["seeded"] else {"trips": 0}
+    finally:
+        seeding.dispose()
+    return result, trips
