@@ -21,6 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from landport.adapters.telemetry.change_payloads import (
+    TRIP_STATE_KEYS,
+    alert_change_payload,
+    trip_state_payload,
+)
 from landport.adapters.telemetry.ingest import IngestReport
 from landport.declarations import events as de
 from landport.enterprises.model import Actor
@@ -153,16 +158,15 @@ class LiveEventHub:
     def on_ingest_report(self, report: IngestReport) -> None:
         """Hand this to the ingest transport (`on_report=`): alerts and trip states, live."""
         for change in report.alert_changes:
-            alert = change.alert
             self.publish(
                 f"alert.{change.action}",
-                {"action": change.action, **alert.as_dict()},
-                enterprise_uscc=self._owner(None, alert.trip_id),
+                alert_change_payload(change),
+                enterprise_uscc=self._owner(None, change.alert.trip_id),
             )
         for trip_id, state in report.trip_changes:
             self.publish(
                 "trip.state",
-                {"trip_id": trip_id, "state": state.state.value, "at": state.at.isoformat()},
+                trip_state_payload(trip_id, state),
                 enterprise_uscc=self._owner(None, trip_id),
             )
         if report.accepted:
@@ -178,7 +182,7 @@ class LiveEventHub:
             action = str(event.get("action", "updated"))
             self.publish(f"alert.{action}", {**event, "action": action}, enterprise_uscc=owner)
         else:
-            data: dict[str, Any] = {k: event[k] for k in ("trip_id", "state", "at") if k in event}
+            data: dict[str, Any] = {k: event[k] for k in TRIP_STATE_KEYS if k in event}
             self.publish("trip.state", data, enterprise_uscc=owner)
 
     # -- subscribing (an event loop) ---------------------------------------------------------

@@ -22,6 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from landport.adapters.telemetry.change_payloads import alert_change_payload, trip_state_payload
 from landport.adapters.telemetry.ingest import IngestReport, RawMessage, TelemetryIngestor
 
 log = logging.getLogger("landport.telemetry")
@@ -218,13 +219,9 @@ class IngestWorker:
     def _push_events(self, report: IngestReport) -> None:
         """Alert changes go out after the commit, as events (QoS 1) for live screens."""
         for change in report.alert_changes:
-            event = {"action": change.action, **change.alert.as_dict()}
+            event = alert_change_payload(change)
             self.client.publish(ALERT_EVENTS, json.dumps(event, ensure_ascii=False), qos=1)
         for trip_id, state_change in report.trip_changes:
-            event = {
-                "action": "trip_state",
-                "trip_id": trip_id,
-                "state": state_change.state.value,
-                "at": state_change.at.isoformat(),
-            }
+            # On the broker it also carries an `action` tag; the hub keeps `TRIP_STATE_KEYS`.
+            event = {"action": "trip_state", **trip_state_payload(trip_id, state_change)}
             self.client.publish(TRIP_EVENTS, json.dumps(event), qos=1)
