@@ -1,24 +1,36 @@
-/* Landport's shared page script: translations, API calls with the session, live events.
- * Every page loads it; pages use window.LP. No build step, no third-party code. */
+/* Landport's shared page script: translations, API calls with the session, form errors, live events.
+ * Every page loads it; pages use window.LP (the consoles through consoles/common.js).
+ * No build step, no third-party code. */
 (function () {
   "use strict";
 
   const catalog = JSON.parse(document.getElementById("lp-i18n").textContent || "{}");
   const lang = document.documentElement.lang || "zh-CN";
 
+  /** Whether the page's catalog has `key` (the consoles look up their own key first). */
+  function has(key) {
+    return Object.prototype.hasOwnProperty.call(catalog, key);
+  }
+
   /** The text of `key` in the page's language; {name} placeholders filled from `values`. */
   function t(key, values) {
-    let text = Object.prototype.hasOwnProperty.call(catalog, key) ? catalog[key] : "[" + key + "]";
+    let text = has(key) ? catalog[key] : "[" + key + "]";
     if (values) {
+      // A function replacer: a value such as "$&" is inserted as written.
       text = text.replace(/\{(\w+)\}/g, (m, name) => (name in values ? String(values[name]) : m));
     }
     return text;
   }
 
-  /** The message of an API error body (or a violation) in the page's language. */
-  function message(item) {
-    if (!item) return t("common.error");
-    return (lang === "en" ? item.message_en : item.message_zh) || item.message_en || t("common.error");
+  /** The message of an API error body (or a violation, or a border check) in the page's
+   *  language, else in the other one; `fallback` when it carries none (default: the
+   *  generic error text; the consoles pass "" to add their own). */
+  function message(item, fallback) {
+    const none = fallback === undefined ? t("common.error") : fallback;
+    if (!item) return none;
+    const mine = lang === "en" ? item.message_en : item.message_zh;
+    const other = lang === "en" ? item.message_zh : item.message_en;
+    return mine || other || none;
   }
 
   class ApiError extends Error {
@@ -36,13 +48,16 @@
     return meta ? meta.content : "";
   }
 
-  /** Calls the JSON API with the session cookie; writes carry the CSRF header.
-   *  api("/api/v1/declarations", {method: "POST", body: {...}}) -> parsed JSON, or throws ApiError. */
-  async function api(path, options) {
+  /** Calls the JSON API with the session cookie; writes carry the CSRF header. Never throws:
+   *  request("/api/v1/visits", {method: "POST", body: {...}}) -> {ok, status, data}, where
+   *  data is the parsed JSON body or null, and status is 0 when the server was not reached.
+   *  A body that is not JSON (a proxy's error page, say) is kept as `raw`. */
+  async function request(path, options) {
     const opts = options || {};
     const method = (opts.method || "GET").toUpperCase();
     const headers = Object.assign({ Accept: "application/json" }, opts.headers || {});
-    let body = opts.body;
+    // null means "no body", like undefined: a bare POST (yard: fees paid, park) sends nothing.
+    let body = opts.body === null ? undefined : opts.body;
     if (body !== undefined && !(body instanceof FormData) && typeof body !== "string") {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(body);
@@ -52,54 +67,114 @@
     try {
       response = await fetch(path, { method, headers, body, credentials: "same-origin" });
     } catch (err) {
-      throw new ApiError(0, { message_en: t("common.network_error"), message_zh: t("common.network_error") });
+      return { ok: false, status: 0, data: null };
     }
-    const text = await response.text();
-    let data = null;
-    try { data = text ? JSON.parse(text) : null; } catch (err) { data = { message_en: text, message_zh: text }; }
     if (response.status === 401) {
       window.location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
     }
-    if (!response.ok) throw new ApiError(response.status, data);
+    const text = await response.text();
+    let data = null;
+    let raw;
+    try { data = text ? JSON.parse(text) : null; } catch (err) { raw = text; }
+    return { ok: response.ok, status: response.status, data, raw };
+  }
+
+  /** request() for code that prefers exceptions (the big screen):
+   *  api("/api/v1/declarations", {method: "POST", body: {...}}) -> parsed JSON, or throws ApiError. */
+  async function api(path, options) {
+    const answer = await request(path, options);
+    let data = answer.data;
+    if (answer.status === 0) {
+      data = { message_en: t("common.network_error"), message_zh: t("common.network_error") };
+    } else if (answer.raw !== undefined) {
+      data = { message_en: answer.raw, message_zh: answer.raw };
+    }
+    if (!answer.ok) throw new ApiError(answer.status, data);
     return data;
   }
 
-  /** Shows an ApiError's violations next to the form fields they name (`name` = field path);
-   *  the rest in the form's [data-form-errors] box. Returns the number of messages shown. */
-  function showErrors(form, error) {
-    clearErrors(form);
-    const box = form.querySelector("[data-form-errors]");
-    const general = [];
-    const items = error.errors && error.errors.length ? error.errors : [error.body];
-    for (const item of items) {
-      const field = item && item.field ? form.querySelector('[name="' + CSS.escape(item.field) + '"]') : null;
-      if (field) {
-        field.setAttribute("aria-invalid", "true");
-        const note = document.createElement("p");
-        note.className = "field-error";
-        note.id = "err-" + item.field.replace(/[^\w-]/g, "_");
-        note.textContent = message(item);
-        field.setAttribute("aria-describedby", note.id);
-        field.insertAdjacentElement("afterend", note);
-      } else {
-        general.push((item && item.field ? item.field + ": " : "") + message(item));
-      }
+  /** Builds an element: el("td", {class: "x", onclick: fn}, "text", child). */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else if (name === "text") node.textContent = value;
+      else node.setAttribute(name, value === true ? "" : value);
     }
-    if (box) {
-      box.hidden = general.length === 0;
-      box.replaceChildren(...general.map((text) => Object.assign(document.createElement("p"), { textContent: text })));
+    for (const child of children.flat()) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
-    return items.length;
+    return node;
   }
 
+  // --- form errors: each input carries data-field="<the API's field path>", sits in a
+  // .field wrapper, and the form has a .form-summary box (templates/consoles/_fields.html).
+
+  function errorId(form, field) {
+    return `${form.id}-err-${field.replace(/[^a-zA-Z0-9]/g, "-")}`;
+  }
+
+  function fieldInput(form, field) {
+    return field ? form.querySelector(`[data-field="${CSS.escape(field)}"]`) : null;
+  }
+
+  /** Clears the messages a previous answer left on a form; an input's own hint stays described. */
   function clearErrors(form) {
-    form.querySelectorAll(".field-error").forEach((el) => el.remove());
-    form.querySelectorAll("[aria-invalid]").forEach((el) => {
-      el.removeAttribute("aria-invalid");
-      el.removeAttribute("aria-describedby");
+    form.querySelectorAll(".field-error").forEach((node) => node.remove());
+    form.querySelectorAll("[aria-invalid]").forEach((node) => {
+      node.removeAttribute("aria-invalid");
+      const described = (node.getAttribute("aria-describedby") || "")
+        .split(" ").filter((id) => id && !id.includes("-err-")).join(" ");
+      if (described) node.setAttribute("aria-describedby", described);
+      else node.removeAttribute("aria-describedby");
     });
-    const box = form.querySelector("[data-form-errors]");
-    if (box) { box.hidden = true; box.replaceChildren(); }
+    const summary = form.querySelector(".form-summary");
+    if (summary) summary.replaceChildren();
+  }
+
+  /** Puts `text` under the field (or removes its message when `text` is null). */
+  function setFieldError(form, input, text) {
+    const id = errorId(form, input.dataset.field || input.id);
+    document.getElementById(id)?.remove();
+    const others = (input.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== id);
+    if (text) {
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", [...others, id].join(" "));
+      input.closest(".field")?.append(el("p", { class: "field-error", id }, text));
+    } else {
+      input.removeAttribute("aria-invalid");
+      if (others.length) input.setAttribute("aria-describedby", others.join(" "));
+      else input.removeAttribute("aria-describedby");
+    }
+  }
+
+  /** Shows an API answer on a form: each error next to its field, all of them in the summary,
+   *  which takes the focus (its links jump to the fields). `answer` is a request() answer
+   *  ({status, data}) or an ApiError. */
+  function showErrors(form, answer) {
+    clearErrors(form);
+    const data = (answer instanceof ApiError ? answer.body : answer.data) || {};
+    const errors = data.errors && data.errors.length ? data.errors : [{ field: "", ...data }];
+    const summary = form.querySelector(".form-summary");
+    const items = [];
+    const byInput = new Map();
+    for (const error of errors) {
+      const field = error.field || "";
+      const input = fieldInput(form, field);
+      // The form texts are the consoles' (consoles.common.*): the forms are theirs.
+      const text = message(error, "") || t("consoles.common.failed", { status: answer.status });
+      if (input) byInput.set(input, byInput.has(input) ? `${byInput.get(input)} ${text}` : text);
+      const jump = input && input.id ? el("a", { href: `#${input.id}` }, text) : text;
+      items.push(el("li", {}, field ? el("code", {}, field) : null, field ? " " : null, jump));
+    }
+    for (const [input, text] of byInput) setFieldError(form, input, text);
+    if (summary) {
+      summary.append(el("p", { class: "summary-title" },
+        t("consoles.common.errors_found", { count: errors.length })), el("ul", {}, items));
+      summary.focus();
+    }
   }
 
   /** Subscribes to the live event stream: live({"alert.opened": fn, ...}, onStatus).
@@ -138,5 +213,8 @@
     return (lang === "en" ? record[base + "_en"] : record[base + "_zh"]) || record[base + "_en"] || record[base] || "";
   }
 
-  window.LP = { t, lang, api, ApiError, message, showErrors, clearErrors, live, fmt, pick, csrfToken };
+  window.LP = {
+    t, has, lang, request, api, ApiError, message, el, showErrors, clearErrors, setFieldError,
+    live, fmt, pick, csrfToken,
+  };
 })();

@@ -119,7 +119,7 @@ async function importRoutes(event) {
   data.append("file", file);
   const routeId = form.querySelector("[data-field=route_id]").value.trim();
   if (routeId) data.append("route_id", routeId);
-  const answer = await api("POST", "/api/v1/routes/import", data, { form: true });
+  const answer = await api("POST", "/api/v1/routes/import", data); // FormData: sent as multipart
   if (!answer.ok) return showErrors(form, answer);
   clearErrors(form);
   notify("route-form-status", t("admin.imported", {
