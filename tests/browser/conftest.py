@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +24,16 @@ import httpx
 import pytest
 import uvicorn
 
-from landport.adapters.db.migrate import upgrade
 from landport.adapters.telemetry.embedded import EmbeddedBroker
 from landport.adapters.telemetry.ingest import TelemetryIngestor
-from landport.bootstrap import Services, bootstrap, ensure_reference_data
-from landport.demo.custody import seed_custody
-from landport.demo.dataset import DEMO_PASSWORD, seed
+from landport.bootstrap import Services, bootstrap
+from landport.demo.dataset import DEMO_PASSWORD
+from landport.demo.port import seed_demo_port as seed_port
 from landport.entrypoints.web.app import create_app
 from landport.entrypoints.web.ui.assets import VENDOR_FILES, default_vendor_dir
 from landport.seals.telemetry import signed, topic_for
 from landport.settings import DatabaseSettings, Settings
-from landport.shared.clock import FixedClock, SystemClock
+from landport.shared.clock import SystemClock
 
 REQUIRE_SERVICES = os.environ.get("LANDPORT_REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("LANDPORT_CHROMIUM", "/usr/bin/chromium")
@@ -72,16 +71,8 @@ def free_port() -> int:
 
 def seed_demo_port(url: str) -> None:
     """What `landport demo` does before serving: schema, rules, routes, demo data, trucks."""
-    upgrade(url)
-    now = SystemClock().now()
-    past = FixedClock(now - timedelta(hours=20))
-    services = bootstrap(
-        Settings(environment="test", database=DatabaseSettings(url=url)), clock=past
-    )
-    ensure_reference_data(services)
-    seed(services)
-    seed_custody(services, past, now)
-    services.dispose()
+    settings = Settings(environment="test", database=DatabaseSettings(url=url))
+    seed_port(settings, SystemClock().now())
 
 
 @dataclass
