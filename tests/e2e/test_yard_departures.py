@@ -11,11 +11,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from goods import furniture_payload
+from landport.adapters.db.tables import audit_log
 from landport.adapters.reference_files import YardFiles
+from landport.adapters.telemetry.ingest import TelemetryIngestor
 from landport.seals.calendar import BEIJING
+from landport.shared.clock import FixedClock
 from landport.shared.errors import Conflict
 from landport.yard.commands import AssignParking
+from tracks import T0
 from world import World
 from yard_world import (
     YARDMAN,
@@ -174,3 +180,52 @@ def test_two_trucks_parked_at_once_never_overfill_a_border_day(make_world: MakeW
     with ThreadPoolExecutor(max_workers=2) as pool:
         days = sorted(pool.map(park, visit_ids))
     assert days == ["2026-03-04", "2026-03-05"]
+
+
+def test_a_truck_waiting_for_its_border_day_is_not_overdue_before_it_leaves(
+    make_world: MakeWorld,
+) -> None:
+    """The arrival window counts from the departure the yard plans, then from the gate-out:
+    sealed on Monday and planned for Tuesday, the truck is due at Gyirong by Friday, not by
+    Thursday as a departure on Monday would have it."""
+    clock = FixedClock(T0)
+    w = make_world(layout_with_capacity(1), clock=clock)
+    parked_truck(w, "藏D30011", "EL-0311")  # takes Wednesday's only place
+    plan = parked_truck(w, "藏D30012", "EL-0312")["departure"]
+    assert beijing(plan["departure_beijing"]).date().isoformat() == "2026-03-03"
+    trip = trip_of_seal(w, "EL-0312")
+    assert beijing(trip["window_end"]).date().isoformat() == "2026-03-06"
+    actions = audit_actions(w, trip["id"])
+    assert actions == ["seal.armed", "trip.window_rebased"]
+
+    # Thursday afternoon, past the window the seal was armed with (due Thursday 12:30): the
+    # truck planned for Tuesday is due by Friday and is not overdue.
+    clock.advance(datetime(2026, 3, 5, 14, 0, tzinfo=BEIJING) - clock.now())
+    TelemetryIngestor(w.services.engine, clock).check_silence()
+    open_alerts = w.get("officer", "/api/v1/alerts?state=open").json()["items"]
+    overdue = {a["trip_id"] for a in open_alerts if a["kind"] == "overdue"}
+    # The first truck was planned to leave on Monday and never did: that one is late.
+    assert overdue == {trip_of_seal(w, "EL-0311")["id"]}
+
+    # It leaves on Thursday afternoon after all: the window counts from then.
+    assert w.post("yardman", "/api/v1/visits/" + plan["visit_id"] + "/fees-paid").status_code == 200
+    assert w.post("yardman", "/api/v1/gate/out", {"plate": "藏D30012"}).status_code == 200
+    moved = trip_of_seal(w, "EL-0312")
+    assert beijing(moved["window_end"]) > beijing(trip["window_end"])
+    assert audit_actions(w, trip["id"])[-1] == "trip.window_rebased"
+
+
+def trip_of_seal(w: World, seal_id: str) -> dict[str, Any]:
+    items = w.get("officer", "/api/v1/trips?active=true").json()["items"]
+    found: dict[str, Any] = next(t for t in items if t["seal_id"] == seal_id)
+    return found
+
+
+def audit_actions(w: World, trip_id: str) -> list[str]:
+    with w.services.engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_log.c.action)
+            .where(audit_log.c.entity_type == "trip", audit_log.c.entity_id == trip_id)
+            .order_by(audit_log.c.seq)
+        )
+        return [r[0] for r in rows]

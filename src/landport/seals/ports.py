@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 from landport.declarations.ports import UnitOfWork
@@ -35,6 +36,11 @@ class TripRepository(Protocol):
     def add(self, trip: TransitTrip) -> None: ...
 
     def save(self, trip: TransitTrip) -> None: ...
+
+    def move_window(self, trip_id: str, start: datetime, end: datetime) -> None:
+        """Set the arrival window and bump the version (the monitor then reads it again),
+        whatever the version: telemetry may have moved it since the trip was read."""
+        ...
 
 
 class AlertRepository(Protocol):

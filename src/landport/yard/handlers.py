@@ -33,6 +33,7 @@ from landport.yard.ports import StoreFor, YardSources, YardVisit
 from landport.yard.support import (
     audit_visit,
     declaration_of,
+    depart_trip,
     find_visit,
     invalid,
     snapshot,
@@ -281,6 +282,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         yv.departure_at = cmd.at
         store.save(yv)
         audit_visit(uow, cmd.actor, "visit.departure_scheduled", yv, before, cmd.at.isoformat())
+        depart_trip(uow, ctx, yv, cmd.at, cmd.actor, "departure set by the yard operator")
         return yv
 
     def mark_fees_paid(
@@ -325,6 +327,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             store.free_slot_of(yv.visit.id)
         store.save(yv)
         audit_visit(uow, cmd.actor, "visit.gated_out", yv, before)
+        depart_trip(uow, ctx, yv, now, cmd.actor, "gated out")
         return yv
 
     return {

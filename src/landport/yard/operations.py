@@ -39,7 +39,14 @@ from landport.yard.planning import (
 )
 from landport.yard.ports import StoreFor, VisitStore, YardSources, YardVisit
 from landport.yard.stations import live_stations
-from landport.yard.support import audit_visit, declaration_of, find_visit, snapshot, trip_of
+from landport.yard.support import (
+    audit_visit,
+    declaration_of,
+    depart_trip,
+    find_visit,
+    snapshot,
+    trip_of,
+)
 from landport.yard.visits import VisitStatus
 
 V = VisitStatus
@@ -174,6 +181,7 @@ def plan_yard(
             yv.departure_at = plan.departure
             store.save(yv)
             audit_visit(uow, actor, "visit.departure_planned", yv, before, plan.reason_en)
+            depart_trip(uow, ctx, yv, plan.departure, actor, "departure planned")
             planned.append(plan_view(plan, previous))
             others.append((yv, plan.port_id))
     return {"planned": planned, "skipped": skipped}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from landport.declarations.model import CustomsDeclaration
+from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Actor
+from landport.seals.departure_window import rebase_window
+from landport.seals.model import TransitTrip
 from landport.seals.ports import CustodyUnitOfWork
 from landport.shared.errors import InvalidInput, NotFound, Violation
 from landport.yard.ports import VisitStore, YardVisit
@@ -27,11 +31,29 @@ def declaration_of(uow: CustodyUnitOfWork, yv: YardVisit) -> CustomsDeclaration 
     return None if did is None else uow.declarations.get(did)
 
 
-def trip_of(uow: CustodyUnitOfWork, yv: YardVisit) -> str | None:
-    """The id of the active (armed) trip of the visit's declaration, if any."""
+def active_trip(uow: CustodyUnitOfWork, yv: YardVisit) -> TransitTrip | None:
+    """The active (armed) trip of the visit's declaration, if any."""
     did = yv.visit.declaration_id
-    trip = None if did is None else uow.trips.active_for_declaration(did)
+    return None if did is None else uow.trips.active_for_declaration(did)
+
+
+def trip_of(uow: CustodyUnitOfWork, yv: YardVisit) -> str | None:
+    trip = active_trip(uow, yv)
     return None if trip is None else str(trip.id)
+
+
+def depart_trip(
+    uow: CustodyUnitOfWork,
+    ctx: ClearanceContext,
+    yv: YardVisit,
+    departure: datetime,
+    actor: Actor,
+    reason: str,
+) -> None:
+    """The sealed trip's arrival window counts from this departure (planned or real)."""
+    trip = active_trip(uow, yv)
+    if trip is not None:
+        rebase_window(uow, ctx, trip, departure, actor=actor.username, reason=reason)
 
 
 def snapshot(yv: YardVisit) -> dict[str, Any]:

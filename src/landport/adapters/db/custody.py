@@ -233,6 +233,14 @@ class SqlTripRepository:
             )
         trip.version += 1
 
+    def move_window(self, trip_id: str, start: datetime, end: datetime) -> None:
+        trips = t.trips.c
+        self._conn.execute(
+            update(t.trips)
+            .where(trips.id == trip_id)
+            .values(window_start=start, window_end=end, version=trips.version + 1)
+        )
+
 
 class SqlAlertRepository:
     def __init__(self, conn: Connection, now: datetime) -> None:

@@ -1,0 +1,62 @@
+"""A trip's arrival window counts from the truck's departure from the yard, not from sealing.
+
+A sealed truck may wait in the yard's parking, under customs supervision, for its border
+port's daily capacity. The window set when the seal was armed assumed it left at once, so a
+truck parked for two days was reported overdue before it had left. When the yard plans a
+departure, or the truck gates out, the window is computed again from that time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from landport.declarations.ports import ClearanceContext
+from landport.seals.calendar import arrival_window
+from landport.seals.model import TransitTrip, TripState
+from landport.seals.ports import CustodyUnitOfWork
+
+
+def rebase_window(
+    uow: CustodyUnitOfWork,
+    ctx: ClearanceContext,
+    trip: TransitTrip,
+    departure: datetime,
+    *,
+    actor: str,
+    reason: str,
+) -> bool:
+    """Move the window of a trip still in the yard to a departure at `departure` (never
+    before the seal was armed); audited. False when nothing moved."""
+    if trip.state is not TripState.IN_YARD or trip.closed_at is not None:
+        return False  # on the road: the monitor has taken over
+    route = uow.routes.get(trip.route_id, trip.route_version)
+    calendar = ctx.calendars_in(uow).get(trip.exit_port)
+    if route is None or calendar is None:
+        return False
+    try:
+        window = arrival_window(
+            departure=max(departure, trip.armed_at),
+            road_km=route.road_km,
+            typical_hours=route.typical_hours,
+            calendar=calendar,
+        )
+    except ValueError:  # the port has no opening ahead: keep the window it has
+        return False
+    if (window.start, window.end) == (trip.window_start, trip.window_end):
+        return False
+    before = [trip.window_start.isoformat(), trip.window_end.isoformat()]
+    uow.trips.move_window(trip.id, window.start, window.end)
+    trip.window_start, trip.window_end = window.start, window.end
+    uow.audit.append(
+        actor=actor,
+        action="trip.window_rebased",
+        entity_type="trip",
+        entity_id=trip.id,
+        before={"window": before},
+        after={
+            "window": [window.start.isoformat(), window.end.isoformat()],
+            "departure": departure.isoformat(),
+            "reason": reason,
+        },
+    )
+    return True
