@@ -17,31 +17,30 @@ from _support import log
 # --- PostgreSQL -----------------------------------------------------------------------------
 
 
-def create_database(admin_url: str, prefix: str = "bench_telemetry") -> str:
+def _as_admin(admin_url: str, statement: str) -> None:
+    """CREATE/DROP DATABASE cannot run inside a transaction: one autocommit statement."""
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
 
-    name = f"{prefix}_{secrets.token_hex(4)}"
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(statement))
     finally:
         engine.dispose()
+
+
+def create_database(admin_url: str, prefix: str = "bench_telemetry") -> str:
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    _as_admin(admin_url, f'CREATE DATABASE "{name}"')
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(admin_url: str, url: str) -> None:
-    from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    name = make_url(url).database
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
+    _as_admin(admin_url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 def ensure_postgis(admin_url: str) -> str | None:
