@@ -9,11 +9,13 @@ replay have the same SQLite paths.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Text, bindparam, cast, select, update
+from sqlalchemy.dialects import postgresql
 
 from landport.adapters.db import tables as t
 from landport.adapters.telemetry.trip_cache import HEAD_COLUMNS
@@ -49,35 +51,15 @@ def update_batteries(conn: Connection, batteries: list[dict[str, Any]]) -> None:
         conn.execute(_UPDATE_BATTERY, batteries)
 
 
-_COLUMNS = (
-    "seal_id",
-    "seq",
-    "trip_id",
-    "fix_time",
-    "received_at",
-    "lat",
-    "lon",
-    "speed_kmh",
-    "course",
-    "lock_state",
-    "tamper",
-    "battery_pct",
-    "source",
-)
-_PG_TYPES = (
-    "varchar",
-    "bigint",
-    "varchar",
-    "timestamptz",
-    "timestamptz",
-    "float8",
-    "float8",
-    "float8",
-    "float8",
-    "varchar",
-    "bool",
-    "float8",
-    "varchar",
+# The positions table's columns but its key, in table order: what `_rows` builds.
+_STORED = tuple(column for column in t.positions.c if not column.primary_key)
+_COLUMNS = tuple(column.name for column in _STORED)
+# Their PostgreSQL array types, without lengths: an explicit cast to varchar(n) would
+# truncate a long value silently, where the insert itself refuses it.
+_PG_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+_PG_TYPES = tuple(
+    re.sub(r"\(\d+\)", "", _PG_DIALECT.type_compiler_instance.process(column.type))
+    for column in _STORED
 )
 # PostgreSQL: one fixed statement over arrays, so the server plans it once and the driver
 # sends 13 parameters instead of 13 per row (a multi-row VALUES list is re-parsed per batch).
