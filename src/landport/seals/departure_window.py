@@ -47,6 +47,7 @@ def rebase_window(
     before = [trip.window_start.isoformat(), trip.window_end.isoformat()]
     uow.trips.move_window(trip.id, window.start, window.end)
     trip.window_start, trip.window_end = window.start, window.end
+    trip.version += 1  # as stored: a later save in this transaction still matches
     uow.audit.append(
         actor=actor,
         action="trip.window_rebased",

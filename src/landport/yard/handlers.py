@@ -14,6 +14,7 @@ from landport.declarations.model import DeclarationStatus
 from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Role, require_role
 from landport.inspection.handlers import ReleaseBlocked
+from landport.seals.departure_window import rebase_window
 from landport.seals.ports import CustodyUnitOfWork
 from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
 from landport.shared.identifiers import normalise_plate
@@ -25,12 +26,12 @@ from landport.yard.parking import assign_slot, cargo_profile, refusal_for
 from landport.yard.planning import (
     Departing,
     booked_days,
-    calendars_with,
     departing,
     departure_refusals,
 )
 from landport.yard.ports import StoreFor, YardSources, YardVisit
 from landport.yard.support import (
+    active_trip,
     audit_visit,
     declaration_of,
     depart_trip,
@@ -268,7 +269,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         refusals = departure_refusals(
             cmd.at,
             declaration.content.exit_port if declaration else None,
-            calendars=calendars_with(ctx.catalog.calendars, sources.closures(uow)),
+            calendars=ctx.calendars_in(uow),
             routes=routes,
             rules=sources.layout(uow).departures,
             booked=booked_days(others, routes),
@@ -309,25 +310,27 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         yv = inside[0]
         declaration = declaration_of(uow, yv)
         released = declaration is not None and declaration.status is DeclarationStatus.RELEASED
-        trip_id = trip_of(uow, yv)
+        trip = active_trip(uow, yv)
         blockers = gate_out_blockers(
             yv.visit,
             declaration_released=released,
-            sealed=trip_id is not None,
+            sealed=trip is not None,
             fees_paid=yv.fees_paid,
         )
         if blockers:
             raise GateOutBlocked(blockers)
+        assert trip is not None  # "not_sealed" is a blocker
         before = snapshot(yv)
         now = ctx.clock.now()
         yv.visit.move_to(V.GATED_OUT, at=now, actor=cmd.actor.username)
         # Sealed goods leave on their trip: custody (the e-lock's monitor) takes over here.
-        yv.visit.move_to(V.ON_TRIP, at=now, actor=cmd.actor.username, reason=f"trip {trip_id}")
+        yv.visit.move_to(V.ON_TRIP, at=now, actor=cmd.actor.username, reason=f"trip {trip.id}")
         if yv.slot_id is not None:
             store.free_slot_of(yv.visit.id)
         store.save(yv)
         audit_visit(uow, cmd.actor, "visit.gated_out", yv, before)
-        depart_trip(uow, ctx, yv, now, cmd.actor, "gated out")
+        # the arrival window now counts from the real departure
+        rebase_window(uow, ctx, trip, now, actor=cmd.actor.username, reason="gated out")
         return yv
 
     return {

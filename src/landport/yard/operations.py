@@ -30,7 +30,6 @@ from landport.yard.model import YardLayout, yard_from_document
 from landport.yard.planning import (
     Candidate,
     Departing,
-    calendars_with,
     departing,
     plan_for,
     plan_record,
@@ -118,13 +117,13 @@ def plan_yard(
     *,
     added: PortClosure | None = None,
 ) -> dict[str, Any]:
-    """Plan the parked trucks and re-plan those a closure hits; persist and audit each."""
+    """Plan the parked trucks and re-plan those a closure hits; persist and audit each.
+    `added`: the closure this command just stored, named in the moved trucks' reasons."""
     store.lock_departures()
     now = ctx.clock.now()
     rules = sources.layout(uow).departures
     routes = sources.routes()
-    closures = [*sources.closures(uow), *([added] if added else [])]
-    calendars = calendars_with(ctx.catalog.calendars, closures)
+    calendars = ctx.calendars_in(uow)  # with the closures stored, this command's included
     parked = store.departure_slots(V.PARKED, V.DEPARTURE_SCHEDULED)
     on_road = departing(store, now, routes)
 
@@ -296,8 +295,10 @@ def handling_operations(
         if found:
             raise InvalidInput(found)
         closure = PortClosure(cmd.port_id, Closure(cmd.start, cmd.end, cmd.reason.strip()))
-        result = plan_yard(uow, ctx, store_for(uow), sources, cmd.actor, added=closure)
         now = ctx.clock.now()
+        # Kept first: this transaction then plans, and re-times the trips, with it.
+        sources.add_closure(uow, closure, actor=cmd.actor.username, at=now)
+        result = plan_yard(uow, ctx, store_for(uow), sources, cmd.actor, added=closure)
         uow.audit.append(
             actor=cmd.actor.username,
             action="port_calendar.closure_added",
@@ -307,7 +308,6 @@ def handling_operations(
             after={"from": cmd.start.isoformat(), "to": cmd.end.isoformat(), "reason": cmd.reason},
             detail=f"{len(result['planned'])} truck(s) re-planned",
         )
-        sources.add_closure(uow, closure, actor=cmd.actor.username, at=now)
         return {
             "port_id": cmd.port_id,
             "from": cmd.start.isoformat(),

@@ -33,10 +33,9 @@ class DepartureSlot:
     history (planning runs on every parking over the whole yard)."""
 
     visit_id: str
-    declaration_id: str | None
     status: VisitStatus
     departure_at: datetime | None
-    exit_port: str | None = None
+    exit_port: str | None
 
 
 @dataclass(frozen=True, slots=True)

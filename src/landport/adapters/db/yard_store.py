@@ -36,7 +36,6 @@ _DEPARTURE_LOCK = 7_400_001  # advisory lock key of departure planning
 _OPEN = [s.value for s in IN_YARD] + [VisitStatus.PRE_ADVISED.value]
 _SLOT_COLUMNS = (
     truck_visits.c.id,
-    truck_visits.c.declaration_id,
     truck_visits.c.status,
     truck_visits.c.departure_at,
     declarations.c.exit_port,
@@ -160,8 +159,8 @@ class SqlVisitStore:
 
     def _slots(self, query: Any) -> list[DepartureSlot]:
         return [
-            DepartureSlot(vid, did, VisitStatus(status), at, port)
-            for vid, did, status, at, port in self._conn.execute(query)
+            DepartureSlot(vid, VisitStatus(status), at, port)
+            for vid, status, at, port in self._conn.execute(query)
         ]
 
     def get_many(self, visit_ids: Sequence[str]) -> list[YardVisit]:
