@@ -21,7 +21,6 @@ from _telemetry_settings import (
     BACKFILL_PER_TRIP,
     BURST,
     BURST_DEFAULT_CONFIG,
-    DATA,
     E2E_MESSAGES,
     EXIT_PORT,
     FIX_INTERVAL_S,
@@ -36,16 +35,7 @@ from _telemetry_settings import (
 )
 
 from landport.seals.corridor import Corridor
-from landport.seals.corridor_loading import build_corridors, parse_routes_geojson
 from landport.seals.telemetry import topic_for
-
-
-def corridors() -> dict[str, Corridor]:
-    routes = parse_routes_geojson((DATA / "routes.geojson").read_text(encoding="utf-8"))
-    zones = json.loads((DATA / "corridor_zones.json").read_text(encoding="utf-8"))
-    places = json.loads((DATA / "places.json").read_text(encoding="utf-8"))
-    return build_corridors(routes, zones, places)
-
 
 # --- the fleet: tracks and signed messages ----------------------------------------------------
 

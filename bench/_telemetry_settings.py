@@ -8,7 +8,6 @@ same values without importing the script, which runs as __main__.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 
 def _env_int(name: str, default: int) -> int:
@@ -44,7 +43,6 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "landport" / "data"
 ROUTES = ("shigatse-gyirong", "shigatse-zhangmu", "shigatse-lizi")
 EXIT_PORT = {
     "shigatse-gyirong": "gyirong-port",

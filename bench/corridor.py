@@ -34,23 +34,15 @@ except ImportError:  # run from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from landport.seals.corridor import Corridor
-from landport.seals.corridor_loading import build_corridors, parse_routes_geojson
 from landport.seals.model import LockState, SealFix
 from landport.seals.monitoring import MonitorState, OutOfOrderBatch, TripPlan, advance, advance_many
+from landport.simulation.tracks import shipped_corridors
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "landport" / "data"
 TRIPS_PER_ROUTE = 20
 INTERVAL_S = 30.0
 BATCH = 40
 NAIVE_POINTS = 20_000
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-
-def corridors() -> dict[str, Corridor]:
-    routes = parse_routes_geojson((DATA / "routes.geojson").read_text(encoding="utf-8"))
-    zones = json.loads((DATA / "corridor_zones.json").read_text(encoding="utf-8"))
-    places = json.loads((DATA / "places.json").read_text(encoding="utf-8"))
-    return build_corridors(routes, zones, places)
 
 
 def trip_fixes(c: Corridor, seal_id: str, rng: np.random.Generator) -> list[SealFix]:
@@ -168,7 +160,7 @@ def bench_naive(c: Corridor, n: int) -> float:
 
 
 def main() -> None:
-    cs = corridors()
+    cs = shipped_corridors()
     gyirong = cs["shigatse-gyirong"]
     result = {
         **bench_cores(cs),

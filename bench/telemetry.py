@@ -49,7 +49,7 @@ except ImportError:  # run from a checkout without the package installed
 
 from _support import log
 from _telemetry_core import bench_core, bench_postgis
-from _telemetry_fleet import arm_fleet, corridors, fleet_length_needed, make_fleet, take
+from _telemetry_fleet import arm_fleet, fleet_length_needed, make_fleet, take
 from _telemetry_phases import Store, e2e_phase, latency_phase, raw_phase
 from _telemetry_postgres import create_database, drop_database, ensure_postgis
 from _telemetry_settings import (
@@ -75,6 +75,7 @@ from _telemetry_settings import (
 )
 
 from landport.seals.corridor import Corridor
+from landport.simulation.tracks import shipped_corridors
 
 # --- main ------------------------------------------------------------------------------------
 
@@ -119,7 +120,7 @@ def main() -> None:
         "backfill_10k_lost",
     ):
         result[key] = None
-    cs = corridors()
+    cs = shipped_corridors()
     workdir = Path(tempfile.mkdtemp(prefix="landport-bench-telemetry-"))
     pg_url: str | None = None
     store: Store | None = None
