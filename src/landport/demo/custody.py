@@ -19,10 +19,10 @@ from landport.bootstrap import Services
 from landport.enterprises.model import Actor, Role
 from landport.seals.commands import ArmSeal, RegisterSeal
 from landport.seals.model import SealFix
-from landport.seals.telemetry import canonical, topic_for, with_signature
+from landport.seals.telemetry import topic_for, with_signature
 from landport.shared.clock import FixedClock
 from landport.shared.errors import DomainError
-from landport.simulation.elocks import fix_message
+from landport.simulation.elocks import fix_canonical
 from landport.simulation.scenario import route_of_port
 from landport.simulation.tracks import Detour, Gap, LockOpen, Stop, build_track, shipped_corridors
 
@@ -92,8 +92,7 @@ def _replay(broker: EmbeddedBroker, clock: FixedClock, fixes: list[SealFix], sec
         part = fixes[i : i + 100]
         clock.advance(max(part[-1].fix_time - clock.now(), timedelta(0)))
         for fix in part:
-            # encoded once, in the canonical layout the ingest verifies without re-encoding
-            message = with_signature(canonical(fix_message(fix)), secret)
+            message = with_signature(fix_canonical(fix), secret)
             broker.publish(topic_for(fix.seal_id), message)
         broker.flush()
     clock.advance(start - clock.now())

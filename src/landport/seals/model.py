@@ -12,6 +12,10 @@ class LockState(StrEnum):
     OPENED = "opened"
 
 
+#: A lock state by its wire value, without the enum's slower lookup (read on every fix).
+LOCK_STATES: dict[str, LockState] = {state.value: state for state in LockState}
+
+
 class SealState(StrEnum):
     """Where an e-lock is in its own life, apart from any trip."""
 

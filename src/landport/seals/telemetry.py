@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from landport.seals.model import LockState, SealFix
+from landport.seals.model import LOCK_STATES, LockState, SealFix
 
 TOPIC_PREFIX = "landport/v1/seals/"
 TOPIC_SUFFIX = "/telemetry"
@@ -141,7 +141,6 @@ _CANONICAL_LAYOUT = re.compile(
     + r',"lon":' + _NUMBER + r',"seq":(0|[1-9][0-9]{0,17}),"speed_kmh":' + _NUMBER
     + r',"tamper":(true|false)(,"sig":"([0-9a-f]{64})"\})'
 )  # fmt: skip
-_LOCK_STATES = {state.value: state for state in LockState}
 
 
 def _number(token: str) -> float:
@@ -247,7 +246,7 @@ def _verify_canonical(
         when = datetime.fromisoformat(fix_time.replace("Z", "+00:00"))
     except ValueError:
         return None
-    state = _LOCK_STATES.get(lock)
+    state = LOCK_STATES.get(lock)
     la, lo = numbers[0], numbers[1]
     if when.tzinfo is None or state is None or not (-90 <= la <= 90 and -180 <= lo <= 180):
         return None

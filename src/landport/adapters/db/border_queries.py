@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody import SqlAlertRepository, route_version, trip_from_row
-from landport.adapters.db.custody_queries import stored_monitor
+from landport.adapters.db.custody_queries import iso_value, stored_monitor
 from landport.adapters.db.repositories import SqlDeclarationRepository, SqlInspectionRepository
 from landport.seals.border import border_verdict
 from landport.seals.border_evidence import BorderPolicy
@@ -131,11 +131,7 @@ def border_check(
             "declaration_number": record.declaration.number,
             "exit_port": trip.exit_port,
             "route_id": trip.route_id,
-            "window_start": _iso(trip.window_start),
-            "window_end": _iso(trip.window_end),
+            "window_start": iso_value(trip.window_start),
+            "window_end": iso_value(trip.window_end),
         },
     }
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value

@@ -78,7 +78,8 @@ def corridor_for(route: ApprovedRoute) -> Corridor:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _iso(value: Any) -> Any:
+def iso_value(value: Any) -> Any:
+    """A time as ISO 8601 text for a JSON view; anything else as it is."""
     return value.isoformat() if isinstance(value, datetime) else value
 
 
@@ -87,7 +88,7 @@ def _bj(value: datetime | None) -> str | None:
 
 
 def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return {k: _iso(v) for k, v in row.items()}
+    return {k: iso_value(v) for k, v in row.items()}
 
 
 # --- seals -----------------------------------------------------------------------------------
@@ -119,7 +120,11 @@ _TRIP_COLUMNS = (
 def _trip_summary(r: Mapping[Any, Any]) -> dict[str, Any]:
     last = None
     if r["last_fix_time"] is not None:
-        last = {"lat": r["last_lat"], "lon": r["last_lon"], "fix_time": _iso(r["last_fix_time"])}
+        last = {
+            "lat": r["last_lat"],
+            "lon": r["last_lon"],
+            "fix_time": iso_value(r["last_fix_time"]),
+        }
     return {
         **_plain({k: r[k] for k in _TRIP_COLUMNS}),
         "declaration_number": r["number"],
@@ -210,7 +215,7 @@ def trip_view(
             w = None
         if w is not None:
             expected = min(max(w.expected, trip.window_start), trip.window_end)
-            window.update(expected=_iso(expected), expected_beijing=_bj(expected))
+            window.update(expected=iso_value(expected), expected_beijing=_bj(expected))
             window["reasons"] = list(w.reasons)
     try:
         stats: dict[str, Any] | None = trip_statistics(

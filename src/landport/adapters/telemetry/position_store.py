@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 
 from landport.adapters.db import tables as t
 from landport.adapters.telemetry.trip_cache import HEAD_COLUMNS
-from landport.seals.model import LockState, SealFix
+from landport.seals.model import LOCK_STATES, LockState, SealFix
 
 # Built once and run with executemany: building statements per trip dominated the batch.
 # The monitor state comes as JSON text (`MonitorState.as_json`), cast to the column's type.
@@ -200,13 +200,12 @@ _SQLITE_HISTORY = (
     "positions.battery_pct, positions.source FROM positions WHERE positions.trip_id = ? "
     "ORDER BY positions.fix_time"
 )
-_LOCK_STATES = {state.value: state for state in LockState}
 
 
 def sqlite_history(conn: Connection, trip_id: str) -> list[SealFix]:
     """`TelemetryIngestor._history` read from the driver: a replay reads a trip's every fix,
     thousands of rows, and converts them as the column types would (text time, 0/1)."""
-    locks, parse_time = _LOCK_STATES, datetime.fromisoformat
+    locks, parse_time = LOCK_STATES, datetime.fromisoformat
     return [
         SealFix(
             seal_id,
