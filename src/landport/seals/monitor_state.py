@@ -1,17 +1,14 @@
 """Per-trip monitoring state: everything `advance` needs between batches, JSON-serialisable.
 
 Store `MonitorState.as_dict()` (a few kB: counters, the last fix, open runs, alerts) next to
-the trip, or the same as JSON text from `as_json()`, and load it with
-`MonitorState.from_dict()`; the fixes themselves live elsewhere.
+the trip and load it with `MonitorState.from_dict()`; the fixes themselves live elsewhere.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
@@ -21,19 +18,6 @@ from landport.seals.model import LockState, TripState
 #: Recently seen (seq, fix time) keys kept for dropping redelivered fixes without a replay.
 RECENT_KEYS = 64
 
-#: `json.dumps` without the spaces: what the trips row stores.
-_JSON = json.JSONEncoder(separators=(",", ":"))
-#: Text already written, for `as_json`. Per trip: the recent keys last written, the length of
-#: each one's JSON and their JSON joined (a trip's 64 keys are most of its stored state and
-#: are rewritten on every batch although only a few are new); alerts' JSON; the ISO form of
-#: UTC times (most stay as they were). Each cleared when large.
-_RECENT_TEXT: dict[str, tuple[list[tuple[int, float]], list[int], str]] = {}
-_ISO_UTC: dict[datetime, str] = {}
-_ALERT_JSON: dict[int, tuple[Alert, str]] = {}  # by id(): alerts are immutable, kept alive
-_CACHE_MAX = 50_000
-_TRIPS_MAX = 20_000
-_ALERT_CACHE_MAX = 5_000  # an alert's text is a few hundred bytes: fewer of them
-
 
 def _dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
@@ -41,60 +25,6 @@ def _dt(value: Any) -> datetime | None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def _iso_cached(value: datetime | None) -> str | None:
-    """`_iso`, remembered for UTC times (equal UTC times are written alike, other zones not)."""
-    if not value:
-        return None
-    if value.tzinfo is not UTC or type(value) is not datetime:
-        return value.isoformat()
-    text = _ISO_UTC.get(value)
-    if text is None:
-        text = _ISO_UTC[value] = value.isoformat()
-    return text
-
-
-def _alert_json(alert: Alert) -> str:
-    """An alert's `as_dict()` as JSON (its texts rendered once, not on every batch)."""
-    known = _ALERT_JSON.get(id(alert))
-    if known is not None and known[0] is alert:
-        return known[1]
-    text = _JSON.encode(alert.as_dict())
-    _ALERT_JSON[id(alert)] = (alert, text)
-    return text
-
-
-def _recent_json(key: tuple[int, float]) -> str:
-    seq, at = key
-    if type(seq) is int and type(at) is float and math.isfinite(at):
-        return f"[{seq},{at!r}]"  # what the encoder writes for these exact types
-    return _JSON.encode([seq, at])
-
-
-def _recent_text(trip_id: str, recent: list[tuple[int, float]]) -> str:
-    """The recent keys as JSON list items: the text last written for this trip, less the
-    keys that dropped out, plus the new ones. The kept keys are compared with the new list
-    (equal keys read back equal), so any other list is simply written in full."""
-    kept, lengths, start = "", [], 0
-    known = _RECENT_TEXT.get(trip_id)
-    if known is not None and recent:
-        keys, sizes, text = known
-        try:
-            drop = keys.index(recent[0])
-        except ValueError:
-            drop = -1
-        if drop >= 0 and recent[: len(keys) - drop] == keys[drop:]:
-            kept, lengths = text[sum(sizes[:drop]) + drop :], sizes[drop:]
-            start = len(keys) - drop
-    new = [_recent_json(key) for key in recent[start:]]
-    if new:
-        kept = ",".join([kept, *new]) if kept else ",".join(new)
-        lengths = [*lengths, *map(len, new)]
-    if len(_RECENT_TEXT) > _TRIPS_MAX:
-        _RECENT_TEXT.clear()
-    _RECENT_TEXT[trip_id] = (list(recent), lengths, kept)
-    return kept
 
 
 @dataclass(slots=True)
@@ -158,28 +88,15 @@ class MonitorState:
         return [a for a in self.alerts.values() if a.is_open and (kind is None or a.kind == kind)]
 
     def as_dict(self) -> dict[str, Any]:
-        d = self._head(_iso)
+        d = self.head(_iso)
         d["lock_events"] = [dict(e) for e in self.lock_events]
         d["alerts"] = [a.as_dict() for a in self.alerts.values()]
         d["recent"] = [[s, t] for s, t in self.recent]
         return d
 
-    def as_json(self) -> str:
-        """`as_dict()` as JSON text, ready to store: read back with `json.loads`, it is the
-        same mapping. Written once per trip and batch, so from remembered parts where they
-        stay the same (`_RECENT_TEXT`, `_ISO_UTC`, `_ALERT_JSON`)."""
-        if len(_ISO_UTC) > _CACHE_MAX:
-            _ISO_UTC.clear()
-        if len(_ALERT_JSON) > _ALERT_CACHE_MAX:
-            _ALERT_JSON.clear()
-        recent = _recent_text(self.trip_id, self.recent)
-        head = self._head(_iso_cached)
-        head["lock_events"] = self.lock_events
-        alerts = ",".join(map(_alert_json, self.alerts.values()))
-        return f'{_JSON.encode(head)[:-1]},"alerts":[{alerts}],"recent":[{recent}]}}'
-
-    def _head(self, iso: Callable[[datetime | None], str | None]) -> dict[str, Any]:
-        """Everything up to the lock events, alerts and recent keys (which come last)."""
+    def head(self, iso: Callable[[datetime | None], str | None]) -> dict[str, Any]:
+        """`as_dict()` up to the lock events, alerts and recent keys (which come last), with
+        times written by `iso`: a storage writer may remember their text."""
         return {
             "trip_id": self.trip_id,
             "trip_state": self.trip_state.value,

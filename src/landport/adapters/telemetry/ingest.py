@@ -36,6 +36,7 @@ from landport.adapters.telemetry.position_store import (
     update_batteries,
     update_trips,
 )
+from landport.adapters.telemetry.state_text import StateText
 from landport.adapters.telemetry.trip_cache import HEAD_COLUMNS, KnownTrip, TripCache
 from landport.seals.alerts import AlertChange, AlertKind, TripStateChange
 from landport.seals.corridor import Corridor
@@ -83,6 +84,7 @@ class TelemetryIngestor:
         self._engine = engine
         self._clock = clock
         self._secret_ttl_s = secret_ttl_s
+        self._state_text = StateText()
         self._secrets: dict[str, tuple[str, float]] = {}
         self._corridors: dict[tuple[str, int], Corridor] = {}
         self.trips = TripCache(self._corridor)
@@ -223,7 +225,7 @@ class TelemetryIngestor:
         values: dict[str, Any] = {
             "b_id": trip.id,
             "b_version": row["version"],
-            "monitor": after.as_json(),
+            "monitor": self._state_text(after),
             "version": row["version"] + 1,
             "state": row["state"],
             "last_fix_time": after.pos_time or row["last_fix_time"],

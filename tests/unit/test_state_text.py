@@ -1,0 +1,72 @@
+"""The stored JSON of a trip's monitoring state, written from remembered parts, reads back as
+the state itself, batch after batch, alerts, other time zones and late fixes included."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+from landport.adapters.telemetry.state_text import StateText
+from landport.seals.model import SealFix
+from landport.seals.monitoring import MonitorState, TripPlan, advance
+from tracks import Detour, LockOpen, Stop, build_track, shipped_corridors
+
+GYIRONG = "shigatse-gyirong"
+
+
+def _plan() -> tuple[TripPlan, list[SealFix]]:
+    corridor = shipped_corridors()[GYIRONG]
+    track = build_track(
+        corridor,
+        detours=[Detour(at_km=200, off_km=5)],
+        stops=[Stop(60, 40)],
+        lock_opens=[LockOpen(at_km=300)],
+    )
+    plan = TripPlan(
+        trip_id="TRIP-1",
+        seal_id=track.fixes[0].seal_id,
+        corridor=corridor,
+        departure_zone="shigatse-land-port",
+        destination_zone=str(corridor.meta.to_place),
+        armed_at=track.start,
+        window_start=track.start,
+        window_end=track.start + timedelta(hours=48),
+    )
+    return plan, list(track.fixes)
+
+
+def test_each_batch_text_reads_back_as_the_state() -> None:
+    plan, fixes = _plan()
+    write = StateText()
+    state = MonitorState("TRIP-1")
+    seen_alerts = 0
+    for start in range(0, len(fixes), 7):
+        state, _ = advance(plan, state, fixes[start : start + 7])
+        text = write(state)
+        assert json.loads(text) == state.as_dict()
+        assert MonitorState.from_dict(json.loads(text)).as_dict() == state.as_dict()
+        seen_alerts = max(seen_alerts, len(state.alerts))
+    assert seen_alerts >= 2  # the detour, the stop and the opened lock were all written
+
+
+def test_a_state_from_another_trip_or_an_older_batch_is_written_in_full() -> None:
+    plan, fixes = _plan()
+    write = StateText()
+    early, _ = advance(plan, MonitorState("TRIP-1"), fixes[:80])
+    late, _ = advance(plan, early, fixes[80:160])
+    write(late)
+    # the older state of the same trip (a rolled-back batch): its recent keys are not a suffix
+    assert json.loads(write(early)) == early.as_dict()
+    assert json.loads(write(late)) == late.as_dict()
+
+
+def test_times_outside_utc_keep_their_offset() -> None:
+    write = StateText()
+    state = MonitorState("TRIP-2")
+    lhasa = timezone(timedelta(hours=8))
+    state.last_fix_time = datetime(2026, 11, 29, 12, 0, tzinfo=lhasa)
+    state.pos_time = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
+    state.recent = [(1, 1.5), (2, float(10**20))]
+    stored = json.loads(write(state))
+    assert stored == state.as_dict()
+    assert stored["last_fix_time"].endswith("+08:00")
