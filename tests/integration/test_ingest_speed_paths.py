@@ -20,7 +20,7 @@ from sqlalchemy.dialects import sqlite
 from armed import Port, armed_port
 from landport.adapters.db import tables as t
 from landport.adapters.telemetry.ingest import RawMessage, TelemetryIngestor
-from landport.adapters.telemetry.position_store import sqlite_history, sqlite_time
+from landport.adapters.telemetry.position_store import history, sqlite_time
 from landport.seals.model import LockState, SealFix
 from landport.seals.monitor_state import MonitorState
 from landport.seals.telemetry import canonical, topic_for, with_signature
@@ -103,32 +103,31 @@ def test_canonical_layout_and_general_messages_end_alike(port: Port) -> None:
     stored = json.loads(b[1].replace("TRIP", port.trips[CANONICAL]))
     assert MonitorState.from_dict(stored).as_dict() == stored
     engine = port.world.services.engine
-    if engine.dialect.name == "sqlite":  # a replay's history, read by the driver directly
-        with engine.connect() as conn:
-            read = sqlite_history(conn, port.trips[CANONICAL])
-            rows = conn.execute(
-                select(t.positions)
-                .where(t.positions.c.trip_id == port.trips[CANONICAL])
-                .order_by(t.positions.c.fix_time)
-            ).mappings()
-            expected = [
-                SealFix(
-                    r["seal_id"],
-                    r["seq"],
-                    r["fix_time"],
-                    r["lat"],
-                    r["lon"],
-                    r["speed_kmh"],
-                    r["course"],
-                    LockState(r["lock_state"]),
-                    r["tamper"],
-                    r["battery_pct"],
-                    r["source"],
-                )
-                for r in rows
-            ]
-        assert read == expected and len(read) > 100
-        assert all(type(f.tamper) is bool and f.fix_time.tzinfo is UTC for f in read)
+    with engine.connect() as conn:  # a replay's history (on SQLite read by the driver directly)
+        read = history(conn, port.trips[CANONICAL])
+        rows = conn.execute(
+            select(t.positions)
+            .where(t.positions.c.trip_id == port.trips[CANONICAL])
+            .order_by(t.positions.c.fix_time)
+        ).mappings()
+        expected = [
+            SealFix(
+                r["seal_id"],
+                r["seq"],
+                r["fix_time"],
+                r["lat"],
+                r["lon"],
+                r["speed_kmh"],
+                r["course"],
+                LockState(r["lock_state"]),
+                r["tamper"],
+                r["battery_pct"],
+                r["source"],
+            )
+            for r in rows
+        ]
+    assert read == expected and len(read) > 100
+    assert all(type(f.tamper) is bool and f.fix_time.tzinfo is UTC for f in read)
 
 
 def test_sqlite_times_are_written_as_the_column_type_writes_them() -> None:

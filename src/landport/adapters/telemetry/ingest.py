@@ -28,20 +28,20 @@ from landport.adapters.db.audit import SqlAuditTrail
 from landport.adapters.db.custody import route_version
 from landport.adapters.db.engine import writer_lock
 from landport.adapters.telemetry.position_store import (
-    as_utc,
+    TRIP_HEADS,
+    active_trips,
     fix_key,
+    history,
     insert_positions,
-    sqlite_active_trips,
-    sqlite_history,
     update_batteries,
     update_trips,
 )
 from landport.adapters.telemetry.state_text import StateText
-from landport.adapters.telemetry.trip_cache import HEAD_COLUMNS, KnownTrip, TripCache
+from landport.adapters.telemetry.trip_cache import KnownTrip, TripCache
 from landport.seals.alerts import AlertChange, AlertKind, TripStateChange
 from landport.seals.corridor import Corridor
 from landport.seals.corridor_loading import corridor_from_approved
-from landport.seals.model import LockState, SealFix, TransitTrip, TripState
+from landport.seals.model import SealFix, TransitTrip, TripState
 from landport.seals.monitor_state import MonitorState
 from landport.seals.monitoring import check_silence, ingest_many
 from landport.seals.telemetry import Rejected, parse, verify
@@ -70,7 +70,6 @@ class IngestReport:
 
 
 _INSERT_REJECT = insert(t.telemetry_rejects)
-_TRIP_HEADS = select(*HEAD_COLUMNS).where(t.trips.c.active.is_(True))
 
 
 def _upsert(conn: Connection) -> Any:
@@ -129,7 +128,7 @@ class TelemetryIngestor:
         written: list[KnownTrip] = []
         with self._transaction() as conn:
             updates = []
-            query = _TRIP_HEADS.where(t.trips.c.state.in_(MONITORED)).order_by(t.trips.c.id)
+            query = TRIP_HEADS.where(t.trips.c.state.in_(MONITORED)).order_by(t.trips.c.id)
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update()  # as the batches do: one writer per trip
             heads = list(conn.execute(query).mappings())
@@ -175,7 +174,7 @@ class TelemetryIngestor:
                 )
             if not fixes:
                 return
-            trips = self._active_trips(conn, {f.seal_id for f in fixes})
+            trips = active_trips(conn, {f.seal_id for f in fixes})
             trip_of = {seal_id: row["id"] for seal_id, row in trips.items()}
             stored = insert_positions(conn, fixes, trip_of, now)
             new = fixes if stored is None else [f for f in fixes if fix_key(f) in stored]
@@ -201,7 +200,7 @@ class TelemetryIngestor:
                     batteries.append({"b_seal": seal_id, "battery_pct": battery})
             # All trips of the batch at once: each corridor's geometry in one vectorised pass;
             # a trip whose fixes arrive late is replayed from its stored history.
-            results = ingest_many(work, history=lambda plan: self._history(conn, plan.trip_id))
+            results = ingest_many(work, history=lambda plan: history(conn, plan.trip_id))
             trip_updates = []
             for (k, row), (after, changes) in zip(monitored, results, strict=True):
                 values = self._apply(conn, k.trip, row, after, changes, report)
@@ -305,14 +304,6 @@ class TelemetryIngestor:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def _active_trips(self, conn: Connection, seal_ids: set[str]) -> dict[str, Any]:
-        if conn.dialect.name == "sqlite":
-            return sqlite_active_trips(conn, sorted(seal_ids))
-        query = _TRIP_HEADS.where(t.trips.c.seal_id.in_(sorted(seal_ids))).order_by(t.trips.c.id)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()  # one worker at a time per trip
-        return {r["seal_id"]: r for r in conn.execute(query).mappings()}
-
     def _corridor(self, conn: Connection, route_id: str, version: int) -> Corridor:
         key = (route_id, int(version))
         if key not in self._corridors:
@@ -321,32 +312,6 @@ class TelemetryIngestor:
                 raise LookupError(f"route {route_id} version {version} is missing")
             self._corridors[key] = corridor_from_approved(route)
         return self._corridors[key]
-
-    @staticmethod
-    def _history(conn: Connection, trip_id: str) -> list[SealFix]:
-        if conn.dialect.name == "sqlite":
-            return sqlite_history(conn, trip_id)
-        rows = conn.execute(
-            select(t.positions)
-            .where(t.positions.c.trip_id == trip_id)
-            .order_by(t.positions.c.fix_time)
-        ).mappings()
-        return [
-            SealFix(
-                seal_id=r["seal_id"],
-                seq=r["seq"],
-                fix_time=as_utc(r["fix_time"]),
-                lat=r["lat"],
-                lon=r["lon"],
-                speed_kmh=r["speed_kmh"],
-                course=r["course"],
-                lock_state=LockState(r["lock_state"]),
-                tamper=r["tamper"],
-                battery_pct=r["battery_pct"],
-                source=r["source"],
-            )
-            for r in rows
-        ]
 
     def _secrets_for(self, seal_ids: set[str]) -> dict[str, str]:
         now = time.monotonic()

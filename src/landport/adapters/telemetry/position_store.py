@@ -1,51 +1,86 @@
-"""The ingest's writes of positions and trip states, per engine.
+"""The ingest's writes of positions and trip states, and its reads of trips and fixes.
 
-PostgreSQL inserts a batch of positions as one statement over arrays; SQLite runs the
-statements as the driver takes them, with the values converted here the way the column
-types store them: SQLAlchemy's per-row parameter processing cost more than the inserts
-(about 400 rows and 130 trips a batch). Reads of trip heads and of a trip's history for a
-replay have the same SQLite paths.
+PostgreSQL inserts a batch of positions as one statement over arrays. SQLite runs the same
+statements compiled once to the driver's text, with the values converted here the way the
+column types store them: SQLAlchemy's per-row parameter processing cost more than the inserts
+(about 400 rows and 130 trips a batch). Every statement is written once, as SQLAlchemy; the
+SQLite texts and their parameter orders are compiled from it.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import fields
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Text, bindparam, cast, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    cast,
+    column,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 
 from landport.adapters.db import tables as t
 from landport.adapters.telemetry.trip_cache import HEAD_COLUMNS
 from landport.seals.model import LOCK_STATES, LockState, SealFix
 
-# Built once and run with executemany: building statements per trip dominated the batch.
-# The monitor state comes as JSON text (`MonitorState.as_json`), cast to the column's type.
-_UPDATE_TRIP = (
-    update(t.trips)
-    .where(t.trips.c.id == bindparam("b_id"), t.trips.c.version == bindparam("b_version"))
-    .values(
-        monitor=cast(bindparam("monitor", type_=Text), JSON),
-        version=bindparam("version"),
-        state=bindparam("state"),
-        last_fix_time=bindparam("last_fix_time"),
-        last_lat=bindparam("last_lat"),
-        last_lon=bindparam("last_lon"),
+_SQLITE = sqlite.dialect()
+
+
+def _driver_text(statement: ClauseElement) -> tuple[str, tuple[str, ...]]:
+    """The statement as the SQLite driver runs it, and its parameters' names in `?` order."""
+    compiled = statement.compile(dialect=_SQLITE)
+    if not isinstance(compiled, SQLCompiler):
+        raise TypeError(f"not a SQL statement: {statement!r}")
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+def _trip_update(monitor: Any) -> Any:
+    """A trip's new state, written only if the trip is still at the version the batch read."""
+    return (
+        update(t.trips)
+        .where(t.trips.c.id == bindparam("b_id"), t.trips.c.version == bindparam("b_version"))
+        .values(
+            monitor=monitor,
+            version=bindparam("version"),
+            state=bindparam("state"),
+            last_fix_time=bindparam("last_fix_time"),
+            last_lat=bindparam("last_lat"),
+            last_lon=bindparam("last_lon"),
+        )
     )
-)
+
+
+# Built once and run with executemany: building statements per trip dominated the batch. The
+# monitor state comes as JSON text (`StateText`): PostgreSQL casts it to the column's type,
+# SQLite stores the text as it is.
+_UPDATE_TRIP = _trip_update(cast(bindparam("monitor", type_=Text), JSON))
+_SQLITE_UPDATE_TRIP, _TRIP_PARAMS = _driver_text(_trip_update(bindparam("monitor", type_=Text)))
 _UPDATE_BATTERY = (
     update(t.seals)
     .where(t.seals.c.seal_id == bindparam("b_seal"))
     .values(battery_pct=bindparam("battery_pct"))
 )
+_SQLITE_UPDATE_BATTERY, _BATTERY_PARAMS = _driver_text(_UPDATE_BATTERY)
 
 
 def update_batteries(conn: Connection, batteries: list[dict[str, Any]]) -> None:
     """The seals' last reported battery levels (`b_seal`, `battery_pct`)."""
     if conn.dialect.name == "sqlite":
-        rows = [(b["battery_pct"], b["b_seal"]) for b in batteries]
+        rows = list(map(itemgetter(*_BATTERY_PARAMS), batteries))
         conn.exec_driver_sql(_SQLITE_UPDATE_BATTERY, rows)
     else:
         conn.execute(_UPDATE_BATTERY, batteries)
@@ -61,30 +96,29 @@ _PG_TYPES = tuple(
     re.sub(r"\(\d+\)", "", _PG_DIALECT.type_compiler_instance.process(column.type))
     for column in _STORED
 )
+#: The positions' natural key: a redelivered fix is the same (seal, sequence, fix time).
+_FIX_KEY = next(
+    tuple(c.name for c in constraint.columns)
+    for constraint in t.positions.constraints
+    if isinstance(constraint, UniqueConstraint)
+)
 # PostgreSQL: one fixed statement over arrays, so the server plans it once and the driver
 # sends 13 parameters instead of 13 per row (a multi-row VALUES list is re-parsed per batch).
 _PG_INSERT_POSITIONS = (
     f"INSERT INTO positions ({', '.join(_COLUMNS)}) "
     f"SELECT * FROM unnest({', '.join(f'%s::{ty}[]' for ty in _PG_TYPES)}) "
-    "ON CONFLICT (seal_id, seq, fix_time) DO NOTHING RETURNING seal_id, seq, fix_time"
+    f"ON CONFLICT ({', '.join(_FIX_KEY)}) DO NOTHING RETURNING {', '.join(_FIX_KEY)}"
 )
-
-
-# SQLite: the statements as the driver runs them, with the values converted here the way
-# the column types store them (`sqlite_time`): SQLAlchemy's per-row parameter processing
-# cost more than the inserts themselves (~400 rows and ~130 trips a batch).
-_SQLITE_INSERT_POSITIONS = (
-    f"INSERT INTO positions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
-    "ON CONFLICT (seal_id, seq, fix_time) DO NOTHING"
+# SQLite: a plain executemany of one row's insert, values converted as the types store them.
+_SQLITE_INSERT_POSITIONS, _INSERT_PARAMS = _driver_text(
+    sqlite.insert(t.positions)
+    .values({name: bindparam(name) for name in _COLUMNS})
+    .on_conflict_do_nothing(index_elements=list(_FIX_KEY))
 )
-_SQLITE_UPDATE_TRIP = (
-    "UPDATE trips SET monitor = ?, version = ?, state = ?, last_fix_time = ?, last_lat = ?, "
-    "last_lon = ? WHERE trips.id = ? AND trips.version = ?"
-)
-_SQLITE_UPDATE_BATTERY = "UPDATE seals SET battery_pct = ? WHERE seals.seal_id = ?"
-_SQLITE_LAST_POSITION = "SELECT max(positions.id) FROM positions"
-_HEAD_NAMES = tuple(column.name for column in HEAD_COLUMNS)
-_POSITIONS_AFTER = select(t.positions.c.seal_id, t.positions.c.seq, t.positions.c.fix_time).where(
+if _INSERT_PARAMS != _COLUMNS:  # `_rows` builds the values in table order
+    raise RuntimeError(f"positions insert takes {_INSERT_PARAMS}, rows give {_COLUMNS}")
+_SQLITE_LAST_POSITION, _ = _driver_text(select(func.max(t.positions.c.id)))
+_POSITIONS_AFTER = select(*(t.positions.c[name] for name in _FIX_KEY)).where(
     t.positions.c.id > bindparam("after")
 )
 
@@ -95,19 +129,8 @@ def update_trips(conn: Connection, updates: list[dict[str, Any]]) -> None:
     if not updates:
         return
     if conn.dialect.name == "sqlite":
-        rows = [
-            (
-                v["monitor"],
-                v["version"],
-                v["state"],
-                sqlite_time(v["last_fix_time"]),
-                v["last_lat"],
-                v["last_lon"],
-                v["b_id"],
-                v["b_version"],
-            )
-            for v in updates
-        ]
+        pick = itemgetter(*_TRIP_PARAMS)
+        rows = [pick({**v, "last_fix_time": sqlite_time(v["last_fix_time"])}) for v in updates]
         if conn.exec_driver_sql(_SQLITE_UPDATE_TRIP, rows).rowcount != len(rows):
             raise StaleTrip(", ".join(v["b_id"] for v in updates))
         return
@@ -177,16 +200,29 @@ def _rows(
     ]
 
 
-def sqlite_active_trips(conn: Connection, seal_ids: list[str]) -> dict[str, Any]:
-    """`_TRIP_HEADS` of these seals' active trips, read as SQLAlchemy would read them."""
-    names = _HEAD_NAMES
-    query = (
-        f"SELECT {', '.join(f'trips.{n}' for n in names)} FROM trips WHERE trips.active = 1 "
-        f"AND trips.seal_id IN ({', '.join('?' * len(seal_ids))}) ORDER BY trips.id"
-    )
+#: The trips a batch may touch: active ones, with the columns every batch needs.
+TRIP_HEADS = select(*HEAD_COLUMNS).where(t.trips.c.active.is_(True))
+_HEAD_NAMES = tuple(c.name for c in HEAD_COLUMNS)
+# SQLite: the seals as one JSON array parameter, so one text serves any number of them.
+_SQLITE_ACTIVE_TRIPS, _ = _driver_text(
+    TRIP_HEADS.where(
+        t.trips.c.seal_id.in_(select(column("value")).select_from(func.json_each(bindparam("s"))))
+    ).order_by(t.trips.c.id)
+)
+
+
+def active_trips(conn: Connection, seal_ids: Iterable[str]) -> dict[str, Any]:
+    """`TRIP_HEADS` of these seals' active trips by seal, locked for the batch on PostgreSQL
+    (one worker at a time per trip); SQLite's batch holds the write lock already."""
+    ids = sorted(seal_ids)
+    if conn.dialect.name != "sqlite":
+        query = TRIP_HEADS.where(t.trips.c.seal_id.in_(ids)).order_by(t.trips.c.id)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return {r["seal_id"]: r for r in conn.execute(query).mappings()}
     heads = {}
-    for values in conn.exec_driver_sql(query, tuple(seal_ids)):
-        head = dict(zip(names, values, strict=True))
+    for values in conn.exec_driver_sql(_SQLITE_ACTIVE_TRIPS, (json.dumps(ids),)):
+        head = dict(zip(_HEAD_NAMES, values, strict=True))
         stamp = head["last_fix_time"]
         if stamp is not None:  # as `tables.UtcDateTime` reads SQLite's text
             head["last_fix_time"] = as_utc(datetime.fromisoformat(stamp))
@@ -194,18 +230,25 @@ def sqlite_active_trips(conn: Connection, seal_ids: list[str]) -> dict[str, Any]
     return heads
 
 
-_SQLITE_HISTORY = (
-    "SELECT positions.seal_id, positions.seq, positions.fix_time, positions.lat, positions.lon, "
-    "positions.speed_kmh, positions.course, positions.lock_state, positions.tamper, "
-    "positions.battery_pct, positions.source FROM positions WHERE positions.trip_id = ? "
-    "ORDER BY positions.fix_time"
+#: A trip's fixes in time order, as `SealFix` takes them (its fields are column names).
+_HISTORY = (
+    select(*(t.positions.c[f.name] for f in fields(SealFix)))
+    .where(t.positions.c.trip_id == bindparam("trip_id"))
+    .order_by(t.positions.c.fix_time)
 )
+_SQLITE_HISTORY, _ = _driver_text(_HISTORY)
 
 
-def sqlite_history(conn: Connection, trip_id: str) -> list[SealFix]:
-    """`TelemetryIngestor._history` read from the driver: a replay reads a trip's every fix,
-    thousands of rows, and converts them as the column types would (text time, 0/1)."""
-    locks, parse_time = LOCK_STATES, datetime.fromisoformat
+def history(conn: Connection, trip_id: str) -> list[SealFix]:
+    """A trip's every fix for a replay: thousands of rows, read as plain tuples (on SQLite
+    from the driver, with times and flags converted as the column types would)."""
+    rows: Iterable[Any]
+    parse_time: Callable[[Any], datetime]
+    if conn.dialect.name == "sqlite":
+        rows, parse_time = conn.exec_driver_sql(_SQLITE_HISTORY, (trip_id,)), datetime.fromisoformat
+    else:
+        rows, parse_time = conn.execute(_HISTORY, {"trip_id": trip_id}), _same
+    locks = LOCK_STATES
     return [
         SealFix(
             seal_id,
@@ -232,8 +275,12 @@ def sqlite_history(conn: Connection, trip_id: str) -> list[SealFix]:
             tamper,
             battery,
             source,
-        ) in conn.exec_driver_sql(_SQLITE_HISTORY, (trip_id,))
+        ) in rows
     ]
+
+
+def _same(value: datetime) -> datetime:
+    return value
 
 
 def sqlite_time(value: datetime | None) -> str | None:
