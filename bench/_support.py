@@ -5,6 +5,7 @@ Not a benchmark itself (`make bench` runs every bench/*.py: this one does nothin
 - `free_port()`, `Server` (a `landport serve` subprocess, one uvicorn worker, waited for on
   /api/v1/health and killed on exit), `run_cli()` (the `landport` command line);
 - `http_json()`: one blocking request, for setup (tokens, seeding);
+- `create_database()` / `drop_database()`: scratch PostgreSQL databases for a run;
 - `load()`: a fixed number of pre-built HTTP/1.1 requests over N keep-alive connections with
   asyncio streams (hand-built requests, Content-Length parsing): no HTTP library in the loop,
   so that the generator takes as little CPU from the server as possible.
@@ -31,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 LANDPORT = str(BIN / "landport")
 HOST = "127.0.0.1"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def log(*parts: object) -> None:
@@ -330,3 +334,36 @@ def base_env(database_url: str) -> dict[str, str]:
 
 if __name__ == "__main__":  # `make bench` runs every bench/*.py: nothing to measure here
     pass
+
+
+# --- scratch PostgreSQL databases --------------------------------------------------------------
+
+
+def _as_admin(admin_url: str, statement: str) -> None:
+    """CREATE/DROP DATABASE cannot run inside a transaction: one autocommit statement."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def create_database(admin_url: str = POSTGRES_ADMIN_URL, prefix: str = "bench") -> str:
+    """A fresh, empty database on the admin URL's server; its URL."""
+    import secrets
+
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    _as_admin(admin_url, f'CREATE DATABASE "{name}"')
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str, admin_url: str = POSTGRES_ADMIN_URL) -> None:
+    """Drop a scratch database, even with connections still open to it."""
+    from sqlalchemy.engine import make_url
+
+    _as_admin(admin_url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')

@@ -1,5 +1,5 @@
-"""PostgreSQL for bench/telemetry.py: scratch databases (created, dropped WITH (FORCE)) and
-PostGIS for the baseline, installed from Debian's packages when missing.
+"""PostgreSQL for bench/telemetry.py: PostGIS for the baseline, installed from Debian's
+packages when missing (scratch databases come from `_support`).
 
 Split from _telemetry_support.py (the MQTT side: broker, publisher, raw subscriber).
 """
@@ -7,7 +7,6 @@ Split from _telemetry_support.py (the MQTT side: broker, publisher, raw subscrib
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,32 +14,6 @@ from pathlib import Path
 from _support import log
 
 # --- PostgreSQL -----------------------------------------------------------------------------
-
-
-def _as_admin(admin_url: str, statement: str) -> None:
-    """CREATE/DROP DATABASE cannot run inside a transaction: one autocommit statement."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-def create_database(admin_url: str, prefix: str = "bench_telemetry") -> str:
-    from sqlalchemy.engine import make_url
-
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    _as_admin(admin_url, f'CREATE DATABASE "{name}"')
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    _as_admin(admin_url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 def ensure_postgis(admin_url: str) -> str | None:

@@ -39,9 +39,6 @@ SQLITE_MESSAGES = _env_int("SQLITE_MESSAGES", 10_000)
 POSTGIS_PER_POINT = _env_int("POSTGIS_PER_POINT", 3_000)
 STALL_S = _env_float("STALL_S", 8.0)  # no progress this long after publishing: stop, count
 PHASE_MAX_S = _env_float("PHASE_MAX_S", 150.0)
-POSTGRES_ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 ROUTES = ("shigatse-gyirong", "shigatse-zhangmu", "shigatse-lizi")
 EXIT_PORT = {

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -32,9 +31,12 @@ except ImportError:  # run from a checkout without the package installed
 
 from _clearance_audit import measure_audit
 from _support import (
+    POSTGRES_ADMIN_URL,
     Server,
     base_env,
     build_request,
+    create_database,
+    drop_database,
     http_json,
     load,
     log,
@@ -51,9 +53,6 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
 LATENCY_CONCURRENCY = int(os.environ.get("BENCH_LATENCY_CONCURRENCY", "2"))
 LATENCY_REQUESTS = int(os.environ.get("BENCH_LATENCY_REQUESTS", "1000"))
 PHASE_MAX_S = float(os.environ.get("BENCH_PHASE_MAX_S", "60"))
-POSTGRES_ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 USCC = "91330100716105852F"
 USERNAME = "bench.declarant"
@@ -187,47 +186,6 @@ def measure_server(env: dict[str, str], workdir: Path, label: str) -> dict[str, 
     return {"ceiling": ceiling, "submissions": subs, "latency": latency}
 
 
-# --- PostgreSQL database lifecycle ---------------------------------------------------------
-
-
-def _admin_engine() -> Any:
-    from sqlalchemy import create_engine
-
-    return create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-
-
-def create_postgres_db() -> tuple[str | None, str | None]:
-    """(url of a fresh database, None) or (None, why PostgreSQL is unavailable)."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    name = f"bench_{secrets.token_hex(4)}"
-    try:
-        engine = _admin_engine()
-        try:
-            with engine.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        finally:
-            engine.dispose()
-    except Exception as exc:  # any failure means: report nulls, never fail
-        return None, f"PostgreSQL unavailable at {POSTGRES_ADMIN_URL}: {type(exc).__name__}: {exc}"
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name)
-    return url.render_as_string(hide_password=False), None
-
-
-def drop_postgres_db(url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    name = make_url(url).database
-    engine = _admin_engine()
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
-
-
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -268,11 +226,15 @@ def main() -> dict[str, Any]:
                 notes.append(f"audit measure failed: {type(exc).__name__}: {exc}")
                 log(notes[-1])
 
-        pg_url, why = create_postgres_db()
-        if pg_url is None:
-            notes.append(why or "PostgreSQL unavailable")
+        try:
+            pg_url: str | None = create_database(POSTGRES_ADMIN_URL, "bench_clearance")
+        except Exception as exc:  # any failure means: report nulls, never fail
+            pg_url = None
+            notes.append(
+                f"PostgreSQL unavailable at {POSTGRES_ADMIN_URL}: {type(exc).__name__}: {exc}"
+            )
             log(notes[-1])
-        else:
+        if pg_url is not None:
             try:
                 runs["postgres"] = measure_server(base_env(pg_url), workdir, "postgres")
             except Exception as exc:
@@ -280,7 +242,7 @@ def main() -> dict[str, Any]:
                 log(notes[-1])
             finally:
                 try:
-                    drop_postgres_db(pg_url)
+                    drop_database(pg_url)
                 except Exception as exc:
                     notes.append(f"could not drop the bench database: {exc}")
 

@@ -47,11 +47,11 @@ try:
 except ImportError:  # run from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from _support import log
+from _support import POSTGRES_ADMIN_URL, create_database, drop_database, log
 from _telemetry_core import bench_core, bench_postgis
 from _telemetry_fleet import arm_fleet, fleet_length_needed, make_fleet, take
 from _telemetry_phases import Store, e2e_phase, latency_phase, raw_phase
-from _telemetry_postgres import create_database, drop_database, ensure_postgis
+from _telemetry_postgres import ensure_postgis
 from _telemetry_settings import (
     ALERTS,
     BACKFILL_PER_TRIP,
@@ -66,7 +66,6 @@ from _telemetry_settings import (
     FIX_INTERVAL_S,
     LATENCY_RATE,
     LATENCY_S,
-    POSTGRES_ADMIN_URL,
     RAW_MESSAGES,
     SQLITE,
     SQLITE_MESSAGES,
@@ -147,7 +146,7 @@ def main() -> None:
 
         # the database and the fleet
         try:
-            pg_url = create_database(POSTGRES_ADMIN_URL)
+            pg_url = create_database(POSTGRES_ADMIN_URL, "bench_telemetry")
         except Exception as exc:
             notes.append(f"PostgreSQL unavailable: {type(exc).__name__}: {exc}")
             raise
@@ -269,7 +268,7 @@ def main() -> None:
             store.close()
         if pg_url is not None:
             try:
-                drop_database(POSTGRES_ADMIN_URL, pg_url)
+                drop_database(pg_url, POSTGRES_ADMIN_URL)
             except Exception as exc:
                 notes.append(f"could not drop the bench database: {exc}")
         shutil.rmtree(workdir, ignore_errors=True)
