@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.appointment_tables import appointments
+from landport.adapters.db.views import iso_value
 from landport.seals.calendar import BEIJING
 from landport.yard.appointment_model import (
     OCCUPYING,
@@ -31,12 +32,8 @@ _VIEW = select(appointments, t.declarations.c.number.label("declaration_number")
 )
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 def _view(r: Mapping[Any, Any]) -> dict[str, Any]:
-    view = {k: _iso(v) for k, v in r.items() if k != "active_declaration_id"}
+    view = {k: iso_value(v) for k, v in r.items() if k != "active_declaration_id"}
     view["status_zh"] = STATUS_ZH[A(r["status"])]
     view["slot_start_beijing"] = r["slot_start"].astimezone(BEIJING).isoformat()
     view["slot_end"] = (r["slot_start"] + SLOT_LENGTH).isoformat()

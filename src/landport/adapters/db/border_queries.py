@@ -13,8 +13,9 @@ from sqlalchemy import Engine, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody import SqlAlertRepository, route_version, trip_from_row
-from landport.adapters.db.custody_queries import iso_value, stored_monitor
+from landport.adapters.db.custody_queries import stored_monitor
 from landport.adapters.db.repositories import SqlDeclarationRepository, SqlInspectionRepository
+from landport.adapters.db.views import iso_value
 from landport.seals.border import border_verdict
 from landport.seals.border_evidence import BorderPolicy
 from landport.seals.border_handlers import CustodyRecord, GateReading, custody_evidence

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody import route_from_row, route_version, trip_from_row
+from landport.adapters.db.views import iso_value, plain_row
 from landport.seals.approved import ApprovedRoute
 from landport.seals.border_handlers import StoredMonitor
 from landport.seals.calendar import BEIJING, PortCalendar, arrival_window
@@ -78,17 +79,8 @@ def corridor_for(route: ApprovedRoute) -> Corridor:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def iso_value(value: Any) -> Any:
-    """A time as ISO 8601 text for a JSON view; anything else as it is."""
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 def _bj(value: datetime | None) -> str | None:
     return value.astimezone(BEIJING).isoformat() if value is not None else None
-
-
-def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return {k: iso_value(v) for k, v in row.items()}
 
 
 # --- seals -----------------------------------------------------------------------------------
@@ -100,7 +92,7 @@ def list_seals(engine: Engine) -> list[dict[str, Any]]:
     columns = (s.seal_id, s.vendor, s.protocol, s.terminal_id, s.state, s.battery_pct)
     with engine.connect() as conn:
         rows = conn.execute(select(*columns, s.registered_at).order_by(s.seal_id)).mappings()
-        return [_plain(r) for r in rows]
+        return [plain_row(r) for r in rows]
 
 
 # --- trips -----------------------------------------------------------------------------------
@@ -126,7 +118,7 @@ def _trip_summary(r: Mapping[Any, Any]) -> dict[str, Any]:
             "fix_time": iso_value(r["last_fix_time"]),
         }
     return {
-        **_plain({k: r[k] for k in _TRIP_COLUMNS}),
+        **plain_row({k: r[k] for k in _TRIP_COLUMNS}),
         "declaration_number": r["number"],
         "enterprise_uscc": r["enterprise_uscc"],
         "containers": list(r["containers"]),
@@ -259,7 +251,7 @@ def alert_view(r: Mapping[Any, Any]) -> dict[str, Any]:
     """The row, with the monitor's own resolution and the officer's reason."""
     details = r.get("details")
     return {
-        **_plain({k: r[k] for k in _ALERT_COLUMNS}),
+        **plain_row({k: r[k] for k in _ALERT_COLUMNS}),
         "monitor_resolution": details.get("resolution") if isinstance(details, dict) else None,
         "reason": r["resolution"],
     }

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from landport.adapters.db import tables as t
+from landport.adapters.db.views import iso_value, plain_row
 from landport.adapters.db.yard_tables import (
     container_moves,
     truck_visits,
@@ -24,15 +25,6 @@ from landport.yard.dispatch import STATION_ZH, StationKind
 from landport.yard.model import YardLayout
 from landport.yard.visits import HOLD_ZH, STATUS_ZH, HoldKind, VisitStatus
 
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return {k: _iso(v) for k, v in row.items()}
-
-
 _VISITS = select(truck_visits, t.declarations.c.enterprise_uscc, t.declarations.c.number).join_from(
     truck_visits,
     t.declarations,
@@ -42,7 +34,7 @@ _VISITS = select(truck_visits, t.declarations.c.enterprise_uscc, t.declarations.
 
 
 def _summary(r: Mapping[Any, Any], layout: YardLayout) -> dict[str, Any]:
-    view = _plain({k: v for k, v in r.items() if k not in ("number", "version")})
+    view = plain_row({k: v for k, v in r.items() if k not in ("number", "version")})
     view["declaration_number"] = r["number"]
     view["status_zh"] = STATUS_ZH[VisitStatus(r["status"])]
     departure = r["departure_at"]
@@ -123,7 +115,9 @@ def visit_view(engine: Engine, visit_id: str, layout: YardLayout) -> dict[str, A
         step_views = []
         for s in step_rows:
             plan = _plan(s)
-            step_views.append(_plain({**s, "reason": plan["reason_en"] if plan else s["reason"]}))
+            step_views.append(
+                plain_row({**s, "reason": plan["reason_en"] if plan else s["reason"]})
+            )
         holds = conn.execute(
             select(visit_holds)
             .where(visit_holds.c.visit_id == visit_id)
@@ -131,7 +125,7 @@ def visit_view(engine: Engine, visit_id: str, layout: YardLayout) -> dict[str, A
         ).mappings()
         hold_views = [
             {
-                **_plain({k: v for k, v in h.items() if k != "visit_id"}),
+                **plain_row({k: v for k, v in h.items() if k != "visit_id"}),
                 "active": h["lifted_at"] is None,
             }
             for h in holds
@@ -160,7 +154,7 @@ def _hold_reason(h: Mapping[Any, Any]) -> dict[str, Any]:
         "hold_id": h["hold_id"],
         "kind": kind.value,
         "reason": reason,
-        "placed_at": _iso(h["hold_placed_at"]),
+        "placed_at": iso_value(h["hold_placed_at"]),
         "placed_by": h["hold_placed_by"],
         "en": f"{kind.value} hold: {reason}",
         "zh": f"{HOLD_ZH[kind]}：{reason}",
@@ -229,4 +223,4 @@ def container_ledger(engine: Engine, number: str) -> list[dict[str, Any]]:
             .where(container_moves.c.container_number == number)
             .order_by(container_moves.c.id)
         ).mappings()
-        return [_plain(r) for r in rows]
+        return [plain_row(r) for r in rows]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from landport.adapters.db.audit import verify_audit
 from landport.adapters.db.queries import audit_entries, list_enterprises, list_users
+from landport.adapters.db.views import plain_row
 from landport.adapters.security import hash_password
 from landport.enterprises.handlers import CreateUser, RegisterEnterprise
 from landport.entrypoints.web.deps import Admin, AnyUser, Auditor, ServicesDep
@@ -34,10 +35,6 @@ class UserBody(BaseModel):
     port_id: str | None = None
 
 
-def _iso(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
-
-
 @router.post("/enterprises", status_code=201)
 def register_enterprise(
     body: EnterpriseBody, services: ServicesDep, actor: Admin
@@ -54,7 +51,7 @@ def enterprises(services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
     """Declarants see their own enterprise only."""
     uscc = (actor.enterprise_uscc or "") if actor.is_declarant else None
     rows = list_enterprises(services.read_engine, uscc=uscc)
-    return {"items": [_iso(r) for r in rows]}
+    return {"items": [plain_row(r) for r in rows]}
 
 
 @router.post("/users", status_code=201)
@@ -73,7 +70,7 @@ def create_user(body: UserBody, services: ServicesDep, actor: Admin) -> dict[str
 
 @router.get("/users")
 def users(services: ServicesDep, actor: Admin) -> dict[str, Any]:
-    return {"items": [_iso(r) for r in list_users(services.read_engine)]}
+    return {"items": [plain_row(r) for r in list_users(services.read_engine)]}
 
 
 @router.get("/audit/verify")
