@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from landport.adapters.db.appointment_tables import appointment_slots, appointments
@@ -33,6 +33,30 @@ from landport.yard.appointment_model import (
 A = AppointmentStatus
 _HOLDING = [s.value for s in HOLDING]
 _OCCUPYING = [s.value for s in OCCUPYING]
+# The reads of every booking, built once (building costs more than running them).
+_SLOT_IS = (appointment_slots.c.resource_id == bindparam("resource_id")) & (
+    appointment_slots.c.slot_start == bindparam("slot_start")
+)
+_LOCK_SLOT = select(appointment_slots.c.next_sequence).where(_SLOT_IS).with_for_update()
+_HOLDING_IN_SLOT = select(appointments).where(
+    appointments.c.resource_id == bindparam("resource_id"),
+    appointments.c.slot_start == bindparam("slot_start"),
+    appointments.c.status.in_(_HOLDING),
+)
+_OF_DECLARATION = select(appointments).where(
+    appointments.c.active_declaration_id == bindparam("declaration_id")
+)
+_STANDING = (
+    select(appointments.c.status, func.count())
+    .where(
+        appointments.c.forwarder == bindparam("forwarder"),
+        appointments.c.slot_start >= bindparam("since"),
+        appointments.c.slot_start <= bindparam("now"),
+        appointments.c.status.in_([A.NO_SHOW.value, A.ARRIVED.value]),
+    )
+    .group_by(appointments.c.status)
+)
+_APPOINTMENT = select(appointments).where(appointments.c.id == bindparam("appointment_id"))
 
 
 def to_appointment(r: Mapping[Any, Any]) -> Appointment:
@@ -65,11 +89,8 @@ class SqlAppointmentStore:
 
     def _lock(self, key: SlotKey, capacity: int) -> int:
         resource_id, slot = key
-        where = (appointment_slots.c.resource_id == resource_id) & (
-            appointment_slots.c.slot_start == slot
-        )
-        query = select(appointment_slots.c.next_sequence).where(where).with_for_update()
-        found = self._conn.execute(query).scalar_one_or_none()
+        where = {"resource_id": resource_id, "slot_start": slot}
+        found = self._conn.execute(_LOCK_SLOT, where).scalar_one_or_none()
         if found is None:
             try:
                 with self._conn.begin_nested():
@@ -84,7 +105,7 @@ class SqlAppointmentStore:
                     )
             except IntegrityError:
                 pass  # a twin created it first: its row is locked until it commits
-            found = self._conn.execute(query).scalar_one()
+            found = self._conn.execute(_LOCK_SLOT, where).scalar_one()
         return int(found)
 
     def open_book(
@@ -106,18 +127,12 @@ class SqlAppointmentStore:
             self._locked[key] = self._lock(key, capacity)
         rows: dict[str, Appointment] = {}
         for resource_id, slot in keys:
-            for r in self._conn.execute(
-                select(appointments).where(
-                    appointments.c.resource_id == resource_id,
-                    appointments.c.slot_start == slot,
-                    appointments.c.status.in_(_HOLDING),
-                )
-            ).mappings():
+            where = {"resource_id": resource_id, "slot_start": slot}
+            for r in self._conn.execute(_HOLDING_IN_SLOT, where).mappings():
                 rows[r["id"]] = to_appointment(r)
         if declaration_id is not None:
-            for r in self._conn.execute(
-                select(appointments).where(appointments.c.active_declaration_id == declaration_id)
-            ).mappings():
+            of = {"declaration_id": declaration_id}
+            for r in self._conn.execute(_OF_DECLARATION, of).mappings():
                 rows.setdefault(r["id"], to_appointment(r))
         book.load(rows.values())
         self._stored.update(rows)
@@ -129,24 +144,15 @@ class SqlAppointmentStore:
     def standing(self, forwarder: str, policy: AppointmentPolicy, *, now: datetime) -> Standing:
         counts: dict[str, int] = dict(
             self._conn.execute(
-                select(appointments.c.status, func.count())
-                .where(
-                    appointments.c.forwarder == forwarder,
-                    appointments.c.slot_start >= now - policy.no_show_window,
-                    appointments.c.slot_start <= now,
-                    appointments.c.status.in_([A.NO_SHOW.value, A.ARRIVED.value]),
-                )
-                .group_by(appointments.c.status)
+                _STANDING,
+                {"forwarder": forwarder, "since": now - policy.no_show_window, "now": now},
             ).all()
         )
         return Standing(int(counts.get(A.NO_SHOW.value, 0)), int(counts.get(A.ARRIVED.value, 0)))
 
     def get(self, appointment_id: str) -> Appointment | None:
-        r = (
-            self._conn.execute(select(appointments).where(appointments.c.id == appointment_id))
-            .mappings()
-            .one_or_none()
-        )
+        found = self._conn.execute(_APPOINTMENT, {"appointment_id": appointment_id})
+        r = found.mappings().one_or_none()
         return None if r is None else to_appointment(r)
 
     def occupancy(self, resource_id: str, since: datetime, until: datetime) -> dict[datetime, int]:

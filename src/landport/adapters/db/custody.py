@@ -5,12 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from landport.adapters.db import tables as t
 from landport.seals.approved import ApprovedRoute, PermittedZone
 from landport.seals.model import ElectronicSeal, SealProtocol, SealState, TransitTrip, TripState
 from landport.shared.errors import Conflict
+
+# The reads every custody command makes, built once (building costs more than running them).
+_SEAL = select(t.seals).where(t.seals.c.seal_id == bindparam("seal_id"))
+_TRIP = select(t.trips).where(t.trips.c.id == bindparam("trip_id"))
+_ACTIVE_TRIP_OF = select(t.trips).where(
+    t.trips.c.declaration_id == bindparam("declaration_id"), t.trips.c.active.is_(True)
+)
+_ROUTE_VERSION = select(t.route_versions).where(
+    t.route_versions.c.route_id == bindparam("route_id"),
+    t.route_versions.c.version == bindparam("version"),
+)
 
 
 class SqlSealRepository:
@@ -20,11 +31,7 @@ class SqlSealRepository:
         self._versions: dict[str, int] = {}
 
     def get(self, seal_id: str) -> ElectronicSeal | None:
-        r = (
-            self._conn.execute(select(t.seals).where(t.seals.c.seal_id == seal_id))
-            .mappings()
-            .one_or_none()
-        )
+        r = self._conn.execute(_SEAL, {"seal_id": seal_id}).mappings().one_or_none()
         if r is None:
             return None
         self._versions[seal_id] = r["version"]
@@ -135,15 +142,8 @@ class SqlRouteRepository:
 
 def route_version(conn: Connection, route_id: str, version: int) -> ApprovedRoute | None:
     """One approved version of a route (the one a trip was sealed on)."""
-    r = (
-        conn.execute(
-            select(t.route_versions).where(
-                t.route_versions.c.route_id == route_id, t.route_versions.c.version == version
-            )
-        )
-        .mappings()
-        .one_or_none()
-    )
+    values = {"route_id": route_id, "version": version}
+    r = conn.execute(_ROUTE_VERSION, values).mappings().one_or_none()
     return None if r is None else route_from_row(r)
 
 
@@ -173,20 +173,12 @@ class SqlTripRepository:
         self._conn = conn
 
     def get(self, trip_id: str) -> TransitTrip | None:
-        r = (
-            self._conn.execute(select(t.trips).where(t.trips.c.id == trip_id))
-            .mappings()
-            .one_or_none()
-        )
+        r = self._conn.execute(_TRIP, {"trip_id": trip_id}).mappings().one_or_none()
         return None if r is None else trip_from_row(r)
 
     def active_for_declaration(self, declaration_id: str) -> TransitTrip | None:
         r = (
-            self._conn.execute(
-                select(t.trips).where(
-                    t.trips.c.declaration_id == declaration_id, t.trips.c.active.is_(True)
-                )
-            )
+            self._conn.execute(_ACTIVE_TRIP_OF, {"declaration_id": declaration_id})
             .mappings()
             .first()
         )

@@ -24,6 +24,12 @@ _UPDATE_DECLARATION = (
     .where(t.declarations.c.version == bindparam("b_version"))
     .values({c.name: bindparam(c.name) for c in t.declarations.c if c.name != "id"})
 )
+_DECLARATION = select(t.declarations).where(t.declarations.c.id == bindparam("declaration_id"))
+_EVENTS_OF = (
+    select(t.declaration_events)
+    .where(t.declaration_events.c.declaration_id == bindparam("declaration_id"))
+    .order_by(t.declaration_events.c.id)
+)
 _HAS_RELEASED = (
     select(t.declarations.c.id)
     .where(t.declarations.c.enterprise_uscc == bindparam("uscc"))
@@ -44,22 +50,11 @@ class SqlDeclarationRepository:
         self._write_history(d, 0)
 
     def get(self, declaration_id: str) -> CustomsDeclaration | None:
-        row = (
-            self._conn.execute(select(t.declarations).where(t.declarations.c.id == declaration_id))
-            .mappings()
-            .one_or_none()
-        )
+        key = {"declaration_id": declaration_id}
+        row = self._conn.execute(_DECLARATION, key).mappings().one_or_none()
         if row is None:
             return None
-        events = (
-            self._conn.execute(
-                select(t.declaration_events)
-                .where(t.declaration_events.c.declaration_id == declaration_id)
-                .order_by(t.declaration_events.c.id)
-            )
-            .mappings()
-            .all()
-        )
+        events = self._conn.execute(_EVENTS_OF, key).mappings().all()
         d = declaration_from_row(row)
         d.history = [
             StatusChange(DeclarationStatus(e["status"]), e["at"], e["actor"], e["reason"])

@@ -60,14 +60,15 @@ _cache: weakref.WeakKeyDictionary[Engine, YardView] = weakref.WeakKeyDictionary(
 _SEEN, _WROTE = "landport.yard_view", "landport.yard_wrote"
 
 
+_HEADS = select(
+    select(func.max(yard_layout_versions.c.id)).scalar_subquery(),
+    select(func.max(port_closures.c.id)).scalar_subquery(),
+)
+
+
 def _heads(conn: Connection) -> tuple[int, int]:
     """The newest layout version and closure: one round trip, index-only."""
-    row = conn.execute(
-        select(
-            select(func.max(yard_layout_versions.c.id)).scalar_subquery(),
-            select(func.max(port_closures.c.id)).scalar_subquery(),
-        )
-    ).one()
+    row = conn.execute(_HEADS).one()
     return int(row[0] or 0), int(row[1] or 0)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from landport.adapters.db.appointment_tables import appointments
@@ -44,6 +44,40 @@ _SLOT_COLUMNS = (
 _SLOTS = select(*_SLOT_COLUMNS).select_from(
     truck_visits.outerjoin(declarations, declarations.c.id == truck_visits.c.declaration_id)
 )
+# The statements every command runs, built once: building one costs about twice running it.
+_SLOTS_SINCE = _SLOTS.where(truck_visits.c.departure_at >= bindparam("after")).order_by(
+    truck_visits.c.departure_at, truck_visits.c.id
+)
+_SLOTS_IN = _SLOTS.where(truck_visits.c.status.in_(bindparam("statuses", expanding=True))).order_by(
+    truck_visits.c.updated_at, truck_visits.c.id
+)
+_VISIT = select(truck_visits).where(truck_visits.c.id == bindparam("visit_id"))
+_VISITS_WITH_PLATE = (
+    select(truck_visits)
+    .where(truck_visits.c.plate == bindparam("plate"), truck_visits.c.status.in_(_OPEN))
+    .order_by(truck_visits.c.created_at, truck_visits.c.id)
+)
+_VISIT_OF_DECLARATION = select(truck_visits).where(
+    truck_visits.c.declaration_id == bindparam("declaration_id"),
+    truck_visits.c.status.in_(_OPEN),
+)
+_STEPS_OF = (
+    select(visit_steps)
+    .where(visit_steps.c.visit_id.in_(bindparam("ids", expanding=True)))
+    .order_by(visit_steps.c.id)
+)
+_HOLDS_OF = (
+    select(visit_holds)
+    .where(visit_holds.c.visit_id.in_(bindparam("ids", expanding=True)))
+    .order_by(visit_holds.c.placed_at, visit_holds.c.id)
+)
+_SAVE_VISIT = (
+    update(truck_visits)
+    .where(truck_visits.c.id == bindparam("b_id"), truck_visits.c.version == bindparam("b_version"))
+    .values(version=bindparam("version"))
+)
+_ADD_STEPS = insert(visit_steps)
+_OCCUPIED = select(parking_occupancy.c.slot_id)
 
 
 class SqlVisitStore:
@@ -57,18 +91,12 @@ class SqlVisitStore:
             return []
         ids = [r["id"] for r in rows]
         steps: dict[str, list[VisitStep]] = {i: [] for i in ids}
-        for s in self._conn.execute(
-            select(visit_steps).where(visit_steps.c.visit_id.in_(ids)).order_by(visit_steps.c.id)
-        ).mappings():
+        for s in self._conn.execute(_STEPS_OF, {"ids": ids}).mappings():
             steps[s["visit_id"]].append(
                 VisitStep(VisitStatus(s["status"]), s["at"], s["actor"], s["reason"])
             )
         holds: dict[str, list[Hold]] = {i: [] for i in ids}
-        for h in self._conn.execute(
-            select(visit_holds)
-            .where(visit_holds.c.visit_id.in_(ids))
-            .order_by(visit_holds.c.placed_at, visit_holds.c.id)
-        ).mappings():
+        for h in self._conn.execute(_HOLDS_OF, {"ids": ids}).mappings():
             holds[h["visit_id"]].append(
                 Hold(
                     h["id"],
@@ -109,30 +137,16 @@ class SqlVisitStore:
         return result
 
     def get(self, visit_id: str) -> YardVisit | None:
-        rows = list(
-            self._conn.execute(select(truck_visits).where(truck_visits.c.id == visit_id)).mappings()
-        )
-        found = self._load(rows)
+        found = self._load(list(self._conn.execute(_VISIT, {"visit_id": visit_id}).mappings()))
         return found[0] if found else None
 
     def with_plate(self, plate: str) -> list[YardVisit]:
-        rows = self._conn.execute(
-            select(truck_visits)
-            .where(truck_visits.c.plate == plate, truck_visits.c.status.in_(_OPEN))
-            .order_by(truck_visits.c.created_at, truck_visits.c.id)
-        ).mappings()
+        rows = self._conn.execute(_VISITS_WITH_PLATE, {"plate": plate}).mappings()
         return self._load(list(rows))
 
     def open_for_declaration(self, declaration_id: str) -> YardVisit | None:
-        rows = list(
-            self._conn.execute(
-                select(truck_visits).where(
-                    truck_visits.c.declaration_id == declaration_id,
-                    truck_visits.c.status.in_(_OPEN),
-                )
-            ).mappings()
-        )
-        found = self._load(rows)
+        query, values = _VISIT_OF_DECLARATION, {"declaration_id": declaration_id}
+        found = self._load(list(self._conn.execute(query, values).mappings()))
         return found[0] if found else None
 
     def in_status(self, *statuses: VisitStatus) -> list[YardVisit]:
@@ -144,23 +158,15 @@ class SqlVisitStore:
         return self._load(list(rows))
 
     def departing_since(self, after: datetime) -> list[DepartureSlot]:
-        return self._slots(
-            _SLOTS.where(truck_visits.c.departure_at >= after).order_by(
-                truck_visits.c.departure_at, truck_visits.c.id
-            )
-        )
+        return self._slots(_SLOTS_SINCE, {"after": after})
 
     def departure_slots(self, *statuses: VisitStatus) -> list[DepartureSlot]:
-        return self._slots(
-            _SLOTS.where(truck_visits.c.status.in_([s.value for s in statuses])).order_by(
-                truck_visits.c.updated_at, truck_visits.c.id
-            )
-        )
+        return self._slots(_SLOTS_IN, {"statuses": [s.value for s in statuses]})
 
-    def _slots(self, query: Any) -> list[DepartureSlot]:
+    def _slots(self, query: Any, values: dict[str, Any]) -> list[DepartureSlot]:
         return [
             DepartureSlot(vid, VisitStatus(status), at, port)
-            for vid, status, at, port in self._conn.execute(query)
+            for vid, status, at, port in self._conn.execute(query, values)
         ]
 
     def get_many(self, visit_ids: Sequence[str]) -> list[YardVisit]:
@@ -218,11 +224,8 @@ class SqlVisitStore:
         self._write_children(yv)
 
     def save(self, yv: YardVisit) -> None:
-        result = self._conn.execute(
-            update(truck_visits)
-            .where(truck_visits.c.id == yv.visit.id, truck_visits.c.version == yv.version)
-            .values(version=yv.version + 1, **self._columns(yv))
-        )
+        values = {"b_id": yv.visit.id, "b_version": yv.version, "version": yv.version + 1}
+        result = self._conn.execute(_SAVE_VISIT, {**values, **self._columns(yv)})
         if result.rowcount != 1:
             raise Conflict(
                 f"truck visit {yv.visit.id} was changed meanwhile; reload and try again",
@@ -236,7 +239,7 @@ class SqlVisitStore:
         new_steps = v.history[yv.stored_steps :]
         if new_steps:
             self._conn.execute(
-                insert(visit_steps),
+                _ADD_STEPS,
                 [
                     {
                         "visit_id": v.id,
@@ -276,7 +279,7 @@ class SqlVisitStore:
     # --- parking and containers ------------------------------------------------------------
 
     def occupied_slots(self) -> set[str]:
-        return set(self._conn.execute(select(parking_occupancy.c.slot_id)).scalars())
+        return set(self._conn.execute(_OCCUPIED).scalars())
 
     def occupy(self, slot_id: str, visit_id: str, *, at: Any, actor: str) -> bool:
         try:
