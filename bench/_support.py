@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from landport.shared.stats import percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 LANDPORT = str(BIN / "landport")
@@ -194,10 +196,7 @@ class LoadResult:
     timed_out: bool = False
 
     def percentile(self, q: float) -> float | None:
-        if not self.latencies_ms:
-            return None
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+        return percentile(self.latencies_ms, q)
 
     def summary(self) -> dict[str, Any]:
         p50, p99 = self.percentile(50), self.percentile(99)

@@ -21,6 +21,8 @@ from _telemetry_processes import CpuMeter, Workers
 from _telemetry_settings import ALERTS, BATCH, LATENCY_S, PHASE_MAX_S, STALL_S
 from _telemetry_support import Publisher, RawSubscriber, broker
 
+from landport.shared.stats import percentile
+
 
 @dataclass
 class Store:
@@ -292,4 +294,4 @@ def latency_phase(
 
 
 def _pct(values: Sequence[float], q: float) -> float:
-    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
+    return percentile(values, q) or 0.0

@@ -39,6 +39,7 @@ from landport.entrypoints.web.app import create_app
 from landport.seals.telemetry import canonical, topic_for, with_signature
 from landport.settings import DatabaseSettings, Settings
 from landport.shared.clock import SystemClock
+from landport.shared.stats import percentile
 
 CHROMIUM = os.environ.get("LANDPORT_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -55,11 +56,8 @@ SEAL, SECRET = "EL-0001", "demo-device-secret-0001"
 
 
 def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = q * (len(ordered) - 1)
-    low = int(k)
-    high = min(low + 1, len(ordered) - 1)
-    return round(ordered[low] + (ordered[high] - ordered[low]) * (k - low), 1)
+    """The platform's percentile (q as a fraction), to 0.1 ms."""
+    return round(percentile(values, q * 100) or 0.0, 1)
 
 
 def seed_port(url: str) -> None:

@@ -34,10 +34,11 @@ def test_one_scan_lane_cannot_clear_450_trucks_in_its_hours_but_the_day_still_en
     assert waits[len(waits) * 9 // 10] > 3 * 3600  # p90 over three hours in the yard
 
 
-def test_percentiles_are_nearest_rank() -> None:
+def test_the_twin_reports_the_platforms_percentile_to_two_decimals() -> None:
     assert percentile([], 50) is None
-    assert percentile([1, 2, 3, 4], 50) == 2
-    assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90) == 9
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90) == 9.1
+    assert percentile([1.0, 2.0, 2.0 + 1 / 3], 100) == 2.33
 
 
 def test_an_incident_is_detected_only_by_the_alert_it_should_raise() -> None:

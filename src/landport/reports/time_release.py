@@ -13,6 +13,8 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
+from landport.shared.stats import percentile
+
 #: The milestones in order: declared at the land port, through the yard, to the border.
 MILESTONES: tuple[str, ...] = (
     "declared",
@@ -64,12 +66,9 @@ class Consignment:
     reached: Mapping[str, datetime] = field(default_factory=dict)
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    rank = q * (len(ordered) - 1)
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+def _p(minutes: Sequence[float], q: float) -> float:
+    value = percentile(minutes, q)
+    return round(value, 1) if value is not None else 0.0
 
 
 def _summary(minutes: Sequence[float]) -> dict[str, Any]:
@@ -77,8 +76,8 @@ def _summary(minutes: Sequence[float]) -> dict[str, Any]:
         return {"count": 0, "p50_min": None, "p90_min": None, "mean_min": None}
     return {
         "count": len(minutes),
-        "p50_min": round(_percentile(minutes, 0.5), 1),
-        "p90_min": round(_percentile(minutes, 0.9), 1),
+        "p50_min": _p(minutes, 50),
+        "p90_min": _p(minutes, 90),
         "mean_min": round(sum(minutes) / len(minutes), 1),
     }
 

@@ -3,13 +3,13 @@ queues, and whether every injected incident raised its alert (and nothing else d
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from landport.shared import stats
 from landport.simulation.elocks import EXPECTED_ALERTS, Incident
 from landport.simulation.model import TruckRecord
 from landport.simulation.scenario import minutes_of_day
@@ -37,12 +37,9 @@ class RaisedAlert:
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile (None for no values): stable and easy to explain."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, math.ceil(q / 100.0 * len(ordered)) - 1))
-    return round(ordered[rank], 2)
+    """The platform's percentile (`shared.stats`) to two decimals; None for no values."""
+    value = stats.percentile(values, q)
+    return None if value is None else round(value, 2)
 
 
 def _minutes(rec: TruckRecord, a: str, b: str) -> float | None:
