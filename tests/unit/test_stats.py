@@ -26,5 +26,5 @@ def test_small_cases_read_as_a_person_would_compute_them() -> None:
 
 
 def test_a_q_outside_0_to_100_is_refused() -> None:
-    with pytest.raises(ValueError, match="0..100"):
+    with pytest.raises(ValueError, match=r"0\.\.100"):
         percentile([1.0], 150)
