@@ -100,7 +100,7 @@ _PG_TYPES = tuple(
 _FIX_KEY = next(
     tuple(c.name for c in constraint.columns)
     for constraint in t.positions.constraints
-    if isinstance(constraint, UniqueConstraint)
+    if isinstance(constraint, UniqueConstraint) and constraint.name == "uq_positions_seal_seq_fix"
 )
 # PostgreSQL: one fixed statement over arrays, so the server plans it once and the driver
 # sends 13 parameters instead of 13 per row (a multi-row VALUES list is re-parsed per batch).
