@@ -331,10 +331,6 @@ def base_env(database_url: str) -> dict[str, str]:
     return env
 
 
-if __name__ == "__main__":  # `make bench` runs every bench/*.py: nothing to measure here
-    pass
-
-
 # --- scratch PostgreSQL databases --------------------------------------------------------------
 
 
@@ -366,3 +362,7 @@ def drop_database(url: str, admin_url: str = POSTGRES_ADMIN_URL) -> None:
     from sqlalchemy.engine import make_url
 
     _as_admin(admin_url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+if __name__ == "__main__":  # `make bench` runs every bench/*.py: nothing to measure here
+    pass

@@ -85,6 +85,21 @@ def test_duplicates_and_replays_change_nothing(custody: Custody) -> None:
     assert trip_row(custody)["monitor"] == before["monitor"]
 
 
+def test_a_restarted_worker_takes_a_redelivered_fix_as_a_duplicate(custody: Custody) -> None:
+    """The stored state keeps no recent fix keys: the positions' unique key is the check."""
+    track = build_track(shipped_corridors()["shigatse-gyirong"], interval_s=300)
+    feed(custody, track.fixes)
+    before = trip_row(custody)
+    assert before["monitor"]["recent"] == []
+    restarted = TelemetryIngestor(custody.world.services.engine, custody.clock)
+    last, older = track.fixes[-1], track.fixes[len(track.fixes) // 2]
+    report = restarted.ingest_messages([message(last), message(older), message(last)])
+    assert (report.accepted, report.duplicates) == (0, 3)
+    after = trip_row(custody)
+    assert (after["monitor"], after["version"]) == (before["monitor"], before["version"])
+    assert restarted.trips.misses == 0  # nothing new: the trip was not even read again
+
+
 def test_forged_and_unknown_messages_go_to_the_dead_letter_store(custody: Custody) -> None:
     fix = build_track(shipped_corridors()["shigatse-gyirong"]).fixes[0]
     forged = message(fix, secret="not-the-device-key-at-all")

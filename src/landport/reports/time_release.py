@@ -66,9 +66,9 @@ class Consignment:
     reached: Mapping[str, datetime] = field(default_factory=dict)
 
 
-def _p(minutes: Sequence[float], q: float) -> float:
+def _p(minutes: Sequence[float], q: float) -> float | None:
     value = percentile(minutes, q)
-    return round(value, 1) if value is not None else 0.0
+    return None if value is None else round(value, 1)
 
 
 def _summary(minutes: Sequence[float]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Per-trip monitoring state: everything `advance` needs between batches, JSON-serialisable.
 
 Store `MonitorState.as_dict()` (a few kB: counters, the last fix, open runs, alerts) next to
-the trip and load it with `MonitorState.from_dict()`; the fixes themselves live elsewhere.
+the trip and load it with `MonitorState.from_dict()`; the fixes themselves live elsewhere. A
+store that de-duplicates fixes itself (the ingest's positions table) may leave out `recent`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 from landport.seals.alerts import Alert, AlertKind
 from landport.seals.model import LockState, TripState
 
-#: Recently seen (seq, fix time) keys kept for dropping redelivered fixes without a replay.
+#: Recently seen (seq, fix time) keys kept for dropping redelivered fixes without a replay,
+#: while the state stays in memory; a state loaded without them relies on its caller to hand
+#: over only fixes not seen before (the ingest passes only those its insert stored).
 RECENT_KEYS = 64
 
 

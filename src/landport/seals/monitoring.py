@@ -17,7 +17,9 @@
 
 Duplicates (same seq and fix time; JT/T 808 serial numbers wrap, so seq alone is not a key)
 change nothing: recent keys are kept in the state, older redeliveries go through a replay
-that drops them. Nothing here reads a clock or a file.
+that drops them. A state loaded without its recent keys (the ingest does not store them)
+counts on its caller to pass only fixes not seen before: the ingest passes those its insert
+stored. Nothing here reads a clock or a file.
 """
 
 from __future__ import annotations

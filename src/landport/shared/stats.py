@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
-    """The q-th percentile (0-100) by linear interpolation between the closest ranks, as
-    numpy's default and a spreadsheet's PERCENTILE.INC compute it; None for no values."""
+    """The q-th percentile (0-100) of finite values by linear interpolation between the
+    closest ranks, as numpy's default and a spreadsheet's PERCENTILE.INC compute it; None for
+    no values."""
     if not 0 <= q <= 100:
         raise ValueError(f"percentile q must be within 0..100, got {q}")
     ordered = sorted(values)

@@ -71,10 +71,23 @@ _HOLDS_OF = (
     .where(visit_holds.c.visit_id.in_(bindparam("ids", expanding=True)))
     .order_by(visit_holds.c.placed_at, visit_holds.c.id)
 )
+#: What a save writes (`SqlVisitStore._columns`, and the version it moves to).
+_SAVED = (
+    "plate",
+    "status",
+    "declaration_id",
+    "appointment_id",
+    "lane_id",
+    "slot_id",
+    "departure_at",
+    "fees_paid",
+    "updated_at",
+    "version",
+)
 _SAVE_VISIT = (
     update(truck_visits)
     .where(truck_visits.c.id == bindparam("b_id"), truck_visits.c.version == bindparam("b_version"))
-    .values(version=bindparam("version"))
+    .values({name: bindparam(name) for name in _SAVED})
 )
 _ADD_STEPS = insert(visit_steps)
 _OCCUPIED = select(parking_occupancy.c.slot_id)

@@ -3,8 +3,9 @@
 PostgreSQL inserts a batch of positions as one statement over arrays. SQLite runs the same
 statements compiled once to the driver's text, with the values converted here the way the
 column types store them: SQLAlchemy's per-row parameter processing cost more than the inserts
-(about 400 rows and 130 trips a batch). Every statement is written once, as SQLAlchemy; the
-SQLite texts and their parameter orders are compiled from it.
+(about 400 rows and 130 trips a batch). The SQLite texts and their parameter orders are
+compiled from the SQLAlchemy statements; the PostgreSQL array insert is built from the
+table's columns and key.
 """
 
 from __future__ import annotations
@@ -97,11 +98,17 @@ _PG_TYPES = tuple(
     for column in _STORED
 )
 #: The positions' natural key: a redelivered fix is the same (seal, sequence, fix time).
+_KEY_NAME = "uq_positions_seal_seq_fix"
 _FIX_KEY = next(
-    tuple(c.name for c in constraint.columns)
-    for constraint in t.positions.constraints
-    if isinstance(constraint, UniqueConstraint) and constraint.name == "uq_positions_seal_seq_fix"
+    (
+        tuple(c.name for c in constraint.columns)
+        for constraint in t.positions.constraints
+        if isinstance(constraint, UniqueConstraint) and constraint.name == _KEY_NAME
+    ),
+    None,
 )
+if _FIX_KEY is None:
+    raise RuntimeError(f"positions has no {_KEY_NAME}: the duplicate check needs it")
 # PostgreSQL: one fixed statement over arrays, so the server plans it once and the driver
 # sends 13 parameters instead of 13 per row (a multi-row VALUES list is re-parsed per batch).
 _PG_INSERT_POSITIONS = (
@@ -110,13 +117,11 @@ _PG_INSERT_POSITIONS = (
     f"ON CONFLICT ({', '.join(_FIX_KEY)}) DO NOTHING RETURNING {', '.join(_FIX_KEY)}"
 )
 # SQLite: a plain executemany of one row's insert, values converted as the types store them.
-_SQLITE_INSERT_POSITIONS, _INSERT_PARAMS = _driver_text(
+_SQLITE_INSERT_POSITIONS, _ = _driver_text(
     sqlite.insert(t.positions)
     .values({name: bindparam(name) for name in _COLUMNS})
     .on_conflict_do_nothing(index_elements=list(_FIX_KEY))
 )
-if _INSERT_PARAMS != _COLUMNS:  # `_rows` builds the values in table order
-    raise RuntimeError(f"positions insert takes {_INSERT_PARAMS}, rows give {_COLUMNS}")
 _SQLITE_LAST_POSITION, _ = _driver_text(select(func.max(t.positions.c.id)))
 _POSITIONS_AFTER = select(*(t.positions.c[name] for name in _FIX_KEY)).where(
     t.positions.c.id > bindparam("after")
