@@ -55,17 +55,23 @@ def scratch_database() -> tuple[str, Path]:
 
 
 #: What a run on its own throw-away file says about it (the `database` key of the figures).
-SCRATCH_DATABASE = {"kind": "scratch-sqlite", "pragmas": {"synchronous": "OFF"}}
+SCRATCH_DATABASE = {
+    "kind": "scratch-sqlite",
+    "pragmas": {"synchronous": "OFF", "cache_size_kib": 262144},
+}
 
 
 def without_fsync(engine: Engine) -> None:
     """The scratch file is deleted after the run, so a power cut may lose it: the writer
-    skips fsync (`synchronous=OFF`). Only ever for the twin's own temporary database."""
+    skips fsync (`synchronous=OFF`). Each connection also keeps up to 256 MB of pages (the
+    positions' indexes take a batch's inserts all over the file; a 5-day run cost about a
+    tenth less CPU). Only ever for the twin's own temporary database."""
 
     @event.listens_for(engine, "connect")
     def _no_fsync(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute("PRAGMA cache_size=-262144")  # KiB
         cursor.close()
 
     engine.dispose()  # pooled connections open again, with the pragma
