@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 
 from landport.simulation.bare import BareModel
 from landport.simulation.elocks import Incident
-from landport.simulation.metrics import RaisedAlert, detection, percentile
+from landport.simulation.metrics import (
+    RaisedAlert,
+    detection,
+    false_alert_examples,
+    percentile,
+)
+from landport.simulation.model import TruckRecord
 from landport.simulation.report import bar_chart, run_report, sweep_report
 from landport.simulation.scenario import load_scenario
 
@@ -57,6 +63,22 @@ def test_an_incident_is_detected_only_by_the_alert_it_should_raise() -> None:
     assert found["false_alerts"] == 1
     assert found["precision"] == round(1 / 3, 3)
     assert found["missed"] == [{"kind": "route_deviation", "trip_id": "t2", "at_km": 100.0}]
+
+
+def test_a_false_alert_comes_with_where_its_truck_was() -> None:
+    incidents = [Incident("seal_opened", "S1", "shigatse-gyirong", 100.0, trip_id="t1")]
+    alerts = [
+        RaisedAlert("t1", "seal_opened", "alarm", T),
+        RaisedAlert("t3", "overdue", "warning", T),
+        RaisedAlert("t9", "signal_lost", "warning", T),  # no truck known for it
+    ]
+    sealed = TruckRecord(3, "nev", "zhejiang", "zhangmu-port", False, plate="藏D00003")
+    sealed.trip_id, sealed.sealed, sealed.outcome = "t3", T, "cleared"
+    found = false_alert_examples([sealed], incidents, alerts)
+    assert [(e["trip_id"], e["kind"]) for e in found] == [("t3", "overdue"), ("t9", "signal_lost")]
+    assert found[0]["sealed"] == T.isoformat() and found[0]["parked"] is None
+    assert found[0]["port"] == "zhangmu-port" and "plate" not in found[1]
+    assert false_alert_examples([sealed], incidents, alerts, limit=1) == found[:1]
 
 
 def test_no_incidents_and_no_alerts_is_perfect() -> None:

@@ -84,6 +84,43 @@ def detection(incidents: Sequence[Incident], alerts: Sequence[RaisedAlert]) -> d
     }
 
 
+#: The truck's instants shown beside a false alert: where it was when the alert came.
+_TIMELINE = ("sealed", "parked", "gate_out", "border_arrival", "border_done")
+
+
+def false_alert_examples(
+    records: Sequence[TruckRecord],
+    incidents: Sequence[Incident],
+    alerts: Sequence[RaisedAlert],
+    *,
+    limit: int = 10,
+) -> list[dict[str, Any]]:
+    """The first alerts on clean trips, each with its truck's timeline: enough to tell from
+    one run why a rule fired where nothing happened."""
+    incident_trips = {i.trip_id for i in incidents if i.trip_id}
+    truck_of = {r.trip_id: r for r in records if r.trip_id}
+    out: list[dict[str, Any]] = []
+    for a in alerts:
+        if a.trip_id in incident_trips:
+            continue
+        example: dict[str, Any] = {
+            "trip_id": a.trip_id,
+            "kind": a.kind,
+            "opened_at": a.opened_at.isoformat(),
+        }
+        truck = truck_of.get(a.trip_id)
+        if truck is not None:
+            example.update(plate=truck.plate, port=truck.port, cargo=truck.cargo)
+            example.update(outcome=truck.outcome)
+            for name in _TIMELINE:
+                at = getattr(truck, name)
+                example[name] = at.isoformat() if at is not None else None
+        out.append(example)
+        if len(out) == limit:
+            break
+    return out
+
+
 def alert_handling(twin: Twin, alerts: Sequence[RaisedAlert]) -> dict[str, Any]:
     """What the monitoring officers did with the alerts, and what was left unanswered."""
     desk = twin.desk
@@ -153,6 +190,7 @@ def summarise(
         "utilisation": utilisation,
         "peak_queue": peak_queue,
         **detection(twin.incidents, alerts),
+        "false_alert_examples": false_alert_examples(recs, twin.incidents, alerts),
         **alert_handling(twin, alerts),
         "telemetry_messages": twin.pump.messages,
         "telemetry_batches": twin.pump.batches,
