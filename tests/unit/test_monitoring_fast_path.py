@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import numpy as np
 import pytest
 
@@ -13,12 +11,20 @@ from landport.seals.corridor import Corridor, Zone, ZoneKind
 from landport.seals.monitoring import (
     MonitorState,
     OutOfOrderBatch,
-    TripPlan,
     advance,
     advance_many,
     ingest_many,
 )
-from tracks import ROUTE_IDS, Detour, Jump, LockOpen, Stop, build_track, shipped_corridors
+from tracks import (
+    ROUTE_IDS,
+    Detour,
+    Jump,
+    LockOpen,
+    Stop,
+    build_track,
+    plan_for,
+    shipped_corridors,
+)
 
 
 def points(c: Corridor, n: int, seed: int) -> tuple[list[float], list[float]]:
@@ -78,16 +84,7 @@ def _run(route_id: str, batch: int) -> MonitorState:
         lock_opens=[LockOpen(at_km=150.0, relock_after_minutes=5.0)],
         jitter_m=40.0,
     )
-    plan = TripPlan(
-        trip_id="TRIP-1",
-        seal_id=track.fixes[0].seal_id,
-        corridor=c,
-        departure_zone="shigatse-land-port",
-        destination_zone=str(c.meta.to_place),
-        armed_at=track.start,
-        window_start=track.start,
-        window_end=track.start + timedelta(hours=30),
-    )
+    plan = plan_for(track, window_hours=30)
     state = MonitorState(plan.trip_id)
     for lo in range(0, len(track.fixes), batch):
         state, _ = advance(plan, state, track.fixes[lo : lo + batch])
@@ -118,18 +115,7 @@ def test_advance_many_equals_advance_trip_by_trip() -> None:
             jumps=[Jump(at_km=25.0 + 5 * k)],
             jitter_m=30.0,
         )
-        plans.append(
-            TripPlan(
-                trip_id=f"TRIP-{k}",
-                seal_id=f"SEAL-{k}",
-                corridor=c,
-                departure_zone="shigatse-land-port",
-                destination_zone=str(c.meta.to_place),
-                armed_at=track.start,
-                window_start=track.start,
-                window_end=track.start + timedelta(hours=30),
-            )
-        )
+        plans.append(plan_for(track, trip_id=f"TRIP-{k}", window_hours=30))
         tracks.append(track.fixes)
     one = [MonitorState(p.trip_id) for p in plans]
     many = [MonitorState(p.trip_id) for p in plans]
@@ -148,17 +134,9 @@ def test_advance_many_equals_advance_trip_by_trip() -> None:
 
 def test_advance_many_flags_a_late_batch_and_applies_the_others() -> None:
     c = shipped_corridors()[ROUTE_IDS[0]]
-    fixes = build_track(c).fixes
-    plan = TripPlan(
-        trip_id="TRIP-1",
-        seal_id=fixes[0].seal_id,
-        corridor=c,
-        departure_zone="shigatse-land-port",
-        destination_zone=str(c.meta.to_place),
-        armed_at=fixes[0].fix_time,
-        window_start=fixes[0].fix_time,
-        window_end=fixes[0].fix_time + timedelta(hours=30),
-    )
+    track = build_track(c)
+    fixes = track.fixes
+    plan = plan_for(track, window_hours=30)
     state, _ = advance(plan, MonitorState("TRIP-1"), fixes[10:20])
     late, ok = advance_many([(plan, state, fixes[5:8]), (plan, state, fixes[20:25])])
     assert isinstance(late, OutOfOrderBatch)

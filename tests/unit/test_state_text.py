@@ -11,7 +11,7 @@ from typing import Any
 from landport.adapters.telemetry.state_text import StateText
 from landport.seals.model import SealFix
 from landport.seals.monitoring import MonitorState, TripPlan, advance
-from tracks import Detour, LockOpen, Stop, build_track, shipped_corridors
+from tracks import Detour, LockOpen, Stop, build_track, plan_for, shipped_corridors
 
 GYIRONG = "shigatse-gyirong"
 
@@ -24,16 +24,7 @@ def _plan() -> tuple[TripPlan, list[SealFix]]:
         stops=[Stop(60, 40)],
         lock_opens=[LockOpen(at_km=300)],
     )
-    plan = TripPlan(
-        trip_id="TRIP-1",
-        seal_id=track.fixes[0].seal_id,
-        corridor=corridor,
-        departure_zone="shigatse-land-port",
-        destination_zone=str(corridor.meta.to_place),
-        armed_at=track.start,
-        window_start=track.start,
-        window_end=track.start + timedelta(hours=48),
-    )
+    plan = plan_for(track)
     return plan, list(track.fixes)
 
 

@@ -32,6 +32,7 @@ from tracks import (
     Stop,
     Track,
     build_track,
+    plan_for,
     shipped_corridors,
 )
 
@@ -45,23 +46,6 @@ def corridor(route_id: str = GYIRONG) -> Corridor:
 def km_of(c: Corridor, zone_id: str) -> float:
     lon, lat = c.zone(zone_id).center or (0.0, 0.0)
     return float(c.chainage_m(lon, lat)[0]) / 1000.0
-
-
-def plan_for(
-    track: Track, *, window_hours: float = 48.0, thresholds: Thresholds | None = None
-) -> TripPlan:
-    c = track.corridor
-    return TripPlan(
-        trip_id="TRIP-1",
-        seal_id=track.fixes[0].seal_id,
-        corridor=c,
-        departure_zone="shigatse-land-port",
-        destination_zone=str(c.meta.to_place),
-        armed_at=track.start,
-        window_start=track.start,
-        window_end=track.start + timedelta(hours=window_hours),
-        thresholds=thresholds or Thresholds(),
-    )
 
 
 @dataclass
