@@ -54,11 +54,11 @@ def scratch_database() -> tuple[str, Path]:
     return f"sqlite:///{folder / 'twin.db'}", folder
 
 
+#: The scratch file's pragmas: no fsync, and up to 256 MB of pages per connection (a negative
+#: cache_size counts KiB).
+SCRATCH_PRAGMAS = {"synchronous": "OFF", "cache_size": -262144}
 #: What a run on its own throw-away file says about it (the `database` key of the figures).
-SCRATCH_DATABASE = {
-    "kind": "scratch-sqlite",
-    "pragmas": {"synchronous": "OFF", "cache_size_kib": 262144},
-}
+SCRATCH_DATABASE = {"kind": "scratch-sqlite", "pragmas": SCRATCH_PRAGMAS}
 
 
 def without_fsync(engine: Engine) -> None:
@@ -70,8 +70,8 @@ def without_fsync(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _no_fsync(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.execute("PRAGMA cache_size=-262144")  # KiB
+        for name, value in SCRATCH_PRAGMAS.items():
+            cursor.execute(f"PRAGMA {name}={value}")
         cursor.close()
 
     engine.dispose()  # pooled connections open again, with the pragma
