@@ -29,15 +29,16 @@ def rebase_window(
     before the seal was armed); audited. False when nothing moved."""
     if trip.state is not TripState.IN_YARD or trip.closed_at is not None:
         return False  # on the road: the monitor has taken over
-    route = uow.routes.get(trip.route_id, trip.route_version)
+    travel = uow.routes.travel(trip.route_id, trip.route_version)
     calendar = ctx.calendars_in(uow).get(trip.exit_port)
-    if route is None or calendar is None:
+    if travel is None or calendar is None:
         return False
+    road_km, typical_hours = travel
     try:
         window = arrival_window(
             departure=max(departure, trip.armed_at),
-            road_km=route.road_km,
-            typical_hours=route.typical_hours,
+            road_km=road_km,
+            typical_hours=typical_hours,
             calendar=calendar,
         )
     except ValueError:  # the port has no opening ahead: keep the window it has

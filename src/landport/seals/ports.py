@@ -23,6 +23,10 @@ class RouteRepository(Protocol):
         """The current route, or the given approved version of it."""
         ...
 
+    def travel(self, route_id: str, version: int) -> tuple[float, float] | None:
+        """(road km, typical hours) of an approved version: a window needs no geometry."""
+        ...
+
     def put(self, route: ApprovedRoute, *, actor: str) -> int:
         """Store a route (a re-import bumps its version); returns the version."""
         ...

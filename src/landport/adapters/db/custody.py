@@ -18,9 +18,12 @@ _TRIP = select(t.trips).where(t.trips.c.id == bindparam("trip_id"))
 _ACTIVE_TRIP_OF = select(t.trips).where(
     t.trips.c.declaration_id == bindparam("declaration_id"), t.trips.c.active.is_(True)
 )
-_ROUTE_VERSION = select(t.route_versions).where(
-    t.route_versions.c.route_id == bindparam("route_id"),
-    t.route_versions.c.version == bindparam("version"),
+_IS_VERSION = (t.route_versions.c.route_id == bindparam("route_id")) & (
+    t.route_versions.c.version == bindparam("version")
+)
+_ROUTE_VERSION = select(t.route_versions).where(_IS_VERSION)
+_ROUTE_TRAVEL = select(t.route_versions.c.road_km, t.route_versions.c.typical_hours).where(
+    _IS_VERSION
 )
 
 
@@ -105,6 +108,10 @@ class SqlRouteRepository:
             .one_or_none()
         )
         return None if r is None else route_from_row(r)
+
+    def travel(self, route_id: str, version: int) -> tuple[float, float] | None:
+        row = self._conn.execute(_ROUTE_TRAVEL, {"route_id": route_id, "version": version}).first()
+        return None if row is None else (float(row[0]), float(row[1]))
 
     def put(self, route: ApprovedRoute, *, actor: str) -> int:
         values = dict(
