@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -213,6 +213,61 @@ def test_a_truck_waiting_for_its_border_day_is_not_overdue_before_it_leaves(
     moved = trip_of_seal(w, "EL-0312")
     assert beijing(moved["window_end"]) > beijing(trip["window_end"])
     assert audit_actions(w, trip["id"])[-1] == "trip.window_rebased"
+
+
+def test_a_sealed_truck_refused_a_parking_slot_for_days_is_not_overdue(
+    make_world: MakeWorld,
+) -> None:
+    """A truck sealed in a full yard waits with no departure planned: its window (counted from
+    the arming) is provisional, so days later it is still not overdue; once parked and
+    planned, it is held to the planned departure's window, and its expected arrival counts
+    from that departure too."""
+    clock = FixedClock(T0)
+    layout = YardFiles(None).layout_document()
+    general = next(z for z in layout["parking_zones"] if z["id"] == "general")
+    general["slots"] = 1
+    w = make_world(layout, clock=clock)
+    first_id = parked_truck(w, "藏D30021", "EL-0321")["visit_id"]  # the only general slot
+    declaration = declared(w, furniture_payload(vehicle_plate="藏D30022"))
+    visit = pre_advised(w, declaration, "藏D30022")
+    assert w.post("yardman", "/api/v1/gate/in", {"plate": "藏D30022"}).status_code == 200
+    assert w.post("yardman", f"/api/v1/visits/{visit['id']}/dispatch").status_code == 200
+    arm_seal(w, declaration["id"], "EL-0322")
+    refused = w.post("yardman", f"/api/v1/visits/{visit['id']}/parking")
+    assert refused.status_code == 409, refused.text
+    waiting = trip_of_seal(w, "EL-0322")
+    assert waiting["departs_at"] is None
+    armed_window_end = beijing(waiting["window_end"])
+
+    # Four days on, past the window set at the arming: no overdue alert for it.
+    clock.advance(timedelta(days=4))
+    assert clock.now() > armed_window_end
+    TelemetryIngestor(w.services.engine, clock).check_silence()
+    open_alerts = w.get("officer", "/api/v1/alerts?state=open").json()["items"]
+    assert waiting["id"] not in {a["trip_id"] for a in open_alerts if a["kind"] == "overdue"}
+
+    # The slot frees (the first truck leaves); parked now, the truck gets a departure.
+    first = trip_of_seal(w, "EL-0321")
+    assert w.post("yardman", "/api/v1/gate/out", {"plate": "藏D30021"}).status_code == 409
+    assert w.post("yardman", f"/api/v1/visits/{first_id}/fees-paid").status_code == 200
+    out = w.post("yardman", "/api/v1/gate/out", {"plate": "藏D30021"})
+    assert out.status_code == 200, out.text
+    assert trip_of_seal(w, "EL-0321")["departs_at"] is not None and first["departs_at"]
+    parked = w.post("yardman", f"/api/v1/visits/{visit['id']}/parking")
+    assert parked.status_code == 200, parked.text
+    planned = trip_of_seal(w, "EL-0322")
+    departure = datetime.fromisoformat(parked.json()["departure"]["departure_utc"])
+    assert datetime.fromisoformat(planned["departs_at"]) == departure
+    assert beijing(planned["window_end"]) > clock.now()
+    view = w.get("officer", f"/api/v1/trips/{planned['id']}").json()
+    expected = datetime.fromisoformat(view["window"]["expected"])
+    assert departure < expected <= datetime.fromisoformat(planned["window_end"])
+
+    # It misses that departure: past the new window, still in the yard, it is overdue.
+    clock.advance(datetime.fromisoformat(planned["window_end"]) - clock.now() + timedelta(hours=1))
+    TelemetryIngestor(w.services.engine, clock).check_silence()
+    open_alerts = w.get("officer", "/api/v1/alerts?state=open").json()["items"]
+    assert planned["id"] in {a["trip_id"] for a in open_alerts if a["kind"] == "overdue"}
 
 
 def trip_of_seal(w: World, seal_id: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -213,6 +213,22 @@ def test_overdue_when_the_window_passes_and_closed_on_late_arrival() -> None:
     assert overdue.started_at == track.start + timedelta(hours=6)
     assert overdue.resolution is Resolution.ARRIVED_LATE
     assert overdue.closed_at == run.state.first_arrival
+
+
+@pytest.mark.parametrize("awaits_departure", [True, False], ids=["no-departure", "planned"])
+def test_a_truck_still_in_the_yard_is_overdue_only_once_its_departure_is_planned(
+    awaits_departure: bool,
+) -> None:
+    """Eight hours parked in the yard against a six-hour window: without a planned departure
+    the window is provisional; once the truck leaves the yard it is held to it."""
+    track = build_track(corridor(), yard_minutes=8 * 60)
+    plan = replace(plan_for(track, window_hours=6), awaits_departure=awaits_departure)
+    in_yard = ingest_worker(plan, track, until=track.start + timedelta(hours=7))
+    assert in_yard.state.trip_state is TripState.IN_YARD
+    assert bool(in_yard.alerts(AlertKind.OVERDUE)) is not awaits_departure
+    overdue = ingest_worker(plan, track).only(AlertKind.OVERDUE)
+    assert overdue.started_at == track.start + timedelta(hours=6)
+    assert overdue.resolution is Resolution.ARRIVED_LATE
 
 
 # --- signal gaps and backfills ---------------------------------------------------------------

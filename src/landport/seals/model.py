@@ -94,3 +94,6 @@ class TransitTrip:
     version: int = 0
     notes: list[str] = field(default_factory=list)
     closed_at: datetime | None = None  # exited or referred at the border
+    # The departure the arrival window counts from: planned by the yard, then the gate-out.
+    # None while the sealed truck waits in the yard with no departure planned.
+    departs_at: datetime | None = None

@@ -41,9 +41,12 @@ class TripRepository(Protocol):
 
     def save(self, trip: TransitTrip) -> None: ...
 
-    def move_window(self, trip_id: str, start: datetime, end: datetime) -> None:
-        """Set the arrival window and bump the version (the monitor then reads it again),
-        whatever the version: telemetry may have moved it since the trip was read."""
+    def move_window(
+        self, trip_id: str, start: datetime, end: datetime, departs_at: datetime
+    ) -> None:
+        """Set the arrival window and the departure it counts from, and bump the version
+        (the monitor then reads it again), whatever the version: telemetry may have moved it
+        since the trip was read."""
         ...
 
 

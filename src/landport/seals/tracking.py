@@ -86,8 +86,15 @@ class Tracker:
         zone = self.c.zone_index(st.pos_zone) if st.pos_zone else -1
         return self.where(st.pos_lon, st.pos_lat, zone, st.pos_chainage_m)
 
+    def may_be_overdue(self) -> bool:
+        """At the border it has arrived; in the yard with no departure planned, not yet due."""
+        state = self.st.trip_state
+        if state is TripState.AT_BORDER:
+            return False
+        return not (self.plan.awaits_departure and state is TripState.IN_YARD)
+
     def check_overdue(self, now: datetime) -> None:
-        if now > self.plan.window_end and self.st.trip_state is not TripState.AT_BORDER:
+        if now > self.plan.window_end and self.may_be_overdue():
             self.open_alert(AlertKind.OVERDUE, self.plan.window_end, **self.last_position())
 
     def blind_until(self, alert: Alert, blind_until: datetime | None) -> datetime | None:
@@ -242,7 +249,7 @@ class Tracker:
                 if sig is None:
                     st.blind_until = None
             st.received += 1
-            if t > window_end_t and st.trip_state is not TripState.AT_BORDER:
+            if t > window_end_t and self.may_be_overdue():
                 self.open_alert(AlertKind.OVERDUE, plan.window_end, **self.last_position())
             if ok[i]:
                 zi, ins, ch, xi, yi = zl[i], insl[i], cl[i], xl[i], yl[i]

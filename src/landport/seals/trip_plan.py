@@ -48,6 +48,10 @@ class TripPlan:
     window_start: datetime
     window_end: datetime
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # Sealed in the yard with no departure planned yet: the window assumed a departure at
+    # arming, so it is provisional and a truck the fixes still place in the yard is not
+    # overdue. A truck that leaves the yard zone anyway is held to the window.
+    awaits_departure: bool = False
 
     def __post_init__(self) -> None:
         for name in ("armed_at", "window_start", "window_end"):
@@ -80,4 +84,5 @@ class TripPlan:
             window_start=trip.window_start,
             window_end=trip.window_end,
             thresholds=thresholds or Thresholds(),
+            awaits_departure=trip.departs_at is None,
         )

@@ -172,6 +172,7 @@ def trip_from_row(r: Any) -> TransitTrip:
         route_version=r["route_version"],
         version=r["version"],
         closed_at=r["closed_at"],
+        departs_at=r["departs_at"],
     )
 
 
@@ -207,6 +208,7 @@ class SqlTripRepository:
                 armed_by=trip.armed_by,
                 window_start=trip.window_start,
                 window_end=trip.window_end,
+                departs_at=trip.departs_at,
                 state=trip.state.value,
                 active=True,
                 version=0,
@@ -232,12 +234,19 @@ class SqlTripRepository:
             )
         trip.version += 1
 
-    def move_window(self, trip_id: str, start: datetime, end: datetime) -> None:
+    def move_window(
+        self, trip_id: str, start: datetime, end: datetime, departs_at: datetime
+    ) -> None:
         trips = t.trips.c
         self._conn.execute(
             update(t.trips)
             .where(trips.id == trip_id)
-            .values(window_start=start, window_end=end, version=trips.version + 1)
+            .values(
+                window_start=start,
+                window_end=end,
+                departs_at=departs_at,
+                version=trips.version + 1,
+            )
         )
 
 

@@ -105,7 +105,7 @@ _TRIP_LIST = select(t.trips, t.declarations.c.number, t.declarations.c.enterpris
 _TRIP_COLUMNS = (
     "id", "state", "active", "seal_id", "declaration_id", "vehicle_plate", "route_id",
     "route_version", "exit_port", "passport_digest", "armed_at", "armed_by", "window_start",
-    "window_end", "closed_at",
+    "window_end", "closed_at", "departs_at",
 )  # fmt: skip
 
 
@@ -198,7 +198,7 @@ def trip_view(
     if calendar is not None:
         try:
             w = arrival_window(
-                departure=trip.armed_at,
+                departure=trip.departs_at or trip.armed_at,
                 road_km=route.road_km,
                 typical_hours=route.typical_hours,
                 calendar=calendar,

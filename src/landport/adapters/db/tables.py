@@ -265,6 +265,7 @@ trips = Table(
     Column("last_lon", Float, nullable=True),
     Column("version", Integer, nullable=False),
     Column("closed_at", TS, nullable=True),
+    Column("departs_at", TS, nullable=True),  # the departure the arrival window counts from
     Index("ix_trips_seal_active", "seal_id", "active"),
     Index("ix_trips_declaration", "declaration_id"),
     Index("ix_trips_state", "state"),  # the silence check reads the trips under way
