@@ -162,3 +162,40 @@ def test_a_declarant_sees_only_its_own_enterprise_in_the_register(world: World) 
     mine = world.get("competitor", "/api/v1/enterprises").json()["items"]
     assert [e["uscc"] for e in mine] == [OTHER_USCC]
     assert len(world.get("officer", "/api/v1/enterprises").json()["items"]) == 2
+
+
+def test_an_exporter_with_earlier_exports_here_is_not_a_first_timer(world: World) -> None:
+    """The register brought over from the earlier system knows the enterprise has shipped
+    through this port: its first declaration in this database is not a first-time export."""
+    uscc = "91330100MA2KXY0016"
+    body = {
+        "uscc": uscc,
+        "name_zh": "杭州老客户家具有限公司",
+        "name_en": "Hangzhou Regular Furniture Co.",
+        "province": "zhejiang",
+        "rating": "general",
+        "exports_here_since": "2099-01-01",
+    }
+    refused = world.post("admin", "/api/v1/enterprises", body)
+    assert refused.status_code == 422
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+        ("exports_here_since", "date_in_future")
+    ]
+    assert "首次出口日期" in refused.json()["errors"][0]["message_zh"]
+    assert uscc not in {
+        e["uscc"] for e in world.get("officer", "/api/v1/enterprises").json()["items"]
+    }
+    body["exports_here_since"] = "2024-05-20"
+    registered = world.post("admin", "/api/v1/enterprises", body)
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["exports_here_since"] == "2024-05-20"
+    world.add_user("regular", "declarant", enterprise=uscc)
+    listed = world.get("regular", "/api/v1/enterprises").json()["items"]
+    assert [e["exports_here_since"] for e in listed] == ["2024-05-20"]
+
+    regular = world.lodge(lithium_ion_payload(consignor_uscc=uscc), user="regular", submit=True)
+    newcomer = world.lodge(lithium_ion_payload(), submit=True)  # the exporter: none on record
+    assert regular.status_code == newcomer.status_code == 201, regular.text
+    fired = {r["rule_id"] for r in regular.json()["assessment"]["fired"]}
+    assert not fired & {"R-LI-ION-FIRST", "R-FIRST-TIME"} and "R-LI-ION" in fired
+    assert newcomer.json()["assessment"]["forced_by"] == "R-LI-ION-FIRST"

@@ -28,15 +28,17 @@ from landport.simulation.scenario import (
 LANDPORT = str(Path(sys.executable).with_name("landport"))
 
 
-def scaled_day(trucks: int, incidents_per_day: float) -> Scenario:
+def scaled_day(trucks: int, incidents_per_day: float, newcomers: float = 0.03) -> Scenario:
     """The default port with fewer trucks and many more incidents, to keep CI short."""
     rates = tuple(IncidentRate(kind, incidents_per_day) for kind in INCIDENT_KINDS)
-    return replace(load_scenario(), trucks_per_day=trucks, incidents=rates)
+    return replace(
+        load_scenario(), trucks_per_day=trucks, incidents=rates, new_exporter_share=newcomers
+    )
 
 
 @pytest.fixture(scope="module")
 def day() -> dict[str, Any]:
-    return run_simulation(scaled_day(40, 3.0), days=1, seed=11)
+    return run_simulation(scaled_day(40, 3.0, newcomers=0.25), days=1, seed=11)
 
 
 def test_the_twin_handles_every_truck_that_arrives(day: dict[str, Any]) -> None:
@@ -47,6 +49,17 @@ def test_the_twin_handles_every_truck_that_arrives(day: dict[str, Any]) -> None:
     assert day["released_at_border"] + day["referred_at_border"] == day["trucks_handled"]
     assert set(day["per_lane"]) <= {"green", "blue", "yellow", "red"}
     assert len(day["per_lane"]) >= 3
+
+
+def test_newcomers_meet_the_first_time_rules_and_regulars_do_not(day: dict[str, Any]) -> None:
+    """A quarter of the trucks come from enterprises new to the port; the regulars have a
+    year's history here, so the first-time exporter rule fires for every newcomer and no one
+    else."""
+    newcomers = day["newcomers"]
+    assert 4 <= newcomers["declared"] <= 18
+    handled = sum(newcomers["per_lane"].values())
+    assert 0 < handled <= newcomers["declared"]
+    assert day["rules_fired"]["R-FIRST-TIME"] == newcomers["declared"]
 
 
 def test_green_lane_trucks_clear_in_two_to_three_minutes_of_handling(

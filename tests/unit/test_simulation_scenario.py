@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from landport.shared.errors import InvalidInput
+from landport.shared.identifiers import check_uscc
+from landport.simulation import cargo
 from landport.simulation.scenario import (
     default_scenario_path,
     load_scenario,
@@ -171,3 +173,16 @@ def test_bad_officer_fields_are_named_with_their_rule() -> None:
     assert codes["officers.acknowledge_minutes"] == "not_a_triangle"
     for v in exc.value.violations:
         assert v.message_en.startswith(v.field) and v.message_zh != v.message_en
+
+
+def test_newcomers_are_an_optional_share_with_their_own_valid_ids() -> None:
+    assert load_scenario().new_exporter_share == 0.03
+    older = re.sub(r"^new_exporter_share = .*\n", "", DEFAULT, flags=re.M)
+    assert parse_scenario(older).new_exporter_share == 0.0  # files from before keep working
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(with_line("new_exporter_share", "1.5"))
+    assert fields_of(exc) == {"cargo.new_exporter_share"}
+    assert exc.value.violations[0].code == "out_of_range"
+    ids = {cargo.newcomer("tibet", "carpets", serial).uscc for serial in (1, 2, 31, 27_000)}
+    assert len(ids) == 4 and all(check_uscc(uscc).ok for uscc in ids)
+    assert ids.isdisjoint({cargo.exporter("tibet", goods).uscc for goods in cargo.GOODS})

@@ -9,7 +9,7 @@ from landport.declarations.events import DeclarationAssessed, DeclarationLodged
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus, StatusChange
 from landport.declarations.ports import ClearanceContext, UnitOfWork
 from landport.declarations.validation import value_band_breaches
-from landport.enterprises.model import Actor, Role
+from landport.enterprises.model import Actor, Enterprise, Role
 from landport.inspection.handlers import release_now
 from landport.risk.capacity import RateRequest, requested_red_rate
 from landport.risk.engine import assess
@@ -99,7 +99,7 @@ def _submit(
         trade_mode=content.trade_mode,
         consignor_uscc=content.consignor_uscc,
         enterprise_rating=enterprise.rating.value if enterprise else "general",
-        first_time_exporter=not uow.declarations.has_released(declaration.enterprise_uscc),
+        first_time_exporter=first_time_exporter(uow, enterprise, declaration.enterprise_uscc),
         exit_port=content.exit_port,
         destination_country=content.destination_country,
         origin_provinces=tuple(sorted({i.origin_province for i in content.items})),
@@ -173,3 +173,10 @@ def cancel_declaration(
         detail=cmd.reason,
     )
     return declaration
+
+
+def first_time_exporter(uow: UnitOfWork, enterprise: Enterprise | None, uscc: str) -> bool:
+    """No export through this port on record: none released here, none in earlier records."""
+    if enterprise is not None and enterprise.exports_here_since is not None:
+        return False
+    return not uow.declarations.has_released(uscc)

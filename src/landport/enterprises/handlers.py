@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from landport.declarations.ports import ClearanceContext, UnitOfWork
 from landport.enterprises.model import Actor, CreditRating, Enterprise, Role, User
+from landport.seals.calendar import BEIJING
 from landport.shared.errors import Conflict, Forbidden, InvalidInput, Violation
 from landport.shared.identifiers import check_uscc
 
@@ -23,6 +25,7 @@ class RegisterEnterprise:
     province: str
     rating: str
     customs_code: str | None = None
+    exports_here_since: date | None = None  # known export history at this port
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,16 @@ def register_enterprise(
                 "海关编码须为 10 位数字或大写字母",
             )
         )
+    today = ctx.clock.now().astimezone(BEIJING).date()
+    if cmd.exports_here_since is not None and cmd.exports_here_since > today:
+        problems.append(
+            _v(
+                "exports_here_since",
+                "date_in_future",
+                f"exports_here_since must not be after today ({today.isoformat()})",
+                f"本口岸首次出口日期不能晚于今天（{today.isoformat()}）",
+            )
+        )
     if problems:
         raise InvalidInput(problems)
     if uow.enterprises.get(cmd.uscc) is not None:
@@ -112,6 +125,7 @@ def register_enterprise(
         cmd.province,
         CreditRating(cmd.rating),
         cmd.customs_code,
+        exports_here_since=cmd.exports_here_since,
     )
     uow.enterprises.add(enterprise)
     uow.audit.append(
@@ -127,6 +141,9 @@ def register_enterprise(
             "province": cmd.province,
             "rating": cmd.rating,
             "customs_code": cmd.customs_code,
+            "exports_here_since": (
+                cmd.exports_here_since.isoformat() if cmd.exports_here_since else None
+            ),
         },
     )
     return enterprise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from landport.shared.errors import Forbidden
@@ -38,6 +39,9 @@ class Enterprise:
     rating: CreditRating
     customs_code: str | None = None  # 10-character customs registration code (海关编码)
     id: int | None = None
+    # First export through this port, as the register brought over from the earlier system
+    # knows it: such an enterprise is not a first-time exporter here. None: not known.
+    exports_here_since: date | None = None
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from landport.shared.identifiers import iso6346_check_digit, uscc_check_char
+from landport.shared.identifiers import USCC_SYMBOLS, iso6346_check_digit, uscc_check_char
 
 #: HS code, name, unit, quantity, value (CNY), net kg per truck.
 GOODS: dict[str, tuple[str, str, str, int, int, int]] = {
@@ -73,14 +73,17 @@ class Exporter:
     goods: str
     username: str
     rating: str
+    newcomer: int = 0  # the truck serial of an exporter's first shipment here; 0: a regular
 
     @property
     def name_en(self) -> str:
-        return f"Twin {self.province.title()} {self.goods.replace('_', ' ')} exporter"
+        name = f"Twin {self.province.title()} {self.goods.replace('_', ' ')} exporter"
+        return f"{name} (new, {self.newcomer})" if self.newcomer else name
 
     @property
     def name_zh(self) -> str:
-        return f"孪生{self.province}{self.goods}出口企业"
+        name = f"孪生{self.province}{self.goods}出口企业"
+        return f"{name}（新，{self.newcomer}）" if self.newcomer else name
 
 
 def exporter(province: str, goods: str) -> Exporter:
@@ -92,6 +95,19 @@ def exporter(province: str, goods: str) -> Exporter:
     return Exporter(
         first17 + uscc_check_char(first17), province, goods, f"twin.{province}.{goods}", rating
     )
+
+
+def newcomer(province: str, goods: str, serial: int) -> Exporter:
+    """An enterprise shipping through the port for the first time, with truck `serial`: the
+    rules treat a first-time exporter with more care (unique ids up to 31**5 trucks)."""
+    region, _ = PROVINCE_CODES[province]
+    digits, rest = "", serial
+    for _ in range(5):
+        rest, d = divmod(rest, len(USCC_SYMBOLS))
+        digits = USCC_SYMBOLS[d] + digits
+    first17 = f"91{region}MA8N{digits}"
+    uscc = first17 + uscc_check_char(first17)
+    return Exporter(uscc, province, goods, f"twin.new.{digits}", "general", newcomer=serial)
 
 
 def plate(province: str, serial: int) -> str:

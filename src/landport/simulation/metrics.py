@@ -181,6 +181,13 @@ def summarise(
         "refusals": dict(twin.refusals),
         "refusal_examples": dict(twin.refusal_examples),
         "per_lane": dict(Counter(r.lane for r in handled)),
+        # Newcomers meet the first-time-exporter rules: their lanes, beside everyone's.
+        "newcomers": {
+            "declared": sum(1 for r in recs if r.newcomer),
+            "per_lane": dict(Counter(r.lane for r in handled if r.newcomer)),
+        },
+        # Which rules decided the lanes: declarations whose assessment fired each rule.
+        "rules_fired": dict(sorted(Counter(rule for r in recs for rule in r.rules).items())),
         "per_border_port": dict(Counter(r.port for r in handled)),
         "per_cargo": dict(Counter(r.cargo for r in handled)),
         "green_clearance_p50_min": percentile(green, 50),

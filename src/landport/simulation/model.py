@@ -47,6 +47,8 @@ class TruckRecord:
     port: str
     appointment: bool
     plate: str = ""
+    newcomer: bool = False  # declared by an enterprise shipping here for the first time
+    rules: tuple[str, ...] = ()  # the risk rules its declaration's assessment fired
     lane: str = ""
     declared: datetime | None = None
     arrival: datetime | None = None

@@ -64,6 +64,7 @@ class Scenario:
     by_province: dict[str, float]
     declaration_lead_minutes: tuple[float, float]
     cargo_mix: dict[str, float]
+    new_exporter_share: float  # trucks of an enterprise shipping here for the first time
     appointment_share: float
     no_show_rate: float
     slot_minutes: int
@@ -176,6 +177,7 @@ def parse_scenario(text: str, *, source: str = "<text>") -> Scenario:
         by_province=r.shares("arrivals.by_province", PROVINCES),
         declaration_lead_minutes=r.pair("arrivals.declaration_lead_minutes"),
         cargo_mix=r.shares("cargo.mix", CARGO_KINDS),
+        new_exporter_share=r.share("cargo.new_exporter_share", default=0.0),
         appointment_share=r.share("appointments.share"),
         no_show_rate=r.share("appointments.no_show_rate", high=0.9),
         slot_minutes=r.integer("appointments.slot_minutes", low=5),

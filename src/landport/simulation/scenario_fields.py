@@ -85,8 +85,16 @@ class FieldReader:
             )
         return date(2026, 3, 2)
 
-    def number(self, path: str, *, low: float = 0.0, high: float | None = None) -> float:
-        value = self._get(path)
+    def number(
+        self,
+        path: str,
+        *,
+        low: float = 0.0,
+        high: float | None = None,
+        default: float | None = None,
+    ) -> float:
+        """`default`: the field is optional (older files keep working)."""
+        value = self._get(path) if default is None else self._get(path, default)
         if value is None:
             return low
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -115,8 +123,8 @@ class FieldReader:
             return low
         return value
 
-    def share(self, path: str, *, high: float = 1.0) -> float:
-        return self.number(path, low=0.0, high=high)
+    def share(self, path: str, *, high: float = 1.0, default: float | None = None) -> float:
+        return self.number(path, low=0.0, high=high, default=default)
 
     def pair(self, path: str, *, low: float = 0.0) -> tuple[float, float]:
         value = self._get(path)

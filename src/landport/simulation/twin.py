@@ -58,6 +58,8 @@ class Twin:
     ) -> None:
         self.bus, self.s, self.env, self.clock = bus, scenario, env, clock
         self.rng = random.Random(seed)
+        # A stream of its own: the share of newcomers leaves every other draw as it was.
+        self.newcomers = random.Random(f"newcomers-{seed}")
         self.seed = seed
         self.days = days
         self.opts = options
@@ -98,12 +100,15 @@ class Twin:
     # -- setup -------------------------------------------------------------------------------
 
     def register_exporters(self) -> None:
-        """Idempotent: a database that already knows an exporter keeps it."""
+        """The port's regulars, shipping here for a year before the first simulated day (so an
+        ordinary day has no first-time exporter but the scenario's newcomers). Idempotent: a
+        database that already knows an exporter keeps it."""
+        since = self.s.start - timedelta(days=365)
         for province in self.s.by_province:
             for goods in self.s.cargo_mix:
                 e = cargo.exporter(province, goods)
                 command = RegisterEnterprise(
-                    SYSTEM_ACTOR, e.uscc, e.name_zh, e.name_en, province, e.rating
+                    SYSTEM_ACTOR, e.uscc, e.name_zh, e.name_en, province, e.rating, None, since
                 )
                 with contextlib.suppress(Conflict):  # known from an earlier run
                     self.bus.handle(command)
@@ -205,6 +210,19 @@ class Twin:
                 raise
             log.exception("periodic work of the twin failed; it is retried next time")
 
+    def _exporter(self, rec: TruckRecord) -> cargo.Exporter:
+        """A regular of the province and goods, or (at the scenario's share) a newcomer."""
+        if self.newcomers.random() >= self.s.new_exporter_share:
+            return cargo.exporter(rec.province, rec.cargo)
+        e = cargo.newcomer(rec.province, rec.cargo, rec.serial)
+        rec.newcomer = True
+        command = RegisterEnterprise(
+            SYSTEM_ACTOR, e.uscc, e.name_zh, e.name_en, rec.province, e.rating
+        )
+        with contextlib.suppress(Conflict):  # known from an earlier run on this database
+            self.bus.handle(command)
+        return e
+
     def _visit(self, arrival: datetime) -> Process:
         s = self.s
         self.serial += 1
@@ -216,7 +234,7 @@ class Twin:
             self.rng.random() < s.appointment_share,
         )
         self.records.append(rec)
-        exporter = cargo.exporter(rec.province, rec.cargo)
+        exporter = self._exporter(rec)
         declarant = Actor(exporter.username, Role.DECLARANT, exporter.uscc)
         rec.plate = cargo.plate(rec.province, rec.serial)
         payload = cargo.declaration_payload(
@@ -225,6 +243,8 @@ class Twin:
         try:
             declaration = self._handle(rec, DeclareExport(declarant, payload, submit=True))
             rec.declared, rec.lane = self.clock.now(), declaration.lane
+            fired = (declaration.assessment or {}).get("fired", ())
+            rec.rules = tuple(str(rule["rule_id"]) for rule in fired)
             booked = None
             if rec.appointment:
                 booked = self.booking.book(declarant, declaration.id, arrival)

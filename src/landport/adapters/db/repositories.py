@@ -211,6 +211,7 @@ class SqlEnterpriseRepository:
             province=r["province"],
             rating=CreditRating(r["rating"]),
             customs_code=r["customs_code"],
+            exports_here_since=r["exports_here_since"],
         )
 
     def add(self, e: Enterprise) -> None:
@@ -224,6 +225,7 @@ class SqlEnterpriseRepository:
                 province=e.province,
                 rating=e.rating.value,
                 created_at=self._now,
+                exports_here_since=e.exports_here_since,
             )
         )
 

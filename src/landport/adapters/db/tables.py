@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -63,6 +64,7 @@ enterprises = Table(
     Column("province", String(40), nullable=False),
     Column("rating", String(16), nullable=False),
     Column("created_at", TS, nullable=False),
+    Column("exports_here_since", Date, nullable=True),  # known history: not a first-timer
 )
 
 users = Table(

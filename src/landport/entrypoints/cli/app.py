@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -117,11 +118,20 @@ def enterprises_create(
     province: Annotated[str, typer.Option(help="Province id, e.g. zhejiang, tibet.")],
     rating: Annotated[CreditRating, typer.Option(help="Customs credit rating.")],
     customs_code: Annotated[str | None, typer.Option(help="10-character customs code.")] = None,
+    exports_here_since: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="First export through this port (YYYY-MM-DD), from earlier records: "
+            "the enterprise is then not a first-time exporter.",
+        ),
+    ] = None,
 ) -> None:
     """Register an enterprise with customs at this port."""
+    since = exports_here_since.date() if exports_here_since else None
     _run(
         RegisterEnterprise(
-            cli_actor(), uscc, name_zh, name_en, province, rating.value, customs_code
+            cli_actor(), uscc, name_zh, name_en, province, rating.value, customs_code, since
         )
     )
     out.print(f"enterprise {uscc} registered")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -25,6 +26,7 @@ class EnterpriseBody(BaseModel):
     province: str
     rating: Literal["advanced", "general", "untrusted"]
     customs_code: str | None = None
+    exports_here_since: date | None = None  # first export at this port, from earlier records
 
 
 class UserBody(BaseModel):
@@ -40,10 +42,17 @@ def register_enterprise(
     body: EnterpriseBody, services: ServicesDep, actor: Admin
 ) -> dict[str, Any]:
     cmd = RegisterEnterprise(
-        actor, body.uscc, body.name_zh, body.name_en, body.province, body.rating, body.customs_code
+        actor,
+        body.uscc,
+        body.name_zh,
+        body.name_en,
+        body.province,
+        body.rating,
+        body.customs_code,
+        body.exports_here_since,
     )
     services.bus.handle(cmd)
-    return body.model_dump()
+    return body.model_dump(mode="json")
 
 
 @router.get("/enterprises")
