@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, update
+from sqlalchemy import create_engine, select, update
 
 from landport.adapters.db import tables as t
 
@@ -44,6 +45,8 @@ def test_operator_sets_up_a_port_and_verifies_the_audit_log(cli_db: str) -> None
         "zhejiang",
         "--rating",
         "advanced",
+        "--exports-here-since",
+        "2024-05-20",
     )
     assert created.returncode == 0, created.stderr
     user = run(
@@ -79,6 +82,8 @@ def test_operator_sets_up_a_port_and_verifies_the_audit_log(cli_db: str) -> None
 
     engine = create_engine(cli_db)
     with engine.begin() as conn:
+        since = conn.execute(select(t.enterprises.c.exports_here_since)).scalar_one()
+        assert since == date(2024, 5, 20)
         conn.execute(update(t.audit_log).where(t.audit_log.c.seq == 2).values(detail="forged"))
     engine.dispose()
     broken = run(cli_db, "audit", "verify")
@@ -101,9 +106,12 @@ def test_bad_input_is_refused_with_the_field_and_changes_nothing(sqlite_url: str
         "atlantis",
         "--rating",
         "general",
+        "--exports-here-since",
+        "2999-01-01",
     )
     assert bad.returncode == 2
     assert "uscc" in bad.stderr and "province" in bad.stderr
+    assert "exports_here_since" in bad.stderr
     assert "校验码" in bad.stderr or "统一社会信用代码" in bad.stderr
     declarant = run(
         sqlite_url,
