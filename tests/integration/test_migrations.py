@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, inspect, select
+from sqlalchemy import create_engine, insert, inspect, select
 
 from conftest import PostgresDatabases
 from landport.adapters.db import tables as t
 from landport.adapters.db.migrate import check, upgrade
+from landport.adapters.db.yard_tables import truck_visits
 
 
 def _assert_migrated(url: str) -> None:
@@ -37,3 +39,61 @@ def test_upgrading_twice_changes_nothing(tmp_path: Path) -> None:
     upgrade(url)
     upgrade(url)
     check(url)
+
+
+def test_trips_stored_before_0009_take_their_planned_departure_or_their_arming(
+    tmp_path: Path,
+) -> None:
+    """In the yard with a plan: the plan; on the road without one: the arming; in the yard
+    without a plan: none (waiting, so not overdue)."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0008")
+    armed = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    planned = armed + timedelta(days=1)
+    engine = create_engine(url)  # foreign keys are not enforced here: bare rows suffice
+    trip = {
+        "seal_id": "EL-1",
+        "vehicle_plate": "藏D12345",
+        "containers": [],
+        "route_id": "shigatse-gyirong",
+        "route_version": 1,
+        "exit_port": "gyirong-port",
+        "passport_digest": "0" * 64,
+        "armed_at": armed,
+        "armed_by": "officer",
+        "window_start": armed,
+        "window_end": armed + timedelta(days=3),
+        "active": True,
+        "version": 0,
+    }
+    try:
+        with engine.begin() as conn:
+            for trip_id, state in (
+                ("planned", "in_yard"),
+                ("road", "en_route"),
+                ("wait", "in_yard"),
+            ):
+                conn.execute(
+                    insert(t.trips).values(
+                        id=trip_id, declaration_id=f"D-{trip_id}", state=state, **trip
+                    )
+                )
+            conn.execute(
+                insert(truck_visits).values(
+                    id="V-1",
+                    plate="藏D12345",
+                    status="parked",
+                    declaration_id="D-planned",
+                    departure_at=planned,
+                    fees_paid=False,
+                    created_at=armed,
+                    updated_at=armed,
+                    version=0,
+                )
+            )
+        upgrade(url)
+        with engine.connect() as conn:
+            rows = conn.execute(select(t.trips.c.id, t.trips.c.departs_at)).all()
+        assert dict(rows) == {"planned": planned, "road": armed, "wait": None}
+    finally:
+        engine.dispose()

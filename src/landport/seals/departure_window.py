@@ -27,8 +27,9 @@ def rebase_window(
     actor: str,
     reason: str,
 ) -> bool:
-    """Move the window of a trip still in the yard to a departure at `departure` (never
-    before the seal was armed), and keep that departure; audited. False when nothing moved.
+    """Count the window of a trip still in the yard from a departure at `departure` (never
+    before the seal was armed), and keep that departure; audited. False when nothing changed
+    or no window could be computed (the trip keeps the one it has).
 
     Once a departure is kept, a truck still in the yard after its window is overdue: it
     missed the departure planned for it. Before, the window is provisional (see `TripPlan`).
@@ -36,38 +37,38 @@ def rebase_window(
     if trip.state is not TripState.IN_YARD or trip.closed_at is not None:
         return False  # on the road: the monitor has taken over
     departs_at = max(departure, trip.armed_at)
-    start, end = trip.window_start, trip.window_end
     travel = uow.routes.travel(trip.route_id, trip.route_version)
     calendar = ctx.calendars_in(uow).get(trip.exit_port)
-    if travel is not None and calendar is not None:
-        road_km, typical_hours = travel
-        try:
-            window = arrival_window(
-                departure=departs_at,
-                road_km=road_km,
-                typical_hours=typical_hours,
-                calendar=calendar,
-            )
-            start, end = window.start, window.end
-        except ValueError:  # the port has no opening ahead: keep the window it has
-            pass
-    if (start, end, departs_at) == (trip.window_start, trip.window_end, trip.departs_at):
+    if travel is None or calendar is None:
+        return False
+    road_km, typical_hours = travel
+    try:
+        window = arrival_window(
+            departure=departs_at,
+            road_km=road_km,
+            typical_hours=typical_hours,
+            calendar=calendar,
+        )
+    except ValueError:  # the port has no opening ahead: keep the window it has
+        return False
+    moved = (window.start, window.end) != (trip.window_start, trip.window_end)
+    if not moved and departs_at == trip.departs_at:
         return False
     before = {
         "window": [trip.window_start.isoformat(), trip.window_end.isoformat()],
         "departs_at": trip.departs_at.isoformat() if trip.departs_at else None,
     }
-    uow.trips.move_window(trip.id, start, end, departs_at)
-    trip.window_start, trip.window_end, trip.departs_at = start, end, departs_at
+    uow.trips.move_window(trip.id, window.start, window.end, departs_at)
+    trip.window_start, trip.window_end, trip.departs_at = window.start, window.end, departs_at
     trip.version += 1  # as stored: a later save in this transaction still matches
     uow.audit.append(
         actor=actor,
-        action="trip.window_rebased",
+        action="trip.window_rebased" if moved else "trip.departure_set",
         entity_type="trip",
         entity_id=trip.id,
         before=before,
         after={
-            "window": [start.isoformat(), end.isoformat()],
+            "window": [window.start.isoformat(), window.end.isoformat()],
             "departs_at": departs_at.isoformat(),
             "departure": departure.isoformat(),
             "reason": reason,

@@ -50,7 +50,8 @@ class TripPlan:
     thresholds: Thresholds = field(default_factory=Thresholds)
     # Sealed in the yard with no departure planned yet: the window assumed a departure at
     # arming, so it is provisional and a truck the fixes still place in the yard is not
-    # overdue. A truck that leaves the yard zone anyway is held to the window.
+    # overdue. A truck that leaves the yard zone anyway is held to the window. False by
+    # default (a hand-made plan is held to its window); `for_trip` sets it from the trip.
     awaits_departure: bool = False
 
     def __post_init__(self) -> None:

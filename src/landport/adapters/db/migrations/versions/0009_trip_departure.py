@@ -1,8 +1,9 @@
 """trips keep the departure their arrival window counts from (planned, then the gate-out)
 
 Until the yard plans one, a sealed truck waiting in the yard is not overdue. Trips stored
-before kept a window counted from the arming: that is their departure here, so they are
-held to their windows as before.
+before take their truck visit's planned departure; a trip already on the road or closed
+without one takes its arming (the window it was held to). A trip in the yard without a plan
+stays without one: it is waiting, as the new rule has it.
 
 Revision ID: 0009
 Revises: 0008
@@ -31,7 +32,13 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
-    op.execute("UPDATE trips SET departs_at = armed_at")
+    op.execute(
+        "UPDATE trips SET departs_at = (SELECT MAX(v.departure_at) FROM truck_visits v"
+        " WHERE v.declaration_id = trips.declaration_id)"
+    )
+    op.execute(
+        "UPDATE trips SET departs_at = armed_at WHERE departs_at IS NULL AND state <> 'in_yard'"
+    )
 
 
 def downgrade() -> None:
