@@ -26,8 +26,10 @@ from landport.declarations.ports import ClearanceContext
 from landport.enterprises import api_keys
 from landport.enterprises.handlers import (
     CreateUser,
+    RecordExportHistory,
     RegisterEnterprise,
     create_user,
+    record_export_history,
     register_enterprise,
 )
 from landport.enterprises.model import SYSTEM_ACTOR
@@ -63,6 +65,7 @@ HANDLERS: dict[type, Handler] = {
     c.EscalateToExamination: escalate_to_examination,
     c.DecideDeclaration: decide_declaration,
     RegisterEnterprise: register_enterprise,
+    RecordExportHistory: record_export_history,
     CreateUser: create_user,
     PublishRuleset: publish_ruleset,
     RecomputeAssessment: recompute_assessment,

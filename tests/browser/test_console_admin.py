@@ -90,3 +90,29 @@ def test_a_route_file_that_is_not_geojson_is_refused_with_the_reason(page: Any) 
     page.locator("#route-form .form-summary li", has_text="不是有效的 JSON").wait_for()
     assert page.locator("#route-form .form-summary li").count() == 1
     screenshot(page, "console-admin-route-refused")
+
+
+def test_an_enterprise_registered_with_its_export_history_shows_it(
+    page: Any, live_server: LiveServer
+) -> None:
+    open_console(page, "port_admin", english=True)
+    form = page.locator("#enterprise-form")
+    form.locator("#e-uscc").fill(REGULAR)
+    form.locator("#e-name-zh").fill("日喀则老客户藏毯有限公司")
+    form.locator("#e-name-en").fill("Shigatse Regular Carpets Co.")
+    form.locator("#e-province").select_option("tibet")
+    form.locator("#e-exports-since").fill("2024-05-20")
+    form.locator("button[type=submit]").click()
+    page.locator("#enterprise-form-status.notice-ok").wait_for()
+    row = page.locator("#enterprises tbody tr", has_text=REGULAR)
+    row.wait_for()
+    assert "2024-05-20" in row.inner_text()
+    others = page.locator("#enterprises tbody tr", has_text="not recorded")
+    assert others.count() >= 1  # the enterprises registered without a history
+    stored = httpx.get(
+        live_server.url("/api/v1/enterprises"), headers=live_server.headers(LOGINS["port_admin"])
+    ).json()["items"]
+    assert {e["uscc"]: e["exports_here_since"] for e in stored}[REGULAR] == "2024-05-20"
+
+
+REGULAR = "91540200MA6T00071M"  # a valid USCC of a Shigatse enterprise

@@ -49,6 +49,8 @@ def test_operator_sets_up_a_port_and_verifies_the_audit_log(cli_db: str) -> None
         "2024-05-20",
     )
     assert created.returncode == 0, created.stderr
+    history = run(cli_db, "enterprises", "history", "--uscc", USCC, "--since", "2023-01-09")
+    assert history.returncode == 0, history.stderr
     user = run(
         cli_db,
         "users",
@@ -83,7 +85,7 @@ def test_operator_sets_up_a_port_and_verifies_the_audit_log(cli_db: str) -> None
     engine = create_engine(cli_db)
     with engine.begin() as conn:
         since = conn.execute(select(t.enterprises.c.exports_here_since)).scalar_one()
-        assert since == date(2024, 5, 20)
+        assert since == date(2023, 1, 9)  # the history recorded after the registration
         conn.execute(update(t.audit_log).where(t.audit_log.c.seq == 2).values(detail="forged"))
     engine.dispose()
     broken = run(cli_db, "audit", "verify")

@@ -3,7 +3,7 @@ apart. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from builders import MISSING, valid_container_payload, valid_declaration_payload
+from builders import CONSIGNOR_USCC, MISSING, valid_container_payload, valid_declaration_payload
 from goods import furniture_payload, lithium_ion_payload, primary_lithium_payload
 from world import OTHER_USCC, World
 
@@ -199,3 +199,28 @@ def test_an_exporter_with_earlier_exports_here_is_not_a_first_timer(world: World
     fired = {r["rule_id"] for r in regular.json()["assessment"]["fired"]}
     assert not fired & {"R-LI-ION-FIRST", "R-FIRST-TIME"} and "R-LI-ION" in fired
     assert newcomer.json()["assessment"]["forced_by"] == "R-LI-ION-FIRST"
+
+
+def test_the_admin_records_the_export_history_of_a_registered_enterprise(world: World) -> None:
+    """The register is migrated after the enterprises: history is recorded later, audited,
+    and from then on the enterprise is not a first-time exporter."""
+    path = f"/api/v1/enterprises/{CONSIGNOR_USCC}/export-history"
+    body = {"exports_here_since": "2023-04-01"}
+    assert world.client.put(path, json=body, headers=world.headers("officer")).status_code == 403
+    unknown = "/api/v1/enterprises/91440300MA5F00005N/export-history"
+    assert world.client.put(unknown, json=body, headers=world.headers("admin")).status_code == 404
+    future = {"exports_here_since": "2999-01-01"}
+    refused = world.client.put(path, json=future, headers=world.headers("admin"))
+    assert (
+        refused.status_code == 422 and refused.json()["errors"][0]["field"] == "exports_here_since"
+    )
+    recorded = world.client.put(path, json=body, headers=world.headers("admin"))
+    assert recorded.status_code == 200, recorded.text
+    again = world.client.put(path, json=body, headers=world.headers("admin"))
+    assert again.status_code == 200
+    trail = world.get("auditor", "/api/v1/audit", params={"entity_id": CONSIGNOR_USCC}).json()
+    actions = [e["action"] for e in trail["items"]]
+    assert actions.count("enterprise.export_history_recorded") == 1  # the same date: no change
+    assessed = world.lodge(lithium_ion_payload(), submit=True).json()["assessment"]
+    assert assessed["forced_by"] != "R-LI-ION-FIRST"
+    assert "R-FIRST-TIME" not in {r["rule_id"] for r in assessed["fired"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 from landport.declarations.model import CustomsDeclaration
@@ -40,6 +41,8 @@ class EnterpriseRepository(Protocol):
     def get(self, uscc: str) -> Enterprise | None: ...
 
     def add(self, enterprise: Enterprise) -> None: ...
+
+    def set_export_history(self, uscc: str, since: date | None) -> None: ...
 
 
 class UserRepository(Protocol):

@@ -9,7 +9,7 @@ from datetime import date
 from landport.declarations.ports import ClearanceContext, UnitOfWork
 from landport.enterprises.model import Actor, CreditRating, Enterprise, Role, User
 from landport.seals.calendar import BEIJING
-from landport.shared.errors import Conflict, Forbidden, InvalidInput, Violation
+from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
 from landport.shared.identifiers import check_uscc
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -26,6 +26,16 @@ class RegisterEnterprise:
     rating: str
     customs_code: str | None = None
     exports_here_since: date | None = None  # known export history at this port
+
+
+@dataclass(frozen=True)
+class RecordExportHistory:
+    """The first export of a registered enterprise through this port, from earlier records
+    (None: no such history); the register is often migrated after the enterprises."""
+
+    actor: Actor
+    uscc: str
+    exports_here_since: date | None
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,51 @@ def _v(field: str, code: str, en: str, zh: str) -> Violation:
 def _require_admin(actor: Actor) -> None:
     if actor.role is not Role.PORT_ADMIN:
         raise Forbidden("only a port administrator may do this", "只有口岸管理员可以执行此操作")
+
+
+def _history_problems(since: date | None, ctx: ClearanceContext) -> list[Violation]:
+    today = ctx.clock.now().astimezone(BEIJING).date()
+    if since is None or since <= today:
+        return []
+    return [
+        _v(
+            "exports_here_since",
+            "date_in_future",
+            f"exports_here_since must not be after today ({today.isoformat()})",
+            f"本口岸首次出口日期不能晚于今天（{today.isoformat()}）",
+        )
+    ]
+
+
+def record_export_history(
+    cmd: RecordExportHistory, uow: UnitOfWork, ctx: ClearanceContext
+) -> Enterprise:
+    """Audited; the same date again changes nothing."""
+    _require_admin(cmd.actor)
+    problems = _history_problems(cmd.exports_here_since, ctx)
+    if problems:
+        raise InvalidInput(problems)
+    enterprise = uow.enterprises.get(cmd.uscc)
+    if enterprise is None:
+        raise NotFound(f"enterprise {cmd.uscc} is not registered", f"企业 {cmd.uscc} 未备案")
+    before = enterprise.exports_here_since
+    if before == cmd.exports_here_since:
+        return enterprise
+    uow.enterprises.set_export_history(cmd.uscc, cmd.exports_here_since)
+    enterprise.exports_here_since = cmd.exports_here_since
+    uow.audit.append(
+        actor=cmd.actor.username,
+        action="enterprise.export_history_recorded",
+        entity_type="enterprise",
+        entity_id=cmd.uscc,
+        before={"exports_here_since": _iso(before)},
+        after={"exports_here_since": _iso(cmd.exports_here_since)},
+    )
+    return enterprise
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def register_enterprise(
@@ -104,16 +159,7 @@ def register_enterprise(
                 "海关编码须为 10 位数字或大写字母",
             )
         )
-    today = ctx.clock.now().astimezone(BEIJING).date()
-    if cmd.exports_here_since is not None and cmd.exports_here_since > today:
-        problems.append(
-            _v(
-                "exports_here_since",
-                "date_in_future",
-                f"exports_here_since must not be after today ({today.isoformat()})",
-                f"本口岸首次出口日期不能晚于今天（{today.isoformat()}）",
-            )
-        )
+    problems += _history_problems(cmd.exports_here_since, ctx)
     if problems:
         raise InvalidInput(problems)
     if uow.enterprises.get(cmd.uscc) is not None:
@@ -141,9 +187,7 @@ def register_enterprise(
             "province": cmd.province,
             "rating": cmd.rating,
             "customs_code": cmd.customs_code,
-            "exports_here_since": (
-                cmd.exports_here_since.isoformat() if cmd.exports_here_since else None
-            ),
+            "exports_here_since": _iso(cmd.exports_here_since),
         },
     )
     return enterprise

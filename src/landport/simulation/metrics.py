@@ -183,7 +183,7 @@ def summarise(
         "per_lane": dict(Counter(r.lane for r in handled)),
         # Newcomers meet the first-time-exporter rules: their lanes, beside everyone's.
         "newcomers": {
-            "declared": sum(1 for r in recs if r.newcomer),
+            "declared": sum(1 for r in recs if r.newcomer and r.declared is not None),
             "per_lane": dict(Counter(r.lane for r in handled if r.newcomer)),
         },
         # Which rules decided the lanes: declarations whose assessment fired each rule.

@@ -19,7 +19,7 @@ from typing import Any
 import simpy
 
 from landport.declarations.commands import DecideDeclaration, DeclareExport, RecordInspection
-from landport.enterprises.handlers import RegisterEnterprise
+from landport.enterprises.handlers import RecordExportHistory, RegisterEnterprise
 from landport.enterprises.model import SYSTEM_ACTOR, Actor, Role
 from landport.messagebus import MessageBus
 from landport.seals.calendar import BEIJING
@@ -102,16 +102,24 @@ class Twin:
     def register_exporters(self) -> None:
         """The port's regulars, shipping here for a year before the first simulated day (so an
         ordinary day has no first-time exporter but the scenario's newcomers). Idempotent: a
-        database that already knows an exporter keeps it."""
+        database that already knows an exporter keeps it, with that history."""
         since = self.s.start - timedelta(days=365)
         for province in self.s.by_province:
             for goods in self.s.cargo_mix:
                 e = cargo.exporter(province, goods)
                 command = RegisterEnterprise(
-                    SYSTEM_ACTOR, e.uscc, e.name_zh, e.name_en, province, e.rating, None, since
+                    SYSTEM_ACTOR,
+                    e.uscc,
+                    e.name_zh,
+                    e.name_en,
+                    province,
+                    e.rating,
+                    exports_here_since=since,
                 )
-                with contextlib.suppress(Conflict):  # known from an earlier run
+                try:
                     self.bus.handle(command)
+                except Conflict:  # known from an earlier run: make sure it is a regular
+                    self.bus.handle(RecordExportHistory(SYSTEM_ACTOR, e.uscc, since))
 
     def start(self) -> None:
         self.env.process(self._arrivals())

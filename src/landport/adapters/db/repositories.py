@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -227,6 +227,14 @@ class SqlEnterpriseRepository:
                 created_at=self._now,
                 exports_here_since=e.exports_here_since,
             )
+        )
+
+    def set_export_history(self, uscc: str, since: date | None) -> None:
+        self._seen.pop(uscc, None)
+        self._conn.execute(
+            update(t.enterprises)
+            .where(t.enterprises.c.uscc == uscc)
+            .values(exports_here_since=since)
         )
 
 

@@ -16,7 +16,7 @@ from landport.adapters.db.audit import verify_audit
 from landport.adapters.db.migrate import upgrade
 from landport.adapters.security import hash_password
 from landport.bootstrap import Services, bootstrap, ensure_reference_data
-from landport.enterprises.handlers import CreateUser, RegisterEnterprise
+from landport.enterprises.handlers import CreateUser, RecordExportHistory, RegisterEnterprise
 from landport.enterprises.model import Actor, CreditRating, Role
 from landport.risk.handlers import PublishRuleset
 from landport.settings import get_settings
@@ -131,10 +131,33 @@ def enterprises_create(
     since = exports_here_since.date() if exports_here_since else None
     _run(
         RegisterEnterprise(
-            cli_actor(), uscc, name_zh, name_en, province, rating.value, customs_code, since
+            cli_actor(),
+            uscc,
+            name_zh,
+            name_en,
+            province,
+            rating.value,
+            customs_code=customs_code,
+            exports_here_since=since,
         )
     )
     out.print(f"enterprise {uscc} registered")
+
+
+@enterprises_app.command("history")
+def enterprises_history(
+    uscc: Annotated[str, typer.Option(help="Unified social credit code (18 characters).")],
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="First export through this port (YYYY-MM-DD); leave out to clear it.",
+        ),
+    ] = None,
+) -> None:
+    """Record a registered enterprise's export history at this port, from earlier records."""
+    _run(RecordExportHistory(cli_actor(), uscc, since.date() if since else None))
+    out.print(f"enterprise {uscc}: exports here since {since.date() if since else 'unknown'}")
 
 
 @users_app.command("create")

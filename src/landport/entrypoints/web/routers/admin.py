@@ -12,7 +12,7 @@ from landport.adapters.db.audit import verify_audit
 from landport.adapters.db.queries import audit_entries, list_enterprises, list_users
 from landport.adapters.db.views import plain_row
 from landport.adapters.security import hash_password
-from landport.enterprises.handlers import CreateUser, RegisterEnterprise
+from landport.enterprises.handlers import CreateUser, RecordExportHistory, RegisterEnterprise
 from landport.entrypoints.web.deps import Admin, AnyUser, Auditor, ServicesDep
 from landport.shared.errors import NotFound
 
@@ -53,6 +53,19 @@ def register_enterprise(
     )
     services.bus.handle(cmd)
     return body.model_dump(mode="json")
+
+
+class ExportHistoryBody(BaseModel):
+    exports_here_since: date | None
+
+
+@router.put("/enterprises/{uscc}/export-history")
+def record_export_history(
+    uscc: str, body: ExportHistoryBody, services: ServicesDep, actor: Admin
+) -> dict[str, Any]:
+    """The enterprise's first export through this port, from earlier records (or none)."""
+    services.bus.handle(RecordExportHistory(actor, uscc, body.exports_here_since))
+    return {"uscc": uscc, **body.model_dump(mode="json")}
 
 
 @router.get("/enterprises")

@@ -34,6 +34,7 @@ async function loadEnterprises() {
     ["field.name", (e) => (lang() === "zh" ? e.name_zh : e.name_en)],
     ["field.province", (e) => t(`province.${e.province}`)],
     ["field.rating", (e) => t(`rating.${e.rating}`)],
+    ["field.exports_here_since", (e) => e.exports_here_since || t("admin.no_history")],
   ], rows));
   replace("user-enterprise", el("option", { value: "" }, t("admin.no_enterprise")),
     rows.map((e) => el("option", { value: e.uscc }, `${lang() === "zh" ? e.name_zh : e.name_en} · ${e.uscc}`)));
