@@ -78,6 +78,8 @@ def _lodge(server: LiveServer, enterprise: Any) -> str:
 def test_a_declarant_hears_only_its_own_lodgements_and_an_officer_hears_all_within_a_second(
     live_server: LiveServer,
 ) -> None:
+    """Delivery latency: from each lodgement's answer (committed) to its event; an event may
+    arrive before the answer. The lodgements' own time is not bounded here."""
     mine, other = ENTERPRISES[0], ENTERPRISES[1]
     declarant = Listener(live_server, mine.declarant)
     officer = Listener(live_server, "officer")

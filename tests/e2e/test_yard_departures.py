@@ -258,6 +258,7 @@ def test_a_sealed_truck_refused_a_parking_slot_for_days_is_not_overdue(
     planned = trip_of_seal(w, "EL-0322")
     departure = datetime.fromisoformat(parked.json()["departure"]["departure_utc"])
     assert datetime.fromisoformat(planned["departs_at"]) == departure
+    assert beijing(planned["departs_at_beijing"]) == departure
     assert beijing(planned["window_end"]) > clock.now()
     view = w.get("officer", f"/api/v1/trips/{planned['id']}").json()
     expected = datetime.fromisoformat(view["window"]["expected"])

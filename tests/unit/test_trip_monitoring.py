@@ -226,6 +226,13 @@ def test_a_truck_still_in_the_yard_is_overdue_only_once_its_departure_is_planned
     in_yard = ingest_worker(plan, track, until=track.start + timedelta(hours=7))
     assert in_yard.state.trip_state is TripState.IN_YARD
     assert bool(in_yard.alerts(AlertKind.OVERDUE)) is not awaits_departure
+    # The same fixes replayed in fix-time order (a late batch) reach the same verdict.
+    parked = [f for f in track.fixes if f.fix_time < track.start + timedelta(hours=7)]
+    replayed, _ = replay(plan, reversed(parked))
+    assert replayed.trip_state is TripState.IN_YARD
+    assert (
+        any(a.kind is AlertKind.OVERDUE for a in replayed.alerts.values()) is not awaits_departure
+    )
     overdue = ingest_worker(plan, track).only(AlertKind.OVERDUE)
     assert overdue.started_at == track.start + timedelta(hours=6)
     assert overdue.resolution is Resolution.ARRIVED_LATE

@@ -124,6 +124,7 @@ def _trip_summary(r: Mapping[Any, Any]) -> dict[str, Any]:
         "containers": list(r["containers"]),
         "window_start_beijing": _bj(r["window_start"]),
         "window_end_beijing": _bj(r["window_end"]),
+        "departs_at_beijing": _bj(r["departs_at"]),
         "last_position": last,
     }
 
