@@ -89,6 +89,7 @@ def register_seal(
 def arm_seal(cmd: ArmSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> TransitTrip:
     """Bind seal, declaration, containers, plate, corridor, passport and arrival window."""
     require_role(cmd.actor, Role.CUSTOMS_OFFICER)
+    uow.seals.hold_for_arming(cmd.seal_id)  # before any row lock: the ingest takes it first
     seal = uow.seals.get(cmd.seal_id)
     if seal is None:
         raise NotFound(f"e-lock {cmd.seal_id} is not registered", f"关锁 {cmd.seal_id} 未登记")

@@ -17,6 +17,11 @@ class SealRepository(Protocol):
 
     def save(self, seal: ElectronicSeal) -> None: ...
 
+    def hold_for_arming(self, seal_id: str) -> None:
+        """Until this transaction ends: wait for telemetry batches storing fixes of the seal,
+        and keep new ones waiting, so that no fix is stored without the trip being armed."""
+        ...
+
 
 class RouteRepository(Protocol):
     def get(self, route_id: str, version: int | None = None) -> ApprovedRoute | None:

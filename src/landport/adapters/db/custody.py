@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from landport.adapters.db import tables as t
+from landport.adapters.db.seal_locks import hold_for_arming
 from landport.seals.approved import ApprovedRoute, PermittedZone
 from landport.seals.model import ElectronicSeal, SealProtocol, SealState, TransitTrip, TripState
 from landport.shared.errors import Conflict
@@ -47,6 +48,9 @@ class SqlSealRepository:
             r["battery_pct"],
             r["terminal_id"],
         )
+
+    def hold_for_arming(self, seal_id: str) -> None:
+        hold_for_arming(self._conn, seal_id)
 
     def add(self, s: ElectronicSeal) -> None:
         self._conn.execute(

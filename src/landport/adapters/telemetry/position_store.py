@@ -35,6 +35,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 from landport.adapters.db import tables as t
+from landport.adapters.db.seal_locks import share_for_storing
 from landport.adapters.telemetry.trip_cache import HEAD_COLUMNS
 from landport.seals.model import LOCK_STATES, LockState, SealFix
 
@@ -220,6 +221,7 @@ def active_trips(conn: Connection, seal_ids: Iterable[str]) -> dict[str, Any]:
     """`TRIP_HEADS` of these seals' active trips by seal, locked for the batch on PostgreSQL
     (one worker at a time per trip); SQLite's batch holds the write lock already."""
     ids = sorted(seal_ids)
+    share_for_storing(conn, ids)  # an arming in flight commits first (PostgreSQL)
     if conn.dialect.name != "sqlite":
         query = TRIP_HEADS.where(t.trips.c.seal_id.in_(ids)).order_by(t.trips.c.id)
         if conn.dialect.name == "postgresql":

@@ -1,0 +1,105 @@
+"""An arming and a telemetry batch of the same seal on PostgreSQL: one waits for the other, so
+no fix is stored without the trip it belongs to. (SQLite's writers take turns already.)"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from builders import declarant
+from conftest import PostgresDatabases
+from goods import furniture_payload
+from landport.adapters.db import tables as t
+from landport.adapters.db.custody import SqlSealRepository, SqlTripRepository
+from landport.adapters.telemetry.ingest import TelemetryIngestor
+from landport.adapters.telemetry.position_store import active_trips, insert_positions
+from landport.declarations.commands import DeclareExport
+from landport.enterprises.model import Actor, Role
+from landport.seals.commands import ArmSeal, RegisterSeal
+from landport.seals.model import SealFix
+from landport.shared.clock import FixedClock
+from signed import SECRET, message
+from tracks import T0, build_track, shipped_corridors
+from world import World
+
+OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
+SEAL = "SEAL-0001"
+BLOCKED_FOR_S = 0.5  # long enough for the other side to have gone ahead, were it not held
+
+
+@dataclass
+class Port:
+    world: World
+    clock: FixedClock
+    declaration_id: str
+    fix: SealFix
+
+
+@pytest.fixture
+def port(postgres_databases: PostgresDatabases) -> Iterator[Port]:
+    clock = FixedClock(T0)
+    world = World(postgres_databases.new(), clock=clock)
+    world.without_random_selection()
+    bus = world.services.bus
+    bus.handle(RegisterSeal(OFFICER, SEAL, "generic", "json-mqtt", SECRET))
+    released = bus.handle(DeclareExport(declarant(), furniture_payload(), submit=True)).result
+    first = build_track(shipped_corridors()["shigatse-gyirong"]).fixes[0]
+    fix = replace(first, seal_id=SEAL, fix_time=T0 + timedelta(minutes=1))
+    clock._now = fix.fix_time + timedelta(seconds=5)
+    yield Port(world, clock, released.id, fix)
+    world.close()
+
+
+def stored_trip_ids(p: Port) -> list[str | None]:
+    with p.world.services.engine.connect() as conn:
+        return list(conn.execute(select(t.positions.c.trip_id)).scalars())
+
+
+def still_waiting(future: Future[object]) -> bool:
+    time.sleep(BLOCKED_FOR_S)
+    return not future.done()
+
+
+def test_an_arming_waits_for_a_batch_of_its_seal_in_flight(port: Port) -> None:
+    engine = port.world.services.engine
+    with ThreadPoolExecutor(1) as pool, engine.connect() as conn:
+        batch = conn.begin()
+        assert active_trips(conn, {SEAL}) == {}  # the batch has read: no trip yet
+        arming = pool.submit(
+            port.world.services.bus.handle,
+            ArmSeal(OFFICER, SEAL, port.declaration_id, "shigatse-gyirong"),
+        )
+        assert still_waiting(arming)
+        insert_positions(conn, [port.fix], {}, port.clock.now())
+        batch.commit()
+        trip = arming.result(timeout=30).result
+    assert trip.seal_id == SEAL
+    assert stored_trip_ids(port) == [None]  # received before the seal was armed
+
+
+def test_a_batch_waits_for_an_arming_in_flight_and_stores_its_fix_with_the_trip(
+    port: Port,
+) -> None:
+    engine = port.world.services.engine
+    ingestor = TelemetryIngestor(engine, port.clock)
+    armed = port.world.services.bus.handle(
+        ArmSeal(OFFICER, SEAL, port.declaration_id, "shigatse-gyirong")
+    ).result
+    with engine.begin() as conn:  # that trip ends; the arming below binds the seal again
+        conn.execute(t.trips.update().values(active=False, state="exited"))
+    with ThreadPoolExecutor(1) as pool, engine.connect() as conn:
+        arming = conn.begin()
+        SqlSealRepository(conn, port.clock.now()).hold_for_arming(SEAL)
+        SqlTripRepository(conn).add(replace(armed, id="TRIP-AGAIN", version=0))
+        batch = pool.submit(ingestor.ingest_messages, [message(port.fix)])
+        assert still_waiting(batch)
+        arming.commit()
+        report = batch.result(timeout=30)
+    assert (report.accepted, report.without_trip) == (1, 0)
+    assert stored_trip_ids(port) == ["TRIP-AGAIN"]
