@@ -14,13 +14,16 @@ from typing import Any
 from sqlalchemy import select
 
 from goods import furniture_payload
+from landport.adapters.db import yard_store
 from landport.adapters.db.tables import audit_log
+from landport.adapters.db.yard_store import SqlVisitStore
 from landport.adapters.reference_files import YardFiles
 from landport.adapters.telemetry.ingest import TelemetryIngestor
 from landport.seals.calendar import BEIJING
 from landport.shared.clock import FixedClock
 from landport.shared.errors import Conflict
 from landport.yard.commands import AssignParking
+from landport.yard.visits import VisitStatus
 from tracks import T0
 from world import World
 from yard_world import (
@@ -285,3 +288,20 @@ def audit_actions(w: World, trip_id: str) -> list[str]:
             .order_by(audit_log.c.seq)
         )
         return [r[0] for r in rows]
+
+
+def test_the_departures_planning_reads_are_the_same_at_the_driver(make_world: MakeWorld) -> None:
+    """SQLite reads the trucks booking border capacity at the driver; what it returns is what
+    the SQLAlchemy statement returns (times aware UTC, statuses as the enum)."""
+    w = make_world(layout_with_capacity(1))
+    parked_truck(w, "藏D30031", "EL-0331")
+    parked_truck(w, "藏D30032", "EL-0332")
+    with w.services.engine.connect() as conn:
+        store = SqlVisitStore(conn)
+        fast = store.departing_since(T0 - timedelta(days=1))
+        general = store._slots(yard_store._SLOTS_SINCE, {"after": T0 - timedelta(days=1)})
+        later = store.departing_since(T0 + timedelta(days=30))
+    assert fast == general and len(fast) == 2 and later == []
+    assert all(s.departure_at is not None and s.departure_at.tzinfo is not None for s in fast)
+    assert {s.status for s in fast} == {VisitStatus.DEPARTURE_SCHEDULED}
+    assert {s.exit_port for s in fast} == {"gyirong-port"}

@@ -19,8 +19,9 @@ from sqlalchemy.dialects import sqlite
 
 from armed import Port, armed_port
 from landport.adapters.db import tables as t
+from landport.adapters.db.driver_sql import sqlite_time
 from landport.adapters.telemetry.ingest import RawMessage, TelemetryIngestor
-from landport.adapters.telemetry.position_store import history, sqlite_time
+from landport.adapters.telemetry.position_store import history
 from landport.seals.model import LockState, SealFix
 from landport.seals.monitor_state import MonitorState
 from landport.seals.telemetry import canonical, topic_for, with_signature

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from landport.adapters.db.appointment_tables import appointments
+from landport.adapters.db.driver_sql import driver_text, from_sqlite_time, sqlite_time
 from landport.adapters.db.tables import declarations
 from landport.adapters.db.yard_tables import (
     container_moves,
@@ -48,6 +49,10 @@ _SLOTS = select(*_SLOT_COLUMNS).select_from(
 _SLOTS_SINCE = _SLOTS.where(truck_visits.c.departure_at >= bindparam("after")).order_by(
     truck_visits.c.departure_at, truck_visits.c.id
 )
+# Planning reads a slot per truck booking border capacity (hundreds, on every parking): on
+# SQLite at the driver, without SQLAlchemy's per-row type processing.
+_SQLITE_SLOTS_SINCE, _ = driver_text(_SLOTS_SINCE)
+_STATUS = {status.value: status for status in VisitStatus}
 _SLOTS_IN = _SLOTS.where(truck_visits.c.status.in_(bindparam("statuses", expanding=True))).order_by(
     truck_visits.c.updated_at, truck_visits.c.id
 )
@@ -171,7 +176,11 @@ class SqlVisitStore:
         return self._load(list(rows))
 
     def departing_since(self, after: datetime) -> list[DepartureSlot]:
-        return self._slots(_SLOTS_SINCE, {"after": after})
+        if self._conn.dialect.name != "sqlite":
+            return self._slots(_SLOTS_SINCE, {"after": after})
+        rows = self._conn.exec_driver_sql(_SQLITE_SLOTS_SINCE, (sqlite_time(after),))
+        status, at = _STATUS, from_sqlite_time
+        return [DepartureSlot(v, status[s], at(d), port) for v, s, d, port in rows]
 
     def departure_slots(self, *statuses: VisitStatus) -> list[DepartureSlot]:
         return self._slots(_SLOTS_IN, {"statuses": [s.value for s in statuses]})

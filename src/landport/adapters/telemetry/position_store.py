@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -31,23 +31,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ClauseElement
 
 from landport.adapters.db import tables as t
+from landport.adapters.db.driver_sql import as_utc, driver_text, sqlite_time
 from landport.adapters.db.seal_locks import share_for_storing
 from landport.adapters.telemetry.trip_cache import HEAD_COLUMNS
 from landport.seals.model import LOCK_STATES, LockState, SealFix
-
-_SQLITE = sqlite.dialect()
-
-
-def _driver_text(statement: ClauseElement) -> tuple[str, tuple[str, ...]]:
-    """The statement as the SQLite driver runs it, and its parameters' names in `?` order."""
-    compiled = statement.compile(dialect=_SQLITE)
-    if not isinstance(compiled, SQLCompiler):
-        raise TypeError(f"not a SQL statement: {statement!r}")
-    return str(compiled), tuple(compiled.positiontup or ())
 
 
 def _trip_update(monitor: Any) -> Any:
@@ -70,13 +59,13 @@ def _trip_update(monitor: Any) -> Any:
 # monitor state comes as JSON text (`StateText`): PostgreSQL casts it to the column's type,
 # SQLite stores the text as it is.
 _UPDATE_TRIP = _trip_update(cast(bindparam("monitor", type_=Text), JSON))
-_SQLITE_UPDATE_TRIP, _TRIP_PARAMS = _driver_text(_trip_update(bindparam("monitor", type_=Text)))
+_SQLITE_UPDATE_TRIP, _TRIP_PARAMS = driver_text(_trip_update(bindparam("monitor", type_=Text)))
 _UPDATE_BATTERY = (
     update(t.seals)
     .where(t.seals.c.seal_id == bindparam("b_seal"))
     .values(battery_pct=bindparam("battery_pct"))
 )
-_SQLITE_UPDATE_BATTERY, _BATTERY_PARAMS = _driver_text(_UPDATE_BATTERY)
+_SQLITE_UPDATE_BATTERY, _BATTERY_PARAMS = driver_text(_UPDATE_BATTERY)
 
 
 def update_batteries(conn: Connection, batteries: list[dict[str, Any]]) -> None:
@@ -118,12 +107,12 @@ _PG_INSERT_POSITIONS = (
     f"ON CONFLICT ({', '.join(_FIX_KEY)}) DO NOTHING RETURNING {', '.join(_FIX_KEY)}"
 )
 # SQLite: a plain executemany of one row's insert, values converted as the types store them.
-_SQLITE_INSERT_POSITIONS, _ = _driver_text(
+_SQLITE_INSERT_POSITIONS, _ = driver_text(
     sqlite.insert(t.positions)
     .values({name: bindparam(name) for name in _COLUMNS})
     .on_conflict_do_nothing(index_elements=list(_FIX_KEY))
 )
-_SQLITE_LAST_POSITION, _ = _driver_text(select(func.max(t.positions.c.id)))
+_SQLITE_LAST_POSITION, _ = driver_text(select(func.max(t.positions.c.id)))
 _POSITIONS_AFTER = select(*(t.positions.c[name] for name in _FIX_KEY)).where(
     t.positions.c.id > bindparam("after")
 )
@@ -210,7 +199,7 @@ def _rows(
 TRIP_HEADS = select(*HEAD_COLUMNS).where(t.trips.c.active.is_(True))
 _HEAD_NAMES = tuple(c.name for c in HEAD_COLUMNS)
 # SQLite: the seals as one JSON array parameter, so one text serves any number of them.
-_SQLITE_ACTIVE_TRIPS, _ = _driver_text(
+_SQLITE_ACTIVE_TRIPS, _ = driver_text(
     TRIP_HEADS.where(
         t.trips.c.seal_id.in_(select(column("value")).select_from(func.json_each(bindparam("s"))))
     ).order_by(t.trips.c.id)
@@ -243,7 +232,7 @@ _HISTORY = (
     .where(t.positions.c.trip_id == bindparam("trip_id"))
     .order_by(t.positions.c.fix_time)
 )
-_SQLITE_HISTORY, _ = _driver_text(_HISTORY)
+_SQLITE_HISTORY, _ = driver_text(_HISTORY)
 
 
 def history(conn: Connection, trip_id: str) -> list[SealFix]:
@@ -288,19 +277,3 @@ def history(conn: Connection, trip_id: str) -> list[SealFix]:
 
 def _same(value: datetime) -> datetime:
     return value
-
-
-def sqlite_time(value: datetime | None) -> str | None:
-    """A time as `tables.UtcDateTime` stores it in SQLite: UTC, without the zone,
-    microseconds always written ("2026-05-12 03:04:05.000000"), so reads are unchanged."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
