@@ -33,7 +33,7 @@ def test_a_departure_wakes_the_first_truck_waiting_for_its_zone() -> None:
     assert lot.refused == 3
 
 
-def test_a_truck_of_unknown_zone_wakes_on_any_departure_and_all_look_again_hourly() -> None:
+def test_a_truck_of_unknown_zone_wakes_on_any_departure_and_all_look_again_later() -> None:
     env = simpy.Environment()
     lot = ParkingLot(env, slots=10)
     lot.arrive("furniture", "general")
@@ -43,8 +43,35 @@ def test_a_truck_of_unknown_zone_wakes_on_any_departure_and_all_look_again_hourl
     env.process(_waiter(env, lot, "cement", woke))
     env.run(until=5)
     lot.leave("general")
-    env.run(until=3700)
-    assert woke == [("cement", 5), ("cement", 3600)]  # the second gave up waiting at 1 h
+    env.run(until=lot.RETRY_S + 100)
+    assert woke == [("cement", 5), ("cement", lot.RETRY_S)]  # the second looked again
     lot.leave("general")  # nobody waits now: nothing to wake, nothing breaks
-    env.run(until=3800)
+    env.run(until=lot.RETRY_S + 200)
     assert len(woke) == 2
+
+
+def test_a_truck_sealed_while_others_wait_for_its_zone_queues_behind_them() -> None:
+    """First come, first served: the queue is known per zone, and a wait behind it is not a
+    refused try."""
+    env = simpy.Environment()
+    lot = ParkingLot(env, slots=10)
+    assert not lot.queued("lithium")  # zone not known yet: ask the yard office
+    lot.arrive("lithium", "dangerous-goods")
+    assert not lot.queued("lithium")  # known, but nobody waits
+    woke: list[Any] = []
+    env.process(_waiter(env, lot, "lithium", woke))
+    env.run(until=1)
+    assert lot.queued("lithium") and not lot.queued("furniture")
+
+    def behind() -> Generator:
+        yield lot.wait_for_room("lithium", refused=False)
+        woke.append(("behind", env.now))
+
+    env.process(behind())
+    env.run(until=2)
+    lot.leave("dangerous-goods")
+    env.run(until=3)
+    lot.leave("dangerous-goods")
+    env.run(until=4)
+    assert woke == [("lithium", 2), ("behind", 3)]
+    assert lot.refused == 1 and not lot.queued("lithium")

@@ -25,9 +25,13 @@ class ParkingLot:
 
     A truck refused a slot queues for its zone (learnt per cargo from the platform's own
     assignments) and each truck leaving a zone wakes the first one waiting for it, so one
-    departure does not send every waiting truck back to the yard office. A truck whose zone
-    is not known yet waits for any departure; every waiting truck looks again after an hour.
+    departure does not send every waiting truck back to the yard office. The yard serves the
+    queue first come, first served: a truck sealed while others wait for its zone joins the
+    queue without asking. A truck whose zone is not known yet waits for any departure; every
+    waiting truck looks again after `RETRY_S` in case a wake-up found no room.
     """
+
+    RETRY_S = 4 * 3600.0
 
     def __init__(self, env: simpy.Environment, slots: int) -> None:
         self.env, self.slots = env, slots
@@ -43,12 +47,17 @@ class ParkingLot:
     def has_room(self) -> bool:
         return self.now < self.slots
 
-    def wait_for_room(self, cargo: str) -> simpy.Event:
-        """After a refused try: wait for a truck leaving the zone, or an hour."""
-        self.refused += 1
+    def queued(self, cargo: str) -> bool:
+        """Trucks wait for this cargo's zone (known from an earlier assignment)."""
+        zone = self._zone_of.get(cargo)
+        return zone is not None and any(t.callbacks for t in self._queues.get(zone, ()))
+
+    def wait_for_room(self, cargo: str, *, refused: bool = True) -> simpy.Event:
+        """After a refused try, or behind the queue: wait for a truck leaving the zone."""
+        self.refused += refused
         turn = self.env.event()
         self._queues.setdefault(self._zone_of.get(cargo), deque()).append(turn)
-        return turn | self.env.timeout(3600.0)
+        return turn | self.env.timeout(self.RETRY_S)
 
     def arrive(self, cargo: str, zone: str | None) -> None:
         if zone is not None:

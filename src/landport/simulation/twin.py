@@ -366,14 +366,17 @@ class Twin:
         feed = ELockFeed(seal_id, _secret(seal_id), timedelta(seconds=self.s.parked_interval_s))
         feed.park(self.corridors[route_id], self.clock.now())
         self.pump.attach(feed)
+        woken = False  # first come, first served: a newcomer asks only when no one waits
         while True:
-            if self.parking.has_room:
+            refused = False
+            if self.parking.has_room and (woken or not self.parking.queued(rec.cargo)):
                 try:
                     slot = self.bus.handle(yc.AssignParking(YARD, visit_id)).result
                     break
                 except Conflict:  # the zone is full: wait in the yard lane and try again
-                    pass
-            yield self.parking.wait_for_room(rec.cargo)
+                    refused = True
+            yield self.parking.wait_for_room(rec.cargo, refused=refused)
+            woken = True
         rec.parked = self.clock.now()
         zone = slot.get("zone_id") if isinstance(slot, dict) else None
         self.parking.arrive(rec.cargo, zone)
