@@ -67,13 +67,16 @@ class Departing(Protocol):
 def booked_days(
     visits: Sequence[tuple[Departing, str]], routes: Mapping[str, RouteLeg]
 ) -> Counter[tuple[str, date]]:
-    """Trucks due at each (port, Beijing day), from the visits' departure times."""
-    booked: Counter[tuple[str, date]] = Counter()
+    """Trucks due at each (port, Beijing day), from the visits' departure times (planned
+    departures share times: each (port, time) is converted once)."""
+    booked: Counter[tuple[str, datetime]] = Counter()
     for yv, port in visits:
-        leg = routes.get(port)
-        if yv.departure_at is not None and leg is not None:
-            booked[(port, arrival_day(yv.departure_at, leg))] += 1
-    return booked
+        if yv.departure_at is not None and port in routes:
+            booked[(port, yv.departure_at)] += 1
+    days: Counter[tuple[str, date]] = Counter()
+    for (port, at), n in booked.items():
+        days[(port, arrival_day(at, routes[port]))] += n
+    return days
 
 
 def ready_at(yv: YardVisit) -> datetime:
