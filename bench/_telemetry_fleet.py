@@ -7,9 +7,6 @@ Split from the script so that the phases and the core bench build on the same tr
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
-import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,7 +32,7 @@ from _telemetry_settings import (
 )
 
 from landport.seals.corridor import Corridor
-from landport.seals.telemetry import topic_for
+from landport.seals.telemetry import canonical, topic_for, with_signature
 
 # --- the fleet: tracks and signed messages ----------------------------------------------------
 
@@ -78,9 +75,8 @@ class Trip:
             "tamper": False,
             "battery_pct": round(95.0 - i * FIX_INTERVAL_S / 3600.0, 1),
         }
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        body["sig"] = hmac.new(self.secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
-        return topic_for(self.seal_id), json.dumps(body, separators=(",", ":")).encode()
+        # Keys sorted, `sig` last: the layout a device formatting its canonical bytes sends.
+        return topic_for(self.seal_id), with_signature(canonical(body), self.secret)
 
 
 def take(trips: Sequence[Trip], n: int) -> list[tuple[Trip, int]]:
