@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select, text
 
 from builders import declarant
 from conftest import PostgresDatabases
@@ -30,7 +30,11 @@ from world import World
 
 OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
 SEAL = "SEAL-0001"
-BLOCKED_FOR_S = 0.5  # long enough for the other side to have gone ahead, were it not held
+WAIT_LIMIT_S = 10.0
+_ADVISORY_WAITS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    " AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+)
 
 
 @dataclass
@@ -61,9 +65,17 @@ def stored_trip_ids(p: Port) -> list[str | None]:
         return list(conn.execute(select(t.positions.c.trip_id)).scalars())
 
 
-def still_waiting(future: Future[object]) -> bool:
-    time.sleep(BLOCKED_FOR_S)
-    return not future.done()
+def waits_for_the_seal_lock(engine: Engine, future: Future[object]) -> bool:
+    """The other side is blocked on the seal's advisory lock (seen in pg_stat_activity), and
+    still is: without the lock it would have finished instead."""
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    with engine.connect() as conn:
+        while time.monotonic() < deadline and not future.done():
+            waiting = conn.execute(_ADVISORY_WAITS).scalar_one()
+            if waiting:
+                return not future.done()
+            time.sleep(0.02)
+    return False
 
 
 def test_an_arming_waits_for_a_batch_of_its_seal_in_flight(port: Port) -> None:
@@ -75,7 +87,7 @@ def test_an_arming_waits_for_a_batch_of_its_seal_in_flight(port: Port) -> None:
             port.world.services.bus.handle,
             ArmSeal(OFFICER, SEAL, port.declaration_id, "shigatse-gyirong"),
         )
-        assert still_waiting(arming)
+        assert waits_for_the_seal_lock(engine, arming)
         insert_positions(conn, [port.fix], {}, port.clock.now())
         batch.commit()
         trip = arming.result(timeout=30).result
@@ -98,7 +110,7 @@ def test_a_batch_waits_for_an_arming_in_flight_and_stores_its_fix_with_the_trip(
         SqlSealRepository(conn, port.clock.now()).hold_for_arming(SEAL)
         SqlTripRepository(conn).add(replace(armed, id="TRIP-AGAIN", version=0))
         batch = pool.submit(ingestor.ingest_messages, [message(port.fix)])
-        assert still_waiting(batch)
+        assert waits_for_the_seal_lock(engine, batch)
         arming.commit()
         report = batch.result(timeout=30)
     assert (report.accepted, report.without_trip) == (1, 0)

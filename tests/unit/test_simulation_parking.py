@@ -75,3 +75,28 @@ def test_a_truck_sealed_while_others_wait_for_its_zone_queues_behind_them() -> N
     env.run(until=4)
     assert woke == [("lithium", 2), ("behind", 3)]
     assert lot.refused == 1 and not lot.queued("lithium")
+
+
+def test_a_woken_truck_that_could_not_park_keeps_the_head_of_the_line() -> None:
+    """A departure wakes the zone's first truck and the first of unknown zone; if the other
+    one takes the slot, the zone's truck goes back to the head of its line, not the end."""
+    env = simpy.Environment()
+    lot = ParkingLot(env, slots=10)
+    lot.arrive("furniture", "general")
+    woke: list[Any] = []
+    for cargo in ("furniture", "furniture"):
+        env.process(_waiter(env, lot, cargo, woke))
+    env.run(until=1)
+    lot.leave("general")
+    env.run(until=2)
+    assert woke == [("furniture", 1)]
+
+    def first_again() -> Generator:
+        yield lot.wait_for_room("furniture", refused=False, front=True)
+        woke.append(("first again", env.now))
+
+    env.process(first_again())
+    env.run(until=3)
+    lot.leave("general")
+    env.run(until=4)
+    assert woke == [("furniture", 1), ("first again", 3)]  # ahead of the second in line

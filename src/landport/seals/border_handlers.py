@@ -322,11 +322,13 @@ def _close(
         if declaration_to is DeclarationStatus.HELD:
             declaration.decision_reason = reason
         uow.declarations.save(declaration)
-    seal_before, seal.state = seal.state, seal_to
-    uow.seals.save(seal)
+    # The trip's row before the seal's, in the order a telemetry batch takes them (it locks
+    # its trips, then updates their seals' batteries): no deadlock between the two.
     trip_before, trip.state = trip.state, outcome
     trip.closed_at = now
     uow.trips.save(trip)
+    seal_before, seal.state = seal.state, seal_to
+    uow.seals.save(seal)
     detail = json.dumps(
         {"verdict": verdict.as_dict(), "not_read_at_gate": reading.not_read()},
         ensure_ascii=False,

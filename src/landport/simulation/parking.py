@@ -52,11 +52,16 @@ class ParkingLot:
         zone = self._zone_of.get(cargo)
         return zone is not None and any(t.callbacks for t in self._queues.get(zone, ()))
 
-    def wait_for_room(self, cargo: str, *, refused: bool = True) -> simpy.Event:
-        """After a refused try, or behind the queue: wait for a truck leaving the zone."""
+    def wait_for_room(
+        self, cargo: str, *, refused: bool = True, front: bool = False
+    ) -> simpy.Event:
+        """After a refused try, or behind the queue: wait for a truck leaving the zone.
+        `front`: a truck woken in its turn that did not park (another woken truck took the
+        slot) keeps its place at the head of the line."""
         self.refused += refused
         turn = self.env.event()
-        self._queues.setdefault(self._zone_of.get(cargo), deque()).append(turn)
+        queue = self._queues.setdefault(self._zone_of.get(cargo), deque())
+        (queue.appendleft if front else queue.append)(turn)
         return turn | self.env.timeout(self.RETRY_S)
 
     def arrive(self, cargo: str, zone: str | None) -> None:

@@ -375,7 +375,7 @@ class Twin:
                     break
                 except Conflict:  # the zone is full: wait in the yard lane and try again
                     refused = True
-            yield self.parking.wait_for_room(rec.cargo, refused=refused)
+            yield self.parking.wait_for_room(rec.cargo, refused=refused, front=woken)
             woken = True
         rec.parked = self.clock.now()
         zone = slot.get("zone_id") if isinstance(slot, dict) else None

@@ -3,9 +3,11 @@
 A telemetry batch reads the seals' active trips, then stores the fixes with the trip they
 belong to. An arming committed between the two would leave the batch's fix of that seal
 stored without its trip, never monitored. So a batch holds a shared advisory lock per seal
-for its transaction and an arming an exclusive one: batches never wait for each other, and
-an arming waits for the batches in flight, while batches after it see the new trip. SQLite
-needs none of this: its writers already take turns.
+for its transaction and an arming an exclusive one: an arming waits for the batches in
+flight, and batches after it wait for the arming and see the new trip. Batches do not block
+each other (a batch may queue behind an arming that itself waits for another batch; no cycle
+can form, as a batch takes its locks before any row lock). SQLite needs none of this: its
+writers already take turns.
 """
 
 from __future__ import annotations

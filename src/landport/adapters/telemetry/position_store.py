@@ -152,7 +152,9 @@ def insert_positions(
     """Store fixes, skipping any already stored; returns the keys actually inserted, or None
     when every fix was."""
     if conn.dialect.name == "postgresql":
-        rows = _rows(fixes, trip_of, now, lambda at: at)
+        # In key order: two workers storing the same redelivered fixes take the unique
+        # index's entries in the same order, so they wait for each other, never deadlock.
+        rows = _rows(sorted(fixes, key=fix_key), trip_of, now, lambda at: at)
         columns = tuple(list(column) for column in zip(*rows, strict=True))
         result = conn.exec_driver_sql(_PG_INSERT_POSITIONS, columns)
         return {(r[0], r[1], as_utc(r[2])) for r in result}
