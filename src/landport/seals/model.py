@@ -97,3 +97,8 @@ class TransitTrip:
     # The departure the arrival window counts from: planned by the yard, then the gate-out.
     # None while the sealed truck waits in the yard with no departure planned.
     departs_at: datetime | None = None
+
+    @property
+    def window_counts_from(self) -> datetime:
+        """The departure the window assumes: the one kept, else leaving when armed."""
+        return self.departs_at or self.armed_at

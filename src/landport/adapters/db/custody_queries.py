@@ -199,7 +199,7 @@ def trip_view(
     if calendar is not None:
         try:
             w = arrival_window(
-                departure=trip.departs_at or trip.armed_at,
+                departure=trip.window_counts_from,
                 road_km=route.road_km,
                 typical_hours=route.typical_hours,
                 calendar=calendar,

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from landport.adapters.db import tables as t
-from landport.adapters.db.driver_sql import as_utc, driver_text, sqlite_time
+from landport.adapters.db.driver_sql import as_utc, driver_text, from_sqlite_time, sqlite_time
 from landport.adapters.db.seal_locks import share_for_storing
 from landport.adapters.telemetry.trip_cache import HEAD_COLUMNS
 from landport.seals.model import LOCK_STATES, LockState, SealFix
@@ -221,9 +221,7 @@ def active_trips(conn: Connection, seal_ids: Iterable[str]) -> dict[str, Any]:
     heads = {}
     for values in conn.exec_driver_sql(_SQLITE_ACTIVE_TRIPS, (json.dumps(ids),)):
         head = dict(zip(_HEAD_NAMES, values, strict=True))
-        stamp = head["last_fix_time"]
-        if stamp is not None:  # as `tables.UtcDateTime` reads SQLite's text
-            head["last_fix_time"] = as_utc(datetime.fromisoformat(stamp))
+        head["last_fix_time"] = from_sqlite_time(head["last_fix_time"])
         heads[head["seal_id"]] = head
     return heads
 
