@@ -13,7 +13,7 @@ import hashlib
 import logging
 import random
 from collections.abc import Callable, Generator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import simpy
@@ -107,19 +107,25 @@ class Twin:
         for province in self.s.by_province:
             for goods in self.s.cargo_mix:
                 e = cargo.exporter(province, goods)
-                command = RegisterEnterprise(
-                    SYSTEM_ACTOR,
-                    e.uscc,
-                    e.name_zh,
-                    e.name_en,
-                    province,
-                    e.rating,
-                    exports_here_since=since,
-                )
-                try:
-                    self.bus.handle(command)
-                except Conflict:  # known from an earlier run: make sure it is a regular
+                if not self._register(e, since):  # known: make sure it is a regular
                     self.bus.handle(RecordExportHistory(SYSTEM_ACTOR, e.uscc, since))
+
+    def _register(self, e: cargo.Exporter, since: date | None = None) -> bool:
+        """Register the exporter; False when a database from an earlier run knows it."""
+        command = RegisterEnterprise(
+            SYSTEM_ACTOR,
+            e.uscc,
+            e.name_zh,
+            e.name_en,
+            e.province,
+            e.rating,
+            exports_here_since=since,
+        )
+        try:
+            self.bus.handle(command)
+        except Conflict:
+            return False
+        return True
 
     def start(self) -> None:
         self.env.process(self._arrivals())
@@ -224,11 +230,7 @@ class Twin:
             return cargo.exporter(rec.province, rec.cargo)
         e = cargo.newcomer(rec.province, rec.cargo, rec.serial)
         rec.newcomer = True
-        command = RegisterEnterprise(
-            SYSTEM_ACTOR, e.uscc, e.name_zh, e.name_en, rec.province, e.rating
-        )
-        with contextlib.suppress(Conflict):  # known from an earlier run on this database
-            self.bus.handle(command)
+        self._register(e)
         return e
 
     def _visit(self, arrival: datetime) -> Process:
