@@ -24,21 +24,26 @@ class Port:
     world: World
     clock: FixedClock
     trips: dict[str, str]  # seal id -> trip id
+    declarations: dict[str, str]  # seal id -> its released declaration's id
 
 
 @contextmanager
-def armed_port(database_url: str, seals: Iterable[str]) -> Iterator[Port]:
-    """Each seal armed on its own released declaration, to Gyirong, at the tracks' T0."""
+def armed_port(database_url: str, seals: Iterable[str], *, arm: bool = True) -> Iterator[Port]:
+    """Each seal armed on its own released declaration, to Gyirong, at the tracks' T0
+    (`arm=False`: registered and its declaration released, left for the test to arm)."""
     clock = FixedClock(T0)
     world = World(database_url, clock=clock)
     world.without_random_selection()
     bus = world.services.bus
-    trips = {}
+    trips, declarations = {}, {}
     for seal in seals:
         bus.handle(RegisterSeal(OFFICER, seal, "generic", "json-mqtt", SECRET))
         released = bus.handle(DeclareExport(declarant(), furniture_payload(), submit=True)).result
-        trips[seal] = bus.handle(ArmSeal(OFFICER, seal, released.id, "shigatse-gyirong")).result.id
+        declarations[seal] = released.id
+        if arm:
+            armed = bus.handle(ArmSeal(OFFICER, seal, released.id, "shigatse-gyirong")).result
+            trips[seal] = armed.id
     try:
-        yield Port(world, clock, trips)
+        yield Port(world, clock, trips, declarations)
     finally:
         world.close()

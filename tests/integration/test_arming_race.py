@@ -6,30 +6,28 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, select, text
 
-from builders import declarant
+from armed import OFFICER, Port, armed_port
 from conftest import PostgresDatabases
-from goods import furniture_payload
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody import SqlSealRepository, SqlTripRepository
 from landport.adapters.telemetry.ingest import TelemetryIngestor
 from landport.adapters.telemetry.position_store import active_trips, insert_positions
-from landport.declarations.commands import DeclareExport
-from landport.enterprises.model import Actor, Role
-from landport.seals.commands import ArmSeal, RegisterSeal
-from landport.seals.model import SealFix
-from landport.shared.clock import FixedClock
-from signed import SECRET, message
+from landport.seals.commands import ArmSeal
+from signed import message
 from tracks import T0, build_track, shipped_corridors
-from world import World
 
-OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
 SEAL = "SEAL-0001"
+FIX = replace(
+    build_track(shipped_corridors()["shigatse-gyirong"]).fixes[0],
+    seal_id=SEAL,
+    fix_time=T0 + timedelta(minutes=1),
+)
 WAIT_LIMIT_S = 10.0
 _ADVISORY_WAITS = text(
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
@@ -37,27 +35,12 @@ _ADVISORY_WAITS = text(
 )
 
 
-@dataclass
-class Port:
-    world: World
-    clock: FixedClock
-    declaration_id: str
-    fix: SealFix
-
-
 @pytest.fixture
 def port(postgres_databases: PostgresDatabases) -> Iterator[Port]:
-    clock = FixedClock(T0)
-    world = World(postgres_databases.new(), clock=clock)
-    world.without_random_selection()
-    bus = world.services.bus
-    bus.handle(RegisterSeal(OFFICER, SEAL, "generic", "json-mqtt", SECRET))
-    released = bus.handle(DeclareExport(declarant(), furniture_payload(), submit=True)).result
-    first = build_track(shipped_corridors()["shigatse-gyirong"]).fixes[0]
-    fix = replace(first, seal_id=SEAL, fix_time=T0 + timedelta(minutes=1))
-    clock._now = fix.fix_time + timedelta(seconds=5)
-    yield Port(world, clock, released.id, fix)
-    world.close()
+    """One seal registered, its declaration released, not armed; the clock just after FIX."""
+    with armed_port(postgres_databases.new(), [SEAL], arm=False) as port:
+        port.clock._now = FIX.fix_time + timedelta(seconds=5)
+        yield port
 
 
 def stored_trip_ids(p: Port) -> list[str | None]:
@@ -85,10 +68,10 @@ def test_an_arming_waits_for_a_batch_of_its_seal_in_flight(port: Port) -> None:
         assert active_trips(conn, {SEAL}) == {}  # the batch has read: no trip yet
         arming = pool.submit(
             port.world.services.bus.handle,
-            ArmSeal(OFFICER, SEAL, port.declaration_id, "shigatse-gyirong"),
+            ArmSeal(OFFICER, SEAL, port.declarations[SEAL], "shigatse-gyirong"),
         )
         assert waits_for_the_seal_lock(engine, arming)
-        insert_positions(conn, [port.fix], {}, port.clock.now())
+        insert_positions(conn, [FIX], {}, port.clock.now())
         batch.commit()
         trip = arming.result(timeout=30).result
     assert trip.seal_id == SEAL
@@ -101,7 +84,7 @@ def test_a_batch_waits_for_an_arming_in_flight_and_stores_its_fix_with_the_trip(
     engine = port.world.services.engine
     ingestor = TelemetryIngestor(engine, port.clock)
     armed = port.world.services.bus.handle(
-        ArmSeal(OFFICER, SEAL, port.declaration_id, "shigatse-gyirong")
+        ArmSeal(OFFICER, SEAL, port.declarations[SEAL], "shigatse-gyirong")
     ).result
     with engine.begin() as conn:  # that trip ends; the arming below binds the seal again
         conn.execute(t.trips.update().values(active=False, state="exited"))
@@ -109,7 +92,7 @@ def test_a_batch_waits_for_an_arming_in_flight_and_stores_its_fix_with_the_trip(
         arming = conn.begin()
         SqlSealRepository(conn, port.clock.now()).hold_for_arming(SEAL)
         SqlTripRepository(conn).add(replace(armed, id="TRIP-AGAIN", version=0))
-        batch = pool.submit(ingestor.ingest_messages, [message(port.fix)])
+        batch = pool.submit(ingestor.ingest_messages, [message(FIX)])
         assert waits_for_the_seal_lock(engine, batch)
         arming.commit()
         report = batch.result(timeout=30)
