@@ -179,8 +179,7 @@ class SqlVisitStore:
         if self._conn.dialect.name != "sqlite":
             return self._slots(_SLOTS_SINCE, {"after": after})
         rows = self._conn.exec_driver_sql(_SQLITE_SLOTS_SINCE, (sqlite_time(after),))
-        status, at = _STATUS, from_sqlite_time
-        return [DepartureSlot(v, status[s], at(d), port) for v, s, d, port in rows]
+        return [DepartureSlot(v, _STATUS[s], from_sqlite_time(d), p) for v, s, d, p in rows]
 
     def departure_slots(self, *statuses: VisitStatus) -> list[DepartureSlot]:
         return self._slots(_SLOTS_IN, {"statuses": [s.value for s in statuses]})

@@ -156,8 +156,9 @@ def enterprises_history(
     ] = None,
 ) -> None:
     """Record a registered enterprise's export history at this port, from earlier records."""
-    _run(RecordExportHistory(cli_actor(), uscc, since.date() if since else None))
-    out.print(f"enterprise {uscc}: exports here since {since.date() if since else 'unknown'}")
+    day = since.date() if since else None
+    _run(RecordExportHistory(cli_actor(), uscc, day))
+    out.print(f"enterprise {uscc}: exports here since {day or 'unknown'}")
 
 
 @users_app.command("create")
