@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 
 from landport.seals.alerts import Alert, AlertChange, AlertKind, Change, Resolution
@@ -150,6 +151,31 @@ def test_a_five_km_detour_raises_a_deviation_from_the_moment_the_truck_left() ->
     assert deviation.closed_at == back.fix_time
     assert deviation.resolution is Resolution.BACK_IN_CORRIDOR
     assert deviation.details["max_distance_m"] == pytest.approx(5_000, rel=0.02)
+
+
+def hairpins(c: Corridor, off_km: float, speed_kmh: float) -> list[float]:
+    """Where a point `off_km` beside the route would sweep round a bend faster than any
+    truck: km of chainage, every 2 km of the open road."""
+    step_m = speed_kmh / 3.6 * 60.0
+    found = []
+    for km in range(40, int(c.length_m / 1000.0) - 60, 2):
+        along = np.arange(km * 1000.0, (km + 15) * 1000.0, step_m)
+        xs, ys = c.projection.forward(*c.point_at(along, off_km * 1000.0))
+        if (np.hypot(np.diff(xs), np.diff(ys)) / 60.0 * 3.6).max() > 180.0:
+            found.append(float(km))
+    return found
+
+
+def test_a_detour_beside_a_hairpin_is_driven_as_a_truck_can_and_raises_only_a_deviation() -> None:
+    c, speed = corridor(), 40.0
+    places = hairpins(c, 5.0, speed)
+    assert len(places) >= 3  # the Gyirong road has such bends: the case is real
+    for km in places:
+        track = build_track(c, speed_kmh=speed, detours=[Detour(at_km=km, off_km=5, length_km=15)])
+        xs, ys = c.projection.forward([f.lon for f in track.fixes], [f.lat for f in track.fixes])
+        fastest = (np.hypot(np.diff(xs), np.diff(ys)) / 60.0 * 3.6).max()
+        assert fastest <= 1.5 * speed + 1e-6, km  # cuts the bend, then catches up
+        assert [a.kind for a in monitor(track).alerts()] == [AlertKind.ROUTE_DEVIATION], km
 
 
 def test_the_same_stop_between_zones_is_an_unscheduled_stop_until_the_truck_moves_on() -> None:

@@ -5,7 +5,8 @@
 and at the border, and applies options given in road position (km of chainage):
 
 - `stops=[Stop(at_km, minutes)]`: the truck parks (speed 0);
-- `detours=[Detour(at_km, off_km, length_km)]`: it drives `off_km` to the side of the route;
+- `detours=[Detour(at_km, off_km, length_km)]`: it drives `off_km` to the side of the route
+  (cutting a bend where the offset path would be faster than the truck);
 - `gaps=[Gap(at_km, minutes, backfill=True)]`: the fixes of that period are withheld from
   the live stream and, if backfilled, delivered later in one batch, out of order;
 - `lock_opens=[LockOpen(at_km)]` (at_km=None: at the border, after arriving);
@@ -20,6 +21,7 @@ simulator and the tests use this module: it only needs a `Corridor` and `SealFix
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -31,6 +33,7 @@ import numpy as np
 
 from landport.seals.corridor import Corridor
 from landport.seals.corridor_loading import build_corridors, parse_routes_geojson
+from landport.seals.geodesy import FloatArray
 from landport.seals.model import LockState, SealFix
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 Beijing time, a Monday
@@ -192,11 +195,14 @@ def build_track(
     rng = np.random.default_rng(seed)
     along_m = kms * 1000.0 + (rng.normal(0.0, jitter_m, len(times)) if jitter_m else 0.0)
     side_m = offset_km * 1000.0 + (rng.normal(0.0, jitter_m, len(times)) if jitter_m else 0.0)
-    for j in jumps:
+    lons, lats = corridor.point_at(along_m, side_m)
+    if detours:
+        lons, lats = _drivable(corridor, lons, lats, 1.5 * v * 1000.0 * interval_s)
+    for j in jumps:  # GNSS noise: one fix displaced, the only implausible move of a track
         i = int(np.searchsorted(kms, j.at_km))
         if i < len(times):
-            side_m[i] += j.off_km * 1000.0
-    lons, lats = corridor.point_at(along_m, side_m)
+            jlon, jlat = corridor.point_at([along_m[i]], [side_m[i] + j.off_km * 1000.0])
+            lons[i], lats[i] = jlon[0], jlat[0]
 
     open_spans = []
     for lo in lock_opens:
@@ -237,6 +243,32 @@ def build_track(
         deliveries=deliveries,
         legs=legs,
     )
+
+
+def _drivable(
+    corridor: Corridor, lons: FloatArray, lats: FloatArray, max_step_m: float
+) -> tuple[FloatArray, FloatArray]:
+    """The offset path of a detour is not always one a truck can drive: several km to the
+    inside of a hairpin, the offset point sweeps round the bend in a minute, faster than
+    any truck (and the platform rightly flags such a fix as an implausible jump). Here each
+    fix moves at most `max_step_m` towards where the offset puts it, so the truck cuts the
+    bend and catches up after it."""
+    xs, ys = corridor.projection.forward(lons, lats)
+    out_lons, out_lats = lons.copy(), lats.copy()
+    px, py = float(xs[0]), float(ys[0])
+    moved: list[tuple[int, float, float]] = []
+    for i, (tx, ty) in enumerate(zip(xs.tolist(), ys.tolist(), strict=True)):
+        step = math.hypot(tx - px, ty - py)
+        if step > max_step_m:
+            k = max_step_m / step
+            tx, ty = px + (tx - px) * k, py + (ty - py) * k
+            moved.append((i, tx, ty))
+        px, py = tx, ty
+    if moved:
+        rows = [m[0] for m in moved]
+        mlons, mlats = corridor.projection.inverse([m[1] for m in moved], [m[2] for m in moved])
+        out_lons[rows], out_lats[rows] = mlons, mlats
+    return out_lons, out_lats
 
 
 def _deliver(
