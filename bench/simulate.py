@@ -16,6 +16,9 @@ against a bare SimPy model of the same queueing network (the ceiling), and a sim
 - `ingest_*`: the share of the day spent in `TelemetryIngestor.ingest_messages` (verify,
   de-duplicate, store, monitor) and its cost per signed fix; `ingest_cache` its trip
   memory's hits and misses; `database` says the run's scratch SQLite file skips fsync.
+- `sweep_*`: a two-configuration sweep (`scan_lanes=1..2`, one day each) run one after
+  another and then side by side, one process per configuration (`--jobs`): what capacity
+  planning waits for on this machine's cores.
 - `--profile`: the top functions by cumulative time of the day run (cProfile), on stderr
   and as `profile_top`.
 
@@ -28,6 +31,7 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import sys
 import time
@@ -42,6 +46,7 @@ except ImportError:  # run from a checkout without the package installed
 from _support import log
 
 from landport.simulation.bare import BareModel
+from landport.simulation.parallel import run_many
 from landport.simulation.runner import DRAIN_DAYS, run_simulation
 from landport.simulation.scenario import Scenario, load_scenario
 
@@ -90,6 +95,25 @@ def timed_run(
     return result, cpu, top
 
 
+def sweep_figures(scenario: Scenario) -> dict[str, Any]:
+    configurations = [scenario.with_values(scan_lanes=n) for n in (1, 2)]
+    jobs = min(len(configurations), os.cpu_count() or 1)
+    start = time.perf_counter()
+    for configuration in configurations:
+        run_simulation(configuration, days=1, seed=SEED)
+    in_turn = time.perf_counter() - start
+    start = time.perf_counter()
+    run_many(configurations, days=1, seed=SEED, jobs=jobs)
+    side_by_side = time.perf_counter() - start
+    return {
+        "sweep_configurations": len(configurations),
+        "sweep_jobs": jobs,
+        "sweep_in_turn_wall_s": round(in_turn, 1),
+        "sweep_side_by_side_wall_s": round(side_by_side, 1),
+        "sweep_speedup": round(in_turn / side_by_side, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--year", action="store_true", help="measure a 365-day twin run")
@@ -125,6 +149,8 @@ def main() -> None:
         "goal_day_wall_s": 5.0,
         "goal_year_wall_s": 600.0,
     }
+    log("sweep: two configurations one after another, then side by side ...")
+    out.update(sweep_figures(scenario))
     if args.year:
         log("twin: one year (this takes a while) ...")
         year, _, _ = timed_run(scenario, 365)

@@ -187,13 +187,30 @@ def test_simulate_prints_one_json_object_and_writes_the_report(tmp_path: Path) -
 
 
 def test_a_sweep_prints_a_table_per_configuration(tmp_path: Path) -> None:
-    done = _landport(
-        "simulate", str(_scenario_file(tmp_path, 4)), "--sweep", "scan_lanes=1..2", "--json"
-    )
-    assert done.returncode == 0, done.stderr
-    rows = json.loads(done.stdout)["sweep"]
-    assert [r["scan_lanes"] for r in rows] == [1, 2]
+    """Side by side (one process per configuration) or one after another, a configuration
+    gives the same figures: each run has its own database and the same seed."""
+    tiny = str(_scenario_file(tmp_path, 4))
+    sweep = ("simulate", tiny, "--sweep", "scan_lanes=1..2", "--sweep", "parking=20,60")
+    together = _landport(*sweep, "--json", "--jobs", "2")
+    assert together.returncode == 0, together.stderr
+    rows = json.loads(together.stdout)["sweep"]
+    assert [(r["scan_lanes"], r["parking"]) for r in rows] == [(1, 20), (1, 60), (2, 20), (2, 60)]
     assert all(r["trucks_handled_per_day"] >= 3 for r in rows)
+    in_turn = _landport(*sweep, "--json", "--jobs", "1")
+    assert in_turn.returncode == 0, in_turn.stderr
+    assert json.loads(in_turn.stdout)["sweep"] == rows
+
+
+def test_a_sweep_on_a_given_database_cannot_run_side_by_side(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'given.db'}"
+    done = _landport(
+        "simulate", str(_scenario_file(tmp_path, 4)), "--sweep", "scan_lanes=1..2",
+        "--database", url, "--jobs", "2", "--json",
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--jobs" in done.stderr and "逐个运行" in done.stderr
+    assert done.stdout == ""
+    assert not (tmp_path / "given.db").exists()  # refused before any run
 
 
 def test_a_bad_scenario_is_refused_naming_the_field(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Capacity sweeps: run the twin once per combination of yard resources and compare.
 
 `parse_sweeps(["scan_lanes=1..4", "parking=100,200"])` gives the axes; `sweep(...)` runs
-every combination with the same seed, so configurations differ only in what was changed.
+every combination with the same seed, so configurations differ only in what was changed
+(`landport.simulation.parallel` runs them side by side, one process each).
 """
 
 from __future__ import annotations
@@ -73,19 +74,17 @@ def combinations(axes: Sequence[Axis]) -> list[dict[str, int]]:
 def sweep(
     base: Scenario,
     axes: Sequence[Axis],
-    run: Callable[[Scenario], dict[str, Any]],
-    *,
-    on_result: Callable[[dict[str, int], dict[str, Any]], None] | None = None,
+    run_all: Callable[[list[Scenario]], list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
-    """One row per configuration: its values, then the figures capacity planning asks for."""
-    rows = []
-    for values in combinations(axes):
-        result = run(base.with_values(**values))
-        row = {**values, **capacity_figures(result)}
-        rows.append(row)
-        if on_result is not None:
-            on_result(values, result)
-    return rows
+    """One row per configuration: its values, then the figures capacity planning asks for.
+    `run_all` runs the configurations' scenarios (one after another, or side by side) and
+    gives their figures in the same order."""
+    configurations = combinations(axes)
+    results = run_all([base.with_values(**values) for values in configurations])
+    return [
+        {**values, **capacity_figures(result)}
+        for values, result in zip(configurations, results, strict=True)
+    ]
 
 
 CAPACITY_KEYS = (

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from landport.shared.errors import InvalidInput
+from landport.shared.errors import InvalidInput, Violation
 
 err = Console(stderr=True)
 
@@ -44,17 +46,28 @@ def simulate(
         str | None,
         typer.Option(help="SQLAlchemy URL to run on (default: a temporary SQLite file)."),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Sweep configurations run at once, one process each "
+            "(default: one per CPU; 1 with --database).",
+        ),
+    ] = None,
 ) -> None:
     """Run the port's digital twin on the platform's own rules and report what it handled."""
+    from landport.simulation.parallel import run_many
     from landport.simulation.report import run_report, sweep_report
     from landport.simulation.runner import run_simulation
-    from landport.simulation.scenario import load_scenario
+    from landport.simulation.scenario import Scenario, load_scenario
     from landport.simulation.sweep import parse_sweeps
     from landport.simulation.sweep import sweep as run_sweep
 
     try:
         base = load_scenario(scenario)
         axes = parse_sweeps(sweep or [])
+        workers = _workers(jobs, database)
     except InvalidInput as exc:
         for v in exc.violations:
             err.print(f"[red]error:[/red] {v.message_en}\n[red]错误：[/red]{v.message_zh}")
@@ -73,20 +86,28 @@ def simulate(
             names = [a[0] for a in axes]
             total = math.prod(len(a[1]) for a in axes)
             task = progress.add_task(f"sweep {', '.join(names)}", total=float(total))
-            finished = [0]
+            done = [0.0] * total
 
-            def one(s: Any) -> dict[str, Any]:
-                out = run_simulation(
-                    s,
-                    days=days,
-                    seed=seed,
-                    database_url=database,
-                    progress=lambda d: progress.update(task, completed=finished[0] + d),
-                )
-                finished[0] += 1
-                return out
+            def advance(index: int, fraction: float) -> None:
+                done[index] = fraction
+                progress.update(task, completed=sum(done))
 
-            rows = run_sweep(base, axes, one)
+            def in_turn(scenarios: list[Scenario]) -> list[dict[str, Any]]:
+                return [
+                    run_simulation(
+                        s,
+                        days=days,
+                        seed=seed,
+                        database_url=database,
+                        progress=partial(advance, i),
+                    )
+                    for i, s in enumerate(scenarios)
+                ]
+
+            def side_by_side(scenarios: list[Scenario]) -> list[dict[str, Any]]:
+                return run_many(scenarios, days=days, seed=seed, jobs=workers, progress=advance)
+
+            rows = run_sweep(base, axes, side_by_side if workers > 1 else in_turn)
     if axes:
         if report is not None:
             report.write_text(sweep_report(rows, names), encoding="utf-8")
@@ -101,6 +122,26 @@ def simulate(
         sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
     else:
         _print_run(result)
+
+
+def _workers(jobs: int | None, database: str | None) -> int:
+    """Runs at once: each needs its own scratch database, so a given database runs them in
+    turn."""
+    if database is None:
+        return jobs or os.cpu_count() or 1
+    if jobs is not None and jobs > 1:
+        raise InvalidInput(
+            [
+                Violation(
+                    "--jobs",
+                    "jobs_need_scratch_database",
+                    "--jobs above 1 runs each configuration on its own temporary database; "
+                    "with --database they run one at a time",
+                    "--jobs 大于 1 时每个配置使用各自的临时数据库；指定 --database 时只能逐个运行",
+                )
+            ]
+        )
+    return 1
 
 
 def _progress() -> Progress:
