@@ -186,19 +186,21 @@ def test_simulate_prints_one_json_object_and_writes_the_report(tmp_path: Path) -
     assert "<svg" in report.read_text(encoding="utf-8")
 
 
-def test_a_sweep_prints_a_table_per_configuration(tmp_path: Path) -> None:
+def test_a_sweep_gives_the_same_rows_side_by_side_as_in_turn(tmp_path: Path) -> None:
     """Side by side (one process per configuration) or one after another, a configuration
     gives the same figures: each run has its own database and the same seed."""
     tiny = str(_scenario_file(tmp_path, 4))
     sweep = ("simulate", tiny, "--sweep", "scan_lanes=1..2", "--sweep", "parking=20,60")
     together = _landport(*sweep, "--json", "--jobs", "2")
     assert together.returncode == 0, together.stderr
+    assert json.loads(together.stdout)["jobs"] == 2
     rows = json.loads(together.stdout)["sweep"]
     assert [(r["scan_lanes"], r["parking"]) for r in rows] == [(1, 20), (1, 60), (2, 20), (2, 60)]
     assert all(r["trucks_handled_per_day"] >= 3 for r in rows)
+    assert len({json.dumps(r, sort_keys=True) for r in rows}) == 4
     in_turn = _landport(*sweep, "--json", "--jobs", "1")
     assert in_turn.returncode == 0, in_turn.stderr
-    assert json.loads(in_turn.stdout)["sweep"] == rows
+    assert json.loads(in_turn.stdout) == {"sweep": rows, "jobs": 1}
 
 
 def test_a_sweep_on_a_given_database_cannot_run_side_by_side(tmp_path: Path) -> None:

@@ -3,39 +3,74 @@
 Each run has its own scratch database and the same seed, so a configuration gives the same
 figures whether it ran alone, in a row, or beside others. Workers are spawned (not forked),
 so they start from a clean interpreter whatever threads the caller runs (the progress bar).
-Progress comes back as `(run index, fraction done)` over a queue.
+Progress comes back as `(run index, fraction done)` over a queue, read by a thread of the
+caller until every worker has gone (a worker cannot exit while its updates are unread).
+
+A failed run, or Ctrl-C, stops the sweep at once: the runs not begun are cancelled, the
+running ones see the stop at their next progress update and end, deleting their scratch
+databases, and the error names its configuration.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
-from typing import Any
+from multiprocessing.synchronize import Event
+from typing import Any, Protocol
 
 from landport.simulation.runner import run_simulation
 from landport.simulation.scenario import Scenario
 
 RunProgress = Callable[[int, float], None]
 
-_updates: Any = None  # the worker's end of the progress queue (set by `_start_worker`)
+
+class Run(Protocol):
+    """What runs one configuration: `run_simulation`'s signature, as far as used here."""
+
+    def __call__(
+        self, scenario: Scenario, *, days: int, seed: int, progress: Callable[[float], None]
+    ) -> dict[str, Any]: ...
 
 
-def _start_worker(updates: Any) -> None:
-    global _updates
-    _updates = updates
+class Stopped(Exception):
+    """A run ended early because the sweep stopped (another run failed, or Ctrl-C)."""
 
 
-def _run_one(index: int, scenario: Scenario, days: int, seed: int) -> dict[str, Any]:
+_updates: multiprocessing.Queue[tuple[int, float]] | None = None
+_stop: Event | None = None
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, e.g. a container's share)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _start_worker(updates: multiprocessing.Queue[tuple[int, float]], stop: Event) -> None:
+    global _updates, _stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides; it sets `stop`
+    _updates, _stop = updates, stop
+
+
+def _run_one(run: Run, index: int, scenario: Scenario, days: int, seed: int) -> dict[str, Any]:
+    assert _updates is not None and _stop is not None
+    updates, stop = _updates, _stop
     last = [-1.0]
 
     def report(done: float) -> None:
+        if stop.is_set():
+            raise Stopped
         if done - last[0] >= 0.01 or done >= 1.0:  # a hundred updates a run at most
             last[0] = done
-            _updates.put((index, done))
+            updates.put((index, done))
 
-    return run_simulation(scenario, days=days, seed=seed, progress=report)
+    return run(scenario, days=days, seed=seed, progress=report)
 
 
 def run_many(
@@ -45,46 +80,79 @@ def run_many(
     seed: int,
     jobs: int,
     progress: RunProgress | None = None,
+    run: Run = run_simulation,
 ) -> list[dict[str, Any]]:
-    """The figures of every scenario, in the order given, at most `jobs` runs at a time."""
+    """The figures of every scenario, in the order given, at most `jobs` runs at a time.
+    `run` must be importable by name (a spawned worker finds it by module and name)."""
     if not scenarios:
         return []
     context = multiprocessing.get_context("spawn")
-    updates = context.Queue()
-    with ProcessPoolExecutor(
+    updates: multiprocessing.Queue[tuple[int, float]] = context.Queue()
+    stop = context.Event()
+    reader = _Reader(updates, progress)
+    pool = ProcessPoolExecutor(
         max_workers=max(1, min(jobs, len(scenarios))),
         mp_context=context,
         initializer=_start_worker,
-        initargs=(updates,),
-    ) as pool:
-        futures = [
-            pool.submit(_run_one, i, scenario, days, seed) for i, scenario in enumerate(scenarios)
-        ]
+        initargs=(updates, stop),
+    )
+    futures = [
+        pool.submit(_run_one, run, i, scenario, days, seed) for i, scenario in enumerate(scenarios)
+    ]
+    try:
         pending: set[Future[dict[str, Any]]] = set(futures)
         while pending:
             _, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
-            _drain(updates, progress)
-            failed = next((f for f in futures if _failed(f)), None)
-            if failed is not None:  # stop the runs not begun; the ones running finish
-                for f in pending:
-                    f.cancel()
-                error = failed.exception()
+            failed = next((i for i, f in enumerate(futures) if _failed(f)), None)
+            if failed is not None:
+                error = futures[failed].exception()
                 assert error is not None
+                error.add_note(f"in configuration {failed + 1} of {len(scenarios)}")
                 raise error
         results = [f.result() for f in futures]
-    _drain(updates, progress)
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        reader.finish()
+        updates.close()
     return results
 
 
 def _failed(future: Future[dict[str, Any]]) -> bool:
-    return future.done() and not future.cancelled() and future.exception() is not None
+    return (
+        future.done()
+        and not future.cancelled()
+        and future.exception() is not None
+        and not isinstance(future.exception(), Stopped)
+    )
 
 
-def _drain(updates: Any, progress: RunProgress | None) -> None:
-    while True:
-        try:
-            index, done = updates.get_nowait()
-        except queue.Empty:
-            return
-        if progress is not None:
-            progress(index, done)
+class _Reader:
+    """Reads the workers' progress in a thread of the caller, so no worker ever blocks on
+    a full pipe, until `finish` (after the workers have gone) has read the last update."""
+
+    def __init__(
+        self, updates: multiprocessing.Queue[tuple[int, float]], progress: RunProgress | None
+    ) -> None:
+        self._updates, self._progress = updates, progress
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="sweep-progress", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                index, done = self._updates.get(timeout=0.1)
+            except queue.Empty:
+                if self._done.is_set():
+                    return
+                continue
+            if self._progress is not None:
+                self._progress(index, done)
+
+    def finish(self) -> None:
+        self._done.set()
+        self._thread.join()

@@ -1,8 +1,9 @@
 """Capacity sweeps: run the twin once per combination of yard resources and compare.
 
-`parse_sweeps(["scan_lanes=1..4", "parking=100,200"])` gives the axes; `sweep(...)` runs
-every combination with the same seed, so configurations differ only in what was changed
-(`landport.simulation.parallel` runs them side by side, one process each).
+`parse_sweeps(["scan_lanes=1..4", "parking=100,200"])` gives the axes; `sweep(...)` builds
+every combination's scenario and hands them to a runner, which runs them with one seed (so
+configurations differ only in what was changed), one after another or side by side
+(`landport.simulation.parallel`).
 """
 
 from __future__ import annotations

@@ -61,7 +61,9 @@ class Detour:
     at_km: float
     off_km: float
     length_km: float = 10.0
-    ramp_km: float | None = None  # km of road over which it leaves/rejoins (None: off_km)
+    # km of road over which it leaves/rejoins (None: off_km); the truck never moves faster
+    # than 1.5 times its speed, so a ramp steeper than that (or one on a bend) is driven slower
+    ramp_km: float | None = None
 
 
 @dataclass(frozen=True)
@@ -197,8 +199,11 @@ def build_track(
     side_m = offset_km * 1000.0 + (rng.normal(0.0, jitter_m, len(times)) if jitter_m else 0.0)
     lons, lats = corridor.point_at(along_m, side_m)
     if detours:
-        lons, lats = _drivable(corridor, lons, lats, 1.5 * v * 1000.0 * interval_s)
-    for j in jumps:  # GNSS noise: one fix displaced, the only implausible move of a track
+        path = corridor.point_at(kms * 1000.0, offset_km * 1000.0)  # without the jitter
+        _drive_detours(corridor, (lons, lats), path, 1.5 * v * 1000.0 * interval_s)
+    # GNSS noise: one fix displaced (from where the offset path puts it), the only
+    # implausible move of a track
+    for j in jumps:
         i = int(np.searchsorted(kms, j.at_km))
         if i < len(times):
             jlon, jlat = corridor.point_at([along_m[i]], [side_m[i] + j.off_km * 1000.0])
@@ -245,16 +250,19 @@ def build_track(
     )
 
 
-def _drivable(
-    corridor: Corridor, lons: FloatArray, lats: FloatArray, max_step_m: float
-) -> tuple[FloatArray, FloatArray]:
+def _drive_detours(
+    corridor: Corridor,
+    fixes: tuple[FloatArray, FloatArray],
+    path: tuple[FloatArray, FloatArray],
+    max_step_m: float,
+) -> None:
     """The offset path of a detour is not always one a truck can drive: several km to the
     inside of a hairpin, the offset point sweeps round the bend in a minute, faster than
-    any truck (and the platform rightly flags such a fix as an implausible jump). Here each
-    fix moves at most `max_step_m` towards where the offset puts it, so the truck cuts the
-    bend and catches up after it."""
-    xs, ys = corridor.projection.forward(lons, lats)
-    out_lons, out_lats = lons.copy(), lats.copy()
+    any truck (and the platform rightly flags such a fix as an implausible jump). Along the
+    path (without jitter) each fix moves at most `max_step_m` towards where the offset puts
+    it, so the truck cuts the bend and catches up after it; the fixes so moved keep their
+    jitter. Changes `fixes` (lon, lat) in place."""
+    xs, ys = corridor.projection.forward(*path)
     px, py = float(xs[0]), float(ys[0])
     moved: list[tuple[int, float, float]] = []
     for i, (tx, ty) in enumerate(zip(xs.tolist(), ys.tolist(), strict=True)):
@@ -264,11 +272,14 @@ def _drivable(
             tx, ty = px + (tx - px) * k, py + (ty - py) * k
             moved.append((i, tx, ty))
         px, py = tx, ty
-    if moved:
-        rows = [m[0] for m in moved]
-        mlons, mlats = corridor.projection.inverse([m[1] for m in moved], [m[2] for m in moved])
-        out_lons[rows], out_lats[rows] = mlons, mlats
-    return out_lons, out_lats
+    if not moved:
+        return
+    rows = [m[0] for m in moved]
+    lons, lats = fixes
+    jx, jy = corridor.projection.forward(lons[rows], lats[rows])  # the path plus its jitter
+    nx = [x + (jx[n] - xs[i]) for n, (i, x, _) in enumerate(moved)]
+    ny = [y + (jy[n] - ys[i]) for n, (i, _, y) in enumerate(moved)]
+    lons[rows], lats[rows] = corridor.projection.inverse(nx, ny)
 
 
 def _deliver(

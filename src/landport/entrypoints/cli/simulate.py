@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -52,7 +51,7 @@ def simulate(
             min=1,
             max=64,
             help="Sweep configurations run at once, one process each "
-            "(default: one per CPU; 1 with --database).",
+            "(default: one per usable CPU; 1 with --database).",
         ),
     ] = None,
 ) -> None:
@@ -67,7 +66,7 @@ def simulate(
     try:
         base = load_scenario(scenario)
         axes = parse_sweeps(sweep or [])
-        workers = _workers(jobs, database)
+        workers = _workers(jobs, database) if axes else 1
     except InvalidInput as exc:
         for v in exc.violations:
             err.print(f"[red]error:[/red] {v.message_en}\n[red]错误：[/red]{v.message_zh}")
@@ -107,14 +106,16 @@ def simulate(
             def side_by_side(scenarios: list[Scenario]) -> list[dict[str, Any]]:
                 return run_many(scenarios, days=days, seed=seed, jobs=workers, progress=advance)
 
-            rows = run_sweep(base, axes, side_by_side if workers > 1 else in_turn)
+            at_once = min(workers, total)
+            rows = run_sweep(base, axes, side_by_side if at_once > 1 else in_turn)
     if axes:
         if report is not None:
             report.write_text(sweep_report(rows, names), encoding="utf-8")
         if as_json:
-            sys.stdout.write(json.dumps({"sweep": rows}, ensure_ascii=False) + "\n")
+            figures = {"sweep": rows, "jobs": at_once}  # configurations run at once
+            sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
         else:
-            _print_sweep(rows)
+            _print_sweep(rows, at_once)
         return
     if report is not None:
         report.write_text(run_report(result), encoding="utf-8")
@@ -127,8 +128,10 @@ def simulate(
 def _workers(jobs: int | None, database: str | None) -> int:
     """Runs at once: each needs its own scratch database, so a given database runs them in
     turn."""
+    from landport.simulation.parallel import usable_cpus
+
     if database is None:
-        return jobs or os.cpu_count() or 1
+        return jobs or min(usable_cpus(), 64)
     if jobs is not None and jobs > 1:
         raise InvalidInput(
             [
@@ -186,9 +189,9 @@ def _print_run(r: dict[str, Any]) -> None:
     )
 
 
-def _print_sweep(rows: list[dict[str, Any]]) -> None:
+def _print_sweep(rows: list[dict[str, Any]], at_once: int) -> None:
     out = Console()
-    table = Table(title="capacity per configuration")
+    table = Table(title=f"capacity per configuration ({at_once} run at a time)")
     for column in rows[0]:
         table.add_column(column.replace("_", " "))
     for row in rows:
