@@ -113,6 +113,10 @@ def test_time_release_and_utilisation_are_reported(day: dict[str, Any]) -> None:
     tr = day["time_release"]
     assert tr["road"]["p50_min"] > 8 * 60  # a day's drive over the passes
     assert tr["clearance"]["p50_min"] <= tr["clearance"]["p90_min"]
+    # the trucks stopped for documents, a scan or a bay take longer than all trucks together
+    inspected = tr["clearance_inspected"]
+    assert 0 < inspected["p50_min"] <= inspected["p90_min"]
+    assert inspected["p90_min"] >= tr["clearance"]["p90_min"]
     assert 0 < day["utilisation"]["scan_lane"] < 1
     assert day["telemetry_messages"] > 40 * 300  # a fix a minute on the road
     assert day["sim_days_per_wall_s"] > 0
@@ -197,6 +201,7 @@ def test_a_sweep_gives_the_same_rows_side_by_side_as_in_turn(tmp_path: Path) -> 
     rows = json.loads(together.stdout)["sweep"]
     assert [(r["scan_lanes"], r["parking"]) for r in rows] == [(1, 20), (1, 60), (2, 20), (2, 60)]
     assert all(r["trucks_handled_per_day"] >= 3 for r in rows)
+    assert all("inspected_clearance_p90_min" in r for r in rows)
     assert len({json.dumps(r, sort_keys=True) for r in rows}) == 4
     in_turn = _landport(*sweep, "--json", "--jobs", "1")
     assert in_turn.returncode == 0, in_turn.stderr

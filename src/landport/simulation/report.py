@@ -191,7 +191,9 @@ def sweep_report(rows: Sequence[dict[str, Any]], axes: Sequence[str]) -> str:
         {
             "trucks handled / day": [r["trucks_handled_per_day"] for r in rows],
             "gate wait p90 (min)": [r["gate_wait_p90_min"] for r in rows],
-            "clearance p90 (min)": [r["clearance_p90_min"] for r in rows],
+            "clearance p90, inspected trucks (min)": [
+                r.get("inspected_clearance_p90_min") for r in rows
+            ],
             "scan lane busy": [r["scan_lane_utilisation"] for r in rows],
         },
     )
