@@ -7,6 +7,7 @@ clears 10:00-12:30 and 13:30-17:00.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 
 from goods import furniture_payload
-from landport.adapters.db import yard_store
 from landport.adapters.db.tables import audit_log
 from landport.adapters.db.yard_store import SqlVisitStore
 from landport.adapters.reference_files import YardFiles
@@ -290,18 +290,24 @@ def audit_actions(w: World, trip_id: str) -> list[str]:
         return [r[0] for r in rows]
 
 
-def test_the_departures_planning_reads_are_the_same_at_the_driver(make_world: MakeWorld) -> None:
-    """SQLite reads the trucks booking border capacity at the driver; what it returns is what
-    the SQLAlchemy statement returns (times aware UTC, statuses as the enum)."""
+def test_the_trucks_booking_capacity_are_counted_per_port_and_departure(
+    make_world: MakeWorld,
+) -> None:
+    """The database counts the trucks booking border capacity; the count is that of the
+    scheduled trucks themselves, by exit port and departure (an aware UTC time), without the
+    visits being planned again."""
     w = make_world(layout_with_capacity(1))
     parked_truck(w, "藏D30031", "EL-0331")
     parked_truck(w, "藏D30032", "EL-0332")
     with w.services.engine.connect() as conn:
         store = SqlVisitStore(conn)
-        fast = store.departing_since(T0 - timedelta(days=1))
-        general = store._slots(yard_store._SLOTS_SINCE, {"after": T0 - timedelta(days=1)})
-        later = store.departing_since(T0 + timedelta(days=30))
-    assert fast == general and len(fast) == 2 and later == []
-    assert all(s.departure_at is not None and s.departure_at.tzinfo is not None for s in fast)
-    assert {s.status for s in fast} == {VisitStatus.DEPARTURE_SCHEDULED}
-    assert {s.exit_port for s in fast} == {"gyirong-port"}
+        slots = store.departure_slots(VisitStatus.DEPARTURE_SCHEDULED)
+        booked = store.booked_since(T0 - timedelta(days=1))
+        without_first = store.booked_since(T0 - timedelta(days=1), [slots[0].visit_id])
+        later = store.booked_since(T0 + timedelta(days=30))
+    assert len(slots) == 2
+    assert booked == Counter((s.exit_port, s.departure_at) for s in slots)
+    assert {port for port, _ in booked} == {"gyirong-port"}
+    assert all(at.tzinfo is not None for _, at in booked)
+    assert without_first == Counter((s.exit_port, s.departure_at) for s in slots[1:])
+    assert later == Counter()

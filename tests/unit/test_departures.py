@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -22,7 +23,6 @@ from landport.yard.departures import (
     routes_from_geojson,
 )
 from landport.yard.planning import departing
-from landport.yard.ports import DepartureSlot
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "landport" / "data"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)  # 20:00 Beijing: parked for the night
@@ -217,11 +217,13 @@ class _Departures:
     """A visit store that only answers which trucks book capacity since a time."""
 
     def __init__(self) -> None:
-        self.asked: list[datetime] = []
+        self.asked: list[tuple[datetime, list[str]]] = []
 
-    def departing_since(self, after: datetime) -> list[DepartureSlot]:
-        self.asked.append(after)
-        return []
+    def booked_since(
+        self, after: datetime, excluding: Collection[str] = ()
+    ) -> Counter[tuple[str, datetime]]:
+        self.asked.append((after, sorted(excluding)))
+        return Counter()
 
 
 def test_capacity_is_booked_by_trucks_that_can_still_arrive_today() -> None:
@@ -231,7 +233,10 @@ def test_capacity_is_booked_by_trucks_that_can_still_arrive_today() -> None:
         "lizi-port": RouteLeg("shigatse-lizi", "lizi-port", 700.0, 20.0),
     }
     store = _Departures()
-    departing(store, now, legs)  # type: ignore[arg-type]
+    departing(store, now, legs, excluding={"V-2", "V-1"})  # type: ignore[arg-type]
     departing(store, now, {})  # type: ignore[arg-type]
     midnight = datetime(2026, 5, 4, 0, 0, tzinfo=BEIJING)
-    assert store.asked == [midnight - timedelta(hours=20), midnight - timedelta(days=7)]
+    assert store.asked == [
+        (midnight - timedelta(hours=20), ["V-1", "V-2"]),
+        (midnight - timedelta(days=7), []),
+    ]

@@ -24,7 +24,6 @@ from landport.yard.hold_handlers import handling_holds_and_moves
 from landport.yard.operations import catch_up, handling_operations, plan_yard, send_to_station
 from landport.yard.parking import assign_slot, cargo_profile, refusal_for
 from landport.yard.planning import (
-    Departing,
     booked_days,
     departing,
     departure_refusals,
@@ -261,11 +260,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         store.lock_departures()
         declaration = declaration_of(uow, yv)
         routes = sources.routes()
-        others: list[tuple[Departing, str]] = [
-            (o, o.exit_port)
-            for o in departing(store, now, routes)
-            if o.visit_id != yv.visit.id and o.exit_port is not None
-        ]
+        others = departing(store, now, routes, excluding=[yv.visit.id])
         refusals = departure_refusals(
             cmd.at,
             declaration.content.exit_port if declaration else None,

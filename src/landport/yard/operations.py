@@ -29,7 +29,6 @@ from landport.yard.flow import CLEARANCE, follow
 from landport.yard.model import YardLayout, yard_from_document
 from landport.yard.planning import (
     Candidate,
-    Departing,
     departing,
     plan_for,
     plan_record,
@@ -125,7 +124,6 @@ def plan_yard(
     routes = sources.routes()
     calendars = ctx.calendars_in(uow)  # with the closures stored, this command's included
     parked = store.departure_slots(V.PARKED, V.DEPARTURE_SCHEDULED)
-    on_road = departing(store, now, routes)
 
     to_move: list[tuple[str, str]] = []
     to_plan: list[tuple[str, str]] = []
@@ -151,11 +149,7 @@ def plan_yard(
     whole = {yv.visit.id: yv for yv in store.get_many([v for v, _ in (*to_move, *to_plan)])}
     moved = [Candidate(whole[v], port) for v, port in to_move if v in whole]
     new = [Candidate(whole[v], port) for v, port in to_plan if v in whole]
-    others: list[tuple[Departing, str]] = [
-        (slot, port)
-        for slot in on_road
-        if slot.visit_id not in whole and (port := slot.exit_port) is not None
-    ]
+    others = departing(store, now, routes, excluding=whole.keys())
     planned: list[dict[str, Any]] = []
     note = ("", "")
     if added is not None:
@@ -182,7 +176,7 @@ def plan_yard(
             audit_visit(uow, actor, "visit.departure_planned", yv, before, plan.reason_en)
             depart_trip(uow, ctx, yv, plan.departure, actor, "departure planned")
             planned.append(plan_view(plan, previous))
-            others.append((yv, plan.port_id))
+            others[(plan.port_id, plan.departure)] += 1
     return {"planned": planned, "skipped": skipped}
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from landport.seals.calendar import BEIJING, PortCalendar
 from landport.shared.errors import Violation
@@ -57,25 +57,17 @@ class Candidate:
     port: str
 
 
-class Departing(Protocol):
-    """Anything that books its port's capacity by a departure time."""
-
-    @property
-    def departure_at(self) -> datetime | None: ...
+#: Trucks booked to leave for each (exit port, departure time).
+Booked = Counter[tuple[str, datetime]]
 
 
-def booked_days(
-    visits: Sequence[tuple[Departing, str]], routes: Mapping[str, RouteLeg]
-) -> Counter[tuple[str, date]]:
-    """Trucks due at each (port, Beijing day), from the visits' departure times (planned
+def booked_days(booked: Booked, routes: Mapping[str, RouteLeg]) -> Counter[tuple[str, date]]:
+    """Trucks due at each (port, Beijing day), from their departure times (planned
     departures share times: each (port, time) is converted once)."""
-    booked: Counter[tuple[str, datetime]] = Counter()
-    for yv, port in visits:
-        if yv.departure_at is not None and port in routes:
-            booked[(port, yv.departure_at)] += 1
     days: Counter[tuple[str, date]] = Counter()
     for (port, at), n in booked.items():
-        days[(port, arrival_day(at, routes[port]))] += n
+        if port in routes:
+            days[(port, arrival_day(at, routes[port]))] += n
     return days
 
 
@@ -103,7 +95,7 @@ def to_replan(
 
 def plan_for(
     candidates: Sequence[Candidate],
-    others: Sequence[tuple[Departing, str]],
+    others: Booked,
     *,
     calendars: Mapping[str, PortCalendar],
     routes: Mapping[str, RouteLeg],
@@ -217,15 +209,20 @@ def departure_refusals(
 
 
 def departing(
-    store: VisitStore, now: datetime, routes: Mapping[str, RouteLeg]
-) -> list[DepartureSlot]:
-    """Visits that book border capacity from today on: a plan never picks a past day, so a
-    truck counts while it can still arrive today (Beijing), i.e. it left at most the longest
-    road time before today began (a week when no road is known)."""
+    store: VisitStore,
+    now: datetime,
+    routes: Mapping[str, RouteLeg],
+    *,
+    excluding: Collection[str] = (),
+) -> Booked:
+    """Trucks that book border capacity from today on, but the visits `excluding` (being
+    planned again): a plan never picks a past day, so a truck counts while it can still
+    arrive today (Beijing), i.e. it left at most the longest road time before today began (a
+    week when no road is known)."""
     today = datetime.combine(now.astimezone(BEIJING).date(), time(0), BEIJING)
     longest = max((leg.typical_hours for leg in routes.values()), default=None)
     reach = _ROAD_DAYS_BACK if longest is None else timedelta(hours=longest)
-    return store.departing_since(today - reach)
+    return store.booked_since(today - reach, excluding)
 
 
 def plan_view(plan: DeparturePlan, previous: datetime | None) -> dict[str, Any]:
@@ -239,7 +236,6 @@ def plan_view(plan: DeparturePlan, previous: datetime | None) -> dict[str, Any]:
 
 __all__ = [
     "Candidate",
-    "Departing",
     "arrival_day",
     "booked_days",
     "calendars_with",

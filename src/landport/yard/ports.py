@@ -3,7 +3,8 @@ work's connection, so everything a command changes commits together)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -74,9 +75,13 @@ class VisitStore(Protocol):
         """Visits in these statuses, oldest change first (the order of a lane's queue)."""
         ...
 
-    def departing_since(self, after: datetime) -> list[DepartureSlot]:
-        """Visits with a departure at or after `after`, whatever their status (they book
-        border capacity on their arrival day)."""
+    def booked_since(
+        self, after: datetime, excluding: Collection[str] = ()
+    ) -> Counter[tuple[str, datetime]]:
+        """Trucks per (exit port, departure) of the visits with a departure at or after
+        `after`, whatever their status (they book border capacity on their arrival day), but
+        the visits `excluding`; a visit without an exit port books nothing. Counted, not
+        listed: planning runs on every parking, and hundreds of trucks share a few times."""
         ...
 
     def departure_slots(self, *statuses: VisitStatus) -> list[DepartureSlot]:

@@ -7,7 +7,8 @@ lost the primary key race leaves the transaction usable and the handler may try 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,6 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from landport.adapters.db.appointment_tables import appointments
-from landport.adapters.db.driver_sql import driver_text, from_sqlite_time, sqlite_time
 from landport.adapters.db.tables import declarations
 from landport.adapters.db.yard_tables import (
     container_moves,
@@ -46,13 +46,19 @@ _SLOTS = select(*_SLOT_COLUMNS).select_from(
     truck_visits.outerjoin(declarations, declarations.c.id == truck_visits.c.declaration_id)
 )
 # The statements every command runs, built once: building one costs about twice running it.
-_SLOTS_SINCE = _SLOTS.where(truck_visits.c.departure_at >= bindparam("after")).order_by(
-    truck_visits.c.departure_at, truck_visits.c.id
+# Trucks booking border capacity, counted per exit port and departure in the database.
+_BOOKED_SINCE = (
+    select(declarations.c.exit_port, truck_visits.c.departure_at, func.count())
+    .select_from(
+        truck_visits.join(declarations, declarations.c.id == truck_visits.c.declaration_id)
+    )
+    .where(
+        truck_visits.c.departure_at >= bindparam("after"),
+        declarations.c.exit_port.is_not(None),
+        truck_visits.c.id.not_in(bindparam("excluding", expanding=True)),
+    )
+    .group_by(declarations.c.exit_port, truck_visits.c.departure_at)
 )
-# Planning reads a slot per truck booking border capacity (hundreds, on every parking): on
-# SQLite at the driver, without SQLAlchemy's per-row type processing.
-_SQLITE_SLOTS_SINCE, _ = driver_text(_SLOTS_SINCE)
-_STATUS = {status.value: status for status in VisitStatus}
 _SLOTS_IN = _SLOTS.where(truck_visits.c.status.in_(bindparam("statuses", expanding=True))).order_by(
     truck_visits.c.updated_at, truck_visits.c.id
 )
@@ -175,11 +181,11 @@ class SqlVisitStore:
         ).mappings()
         return self._load(list(rows))
 
-    def departing_since(self, after: datetime) -> list[DepartureSlot]:
-        if self._conn.dialect.name != "sqlite":
-            return self._slots(_SLOTS_SINCE, {"after": after})
-        rows = self._conn.exec_driver_sql(_SQLITE_SLOTS_SINCE, (sqlite_time(after),))
-        return [DepartureSlot(v, _STATUS[s], from_sqlite_time(d), p) for v, s, d, p in rows]
+    def booked_since(
+        self, after: datetime, excluding: Collection[str] = ()
+    ) -> Counter[tuple[str, datetime]]:
+        values = {"after": after, "excluding": sorted(excluding)}
+        return Counter({(port, at): n for port, at, n in self._conn.execute(_BOOKED_SINCE, values)})
 
     def departure_slots(self, *statuses: VisitStatus) -> list[DepartureSlot]:
         return self._slots(_SLOTS_IN, {"statuses": [s.value for s in statuses]})
