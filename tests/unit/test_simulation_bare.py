@@ -14,7 +14,7 @@ from landport.simulation.metrics import (
     percentile,
 )
 from landport.simulation.model import TruckRecord
-from landport.simulation.report import bar_chart, run_report, sweep_report
+from landport.simulation.report import SWEEP_FIGURES, bar_chart, run_report, sweep_report
 from landport.simulation.scenario import load_scenario
 
 T = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -92,15 +92,26 @@ def test_the_report_draws_its_charts_inline_without_any_network() -> None:
     rows = [
         {
             "scan_lanes": n,
+            "parking": 174,
             "trucks_handled_per_day": 300.0,
             "gate_wait_p90_min": 1.0,
-            "clearance_p90_min": 9.0 / n,
+            "inspected_clearance_p90_min": 9.0 / n,
+            "yard_total_p90_min": 600.0,
             "scan_lane_utilisation": 0.7 / n,
         }
-        for n in (1, 2)
+        for n in (1, 2, 3)
     ]
-    html = sweep_report(rows, ["scan_lanes"])
-    assert "<polyline" in html and "scan_lanes=2" in html
+    html = sweep_report(rows, ["scan_lanes", "parking"])
+    # a bar per configuration in each figure's chart, named by what varies only
+    assert html.count("<svg") == len(SWEEP_FIGURES) + 1  # and the line chart along scan lanes
+    assert "scan_lanes=3" in html and "parking=174</text>" not in html
+    assert "in all of them parking=174" in html
+    assert ">3 min</text>" in html and ">10 h</text>" in html  # 9 / 3 min; 600 min in hours
+    assert "<polyline" in html
+    two_axes = sweep_report(
+        [{**r, "parking": 100 * r["scan_lanes"]} for r in rows], ["scan_lanes", "parking"]
+    )
+    assert "<polyline" not in two_axes and "scan_lanes=2, parking=200" in two_axes
     assert "http://" not in html and "https://" not in html
 
 

@@ -12,9 +12,10 @@ body{font:14px/1.45 system-ui,"Noto Sans CJK SC",sans-serif;margin:2rem auto;max
 color:#1d2733}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.25rem .7rem;border-bottom:1px solid
 #dde3ea;text-align:right}th:first-child,td:first-child{text-align:left}.muted{color:#66727f}
-.grid{display:flex;flex-wrap:wrap;gap:1.5rem}.ok{color:#17803d}.bad{color:#b42318}
+.grid{display:flex;flex-wrap:wrap;gap:1.5rem}.wide{overflow-x:auto}.ok{color:#17803d}
+.bad{color:#b42318}
 """
-_COLORS = ("#2f6fde", "#9fbef5", "#e08a1e", "#17803d", "#b42318", "#6b4bc4")
+_COLORS = ("#2f6fde", "#9fbef5", "#e08a1e", "#17803d", "#b42318", "#6b4bc4", "#7a5c2e")
 
 
 def bar_chart(
@@ -24,10 +25,15 @@ def bar_chart(
     series: Sequence[str],
     unit: str = "",
     width: int = 460,
+    legend: bool = True,
 ) -> str:
-    """Horizontal grouped bars: one row per label, one bar per series."""
-    row_h, bar_h, left = 10 + 14 * len(series), 12, 130
-    height = 40 + row_h * len(bars) + 18
+    """Horizontal grouped bars: one row per label, one bar per series. The label column
+    grows with the longest label (a sweep names its configurations there)."""
+    row_h, bar_h = 10 + 14 * len(series), 12
+    left = min(320, max(130, 7 * max((len(label) for label, _ in bars), default=0)))
+    width = max(width, left + 330)
+    top_y = 44 if legend else 28
+    height = top_y + row_h * len(bars) + 18
     values = [v for _, vs in bars for v in vs if v is not None]
     top = max(values) if values else 1.0
     top = top or 1.0
@@ -36,14 +42,14 @@ def bar_chart(
         f'<svg width="{width}" height="{height}" role="img" aria-label="{escape(title)}">',
         f'<text x="0" y="16" font-weight="600">{escape(title)}</text>',
     ]
-    for i, name in enumerate(series):
+    for i, name in enumerate(series if legend else ()):
         x = left + i * 110
         parts.append(
             f'<rect x="{x}" y="24" width="10" height="10" fill="{_COLORS[i]}"/>'
             f'<text x="{x + 14}" y="33" font-size="11">{escape(name)}</text>'
         )
     for r, (label, vs) in enumerate(bars):
-        y = 44 + r * row_h
+        y = top_y + r * row_h
         parts.append(f'<text x="0" y="{y + bar_h}" font-size="12">{escape(label)}</text>')
         for i, v in enumerate(vs):
             if v is None:
@@ -63,7 +69,8 @@ def line_chart(
 ) -> str:
     """One line per figure over the configurations of a sweep, each scaled to its own maximum
     (the table below gives the values)."""
-    height, left, bottom = 260, 40, 60
+    height, left = 260, 40
+    bottom = 40 + 16 * len(lines)  # the axis labels, then one legend line per figure
     step = (width - left - 20) / max(1, len(xs) - 1)
     parts = [
         f'<svg width="{width}" height="{height + bottom}" role="img" '
@@ -89,8 +96,8 @@ def line_chart(
             f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(pts)}"/>'
         )
         parts.append(
-            f'<rect x="{left + i * 150}" y="{height + 30}" width="10" height="10" '
-            f'fill="{color}"/><text x="{left + i * 150 + 14}" y="{height + 39}" '
+            f'<rect x="{left}" y="{height + 30 + 16 * i}" width="10" height="10" '
+            f'fill="{color}"/><text x="{left + 14}" y="{height + 39 + 16 * i}" '
             f'font-size="11">{escape(name)} (max {top:g})</text>'
         )
     parts.append("</svg>")
@@ -101,7 +108,7 @@ def _table(rows: Sequence[dict[str, Any]]) -> str:
     if not rows:
         return "<p class='muted'>none</p>"
     heads = list(rows[0])
-    head = "".join(f"<th>{escape(h)}</th>" for h in heads)
+    head = "".join(f"<th>{escape(h.replace('_', ' '))}</th>" for h in heads)
     body = "".join(
         "<tr>" + "".join(f"<td>{escape(_fmt(r.get(h)))}</td>" for h in heads) + "</tr>"
         for r in rows
@@ -183,19 +190,52 @@ def run_report(result: dict[str, Any]) -> str:
     return _page("Landport digital twin", "".join(body))
 
 
+#: What a sweep charts, one chart each: key, title, unit, factor from the stored value.
+SWEEP_FIGURES = (
+    ("trucks_handled_per_day", "Trucks handled a day", "", 1.0),
+    ("gate_wait_p90_min", "Gate wait p90 (minutes)", " min", 1.0),
+    ("inspected_clearance_p90_min", "Clearance p90 of inspected trucks (minutes)", " min", 1.0),
+    ("yard_total_p90_min", "Time in the yard p90 (hours)", " h", 1 / 60),
+    ("peak_parking", "Peak trucks parked", "", 1.0),
+    ("parking_utilisation", "Parking in use (%)", "%", 100.0),
+    ("scan_lane_utilisation", "Scan lanes busy (%)", "%", 100.0),
+)
+
+
+def _scaled(value: Any, factor: float) -> float | None:
+    return None if value is None else round(float(value) * factor, 1)
+
+
 def sweep_report(rows: Sequence[dict[str, Any]], axes: Sequence[str]) -> str:
-    labels = [", ".join(f"{a}={r[a]}" for a in axes) for r in rows]
-    chart = line_chart(
-        "Capacity and waiting per configuration",
-        labels,
-        {
-            "trucks handled / day": [r["trucks_handled_per_day"] for r in rows],
-            "gate wait p90 (min)": [r["gate_wait_p90_min"] for r in rows],
-            "clearance p90, inspected trucks (min)": [
-                r.get("inspected_clearance_p90_min") for r in rows
-            ],
-            "scan lane busy": [r["scan_lane_utilisation"] for r in rows],
-        },
-    )
-    body = f"<h1>Landport capacity sweep</h1>{chart}{_table(rows)}"
-    return _page("Landport capacity sweep", body)
+    """A sweep: a bar chart per figure with a bar per configuration, named by the values
+    that vary (those that do not are said once); when one resource takes three or more
+    values, a line chart of every figure along it; then the table."""
+    varied = [a for a in axes if len({r[a] for r in rows}) > 1] or list(axes)
+    fixed = ", ".join(f"{a}={rows[0][a]}" for a in axes if a not in varied) if rows else ""
+    labels = [", ".join(f"{a}={r[a]}" for a in varied) for r in rows]
+    charts = []
+    for key, title, unit, factor in SWEEP_FIGURES:
+        bars = [
+            (label, (_scaled(r.get(key), factor),)) for label, r in zip(labels, rows, strict=True)
+        ]
+        charts.append(bar_chart(title, bars, series=(title,), unit=unit, legend=False))
+    body = [
+        "<h1>Landport capacity sweep</h1>",
+        f"<p class='muted'>{len(rows)} configurations"
+        + (f"; in all of them {escape(fixed)}" if fixed else "")
+        + ". Each ran the platform's own rules with the same seed.</p>",
+    ]
+    if len(varied) == 1 and len(rows) >= 3:
+        axis = varied[0]
+        body.append(
+            line_chart(
+                f"Every figure along {axis}",
+                [str(r[axis]) for r in rows],
+                {
+                    title: [_scaled(r.get(key), f) for r in rows]
+                    for key, title, _, f in SWEEP_FIGURES
+                },
+            )
+        )
+    body += ["<div class='grid'>", *charts, "</div>", "<div class='wide'>", _table(rows), "</div>"]
+    return _page("Landport capacity sweep", "".join(body))
