@@ -37,7 +37,7 @@ def bar_chart(
     values = [v for _, vs in bars for v in vs if v is not None]
     top = max(values) if values else 1.0
     top = top or 1.0
-    scale = (width - left - 60) / top
+    scale = (width - left - 90) / top  # room for the value after the longest bar
     parts = [
         f'<svg width="{width}" height="{height}" role="img" aria-label="{escape(title)}">',
         f'<text x="0" y="16" font-weight="600">{escape(title)}</text>',
@@ -131,6 +131,14 @@ def _page(title: str, body: str) -> str:
     )
 
 
+#: Time-release segments counted in minutes (the others take hours).
+_MINUTES = ("gate_wait", "clearance", "clearance_inspected", "sealing")
+
+
+def _hours(minutes: float | None) -> float | None:
+    return None if minutes is None else round(minutes / 60.0, 1)
+
+
 def run_report(result: dict[str, Any]) -> str:
     """A single run: throughput, time-release, utilisation, queues and incident detection."""
     tr = result["time_release"]
@@ -152,10 +160,20 @@ def run_report(result: dict[str, Any]) -> str:
         _table(summary),
         "<div class='grid'>",
         bar_chart(
-            "Time-release segments (minutes)",
-            [(k, (v["p50_min"], v["p90_min"])) for k, v in tr.items()],
+            "Time-release in the yard's hands (minutes)",
+            [(k, (v["p50_min"], v["p90_min"])) for k, v in tr.items() if k in _MINUTES],
             series=("p50", "p90"),
             unit=" min",
+        ),
+        bar_chart(
+            "Time-release: parked, on the road, at the border (hours)",
+            [
+                (k, (_hours(v["p50_min"]), _hours(v["p90_min"])))
+                for k, v in tr.items()
+                if k not in _MINUTES
+            ],
+            series=("p50", "p90"),
+            unit=" h",
         ),
         bar_chart(
             "Utilisation",
