@@ -295,18 +295,20 @@ def test_the_trucks_booking_capacity_are_counted_per_port_and_departure(
 ) -> None:
     """The database counts the trucks booking border capacity; the count is that of the
     scheduled trucks themselves, by exit port and departure (an aware UTC time), without the
-    visits being planned again."""
-    w = make_world(layout_with_capacity(1))
+    visits being planned again. Two trucks share a departure, one leaves a day later."""
+    w = make_world(layout_with_capacity(2))
     parked_truck(w, "藏D30031", "EL-0331")
     parked_truck(w, "藏D30032", "EL-0332")
+    parked_truck(w, "藏D30033", "EL-0333")
     with w.services.engine.connect() as conn:
         store = SqlVisitStore(conn)
         slots = store.departure_slots(VisitStatus.DEPARTURE_SCHEDULED)
         booked = store.booked_since(T0 - timedelta(days=1))
         without_first = store.booked_since(T0 - timedelta(days=1), [slots[0].visit_id])
         later = store.booked_since(T0 + timedelta(days=30))
-    assert len(slots) == 2
+    assert len(slots) == 3
     assert booked == Counter((s.exit_port, s.departure_at) for s in slots)
+    assert sorted(booked.values()) == [1, 2]
     assert {port for port, _ in booked} == {"gyirong-port"}
     assert all(at.tzinfo is not None for _, at in booked)
     assert without_first == Counter((s.exit_port, s.departure_at) for s in slots[1:])

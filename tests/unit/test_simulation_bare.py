@@ -127,7 +127,11 @@ def test_the_run_report_says_whether_every_incident_was_caught() -> None:
         "referred_at_border": 0,
         "sim_days_per_wall_s": 1.0,
         "events_per_s": 10,
-        "time_release": {"clearance": {"p50_min": 2.0, "p90_min": 3.0}},
+        "time_release": {
+            "clearance": {"p50_min": 0.0, "p90_min": 0.0},
+            "clearance_inspected": {"p50_min": 2.0, "p90_min": 3.0},
+            "road": {"p50_min": 600.0, "p90_min": 690.0},
+        },
         "utilisation": {"scan_lane": 0.5, "parking": None},
         "per_lane": {"green": 3},
         "peak_queue": {"scan_lane": 1},
@@ -141,3 +145,8 @@ def test_the_run_report_says_whether_every_incident_was_caught() -> None:
     }
     html = run_report(result)
     assert "1 of 1 injected incidents detected" in html and "class='ok'" in html
+    # the yard's minutes and the road's hours each on their own scale
+    minutes, hours = html.split("Time-release in hours", 1)
+    assert ">3 min</text>" in minutes and "road" not in minutes.split("Time-release")[-1]
+    assert ">10 h</text>" in hours and ">11.5 h</text>" in hours
+    assert "clearance_inspected" not in hours

@@ -52,9 +52,10 @@ def bar_chart(
         y = top_y + r * row_h
         parts.append(f'<text x="0" y="{y + bar_h}" font-size="12">{escape(label)}</text>')
         for i, v in enumerate(vs):
-            if v is None:
-                continue
             yy = y + i * 14
+            if v is None:  # no value (e.g. no truck inspected): say so, not an empty row
+                parts.append(f'<text x="{left + 4}" y="{yy + 10}" font-size="11">–</text>')
+                continue
             parts.append(
                 f'<rect x="{left}" y="{yy}" width="{max(1.0, v * scale):.1f}" height="{bar_h}" '
                 f'fill="{_COLORS[i % len(_COLORS)]}"/><text x="{left + v * scale + 4:.1f}" '
@@ -98,7 +99,8 @@ def line_chart(
         parts.append(
             f'<rect x="{left}" y="{height + 30 + 16 * i}" width="10" height="10" '
             f'fill="{color}"/><text x="{left + 14}" y="{height + 39 + 16 * i}" '
-            f'font-size="11">{escape(name)} (max {top:g})</text>'
+            f'font-size="11">{escape(name)} ({f"max {top:g}" if any(present) else "no data"})'
+            "</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -166,7 +168,7 @@ def run_report(result: dict[str, Any]) -> str:
             unit=" min",
         ),
         bar_chart(
-            "Time-release: parked, on the road, at the border (hours)",
+            "Time-release in hours: parked, road, border, the whole yard stay",
             [
                 (k, (_hours(v["p50_min"]), _hours(v["p90_min"])))
                 for k, v in tr.items()

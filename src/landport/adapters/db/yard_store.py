@@ -185,7 +185,10 @@ class SqlVisitStore:
         self, after: datetime, excluding: Collection[str] = ()
     ) -> Counter[tuple[str, datetime]]:
         values = {"after": after, "excluding": sorted(excluding)}
-        return Counter({(port, at): n for port, at, n in self._conn.execute(_BOOKED_SINCE, values)})
+        booked: Counter[tuple[str, datetime]] = Counter()
+        for port, at, n in self._conn.execute(_BOOKED_SINCE, values):
+            booked[(port, at)] += n  # one instant written two ways would be two groups
+        return booked
 
     def departure_slots(self, *statuses: VisitStatus) -> list[DepartureSlot]:
         return self._slots(_SLOTS_IN, {"statuses": [s.value for s in statuses]})

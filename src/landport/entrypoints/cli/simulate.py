@@ -205,7 +205,7 @@ def _plot(out: Console, rows: list[dict[str, Any]]) -> None:
     axes = [k for k in rows[0] if k not in capacity_keys()]
     figures = (
         ("trucks_handled_per_day", "trucks/day"),
-        ("clearance_p90_min", "clearance p90 min"),
+        ("inspected_clearance_p90_min", "inspected trucks' clearance p90 min"),
         ("yard_total_p90_min", "in the yard p90 min"),
     )
     width = 30
