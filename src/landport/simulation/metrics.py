@@ -15,20 +15,21 @@ from landport.simulation.model import TruckRecord
 from landport.simulation.scenario import minutes_of_day
 from landport.simulation.twin import Twin
 
-#: Segments of the time-release study (WCO TRS): from, to.
-SEGMENTS = (
-    ("gate_wait", "arrival", "gate_in"),
-    ("clearance", "gate_in", "decided"),
-    ("sealing", "decided", "sealed"),
-    ("parking_dwell", "sealed", "gate_out"),
-    ("road", "gate_out", "border_arrival"),
-    ("border", "border_arrival", "border_done"),
-    ("yard_total", "arrival", "gate_out"),
-)
 #: Lanes whose trucks stop at an inspection station in the yard (documents, scan, bay): most
 #: trucks are released before they arrive, so `clearance` over all trucks is often 0 at p90,
 #: and scan lanes and bays are sized by these trucks' clearance alone.
 INSPECTED_LANES = ("yellow", "red")
+#: Segments of the time-release study (WCO TRS): from, to, and the lanes counted (None: all).
+SEGMENTS: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
+    ("gate_wait", "arrival", "gate_in", None),
+    ("clearance", "gate_in", "decided", None),
+    ("clearance_inspected", "gate_in", "decided", INSPECTED_LANES),
+    ("sealing", "decided", "sealed", None),
+    ("parking_dwell", "sealed", "gate_out", None),
+    ("road", "gate_out", "border_arrival", None),
+    ("border", "border_arrival", "border_done", None),
+    ("yard_total", "arrival", "gate_out", None),
+)
 
 
 @dataclass(frozen=True)
@@ -156,19 +157,10 @@ def summarise(
     handled = [r for r in recs if r.sealed is not None]
     green = [r.clearance_handling_min for r in handled if r.lane in ("green", "blue")]
     segments = {}
-    for name, a, b in SEGMENTS:
-        values = [m for r in recs if (m := _minutes(r, a, b)) is not None]
+    for name, a, b, lanes in SEGMENTS:
+        counted = recs if lanes is None else [r for r in recs if r.lane in lanes]
+        values = [m for r in counted if (m := _minutes(r, a, b)) is not None]
         segments[name] = {"p50_min": percentile(values, 50), "p90_min": percentile(values, 90)}
-        if name == "clearance":
-            values = [
-                m
-                for r in recs
-                if r.lane in INSPECTED_LANES and (m := _minutes(r, a, b)) is not None
-            ]
-            segments["clearance_inspected"] = {
-                "p50_min": percentile(values, 50),
-                "p90_min": percentile(values, 90),
-            }
     utilisation = {}
     for key, st in twin.stations.items():
         capacity_s = st.capacity * _open_s(st.hours) * days

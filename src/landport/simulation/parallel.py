@@ -101,33 +101,22 @@ def run_many(
     ]
     try:
         pending: set[Future[dict[str, Any]]] = set(futures)
-        while pending:
-            _, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
-            failed = next((i for i, f in enumerate(futures) if _failed(f)), None)
-            if failed is not None:
-                error = futures[failed].exception()
-                assert error is not None
-                error.add_note(f"in configuration {failed + 1} of {len(scenarios)}")
-                raise error
-        results = [f.result() for f in futures]
+        while pending:  # short waits, so that Ctrl-C is seen at once
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+            for future in sorted(done, key=futures.index):
+                error = future.exception()
+                if error is not None:
+                    index = futures.index(future)
+                    error.add_note(f"in configuration {index + 1} of {len(scenarios)}")
+                    raise error
+        return [f.result() for f in futures]
     except BaseException:
-        stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        stop.set()  # the running runs end at their next progress step
         raise
     finally:
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)  # the runs not begun never start
         reader.finish()
         updates.close()
-    return results
-
-
-def _failed(future: Future[dict[str, Any]]) -> bool:
-    return (
-        future.done()
-        and not future.cancelled()
-        and future.exception() is not None
-        and not isinstance(future.exception(), Stopped)
-    )
 
 
 class _Reader:

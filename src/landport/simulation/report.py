@@ -133,12 +133,12 @@ def _page(title: str, body: str) -> str:
     )
 
 
+def _scaled(value: Any, factor: float) -> float | None:
+    return None if value is None else round(float(value) * factor, 1)
+
+
 #: Time-release segments counted in minutes (the others take hours).
 _MINUTES = ("gate_wait", "clearance", "clearance_inspected", "sealing")
-
-
-def _hours(minutes: float | None) -> float | None:
-    return None if minutes is None else round(minutes / 60.0, 1)
 
 
 def run_report(result: dict[str, Any]) -> str:
@@ -170,7 +170,7 @@ def run_report(result: dict[str, Any]) -> str:
         bar_chart(
             "Time-release in hours: parked, road, border, the whole yard stay",
             [
-                (k, (_hours(v["p50_min"]), _hours(v["p90_min"])))
+                (k, (_scaled(v["p50_min"], 1 / 60), _scaled(v["p90_min"], 1 / 60)))
                 for k, v in tr.items()
                 if k not in _MINUTES
             ],
@@ -220,10 +220,6 @@ SWEEP_FIGURES = (
     ("parking_utilisation", "Parking in use (%)", "%", 100.0),
     ("scan_lane_utilisation", "Scan lanes busy (%)", "%", 100.0),
 )
-
-
-def _scaled(value: Any, factor: float) -> float | None:
-    return None if value is None else round(float(value) * factor, 1)
 
 
 def sweep_report(rows: Sequence[dict[str, Any]], axes: Sequence[str]) -> str:

@@ -54,7 +54,6 @@ _BOOKED_SINCE = (
     )
     .where(
         truck_visits.c.departure_at >= bindparam("after"),
-        declarations.c.exit_port.is_not(None),
         truck_visits.c.id.not_in(bindparam("excluding", expanding=True)),
     )
     .group_by(declarations.c.exit_port, truck_visits.c.departure_at)
