@@ -132,6 +132,22 @@ def test_the_twin_runs_on_either_engine_and_repeats_with_its_seed(database_url: 
     assert first["false_alerts"] == 0
 
 
+def test_configurations_with_one_seed_get_the_same_trucks() -> None:
+    """Common random numbers: the arrivals, each truck's cargo, port and no-show, and its
+    service times come from streams of their own, so that a second day's trucks do not
+    depend on how the first day's queues went, and a sweep compares like with like."""
+    small = scaled_day(10, 0.0)
+    runs = [
+        run_simulation(replace(small, scan_lanes=lanes, sealing_stations=lanes), days=2, seed=5,
+                       drain_days=1.5)
+        for lanes in (1, 3)
+    ]  # fmt: skip
+    for key in ("trucks_declared", "no_shows", "per_cargo", "per_border_port", "newcomers"):
+        assert runs[0][key] == runs[1][key], key
+    assert runs[0]["trucks_declared"] == 20
+    assert runs[0]["utilisation"]["sealing"] > runs[1]["utilisation"]["sealing"]  # what changed
+
+
 def _scenario_file(tmp_path: Path, trucks: int) -> Path:
     text = default_scenario_path().read_text(encoding="utf-8")
     text = re.sub(r"^trucks_per_day = .*$", f"trucks_per_day = {trucks}", text, flags=re.M)
@@ -227,6 +243,30 @@ def test_a_bad_scenario_is_refused_naming_the_field(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "yard.scan_lanes" in done.stderr and "须为" in done.stderr
     assert done.stdout == ""
+
+
+def test_every_refusal_is_whole_bilingual_and_comes_before_any_run(tmp_path: Path) -> None:
+    path = _scenario_file(tmp_path, 6)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        re.sub(r"^scan = .*$", "scan = [3.0, 2.5, 2.0]", text, flags=re.M), encoding="utf-8"
+    )
+    cases = {
+        # a rule with brackets is printed as written, not read as console markup
+        ("simulate", str(path)): "须为 [最短, 最常见, 最长]",
+        ("simulate", "--days", "0"): "须为 1 至 400 之间的整数",
+        ("simulate", "--days", "abc"): "须为 1 至 400 之间的整数",
+        ("simulate", "--report", str(tmp_path / "missing" / "r.html")): "不存在",
+        ("simulate", "--sweep", "parking=1..1000000000"): "取值须为",
+        ("simulate", "--sweep", "parking=1..50", "--sweep", "scan_lanes=1..5"): "一次最多 200",
+    }
+    for args, chinese in cases.items():
+        done = _landport(*args)
+        assert done.returncode == 2, args
+        bare = "".join(done.stderr.replace("│", "").split())  # as read, however it wrapped
+        assert "".join(chinese.split()) in bare, (args, done.stderr)
+        assert "Traceback" not in done.stderr and done.stdout == ""
+    assert "[low, mode, high]" in " ".join(_landport("simulate", str(path)).stderr.split())
 
 
 def test_the_nightly_retention_bounds_the_positions_and_changes_no_outcome(

@@ -189,3 +189,99 @@ def test_newcomers_are_an_optional_share_with_their_own_valid_ids() -> None:
         cargo.exporter(p, goods).uscc for p in cargo.PROVINCE_CODES for goods in cargo.GOODS
     }
     assert ids.isdisjoint(regulars)
+
+
+def test_a_misspelt_field_or_table_is_refused_with_the_name_it_resembles() -> None:
+    text = with_line("scan_lanes", "2\nsacn_lanes = 3")
+    text = text.replace("[officers]", "[officer]")
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(text)
+    by_field = {v.field: v for v in exc.value.violations}
+    assert set(by_field) == {"yard.sacn_lanes", "officer"}
+    assert "'scan_lanes'" in by_field["yard.sacn_lanes"].message_en
+    assert "「officers」" in by_field["officer"].message_zh
+    assert {v.code for v in by_field.values()} == {"unknown_field"}
+
+
+def test_an_unknown_key_inside_a_dead_zone_or_an_incident_is_named() -> None:
+    text = DEFAULT.replace(
+        "at_km = 150.0, length_km = 12.0 }", "at_km = 150.0, length_km = 12.0, why = 1 }"
+    )
+    text = text.replace('kind = "long_stop"', 'kind = "long_stop"\nminutes = 90', 1)
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(text)
+    assert fields_of(exc) == {"telemetry.dead_zones[0].why", "incidents[1].minutes"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "field"),
+    [
+        ("suspicious_scan_rate", "nan", "risk.suspicious_scan_rate"),
+        ("fix_interval_s", "inf", "telemetry.fix_interval_s"),
+        ("scan", "[2.0, nan, 3.0]", "service_minutes.scan"),
+        ("declaration_lead_minutes", "[30, inf]", "arrivals.declaration_lead_minutes"),
+        ("per_day", "inf", "incidents[0].per_day"),
+        ("trucks_per_day", "1000000000", "arrivals.trucks_per_day"),
+        ("parking", "20001", "yard.parking"),
+        ("start", "2026-03-02T10:00:00", "scenario.start"),
+    ],
+)
+def test_a_value_no_run_could_take_is_refused_at_once(key: str, value: str, field: str) -> None:
+    text = DEFAULT
+    if key == "per_day":
+        text = text.replace("per_day = 1.0", "per_day = inf", 1)
+    else:
+        text = with_line(key, value)
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(text)
+    assert fields_of(exc) == {field}
+
+
+def test_a_share_table_refuses_nan_and_infinity() -> None:
+    text = DEFAULT.replace('"08" = ', '"08" = nan, "_08" = ', 1)
+    assert text != DEFAULT
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(text)
+    assert "arrivals.by_hour.08" in fields_of(exc)
+
+
+def test_a_dead_zone_must_lie_on_its_road() -> None:
+    text = DEFAULT.replace("at_km = 150.0", "at_km = 560.0", 1)  # the Gyirong road is 564 km
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(text)
+    assert fields_of(exc) == {"telemetry.dead_zones[0]"}
+    assert "564 km" in exc.value.violations[0].message_en
+
+
+def test_a_border_port_that_takes_trucks_needs_a_capacity_of_at_least_one() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(with_line("capacity", "{ gyirong-port = 0, zhangmu-port = 100 }"))
+    assert fields_of(exc) == {"border.capacity.gyirong-port", "border.capacity.lizi-port"}
+    closed = with_line("capacity", "{ gyirong-port = 180, zhangmu-port = 100 }")
+    closed = closed.replace("lizi-port = 12 }", "lizi-port = 0 }")
+    assert "lizi-port" not in parse_scenario(closed).border_capacity
+
+
+def test_a_file_that_is_not_utf8_is_refused_in_both_languages(tmp_path: Path) -> None:
+    path = tmp_path / "latin.toml"
+    path.write_bytes(b"\xff" + DEFAULT.encode())
+    with pytest.raises(InvalidInput) as exc:
+        load_scenario(path)
+    (v,) = exc.value.violations
+    assert v.code == "not_utf8" and "UTF-8" in v.message_en and "UTF-8" in v.message_zh
+    with pytest.raises(InvalidInput) as exc:
+        load_scenario(tmp_path)
+    assert "目录" in exc.value.violations[0].message_zh
+
+
+def test_a_sweep_is_bounded_before_it_is_built() -> None:
+    with pytest.raises(InvalidInput):
+        parse_sweeps(["parking=1..1000000000000"])  # refused without building the range
+    with pytest.raises(InvalidInput) as exc:
+        parse_sweeps(["parking=100..149", "scan_lanes=1..5"])
+    assert exc.value.violations[0].code == "too_many_configurations"
+    with pytest.raises(InvalidInput) as exc:
+        parse_sweeps(["scan_lanes=200"])
+    assert "100" in exc.value.violations[0].message_en
+    with pytest.raises(InvalidInput):
+        load_scenario().with_values(trucks_per_day=10**9)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -67,6 +68,9 @@ class TruckRecord:
     trip_id: str = ""
     seal_id: str = ""
     station: dict[str, str] = field(default_factory=dict)
+    # the truck's own random numbers (cargo, service times, its trip): common to every
+    # configuration of a sweep with the same seed
+    draws: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
 
 
 @dataclass

@@ -10,6 +10,7 @@ alarm is confirmed and referred, never explained away; the border still sees the
 from __future__ import annotations
 
 import logging
+import random
 from collections import Counter
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,7 @@ class MonitoringDesk:
         self.resolve_min: list[float] = []  # from the alert reaching the desk to resolution
         self.outcomes: Counter[str] = Counter()
         self.findings: Counter[str] = Counter()
+        self.draws = random.Random(f"officers-{twin.seed}")  # a stream of the desk's own
 
     def start(self) -> None:
         self.twin.env.process(self._watch())
@@ -75,7 +77,7 @@ class MonitoringDesk:
 
     def _tri(self, triangle: tuple[float, float, float]) -> float:
         low, mode, high = triangle
-        return self.twin.rng.triangular(low, high, mode) * 60.0
+        return self.draws.triangular(low, high, mode) * 60.0
 
     def _case(self, alert_id: int, kind: str) -> Process:
         env, s = self.twin.env, self.twin.s

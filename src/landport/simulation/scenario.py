@@ -8,6 +8,7 @@ English and Chinese, so an operator editing a file learns all mistakes in one ru
 
 from __future__ import annotations
 
+import errno
 import json
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from landport.simulation.scenario_fields import (
     IncidentRate,
     clock_minutes,
     route_of_port,
+    whole_number_problem,
 )
 from landport.simulation.scenario_fields import violation as _v
 
@@ -52,6 +54,20 @@ YARD_RESOURCES = (
 )
 #: `border_capacity` is the daily total over the border ports, split as the scenario splits it.
 SWEEPABLE = (*YARD_RESOURCES, "trucks_per_day", "border_capacity")
+#: The largest count of each kind a run accepts, in a file or a sweep: ten times a large
+#: port, yet a bound, so that a typo of three zeros is refused instead of exhausting memory.
+MOST: dict[str, int] = {
+    "trucks_per_day": 5_000,
+    "gates_in": 100,
+    "scan_lanes": 100,
+    "exam_bays": 100,
+    "sealing_stations": 100,
+    "document_officers": 100,
+    "parking": 20_000,
+    "border_capacity": 30_000,
+    "slot_minutes": 240,
+    "officers": 100,
+}
 
 
 @dataclass(frozen=True)
@@ -98,18 +114,11 @@ class Scenario:
         bad = [k for k in changes if k not in SWEEPABLE]
         if bad:
             raise InvalidInput([_sweep_violation(k) for k in bad])
-        found: list[Violation] = []
-        for key, value in changes.items():
-            low = 1
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                found.append(
-                    _v(
-                        key,
-                        "not_positive_int",
-                        f"must be an integer >= {low}",
-                        f"须为不小于 {low} 的整数",
-                    )
-                )
+        found = [
+            problem
+            for key, value in changes.items()
+            if (problem := whole_number_problem(key, value, 1, MOST[key])) is not None
+        ]
         if found:
             raise InvalidInput(found)
         total = changes.pop("border_capacity", None)
@@ -135,6 +144,14 @@ def default_scenario_path() -> Path:
     return Path(str(resources.files("landport") / "data" / "scenarios" / "shigatse.toml"))
 
 
+#: Why a file could not be read, for the Chinese line (the English one has the system's words).
+_ZH_REASONS = {
+    errno.ENOENT: "文件不存在",
+    errno.EISDIR: "这是一个目录",
+    errno.EACCES: "没有读取权限",
+}
+
+
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read a scenario file (the default one without a path); a name resolves to a shipped one."""
     if path is None:
@@ -147,13 +164,25 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     try:
         text = chosen.read_text(encoding="utf-8")
     except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
         raise InvalidInput(
             [
                 _v(
                     "scenario",
                     "unreadable",
-                    f"cannot read {chosen.name}: {exc.strerror}",
-                    f"无法读取场景文件 {chosen.name}",
+                    f"cannot read {chosen.name}: {reason}",
+                    f"无法读取场景文件 {chosen.name}：{_ZH_REASONS.get(exc.errno or 0, reason)}",
+                )
+            ]
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            [
+                _v(
+                    "scenario",
+                    "not_utf8",
+                    f"{chosen.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8",
+                    f"{chosen.name} 不是 UTF-8 文本（第 {exc.start} 字节）；请以 UTF-8 保存",
                 )
             ]
         ) from None
@@ -168,11 +197,15 @@ def parse_scenario(text: str, *, source: str = "<text>") -> Scenario:
             [_v("scenario", "toml_syntax", f"not valid TOML ({exc})", f"不是有效的 TOML（{exc}）")]
         ) from None
     r = FieldReader(_with_officer_defaults(doc))
+
+    def yard(resource: str) -> int:
+        return r.integer(f"yard.{resource}", low=1, high=MOST[resource])
+
     scenario = Scenario(
         name=r.text("scenario.name"),
         description=r.text("scenario.description", default=""),
         start=r.day("scenario.start"),
-        trucks_per_day=r.integer("arrivals.trucks_per_day", low=1),
+        trucks_per_day=r.integer("arrivals.trucks_per_day", low=1, high=MOST["trucks_per_day"]),
         by_hour={int(h): w for h, w in r.shares("arrivals.by_hour", _HOURS).items()},
         by_province=r.shares("arrivals.by_province", PROVINCES),
         declaration_lead_minutes=r.pair("arrivals.declaration_lead_minutes"),
@@ -180,34 +213,49 @@ def parse_scenario(text: str, *, source: str = "<text>") -> Scenario:
         new_exporter_share=r.share("cargo.new_exporter_share", default=0.0),
         appointment_share=r.share("appointments.share"),
         no_show_rate=r.share("appointments.no_show_rate", high=0.9),
-        slot_minutes=r.integer("appointments.slot_minutes", low=5),
-        gates_in=r.integer("yard.gates_in", low=1),
-        scan_lanes=r.integer("yard.scan_lanes", low=1),
-        exam_bays=r.integer("yard.exam_bays", low=1),
-        sealing_stations=r.integer("yard.sealing_stations", low=1),
-        document_officers=r.integer("yard.document_officers", low=1),
-        parking=r.integer("yard.parking", low=1),
+        slot_minutes=r.integer("appointments.slot_minutes", low=5, high=MOST["slot_minutes"]),
+        gates_in=yard("gates_in"),
+        scan_lanes=yard("scan_lanes"),
+        exam_bays=yard("exam_bays"),
+        sealing_stations=yard("sealing_stations"),
+        document_officers=yard("document_officers"),
+        parking=yard("parking"),
         lane_hours=r.hours("yard.lane_hours"),
         gate_hours=r.hours("yard.gate_hours"),
         departure_window=r.hours("yard.departure_window", single=True)[0],
         service_minutes={s: r.triangle(f"service_minutes.{s}") for s in SERVICES},
         suspicious_scan_rate=r.share("risk.suspicious_scan_rate"),
         border_capacity={
-            p: int(v) for p, v in r.shares("border.capacity", BORDER_PORTS, whole=True).items()
+            p: int(v)
+            for p, v in r.shares("border.capacity", BORDER_PORTS, whole=True, low=1).items()
         },
         border_share=r.shares("border.share", BORDER_PORTS),
-        border_officers=r.integer("border.officers", low=1),
+        border_officers=r.integer("border.officers", low=1, high=MOST["officers"]),
         fix_interval_s=r.number("telemetry.fix_interval_s", low=5.0, high=600.0),
         parked_interval_s=r.number("telemetry.parked_interval_s", low=5.0, high=1200.0),
         batch_s=r.number("telemetry.batch_s", low=1.0, high=1200.0),
         speed_kmh=r.pair("telemetry.speed_kmh", low=5.0),
         dead_zones=r.dead_zones("telemetry.dead_zones"),
         incidents=r.incidents("incidents"),
-        monitoring_officers=r.integer("officers.monitoring", low=1),
+        monitoring_officers=r.integer("officers.monitoring", low=1, high=MOST["officers"]),
         acknowledge_minutes=r.triangle("officers.acknowledge_minutes"),
         resolve_minutes=r.triangle("officers.resolve_minutes"),
         source=source,
     )
+    r.unknown_fields()
+    reported = {v.field for v in r.found}
+    for port, share in scenario.border_share.items():
+        where = f"border.capacity.{port}"
+        missing = port not in scenario.border_capacity and "border.capacity" not in reported
+        if share > 0 and missing and where not in reported:
+            r.found.append(
+                _v(
+                    where,
+                    "required",
+                    f"is required: {port} takes a share of the trucks (a closed port has share 0)",
+                    f"为必填项：{port} 分得部分车辆（关闭的口岸份额为 0）",
+                )
+            )
     if r.found:
         raise InvalidInput(r.found)
     return scenario

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeGuard
 
 from landport.adapters.reference_files import packaged_routes
 from landport.shared.errors import Violation
@@ -17,6 +19,18 @@ from landport.shared.errors import Violation
 def route_of_port() -> Mapping[str, str]:
     """Each border port's corridor from the yard, as the packaged routes file lists them."""
     return MappingProxyType({port: leg.route_id for port, leg in packaged_routes().items()})
+
+
+@cache
+def route_km() -> Mapping[str, float]:
+    """Each corridor's road length: a dead zone or an incident must lie on the road."""
+    return MappingProxyType({leg.route_id: leg.road_km for leg in packaged_routes().values()})
+
+
+def finite_number(value: object) -> TypeGuard[float]:
+    """An int or float that is a real quantity: TOML also reads `nan` and `inf`, which every
+    comparison of a range check would let through."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 INCIDENT_KINDS = ("route_deviation", "long_stop", "seal_opened", "tamper", "battery_failure")
@@ -42,13 +56,33 @@ def violation(path: str, code: str, en: str, zh: str) -> Violation:
 
 
 class FieldReader:
-    """Collects every violation instead of stopping at the first."""
+    """Collects every violation instead of stopping at the first, and remembers which fields
+    it read, so that a misspelt one is reported instead of silently taking its default."""
 
     def __init__(self, doc: Mapping[str, Any]) -> None:
         self.doc = doc
         self.found: list[Violation] = []
+        self.read: set[str] = set()
+
+    def unknown_fields(self) -> None:
+        """Report every field of the file that no reader asked for (`[officer]` for
+        `[officers]`, `sacn_lanes`), suggesting the closest known name."""
+        for path, siblings in _unread(self.doc, "", self.read):
+            key = path.rpartition(".")[2]
+            close = difflib.get_close_matches(key, siblings, n=1)
+            hint_en = f"; did you mean '{close[0]}'?" if close else ""
+            hint_zh = f"；是否应为「{close[0]}」？" if close else ""
+            self.found.append(
+                violation(
+                    path,
+                    "unknown_field",
+                    f"is not a scenario field{hint_en}",
+                    f"不是场景文件的字段{hint_zh}",
+                )
+            )
 
     def _get(self, path: str, default: Any = ...) -> Any:
+        self.read.add(path)
         node: Any = self.doc
         for part in path.split("."):
             if not isinstance(node, Mapping) or part not in node:
@@ -72,7 +106,7 @@ class FieldReader:
 
     def day(self, path: str) -> date:
         value = self._get(path)
-        if isinstance(value, date):
+        if isinstance(value, date) and not isinstance(value, datetime):
             return value
         if isinstance(value, str):
             try:
@@ -97,8 +131,10 @@ class FieldReader:
         value = self._get(path) if default is None else self._get(path, default)
         if value is None:
             return low
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.found.append(violation(path, "not_a_number", "must be a number", "须为数字"))
+        if not finite_number(value):
+            self.found.append(
+                violation(path, "not_a_number", "must be a finite number", "须为有限的数字")
+            )
             return low
         if value < low or (high is not None and value > high):
             limit = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
@@ -107,21 +143,15 @@ class FieldReader:
             return low
         return float(value)
 
-    def integer(self, path: str, *, low: int) -> int:
+    def integer(self, path: str, *, low: int, high: int) -> int:
         value = self._get(path)
         if value is None:
             return low
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            self.found.append(
-                violation(
-                    path,
-                    "not_positive_int",
-                    f"must be an integer >= {low}",
-                    f"须为不小于 {low} 的整数",
-                )
-            )
+        problem = whole_number_problem(path, value, low, high)
+        if problem is not None:
+            self.found.append(problem)
             return low
-        return value
+        return int(value)
 
     def share(self, path: str, *, high: float = 1.0, default: float | None = None) -> float:
         return self.number(path, low=0.0, high=high, default=default)
@@ -131,7 +161,7 @@ class FieldReader:
         ok = (
             isinstance(value, list)
             and len(value) == 2
-            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in value)
+            and all(finite_number(x) for x in value)
             and low <= value[0] <= value[1]
         )
         if value is not None and not ok:
@@ -150,7 +180,7 @@ class FieldReader:
         ok = (
             isinstance(value, list)
             and len(value) == 3
-            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in value)
+            and all(finite_number(x) for x in value)
             and 0 < value[0] <= value[1] <= value[2]
         )
         if value is not None and not ok:
@@ -165,7 +195,7 @@ class FieldReader:
         return (float(value[0]), float(value[1]), float(value[2])) if ok else (1.0, 1.0, 1.0)
 
     def shares(
-        self, path: str, allowed: tuple[str, ...], *, whole: bool = False
+        self, path: str, allowed: tuple[str, ...], *, whole: bool = False, low: float = 0.0
     ) -> dict[str, float]:
         value = self._get(path)
         if value is None:
@@ -190,13 +220,11 @@ class FieldReader:
                     )
                 )
             elif (
-                isinstance(weight, bool)
-                or not isinstance(weight, int | float)
-                or weight < 0
-                or (whole and not isinstance(weight, int))
+                not finite_number(weight) or weight < low or (whole and not isinstance(weight, int))
             ):
-                kind = "a whole number >= 0" if whole else "a number >= 0"
-                self.found.append(violation(where, "bad_weight", f"must be {kind}", "须为非负数"))
+                kind = f"a whole number >= {low:g}" if whole else f"a finite number >= {low:g}"
+                zh = f"须为不小于 {low:g} 的整数" if whole else f"须为不小于 {low:g} 的有限数字"
+                self.found.append(violation(where, "bad_weight", f"must be {kind}", zh))
             else:
                 out[key] = float(weight)
         if not whole and out and sum(out.values()) <= 0:
@@ -238,25 +266,30 @@ class FieldReader:
     def dead_zones(self, path: str) -> tuple[DeadZone, ...]:
         value = self._get(path, default=[])
         zones = []
+        lengths = route_km()
         for i, z in enumerate(value if isinstance(value, list) else [None]):
             where = f"{path}[{i}]"
+            known = ("route", "at_km", "length_km")
+            if isinstance(z, Mapping) and self._only_keys(where, z, known):
+                continue
+            road = lengths.get(str(z.get("route"))) if isinstance(z, Mapping) else None
             if (
-                not isinstance(z, Mapping)
-                or z.get("route") not in route_of_port().values()
-                or not isinstance(z.get("at_km"), int | float)
-                or not isinstance(z.get("length_km"), int | float)
+                road is None
+                or not isinstance(z, Mapping)
+                or not finite_number(z.get("at_km"))
+                or not finite_number(z.get("length_km"))
                 or z["at_km"] < 0
                 or not 0 < z["length_km"] <= 20
+                or z["at_km"] + z["length_km"] > road
             ):
-                routes = ", ".join(route_of_port().values())
+                routes = ", ".join(f"{r} {km:g} km" for r, km in lengths.items())
                 self.found.append(
                     violation(
                         where,
                         "bad_dead_zone",
-                        "needs route (one of "
-                        f"{routes}), at_km >= 0 and 0 < length_km <= 20 (a longer silence is an "
-                        "alert by design)",
-                        f"须有 route（{routes}）、at_km ≥ 0、0 < length_km ≤ 20",
+                        f"needs route (one of {routes}), at_km >= 0 and 0 < length_km <= 20 "
+                        "(a longer silence is an alert by design), the zone ending on the road",
+                        f"须有 route（{routes}）、at_km ≥ 0、0 < length_km ≤ 20，且整段位于路线上",
                     )
                 )
                 continue
@@ -268,6 +301,8 @@ class FieldReader:
         out = []
         for i, item in enumerate(value if isinstance(value, list) else [None]):
             where = f"{path}[{i}]"
+            if isinstance(item, Mapping) and self._only_keys(where, item, ("kind", "per_day")):
+                continue
             if not isinstance(item, Mapping) or item.get("kind") not in INCIDENT_KINDS:
                 self.found.append(
                     violation(
@@ -279,13 +314,66 @@ class FieldReader:
                 )
                 continue
             rate = item.get("per_day")
-            if isinstance(rate, bool) or not isinstance(rate, int | float) or rate < 0:
+            if not finite_number(rate) or not 0 <= rate <= MAX_INCIDENTS_PER_DAY:
                 self.found.append(
-                    violation(f"{where}.per_day", "bad_rate", "must be a number >= 0", "须为非负数")
+                    violation(
+                        f"{where}.per_day",
+                        "bad_rate",
+                        f"must be a number between 0 and {MAX_INCIDENTS_PER_DAY}",
+                        f"须为 0 至 {MAX_INCIDENTS_PER_DAY} 之间的数字",
+                    )
                 )
                 continue
             out.append(IncidentRate(item["kind"], float(rate)))
         return tuple(out)
+
+    def _only_keys(self, where: str, item: Mapping[str, Any], known: tuple[str, ...]) -> bool:
+        """Report keys of a list entry that are not among `known`; True if there were any."""
+        extra = [k for k in item if k not in known]
+        for key in extra:
+            self.found.append(
+                violation(
+                    f"{where}.{key}",
+                    "unknown_field",
+                    f"is not a field here; use {', '.join(known)}",
+                    f"不是此处的字段，可用：{', '.join(known)}",
+                )
+            )
+        return bool(extra)
+
+
+#: Expected incidents of one kind a day: a stress test, not every truck of a busy day.
+MAX_INCIDENTS_PER_DAY = 100
+
+
+def whole_number_problem(path: str, value: Any, low: int, high: int) -> Violation | None:
+    """The rule for a count (lanes, slots, trucks): a whole number within the bounds the
+    model can run; far above them a run would exhaust memory instead of answering."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return violation(
+            path,
+            "not_positive_int",
+            f"must be a whole number between {low} and {high}",
+            f"须为 {low} 至 {high} 之间的整数",
+        )
+    return None
+
+
+def _unread(node: Any, prefix: str, read: set[str]) -> Iterator[tuple[str, list[str]]]:
+    """Paths in a table that no reader asked for, with the names that are known beside them."""
+    if not isinstance(node, Mapping):
+        return
+    known = sorted(
+        p[len(prefix) :].split(".", 1)[0] for p in read if p.startswith(prefix) and p != prefix
+    )
+    for key, child in node.items():
+        path = f"{prefix}{key}"
+        if path in read:
+            continue  # read whole (a table of shares, a list of zones)
+        if isinstance(child, Mapping) and any(p.startswith(f"{path}.") for p in read):
+            yield from _unread(child, f"{path}.", read)
+        else:
+            yield path, known
 
 
 def clock_minutes(hhmm: str) -> int | None:

@@ -9,13 +9,17 @@ configurations differ only in what was changed), one after another or side by si
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from landport.shared.errors import InvalidInput, Violation
-from landport.simulation.scenario import SWEEPABLE, Scenario
+from landport.simulation.scenario import MOST, SWEEPABLE, Scenario
 
 Axis = tuple[str, tuple[int, ...]]
+#: Values of one swept field, and configurations of one sweep: each is a whole twin run.
+MOST_VALUES = 50
+MOST_CONFIGURATIONS = 200
 
 
 def _bad(spec: str, en: str, zh: str) -> Violation:
@@ -41,12 +45,13 @@ def parse_sweeps(specs: Sequence[str]) -> list[Axis]:
         try:
             if ".." in values:
                 lo, hi = (int(x) for x in values.split("..", 1))
-                numbers = tuple(range(lo, hi + 1))
+                # counted before it is built: 1..1000000000 is refused, not materialised
+                numbers = tuple(range(lo, hi + 1)) if hi - lo < MOST_VALUES else ()
             else:
                 numbers = tuple(int(x) for x in values.split(",") if x.strip())
         except ValueError:
             numbers = ()
-        if not numbers or min(numbers) < 1 or len(numbers) > 50:
+        if not numbers or min(numbers) < 1 or len(numbers) > MOST_VALUES:
             # as a scenario's own counts: a sweep value of 0 failed only once its run began
             found.append(
                 _bad(
@@ -59,7 +64,24 @@ def parse_sweeps(specs: Sequence[str]) -> list[Axis]:
         if any(a[0] == name for a in axes):
             found.append(_bad(spec, f"{name} is swept twice", f"{name} 重复"))
             continue
+        if max(numbers) > MOST[name]:
+            found.append(
+                _bad(spec, f"{name} goes up to {MOST[name]}", f"{name} 不能超过 {MOST[name]}")
+            )
+            continue
         axes.append((name, numbers))
+    configurations = math.prod(len(a[1]) for a in axes)
+    if not found and configurations > MOST_CONFIGURATIONS:
+        found.append(
+            Violation(
+                "--sweep",
+                "too_many_configurations",
+                f"--sweep: {configurations} configurations; at most {MOST_CONFIGURATIONS} "
+                "in one sweep (narrow a range or sweep in steps)",
+                f"--sweep：共 {configurations} 个配置，一次最多 {MOST_CONFIGURATIONS} 个"
+                "（请缩小范围或分步扫描）",
+            )
+        )
     if found:
         raise InvalidInput(found)
     return axes

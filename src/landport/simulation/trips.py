@@ -40,7 +40,7 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
         else:
             options.update(battery_start_pct=35.0, battery_drain_pct_per_h=15.0)
             dead = True
-    speed = twin.rng.uniform(*twin.s.speed_kmh)
+    speed = rec.draws.uniform(*twin.s.speed_kmh)
     # A dead zone silences the device for as long as this truck takes to cross it.
     options["gaps"] = [
         Gap(z.at_km, min(25.0, 1.0 + z.length_km * 60.0 / speed), delivered_after=2)
@@ -56,7 +56,7 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
         yard_minutes=2.0,
         border_minutes=10.0,  # then the lock reports as parked
         first_seq=feed.seq + 1,
-        seed=twin.rng.randrange(1 << 30),
+        seed=rec.draws.randrange(1 << 30),
         **options,
     )
     if incident is not None:
@@ -75,7 +75,7 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
     # A few minutes for the last fixes to reach the platform before the officer verifies.
     yield twin.env.timeout(twin.s.batch_s + 60.0)
     station = twin.border[rec.port]
-    yield from twin._serve(rec, station, twin._tri("border_check"))
+    yield from twin._serve(rec, station, twin._tri(rec, "border_check"))
     border = Actor(f"twin.border.{rec.port}", Role.BORDER_OFFICER, port_id=rec.port)
     try:
         twin.bus.handle(bh.ReleaseAtBorder(border, rec.trip_id))
@@ -93,10 +93,10 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
 def _incident(twin: Twin, rec: TruckRecord, route_id: str, length_km: float) -> Incident | None:
     """Draw whether this trip gets an incident: per-day rates spread over the day's trips."""
     per_trip = {i.kind: i.per_day / max(1, twin.s.trucks_per_day) for i in twin.s.incidents}
-    draw = twin.rng.random()
+    draw = rec.draws.random()
     for kind, p in per_trip.items():
         if draw < p:
-            km = _quiet_km(twin, route_id, length_km)
+            km = _quiet_km(twin, rec, route_id, length_km)
             found = Incident(kind, rec.seal_id, route_id, km)
             twin.incidents.append(found)
             return found
@@ -104,7 +104,7 @@ def _incident(twin: Twin, rec: TruckRecord, route_id: str, length_km: float) -> 
     return None
 
 
-def _quiet_km(twin: Twin, route_id: str, length_km: float) -> float:
+def _quiet_km(twin: Twin, rec: TruckRecord, route_id: str, length_km: float) -> float:
     """A place on the open road: away from permitted zones and dead zones."""
     corridor = twin.corridors[route_id]
     zones = [
@@ -112,7 +112,7 @@ def _quiet_km(twin: Twin, route_id: str, length_km: float) -> float:
     ]
     km = length_km / 2
     for _ in range(50):
-        km = twin.rng.uniform(40.0, max(41.0, length_km - 60.0))
+        km = rec.draws.uniform(40.0, max(41.0, length_km - 60.0))
         if any(a <= km <= b for a, b in zones):
             continue
         probe = [(km + d) * 1000.0 for d in (-3.0, 0.0, 3.0, 8.0, 16.0)]

@@ -57,8 +57,11 @@ class Twin:
         options: TwinOptions,
     ) -> None:
         self.bus, self.s, self.env, self.clock = bus, scenario, env, clock
-        self.rng = random.Random(seed)
-        # A stream of its own: the share of newcomers leaves every other draw as it was.
+        # Streams of random numbers by purpose (common random numbers): the arrivals, each
+        # truck's own draws and the officers' never take from one another, so configurations
+        # of a sweep with one seed get the same trucks, cargo and service times, and differ
+        # only by what was changed; the share of newcomers leaves every other draw as it was.
+        self.arrivals_draws = random.Random(f"arrivals-{seed}")
         self.newcomers = random.Random(f"newcomers-{seed}")
         self.seed = seed
         self.days = days
@@ -68,7 +71,7 @@ class Twin:
         self.refusals: dict[str, int] = {}
         self.refusal_examples: dict[str, str] = {}
         lanes = [lane["id"] for lane in scenario_yard(scenario)["scan_lanes"]]
-        self.booking = BookingClerk(env, bus, YARD, lanes, self.rng)
+        self.booking = BookingClerk(env, bus, YARD, lanes, random.Random(f"booking-{seed}"))
         self.appointments = self.booking.counts
         self.referrals: dict[str, int] = {}  # border checks that failed, by check
         self.pump = TelemetryPump(options.sink)
@@ -152,9 +155,9 @@ class Twin:
         with contextlib.suppress(Conflict):
             self.bus.handle(yc.MoveVisit(YARD, visit_id, to))
 
-    def _tri(self, name: str) -> float:
+    def _tri(self, rec: TruckRecord, name: str) -> float:
         low, mode, high = self.s.service_minutes[name]
-        return self.rng.triangular(low, high, mode) * 60.0
+        return rec.draws.triangular(low, high, mode) * 60.0
 
     def _wait_open(self, hours: tuple[tuple[str, str], ...], need_s: float = 0.0) -> float:
         now = self.clock.now().astimezone(BEIJING)
@@ -171,9 +174,10 @@ class Twin:
             rec.handling_min += seconds / 60.0
             yield self.env.timeout(seconds)
 
-    def _pick(self, weights: dict[str, float]) -> str:
+    @staticmethod
+    def _pick(draws: random.Random, weights: dict[str, float]) -> str:
         keys = list(weights)
-        return self.rng.choices(keys, weights=[weights[k] for k in keys])[0]
+        return draws.choices(keys, weights=[weights[k] for k in keys])[0]
 
     # -- arrivals ----------------------------------------------------------------------------
 
@@ -186,9 +190,10 @@ class Twin:
             midnight = datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)
             plans = []
             for _ in range(s.trucks_per_day):
-                hour = self.rng.choices(hours, weights=[s.by_hour[h] for h in hours])[0]
-                arrival = midnight + timedelta(hours=hour, seconds=self.rng.uniform(0, 3600))
-                lead = self.rng.uniform(*s.declaration_lead_minutes) * 60.0
+                draws = self.arrivals_draws
+                hour = draws.choices(hours, weights=[s.by_hour[h] for h in hours])[0]
+                arrival = midnight + timedelta(hours=hour, seconds=draws.uniform(0, 3600))
+                lead = draws.uniform(*s.declaration_lead_minutes) * 60.0
                 plans.append((arrival - timedelta(seconds=lead), arrival))
             plans.sort()
             for declare_at, arrival in plans:
@@ -236,12 +241,14 @@ class Twin:
     def _visit(self, arrival: datetime) -> Process:
         s = self.s
         self.serial += 1
+        draws = random.Random(f"truck-{self.seed}-{self.serial}")
         rec = TruckRecord(
             self.serial,
-            self._pick(s.cargo_mix),
-            self._pick(s.by_province),
-            self._pick(s.border_share),
-            self.rng.random() < s.appointment_share,
+            self._pick(draws, s.cargo_mix),
+            self._pick(draws, s.by_province),
+            self._pick(draws, s.border_share),
+            draws.random() < s.appointment_share,
+            draws=draws,
         )
         self.records.append(rec)
         exporter = self._exporter(rec)
@@ -260,7 +267,7 @@ class Twin:
                 booked = self.booking.book(declarant, declaration.id, arrival)
             rec.appointment = booked is not None
             if booked is not None:  # the truck comes in its hour (a little early or late)
-                minutes = self.rng.uniform(-10.0, 50.0)
+                minutes = rec.draws.uniform(-10.0, 50.0)
                 arrival = max(self.clock.now(), booked.slot_start + timedelta(minutes=minutes))
             visit = self._handle(
                 rec,
@@ -268,7 +275,7 @@ class Twin:
             )
         except DomainError:
             return
-        no_show = rec.appointment and self.rng.random() < s.no_show_rate
+        no_show = rec.appointment and rec.draws.random() < s.no_show_rate
         if no_show:
             rec.outcome = "no_show"
             return
@@ -284,14 +291,14 @@ class Twin:
     def _yard(self, rec: TruckRecord, declaration: Any, visit_id: str) -> Process:
         """Gate, the dispatcher's stations, the officers' records and decisions, the seal."""
         st = self.stations
-        yield from self._serve(rec, st["gate"], self._tri("gate_check"))
+        yield from self._serve(rec, st["gate"], self._tri(rec, "gate_check"))
         self._handle(rec, yc.GateIn(YARD, rec.plate))
         rec.gate_in = self.clock.now()
         did = declaration.id
         sent = self._handle(rec, yc.DispatchVisit(YARD, visit_id))
         if sent.get("station") is None and "waiting_for" in sent:  # documents first (yellow)
             start = self.clock.now()
-            yield from self._serve(rec, st["document_officer"], self._tri("document_check"))
+            yield from self._serve(rec, st["document_officer"], self._tri(rec, "document_check"))
             record = RecordInspection(
                 OFFICER,
                 did,
@@ -324,9 +331,9 @@ class Twin:
         start = self.clock.now()
         before = rec.handling_min
         rec.lane_start = start
-        yield from self._serve(rec, self.stations["scan_lane"], self._tri("scan"))
+        yield from self._serve(rec, self.stations["scan_lane"], self._tri(rec, "scan"))
         rec.lane_min = rec.handling_min - before
-        suspicious = self.rng.random() < self.s.suspicious_scan_rate
+        suspicious = rec.draws.random() < self.s.suspicious_scan_rate
         digest = hashlib.sha256(f"{self.seed}-{rec.serial}".encode()).hexdigest()
         scan = RecordInspection(
             OFFICER,
@@ -342,7 +349,7 @@ class Twin:
         if suspicious:
             self._redispatch(visit_id)  # to the bay with the least wait
             start = self.clock.now()
-            yield from self._serve(rec, self.stations["exam_bay"], self._tri("examination"))
+            yield from self._serve(rec, self.stations["exam_bay"], self._tri(rec, "examination"))
             exam = RecordInspection(
                 OFFICER,
                 did,
@@ -356,7 +363,7 @@ class Twin:
         self._handle(rec, DecideDeclaration(OFFICER, did, "release", "inspection clear"))
 
     def _seal(self, rec: TruckRecord, declaration: Any, visit_id: str) -> Process:
-        yield from self._serve(rec, self.stations["sealing"], self._tri("sealing"))
+        yield from self._serve(rec, self.stations["sealing"], self._tri(rec, "sealing"))
         seal_id = self._seal_from_pool()
         route_id = route_of_port()[rec.port]
         trip = self._handle(rec, ArmSeal(OFFICER, seal_id, declaration.id, route_id))

@@ -9,18 +9,53 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from landport.shared.errors import InvalidInput, Violation
 
+if TYPE_CHECKING:
+    from landport.simulation.scenario import Scenario
+    from landport.simulation.sweep import Axis
+
 err = Console(stderr=True)
+
+
+def whole_number(low: int, high: int) -> Callable[[Any], int]:
+    """An option's whole number within bounds, refused in both languages (the option
+    parser's own message is English only)."""
+
+    def parse(value: Any) -> int:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            raise typer.BadParameter(
+                f"{value!r} must be a whole number from {low} to {high} / "
+                f"须为 {low} 至 {high} 之间的整数"
+            )
+        return number
+
+    return parse
+
+
+def _refuse(violations: Sequence[Violation], code: int = 2) -> typer.Exit:
+    """Print each broken rule in English and Chinese (as text: a rule may contain brackets
+    that the console would take for markup) and give the exit to raise."""
+    for v in violations:
+        en, zh = escape(v.message_en), escape(v.message_zh)
+        err.print(f"[red]error:[/red] {en}\n[red]错误：[/red]{zh}")
+    return typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +68,12 @@ def simulate(
         str | None,
         typer.Argument(help="Scenario TOML file or shipped name (default: shigatse)."),
     ] = None,
-    days: Annotated[int, typer.Option(min=1, max=400, help="Simulated days of arrivals.")] = 1,
+    days: Annotated[
+        int,
+        typer.Option(
+            parser=whole_number(1, 400), metavar="INTEGER", help="Simulated days of arrivals."
+        ),
+    ] = 1,
     seed: Annotated[int, typer.Option(help="Seed of every random draw: same seed, same run.")] = 7,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
@@ -48,29 +88,56 @@ def simulate(
     jobs: Annotated[
         int | None,
         typer.Option(
-            min=1,
-            max=64,
+            parser=whole_number(1, 64),
+            metavar="INTEGER",
             help="Sweep configurations run at once, one process each "
             "(default: one per usable CPU; 1 with --database).",
         ),
     ] = None,
 ) -> None:
     """Run the port's digital twin on the platform's own rules and report what it handled."""
-    from landport.simulation.parallel import run_many
     from landport.simulation.report import run_report, sweep_report
-    from landport.simulation.runner import run_simulation
-    from landport.simulation.scenario import Scenario, load_scenario
+    from landport.simulation.scenario import load_scenario
     from landport.simulation.sweep import parse_sweeps
-    from landport.simulation.sweep import sweep as run_sweep
 
     try:
         base = load_scenario(scenario)
         axes = parse_sweeps(sweep or [])
         workers = _workers(jobs, database) if axes else 1
+        if report is not None:
+            _check_writable(report)
     except InvalidInput as exc:
-        for v in exc.violations:
-            err.print(f"[red]error:[/red] {v.message_en}\n[red]错误：[/red]{v.message_zh}")
-        raise typer.Exit(2) from None
+        raise _refuse(exc.violations) from None
+    try:
+        outcome = _run(base, axes, days, seed, database, workers)
+    except InvalidInput as exc:  # a rule of the platform the scenario's values broke
+        raise _refuse(exc.violations) from None
+    if isinstance(outcome, tuple):
+        rows, names, at_once = outcome
+        if as_json:
+            figures = {"sweep": rows, "jobs": at_once}  # configurations run at once
+            sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
+        else:
+            _print_sweep(rows, at_once)
+        if report is not None:
+            _write_report(report, lambda: sweep_report(rows, names))
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(outcome, ensure_ascii=False, default=str) + "\n")
+    else:
+        _print_run(outcome)
+    if report is not None:
+        _write_report(report, lambda: run_report(outcome))
+
+
+def _run(
+    base: Scenario, axes: list[Axis], days: int, seed: int, database: str | None, workers: int
+) -> dict[str, Any] | tuple[list[dict[str, Any]], list[str], int]:
+    """One run's figures, or a sweep's rows with the swept names and the runs at once."""
+    from landport.simulation.parallel import run_many
+    from landport.simulation.runner import run_simulation
+    from landport.simulation.sweep import sweep as run_sweep
+
     with _progress() as progress:
         if not axes:
             task = progress.add_task(f"{base.name}: {days} day(s)", total=1.0)
@@ -109,20 +176,45 @@ def simulate(
             at_once = min(workers, total)
             rows = run_sweep(base, axes, side_by_side if at_once > 1 else in_turn)
     if axes:
-        if report is not None:
-            report.write_text(sweep_report(rows, names), encoding="utf-8")
-        if as_json:
-            figures = {"sweep": rows, "jobs": at_once}  # configurations run at once
-            sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
-        else:
-            _print_sweep(rows, at_once)
-        return
-    if report is not None:
-        report.write_text(run_report(result), encoding="utf-8")
-    if as_json:
-        sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
-    else:
-        _print_run(result)
+        return rows, names, at_once
+    return result
+
+
+def _check_writable(report: Path) -> None:
+    """Refuse a report path that cannot be written before the run, not after it."""
+    folder = report.parent if str(report.parent) else Path(".")
+    if report.is_dir() or not folder.is_dir():
+        where = "is a folder" if report.is_dir() else f"its folder {folder} does not exist"
+        zh = "是一个目录" if report.is_dir() else f"所在目录 {folder} 不存在"
+        raise InvalidInput(
+            [
+                Violation(
+                    "--report",
+                    "unwritable",
+                    f"--report {report}: {where}",
+                    f"--report {report}：{zh}",
+                )
+            ]
+        )
+
+
+def _write_report(report: Path, render: Callable[[], str]) -> None:
+    """Write the report after the figures are out, so that a full disk loses only the page."""
+    try:
+        report.write_text(render(), encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise _refuse(
+            [
+                Violation(
+                    "--report",
+                    "unwritable",
+                    f"--report {report}: cannot write ({reason})",
+                    f"--report {report}：无法写入（{reason}）",
+                )
+            ],
+            code=1,
+        ) from None
 
 
 def _workers(jobs: int | None, database: str | None) -> int:
@@ -181,7 +273,8 @@ def _print_run(r: dict[str, Any]) -> None:
     out.print(
         f"incidents injected {r['incidents_injected']}, detected {r['incidents_detected']}; "
         f"alerts {r['alerts_raised']}, on clean trips {r['false_alerts']}; "
-        f"precision {r['precision']}, recall {r['recall']}"
+        f"precision {r['precision'] if r['alerts_raised'] else '– (no alerts)'}, "
+        f"recall {r['recall'] if r['incidents_injected'] else '– (none injected)'}"
     )
     out.print(
         f"speed: {r['events_per_s']} events/s, {r['sim_days_per_wall_s']} simulated days per "
@@ -189,15 +282,64 @@ def _print_run(r: dict[str, Any]) -> None:
     )
 
 
+#: The sweep's figures in two tables of a few narrow columns (headers broken by hand, numbers
+#: never), so that every value shows whole in an 80-column terminal or a piped file:
+#: (key, header, as a percentage).
+_SWEEP_TABLES: tuple[tuple[str, tuple[tuple[str, str, bool], ...]], ...] = (
+    (
+        "throughput and resources",
+        (
+            ("trucks_handled_per_day", "trucks\na day", False),
+            ("scan_lane_utilisation", "scan lanes\nbusy", True),
+            ("parking_utilisation", "parking\nin use", True),
+            ("peak_scan_queue", "peak scan\nqueue", False),
+            ("peak_parking", "peak\nparking", False),
+        ),
+    ),
+    (
+        "waiting, minutes (p50 median, p90 90th percentile)",
+        (
+            ("gate_wait_p90_min", "gate wait\np90", False),
+            ("clearance_p50_min", "clearance\np50", False),
+            ("clearance_p90_min", "clearance\np90", False),
+            ("inspected_clearance_p90_min", "inspected\np90", False),
+            ("yard_total_p90_min", "in yard\np90", False),
+        ),
+    ),
+)
+
+
 def _print_sweep(rows: list[dict[str, Any]], at_once: int) -> None:
-    out = Console()
-    table = Table(title=f"capacity per configuration ({at_once} run at a time)")
-    for column in rows[0]:
-        table.add_column(column.replace("_", " "))
-    for row in rows:
-        table.add_row(*("–" if v is None else str(v) for v in row.values()))
-    out.print(table)
+    out = Console(width=None if sys.stdout.isatty() else 120)
+    axes = [k for k in rows[0] if k not in capacity_keys()]
+    out.print(f"[bold]capacity per configuration[/bold] ({at_once} run at a time)")
+    for title, figures in _SWEEP_TABLES:
+        table = Table(
+            title=title,
+            box=box.SIMPLE_HEAD,
+            title_justify="left",
+            show_edge=False,
+            pad_edge=False,
+            collapse_padding=True,
+        )
+        for name in axes:
+            table.add_column(name.replace("_", "\n", 1), justify="right", no_wrap=True)
+        for _, header, _ in figures:
+            table.add_column(header, justify="right", no_wrap=True)
+        for row in rows:
+            table.add_row(
+                *(str(row[a]) for a in axes),
+                *(_cell(row.get(key), percent) for key, _, percent in figures),
+            )
+        out.print(table)
+        out.print()
     _plot(out, rows)
+
+
+def _cell(value: Any, percent: bool) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0%}" if percent else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _plot(out: Console, rows: list[dict[str, Any]]) -> None:
@@ -208,15 +350,16 @@ def _plot(out: Console, rows: list[dict[str, Any]]) -> None:
         ("inspected_clearance_p90_min", "inspected trucks' clearance p90 min"),
         ("yard_total_p90_min", "in the yard p90 min"),
     )
-    width = 30
+    names = [", ".join(f"{a}={r[a]}" for a in axes) for r in rows]
+    label_width = max(len(n) for n in names)
+    width = max(10, min(30, out.width - label_width - 12))  # the bar fits beside its label
     for key, label in figures:
         values = [r.get(key) or 0.0 for r in rows]
         top = max(values) or 1.0
         out.print(f"[bold]{label}[/bold]")
-        for row, value in zip(rows, values, strict=True):
-            name = ", ".join(f"{a}={row[a]}" for a in axes)
+        for name, value in zip(names, values, strict=True):
             bar = "█" * max(1, round(width * value / top)) if value else ""
-            out.print(f"  {name:<40} {bar} {value:g}")
+            out.print(f"  {name:<{label_width}} {bar} {value:g}", highlight=False)
 
 
 def capacity_keys() -> set[str]:
