@@ -19,6 +19,7 @@ from landport.adapters.db import tables as t
 from landport.simulation.runner import run_simulation
 from landport.simulation.scenario import (
     INCIDENT_KINDS,
+    BorderClosure,
     IncidentRate,
     Scenario,
     default_scenario_path,
@@ -146,6 +147,59 @@ def test_configurations_with_one_seed_get_the_same_trucks() -> None:
         assert runs[0][key] == runs[1][key], key
     assert runs[0]["trucks_declared"] == 20
     assert runs[0]["utilisation"]["sealing"] > runs[1]["utilisation"]["sealing"]  # what changed
+
+
+def test_a_border_closure_holds_its_trucks_and_moves_their_departures(tmp_path: Path) -> None:
+    """Gyirong closes on 3 March and again on 5 March, both announced at 06:00 on 3 March:
+    released trucks bound for it wait unsealed while it is closed (no seal for a closed
+    border), and trucks parked to arrive on the 5th are re-planned by the platform and leave
+    at the new time; nothing is refused or lost."""
+    base = replace(scaled_day(12, 0.0), border_share={"gyirong-port": 1.0})
+    closures = (
+        BorderClosure("gyirong-port", from_day=1, days=1, announced_day=1, reason="snow"),
+        BorderClosure("gyirong-port", from_day=3, days=1, announced_day=1, reason="landslide"),
+    )
+    url = f"sqlite:///{tmp_path / 'closed.db'}"
+    closed = run_simulation(
+        replace(base, closures=closures), days=2, seed=4, drain_days=3.0, database_url=url
+    )
+    assert [(c["from"], c["to"]) for c in closed["border_closures"]] == [
+        ("2026-03-03", "2026-03-03"), ("2026-03-05", "2026-03-05"),
+    ]  # fmt: skip
+    assert all(c["announced"].startswith("2026-03-03T06:00") for c in closed["border_closures"])
+    assert closed["refusals"] == {}
+    assert closed["trucks_held_for_closure"] >= 3
+    assert closed["released_at_border"] + closed["referred_at_border"] == closed["trucks_handled"]
+    steps, visits = t.metadata.tables["visit_steps"], t.metadata.tables["truck_visits"]
+    with create_engine(url).connect() as db:
+        moved = db.scalar(
+            select(func.count()).where(steps.c.reason.like("%moved: gyirong-port closed%"))
+        )
+        left = db.execute(
+            select(steps.c.at, visits.c.departure_at)
+            .join(visits, visits.c.id == steps.c.visit_id)
+            .where(steps.c.status == "gated_out")
+        ).all()
+    assert moved >= 1  # parked trucks' departures re-planned by the platform ...
+    assert len(left) == closed["trucks_handled"]
+    assert all(at == planned for at, planned in left)  # ... and each left at its last plan
+    opened = run_simulation(base, days=2, seed=4, drain_days=3.0)
+    assert opened["trucks_held_for_closure"] == 0 and opened["border_closures"] == []
+    segment = "sealing"  # from the decision to the seal: the held trucks' wait
+    assert (
+        closed["time_release"][segment]["p90_min"] > 10 * opened["time_release"][segment]["p90_min"]
+    )
+
+
+def test_a_scenario_can_publish_its_own_random_selection() -> None:
+    """`risk.random_red_rate` is published by the port administrator as a ruleset version,
+    checked by the real validator: a floor of one half sends about half the trucks red."""
+    small = scaled_day(16, 0.0)
+    strict = run_simulation(replace(small, random_red_rate=(0.5, 0.5)), days=1, seed=8,
+                            drain_days=1.0)  # fmt: skip
+    usual = run_simulation(small, days=1, seed=8, drain_days=1.0)
+    assert strict["per_lane"].get("red", 0) >= 4
+    assert strict["per_lane"].get("red", 0) > usual["per_lane"].get("red", 0)
 
 
 def _scenario_file(tmp_path: Path, trucks: int) -> Path:

@@ -285,3 +285,63 @@ def test_a_sweep_is_bounded_before_it_is_built() -> None:
     assert "100" in exc.value.violations[0].message_en
     with pytest.raises(InvalidInput):
         load_scenario().with_values(trucks_per_day=10**9)
+
+
+def test_border_closures_and_random_selection_are_read_and_checked() -> None:
+    text = DEFAULT.replace(
+        "\n[telemetry]",
+        '\n[[border.closures]]\nport = "gyirong-port"\nfrom_day = 2\ndays = 3\n'
+        'announced_day = 1\nreason = "landslide"\n\n[telemetry]',
+    )
+    text = with_line("suspicious_scan_rate", "0.08\nrandom_red_rate = [0.02, 0.2]", text)
+    s = parse_scenario(text)
+    (closure,) = s.closures
+    assert (closure.port, closure.from_day, closure.days, closure.announced_day) == (
+        "gyirong-port", 2, 3, 1,
+    )  # fmt: skip
+    assert s.random_red_rate == (0.02, 0.2) and s.random_yellow_rate is None
+    assert load_scenario().closures == () and load_scenario().random_red_rate is None
+    bad = text.replace('port = "gyirong-port"', 'port = "kathmandu"').replace(
+        "announced_day = 1", "announced_day = 3"
+    )
+    bad = with_line("random_red_rate", "[0.3, 0.1]", bad)
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(bad)
+    assert fields_of(exc) == {
+        "border.closures[0].port",
+        "border.closures[0].announced_day",  # news after the closure began
+        "risk.random_red_rate",
+    }
+
+
+def test_a_what_if_file_states_only_what_differs_from_its_base(tmp_path: Path) -> None:
+    (tmp_path / "wet.toml").write_text(
+        'base = "shigatse"\n[scenario]\nname = "wet"\n[yard]\nscan_lanes = 3\n'
+        '[[border.closures]]\nport = "lizi-port"\nfrom_day = 0\ndays = 2\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "wetter.toml").write_text(
+        'base = "wet.toml"\n[scenario]\nname = "wetter"\n', encoding="utf-8"
+    )
+    wet, wetter, default = (
+        load_scenario(tmp_path / "wet.toml"),
+        load_scenario(tmp_path / "wetter.toml"),
+        load_scenario(),
+    )
+    assert (wet.name, wet.scan_lanes, wet.exam_bays) == ("wet", 3, default.exam_bays)
+    assert wet.lane_hours == default.lane_hours and wet.incidents == default.incidents
+    assert wet.closures[0].port == "lizi-port" and wet.closures[0].reason
+    assert (wetter.name, wetter.scan_lanes, wetter.closures) == ("wetter", 3, wet.closures)
+    assert load_scenario("gyirong-landslide").closures[0].port == "gyirong-port"
+
+
+def test_a_base_that_loops_or_is_missing_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text('base = "b.toml"\n', encoding="utf-8")
+    (tmp_path / "b.toml").write_text('base = "a.toml"\n', encoding="utf-8")
+    with pytest.raises(InvalidInput) as exc:
+        load_scenario(tmp_path / "a.toml")
+    assert fields_of(exc) == {"base"}
+    (tmp_path / "c.toml").write_text('base = "nowhere.toml"\n', encoding="utf-8")
+    with pytest.raises(InvalidInput) as exc:
+        load_scenario(tmp_path / "c.toml")
+    assert "nowhere.toml" in exc.value.violations[0].message_en

@@ -195,6 +195,8 @@ def summarise(
         # Which rules decided the lanes: declarations whose assessment fired each rule.
         "rules_fired": dict(sorted(Counter(rule for r in recs for rule in r.rules).items())),
         "per_border_port": dict(Counter(r.port for r in handled)),
+        "border_closures": list(twin.closures_announced),
+        "trucks_held_for_closure": sum(1 for r in recs if r.held_for_closure),
         "per_cargo": dict(Counter(r.cargo for r in handled)),
         "green_clearance_p50_min": percentile(green, 50),
         "green_clearance_p90_min": percentile(green, 90),

@@ -49,6 +49,7 @@ class TruckRecord:
     appointment: bool
     plate: str = ""
     newcomer: bool = False  # declared by an enterprise shipping here for the first time
+    held_for_closure: bool = False  # released, but its border port was closed: no seal yet
     rules: tuple[str, ...] = ()  # the risk rules its declaration's assessment fired
     lane: str = ""
     declared: datetime | None = None

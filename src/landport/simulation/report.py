@@ -141,6 +141,29 @@ def _scaled(value: Any, factor: float) -> float | None:
 _MINUTES = ("gate_wait", "clearance", "clearance_inspected", "sealing")
 
 
+def _closures(result: dict[str, Any]) -> list[str]:
+    """The scenario's border closures and what they held back, when it had any."""
+    closures = result.get("border_closures") or []
+    if not closures:
+        return []
+    rows = [
+        {
+            "port": c["port"],
+            "closed": f"{c['from']} to {c['to']}",
+            "announced": c["announced"],
+            "reason": c["reason"],
+        }
+        for c in closures
+    ]
+    held = result.get("trucks_held_for_closure", 0)
+    return [
+        "<h2>Border closures</h2>",
+        _table(rows),
+        f"<p>{held} released truck(s) waited for their seal while their border port was "
+        "closed; parked trucks due there were re-planned by the platform.</p>",
+    ]
+
+
 def run_report(result: dict[str, Any]) -> str:
     """A single run: throughput, time-release, utilisation, queues and incident detection."""
     tr = result["time_release"]
@@ -160,6 +183,7 @@ def run_report(result: dict[str, Any]) -> str:
         f"<p class='muted'>{result['days']} simulated day(s), seed {result['seed']}; the "
         "platform's own rules decided every lane, release, seal and alert.</p>",
         _table(summary),
+        *_closures(result),
         "<div class='grid'>",
         bar_chart(
             "Time-release in the yard's hands (minutes)",

@@ -28,9 +28,11 @@ from landport.adapters.db.custody_queries import list_alerts
 from landport.adapters.db.migrate import upgrade
 from landport.adapters.db.retention import purge_positions
 from landport.adapters.db.yard_store import yard_store
+from landport.adapters.risk_files import default_ruleset
 from landport.adapters.telemetry.ingest import IngestReport, RawMessage, TelemetryIngestor
 from landport.bootstrap import Services, bootstrap, ensure_reference_data
 from landport.enterprises.model import Actor, Role
+from landport.risk.handlers import PublishRuleset
 from landport.seals.calendar import BEIJING
 from landport.settings import DatabaseSettings, Settings
 from landport.simulation.metrics import RaisedAlert, summarise
@@ -91,6 +93,24 @@ def seeded_services(url: str, clock: SimClock, seed: int, reference_dir: Path) -
     return services
 
 
+def publish_risk_settings(services: Services, scenario: Scenario) -> None:
+    """A scenario that changes the random selection has the port administrator publish the
+    shipped rules with it, as a new ruleset version checked by the real validator."""
+    red, yellow = scenario.random_red_rate, scenario.random_yellow_rate
+    if red is None and yellow is None:
+        return
+    document = default_ruleset()
+    selection = dict(document["random_selection"])
+    if red is not None:
+        selection["min_random_red_rate"], selection["max_random_red_rate"] = red
+    if yellow is not None:
+        selection["min_random_yellow_rate"] = yellow
+    document["random_selection"] = selection
+    services.bus.handle(
+        PublishRuleset(PORT_ADMIN, document, f"random selection of scenario {scenario.name}")
+    )
+
+
 def run_simulation(
     scenario: Scenario,
     *,
@@ -113,6 +133,7 @@ def run_simulation(
         if scratch:
             without_fsync(services.engine)
         services.bus.handle(ChangeYardLayout(PORT_ADMIN, scenario_yard(scenario)))
+        publish_risk_settings(services, scenario)
         try:
             result = _run(
                 services, scenario, env, clock, days, seed, progress, drain_days, retention
@@ -161,6 +182,7 @@ def _run(
             sink=sink,
             check_silence=check_silence,
             open_alerts=desk.open_alerts,
+            departure_of=departure_reader(services),  # re-planned by a border closure
         ),
     )
     twin.register_exporters()

@@ -20,6 +20,7 @@ from typing import Any
 from landport.shared.errors import InvalidInput, Violation
 from landport.simulation.scenario_fields import (
     INCIDENT_KINDS,
+    BorderClosure,
     DeadZone,
     FieldReader,
     Hours,
@@ -107,6 +108,11 @@ class Scenario:
     monitoring_officers: int = 2
     acknowledge_minutes: tuple[float, float, float] = (1.0, 3.0, 6.0)
     resolve_minutes: tuple[float, float, float] = (10.0, 20.0, 40.0)
+    closures: tuple[BorderClosure, ...] = ()
+    # The published ruleset's random selection, when the scenario changes it: the floor and
+    # ceiling of the random red rate, and the floor of the random yellow rate.
+    random_red_rate: tuple[float, float] | None = None
+    random_yellow_rate: float | None = None
     source: str = field(default="", compare=False)
 
     def with_values(self, **changes: Any) -> Scenario:
@@ -154,15 +160,20 @@ _ZH_REASONS = {
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read a scenario file (the default one without a path); a name resolves to a shipped one."""
-    if path is None:
-        chosen = default_scenario_path()
-    else:
-        chosen = Path(path)
-        shipped = default_scenario_path().parent / f"{path}.toml"
-        if not chosen.exists() and shipped.exists():
-            chosen = shipped
+    chosen = default_scenario_path() if path is None else _locate(path, Path("."))
+    return parse_scenario(_read(chosen), source=chosen.name, folder=chosen.parent)
+
+
+def _locate(path: str | Path, folder: Path) -> Path:
+    """A path (relative to the file that names it), or the name of a shipped scenario."""
+    chosen = folder / path
+    shipped = default_scenario_path().parent / f"{path}.toml"
+    return shipped if not chosen.exists() and shipped.exists() else chosen
+
+
+def _read(chosen: Path) -> str:
     try:
-        text = chosen.read_text(encoding="utf-8")
+        return chosen.read_text(encoding="utf-8")
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise InvalidInput(
@@ -186,20 +197,66 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
                 )
             ]
         ) from None
-    return parse_scenario(text, source=chosen.name)
 
 
-def parse_scenario(text: str, *, source: str = "<text>") -> Scenario:
+def _toml(text: str) -> dict[str, Any]:
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(
             [_v("scenario", "toml_syntax", f"not valid TOML ({exc})", f"不是有效的 TOML（{exc}）")]
         ) from None
+
+
+#: How many `base` files deep a scenario may build on another (a loop is refused).
+MOST_BASES = 4
+
+
+def _with_base(doc: dict[str, Any], folder: Path, depth: int = 0) -> dict[str, Any]:
+    """A what-if file names the scenario it changes (`base = "shigatse"`) and states only
+    what differs: its tables are merged over the base's, key by key; any other value (a
+    number, a list) replaces the base's."""
+    if "base" not in doc:
+        return doc
+    name = doc.pop("base")
+    if not isinstance(name, str) or not name.strip() or depth >= MOST_BASES:
+        raise InvalidInput(
+            [
+                _v(
+                    "base",
+                    "bad_base",
+                    f"must name a scenario file or a shipped scenario, at most {MOST_BASES} deep",
+                    f"须为场景文件或内置场景的名称，最多嵌套 {MOST_BASES} 层",
+                )
+            ]
+        )
+    chosen = _locate(name, folder)
+    base = _with_base(_toml(_read(chosen)), chosen.parent, depth + 1)
+    return _merged(base, doc)
+
+
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in changes.items():
+        old = out.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            out[key] = _merged(old, value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_scenario(text: str, *, source: str = "<text>", folder: Path | None = None) -> Scenario:
+    """A scenario from TOML text; `folder` is where a `base` it names is looked for."""
+    doc = _with_base(_toml(text), folder or Path("."))
     r = FieldReader(_with_officer_defaults(doc))
 
     def yard(resource: str) -> int:
         return r.integer(f"yard.{resource}", low=1, high=MOST[resource])
+
+    # optional: without them the shipped ruleset's random selection stands
+    red = r.pair("risk.random_red_rate", high=1.0) if r.has("risk.random_red_rate") else None
+    yellow = r.share("risk.random_yellow_rate") if r.has("risk.random_yellow_rate") else None
 
     scenario = Scenario(
         name=r.text("scenario.name"),
@@ -225,6 +282,8 @@ def parse_scenario(text: str, *, source: str = "<text>") -> Scenario:
         departure_window=r.hours("yard.departure_window", single=True)[0],
         service_minutes={s: r.triangle(f"service_minutes.{s}") for s in SERVICES},
         suspicious_scan_rate=r.share("risk.suspicious_scan_rate"),
+        random_red_rate=red,
+        random_yellow_rate=yellow,
         border_capacity={
             p: int(v)
             for p, v in r.shares("border.capacity", BORDER_PORTS, whole=True, low=1).items()
@@ -237,6 +296,7 @@ def parse_scenario(text: str, *, source: str = "<text>") -> Scenario:
         speed_kmh=r.pair("telemetry.speed_kmh", low=5.0),
         dead_zones=r.dead_zones("telemetry.dead_zones"),
         incidents=r.incidents("incidents"),
+        closures=r.closures("border.closures", BORDER_PORTS),
         monitoring_officers=r.integer("officers.monitoring", low=1, high=MOST["officers"]),
         acknowledge_minutes=r.triangle("officers.acknowledge_minutes"),
         resolve_minutes=r.triangle("officers.resolve_minutes"),
@@ -256,6 +316,16 @@ def parse_scenario(text: str, *, source: str = "<text>") -> Scenario:
                     f"为必填项：{port} 分得部分车辆（关闭的口岸份额为 0）",
                 )
             )
+    rates = scenario.random_red_rate, scenario.random_yellow_rate
+    if rates[0] is not None and rates[1] is not None and rates[0][1] + rates[1] > 1.0:
+        r.found.append(
+            _v(
+                "risk.random_red_rate",
+                "rates_exceed_one",
+                "its ceiling plus risk.random_yellow_rate must not exceed 1",
+                "其上限与 risk.random_yellow_rate 之和不得超过 1",
+            )
+        )
     if r.found:
         raise InvalidInput(r.found)
     return scenario
@@ -305,6 +375,7 @@ __all__ = [
     "INCIDENT_KINDS",
     "PROVINCES",
     "SWEEPABLE",
+    "BorderClosure",
     "DeadZone",
     "IncidentRate",
     "Scenario",

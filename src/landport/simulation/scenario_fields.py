@@ -51,6 +51,19 @@ class IncidentRate:
     per_day: float
 
 
+@dataclass(frozen=True)
+class BorderClosure:
+    """A border port closed for `days` from the scenario's day `from_day` (0 is the first),
+    announced to the yard at 06:00 of `announced_day` (a landslide is news the same morning;
+    a holiday is known from the start, day 0)."""
+
+    port: str
+    from_day: int
+    days: int
+    announced_day: int
+    reason: str
+
+
 def violation(path: str, code: str, en: str, zh: str) -> Violation:
     return Violation(path, code, f"{path}: {en}", f"{path}：{zh}")
 
@@ -80,6 +93,15 @@ class FieldReader:
                     f"不是场景文件的字段{hint_zh}",
                 )
             )
+
+    def has(self, path: str) -> bool:
+        """Whether an optional field is in the file at all."""
+        node: Any = self.doc
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return False
+            node = node[part]
+        return True
 
     def _get(self, path: str, default: Any = ...) -> Any:
         self.read.add(path)
@@ -156,21 +178,26 @@ class FieldReader:
     def share(self, path: str, *, high: float = 1.0, default: float | None = None) -> float:
         return self.number(path, low=0.0, high=high, default=default)
 
-    def pair(self, path: str, *, low: float = 0.0) -> tuple[float, float]:
+    def pair(
+        self, path: str, *, low: float = 0.0, high: float | None = None
+    ) -> tuple[float, float]:
         value = self._get(path)
         ok = (
             isinstance(value, list)
             and len(value) == 2
             and all(finite_number(x) for x in value)
-            and low <= value[0] <= value[1]
+            and low <= value[0] <= value[1] <= (math.inf if high is None else high)
         )
         if value is not None and not ok:
+            top, top_zh = (
+                ("high", "上限") if high is None else (f"high <= {high:g}", f"上限 ≤ {high:g}")
+            )
             self.found.append(
                 violation(
                     path,
                     "not_a_range",
-                    f"must be [low, high] with {low:g} <= low <= high",
-                    f"须为 [下限, 上限]，且 {low:g} ≤ 下限 ≤ 上限",
+                    f"must be [low, high] with {low:g} <= low <= {top}",
+                    f"须为 [下限, 上限]，且 {low:g} ≤ 下限 ≤ {top_zh}",
                 )
             )
         return (float(value[0]), float(value[1])) if ok else (low, low)
@@ -325,6 +352,52 @@ class FieldReader:
                 )
                 continue
             out.append(IncidentRate(item["kind"], float(rate)))
+        return tuple(out)
+
+    def closures(self, path: str, ports: tuple[str, ...]) -> tuple[BorderClosure, ...]:
+        value = self._get(path, default=[])
+        out = []
+        known = ("port", "from_day", "days", "announced_day", "reason")
+        for i, item in enumerate(value if isinstance(value, list) else [None]):
+            where = f"{path}[{i}]"
+            if isinstance(item, Mapping) and self._only_keys(where, item, known):
+                continue
+            if not isinstance(item, Mapping):
+                item = {}
+            problems = len(self.found)
+            if item.get("port") not in ports:
+                self.found.append(
+                    violation(
+                        f"{where}.port",
+                        "unknown_port",
+                        f"must be one of {', '.join(ports)}",
+                        f"须为以下之一：{', '.join(ports)}",
+                    )
+                )
+            first = item.get("from_day")
+            for key, low, high in (("from_day", 0, 400), ("days", 1, 366)):
+                if problem := whole_number_problem(f"{where}.{key}", item.get(key), low, high):
+                    self.found.append(problem)
+            announced = item.get("announced_day", 0)
+            latest = first if isinstance(first, int) and not isinstance(first, bool) else 400
+            if problem := whole_number_problem(f"{where}.announced_day", announced, 0, latest):
+                self.found.append(problem)  # news of a closure comes before it ends, at worst
+            reason = item.get("reason", "closed in the scenario")
+            if not isinstance(reason, str) or not reason.strip():
+                self.found.append(
+                    violation(
+                        f"{where}.reason",
+                        "not_text",
+                        "must be a non-empty string",
+                        "须为非空字符串",
+                    )
+                )
+            if len(self.found) == problems:
+                out.append(
+                    BorderClosure(
+                        item["port"], item["from_day"], item["days"], announced, reason.strip()
+                    )
+                )
         return tuple(out)
 
     def _only_keys(self, where: str, item: Mapping[str, Any], known: tuple[str, ...]) -> bool:

@@ -32,6 +32,7 @@ from landport.simulation.model import SimClock, Station, TruckRecord, TwinOption
 from landport.simulation.officers import MonitoringDesk
 from landport.simulation.parking import DepartureRound, ParkingLot
 from landport.simulation.scenario import Scenario, route_of_port, scenario_yard, seconds_until_open
+from landport.simulation.scenario_fields import BorderClosure
 from landport.simulation.tracks import shipped_corridors
 from landport.simulation.trips import drive_to_border
 from landport.yard import commands as yc
@@ -74,6 +75,7 @@ class Twin:
         self.booking = BookingClerk(env, bus, YARD, lanes, random.Random(f"booking-{seed}"))
         self.appointments = self.booking.counts
         self.referrals: dict[str, int] = {}  # border checks that failed, by check
+        self.closures_announced: list[dict[str, str]] = []
         self.pump = TelemetryPump(options.sink)
         self.corridors = shipped_corridors()
         s = scenario
@@ -135,8 +137,28 @@ class Twin:
         self.env.process(self._telemetry())
         self.env.process(self.booking.sweeps(self._guarded))
         self.env.process(self.departures.run(self._guarded))
+        for closure in self.s.closures:
+            self.env.process(self._announce(closure))
         if self.desk is not None:
             self.desk.start()
+
+    def _announce(self, closure: BorderClosure) -> Process:
+        """The yard hears of a border closure (06:00 of its day; at once if known from the
+        start) and tells the platform, which keeps it and re-plans the trucks due."""
+        first = self.clock.now().astimezone(BEIJING).date()
+        if closure.announced_day:
+            day = first + timedelta(days=closure.announced_day)
+            at = datetime.combine(day, time(6), tzinfo=BEIJING).astimezone(UTC)
+            yield self.env.timeout(max(0.0, (at - self.clock.now()).total_seconds()))
+        start = first + timedelta(days=closure.from_day)
+        end = start + timedelta(days=closure.days - 1)
+        command = yc.AddPortClosure(YARD, closure.port, start, end, closure.reason)
+        self._guarded(lambda: self.bus.handle(command))
+        self.closures_announced.append(
+            {"port": closure.port, "from": start.isoformat(), "to": end.isoformat(),
+             "announced": self.clock.now().astimezone(BEIJING).isoformat(timespec="minutes"),
+             "reason": closure.reason}
+        )  # fmt: skip
 
     # -- common steps ------------------------------------------------------------------------
 
@@ -363,7 +385,14 @@ class Twin:
         self._handle(rec, DecideDeclaration(OFFICER, did, "release", "inspection clear"))
 
     def _seal(self, rec: TruckRecord, declaration: Any, visit_id: str) -> Process:
-        yield from self._serve(rec, self.stations["sealing"], self._tri(rec, "sealing"))
+        while True:
+            while (reopens := self._closed_until(rec.port)) is not None:
+                # no seal for a closed border (the rule): the truck waits in the yard lane
+                rec.held_for_closure = True
+                yield self.env.timeout(max(60.0, (reopens - self.clock.now()).total_seconds()))
+            yield from self._serve(rec, self.stations["sealing"], self._tri(rec, "sealing"))
+            if self._closed_until(rec.port) is None:
+                break  # else the closure was announced while the truck stood at the station
         seal_id = self._seal_from_pool()
         route_id = route_of_port()[rec.port]
         trip = self._handle(rec, ArmSeal(OFFICER, seal_id, declaration.id, route_id))
@@ -395,11 +424,35 @@ class Twin:
         else:  # else the yard operator's next planning round gives the time
             depart = yield self.departures.wait(visit_id)
         self._handle(rec, yc.MarkFeesPaid(YARD, visit_id))
-        yield self.env.timeout(max(0.0, (depart - self.clock.now()).total_seconds()))
+        yield from self._until_departure(visit_id, depart)
         self._handle(rec, yc.GateOut(YARD, rec.plate))
         self.parking.leave(zone)
         rec.gate_out = self.clock.now()
         yield from drive_to_border(self, rec, feed, route_id)
+
+    def _closed_until(self, port: str) -> datetime | None:
+        """When the exit port reopens, if the platform's calendar has it closed today."""
+        calendar = self.bus.context.calendars_in().get(port)
+        today = self.clock.now().astimezone(BEIJING).date()
+        closure = calendar.closure_on(today) if calendar is not None else None
+        if closure is None:
+            return None
+        reopens = datetime.combine(closure.end + timedelta(days=1), time(0), tzinfo=BEIJING)
+        return reopens.astimezone(UTC)
+
+    def _until_departure(self, visit_id: str, depart: datetime) -> Process:
+        """Wait for the planned departure and follow the platform when it re-plans meanwhile
+        (a border closure announced after the truck parked moves its departure)."""
+        read = self.departures.departure_of
+        while True:
+            yield self.env.timeout(max(0.0, (depart - self.clock.now()).total_seconds()))
+            current = read(visit_id) if read is not None else depart
+            if current is None:  # no longer planned: the operator's next round gives a time
+                depart = yield self.departures.wait(visit_id)
+            elif current > self.clock.now():
+                depart = current
+            else:
+                return
 
     def _seal_from_pool(self) -> str:
         if self.free_seals:

@@ -258,6 +258,13 @@ def _print_run(r: dict[str, Any]) -> None:
         f"{r['released_at_border']} released and {r['referred_at_border']} referred at the border"
     )
     out.print("per lane: " + ", ".join(f"{k} {v}" for k, v in sorted(r["per_lane"].items())))
+    for c in r.get("border_closures") or []:
+        out.print(
+            f"border closed: {c['port']} {c['from']} to {c['to']} ({escape(c['reason'])}), "
+            f"known {c['announced']}"
+        )
+    if r.get("border_closures"):
+        out.print(f"{r['trucks_held_for_closure']} released trucks waited for their seal")
     out.print(f"green lane handling p50 {r['green_clearance_p50_min']} min")
     table = Table(title="time-release segments (minutes)")
     for column in ("segment", "p50", "p90"):
