@@ -10,6 +10,7 @@ import pytest
 from landport.shared.errors import InvalidInput
 from landport.shared.identifiers import check_uscc
 from landport.simulation import cargo
+from landport.simulation.model import TruckDraws
 from landport.simulation.scenario import (
     default_scenario_path,
     load_scenario,
@@ -257,9 +258,9 @@ def test_a_border_port_that_takes_trucks_needs_a_capacity_of_at_least_one() -> N
     with pytest.raises(InvalidInput) as exc:
         parse_scenario(with_line("capacity", "{ gyirong-port = 0, zhangmu-port = 100 }"))
     assert fields_of(exc) == {"border.capacity.gyirong-port", "border.capacity.lizi-port"}
-    closed = with_line("capacity", "{ gyirong-port = 180, zhangmu-port = 100 }")
+    closed = with_line("capacity", "{ gyirong-port = 180, zhangmu-port = 100, lizi-port = 0 }")
     closed = closed.replace("lizi-port = 12 }", "lizi-port = 0 }")
-    assert "lizi-port" not in parse_scenario(closed).border_capacity
+    assert "lizi-port" not in parse_scenario(closed).border_capacity  # out of the layout
 
 
 def test_a_file_that_is_not_utf8_is_refused_in_both_languages(tmp_path: Path) -> None:
@@ -345,3 +346,61 @@ def test_a_base_that_loops_or_is_missing_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as exc:
         load_scenario(tmp_path / "c.toml")
     assert "nowhere.toml" in exc.value.violations[0].message_en
+
+
+def test_a_value_where_a_table_belongs_is_named_once() -> None:
+    i, j = DEFAULT.index("[officers]"), DEFAULT.index("[[incidents]]")
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario("officers = 3\n" + DEFAULT[:i] + DEFAULT[j:])
+    assert [(v.field, v.code) for v in exc.value.violations] == [("officers", "not_a_table")]
+
+
+def test_closures_must_be_a_list_with_their_required_fields() -> None:
+    table = DEFAULT.replace(
+        "\n[telemetry]", '\n[border.closures]\nport = "lizi-port"\n\n[telemetry]'
+    )
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(table)
+    assert [v.code for v in exc.value.violations] == ["not_a_list"]
+    assert "[[border.closures]]" in exc.value.violations[0].message_en
+    missing = DEFAULT.replace(
+        "\n[telemetry]", '\n[[border.closures]]\nport = "lizi-port"\n\n[telemetry]'
+    )
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(missing)
+    assert {(v.field, v.code) for v in exc.value.violations} == {
+        ("border.closures[0].from_day", "required"),
+        ("border.closures[0].days", "required"),
+    }
+
+
+def test_one_random_rate_is_checked_against_the_shipped_other() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse_scenario(with_line("suspicious_scan_rate", "0.08\nrandom_yellow_rate = 0.97"))
+    assert fields_of(exc) == {"risk.random_yellow_rate"}  # + the shipped red ceiling 0.05
+    assert parse_scenario(with_line("suspicious_scan_rate", "0.08\nrandom_yellow_rate = 0.5"))
+
+
+def test_a_what_if_file_replaces_a_table_of_weights_whole(tmp_path: Path) -> None:
+    (tmp_path / "night.toml").write_text(
+        '\ufeffbase = "shigatse"\n[arrivals]\nby_hour = { "03" = 1 }\n', encoding="utf-8"
+    )  # with a byte-order mark, as some editors save
+    night = load_scenario(tmp_path / "night.toml")
+    assert night.by_hour == {3: 1.0}
+    assert night.by_province == load_scenario().by_province
+
+
+def test_a_base_loop_names_its_files(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text('base = "b.toml"\n', encoding="utf-8")
+    (tmp_path / "b.toml").write_text('base = "a.toml"\n', encoding="utf-8")
+    with pytest.raises(InvalidInput) as exc:
+        load_scenario(tmp_path / "a.toml")
+    assert "a.toml → b.toml → a.toml" in exc.value.violations[0].message_en
+
+
+def test_a_truck_draws_each_purpose_from_a_stream_of_its_own() -> None:
+    """A configuration that scans the truck and one that does not give it the same seal."""
+    first, second = TruckDraws("truck-7-1"), TruckDraws("truck-7-1")
+    first("scan").random()  # a draw the other configuration never makes
+    assert first("sealing").random() == second("sealing").random()
+    assert first("sealing").random() != TruckDraws("truck-7-2")("sealing").random()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -67,3 +68,21 @@ class InvalidInput(DomainError):
             f"{len(errors)} 项规则未通过",
         )
         self.violations = tuple(violations)
+
+
+#: Why a file could not be read or written, for the Chinese line (the English one has the
+#: system's own words).
+_OS_REASONS_ZH = {
+    errno.ENOENT: "文件或目录不存在",
+    errno.EISDIR: "这是一个目录",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "文件系统只读",
+}
+
+
+def os_error_text(exc: OSError) -> tuple[str, str]:
+    """An operating-system error in English and Chinese, for a message a user reads."""
+    en = exc.strerror or type(exc).__name__
+    return en, _OS_REASONS_ZH.get(exc.errno or 0, en)

@@ -40,6 +40,19 @@ class Station:
         return req
 
 
+@dataclass(frozen=True)
+class TruckDraws:
+    """A truck's own random numbers, a stream per purpose (its cargo, each service, its road,
+    its incident): common to every configuration of a sweep with the same seed, and a path
+    one configuration takes and another does not (a document check, a scan) shifts no other
+    draw. A stream is made when asked for, so a finished truck keeps only its name."""
+
+    name: str
+
+    def __call__(self, purpose: str) -> random.Random:
+        return random.Random(f"{self.name}-{purpose}")
+
+
 @dataclass
 class TruckRecord:
     serial: int
@@ -69,9 +82,7 @@ class TruckRecord:
     trip_id: str = ""
     seal_id: str = ""
     station: dict[str, str] = field(default_factory=dict)
-    # the truck's own random numbers (cargo, service times, its trip): common to every
-    # configuration of a sweep with the same seed
-    draws: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
+    draws: TruckDraws = field(default_factory=lambda: TruckDraws("truck"), repr=False)
 
 
 @dataclass

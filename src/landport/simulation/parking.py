@@ -71,7 +71,7 @@ class ParkingLot:
 
     def leave(self, zone: str | None) -> None:
         self._count(-1)
-        for key in {zone, None}:
+        for key in dict.fromkeys((zone, None)):  # the zone first: a set orders by hash
             queue = self._queues.get(key, deque())
             while queue:
                 turn = queue.popleft()

@@ -8,7 +8,6 @@ English and Chinese, so an operator editing a file learns all mistakes in one ru
 
 from __future__ import annotations
 
-import errno
 import json
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -17,7 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from landport.shared.errors import InvalidInput, Violation
+from landport.adapters.risk_files import default_ruleset
+from landport.shared.errors import InvalidInput, Violation, os_error_text
 from landport.simulation.scenario_fields import (
     INCIDENT_KINDS,
     BorderClosure,
@@ -150,18 +150,10 @@ def default_scenario_path() -> Path:
     return Path(str(resources.files("landport") / "data" / "scenarios" / "shigatse.toml"))
 
 
-#: Why a file could not be read, for the Chinese line (the English one has the system's words).
-_ZH_REASONS = {
-    errno.ENOENT: "文件不存在",
-    errno.EISDIR: "这是一个目录",
-    errno.EACCES: "没有读取权限",
-}
-
-
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read a scenario file (the default one without a path); a name resolves to a shipped one."""
     chosen = default_scenario_path() if path is None else _locate(path, Path("."))
-    return parse_scenario(_read(chosen), source=chosen.name, folder=chosen.parent)
+    return parse_scenario(_read(chosen), source=chosen.name, origin=chosen)
 
 
 def _locate(path: str | Path, folder: Path) -> Path:
@@ -171,18 +163,18 @@ def _locate(path: str | Path, folder: Path) -> Path:
     return shipped if not chosen.exists() and shipped.exists() else chosen
 
 
-def _read(chosen: Path) -> str:
+def _read(chosen: Path, field: str = "scenario") -> str:
     try:
-        return chosen.read_text(encoding="utf-8")
+        return chosen.read_text(encoding="utf-8-sig")  # a byte-order mark (Notepad) is fine
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        en, zh = os_error_text(exc)
         raise InvalidInput(
             [
                 _v(
-                    "scenario",
+                    field,
                     "unreadable",
-                    f"cannot read {chosen.name}: {reason}",
-                    f"无法读取场景文件 {chosen.name}：{_ZH_REASONS.get(exc.errno or 0, reason)}",
+                    f"cannot read {chosen.name}: {en}",
+                    f"无法读取场景文件 {chosen.name}：{zh}",
                 )
             ]
         ) from None
@@ -190,7 +182,7 @@ def _read(chosen: Path) -> str:
         raise InvalidInput(
             [
                 _v(
-                    "scenario",
+                    field,
                     "not_utf8",
                     f"{chosen.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8",
                     f"{chosen.name} 不是 UTF-8 文本（第 {exc.start} 字节）；请以 UTF-8 保存",
@@ -208,47 +200,66 @@ def _toml(text: str) -> dict[str, Any]:
         ) from None
 
 
-#: How many `base` files deep a scenario may build on another (a loop is refused).
+#: How many `base` files deep a scenario may build on another.
 MOST_BASES = 4
+#: Tables of weights that a what-if file replaces whole: `by_hour = { "03" = 1 }` means
+#: every truck at 03:00, not the base's hours plus one.
+WHOLE_TABLES = frozenset(
+    {"arrivals.by_hour", "arrivals.by_province", "cargo.mix", "border.capacity", "border.share"}
+)
 
 
-def _with_base(doc: dict[str, Any], folder: Path, depth: int = 0) -> dict[str, Any]:
+def _with_base(doc: dict[str, Any], folder: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     """A what-if file names the scenario it changes (`base = "shigatse"`) and states only
-    what differs: its tables are merged over the base's, key by key; any other value (a
-    number, a list) replaces the base's."""
+    what differs: its tables are merged over the base's, key by key; a table of weights
+    (`WHOLE_TABLES`) and any other value (a number, a list) replace the base's."""
     if "base" not in doc:
         return doc
     name = doc.pop("base")
-    if not isinstance(name, str) or not name.strip() or depth >= MOST_BASES:
+    if not isinstance(name, str) or not name.strip():
         raise InvalidInput(
             [
                 _v(
                     "base",
                     "bad_base",
-                    f"must name a scenario file or a shipped scenario, at most {MOST_BASES} deep",
-                    f"须为场景文件或内置场景的名称，最多嵌套 {MOST_BASES} 层",
+                    "must name a scenario file or a shipped scenario",
+                    "须为场景文件或内置场景的名称",
                 )
             ]
         )
     chosen = _locate(name, folder)
-    base = _with_base(_toml(_read(chosen)), chosen.parent, depth + 1)
+    if chosen.resolve() in chain or len(chain) >= MOST_BASES:
+        names = " → ".join(p.name for p in (*chain, chosen))
+        raise InvalidInput(
+            [
+                _v(
+                    "base",
+                    "bad_base",
+                    f"files may build on one another at most {MOST_BASES} deep, without a "
+                    f"loop: {names}",
+                    f"场景文件最多嵌套 {MOST_BASES} 层，且不得循环：{names}",
+                )
+            ]
+        )
+    base = _with_base(_toml(_read(chosen, "base")), chosen.parent, (*chain, chosen.resolve()))
     return _merged(base, doc)
 
 
-def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def _merged(base: dict[str, Any], changes: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out = dict(base)
     for key, value in changes.items():
-        old = out.get(key)
-        if isinstance(old, dict) and isinstance(value, dict):
-            out[key] = _merged(old, value)
+        old, path = out.get(key), f"{prefix}{key}"
+        if isinstance(old, dict) and isinstance(value, dict) and path not in WHOLE_TABLES:
+            out[key] = _merged(old, value, f"{path}.")
         else:
             out[key] = value
     return out
 
 
-def parse_scenario(text: str, *, source: str = "<text>", folder: Path | None = None) -> Scenario:
-    """A scenario from TOML text; `folder` is where a `base` it names is looked for."""
-    doc = _with_base(_toml(text), folder or Path("."))
+def parse_scenario(text: str, *, source: str = "<text>", origin: Path | None = None) -> Scenario:
+    """A scenario from TOML text; `origin` is its file, beside which a `base` is looked for."""
+    chain = () if origin is None else (origin.resolve(),)
+    doc = _with_base(_toml(text), Path(".") if origin is None else origin.parent, chain)
     r = FieldReader(_with_officer_defaults(doc))
 
     def yard(resource: str) -> int:
@@ -284,9 +295,10 @@ def parse_scenario(text: str, *, source: str = "<text>", folder: Path | None = N
         suspicious_scan_rate=r.share("risk.suspicious_scan_rate"),
         random_red_rate=red,
         random_yellow_rate=yellow,
-        border_capacity={
+        border_capacity={  # a closed port (0) is left out of the yard's layout
             p: int(v)
-            for p, v in r.shares("border.capacity", BORDER_PORTS, whole=True, low=1).items()
+            for p, v in r.shares("border.capacity", BORDER_PORTS, whole=True).items()
+            if v > 0
         },
         border_share=r.shares("border.share", BORDER_PORTS),
         border_officers=r.integer("border.officers", low=1, high=MOST["officers"]),
@@ -303,32 +315,62 @@ def parse_scenario(text: str, *, source: str = "<text>", folder: Path | None = N
         source=source,
     )
     r.unknown_fields()
+    _check_border(r, scenario)
+    _check_random_selection(r, scenario)
+    if r.found:
+        raise InvalidInput(r.found)
+    return scenario
+
+
+def _check_border(r: FieldReader, scenario: Scenario) -> None:
+    """Every port that takes a share of the trucks needs a daily capacity of at least one."""
     reported = {v.field for v in r.found}
     for port, share in scenario.border_share.items():
         where = f"border.capacity.{port}"
-        missing = port not in scenario.border_capacity and "border.capacity" not in reported
-        if share > 0 and missing and where not in reported:
+        unknown = "border.capacity" in reported or where in reported
+        if share > 0 and port not in scenario.border_capacity and not unknown:
             r.found.append(
                 _v(
                     where,
                     "required",
-                    f"is required: {port} takes a share of the trucks (a closed port has share 0)",
-                    f"为必填项：{port} 分得部分车辆（关闭的口岸份额为 0）",
+                    f"must be at least 1: {port} takes a share of the trucks (a closed port "
+                    "has share 0)",
+                    f"须不小于 1：{port} 分得部分车辆（关闭的口岸份额为 0）",
                 )
             )
-    rates = scenario.random_red_rate, scenario.random_yellow_rate
-    if rates[0] is not None and rates[1] is not None and rates[0][1] + rates[1] > 1.0:
+    for port, capacity in scenario.border_capacity.items():
+        if capacity > MOST["border_capacity"]:
+            r.found.append(
+                _v(
+                    f"border.capacity.{port}",
+                    "out_of_range",
+                    f"must be at most {MOST['border_capacity']}",
+                    f"须不大于 {MOST['border_capacity']}",
+                )
+            )
+
+
+def _check_random_selection(r: FieldReader, scenario: Scenario) -> None:
+    """The ceiling of random red plus the floor of random yellow, each from the scenario or
+    else from the shipped rules, may not exceed 1 (the ruleset's own rule, checked here so
+    that the mistake is named before the run)."""
+    red, yellow = scenario.random_red_rate, scenario.random_yellow_rate
+    if red is None and yellow is None:
+        return
+    shipped = default_ruleset()["random_selection"]
+    ceiling = red[1] if red is not None else float(shipped["max_random_red_rate"])
+    floor = yellow if yellow is not None else float(shipped["min_random_yellow_rate"])
+    if ceiling + floor > 1.0:
+        where = "risk.random_red_rate" if red is not None else "risk.random_yellow_rate"
         r.found.append(
             _v(
-                "risk.random_red_rate",
+                where,
                 "rates_exceed_one",
-                "its ceiling plus risk.random_yellow_rate must not exceed 1",
-                "其上限与 risk.random_yellow_rate 之和不得超过 1",
+                f"the random red ceiling ({ceiling:g}) plus the random yellow floor ({floor:g}) "
+                "must not exceed 1",
+                f"随机红色上限（{ceiling:g}）与随机黄色下限（{floor:g}）之和不得超过 1",
             )
         )
-    if r.found:
-        raise InvalidInput(r.found)
-    return scenario
 
 
 #: A scenario without an `[officers]` table (or some of its keys) gets these.

@@ -64,6 +64,9 @@ class BorderClosure:
     reason: str
 
 
+_ABSENT = object()  # a field the file does not have
+
+
 def violation(path: str, code: str, en: str, zh: str) -> Violation:
     return Violation(path, code, f"{path}: {en}", f"{path}：{zh}")
 
@@ -76,6 +79,7 @@ class FieldReader:
         self.doc = doc
         self.found: list[Violation] = []
         self.read: set[str] = set()
+        self.not_tables: set[str] = set()  # a value where the file needed a table
 
     def unknown_fields(self) -> None:
         """Report every field of the file that no reader asked for (`[officer]` for
@@ -95,25 +99,39 @@ class FieldReader:
             )
 
     def has(self, path: str) -> bool:
-        """Whether an optional field is in the file at all."""
-        node: Any = self.doc
-        for part in path.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                return False
-            node = node[part]
-        return True
+        """Whether an optional field is in the file at all (it is a known name either way)."""
+        return self._walk(path) is not _ABSENT
 
     def _get(self, path: str, default: Any = ...) -> Any:
+        node = self._walk(path)
+        if node is _ABSENT:
+            if default is not ...:
+                return default
+            if not self._under_a_scalar(path):
+                self.found.append(violation(path, "required", "is required", "为必填项"))
+            return None
+        return node
+
+    def _walk(self, path: str) -> Any:
         self.read.add(path)
         node: Any = self.doc
-        for part in path.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                if default is not ...:
-                    return default
-                self.found.append(violation(path, "required", "is required", "为必填项"))
-                return None
+        parts = path.split(".")
+        for i, part in enumerate(parts):
+            if not isinstance(node, Mapping):
+                table = ".".join(parts[:i])
+                if table not in self.not_tables:  # once, not once per field below it
+                    self.not_tables.add(table)
+                    self.found.append(
+                        violation(table, "not_a_table", "must be a table", "须为表（table）")
+                    )
+                return _ABSENT
+            if part not in node:
+                return _ABSENT
             node = node[part]
         return node
+
+    def _under_a_scalar(self, path: str) -> bool:
+        return any(path.startswith(f"{table}.") for table in self.not_tables)
 
     def text(self, path: str, default: str | None = None) -> str:
         value = self._get(path, ... if default is None else default)
@@ -294,7 +312,7 @@ class FieldReader:
         value = self._get(path, default=[])
         zones = []
         lengths = route_km()
-        for i, z in enumerate(value if isinstance(value, list) else [None]):
+        for i, z in enumerate(self._entries(path, value)):
             where = f"{path}[{i}]"
             known = ("route", "at_km", "length_km")
             if isinstance(z, Mapping) and self._only_keys(where, z, known):
@@ -326,7 +344,7 @@ class FieldReader:
     def incidents(self, path: str) -> tuple[IncidentRate, ...]:
         value = self._get(path, default=[])
         out = []
-        for i, item in enumerate(value if isinstance(value, list) else [None]):
+        for i, item in enumerate(self._entries(path, value)):
             where = f"{path}[{i}]"
             if isinstance(item, Mapping) and self._only_keys(where, item, ("kind", "per_day")):
                 continue
@@ -358,7 +376,7 @@ class FieldReader:
         value = self._get(path, default=[])
         out = []
         known = ("port", "from_day", "days", "announced_day", "reason")
-        for i, item in enumerate(value if isinstance(value, list) else [None]):
+        for i, item in enumerate(self._entries(path, value)):
             where = f"{path}[{i}]"
             if isinstance(item, Mapping) and self._only_keys(where, item, known):
                 continue
@@ -376,7 +394,11 @@ class FieldReader:
                 )
             first = item.get("from_day")
             for key, low, high in (("from_day", 0, 400), ("days", 1, 366)):
-                if problem := whole_number_problem(f"{where}.{key}", item.get(key), low, high):
+                if key not in item:
+                    self.found.append(
+                        violation(f"{where}.{key}", "required", "is required", "为必填项")
+                    )
+                elif problem := whole_number_problem(f"{where}.{key}", item[key], low, high):
                     self.found.append(problem)
             announced = item.get("announced_day", 0)
             latest = first if isinstance(first, int) and not isinstance(first, bool) else 400
@@ -399,6 +421,21 @@ class FieldReader:
                     )
                 )
         return tuple(out)
+
+    def _entries(self, path: str, value: Any) -> list[Any]:
+        """A list of tables (`[[incidents]]`); anything else is named once."""
+        if isinstance(value, list):
+            return value
+        last = path.rpartition(".")[2]
+        self.found.append(
+            violation(
+                path,
+                "not_a_list",
+                f"must be a list of tables, each written [[{path}]] (or {last} = [...])",
+                f"须为表的列表，每项写作 [[{path}]]",
+            )
+        )
+        return []
 
     def _only_keys(self, where: str, item: Mapping[str, Any], known: tuple[str, ...]) -> bool:
         """Report keys of a list entry that are not among `known`; True if there were any."""
@@ -437,14 +474,14 @@ def _unread(node: Any, prefix: str, read: set[str]) -> Iterator[tuple[str, list[
     if not isinstance(node, Mapping):
         return
     known = sorted(
-        p[len(prefix) :].split(".", 1)[0] for p in read if p.startswith(prefix) and p != prefix
+        {p[len(prefix) :].split(".", 1)[0] for p in read if p.startswith(prefix) and p != prefix}
     )
     for key, child in node.items():
         path = f"{prefix}{key}"
         if path in read:
             continue  # read whole (a table of shares, a list of zones)
-        if isinstance(child, Mapping) and any(p.startswith(f"{path}.") for p in read):
-            yield from _unread(child, f"{path}.", read)
+        if any(p.startswith(f"{path}.") for p in read):  # a table the readers looked into
+            yield from _unread(child, f"{path}.", read)  # (a value there is reported already)
         else:
             yield path, known
 

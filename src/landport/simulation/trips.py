@@ -40,7 +40,8 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
         else:
             options.update(battery_start_pct=35.0, battery_drain_pct_per_h=15.0)
             dead = True
-    speed = rec.draws.uniform(*twin.s.speed_kmh)
+    road = rec.draws("road")
+    speed = road.uniform(*twin.s.speed_kmh)
     # A dead zone silences the device for as long as this truck takes to cross it.
     options["gaps"] = [
         Gap(z.at_km, min(25.0, 1.0 + z.length_km * 60.0 / speed), delivered_after=2)
@@ -56,7 +57,7 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
         yard_minutes=2.0,
         border_minutes=10.0,  # then the lock reports as parked
         first_seq=feed.seq + 1,
-        seed=rec.draws.randrange(1 << 30),
+        seed=road.randrange(1 << 30),
         **options,
     )
     if incident is not None:
@@ -93,7 +94,7 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
 def _incident(twin: Twin, rec: TruckRecord, route_id: str, length_km: float) -> Incident | None:
     """Draw whether this trip gets an incident: per-day rates spread over the day's trips."""
     per_trip = {i.kind: i.per_day / max(1, twin.s.trucks_per_day) for i in twin.s.incidents}
-    draw = rec.draws.random()
+    draw = rec.draws("incident").random()
     for kind, p in per_trip.items():
         if draw < p:
             km = _quiet_km(twin, rec, route_id, length_km)
@@ -111,8 +112,9 @@ def _quiet_km(twin: Twin, rec: TruckRecord, route_id: str, length_km: float) -> 
         (z.at_km - 25, z.at_km + z.length_km + 25) for z in twin.s.dead_zones if z.route == route_id
     ]
     km = length_km / 2
+    where = rec.draws("incident_km")
     for _ in range(50):
-        km = rec.draws.uniform(40.0, max(41.0, length_km - 60.0))
+        km = where.uniform(40.0, max(41.0, length_km - 60.0))
         if any(a <= km <= b for a, b in zones):
             continue
         probe = [(km + d) * 1000.0 for d in (-3.0, 0.0, 3.0, 8.0, 16.0)]

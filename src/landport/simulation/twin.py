@@ -28,7 +28,7 @@ from landport.shared.errors import Conflict, DomainError
 from landport.simulation import cargo
 from landport.simulation.booking import BookingClerk, refusal_code
 from landport.simulation.elocks import ELockFeed, Incident, TelemetryPump
-from landport.simulation.model import SimClock, Station, TruckRecord, TwinOptions
+from landport.simulation.model import SimClock, Station, TruckDraws, TruckRecord, TwinOptions
 from landport.simulation.officers import MonitoringDesk
 from landport.simulation.parking import DepartureRound, ParkingLot
 from landport.simulation.scenario import Scenario, route_of_port, scenario_yard, seconds_until_open
@@ -153,12 +153,20 @@ class Twin:
         start = first + timedelta(days=closure.from_day)
         end = start + timedelta(days=closure.days - 1)
         command = yc.AddPortClosure(YARD, closure.port, start, end, closure.reason)
-        self._guarded(lambda: self.bus.handle(command))
-        self.closures_announced.append(
-            {"port": closure.port, "from": start.isoformat(), "to": end.isoformat(),
-             "announced": self.clock.now().astimezone(BEIJING).isoformat(timespec="minutes"),
-             "reason": closure.reason}
-        )  # fmt: skip
+
+        def announce() -> None:
+            self.bus.handle(command)
+            self.closures_announced.append(
+                {
+                    "port": closure.port,
+                    "from": start.isoformat(),
+                    "to": end.isoformat(),
+                    "announced": self.clock.now().astimezone(BEIJING).isoformat(timespec="minutes"),
+                    "reason": closure.reason,
+                }
+            )
+
+        self._guarded(announce)  # kept only once the platform has it
 
     # -- common steps ------------------------------------------------------------------------
 
@@ -179,7 +187,7 @@ class Twin:
 
     def _tri(self, rec: TruckRecord, name: str) -> float:
         low, mode, high = self.s.service_minutes[name]
-        return rec.draws.triangular(low, high, mode) * 60.0
+        return rec.draws(name).triangular(low, high, mode) * 60.0
 
     def _wait_open(self, hours: tuple[tuple[str, str], ...], need_s: float = 0.0) -> float:
         now = self.clock.now().astimezone(BEIJING)
@@ -263,13 +271,14 @@ class Twin:
     def _visit(self, arrival: datetime) -> Process:
         s = self.s
         self.serial += 1
-        draws = random.Random(f"truck-{self.seed}-{self.serial}")
+        draws = TruckDraws(f"truck-{self.seed}-{self.serial}")
+        profile = draws("profile")
         rec = TruckRecord(
             self.serial,
-            self._pick(draws, s.cargo_mix),
-            self._pick(draws, s.by_province),
-            self._pick(draws, s.border_share),
-            draws.random() < s.appointment_share,
+            self._pick(profile, s.cargo_mix),
+            self._pick(profile, s.by_province),
+            self._pick(profile, s.border_share),
+            profile.random() < s.appointment_share,
             draws=draws,
         )
         self.records.append(rec)
@@ -289,7 +298,7 @@ class Twin:
                 booked = self.booking.book(declarant, declaration.id, arrival)
             rec.appointment = booked is not None
             if booked is not None:  # the truck comes in its hour (a little early or late)
-                minutes = rec.draws.uniform(-10.0, 50.0)
+                minutes = rec.draws("booked_arrival").uniform(-10.0, 50.0)
                 arrival = max(self.clock.now(), booked.slot_start + timedelta(minutes=minutes))
             visit = self._handle(
                 rec,
@@ -297,7 +306,7 @@ class Twin:
             )
         except DomainError:
             return
-        no_show = rec.appointment and rec.draws.random() < s.no_show_rate
+        no_show = rec.appointment and rec.draws("no_show").random() < s.no_show_rate
         if no_show:
             rec.outcome = "no_show"
             return
@@ -355,7 +364,7 @@ class Twin:
         rec.lane_start = start
         yield from self._serve(rec, self.stations["scan_lane"], self._tri(rec, "scan"))
         rec.lane_min = rec.handling_min - before
-        suspicious = rec.draws.random() < self.s.suspicious_scan_rate
+        suspicious = rec.draws("scan_finding").random() < self.s.suspicious_scan_rate
         digest = hashlib.sha256(f"{self.seed}-{rec.serial}".encode()).hexdigest()
         scan = RecordInspection(
             OFFICER,
@@ -385,14 +394,9 @@ class Twin:
         self._handle(rec, DecideDeclaration(OFFICER, did, "release", "inspection clear"))
 
     def _seal(self, rec: TruckRecord, declaration: Any, visit_id: str) -> Process:
-        while True:
-            while (reopens := self._closed_until(rec.port)) is not None:
-                # no seal for a closed border (the rule): the truck waits in the yard lane
-                rec.held_for_closure = True
-                yield self.env.timeout(max(60.0, (reopens - self.clock.now()).total_seconds()))
-            yield from self._serve(rec, self.stations["sealing"], self._tri(rec, "sealing"))
-            if self._closed_until(rec.port) is None:
-                break  # else the closure was announced while the truck stood at the station
+        yield from self._hold_while_closed(rec)
+        yield from self._serve(rec, self.stations["sealing"], self._tri(rec, "sealing"))
+        yield from self._hold_while_closed(rec)  # announced while the truck stood there
         seal_id = self._seal_from_pool()
         route_id = route_of_port()[rec.port]
         trip = self._handle(rec, ArmSeal(OFFICER, seal_id, declaration.id, route_id))
@@ -429,6 +433,12 @@ class Twin:
         self.parking.leave(zone)
         rec.gate_out = self.clock.now()
         yield from drive_to_border(self, rec, feed, route_id)
+
+    def _hold_while_closed(self, rec: TruckRecord) -> Process:
+        """No seal for a closed border (the rule): the truck waits in the yard lane."""
+        while (reopens := self._closed_until(rec.port)) is not None:
+            rec.held_for_closure = True
+            yield self.env.timeout(max(60.0, (reopens - self.clock.now()).total_seconds()))
 
     def _closed_until(self, port: str) -> datetime | None:
         """When the exit port reopens, if the platform's calendar has it closed today."""

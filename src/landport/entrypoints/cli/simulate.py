@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -21,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from landport.shared.errors import InvalidInput, Violation
+from landport.shared.errors import InvalidInput, Violation, os_error_text
 
 if TYPE_CHECKING:
     from landport.simulation.scenario import Scenario
@@ -182,20 +183,22 @@ def _run(
 
 def _check_writable(report: Path) -> None:
     """Refuse a report path that cannot be written before the run, not after it."""
-    folder = report.parent if str(report.parent) else Path(".")
-    if report.is_dir() or not folder.is_dir():
-        where = "is a folder" if report.is_dir() else f"its folder {folder} does not exist"
-        zh = "是一个目录" if report.is_dir() else f"所在目录 {folder} 不存在"
-        raise InvalidInput(
-            [
-                Violation(
-                    "--report",
-                    "unwritable",
-                    f"--report {report}: {where}",
-                    f"--report {report}：{zh}",
-                )
-            ]
-        )
+    folder = report.parent
+    if report.is_dir():
+        en, zh = "is a folder", "是一个目录"
+    elif not folder.is_dir():
+        en, zh = f"its folder {folder} does not exist", f"所在目录 {folder} 不存在"
+    elif not os.access(folder, os.W_OK) or (report.exists() and not os.access(report, os.W_OK)):
+        en, zh = "cannot be written (no permission)", "无法写入（没有权限）"
+    else:
+        return
+    raise InvalidInput(
+        [
+            Violation(
+                "--report", "unwritable", f"--report {report}: {en}", f"--report {report}：{zh}"
+            )
+        ]
+    )
 
 
 def _write_report(report: Path, render: Callable[[], str]) -> None:
@@ -203,14 +206,14 @@ def _write_report(report: Path, render: Callable[[], str]) -> None:
     try:
         report.write_text(render(), encoding="utf-8")
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        en, zh = os_error_text(exc)
         raise _refuse(
             [
                 Violation(
                     "--report",
                     "unwritable",
-                    f"--report {report}: cannot write ({reason})",
-                    f"--report {report}：无法写入（{reason}）",
+                    f"--report {report}: cannot write ({en})",
+                    f"--report {report}：无法写入（{zh}）",
                 )
             ],
             code=1,
