@@ -197,6 +197,9 @@ def test_a_lock_opened_en_route_is_referred_with_the_seal_check_failing(port: Po
     resolved = port.world.post("officer", path, {"reason": "driver opened it to show papers"})
     assert resolved.status_code == 200, resolved.text
     assert (resolved.json()["state"], resolved.json()["handled_by"]) == ("resolved", "officer")
+    listed = port.world.get("officer", "/api/v1/alerts", params={"state": "resolved"}).json()
+    row = next(a for a in listed["items"] if a["id"] == alert["id"])
+    assert row["closed_at"] is not None and row["closed_at"] == row["handled_at"]  # closed then
     stats = port.world.get("officer", f"/api/v1/trips/{trip['id']}").json()["statistics"]
     assert alert["key"] not in stats["open_alerts"]  # the monitor state keeps the finding
     again = verify(port, seal="EL-0042").json()

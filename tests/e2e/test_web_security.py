@@ -26,8 +26,6 @@ PUBLIC = {
     ("GET", "/api/v1/health"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
-    ("GET", "/docs/oauth2-redirect"),
-    ("GET", "/redoc"),
     ("GET", "/assets/vendor/{name:path}"),
 }
 

@@ -268,10 +268,13 @@ class SqlAlertRepository:
         return None if r is None else dict(r)
 
     def set_state(self, alert_id: int, *, state: str, actor: str, reason: str) -> None:
+        handled: dict[str, Any] = {"handled_by": actor, "handled_at": self._now}
+        if state == "resolved":  # closed by the officer's finding, at that moment
+            handled["closed_at"] = self._now
         self._conn.execute(
             update(t.alerts)
             .where(t.alerts.c.id == alert_id)
-            .values(state=state, handled_by=actor, handled_at=self._now, resolution=reason)
+            .values(state=state, resolution=reason, **handled)
         )
 
     def open_for_trip(self, trip_id: str) -> list[dict[str, Any]]:

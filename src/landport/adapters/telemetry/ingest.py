@@ -294,7 +294,11 @@ class TelemetryIngestor:
                 index_elements=["trip_id", "key"],
                 set_={
                     "state": state,
-                    "closed_at": ins.excluded.closed_at,
+                    # an officer's resolution keeps its own time, whatever the track does
+                    "closed_at": case(
+                        (t.alerts.c.state == "resolved", t.alerts.c.closed_at),
+                        else_=ins.excluded.closed_at,
+                    ),
                     "message_en": ins.excluded.message_en,
                     "message_zh": ins.excluded.message_zh,
                     "details": ins.excluded.details,

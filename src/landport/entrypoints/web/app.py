@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 
 from landport.adapters.db.screen_queries import owner_of
 from landport.adapters.live_events import LiveEventHub
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         summary="Inland land port: declare once, inspect once, pass straight through.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below from our own origin: FastAPI's page loads a CDN
+        redoc_url=None,
     )
     app.state.services = services
     app.state.live_events = hub
@@ -79,6 +83,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ):
         app.include_router(module.router)
     install_ui(app)
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """Public, as the OpenAPI document is: the page works at a border post offline."""
+        vendor = "/assets/vendor/swagger-ui"
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="Landport API",
+            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+            swagger_css_url=f"{vendor}/swagger-ui.css",
+            swagger_favicon_url=f"{vendor}/favicon-32x32.png",
+        )
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, str]:

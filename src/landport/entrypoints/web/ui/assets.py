@@ -17,12 +17,18 @@ from starlette.types import Scope
 from landport.shared.errors import NotFound
 
 STATIC_DIR = Path(__file__).parent / "static"
+#: What leaflet.css refers to (layer control, default markers).
+LEAFLET_IMAGES = ("layers", "layers-2x", "marker-icon", "marker-icon-2x", "marker-shadow")
 #: URL name under /assets/vendor/ -> file under node_modules.
 VENDOR_FILES = {
     "leaflet/leaflet.js": "leaflet/dist/leaflet.js",
     "leaflet/leaflet.css": "leaflet/dist/leaflet.css",
+    **{f"leaflet/images/{n}.png": f"leaflet/dist/images/{n}.png" for n in LEAFLET_IMAGES},
     "echarts/echarts.min.js": "echarts/dist/echarts.min.js",
-    "htmx/htmx.min.js": "htmx.org/dist/htmx.min.js",
+    # the API's own docs page (/docs), with no CDN either
+    "swagger-ui/swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui/swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+    "swagger-ui/favicon-32x32.png": "swagger-ui-dist/favicon-32x32.png",
     "topojson/topojson-client.min.js": "topojson-client/dist/topojson-client.min.js",
     "world-atlas/countries-50m.json": "world-atlas/countries-50m.json",
     "world-atlas/countries-110m.json": "world-atlas/countries-110m.json",
