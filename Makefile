@@ -31,7 +31,7 @@ $(SYNCED): $(UV) pyproject.toml uv.lock
 	@touch $(SYNCED)
 
 demo: setup
-	$(BIN)/landport demo
+	$(BIN)/landport demo --fresh
 
 lint: setup
 	$(BIN)/ruff check src tests bench

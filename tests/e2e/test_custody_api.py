@@ -192,6 +192,10 @@ def test_a_lock_opened_en_route_is_referred_with_the_seal_check_failing(port: Po
 
     opened = port.world.get("officer", "/api/v1/alerts", params={"state": "open"}).json()
     alert = next(a for a in opened["items"] if a["kind"] == "seal_opened")
+    seen = f"/api/v1/alerts/{alert['id']}/acknowledge"
+    assert port.world.post("officer", seen, {"reason": "calling the driver"}).status_code == 200
+    screen = port.world.get("auditor", "/api/v1/screen/summary").json()
+    assert screen["alerts"]["open"] >= 1 and screen["alerts"]["alarm"] >= 1  # not resolved yet
     path = f"/api/v1/alerts/{alert['id']}/resolve"
     assert port.world.post("officer", path, {"reason": ""}).status_code == 422
     resolved = port.world.post("officer", path, {"reason": "driver opened it to show papers"})

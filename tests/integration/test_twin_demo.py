@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -82,3 +82,32 @@ def test_a_stopped_twin_stops_its_thread(live: tuple[World, LiveTwin]) -> None:
     assert twin.running
     twin.stop()
     assert not twin.running
+
+
+def test_a_warmed_up_port_opens_full_and_then_keeps_real_time(sqlite_url: str) -> None:
+    """The demo simulates the night before at full speed: when the doors open the yard has
+    trucks and the corridors e-locks reporting, and from then on the clock is paced again
+    (not asleep for the hours already simulated)."""
+    start = MORNING - timedelta(hours=20)
+    env, clock = live_clock(start, speed=1200.0)
+    world = World(sqlite_url, clock=clock)
+    twin = LiveTwin(
+        world.services, replace(load_scenario(), trucks_per_day=120), env, clock, seed=5
+    )
+    try:
+        ticks: list[float] = []
+        twin.warm_up(MORNING, progress=ticks.append)
+        assert abs((clock.now() - MORNING).total_seconds()) < 600
+        assert ticks[-1] == 1.0 and ticks == sorted(ticks)
+        assert sum(_statuses(world).values()) >= 20  # a day's trucks came in
+        trips = world.get("officer", "/api/v1/trips").json()["items"]
+        assert trips and all(t["seal_id"].startswith("TWIN-") for t in trips)
+        twin.start()
+        opened = clock.now()
+        time.sleep(2.0)
+        moved = (clock.now() - opened).total_seconds()
+        assert 600 < moved < 4 * 3600  # about 40 simulated minutes in two seconds
+        assert twin.status()["error"] is None
+    finally:
+        twin.stop()
+        world.close()

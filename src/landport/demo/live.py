@@ -77,11 +77,15 @@ class LiveTwin:
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._begun = False
+        self._warming = False
         self.error: BaseException | None = None
 
     def _publish(self, messages: list[tuple[str, bytes]]) -> object:
         for topic, payload in messages:
             self.broker.publish(topic, payload)
+        if self._warming:  # ingested before the twin moves on, as fast as it runs
+            self.broker.flush()
         return None
 
     def _check_silence(self) -> object:
@@ -90,9 +94,35 @@ class LiveTwin:
             self.on_report(report)
         return report
 
+    def _begin(self) -> None:
+        if not self._begun:
+            self._begun = True
+            self.twin.register_exporters()
+            self.twin.start()
+
+    def warm_up(self, until: datetime, progress: Callable[[float], None] | None = None) -> None:
+        """Run the twin as fast as it goes up to `until`, each telemetry batch ingested before
+        it moves on, so that the doors open on a port in full swing: trucks parked overnight,
+        on the corridors, at the border, alerts raised and handled. Then `start` paces it."""
+        self._begin()
+        end = self.env.now + (until - self.clock.now()).total_seconds()
+        step = simpy.Environment.step  # the plain step: no sleeping between events
+        self._warming = True
+        try:
+            steps = 0
+            while self.env.peek() < end:
+                step(self.env)
+                steps += 1
+                if progress is not None and steps % 200 == 0:
+                    progress(self.env.now / end)
+        finally:
+            self._warming = False
+            self.env.env_start = self.env.now  # real time is paced from here on
+        if progress is not None:
+            progress(1.0)
+
     def start(self) -> None:
-        self.twin.register_exporters()
-        self.twin.start()
+        self._begin()
         self._beat = self.env.process(self._heartbeat())
         self._thread = threading.Thread(target=self._run, name="digital-twin", daemon=True)
         self._thread.start()

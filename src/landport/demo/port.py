@@ -17,17 +17,22 @@ from landport.shared.clock import FixedClock
 HISTORY = timedelta(hours=20)
 
 
-def seed_demo_port(settings: Settings, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Migrate, then seed declarations and sealed trips on a database that has none yet.
+def seed_demo_port(
+    settings: Settings, now: datetime, *, custody: bool = True
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Migrate, then seed declarations and (with `custody`) sealed trips on a database that
+    has none yet. The live demo leaves the trips to the twin: a replayed track ends at `now`
+    and would stand still on the map while the twin's clock runs on.
 
-    Returns what `seed` and `seed_custody` report (`{"trips": 0}` when already seeded)."""
+    Returns what `seed` and `seed_custody` report (`{"trips": 0}` when not seeded)."""
     upgrade(settings.database.url)
     past = FixedClock(now - HISTORY)
     seeding = bootstrap(settings, clock=past)
     try:
         ensure_reference_data(seeding)
         result = seed(seeding)
-        trips = seed_custody(seeding, past, now) if result["seeded"] else {"trips": 0}
+        seeded = result["seeded"] and custody
+        trips = seed_custody(seeding, past, now) if seeded else {"trips": 0}
     finally:
         seeding.dispose()
     return result, trips

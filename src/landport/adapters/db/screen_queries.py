@@ -21,6 +21,8 @@ from landport.reports.time_release import time_release
 from landport.seals.calendar import BEIJING
 
 WINDOW = timedelta(hours=24)
+#: Alerts the screen shows: raised and not yet resolved (being handled counts).
+UNRESOLVED = ("open", "acknowledged")
 #: Trucks still at the land port: declared but not yet under way to the border.
 AT_PORT = ("declared", "assessed", "document_check", "examination", "held", "released")
 IN_TRANSIT = ("departed", "en_route")
@@ -130,7 +132,7 @@ def screen_summary(
         alerts: dict[str, int] = dict(
             conn.execute(
                 select(al.c.severity, func.count())
-                .where(al.c.state == "open")
+                .where(al.c.state.in_(UNRESOLVED))
                 .group_by(al.c.severity)
             ).all()
         )
@@ -257,7 +259,7 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
         trips = [dict(r) for r in rows]
         open_alerts = conn.execute(
             select(al.c.trip_id, al.c.severity).where(
-                al.c.state == "open", al.c.trip_id.in_([r["id"] for r in trips])
+                al.c.state.in_(UNRESOLVED), al.c.trip_id.in_([r["id"] for r in trips])
             )
         ).all()
     worst: dict[str, str] = {}
@@ -305,7 +307,7 @@ def recent_alerts(engine: Engine, *, limit: int = 20) -> list[dict[str, Any]]:
                 tr.c.declaration_id,
             )
             .join(tr, tr.c.id == al.c.trip_id)
-            .where(al.c.state == "open")
+            .where(al.c.state.in_(UNRESOLVED))
             .order_by(al.c.opened_at.desc(), al.c.id.desc())
             .limit(limit)
         ).mappings()

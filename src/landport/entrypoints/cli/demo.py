@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from time import monotonic
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -10,6 +13,7 @@ from rich.table import Table
 from landport.bootstrap import bootstrap
 from landport.demo.dataset import DEMO_PASSWORD, demo_logins
 from landport.demo.port import seed_demo_port
+from landport.seals.calendar import BEIJING
 from landport.settings import get_settings
 from landport.shared.clock import SystemClock
 
@@ -30,6 +34,10 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Scenario of the twin (default: shigatse).")
         ] = None,
         seed_value: Annotated[int, typer.Option("--seed", help="Seed of the twin's draws.")] = 7,
+        fresh: Annotated[
+            bool,
+            typer.Option(help="Start from a new demo database (the embedded SQLite file only)."),
+        ] = False,
     ) -> None:
         """Set up the demo port (SQLite by default) and serve it on http://127.0.0.1:8000."""
         from rich.console import Console
@@ -39,8 +47,22 @@ def register(app: typer.Typer) -> None:
         out = Console()
         settings = get_settings()
         plan = load_scenario(scenario) if twin and serve else None
+        if fresh:
+            out.print(f"a fresh demo database: {start_afresh(settings.database.url)}")
+        earlier = latest_instant(settings.database.url)
+        if plan is None:
+            start = SystemClock().now()
+        elif earlier is None:  # a new port: warm it up to the morning it opens on
+            opening = morning(SystemClock().now())
+            start = opening - WARM_UP
+        else:  # the clock never runs backwards: on from where the last run stopped
+            start = max(earlier, SystemClock().now())
+            out.print(
+                f"continuing the port of an earlier run at {start:%Y-%m-%d %H:%M} UTC; its "
+                "trucks stand where they stopped (--fresh starts over)"
+            )
         with out.status("seeding the demo port ..."):
-            result, trips = seed_demo_port(settings, SystemClock().now())
+            result, trips = seed_demo_port(settings, start, custody=plan is None)
         if result["seeded"]:
             lanes = ", ".join(f"{k}: {v}" for k, v in result.items() if k != "seeded")
             out.print(
@@ -53,7 +75,7 @@ def register(app: typer.Typer) -> None:
         if plan is not None:
             from landport.demo.live import live_clock
 
-            env, clock = live_clock(SystemClock().now(), speed)
+            env, clock = live_clock(start, speed)
             services = bootstrap(settings, clock=clock)
         else:
             services = bootstrap(settings)
@@ -84,6 +106,8 @@ def register(app: typer.Typer) -> None:
                 on_report=None if hub is None else hub.on_ingest_report,
             )
             app.state.digital_twin = live
+            if earlier is None:
+                warm(out, live, start + WARM_UP)
             live.start()
             out.print(
                 f"digital twin: scenario {plan.name}, {plan.trucks_per_day} trucks a day, "
@@ -99,3 +123,65 @@ def register(app: typer.Typer) -> None:
         finally:
             if live is not None:
                 live.stop()
+
+
+#: A new demo port is simulated this long, as fast as it runs, before the doors open: a day
+#: of arrivals, their night in the yard, trucks on the corridors and at the border.
+WARM_UP = timedelta(hours=30)
+
+
+def morning(now: datetime) -> datetime:
+    """07:45 Beijing time of today's Beijing date: the demo opens as the port's gates do
+    (08:00), whatever the hour at which it is started."""
+    day = now.astimezone(BEIJING).date()
+    return datetime.combine(day, time(7, 45), tzinfo=BEIJING).astimezone(UTC)
+
+
+def warm(out: Any, live: Any, until: datetime) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    began = monotonic()
+    with Progress(*columns, console=out, transient=True) as bar:
+        task = bar.add_task(f"warming up the port ({WARM_UP.total_seconds() / 3600:g} h)", total=1)
+        live.warm_up(until, progress=lambda done: bar.update(task, completed=done))
+    out.print(
+        f"the port is open: {until.astimezone(BEIJING):%Y-%m-%d %H:%M} Beijing time, after "
+        f"{WARM_UP.total_seconds() / 3600:g} simulated hours in {monotonic() - began:.0f} s"
+    )
+
+
+def latest_instant(url: str) -> datetime | None:
+    """When the port in this database last changed (its audit log), or None when it is new."""
+    from sqlalchemy import create_engine, select
+
+    from landport.adapters.db import tables as t
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not engine.dialect.has_table(conn, "audit_log"):
+                return None
+            log = t.audit_log
+            at = conn.execute(select(log.c.at).order_by(log.c.seq.desc()).limit(1)).scalar()
+    finally:
+        engine.dispose()
+    return None if at is None else datetime.fromisoformat(at)
+
+
+def start_afresh(url: str) -> str:
+    """Delete the embedded SQLite demo database (and its journal files); refuse any other."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        raise typer.BadParameter(
+            "--fresh deletes only the embedded SQLite file; the database is "
+            f"{parsed.render_as_string()} "
+            "/ --fresh 只删除内置的 SQLite 文件",
+            param_hint="--fresh",
+        )
+    path = Path(parsed.database)
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        name.unlink(missing_ok=True)
+    return str(path)
