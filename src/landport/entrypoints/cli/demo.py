@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
             live.start()
             out.print(
                 f"digital twin: scenario {plan.name}, {plan.trucks_per_day} trucks a day, "
-                f"{speed:g}x real time (a simulated hour every {60 / speed:g} min); "
+                f"{speed:g}x real time (a simulated hour every {_real_hour(speed)}); "
                 "--no-twin serves without it"
             )
         base = f"http://{host}:{port}"
@@ -123,6 +123,7 @@ def register(app: typer.Typer) -> None:
         finally:
             if live is not None:
                 live.stop()
+            out.print("Landport stopped")
 
 
 #: A new demo port is simulated this long, as fast as it runs, before the doors open: a day
@@ -185,3 +186,9 @@ def start_afresh(url: str) -> str:
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         name.unlink(missing_ok=True)
     return str(path)
+
+
+def _real_hour(speed: float) -> str:
+    """How long a simulated hour takes in real time, in words a newcomer reads at once."""
+    seconds = 3600.0 / speed
+    return f"{seconds / 60:.3g} min" if seconds >= 60 else f"{seconds:.3g} s"
