@@ -72,7 +72,9 @@ def simulate(
     days: Annotated[
         int,
         typer.Option(
-            parser=whole_number(1, 400), metavar="INTEGER", help="Simulated days of arrivals."
+            parser=whole_number(1, 400),
+            metavar="INTEGER",
+            help="Simulated days of arrivals (1 to 400).",
         ),
     ] = 1,
     seed: Annotated[int, typer.Option(help="Seed of every random draw: same seed, same run.")] = 7,
@@ -91,7 +93,7 @@ def simulate(
         typer.Option(
             parser=whole_number(1, 64),
             metavar="INTEGER",
-            help="Sweep configurations run at once, one process each "
+            help="Sweep configurations run at once (1 to 64), one process each "
             "(default: one per usable CPU; 1 with --database).",
         ),
     ] = None,
