@@ -191,6 +191,18 @@ def test_a_border_closure_holds_its_trucks_and_moves_their_departures(tmp_path: 
     )
 
 
+def test_a_closure_known_from_the_start_plans_around_it_and_holds_no_seal_later() -> None:
+    """Announced on day 0 (a holiday on the calendar): the platform has it before the first
+    truck, so it is announced at the run's start and trucks are planned around it."""
+    base = replace(scaled_day(8, 0.0), border_share={"zhangmu-port": 1.0})
+    holiday = BorderClosure("zhangmu-port", from_day=2, days=1, announced_day=0, reason="holiday")
+    run = run_simulation(replace(base, closures=(holiday,)), days=1, seed=6, drain_days=3.0)
+    (announced,) = run["border_closures"]
+    assert announced["announced"].startswith("2026-03-02T00:00")  # at the start
+    assert announced["from"] == "2026-03-04" and run["refusals"] == {}
+    assert run["trucks_held_for_closure"] == 0  # nobody is sealed on the closed day
+
+
 def test_a_scenario_can_publish_its_own_random_selection() -> None:
     """`risk.random_red_rate` is published by the port administrator as a ruleset version,
     checked by the real validator: a floor of one half sends about half the trucks red."""
