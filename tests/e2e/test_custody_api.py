@@ -192,10 +192,18 @@ def test_a_lock_opened_en_route_is_referred_with_the_seal_check_failing(port: Po
 
     opened = port.world.get("officer", "/api/v1/alerts", params={"state": "open"}).json()
     alert = next(a for a in opened["items"] if a["kind"] == "seal_opened")
+
+    def on_screen() -> tuple[int, set[str]]:
+        summary = port.world.get("auditor", "/api/v1/screen/summary").json()
+        listed = port.world.get("auditor", "/api/v1/screen/alerts").json()
+        rows = listed["items"] if isinstance(listed, dict) else listed
+        return summary["alerts"]["open"], {str(a["id"]) for a in rows}
+
+    before = on_screen()
+    assert alert["key"] in before[1]
     seen = f"/api/v1/alerts/{alert['id']}/acknowledge"
     assert port.world.post("officer", seen, {"reason": "calling the driver"}).status_code == 200
-    screen = port.world.get("auditor", "/api/v1/screen/summary").json()
-    assert screen["alerts"]["open"] >= 1 and screen["alerts"]["alarm"] >= 1  # not resolved yet
+    assert on_screen() == before  # being handled is not resolved: still on the wall
     path = f"/api/v1/alerts/{alert['id']}/resolve"
     assert port.world.post("officer", path, {"reason": ""}).status_code == 422
     resolved = port.world.post("officer", path, {"reason": "driver opened it to show papers"})
@@ -204,6 +212,8 @@ def test_a_lock_opened_en_route_is_referred_with_the_seal_check_failing(port: Po
     listed = port.world.get("officer", "/api/v1/alerts", params={"state": "resolved"}).json()
     row = next(a for a in listed["items"] if a["id"] == alert["id"])
     assert row["closed_at"] is not None and row["closed_at"] == row["handled_at"]  # closed then
+    after = on_screen()
+    assert after[0] == before[0] - 1 and alert["key"] not in after[1]
     stats = port.world.get("officer", f"/api/v1/trips/{trip['id']}").json()["statistics"]
     assert alert["key"] not in stats["open_alerts"]  # the monitor state keeps the finding
     again = verify(port, seal="EL-0042").json()

@@ -289,7 +289,7 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
 
 
 def recent_alerts(engine: Engine, *, limit: int = 20) -> list[dict[str, Any]]:
-    """Open alerts, newest first, with the truck they concern."""
+    """Unresolved alerts (open or being handled), newest first, with the truck they concern."""
     al, tr = t.alerts, t.trips
     with engine.connect() as conn:
         rows = conn.execute(

@@ -39,6 +39,7 @@ class EmbeddedBroker:
         self._max_batch = max_batch
         self._on_report = on_report
         self._queue: list[tuple[RawMessage, Receipt]] = []
+        self._last: Receipt | None = None  # the receipt of the last message published
         self._cv = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="embedded-broker", daemon=True)
@@ -50,15 +51,21 @@ class EmbeddedBroker:
             if self._stopped:
                 raise RuntimeError("the embedded broker is stopped")
             self._queue.append((RawMessage(topic, payload), receipt))
+            self._last = receipt
             self._cv.notify()
         return receipt
 
     def flush(self, timeout: float = 30.0) -> None:
-        """Wait until everything published so far is committed."""
+        """Wait until everything published so far is committed (the last message handed
+        over, whether still queued or in the batch being ingested); a failed batch raises."""
         with self._cv:
-            last = self._queue[-1][1] if self._queue else None
-        if last is not None and not last.wait(timeout):
+            last = self._last
+        if last is None:
+            return
+        if not last.wait(timeout):
             raise TimeoutError("embedded broker did not drain in time")
+        if last.error is not None:
+            raise last.error
 
     def stop(self) -> None:
         self.flush()

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from landport.adapters.db.migrate import upgrade
 from landport.bootstrap import bootstrap
 from landport.demo.dataset import DEMO_PASSWORD, demo_logins
 from landport.demo.port import seed_demo_port
@@ -48,7 +49,8 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         plan = load_scenario(scenario) if twin and serve else None
         if fresh:
-            out.print(f"a fresh demo database: {start_afresh(settings.database.url)}")
+            out.print(start_afresh(settings.database.url))
+        upgrade(settings.database.url)  # its folder and schema, before anything reads it
         earlier = latest_instant(settings.database.url)
         if plan is None:
             start = SystemClock().now()
@@ -106,20 +108,23 @@ def register(app: typer.Typer) -> None:
                 on_report=None if hub is None else hub.on_ingest_report,
             )
             app.state.digital_twin = live
-            if earlier is None:
-                warm(out, live, start + WARM_UP)
-            live.start()
-            out.print(
-                f"digital twin: scenario {plan.name}, {plan.trucks_per_day} trucks a day, "
-                f"{speed:g}x real time (a simulated hour every {_real_hour(speed)}); "
-                "--no-twin serves without it"
-            )
-        base = f"http://{host}:{port}"
-        out.print(f"Landport is serving on {base}  (API docs: {base}/docs)")
-        if "/screen" in {getattr(route, "path", "") for route in app.routes}:
-            out.print(f"the big screen: {base}/screen")
         try:
+            if live is not None and plan is not None:
+                if earlier is None:
+                    warm(out, live, start + WARM_UP)
+                live.start()
+                out.print(
+                    f"digital twin: scenario {plan.name}, {plan.trucks_per_day} trucks a day, "
+                    f"{speed:g}x real time (a simulated hour every {_real_hour(speed)}); "
+                    "--no-twin serves without it"
+                )
+            base = f"http://{host}:{port}"
+            out.print(f"Landport is serving on {base}  (API docs: {base}/docs)")
+            if "/screen" in {getattr(route, "path", "") for route in app.routes}:
+                out.print(f"the big screen: {base}/screen")
             uvicorn.run(app, host=host, port=port, log_level="warning")
+        except KeyboardInterrupt:  # Ctrl-C while the port warms up
+            pass
         finally:
             if live is not None:
                 live.stop()
@@ -154,7 +159,7 @@ def warm(out: Any, live: Any, until: datetime) -> None:
 
 def latest_instant(url: str) -> datetime | None:
     """When the port in this database last changed (its audit log), or None when it is new."""
-    from sqlalchemy import create_engine, select
+    from sqlalchemy import create_engine, func, select
 
     from landport.adapters.db import tables as t
 
@@ -163,29 +168,33 @@ def latest_instant(url: str) -> datetime | None:
         with engine.connect() as conn:
             if not engine.dialect.has_table(conn, "audit_log"):
                 return None
-            log = t.audit_log
-            at = conn.execute(select(log.c.at).order_by(log.c.seq.desc()).limit(1)).scalar()
+            # the latest time, not the last row: a run on the real clock may follow a twin's
+            at = conn.execute(select(func.max(t.audit_log.c.at))).scalar()
     finally:
         engine.dispose()
     return None if at is None else datetime.fromisoformat(at)
 
 
 def start_afresh(url: str) -> str:
-    """Delete the embedded SQLite demo database (and its journal files); refuse any other."""
+    """Delete the embedded SQLite database file (and its journal files) so that the demo
+    starts over; any other database is left alone and said so."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        raise typer.BadParameter(
-            "--fresh deletes only the embedded SQLite file; the database is "
-            f"{parsed.render_as_string()} "
-            "/ --fresh 只删除内置的 SQLite 文件",
-            param_hint="--fresh",
+    plain_file = (
+        parsed.get_backend_name() == "sqlite"
+        and parsed.database not in (None, "", ":memory:")
+        and not parsed.query.get("uri")
+    )
+    if not plain_file:
+        return (
+            "--fresh starts over on the embedded SQLite file only; "
+            f"continuing on {parsed.render_as_string()}"
         )
-    path = Path(parsed.database)
+    path = Path(str(parsed.database))
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         name.unlink(missing_ok=True)
-    return str(path)
+    return f"a fresh demo database: {path}"
 
 
 def _real_hour(speed: float) -> str:

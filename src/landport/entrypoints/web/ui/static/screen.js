@@ -343,7 +343,7 @@
         row(t("screen.truck.route"), short(t("place.shigatse-land-port")) + " → " + short(t("place." + trip.exit_port))),
         row(t("screen.truck.window"), fmt.dateTime(trip.window_start) + " – " + fmt.dateTime(trip.window_end)),
         row(t("screen.truck.last_fix"), trip.last_position ? fmt.dateTime(trip.last_position.fix_time) : ""),
-        ...((trip.alerts || []).filter((a) => a.state === "open").map((a) => row(t("alert_kind." + a.kind), pick(a, "message")))),
+        ...((trip.alerts || []).filter((a) => a.state === "open" || a.state === "acknowledged").map((a) => row(t("alert_kind." + a.kind), pick(a, "message")))),
       ]));
     }
     body.replaceChildren(...parts);
