@@ -227,3 +227,22 @@ def test_time_release_report_follows_the_events(custody: Custody) -> None:
         ).status_code
         == 403
     )
+
+
+def test_the_embedded_broker_flush_waits_for_the_batch_being_ingested(custody: Custody) -> None:
+    """The live demo's warm-up flushes after every batch: a flush that found the queue empty
+    while the worker was still storing the last batch let the twin run ahead of its ingest."""
+    from landport.adapters.telemetry.embedded import EmbeddedBroker
+
+    fixes = build_track(shipped_corridors()["shigatse-gyirong"], start=T0).fixes
+    broker = EmbeddedBroker(custody.ingestor, max_batch=len(fixes))  # one large batch
+    try:
+        custody.clock._now = fixes[-1].fix_time
+        receipts = [broker.publish(m.topic, m.payload) for m in map(message, fixes)]
+        while broker._queue:  # the worker has taken the batch and is storing it
+            pass
+        broker.flush()
+        assert all(r.done.is_set() and r.error is None for r in receipts)
+        assert trip_row(custody)["last_fix_time"] == fixes[-1].fix_time  # stored, all of it
+    finally:
+        broker.stop()
