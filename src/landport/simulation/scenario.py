@@ -9,7 +9,6 @@ English and Chinese, so an operator editing a file learns all mistakes in one ru
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from landport.adapters.risk_files import default_ruleset
-from landport.shared.errors import InvalidInput, Violation, os_error_text
+from landport.shared.errors import InvalidInput, Violation
 from landport.simulation.scenario_fields import (
     INCIDENT_KINDS,
     BorderClosure,
@@ -30,6 +29,13 @@ from landport.simulation.scenario_fields import (
     whole_number_problem,
 )
 from landport.simulation.scenario_fields import violation as _v
+from landport.simulation.scenario_files import (
+    default_scenario_path,
+    locate,
+    read_text,
+    toml_document,
+    with_base,
+)
 
 CARGO_KINDS = (
     "furniture",
@@ -146,120 +152,16 @@ def _sweep_violation(key: str) -> Violation:
     )
 
 
-def default_scenario_path() -> Path:
-    return Path(str(resources.files("landport") / "data" / "scenarios" / "shigatse.toml"))
-
-
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read a scenario file (the default one without a path); a name resolves to a shipped one."""
-    chosen = default_scenario_path() if path is None else _locate(path, Path("."))
-    return parse_scenario(_read(chosen), source=chosen.name, origin=chosen)
-
-
-def _locate(path: str | Path, folder: Path) -> Path:
-    """A path (relative to the file that names it), or the name of a shipped scenario."""
-    chosen = folder / path
-    shipped = default_scenario_path().parent / f"{path}.toml"
-    return shipped if not chosen.exists() and shipped.exists() else chosen
-
-
-def _read(chosen: Path, field: str = "scenario") -> str:
-    try:
-        return chosen.read_text(encoding="utf-8-sig")  # a byte-order mark (Notepad) is fine
-    except OSError as exc:
-        en, zh = os_error_text(exc)
-        raise InvalidInput(
-            [
-                _v(
-                    field,
-                    "unreadable",
-                    f"cannot read {chosen.name}: {en}",
-                    f"无法读取场景文件 {chosen.name}：{zh}",
-                )
-            ]
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            [
-                _v(
-                    field,
-                    "not_utf8",
-                    f"{chosen.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8",
-                    f"{chosen.name} 不是 UTF-8 文本（第 {exc.start} 字节）；请以 UTF-8 保存",
-                )
-            ]
-        ) from None
-
-
-def _toml(text: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(
-            [_v("scenario", "toml_syntax", f"not valid TOML ({exc})", f"不是有效的 TOML（{exc}）")]
-        ) from None
-
-
-#: How many `base` files deep a scenario may build on another.
-MOST_BASES = 4
-#: Tables of weights that a what-if file replaces whole: `by_hour = { "03" = 1 }` means
-#: every truck at 03:00, not the base's hours plus one.
-WHOLE_TABLES = frozenset(
-    {"arrivals.by_hour", "arrivals.by_province", "cargo.mix", "border.capacity", "border.share"}
-)
-
-
-def _with_base(doc: dict[str, Any], folder: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """A what-if file names the scenario it changes (`base = "shigatse"`) and states only
-    what differs: its tables are merged over the base's, key by key; a table of weights
-    (`WHOLE_TABLES`) and any other value (a number, a list) replace the base's."""
-    if "base" not in doc:
-        return doc
-    name = doc.pop("base")
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidInput(
-            [
-                _v(
-                    "base",
-                    "bad_base",
-                    "must name a scenario file or a shipped scenario",
-                    "须为场景文件或内置场景的名称",
-                )
-            ]
-        )
-    chosen = _locate(name, folder)
-    if chosen.resolve() in chain or len(chain) >= MOST_BASES:
-        names = " → ".join(p.name for p in (*chain, chosen))
-        raise InvalidInput(
-            [
-                _v(
-                    "base",
-                    "bad_base",
-                    f"files may build on one another at most {MOST_BASES} deep, without a "
-                    f"loop: {names}",
-                    f"场景文件最多嵌套 {MOST_BASES} 层，且不得循环：{names}",
-                )
-            ]
-        )
-    base = _with_base(_toml(_read(chosen, "base")), chosen.parent, (*chain, chosen.resolve()))
-    return _merged(base, doc)
-
-
-def _merged(base: dict[str, Any], changes: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out = dict(base)
-    for key, value in changes.items():
-        old, path = out.get(key), f"{prefix}{key}"
-        if isinstance(old, dict) and isinstance(value, dict) and path not in WHOLE_TABLES:
-            out[key] = _merged(old, value, f"{path}.")
-        else:
-            out[key] = value
-    return out
+    chosen = default_scenario_path() if path is None else locate(path, Path("."))
+    return parse_scenario(read_text(chosen), source=chosen.name, origin=chosen)
 
 
 def parse_scenario(text: str, *, source: str = "<text>", origin: Path | None = None) -> Scenario:
     """A scenario from TOML text; `origin` is its file, beside which a `base` is looked for."""
     chain = () if origin is None else (origin.resolve(),)
-    doc = _with_base(_toml(text), Path(".") if origin is None else origin.parent, chain)
+    doc = with_base(toml_document(text), Path(".") if origin is None else origin.parent, chain)
     r = FieldReader(_with_officer_defaults(doc))
 
     def yard(resource: str) -> int:
