@@ -18,12 +18,8 @@ from typing import Any
 from landport.adapters.risk_files import default_ruleset
 from landport.shared.errors import InvalidInput, Violation
 from landport.simulation.scenario_fields import (
-    INCIDENT_KINDS,
-    BorderClosure,
-    DeadZone,
     FieldReader,
     Hours,
-    IncidentRate,
     clock_minutes,
     route_of_port,
     whole_number_problem,
@@ -35,6 +31,13 @@ from landport.simulation.scenario_files import (
     read_text,
     toml_document,
     with_base,
+)
+from landport.simulation.scenario_lists import (
+    INCIDENT_KINDS,
+    BorderClosure,
+    DeadZone,
+    IncidentRate,
+    ScenarioReader,
 )
 
 CARGO_KINDS = (
@@ -162,7 +165,7 @@ def parse_scenario(text: str, *, source: str = "<text>", origin: Path | None = N
     """A scenario from TOML text; `origin` is its file, beside which a `base` is looked for."""
     chain = () if origin is None else (origin.resolve(),)
     doc = with_base(toml_document(text), Path(".") if origin is None else origin.parent, chain)
-    r = FieldReader(_with_officer_defaults(doc))
+    r = ScenarioReader(_with_officer_defaults(doc))
 
     def yard(resource: str) -> int:
         return r.integer(f"yard.{resource}", low=1, high=MOST[resource])

@@ -32,7 +32,7 @@ from landport.simulation.model import SimClock, Station, TruckDraws, TruckRecord
 from landport.simulation.officers import MonitoringDesk
 from landport.simulation.parking import DepartureRound, ParkingLot
 from landport.simulation.scenario import Scenario, route_of_port, scenario_yard, seconds_until_open
-from landport.simulation.scenario_fields import BorderClosure
+from landport.simulation.scenario_lists import BorderClosure
 from landport.simulation.tracks import shipped_corridors
 from landport.simulation.trips import drive_to_border
 from landport.yard import commands as yc
