@@ -28,7 +28,6 @@ from landport.adapters.db.custody_queries import list_alerts
 from landport.adapters.db.migrate import upgrade
 from landport.adapters.db.retention import purge_positions
 from landport.adapters.db.yard_store import yard_store
-from landport.adapters.risk_files import default_ruleset
 from landport.adapters.telemetry.ingest import IngestReport, RawMessage, TelemetryIngestor
 from landport.bootstrap import Services, bootstrap, ensure_reference_data
 from landport.enterprises.model import Actor, Role
@@ -37,7 +36,7 @@ from landport.seals.calendar import BEIJING
 from landport.settings import DatabaseSettings, Settings
 from landport.simulation.metrics import RaisedAlert, summarise
 from landport.simulation.model import SimClock, TwinOptions
-from landport.simulation.scenario import Scenario, scenario_yard
+from landport.simulation.scenario import Scenario, scenario_ruleset, scenario_yard
 from landport.simulation.twin import Twin
 from landport.yard.commands import ChangeYardLayout
 
@@ -96,19 +95,10 @@ def seeded_services(url: str, clock: SimClock, seed: int, reference_dir: Path) -
 def publish_risk_settings(services: Services, scenario: Scenario) -> None:
     """A scenario that changes the random selection has the port administrator publish the
     shipped rules with it, as a new ruleset version checked by the real validator."""
-    red, yellow = scenario.random_red_rate, scenario.random_yellow_rate
-    if red is None and yellow is None:
-        return
-    document = default_ruleset()
-    selection = dict(document["random_selection"])
-    if red is not None:
-        selection["min_random_red_rate"], selection["max_random_red_rate"] = red
-    if yellow is not None:
-        selection["min_random_yellow_rate"] = yellow
-    document["random_selection"] = selection
-    services.bus.handle(
-        PublishRuleset(PORT_ADMIN, document, f"random selection of scenario {scenario.name}")
-    )
+    document = scenario_ruleset(scenario)
+    if document is not None:
+        comment = f"random selection of scenario {scenario.name}"
+        services.bus.handle(PublishRuleset(PORT_ADMIN, document, comment))
 
 
 def run_simulation(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from landport.adapters.risk_files import default_ruleset
+from landport.risk.validation import validate_ruleset
 from landport.shared.errors import InvalidInput, Violation
 from landport.simulation.scenario_fields import (
     FieldReader,
@@ -255,27 +256,33 @@ def _check_border(r: FieldReader, scenario: Scenario) -> None:
             )
 
 
-def _check_random_selection(r: FieldReader, scenario: Scenario) -> None:
-    """The ceiling of random red plus the floor of random yellow, each from the scenario or
-    else from the shipped rules, may not exceed 1 (the ruleset's own rule, checked here so
-    that the mistake is named before the run)."""
+def scenario_ruleset(scenario: Scenario) -> dict[str, Any] | None:
+    """The shipped rules with the scenario's random selection, or None when it keeps the
+    shipped one: what the port administrator publishes before the first truck."""
     red, yellow = scenario.random_red_rate, scenario.random_yellow_rate
     if red is None and yellow is None:
+        return None
+    document = default_ruleset()
+    selection = dict(document["random_selection"])
+    if red is not None:
+        selection["min_random_red_rate"], selection["max_random_red_rate"] = red
+    if yellow is not None:
+        selection["min_random_yellow_rate"] = yellow
+    return {**document, "random_selection": selection}
+
+
+def _check_random_selection(r: FieldReader, scenario: Scenario) -> None:
+    """The ruleset the run would publish, checked by the ruleset's own validator now, so that
+    a rate it refuses is named as the scenario's field before the run."""
+    document = scenario_ruleset(scenario)
+    if document is None:
         return
-    shipped = default_ruleset()["random_selection"]
-    ceiling = red[1] if red is not None else float(shipped["max_random_red_rate"])
-    floor = yellow if yellow is not None else float(shipped["min_random_yellow_rate"])
-    if ceiling + floor > 1.0:
-        where = "risk.random_red_rate" if red is not None else "risk.random_yellow_rate"
-        r.found.append(
-            _v(
-                where,
-                "rates_exceed_one",
-                f"the random red ceiling ({ceiling:g}) plus the random yellow floor ({floor:g}) "
-                "must not exceed 1",
-                f"随机红色上限（{ceiling:g}）与随机黄色下限（{floor:g}）之和不得超过 1",
-            )
-        )
+    _, problems = validate_ruleset(document)
+    where = "risk.random_red_rate" if scenario.random_red_rate else "risk.random_yellow_rate"
+    for v in problems:
+        if v.severity == "error" and v.field.startswith("random_selection"):
+            r.found.append(replace(v, field=where, message_en=f"{where}: {v.message_en}",
+                                   message_zh=f"{where}：{v.message_zh}"))  # fmt: skip
 
 
 #: A scenario without an `[officers]` table (or some of its keys) gets these.
