@@ -270,6 +270,9 @@ def open_console(page: Any, role: str, *, english: bool = False) -> None:
     """Logs in as `role` and waits until the console's script has attached its handlers."""
     login_as(page, role)
     if english:
-        page.get_by_test_id("lang-switch").click()
-        page.wait_for_function("document.documentElement.lang === 'en'")
+        # A link: wait on the navigation and then on a locator, both of which survive the
+        # page being replaced (a script predicate can run while there is no document).
+        with page.expect_navigation():
+            page.get_by_test_id("lang-switch").click()
+        page.locator("html[lang=en]").wait_for(state="attached")
     page.locator("body[data-ready]").wait_for(state="attached")
