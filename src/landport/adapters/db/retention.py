@@ -48,7 +48,14 @@ def purge_positions(
         with engine.connect() as conn:
             count = select(func.count()).select_from(t.positions).where(*where)
             return int(conn.execute(count).scalar_one())
-    ids_query = select(t.positions.c.id).where(*where).order_by(t.positions.c.id).limit(batch)
+    # Oldest first along the `received_at` index: walking the table by key instead reads
+    # every position kept (two weeks of fixes) to find the last batch, each night.
+    ids_query = (
+        select(t.positions.c.id)
+        .where(*where)
+        .order_by(t.positions.c.received_at, t.positions.c.id)
+        .limit(batch)
+    )
     lock = writer_lock(engine)
     deleted = 0
     while True:

@@ -271,6 +271,7 @@ trips = Table(
     Index("ix_trips_seal_active", "seal_id", "active"),
     Index("ix_trips_declaration", "declaration_id"),
     Index("ix_trips_state", "state"),  # the silence check reads the trips under way
+    Index("ix_trips_active", "active", "id"),  # the positions kept by the nightly purge
 )
 
 positions = Table(

@@ -1,0 +1,27 @@
+"""index trips by whether they are active: the nightly purge keeps active trips' positions
+
+Without it every purge batch read the whole trips table, which grows by a port's every trip.
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-11-30
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("trips", schema=None) as batch_op:
+        batch_op.create_index("ix_trips_active", ["active", "id"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("trips", schema=None) as batch_op:
+        batch_op.drop_index("ix_trips_active")

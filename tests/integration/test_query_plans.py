@@ -1,0 +1,67 @@
+"""Queries a port runs every day must not slow down as its history grows.
+
+SQLite keeps no statistics unless asked, so its planner can pick an index that matches a
+condition but grows with the history (every gate-in step ever made) over the one that finds
+a handful of rows. These read the plan SQLite chose; PostgreSQL plans by its statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, event
+
+from landport.adapters.db.appointment_store import SqlAppointmentStore
+from landport.adapters.db.migrate import upgrade
+from landport.adapters.db.retention import purge_positions
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    url = f"sqlite:///{tmp_path / 'plans.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@contextmanager
+def plans_of(engine: Engine, prefix: str) -> Iterator[list[list[str]]]:
+    """Records the query plan of every statement starting with `prefix` while it runs."""
+    seen: list[list[str]] = []
+
+    def explain(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if " ".join(statement.split()).startswith(prefix):
+            rows = cursor.connection.execute("EXPLAIN QUERY PLAN " + statement, params)
+            seen.append([str(row[-1]) for row in rows])
+
+    event.listen(engine, "before_cursor_execute", explain)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", explain)
+
+
+def test_a_booked_trucks_gate_in_is_found_through_its_own_visit(engine: Engine) -> None:
+    query = "SELECT truck_visits.declaration_id, min(visit_steps.at)"
+    with plans_of(engine, query) as seen, engine.connect() as conn:
+        assert SqlAppointmentStore(conn).gate_ins(["D1", "D2"]) == {}
+    [plan] = seen
+    assert any("ix_truck_visits_declaration" in step for step in plan), plan
+    assert any("ix_visit_steps_visit_id" in step for step in plan), plan
+    assert not any("ix_visit_steps_status_at" in step for step in plan), plan
+
+
+def test_the_nightly_purge_reads_only_old_positions_and_active_trips(engine: Engine) -> None:
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    with plans_of(engine, "SELECT positions.id FROM positions") as seen:
+        assert purge_positions(engine, timedelta(days=14), batch=100, now=now) == 0
+    [plan] = seen
+    assert plan[0].startswith("SEARCH positions USING INDEX ix_positions_received"), plan
+    assert not any(step.startswith("SCAN") for step in plan), plan
+    assert any("COVERING INDEX ix_trips_active" in step for step in plan), plan
