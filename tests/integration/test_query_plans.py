@@ -17,8 +17,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, event
 
 from landport.adapters.db.appointment_store import SqlAppointmentStore
+from landport.adapters.db.custody import SqlTripRepository
 from landport.adapters.db.migrate import upgrade
 from landport.adapters.db.retention import purge_positions
+from landport.adapters.telemetry.position_store import active_trips
 
 
 @pytest.fixture
@@ -63,5 +65,17 @@ def test_the_nightly_purge_reads_only_old_positions_and_active_trips(engine: Eng
         assert purge_positions(engine, timedelta(days=14), batch=100, now=now) == 0
     [plan] = seen
     assert plan[0].startswith("SEARCH positions USING INDEX ix_positions_received"), plan
-    assert not any(step.startswith("SCAN") for step in plan), plan
-    assert any("COVERING INDEX ix_trips_active" in step for step in plan), plan
+    assert any(step.endswith("USING INDEX ix_trips_active") for step in plan), plan
+    assert "SCAN trips" not in plan and "SCAN positions" not in plan, plan
+
+
+def test_one_trip_is_still_found_by_its_own_keys_not_among_all_active_ones(
+    engine: Engine,
+) -> None:
+    """The purge's index of active trips must not be taken for a way to find one of them."""
+    with plans_of(engine, "SELECT trips.") as seen, engine.connect() as conn:
+        assert SqlTripRepository(conn).active_for_declaration("D1") is None
+        assert active_trips(conn, ["EL-1", "EL-2"]) == {}
+    by_declaration, by_seal = seen
+    assert any("ix_trips_declaration (declaration_id=?)" in step for step in by_declaration)
+    assert any("ix_trips_seal_active (seal_id=? AND active=?)" in step for step in by_seal)

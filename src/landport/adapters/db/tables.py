@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 
@@ -271,7 +272,14 @@ trips = Table(
     Index("ix_trips_seal_active", "seal_id", "active"),
     Index("ix_trips_declaration", "declaration_id"),
     Index("ix_trips_state", "state"),  # the silence check reads the trips under way
-    Index("ix_trips_active", "active", "id"),  # the positions kept by the nightly purge
+    # The trips under way, for the nightly purge: partial, so it is never mistaken for a way
+    # to find one trip among them (SQLite keeps no statistics to tell it apart).
+    Index(
+        "ix_trips_active",
+        "id",
+        sqlite_where=text("active IS 1"),
+        postgresql_where=text("active"),
+    ),
 )
 
 positions = Table(

@@ -9,6 +9,7 @@ Create Date: 2026-11-30
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
@@ -19,7 +20,13 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("trips", schema=None) as batch_op:
-        batch_op.create_index("ix_trips_active", ["active", "id"], unique=False)
+        batch_op.create_index(
+            "ix_trips_active",
+            ["id"],
+            unique=False,
+            sqlite_where=sa.text("active IS 1"),
+            postgresql_where=sa.text("active"),
+        )
 
 
 def downgrade() -> None:
