@@ -87,6 +87,50 @@ def test_a_tamper_alert_from_an_e_lock_flashes_on_the_screen(
     screenshot(page, "screen-alert")
 
 
+def test_an_alert_an_officer_resolves_leaves_the_screen_without_reload(
+    page: Any, live_server: LiveServer
+) -> None:
+    open_screen(page)
+    trips = httpx.get(
+        live_server.url("/api/v1/screen/trips"), headers=live_server.headers("auditor")
+    ).json()["items"]
+    trip = next(t for t in trips if t["seal_id"] == "EL-0002")
+    live_server.publish_fix(
+        "EL-0002",
+        "demo-device-secret-0002",
+        seq=900_002,
+        lat=trip["lat"],
+        lon=trip["lon"],
+        tamper=True,
+    )
+    item = page.locator(f'.alert-item[data-alert-id^="{trip["trip_id"]}:tamper:"]')
+    item.wait_for(timeout=5_000)
+    summary = httpx.get(
+        live_server.url("/api/v1/screen/summary"), headers=live_server.headers("auditor")
+    ).json()
+    open_before = summary["alerts"]["open"]
+    kpi_is = "Number(document.getElementById('kpi-alerts').textContent) === {}"
+    page.wait_for_function(kpi_is.format(open_before), timeout=5_000)
+    page.evaluate("window.__same_page = true")
+    officer = live_server.headers("officer")
+    [alert] = httpx.get(
+        live_server.url(f"/api/v1/alerts?trip_id={trip['trip_id']}&kind=tamper"), headers=officer
+    ).json()["items"]
+
+    def handle(action: str) -> None:
+        url = live_server.url(f"/api/v1/alerts/{alert['id']}/{action}")
+        response = httpx.post(url, json={"reason": "driver called: seal checked"}, headers=officer)
+        assert response.status_code == 200, response.text
+
+    handle("acknowledge")  # being handled: still unresolved, still listed
+    page.wait_for_timeout(500)
+    assert item.count() == 1 and int(kpi(page, "alerts")) == open_before
+    handle("resolve")
+    item.wait_for(state="detached", timeout=5_000)
+    page.wait_for_function(kpi_is.format(open_before - 1), timeout=5_000)
+    assert page.evaluate("window.__same_page") is True  # no reload happened
+
+
 def test_one_click_on_a_truck_shows_its_goods_passport_and_trip(page: Any) -> None:
     open_screen(page)
     page.get_by_test_id("truck-list").locator("button").first.click()

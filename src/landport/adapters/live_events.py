@@ -154,6 +154,7 @@ class LiveEventHub:
             bus.subscribe(kind, self._on_declaration)
         for kind in (se.TripArmed, se.TripClosed, se.AlertRaised):
             bus.subscribe(kind, self._on_trip)
+        bus.subscribe(se.AlertHandled, self._on_alert_handled)
 
     def on_ingest_report(self, report: IngestReport) -> None:
         """Hand this to the ingest transport (`on_report=`): alerts and trip states, live."""
@@ -246,6 +247,12 @@ class LiveEventHub:
         declaration = data.get("declaration_id")
         owner = self._owner(str(declaration) if declaration else None, str(data["trip_id"]))
         self.publish(name, data, enterprise_uscc=owner)
+
+    def _on_alert_handled(self, event: se.AlertHandled) -> None:
+        """`id` is the alert's key, as the screen's alert list names its items."""
+        data = {"id": event.alert_key, "trip_id": event.trip_id, "state": event.state}
+        data["at"] = _iso(event.at)
+        self.publish("alert.handled", data, enterprise_uscc=self._owner(None, event.trip_id))
 
     def _owner(self, declaration_id: str | None, trip_id: str | None) -> str | None:
         key = declaration_id or f"trip:{trip_id}"

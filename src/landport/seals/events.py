@@ -23,6 +23,17 @@ class AlertRaised:
 
 
 @dataclass(frozen=True)
+class AlertHandled:
+    """An officer acknowledged an alert (`acknowledged`) or resolved it (`resolved`): screens
+    that list unresolved alerts update without asking again."""
+
+    trip_id: str
+    alert_key: str
+    state: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class TripClosed:
     trip_id: str
     outcome: str  # exited | referred

@@ -15,7 +15,7 @@ from landport.seals.commands import (
     ImportRoutes,
     RegisterSeal,
 )
-from landport.seals.events import TripArmed
+from landport.seals.events import AlertHandled, TripArmed
 from landport.seals.model import ElectronicSeal, SealProtocol, SealState, TransitTrip
 from landport.seals.ports import CustodyUnitOfWork
 from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
@@ -222,6 +222,9 @@ def handle_alert(
         entity_id=str(cmd.alert_id),
         before={"state": alert["state"]},
         after={"state": state, "reason": cmd.reason},
+    )
+    uow.events.append(
+        AlertHandled(str(alert["trip_id"]), str(alert["key"]), state, ctx.clock.now())
     )
     return {**alert, "state": state, "resolution": cmd.reason}
 

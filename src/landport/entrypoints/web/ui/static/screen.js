@@ -268,13 +268,18 @@
       .bindTooltip(tip(pick(a, "message"))));
   }
 
+  function dropAlert(id) {
+    const existing = $("alert-list").querySelector('[data-alert-id="' + CSS.escape(id) + '"]');
+    if (existing) existing.remove();
+    const marker = alertMarkers.get(id);
+    if (marker) { marker.remove(); alertMarkers.delete(id); }
+  }
+
   function onAlert(data) {
     const list = $("alert-list");
     const existing = list.querySelector('[data-alert-id="' + CSS.escape(data.id) + '"]');
     if (data.action === "closed" || data.closed_at) {
-      if (existing) existing.remove();
-      const marker = alertMarkers.get(data.id);
-      if (marker) { marker.remove(); alertMarkers.delete(data.id); }
+      dropAlert(data.id);
     } else {
       const item = alertItem(data, true);
       if (existing) existing.replaceWith(item); else list.prepend(item);
@@ -398,6 +403,12 @@
       "alert.opened": onAlert,
       "alert.updated": onAlert,
       "alert.closed": onAlert,
+      // an officer's acknowledgement keeps the alert listed (unresolved); a resolution ends it
+      "alert.handled": (data) => {
+        if (data.state === "resolved") dropAlert(data.id);
+        soon("summary", loadSummary);
+        soon("trips", loadTrips);
+      },
       "positions.changed": () => soon("trips", loadTrips),
     }, (connected) => {
       status.dataset.state = connected ? "live" : "offline";
