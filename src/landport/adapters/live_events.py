@@ -248,8 +248,9 @@ class LiveEventHub:
         owner = self._owner(str(declaration) if declaration else None, str(data["trip_id"]))
         self.publish(name, data, enterprise_uscc=owner)
 
-    def _on_alert_handled(self, event: se.AlertHandled) -> None:
+    def _on_alert_handled(self, event: object) -> None:
         """`id` is the alert's key, as the screen's alert list names its items."""
+        assert isinstance(event, se.AlertHandled)
         data = {"id": event.alert_key, "trip_id": event.trip_id, "state": event.state}
         data["at"] = _iso(event.at)
         self.publish("alert.handled", data, enterprise_uscc=self._owner(None, event.trip_id))
