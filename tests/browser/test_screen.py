@@ -111,7 +111,6 @@ def test_an_alert_an_officer_resolves_leaves_the_screen_without_reload(
     open_before = summary["alerts"]["open"]
     kpi_is = "Number(document.getElementById('kpi-alerts').textContent) === {}"
     page.wait_for_function(kpi_is.format(open_before), timeout=5_000)
-    page.evaluate("window.__same_page = true")
     officer = live_server.headers("officer")
     [alert] = httpx.get(
         live_server.url(f"/api/v1/alerts?trip_id={trip['trip_id']}&kind=tamper"), headers=officer
@@ -122,9 +121,14 @@ def test_an_alert_an_officer_resolves_leaves_the_screen_without_reload(
         response = httpx.post(url, json={"reason": "driver called: seal checked"}, headers=officer)
         assert response.status_code == 200, response.text
 
-    handle("acknowledge")  # being handled: still unresolved, still listed
-    page.wait_for_timeout(500)
-    assert item.count() == 1 and int(kpi(page, "alerts")) == open_before
+    handle("acknowledge")  # being handled: still unresolved, still listed, and marked so
+    item.locator(".alert-handled", has_text="处置中").wait_for(timeout=5_000)
+    assert int(kpi(page, "alerts")) == open_before
+    page.reload()
+    page.wait_for_selector("body[data-loaded=true]")
+    page.wait_for_selector("#live-status[data-state=live]")
+    assert item.locator(".alert-handled").inner_text() == "处置中"  # the list says so too
+    page.evaluate("window.__same_page = true")
     handle("resolve")
     item.wait_for(state="detached", timeout=5_000)
     page.wait_for_function(kpi_is.format(open_before - 1), timeout=5_000)

@@ -298,6 +298,7 @@ def recent_alerts(engine: Engine, *, limit: int = 20) -> list[dict[str, Any]]:
                 al.c.trip_id,
                 al.c.kind,
                 al.c.severity,
+                al.c.state,
                 al.c.opened_at,
                 al.c.lat,
                 al.c.lon,

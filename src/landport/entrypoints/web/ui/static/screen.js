@@ -246,6 +246,7 @@
     const time = document.createElement("time");
     time.textContent = fmt.dateTime(a.opened_at || a.started_at);
     button.append(head, text, time);
+    if (a.state === "acknowledged") markHandled(li, button);
     const declarationId = a.declaration_id || (trip && trip.declaration_id);
     if (declarationId) button.addEventListener("click", () => openTruck(declarationId));
     li.append(button);
@@ -266,6 +267,16 @@
     const icon = L.divIcon({ className: "alert-pulse severity-" + a.severity + (fresh ? " fresh" : ""), iconSize: [22, 22] });
     alertMarkers.set(a.id, L.marker([lat, lon], { icon, keyboard: false }).addTo(map)
       .bindTooltip(tip(pick(a, "message"))));
+  }
+
+  /** An officer has acknowledged it: still unresolved, but someone is on it. */
+  function markHandled(li, button) {
+    if (li.classList.contains("acknowledged")) return;
+    li.classList.add("acknowledged");
+    const badge = document.createElement("span");
+    badge.className = "alert-handled";
+    badge.textContent = t("screen.alerts.acknowledged");
+    button.append(badge);
   }
 
   function dropAlert(id) {
@@ -406,6 +417,8 @@
       // an officer's acknowledgement keeps the alert listed (unresolved); a resolution ends it
       "alert.handled": (data) => {
         if (data.state === "resolved") dropAlert(data.id);
+        const item = $("alert-list").querySelector('[data-alert-id="' + CSS.escape(data.id) + '"]');
+        if (item && data.state === "acknowledged") markHandled(item, item.querySelector("button"));
         soon("summary", loadSummary);
         soon("trips", loadTrips);
       },
