@@ -9,18 +9,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Engine as AnyEngine
 
 from landport.adapters.db.appointment_store import SqlAppointmentStore
 from landport.adapters.db.custody import SqlTripRepository
 from landport.adapters.db.migrate import upgrade
 from landport.adapters.db.retention import purge_positions
 from landport.adapters.telemetry.position_store import active_trips
+from landport.simulation.runner import run_simulation
+from landport.simulation.scenario import load_scenario
+
+#: Tables that grow with every truck, trip and fix the port ever handled.
+HISTORY_TABLES = frozenset(
+    {
+        "alerts", "appointments", "audit_log", "declaration_events", "declarations",
+        "inspections", "positions", "trips", "truck_visits", "visit_steps",
+    }
+)  # fmt: skip
+#: Statements that may read a whole history table: the run's own closing figures.
+WHOLE_TABLE_READS = ("SELECT alerts.trip_id, alerts.kind, alerts.severity",)
 
 
 @pytest.fixture
@@ -79,3 +93,46 @@ def test_one_trip_is_still_found_by_its_own_keys_not_among_all_active_ones(
     by_declaration, by_seal = seen
     assert any("ix_trips_declaration (declaration_id=?)" in step for step in by_declaration)
     assert any("ix_trips_seal_active (seal_id=? AND active=?)" in step for step in by_seal)
+
+
+def test_a_day_of_the_twin_reads_no_history_table_whole(tmp_path: Path) -> None:
+    """Every statement a simulated day runs (the platform's commands, the ingest, the
+    monitoring desk and the nightly purge) finds its rows through an index."""
+    whole: dict[str, list[str]] = {}
+    seen: set[str] = set()
+
+    def explain(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        text = " ".join(statement.split())
+        if many or text in seen or not text.startswith(("SELECT", "UPDATE", "DELETE")):
+            return
+        seen.add(text)
+        rows = cursor.connection.execute("EXPLAIN QUERY PLAN " + statement, params)
+        scans = [step for step in (str(r[-1]) for r in rows) if _whole(step)]
+        if scans and not text.startswith(WHOLE_TABLE_READS):
+            whole[text[:160]] = scans
+
+    url = f"sqlite:///{tmp_path / 'day.db'}"
+    upgrade(url)  # a migration may rewrite a whole table, once
+    event.listen(AnyEngine, "before_cursor_execute", explain)
+    try:
+        small = replace(load_scenario(), trucks_per_day=12)
+        run_simulation(
+            small,
+            days=1,
+            seed=5,
+            database_url=url,
+            drain_days=2.0,
+            retention=timedelta(hours=30),
+        )
+    finally:
+        event.remove(AnyEngine, "before_cursor_execute", explain)
+    assert len(seen) > 60  # the whole platform ran (81 kinds of statement)
+    assert whole == {}
+
+
+def _whole(step: str) -> bool:
+    """`SCAN trips` reads a table whole; `SCAN trips USING INDEX ...` walks an index."""
+    words = step.split()
+    return len(words) == 2 and words[0] == "SCAN" and words[1] in HISTORY_TABLES
