@@ -19,7 +19,13 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from landport.shared.errors import InvalidInput, Violation, os_error_text
@@ -250,6 +256,9 @@ def _progress() -> Progress:
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
+        # a long run (days of trips, a year) says when it will end: days cost about the same
+        TextColumn("left"),
+        TimeRemainingColumn(),
         console=err,
         transient=True,
     )
