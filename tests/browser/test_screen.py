@@ -121,17 +121,38 @@ def test_an_alert_an_officer_resolves_leaves_the_screen_without_reload(
         response = httpx.post(url, json={"reason": "driver called: seal checked"}, headers=officer)
         assert response.status_code == 200, response.text
 
+    [listed] = [
+        a
+        for a in httpx.get(
+            live_server.url("/api/v1/screen/alerts"), headers=live_server.headers("auditor")
+        ).json()["items"]
+        if a["id"].startswith(f"{trip['trip_id']}:tamper:")
+    ]
+
+    def monitor_update(message_zh: str) -> None:
+        """What the monitor sends when an open alert's details change: no officer state."""
+        update = {k: v for k, v in listed.items() if k != "state"}
+        live_server.app.state.live_events.publish(
+            "alert.updated", {**update, "action": "updated", "message_zh": message_zh}
+        )
+
     handle("acknowledge")  # being handled: still unresolved, still listed, and marked so
     item.locator(".alert-handled", has_text="处置中").wait_for(timeout=5_000)
-    assert int(kpi(page, "alerts")) == open_before
+    monitor_update("关锁被破坏（位置已更新）")
+    item.locator(".alert-text", has_text="位置已更新").wait_for(timeout=5_000)
+    assert item.locator(".alert-handled").inner_text() == "处置中"  # kept through the update
     page.reload()
     page.wait_for_selector("body[data-loaded=true]")
     page.wait_for_selector("#live-status[data-state=live]")
+    page.wait_for_function(kpi_is.format(open_before), timeout=5_000)  # still unresolved
     assert item.locator(".alert-handled").inner_text() == "处置中"  # the list says so too
     page.evaluate("window.__same_page = true")
     handle("resolve")
     item.wait_for(state="detached", timeout=5_000)
     page.wait_for_function(kpi_is.format(open_before - 1), timeout=5_000)
+    monitor_update("关锁被破坏（再次更新）")  # a finding ends it on the screen for good
+    page.wait_for_timeout(1_000)
+    assert item.count() == 0
     assert page.evaluate("window.__same_page") is True  # no reload happened
 
 

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import Engine as AnyEngine
 
+from conftest import PostgresDatabases
+from landport.adapters.db import tables as t
 from landport.adapters.db.appointment_store import SqlAppointmentStore
 from landport.adapters.db.custody import SqlTripRepository
 from landport.adapters.db.migrate import upgrade
@@ -33,6 +35,8 @@ HISTORY_TABLES = frozenset(
         "inspections", "positions", "trips", "truck_visits", "visit_steps",
     }
 )  # fmt: skip
+#: Indexes that hold only what is under way, so walking one whole is a bounded read.
+BOUNDED_INDEXES = frozenset({"ix_trips_active"})
 #: Statements that may read a whole history table: the run's own closing figures.
 WHOLE_TABLE_READS = ("SELECT alerts.trip_id, alerts.kind, alerts.severity",)
 
@@ -133,6 +137,27 @@ def test_a_day_of_the_twin_reads_no_history_table_whole(tmp_path: Path) -> None:
 
 
 def _whole(step: str) -> bool:
-    """`SCAN trips` reads a table whole; `SCAN trips USING INDEX ...` walks an index."""
-    words = step.split()
-    return len(words) == 2 and words[0] == "SCAN" and words[1] in HISTORY_TABLES
+    """`SCAN trips` reads a table whole and `SCAN trips USING INDEX ix` a whole index (older
+    SQLite says `SCAN TABLE trips`); only an index of what is under way is a bounded walk."""
+    words = step.replace("SCAN TABLE ", "SCAN ").split()
+    if len(words) < 2 or words[0] != "SCAN" or words[1] not in HISTORY_TABLES:
+        return False
+    return words[-1] not in BOUNDED_INDEXES
+
+
+def test_the_purge_finds_active_trips_by_their_partial_index_on_postgresql(
+    postgres_databases: PostgresDatabases,
+) -> None:
+    """PostgreSQL matches a partial index only when the query states its condition the same
+    way (`active IS true`, as SQLAlchemy renders `is_(True)`); with sequential scans off
+    it shows which index it can use."""
+    engine = create_engine(postgres_databases.new())
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SET enable_seqscan = off"))
+            query = select(t.trips.c.id).where(t.trips.c.active.is_(True))
+            compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+            plan = "\n".join(r[0] for r in conn.execute(text(f"EXPLAIN {compiled}")))
+    finally:
+        engine.dispose()
+    assert "ix_trips_active" in plan, plan

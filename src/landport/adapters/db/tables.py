@@ -278,7 +278,7 @@ trips = Table(
         "ix_trips_active",
         "id",
         sqlite_where=text("active IS 1"),
-        postgresql_where=text("active"),
+        postgresql_where=text("active IS true"),
     ),
 )
 

@@ -25,7 +25,7 @@ def upgrade() -> None:
             ["id"],
             unique=False,
             sqlite_where=sa.text("active IS 1"),
-            postgresql_where=sa.text("active"),
+            postgresql_where=sa.text("active IS true"),
         )
 
 

@@ -16,6 +16,8 @@
   let map = null;
   const tripMarkers = new Map();
   const alertMarkers = new Map();
+  // What officers did to alerts the monitor still tracks: its updates carry no such state.
+  const handledAlerts = new Map();
   let tripsById = new Map();
 
   const short = (name) => String(name || "").split(/[（(]/)[0].trim();
@@ -289,10 +291,14 @@
   function onAlert(data) {
     const list = $("alert-list");
     const existing = list.querySelector('[data-alert-id="' + CSS.escape(data.id) + '"]');
+    const handled = handledAlerts.get(data.id);
+    if (data.action === "opened") handledAlerts.delete(data.id);
+    else if (handled === "resolved") return;  // a deviation still growing after its finding
     if (data.action === "closed" || data.closed_at) {
       dropAlert(data.id);
     } else {
-      const item = alertItem(data, true);
+      const state = data.action === "opened" ? data.state : (data.state || handled);
+      const item = alertItem(Object.assign({}, data, { state }), true);
       if (existing) existing.replaceWith(item); else list.prepend(item);
       showAlertOnMap(data, true);
     }
@@ -416,6 +422,7 @@
       "alert.closed": onAlert,
       // an officer's acknowledgement keeps the alert listed (unresolved); a resolution ends it
       "alert.handled": (data) => {
+        handledAlerts.set(data.id, data.state);
         if (data.state === "resolved") dropAlert(data.id);
         const item = $("alert-list").querySelector('[data-alert-id="' + CSS.escape(data.id) + '"]');
         if (item && data.state === "acknowledged") markHandled(item, item.querySelector("button"));
