@@ -141,6 +141,8 @@ def test_an_alert_an_officer_resolves_leaves_the_screen_without_reload(
     monitor_update("关锁被破坏（位置已更新）")
     item.locator(".alert-text", has_text="位置已更新").wait_for(timeout=5_000)
     assert item.locator(".alert-handled").inner_text() == "处置中"  # kept through the update
+    assert contrast_failures(page, "#alert-list") == []
+    screenshot(page, "screen-alert-handled")
     page.reload()
     page.wait_for_selector("body[data-loaded=true]")
     page.wait_for_selector("#live-status[data-state=live]")
