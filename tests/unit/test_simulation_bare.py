@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -146,7 +147,11 @@ def test_the_run_report_says_whether_every_incident_was_caught() -> None:
     html = run_report(result)
     assert "1 of 1 injected incidents detected" in html and "class='ok'" in html
     # the yard's minutes and the road's hours each on their own scale
-    minutes, hours = html.split("Time-release in hours", 1)
+    minutes, hours = html.split("Parking, road, border and the whole yard stay (hours)", 1)
     assert ">3 min</text>" in minutes and "road" not in minutes.split("Time-release")[-1]
     assert ">10 h</text>" in hours and ">11.5 h</text>" in hours
     assert "clearance_inspected" not in hours
+    for svg in html.split("<svg")[1:]:  # each chart is wide enough for its bold title
+        found = re.search(r'width="(\d+)".*?aria-label="([^"]*)"', svg)
+        assert found is not None
+        assert int(found[1]) >= 7.6 * len(found[2]), found[2]

@@ -31,7 +31,7 @@ def bar_chart(
     grows with the longest label (a sweep names its configurations there)."""
     row_h, bar_h = 10 + 14 * len(series), 12
     left = min(320, max(130, 7 * max((len(label) for label, _ in bars), default=0)))
-    width = max(width, left + 330)
+    width = max(width, left + 330, round(7.6 * len(title)))  # the title shows whole
     top_y = 44 if legend else 28
     height = top_y + row_h * len(bars) + 18
     values = [v for _, vs in bars for v in vs if v is not None]
@@ -192,7 +192,7 @@ def run_report(result: dict[str, Any]) -> str:
             unit=" min",
         ),
         bar_chart(
-            "Time-release in hours: parked, road, border, the whole yard stay",
+            "Parking, road, border and the whole yard stay (hours)",
             [
                 (k, (_scaled(v["p50_min"], 1 / 60), _scaled(v["p90_min"], 1 / 60)))
                 for k, v in tr.items()
