@@ -109,6 +109,7 @@ def test_the_report_draws_its_charts_inline_without_any_network() -> None:
     assert "in all of them parking=174" in html
     assert ">3 min</text>" in html and ">10 h</text>" in html  # 9 / 3 min; 600 min in hours
     assert "<polyline" in html
+    assert "<td>35.0%</td>" in html  # the table says a utilisation as its chart does
     two_axes = sweep_report(
         [{**r, "parking": 100 * r["scan_lanes"]} for r in rows], ["scan_lanes", "parking"]
     )

@@ -126,6 +126,11 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _share(key: str, value: Any) -> Any:
+    """A utilisation (a fraction) as the percentage its chart shows."""
+    return f"{value:.1%}" if key.endswith("_utilisation") and isinstance(value, float) else value
+
+
 def _page(title: str, body: str) -> str:
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
@@ -277,5 +282,6 @@ def sweep_report(rows: Sequence[dict[str, Any]], axes: Sequence[str]) -> str:
                 },
             )
         )
-    body += ["<div class='grid'>", *charts, "</div>", "<div class='wide'>", _table(rows), "</div>"]
+    shown = [{k: _share(k, v) for k, v in r.items()} for r in rows]  # as the charts say them
+    body += ["<div class='grid'>", *charts, "</div>", "<div class='wide'>", _table(shown), "</div>"]
     return _page("Landport capacity sweep", "".join(body))
