@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from goods import furniture_payload, lithium_ion_payload
+from landport.adapters.db import yard_queries
 from landport.adapters.db.yard_queries import list_visits
+from landport.adapters.db.yard_tables import truck_visits
 from landport.adapters.reference_files import YardFiles
 from landport.shared.errors import Conflict
 from landport.yard.commands import AssignParking
@@ -272,3 +275,39 @@ def test_the_visit_list_carries_each_visits_active_holds_in_one_query(world: Wor
     again = next(v for v in listed if v["id"] == held["id"])
     assert again["active_holds"] == 1 and again["hold_reasons"][0]["kind"] == "yard"
     assert world.get("competitor", "/api/v1/visits").json()["total"] == 0
+
+
+def test_a_console_reads_what_the_yard_deals_with_not_its_whole_history(
+    world: World, monkeypatch: Any
+) -> None:
+    """`current`: the visits not yet gated out and the newest few of any status; `limit` keeps
+    the newest; `total` still counts every visit."""
+    plates = ("藏D12345", "藏D12346", "藏D12347")
+    visits = [
+        pre_advised(world, declared(world, furniture_payload(vehicle_plate=p)), p) for p in plates
+    ]
+    with world.services.engine.begin() as conn:  # the first one archived, gated out long ago
+        for visit, hour in zip(visits, (0, 8, 9), strict=True):
+            conn.execute(
+                update(truck_visits)
+                .where(truck_visits.c.id == visit["id"])
+                .values(created_at=datetime(2026, 3, 1, hour, tzinfo=UTC))
+            )
+        conn.execute(
+            update(truck_visits)
+            .where(truck_visits.c.id == visits[0]["id"])
+            .values(status="gated_out", created_at=datetime(2025, 1, 2, tzinfo=UTC))
+        )
+    newest = world.get("yardman", "/api/v1/visits?limit=2").json()
+    assert newest["total"] == 3
+    assert [v["id"] for v in newest["items"]] == [visits[2]["id"], visits[1]["id"]]
+    monkeypatch.setattr(yard_queries, "RECENT_VISITS", 1)
+    current = world.get("yardman", "/api/v1/visits?current=true").json()
+    assert {v["id"] for v in current["items"]} == {visits[1]["id"], visits[2]["id"]}
+    assert world.get("yardman", "/api/v1/visits?limit=0").status_code == 422
+    mine = world.get("exporter", "/api/v1/visits?current=true").json()
+    assert len(mine["items"]) == 2 and mine["total"] == 3
+    assert world.get("competitor", "/api/v1/visits?current=true").json() == {
+        "total": 0,
+        "items": [],
+    }

@@ -58,4 +58,5 @@ appointments = Table(
     Index("ix_appointments_forwarder_slot", "forwarder", "slot_start"),
     Index("ix_appointments_status_slot", "status", "slot_start"),
     Index("ix_appointments_declaration", "declaration_id"),
+    Index("ix_appointments_slot_start", "slot_start"),  # a day's bookings, in slot order
 )

@@ -32,7 +32,8 @@ def consignments_declared_on(engine: Engine, day: date) -> list[Consignment]:
         reached: dict[str, dict[str, datetime]] = {r[0]: {"declared": r[1]} for r in declared}
         for decl, at in conn.execute(
             select(e.c.declaration_id, e.c.at)
-            .where(e.c.declaration_id.in_(ids), e.c.status == "released")
+            # these declarations' own events, not every release through the status index
+            .where(e.c.declaration_id.in_(ids), e.c.status.concat("") == "released")
             .order_by(e.c.id)
         ):
             reached[decl].setdefault("released", at)
@@ -40,7 +41,12 @@ def consignments_declared_on(engine: Engine, day: date) -> list[Consignment]:
         for decl, status, at in conn.execute(
             select(y.truck_visits.c.declaration_id, y.visit_steps.c.status, y.visit_steps.c.at)
             .join(y.truck_visits, y.truck_visits.c.id == y.visit_steps.c.visit_id)
-            .where(y.truck_visits.c.declaration_id.in_(ids), y.visit_steps.c.status.in_(steps))
+            # `status || ''`: SQLite, without statistics, would otherwise walk every such
+            # step ever made through the status index instead of these visits' own steps
+            .where(
+                y.truck_visits.c.declaration_id.in_(ids),
+                y.visit_steps.c.status.concat("").in_(steps),
+            )
             .order_by(y.visit_steps.c.id)
         ):
             reached[decl].setdefault(steps[status], at)

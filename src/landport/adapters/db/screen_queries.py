@@ -116,10 +116,9 @@ def screen_summary(
     d, tr, al = t.declarations, t.trips, t.alerts
     with engine.connect() as conn:
         declared = _declared_since(conn, since)
-        active_trip_states: dict[str, int] = dict(
-            conn.execute(
-                select(tr.c.state, func.count()).where(tr.c.active.is_(True)).group_by(tr.c.state)
-            ).all()
+        # counted here: grouped in SQL, SQLite walks the state index of every trip ever armed
+        active_trip_states = Counter(
+            conn.execute(select(tr.c.state).where(tr.c.active.is_(True))).scalars()
         )
         on_trip = select(tr.c.declaration_id).where(tr.c.active.is_(True))
         at_port = conn.execute(
@@ -251,12 +250,15 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
                 tr.c.last_lon,
                 tr.c.last_fix_time,
                 d.c.number,
+                tr.c.armed_at,
             )
             .join(d, d.c.id == tr.c.declaration_id)
             .where(tr.c.active.is_(True))
-            .order_by(tr.c.armed_at)
         ).mappings()
-        trips = [dict(r) for r in rows]
+        # in arming order, sorted here: ordered in SQL, SQLite walks every trip ever armed
+        trips = [dict(r) for r in sorted(rows, key=lambda r: (r["armed_at"], r["id"]))]
+        for trip in trips:
+            del trip["armed_at"]
         open_alerts = conn.execute(
             select(al.c.trip_id, al.c.severity).where(
                 al.c.state.in_(UNRESOLVED), al.c.trip_id.in_([r["id"] for r in trips])

@@ -105,6 +105,7 @@ declarations = Table(
     Column("updated_at", TS, nullable=False),
     Index("ix_declarations_enterprise_created", "enterprise_uscc", "created_at"),
     Index("ix_declarations_status_lane", "status", "lane"),
+    Index("ix_declarations_created", "created_at"),  # the newest first, a page at a time
     Index("ix_declarations_enterprise_status", "enterprise_uscc", "status"),
 )
 
@@ -117,6 +118,8 @@ declaration_events = Table(
     Column("at", TS, nullable=False),
     Column("actor", String(64), nullable=False),
     Column("reason", Text, nullable=True),
+    # what reached a status since when (the screen's day, the time-release study)
+    Index("ix_declaration_events_status_at", "status", "at"),
 )
 
 inspections = Table(
@@ -271,6 +274,7 @@ trips = Table(
     Column("departs_at", TS, nullable=True),  # the departure the arrival window counts from
     Index("ix_trips_seal_active", "seal_id", "active"),
     Index("ix_trips_declaration", "declaration_id"),
+    Index("ix_trips_armed", "armed_at"),  # the newest first, a page at a time
     Index("ix_trips_state", "state"),  # the silence check reads the trips under way
     # The trips under way, for the nightly purge: partial, so it is never mistaken for a way
     # to find one trip among them (SQLite keeps no statistics to tell it apart).
@@ -328,6 +332,7 @@ alerts = Table(
     Column("resolution", Text, nullable=True),
     UniqueConstraint("trip_id", "key", name="uq_alerts_trip_key"),
     Index("ix_alerts_state", "state"),
+    Index("ix_alerts_opened", "opened_at"),  # the newest first, a page at a time
 )
 
 telemetry_rejects = Table(

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.views import iso_value, plain_row
@@ -170,39 +170,77 @@ _ACTIVE_HOLD = (
 )
 
 
+#: A visit is finished once its truck is out of the gate; the yard deals with the others.
+FINISHED = (VisitStatus.GATED_OUT.value, VisitStatus.ON_TRIP.value)
+UNFINISHED = tuple(s.value for s in VisitStatus if s.value not in FINISHED)
+#: With `current`, the newest visits of any status come too (the gate board's last moves).
+RECENT_VISITS = 50
+
+
+def _visit_ids(status: str | None, enterprise_uscc: str | None) -> Any:
+    query = select(truck_visits.c.id)
+    if enterprise_uscc is not None:
+        query = query.join(t.declarations, truck_visits.c.declaration_id == t.declarations.c.id)
+        query = query.where(t.declarations.c.enterprise_uscc == enterprise_uscc)
+    if status is not None:
+        query = query.where(truck_visits.c.status == status)
+    return query
+
+
+def count_visits(
+    engine: Engine, *, status: str | None = None, enterprise_uscc: str | None = None
+) -> int:
+    """How many visits a listing with these filters has in all (it may show fewer)."""
+    query = select(func.count()).select_from(_visit_ids(status, enterprise_uscc).subquery())
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
 def list_visits(
     engine: Engine,
     layout: YardLayout,
     *,
     status: str | None = None,
     enterprise_uscc: str | None = None,
+    current: bool = False,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Visits, newest first, each with its active holds (`active_holds`, `hold_reasons`:
     short, in both languages); declarants pass their enterprise and see only its visits.
+    `limit` keeps the newest; `current` gives the visits not yet finished and the newest few
+    finished ones, what a yard console draws, however long the port's history.
 
-    One query: the active holds are joined in (a visit with two holds comes as two rows), so
-    a yard console needs no read per visit."""
-    query = (
-        _VISITS.add_columns(*_ACTIVE_HOLD)
-        .join(
+    The visits are chosen by key first (through the status or creation-time index), then
+    read in one query with their active holds joined in (a visit with two holds comes as two
+    rows), so a console needs no read per visit."""
+    chosen = _visit_ids(status, enterprise_uscc)
+    newest = chosen.order_by(truck_visits.c.created_at.desc(), truck_visits.c.id)
+    with engine.connect() as conn:
+        if current:
+            open_ = chosen.where(truck_visits.c.status.in_(UNFINISHED))
+            ids = set(conn.execute(open_).scalars())
+            ids |= set(conn.execute(newest.limit(RECENT_VISITS)).scalars())
+        elif limit is not None:
+            ids = set(conn.execute(newest.limit(limit)).scalars())
+        else:
+            ids = None
+        query = _VISITS.add_columns(*_ACTIVE_HOLD).join(
             visit_holds,
             (visit_holds.c.visit_id == truck_visits.c.id) & visit_holds.c.lifted_at.is_(None),
             isouter=True,
         )
-        .order_by(
+        if ids is None:
+            query = query.where(truck_visits.c.id.in_(chosen))
+        else:
+            query = query.where(truck_visits.c.id.in_(sorted(ids)))
+        query = query.order_by(
             truck_visits.c.created_at.desc(),
             truck_visits.c.id,
             visit_holds.c.placed_at,
             visit_holds.c.id,
         )
-    )
-    if status is not None:
-        query = query.where(truck_visits.c.status == status)
-    if enterprise_uscc is not None:
-        query = query.where(t.declarations.c.enterprise_uscc == enterprise_uscc)
-    hold_keys = {c.name for c in _ACTIVE_HOLD}
-    views: dict[str, dict[str, Any]] = {}
-    with engine.connect() as conn:
+        hold_keys = {c.name for c in _ACTIVE_HOLD}
+        views: dict[str, dict[str, Any]] = {}
         for r in conn.execute(query).mappings():
             view = views.get(r["id"])
             if view is None:

@@ -50,6 +50,7 @@ truck_visits = Table(
     # a declaration's visit (the clearance followers) and the trucks booking border capacity
     Index("ix_truck_visits_declaration", "declaration_id"),
     Index("ix_truck_visits_departure", "departure_at"),
+    Index("ix_truck_visits_created", "created_at"),  # the newest first, a page at a time
 )
 
 visit_steps = Table(

@@ -13,7 +13,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, Field
 
-from landport.adapters.db.yard_queries import container_ledger, list_visits, visit_view
+from landport.adapters.db.yard_queries import (
+    container_ledger,
+    count_visits,
+    list_visits,
+    visit_view,
+)
 from landport.adapters.reference_files import YardFiles
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import Declarant, ServicesDep, Staff, require
@@ -124,14 +129,31 @@ def pre_advise(body: PreAdviceBody, services: ServicesDep, actor: Declarant) -> 
 
 
 @router.get("/visits")
-def visits(services: ServicesDep, actor: VisitReader, status: str | None = None) -> dict[str, Any]:
-    """Declarants see their own enterprise's visits only, whatever filter they send."""
+def visits(
+    services: ServicesDep,
+    actor: VisitReader,
+    status: str | None = None,
+    current: Annotated[
+        bool,
+        Query(description="the visits not yet gated out, and the newest 50 of any status"),
+    ] = False,
+    limit: Annotated[int, Query(ge=1, le=5000, description="the newest this many")] = 1000,
+) -> dict[str, Any]:
+    """Newest first; `total` counts every visit the filters match, `items` holds at most
+    `limit` (or, with `current`, what a yard console draws). Declarants see their own
+    enterprise's visits only, whatever filter they send."""
     uscc = actor.enterprise_uscc if actor.is_declarant else None
     wanted = status_filter(status, (s.value for s in VisitStatus))
     items = list_visits(
-        services.read_engine, yard_layout_of(services), status=wanted, enterprise_uscc=uscc
+        services.read_engine,
+        yard_layout_of(services),
+        status=wanted,
+        enterprise_uscc=uscc,
+        current=current,
+        limit=limit,
     )
-    return {"total": len(items), "items": items}
+    total = count_visits(services.read_engine, status=wanted, enterprise_uscc=uscc)
+    return {"total": total, "items": items}
 
 
 @router.get("/visits/{visit_id}")

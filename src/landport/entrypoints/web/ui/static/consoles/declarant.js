@@ -187,7 +187,7 @@ async function loadAppointments() {
 }
 
 async function loadTrucks() {
-  const [visits, trips] = await Promise.all([api("GET", "/api/v1/visits"), api("GET", "/api/v1/trips")]);
+  const [visits, trips] = await Promise.all([api("GET", "/api/v1/visits?current=true"), api("GET", "/api/v1/trips")]);
   replace("my-trucks",
     visits.ok ? table("declarant.my_visits", [
       ["field.plate", (v) => v.plate],

@@ -122,7 +122,8 @@ function holds() {
 }
 
 async function load() {
-  const answer = await api("GET", "/api/v1/visits");
+  // what the yard deals with now, however long its history: not the whole archive
+  const answer = await api("GET", "/api/v1/visits?current=true");
   if (!answer.ok) return notify("gate-status", message(answer.data), "error");
   // The list carries each visit's active holds, so one read draws the whole console.
   visits = answer.data.items;
