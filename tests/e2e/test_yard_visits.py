@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import event, insert, update
 
 from goods import furniture_payload, lithium_ion_payload
-from landport.adapters.db import yard_queries
 from landport.adapters.db.yard_queries import list_visits
-from landport.adapters.db.yard_tables import truck_visits
+from landport.adapters.db.yard_tables import truck_visits, visit_steps
 from landport.adapters.reference_files import YardFiles
 from landport.shared.errors import Conflict
 from landport.yard.commands import AssignParking
@@ -277,36 +276,43 @@ def test_the_visit_list_carries_each_visits_active_holds_in_one_query(world: Wor
     assert world.get("competitor", "/api/v1/visits").json()["total"] == 0
 
 
-def test_a_console_reads_what_the_yard_deals_with_not_its_whole_history(
-    world: World, monkeypatch: Any
-) -> None:
-    """`current`: the visits not yet gated out and the newest few of any status; `limit` keeps
-    the newest; `total` still counts every visit."""
-    plates = ("藏D12345", "藏D12346", "藏D12347")
+def test_a_console_reads_what_the_yard_deals_with_not_its_whole_history(world: World) -> None:
+    """`current`: the trucks inside, the last week's pre-advice and the last day's exits;
+    `limit` keeps the newest; `total` still counts every visit."""
+    plates = ("藏D12345", "藏D12346", "藏D12347", "藏D12348")
     visits = [
-        pre_advised(world, declared(world, furniture_payload(vehicle_plate=p)), p) for p in plates
+        pre_advised(world, declared(world, furniture_payload(vehicle_plate=p)), p)["id"]
+        for p in plates
     ]
-    with world.services.engine.begin() as conn:  # the first one archived, gated out long ago
-        for visit, hour in zip(visits, (0, 8, 9), strict=True):
+    archived, stale, expected, left = visits
+    now = world.services.clock.now()
+    history = {  # visit: (status, created_at)
+        archived: ("gated_out", datetime(2025, 1, 2, tzinfo=UTC)),  # left long ago
+        stale: ("pre_advised", now - timedelta(days=10)),  # a no-show's pre-advice
+        expected: ("pre_advised", now),
+        left: ("gated_out", now - timedelta(days=3)),  # a long stay that left an hour ago
+    }
+    with world.services.engine.begin() as conn:
+        for visit, (status, created) in history.items():
             conn.execute(
                 update(truck_visits)
-                .where(truck_visits.c.id == visit["id"])
-                .values(created_at=datetime(2026, 3, 1, hour, tzinfo=UTC))
+                .where(truck_visits.c.id == visit)
+                .values(status=status, created_at=created)
             )
         conn.execute(
-            update(truck_visits)
-            .where(truck_visits.c.id == visits[0]["id"])
-            .values(status="gated_out", created_at=datetime(2025, 1, 2, tzinfo=UTC))
+            insert(visit_steps).values(
+                visit_id=left, status="gated_out", at=now - timedelta(hours=1), actor="yard"
+            )
         )
     newest = world.get("yardman", "/api/v1/visits?limit=2").json()
-    assert newest["total"] == 3
-    assert [v["id"] for v in newest["items"]] == [visits[2]["id"], visits[1]["id"]]
-    monkeypatch.setattr(yard_queries, "RECENT_VISITS", 1)
+    assert newest["total"] == 4
+    assert [v["id"] for v in newest["items"]] == [expected, left]
     current = world.get("yardman", "/api/v1/visits?current=true").json()
-    assert {v["id"] for v in current["items"]} == {visits[1]["id"], visits[2]["id"]}
+    assert {v["id"] for v in current["items"]} == {expected, left}
+    assert current["total"] == 4
     assert world.get("yardman", "/api/v1/visits?limit=0").status_code == 422
     mine = world.get("exporter", "/api/v1/visits?current=true").json()
-    assert len(mine["items"]) == 2 and mine["total"] == 3
+    assert {v["id"] for v in mine["items"]} == {expected, left} and mine["total"] == 4
     assert world.get("competitor", "/api/v1/visits?current=true").json() == {
         "total": 0,
         "items": [],

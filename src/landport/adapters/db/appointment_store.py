@@ -41,7 +41,8 @@ _LOCK_SLOT = select(appointment_slots.c.next_sequence).where(_SLOT_IS).with_for_
 _HOLDING_IN_SLOT = select(appointments).where(
     appointments.c.resource_id == bindparam("resource_id"),
     appointments.c.slot_start == bindparam("slot_start"),
-    appointments.c.status.in_(_HOLDING),
+    # `status || ''`: the slot's own bookings, not the hour's across every resource
+    appointments.c.status.concat("").in_(_HOLDING),
 )
 _OF_DECLARATION = select(appointments).where(
     appointments.c.active_declaration_id == bindparam("declaration_id")

@@ -106,6 +106,7 @@ declarations = Table(
     Index("ix_declarations_enterprise_created", "enterprise_uscc", "created_at"),
     Index("ix_declarations_status_lane", "status", "lane"),
     Index("ix_declarations_created", "created_at"),  # the newest first, a page at a time
+    Index("ix_declarations_lane_created", "lane", "created_at"),  # an officer's lane
     Index("ix_declarations_enterprise_status", "enterprise_uscc", "status"),
 )
 
@@ -276,10 +277,12 @@ trips = Table(
     Index("ix_trips_declaration", "declaration_id"),
     Index("ix_trips_armed", "armed_at"),  # the newest first, a page at a time
     Index("ix_trips_state", "state"),  # the silence check reads the trips under way
-    # The trips under way, for the nightly purge: partial, so it is never mistaken for a way
-    # to find one trip among them (SQLite keeps no statistics to tell it apart).
+    # The trips under way, newest first for the consoles and all of them for the nightly
+    # purge: partial, and not led by a key, so it is never mistaken for a way to find one
+    # trip among them (SQLite keeps no statistics to tell it apart).
     Index(
         "ix_trips_active",
+        "armed_at",
         "id",
         sqlite_where=text("active IS 1"),
         postgresql_where=text("active IS true"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -170,11 +170,14 @@ _ACTIVE_HOLD = (
 )
 
 
-#: A visit is finished once its truck is out of the gate; the yard deals with the others.
-FINISHED = (VisitStatus.GATED_OUT.value, VisitStatus.ON_TRIP.value)
-UNFINISHED = tuple(s.value for s in VisitStatus if s.value not in FINISHED)
-#: With `current`, the newest visits of any status come too (the gate board's last moves).
-RECENT_VISITS = 50
+#: What a yard console draws: the trucks inside, the pre-advised trucks of the last week (a
+#: no-show's visit stays pre-advised and would otherwise pile up), and the trucks that left
+#: in the last day (the gate board's latest moves).
+INSIDE = tuple(
+    s.value for s in VisitStatus if s.value not in ("pre_advised", "gated_out", "on_trip")
+)
+PRE_ADVICE_KEPT = timedelta(days=7)
+EXITS_KEPT = timedelta(hours=24)
 
 
 def _visit_ids(status: str | None, enterprise_uscc: str | None) -> Any:
@@ -196,34 +199,49 @@ def count_visits(
         return int(conn.execute(query).scalar_one())
 
 
+def _current_ids(conn: Any, chosen: Any, now: datetime) -> set[str]:
+    """Each part through an index bounded by the yard or the day, never by the history:
+    `status || ''` keeps SQLite off the status index of every pre-advice ever made."""
+    inside = chosen.where(truck_visits.c.status.in_(INSIDE))
+    expected = chosen.where(
+        truck_visits.c.status.concat("") == "pre_advised",
+        truck_visits.c.created_at >= now - PRE_ADVICE_KEPT,
+    )
+    left = chosen.where(
+        truck_visits.c.id.in_(
+            select(visit_steps.c.visit_id).where(
+                visit_steps.c.status == "gated_out", visit_steps.c.at >= now - EXITS_KEPT
+            )
+        )
+    )
+    return {str(i) for q in (inside, expected, left) for i in conn.execute(q).scalars()}
+
+
 def list_visits(
     engine: Engine,
     layout: YardLayout,
     *,
     status: str | None = None,
     enterprise_uscc: str | None = None,
-    current: bool = False,
+    current_at: datetime | None = None,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Visits, newest first, each with its active holds (`active_holds`, `hold_reasons`:
     short, in both languages); declarants pass their enterprise and see only its visits.
-    `limit` keeps the newest; `current` gives the visits not yet finished and the newest few
-    finished ones, what a yard console draws, however long the port's history.
+    `limit` keeps the newest; `current_at` gives what a yard console draws at that time
+    (`INSIDE`, the week's pre-advice, the day's exits), however long the port's history.
 
-    The visits are chosen by key first (through the status or creation-time index), then
-    read in one query with their active holds joined in (a visit with two holds comes as two
-    rows), so a console needs no read per visit."""
+    The visits are chosen by key first, then read in one query with their active holds
+    joined in (a visit with two holds comes as two rows), so a console needs no read per
+    visit."""
     chosen = _visit_ids(status, enterprise_uscc)
     newest = chosen.order_by(truck_visits.c.created_at.desc(), truck_visits.c.id)
     with engine.connect() as conn:
-        if current:
-            open_ = chosen.where(truck_visits.c.status.in_(UNFINISHED))
-            ids = set(conn.execute(open_).scalars())
-            ids |= set(conn.execute(newest.limit(RECENT_VISITS)).scalars())
+        ids: set[str] | None = None
+        if current_at is not None:
+            ids = _current_ids(conn, chosen, current_at)
         elif limit is not None:
-            ids = set(conn.execute(newest.limit(limit)).scalars())
-        else:
-            ids = None
+            ids = {str(i) for i in conn.execute(newest.limit(limit)).scalars()}
         query = _VISITS.add_columns(*_ACTIVE_HOLD).join(
             visit_holds,
             (visit_holds.c.visit_id == truck_visits.c.id) & visit_holds.c.lifted_at.is_(None),

@@ -135,11 +135,14 @@ def visits(
     status: str | None = None,
     current: Annotated[
         bool,
-        Query(description="the visits not yet gated out, and the newest 50 of any status"),
+        Query(
+            description="what a yard console draws: the trucks inside, the last week's "
+            "pre-advised trucks and the last day's exits (`limit` does not apply)"
+        ),
     ] = False,
     limit: Annotated[int, Query(ge=1, le=5000, description="the newest this many")] = 1000,
 ) -> dict[str, Any]:
-    """Newest first; `total` counts every visit the filters match, `items` holds at most
+    """Newest first; `total` counts every visit the filters match, `items` holds the newest
     `limit` (or, with `current`, what a yard console draws). Declarants see their own
     enterprise's visits only, whatever filter they send."""
     uscc = actor.enterprise_uscc if actor.is_declarant else None
@@ -149,7 +152,7 @@ def visits(
         yard_layout_of(services),
         status=wanted,
         enterprise_uscc=uscc,
-        current=current,
+        current_at=services.clock.now() if current else None,
         limit=limit,
     )
     total = count_visits(services.read_engine, status=wanted, enterprise_uscc=uscc)

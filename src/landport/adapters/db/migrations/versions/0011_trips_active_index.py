@@ -1,6 +1,7 @@
-"""index trips by whether they are active: the nightly purge keeps active trips' positions
+"""index the active trips (partial): the nightly purge keeps their positions, consoles list them
 
-Without it every purge batch read the whole trips table, which grows by a port's every trip.
+Without it every purge batch read the whole trips table, which grows by a port's every trip;
+newest first (`armed_at`), a console's page of active trips is a walk of this index alone.
 
 Revision ID: 0011
 Revises: 0010
@@ -22,7 +23,7 @@ def upgrade() -> None:
     with op.batch_alter_table("trips", schema=None) as batch_op:
         batch_op.create_index(
             "ix_trips_active",
-            ["id"],
+            ["armed_at", "id"],
             unique=False,
             sqlite_where=sa.text("active IS 1"),
             postgresql_where=sa.text("active IS true"),

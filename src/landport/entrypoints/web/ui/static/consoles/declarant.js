@@ -194,7 +194,7 @@ async function loadTrucks() {
       ["field.number", (v) => v.declaration_number],
       ["field.status", (v) => (lang() === "zh" ? v.status_zh : t(`visit.${v.status}`))],
       ["field.slot", (v) => (v.slot ? v.slot.slot_id : "—")],
-      ["field.holds", (v) => String((v.holds || []).filter((h) => h.active).length || "—")],
+      ["field.holds", (v) => String(v.active_holds || "—")],
     ], visits.data.items) : null,
     trips.ok ? table("declarant.my_trips", [
       ["field.plate", (r) => r.vehicle_plate],
