@@ -175,8 +175,19 @@ def test_a_truck_is_booked_against_capacity_and_announced_to_the_yard(
     visits = httpx.get(
         live_server.url("/api/v1/visits"), headers=live_server.headers(LOGINS["declarant"])
     ).json()["items"]
-    assert [v["plate"] for v in visits if v["declaration_id"] == declaration_id] == [plate]
+    [visit] = [v for v in visits if v["declaration_id"] == declaration_id]
+    assert visit["plate"] == plate
     screenshot(page, "console-declarant-appointment")
+    held = httpx.post(  # the yard holds the truck: its owner sees it among its trucks
+        live_server.url(f"/api/v1/visits/{visit['id']}/holds"),
+        json={"kind": "yard", "reason": "tyre check"},
+        headers=live_server.headers(LOGINS["yard_operator"]),
+    )
+    assert held.status_code == 201, held.text
+    page.reload()
+    row = page.locator("#my-trucks tr", has_text=plate)
+    row.wait_for()
+    assert row.locator("td").nth(4).inner_text() == "1"
 
 
 def test_a_declarant_opening_the_customs_console_is_refused_and_so_is_its_api(page: Any) -> None:
