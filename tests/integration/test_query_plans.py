@@ -205,6 +205,7 @@ def test_what_the_api_reads_is_bounded_by_the_page_or_the_day(tmp_path: Path) ->
             "/api/v1/alerts?state=open",
             "/api/v1/visits?current=true",
             "/api/v1/declarations?lane=red",
+            "/api/v1/declarations?vehicle_plate=藏D12345",
             *(f"/api/v1/declarations/{d}" for d in lodged),
             *(f"/api/v1/screen/trucks/{d}" for d in lodged),
         ]

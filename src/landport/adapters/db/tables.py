@@ -107,6 +107,7 @@ declarations = Table(
     Index("ix_declarations_status_lane", "status", "lane"),
     Index("ix_declarations_created", "created_at"),  # the newest first, a page at a time
     Index("ix_declarations_lane_created", "lane", "created_at"),  # an officer's lane
+    Index("ix_declarations_plate_created", "vehicle_plate", "created_at"),  # "find this truck"
     Index("ix_declarations_enterprise_status", "enterprise_uscc", "status"),
 )
 

@@ -23,6 +23,7 @@ INDEXES = (
     ("declaration_events", "ix_declaration_events_status_at", ["status", "at"]),
     ("declarations", "ix_declarations_created", ["created_at"]),
     ("declarations", "ix_declarations_lane_created", ["lane", "created_at"]),
+    ("declarations", "ix_declarations_plate_created", ["vehicle_plate", "created_at"]),
     ("trips", "ix_trips_armed", ["armed_at"]),
     ("alerts", "ix_alerts_opened", ["opened_at"]),
     ("truck_visits", "ix_truck_visits_created", ["created_at"]),
