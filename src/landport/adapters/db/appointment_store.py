@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from landport.adapters.db.appointment_tables import appointment_slots, appointments
+from landport.adapters.db.planner import not_indexed
 from landport.adapters.db.yard_tables import truck_visits, visit_steps
 from landport.yard.appointment_book import AppointmentBook, SlotKey
 from landport.yard.appointment_model import (
@@ -41,8 +42,7 @@ _LOCK_SLOT = select(appointment_slots.c.next_sequence).where(_SLOT_IS).with_for_
 _HOLDING_IN_SLOT = select(appointments).where(
     appointments.c.resource_id == bindparam("resource_id"),
     appointments.c.slot_start == bindparam("slot_start"),
-    # `status || ''`: the slot's own bookings, not the hour's across every resource
-    appointments.c.status.concat("").in_(_HOLDING),
+    not_indexed(appointments.c.status).in_(_HOLDING),  # the slot's own, not the hour's
 )
 _OF_DECLARATION = select(appointments).where(
     appointments.c.active_declaration_id == bindparam("declaration_id")
@@ -187,12 +187,9 @@ class SqlAppointmentStore:
         rows = self._conn.execute(
             select(truck_visits.c.declaration_id, func.min(visit_steps.c.at))
             .join_from(truck_visits, visit_steps, visit_steps.c.visit_id == truck_visits.c.id)
-            # `status || ''`: a plain `status =` lets SQLite, which keeps no statistics, walk
-            # every gate-in step ever made through the status index, a little slower each day;
-            # the visits' own steps are a handful.
-            .where(
+            .where(  # the visits' own steps, not every gate-in ever made
                 truck_visits.c.declaration_id.in_(ids),
-                visit_steps.c.status.concat("") == "gated_in",
+                not_indexed(visit_steps.c.status) == "gated_in",
             )
             .group_by(truck_visits.c.declaration_id)
         ).all()

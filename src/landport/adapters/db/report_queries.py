@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db import yard_tables as y
+from landport.adapters.db.planner import not_indexed
 from landport.reports.time_release import STEP_MILESTONE, Consignment
 from landport.seals.calendar import BEIJING
 
@@ -32,8 +33,8 @@ def consignments_declared_on(engine: Engine, day: date) -> list[Consignment]:
         reached: dict[str, dict[str, datetime]] = {r[0]: {"declared": r[1]} for r in declared}
         for decl, at in conn.execute(
             select(e.c.declaration_id, e.c.at)
-            # these declarations' own events, not every release through the status index
-            .where(e.c.declaration_id.in_(ids), e.c.status.concat("") == "released")
+            # these declarations' own events, not every release ever made
+            .where(e.c.declaration_id.in_(ids), not_indexed(e.c.status) == "released")
             .order_by(e.c.id)
         ):
             reached[decl].setdefault("released", at)
@@ -41,11 +42,9 @@ def consignments_declared_on(engine: Engine, day: date) -> list[Consignment]:
         for decl, status, at in conn.execute(
             select(y.truck_visits.c.declaration_id, y.visit_steps.c.status, y.visit_steps.c.at)
             .join(y.truck_visits, y.truck_visits.c.id == y.visit_steps.c.visit_id)
-            # `status || ''`: SQLite, without statistics, would otherwise walk every such
-            # step ever made through the status index instead of these visits' own steps
-            .where(
+            .where(  # these visits' own steps, not every such step ever made
                 y.truck_visits.c.declaration_id.in_(ids),
-                y.visit_steps.c.status.concat("").in_(steps),
+                not_indexed(y.visit_steps.c.status).in_(steps),
             )
             .order_by(y.visit_steps.c.id)
         ):

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from landport.adapters.db import tables as t
+from landport.adapters.db.planner import not_indexed
 from landport.adapters.db.views import iso_value, plain_row
 from landport.adapters.db.yard_tables import (
     container_moves,
@@ -200,11 +201,11 @@ def count_visits(
 
 
 def _current_ids(conn: Any, chosen: Any, now: datetime) -> set[str]:
-    """Each part through an index bounded by the yard or the day, never by the history:
-    `status || ''` keeps SQLite off the status index of every pre-advice ever made."""
+    """Each part through an index bounded by the yard or the day, never by the history
+    (the week's pre-advice by creation time, not every pre-advice ever made)."""
     inside = chosen.where(truck_visits.c.status.in_(INSIDE))
     expected = chosen.where(
-        truck_visits.c.status.concat("") == "pre_advised",
+        not_indexed(truck_visits.c.status) == "pre_advised",
         truck_visits.c.created_at >= now - PRE_ADVICE_KEPT,
     )
     left = chosen.where(
