@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from landport.shared.errors import Conflict, InvalidInput, Violation
@@ -71,6 +71,11 @@ IN_YARD = frozenset(
     {V.GATED_IN, V.QUEUED, V.AT_LANE, V.AT_BAY, V.DECIDED, V.SEALED, V.PARKED,
      V.DEPARTURE_SCHEDULED}
 )  # fmt: skip
+#: What is current for a yard console, besides the trucks `IN_YARD`: pre-advice of the last
+#: week (a no-show's visit stays pre-advised, and would otherwise pile up for ever) and the
+#: trucks that left the gate in the last day (the gate board's latest moves).
+PRE_ADVICE_CURRENT = timedelta(days=7)
+EXIT_CURRENT = timedelta(hours=24)
 #: The steps an operator may move a truck through by hand (parking, departure and the gates
 #: have their own commands).
 MOVE_TARGETS = frozenset({V.QUEUED, V.AT_LANE, V.AT_BAY, V.DECIDED, V.SEALED})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -24,7 +24,15 @@ from landport.adapters.db.yard_tables import (
 from landport.seals.calendar import BEIJING
 from landport.yard.dispatch import STATION_ZH, StationKind
 from landport.yard.model import YardLayout
-from landport.yard.visits import HOLD_ZH, STATUS_ZH, HoldKind, VisitStatus
+from landport.yard.visits import (
+    EXIT_CURRENT,
+    HOLD_ZH,
+    IN_YARD,
+    PRE_ADVICE_CURRENT,
+    STATUS_ZH,
+    HoldKind,
+    VisitStatus,
+)
 
 _VISITS = select(truck_visits, t.declarations.c.enterprise_uscc, t.declarations.c.number).join_from(
     truck_visits,
@@ -171,16 +179,6 @@ _ACTIVE_HOLD = (
 )
 
 
-#: What a yard console draws: the trucks inside, the pre-advised trucks of the last week (a
-#: no-show's visit stays pre-advised and would otherwise pile up), and the trucks that left
-#: in the last day (the gate board's latest moves).
-INSIDE = tuple(
-    s.value for s in VisitStatus if s.value not in ("pre_advised", "gated_out", "on_trip")
-)
-PRE_ADVICE_KEPT = timedelta(days=7)
-EXITS_KEPT = timedelta(hours=24)
-
-
 def _visit_ids(status: str | None, enterprise_uscc: str | None) -> Any:
     query = select(truck_visits.c.id)
     if enterprise_uscc is not None:
@@ -203,15 +201,16 @@ def count_visits(
 def _current_ids(conn: Any, chosen: Any, now: datetime) -> set[str]:
     """Each part through an index bounded by the yard or the day, never by the history
     (the week's pre-advice by creation time, not every pre-advice ever made)."""
-    inside = chosen.where(truck_visits.c.status.in_(INSIDE))
+    inside = chosen.where(truck_visits.c.status.in_(sorted(IN_YARD)))
     expected = chosen.where(
-        not_indexed(truck_visits.c.status) == "pre_advised",
-        truck_visits.c.created_at >= now - PRE_ADVICE_KEPT,
+        not_indexed(truck_visits.c.status) == VisitStatus.PRE_ADVISED.value,
+        truck_visits.c.created_at >= now - PRE_ADVICE_CURRENT,
     )
     left = chosen.where(
         truck_visits.c.id.in_(
             select(visit_steps.c.visit_id).where(
-                visit_steps.c.status == "gated_out", visit_steps.c.at >= now - EXITS_KEPT
+                visit_steps.c.status == VisitStatus.GATED_OUT.value,
+                visit_steps.c.at >= now - EXIT_CURRENT,
             )
         )
     )
@@ -230,7 +229,7 @@ def list_visits(
     """Visits, newest first, each with its active holds (`active_holds`, `hold_reasons`:
     short, in both languages); declarants pass their enterprise and see only its visits.
     `limit` keeps the newest; `current_at` gives what a yard console draws at that time
-    (`INSIDE`, the week's pre-advice, the day's exits), however long the port's history.
+    (`IN_YARD`, the week's pre-advice, the day's exits), however long the port's history.
 
     The visits are chosen by key first, then read in one query with their active holds
     joined in (a visit with two holds comes as two rows), so a console needs no read per
