@@ -251,8 +251,12 @@ class LiveEventHub:
     def _on_alert_handled(self, event: object) -> None:
         """`id` is the alert's key, as the screen's alert list names its items."""
         assert isinstance(event, se.AlertHandled)
-        data = {"id": event.alert_key, "trip_id": event.trip_id, "state": event.state}
-        data["at"] = _iso(event.at)
+        data = {
+            "id": event.alert_key,
+            "trip_id": event.trip_id,
+            "state": event.state,
+            "at": _iso(event.at),
+        }
         self.publish("alert.handled", data, enterprise_uscc=self._owner(None, event.trip_id))
 
     def _owner(self, declaration_id: str | None, trip_id: str | None) -> str | None:
