@@ -26,6 +26,21 @@ def kpi(page: Any, name: str) -> str:
     return text
 
 
+def tamper_where_it_stands(live_server: LiveServer, n: int) -> dict[str, Any]:
+    """Demo e-lock EL-000n reports a tamper at its truck's last position; returns the trip
+    as the screen lists it."""
+    trips = httpx.get(
+        live_server.url("/api/v1/screen/trips"), headers=live_server.headers("auditor")
+    ).json()["items"]
+    seal = f"EL-{n:04d}"
+    trip: dict[str, Any] = next(t for t in trips if t["seal_id"] == seal)
+    secret = f"demo-device-secret-{n:04d}"
+    live_server.publish_fix(
+        seal, secret, seq=900_000 + n, lat=trip["lat"], lon=trip["lon"], tamper=True
+    )
+    return trip
+
+
 def test_the_screen_shows_the_port_figures_map_and_charts(
     page: Any, live_server: LiveServer
 ) -> None:
@@ -68,18 +83,7 @@ def test_a_tamper_alert_from_an_e_lock_flashes_on_the_screen(
     page: Any, live_server: LiveServer
 ) -> None:
     open_screen(page)
-    trips = httpx.get(
-        live_server.url("/api/v1/screen/trips"), headers=live_server.headers("auditor")
-    ).json()["items"]
-    trip = next(t for t in trips if t["seal_id"] == "EL-0001")
-    live_server.publish_fix(
-        "EL-0001",
-        "demo-device-secret-0001",
-        seq=900_001,
-        lat=trip["lat"],
-        lon=trip["lon"],
-        tamper=True,
-    )
+    trip = tamper_where_it_stands(live_server, 1)
     flashing = page.locator(f'.alert-item.flash[data-alert-id^="{trip["trip_id"]}:tamper:"]')
     flashing.wait_for(timeout=5_000)
     assert "关锁被破坏" in flashing.inner_text()
@@ -91,18 +95,7 @@ def test_an_alert_an_officer_resolves_leaves_the_screen_without_reload(
     page: Any, live_server: LiveServer
 ) -> None:
     open_screen(page)
-    trips = httpx.get(
-        live_server.url("/api/v1/screen/trips"), headers=live_server.headers("auditor")
-    ).json()["items"]
-    trip = next(t for t in trips if t["seal_id"] == "EL-0002")
-    live_server.publish_fix(
-        "EL-0002",
-        "demo-device-secret-0002",
-        seq=900_002,
-        lat=trip["lat"],
-        lon=trip["lon"],
-        tamper=True,
-    )
+    trip = tamper_where_it_stands(live_server, 2)
     item = page.locator(f'.alert-item[data-alert-id^="{trip["trip_id"]}:tamper:"]')
     item.wait_for(timeout=5_000)
     summary = httpx.get(

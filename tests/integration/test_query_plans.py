@@ -8,7 +8,6 @@ a handful of rows. These read the plan SQLite chose; PostgreSQL plans by its sta
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,12 +56,17 @@ WHOLE_READS = (
 
 
 class PlanGuard:
-    """Explains every distinct statement run while installed; keeps those that would read
-    more of a history table the longer the port runs."""
+    """Explains every distinct statement run while installed (`plans`, in the order run);
+    keeps apart those that would read more of a history table the longer the port runs."""
 
     def __init__(self) -> None:
         self.seen: set[str] = set()
+        self.plans: dict[str, list[str]] = {}
         self.unbounded: dict[str, list[str]] = {}
+
+    def of(self, prefix: str) -> list[list[str]]:
+        """The plans of the statements starting with `prefix`."""
+        return [plan for text, plan in self.plans.items() if text.startswith(prefix)]
 
     def __enter__(self) -> PlanGuard:
         event.listen(AnyEngine, "before_cursor_execute", self._explain)
@@ -83,7 +87,8 @@ class PlanGuard:
         if text.startswith("SELECT count(*)") and " WHERE " not in text:
             return  # a list's total of everything, counted over a narrow index
         rows = cursor.connection.execute("EXPLAIN QUERY PLAN " + statement, params)
-        bad = [step for step in (str(r[-1]) for r in rows) if unbounded(step, text)]
+        self.plans[text] = [str(r[-1]) for r in rows]
+        bad = [step for step in self.plans[text] if unbounded(step, text)]
         if bad:
             self.unbounded[text[:160]] = bad
 
@@ -116,28 +121,10 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-@contextmanager
-def plans_of(engine: Engine, prefix: str) -> Iterator[list[list[str]]]:
-    """Records the query plan of every statement starting with `prefix` while it runs."""
-    seen: list[list[str]] = []
-
-    def explain(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if " ".join(statement.split()).startswith(prefix):
-            rows = cursor.connection.execute("EXPLAIN QUERY PLAN " + statement, params)
-            seen.append([str(row[-1]) for row in rows])
-
-    event.listen(engine, "before_cursor_execute", explain)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", explain)
-
-
 def test_a_booked_trucks_gate_in_is_found_through_its_own_visit(engine: Engine) -> None:
-    query = "SELECT truck_visits.declaration_id, min(visit_steps.at)"
-    with plans_of(engine, query) as seen, engine.connect() as conn:
+    with PlanGuard() as guard, engine.connect() as conn:
         assert SqlAppointmentStore(conn).gate_ins(["D1", "D2"]) == {}
-    [plan] = seen
+    [plan] = guard.of("SELECT truck_visits.declaration_id, min(visit_steps.at)")
     assert any("ix_truck_visits_declaration" in step for step in plan), plan
     assert any("ix_visit_steps_visit_id" in step for step in plan), plan
     assert not any("ix_visit_steps_status_at" in step for step in plan), plan
@@ -145,9 +132,9 @@ def test_a_booked_trucks_gate_in_is_found_through_its_own_visit(engine: Engine) 
 
 def test_the_nightly_purge_reads_only_old_positions_and_active_trips(engine: Engine) -> None:
     now = datetime(2026, 3, 1, tzinfo=UTC)
-    with plans_of(engine, "SELECT positions.id FROM positions") as seen:
+    with PlanGuard() as guard:
         assert purge_positions(engine, timedelta(days=14), batch=100, now=now) == 0
-    [plan] = seen
+    [plan] = guard.of("SELECT positions.id FROM positions")
     assert plan[0].startswith("SEARCH positions USING INDEX ix_positions_received"), plan
     assert any(step.endswith("USING INDEX ix_trips_active") for step in plan), plan
     assert "SCAN trips" not in plan and "SCAN positions" not in plan, plan
@@ -157,10 +144,10 @@ def test_one_trip_is_still_found_by_its_own_keys_not_among_all_active_ones(
     engine: Engine,
 ) -> None:
     """The purge's index of active trips must not be taken for a way to find one of them."""
-    with plans_of(engine, "SELECT trips.") as seen, engine.connect() as conn:
+    with PlanGuard() as guard, engine.connect() as conn:
         assert SqlTripRepository(conn).active_for_declaration("D1") is None
         assert active_trips(conn, ["EL-1", "EL-2"]) == {}
-    by_declaration, by_seal = seen
+    by_declaration, by_seal = guard.of("SELECT trips.")
     assert any("ix_trips_declaration (declaration_id=?)" in step for step in by_declaration)
     assert any("ix_trips_seal_active (seal_id=? AND active=?)" in step for step in by_seal)
 
