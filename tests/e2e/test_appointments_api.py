@@ -326,3 +326,23 @@ def test_a_bay_added_to_the_layout_in_force_is_sold_at_once(world: World) -> Non
     )
     assert booked.status_code == 201, booked.text
     assert booked.json()["resource_id"] == "exam-bay-3"
+
+
+def test_a_limited_list_keeps_the_latest_slots_in_slot_order_and_counts_them_all(
+    world: World,
+) -> None:
+    """A long-running yard's book holds years of appointments: a list without a date shows
+    the latest, not the first ones ever sold, and `total` still counts every one."""
+    made = [booked(world, declared(world), beijing(day, 14))["id"] for day in (3, 1, 2)]
+    booked(world, declared(world, "competitor"), beijing(4, 14), user="competitor")
+    page = world.get("admin", "/api/v1/appointments", params={"limit": 2}).json()
+    assert page["total"] == 4
+    starts = [a["slot_start_beijing"][:10] for a in page["items"]]
+    assert starts == ["2026-05-07", "2026-05-08"]  # the two latest, earliest first
+    own = world.get("exporter", "/api/v1/appointments", params={"limit": 2}).json()
+    assert own["total"] == 3
+    assert [a["id"] for a in own["items"]] == [made[2], made[0]]  # 6 May, 7 May
+    one_day = world.get("admin", "/api/v1/appointments", params={"date": "2026-05-05"}).json()
+    assert (one_day["total"], [a["id"] for a in one_day["items"]]) == (1, [made[1]])
+    too_many = world.get("admin", "/api/v1/appointments", params={"limit": 5001})
+    assert too_many.status_code == 422

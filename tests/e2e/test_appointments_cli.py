@@ -53,6 +53,7 @@ def test_an_operator_books_lists_and_cancels_from_the_shell(port: tuple[World, s
     assert made["status"] == "booked"
     day = made["slot_start_beijing"][:10]
     assert [a["id"] for a in as_json(url, "list", "--date", day)["items"]] == [made["id"]]
+    assert as_json(url, "list", "--limit", "1") == as_json(url, "list", "--date", day)
     free = as_json(url, "capacity", "--date", day)["resources"]
     bay = next(r for r in free if r["resource_id"] == "exam-bay-1")
     assert sum(h["booked"] for h in bay["hours"]) == 1

@@ -66,17 +66,13 @@ def appointment_view(engine: Engine, appointment_id: str) -> dict[str, Any] | No
     return view
 
 
-def list_appointments(
-    engine: Engine,
-    *,
-    forwarder: str | None = None,
-    day: date | None = None,
-    resource_id: str | None = None,
-    status: str | None = None,
-    limit: int = 500,
-) -> list[dict[str, Any]]:
-    """Appointments in slot order; declarants pass their enterprise and see only its own."""
-    query = _VIEW
+def _filtered(
+    query: Any,
+    forwarder: str | None,
+    day: date | None,
+    resource_id: str | None,
+    status: str | None,
+) -> Any:
     if forwarder is not None:
         query = query.where(appointments.c.forwarder == forwarder)
     if day is not None:
@@ -86,11 +82,43 @@ def list_appointments(
         query = query.where(appointments.c.resource_id == resource_id)
     if status is not None:
         query = query.where(appointments.c.status == status)
-    query = query.order_by(
-        appointments.c.slot_start, appointments.c.resource_id, appointments.c.sequence
-    ).limit(limit)
+    return query
+
+
+def list_appointments(
+    engine: Engine,
+    *,
+    forwarder: str | None = None,
+    day: date | None = None,
+    resource_id: str | None = None,
+    status: str | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """The latest `limit` appointments by slot (a long-running yard's book holds years),
+    shown in slot order; declarants pass their enterprise and see only its own."""
+    order = (appointments.c.slot_start, appointments.c.resource_id, appointments.c.sequence)
+    query = _filtered(_VIEW, forwarder, day, resource_id, status)
+    query = query.order_by(*(c.desc() for c in order)).limit(limit)
     with engine.connect() as conn:
-        return [_view(r) for r in conn.execute(query).mappings()]
+        latest = [_view(r) for r in conn.execute(query).mappings()]
+    latest.reverse()
+    return latest
+
+
+def count_appointments(
+    engine: Engine,
+    *,
+    forwarder: str | None = None,
+    day: date | None = None,
+    resource_id: str | None = None,
+    status: str | None = None,
+) -> int:
+    """How many appointments a listing with these filters has in all (it may show fewer)."""
+    query = _filtered(
+        select(func.count()).select_from(appointments), forwarder, day, resource_id, status
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def capacity(

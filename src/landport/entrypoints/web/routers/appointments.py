@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from landport.adapters.db.appointment_queries import (
     appointment_view,
     capacity,
+    count_appointments,
     list_appointments,
     standings,
 )
@@ -102,16 +103,20 @@ def appointments(
     on: Annotated[date | None, Query(alias="date", description="Beijing date")] = None,
     resource_id: str | None = None,
     status: str | None = None,
+    limit: Annotated[
+        int, Query(ge=1, le=5000, description="the latest this many slots, shown in slot order")
+    ] = 500,
 ) -> dict[str, Any]:
-    """Declarants see their own enterprise's appointments only, whatever filter they send."""
-    items = list_appointments(
-        services.read_engine,
-        forwarder=actor.enterprise_uscc if actor.is_declarant else None,
-        day=on,
-        resource_id=resource_id or None,
-        status=status_filter(status, (s.value for s in AppointmentStatus)),
-    )
-    return {"total": len(items), "items": items}
+    """Declarants see their own enterprise's appointments only, whatever filter they send;
+    `total` counts every appointment matching the filters, `items` holds at most `limit`."""
+    filters: dict[str, Any] = {
+        "forwarder": actor.enterprise_uscc if actor.is_declarant else None,
+        "day": on,
+        "resource_id": resource_id or None,
+        "status": status_filter(status, (s.value for s in AppointmentStatus)),
+    }
+    items = list_appointments(services.read_engine, limit=limit, **filters)
+    return {"total": count_appointments(services.read_engine, **filters), "items": items}
 
 
 @router.get("/appointments/rules")
