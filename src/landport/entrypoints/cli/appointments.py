@@ -118,7 +118,7 @@ def list_command(
 ) -> None:
     """Appointments in slot order (the latest `--limit`; `total` counts all matching)."""
     day = _day(on) if on else None
-    filters = {"day": day, "resource_id": resource, "status": status}
+    filters: dict[str, Any] = {"day": day, "resource_id": resource, "status": status}
 
     def read(s: Services) -> dict[str, Any]:
         return {
