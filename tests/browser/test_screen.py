@@ -49,7 +49,8 @@ def test_the_screen_shows_the_port_figures_map_and_charts(
         live_server.url("/api/v1/screen/summary"), headers=live_server.headers("auditor")
     ).json()
     assert kpi(page, "declared") == str(summary["trucks"]["declared"])
-    assert kpi(page, "in_transit") == str(summary["trucks"]["in_transit"])
+    for name in ("expected", "in_yard", "in_transit"):
+        assert kpi(page, name) == str(summary["trucks"][name]), name
     assert page.locator("#kpi-capacity").inner_text() == "300"
     # the map: country borders, three corridors, one marker per sealed truck with a position
     page.wait_for_function("document.querySelectorAll('#map path.leaflet-interactive').length >= 3")
@@ -63,7 +64,7 @@ def test_the_screen_shows_the_port_figures_map_and_charts(
 
 def test_a_lodged_declaration_appears_without_reload(page: Any, live_server: LiveServer) -> None:
     open_screen(page)
-    before = int(kpi(page, "declared"))
+    before, expected = int(kpi(page, "declared")), int(kpi(page, "expected"))
     page.evaluate("window.__same_page = true")
     declarant = ENTERPRISES[0]
     response = httpx.post(
@@ -76,6 +77,7 @@ def test_a_lodged_declaration_appears_without_reload(page: Any, live_server: Liv
         f"Number(document.getElementById('kpi-declared').textContent) === {before + 1}",
         timeout=5_000,
     )
+    assert int(kpi(page, "expected")) == expected + 1  # declared, its truck not yet in
     assert page.evaluate("window.__same_page") is True  # no reload happened
 
 

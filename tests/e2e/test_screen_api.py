@@ -30,7 +30,9 @@ def test_the_summary_counts_declared_trucks_lanes_and_the_capacity(world: World)
     after = world.get("auditor", "/api/v1/screen/summary").json()
     assert after["trucks"]["capacity"] == 300
     assert after["trucks"]["declared"] == before["trucks"]["declared"] + 2
-    assert after["trucks"]["in_yard"] == before["trucks"]["in_yard"] + 2
+    # declared, not yet through the gate: expected, not in the yard
+    assert after["trucks"]["expected"] == before["trucks"]["expected"] + 2
+    assert after["trucks"]["in_yard"] == before["trucks"]["in_yard"]
     assert after["lanes"]["green"] == before["lanes"]["green"] + 1
     assert after["lanes"]["red"] == before["lanes"]["red"] + 1
     assert after["cost_saving"]["total_cny"] == 2 * 2000

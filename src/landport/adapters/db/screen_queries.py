@@ -2,8 +2,8 @@
 
 A wall display shows a rolling day (the last 24 hours) rather than the Beijing calendar
 day, so the screen does not fall to zero at midnight while trucks are still on the road.
-Counts come from the declarations, their status events, trips and alerts; the
-time-release figures reuse the report's milestone query.
+Counts come from the declarations, their status events, the yard's visits, trips and
+alerts; the time-release figures reuse the report's milestone query.
 """
 
 from __future__ import annotations
@@ -13,19 +13,28 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 
 from landport.adapters.db import tables as t
+from landport.adapters.db.planner import not_indexed
 from landport.adapters.db.report_queries import consignments_declared_on
+from landport.adapters.db.yard_tables import truck_visits
 from landport.reports.time_release import time_release
 from landport.seals.calendar import BEIJING
+from landport.yard.visits import IN_YARD, VisitStatus
 
 WINDOW = timedelta(hours=24)
 #: Alerts the screen shows: raised and not yet resolved (being handled counts).
 UNRESOLVED = ("open", "acknowledged")
-#: Trucks still at the land port: declared but not yet under way to the border.
+#: Declarations whose truck has not yet left for the border.
 AT_PORT = ("declared", "assessed", "document_check", "examination", "held", "released")
 IN_TRANSIT = ("departed", "en_route")
+#: The declarations of the trucks inside the yard's gate (None for a truck without one).
+_INSIDE = select(truck_visits.c.declaration_id).where(truck_visits.c.status.in_(sorted(IN_YARD)))
+_GATED_OUT = select(truck_visits.c.declaration_id).where(
+    truck_visits.c.declaration_id.in_(bindparam("ids", expanding=True)),
+    not_indexed(truck_visits.c.status).in_([VisitStatus.GATED_OUT, VisitStatus.ON_TRIP]),
+)
 
 #: "New three" (新三样) and "old three" (老三样) export goods by HS code prefix.
 #: Vehicles (8703) count only in their electric and hybrid sub-headings.
@@ -113,19 +122,20 @@ def screen_summary(
 ) -> dict[str, Any]:
     """Headline figures: trucks against capacity, where they are, clearance time, alerts."""
     since = now - WINDOW
-    d, tr, al = t.declarations, t.trips, t.alerts
+    tr, al = t.trips, t.alerts
     with engine.connect() as conn:
         declared = _declared_since(conn, since)
         # counted here: grouped in SQL, SQLite walks the state index of every trip ever armed
-        active_trip_states = Counter(
-            conn.execute(select(tr.c.state).where(tr.c.active.is_(True))).scalars()
+        trips = conn.execute(
+            select(tr.c.state, tr.c.declaration_id).where(tr.c.active.is_(True))
+        ).all()
+        inside = conn.execute(_INSIDE).scalars().all()
+        inside_ids = {i for i in inside if i}
+        # a sealed truck that left the gate before its e-lock reported it outside the yard
+        sealed_here = sorted({d for st, d in trips if st == "in_yard" and d not in inside_ids})
+        gone = (
+            set(conn.execute(_GATED_OUT, {"ids": sealed_here}).scalars()) if sealed_here else set()
         )
-        on_trip = select(tr.c.declaration_id).where(tr.c.active.is_(True))
-        at_port = conn.execute(
-            select(func.count())
-            .select_from(d)
-            .where(d.c.status.in_(AT_PORT), d.c.id.not_in(on_trip))
-        ).scalar_one()
         exited = _status_count(conn, "exited", since)
         released = _status_count(conn, "released", since)
         alerts: dict[str, int] = dict(
@@ -135,6 +145,16 @@ def screen_summary(
                 .group_by(al.c.severity)
             ).all()
         )
+    active_trip_states = Counter(state for state, _ in trips)
+    # In the yard: the trucks inside the gate, and any sealed there without a gate record;
+    # expected: the last day's declarations whose truck is neither inside nor on its way.
+    on_trip = {declaration for _, declaration in trips}
+    in_yard = len(inside) + len(sealed_here) - len(gone)
+    expected = sum(
+        1
+        for r in declared
+        if r["status"] in AT_PORT and r["id"] not in inside_ids and r["id"] not in on_trip
+    )
     lanes = Counter(r["lane"] or "none" for r in declared)
     containers = sum(_containers(r["content"]) for r in declared)
     report = time_release(_consignments(engine, now, since))
@@ -146,8 +166,9 @@ def screen_summary(
             "declared": len(declared),
             "capacity": capacity,
             "utilisation": round(len(declared) / capacity, 3) if capacity else None,
-            "in_yard": int(at_port) + int(active_trip_states.get("in_yard", 0)),
-            "in_transit": sum(int(active_trip_states.get(s, 0)) for s in IN_TRANSIT),
+            "in_yard": in_yard,
+            "expected": expected,
+            "in_transit": len(gone) + sum(int(active_trip_states.get(s, 0)) for s in IN_TRANSIT),
             "at_border": int(active_trip_states.get("at_border", 0)),
             "exited": exited,
             "released": released,

@@ -38,7 +38,7 @@
     const pct = Math.min(100, Math.round((trucks.utilisation || 0) * 100));
     $("kpi-bar").setAttribute("aria-valuenow", String(pct));
     $("kpi-bar").firstElementChild.style.width = pct + "%";
-    for (const key of ["in_yard", "in_transit", "at_border", "exited"]) {
+    for (const key of ["expected", "in_yard", "in_transit", "at_border", "exited"]) {
       $("kpi-" + key).textContent = fmt.number(trucks[key]);
     }
     $("kpi-median").textContent = fmt.minutes(s.clearance.median_min);
