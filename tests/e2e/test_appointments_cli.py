@@ -53,12 +53,30 @@ def test_an_operator_books_lists_and_cancels_from_the_shell(port: tuple[World, s
     assert made["status"] == "booked"
     day = made["slot_start_beijing"][:10]
     assert [a["id"] for a in as_json(url, "list", "--date", day)["items"]] == [made["id"]]
-    assert as_json(url, "list", "--limit", "1") == as_json(url, "list", "--date", day)
     free = as_json(url, "capacity", "--date", day)["resources"]
     bay = next(r for r in free if r["resource_id"] == "exam-bay-1")
     assert sum(h["booked"] for h in bay["hours"]) == 1
     assert as_json(url, "cancel", made["id"])["status"] == "cancelled"
     assert as_json(url, "sweep-no-shows") == {"no_shows": [], "arrived": [], "expired": []}
+
+
+def test_the_list_shows_the_latest_appointments_and_counts_them_all(
+    port: tuple[World, str],
+) -> None:
+    world, url = port
+    made = []
+    for day in ("2030-01-09", "2030-01-07", "2030-01-08"):
+        declaration = world.lodge(furniture_payload(), submit=True).json()["id"]
+        at = f"{day}T14:00"
+        booked = as_json(
+            url, "book", "--declaration", declaration, "--resource", "exam-bay-1", "--at", at
+        )
+        made.append(booked["id"])
+    latest = as_json(url, "list", "--limit", "2")
+    assert latest["total"] == 3
+    assert [a["id"] for a in latest["items"]] == [made[2], made[0]]  # 8 and 9 January
+    table = run(url, "list", "--limit", "1")
+    assert table.returncode == 0 and "1 of 3" in table.stdout
 
 
 def test_a_refused_booking_names_the_rule_in_both_languages(port: tuple[World, str]) -> None:

@@ -5,9 +5,14 @@ the gate puts it in transit."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from goods import furniture_payload
+from landport.adapters.live_events import LiveEventHub
+from landport.adapters.telemetry.ingest import TelemetryIngestor
+from landport.shared.clock import FixedClock
+from tracks import T0, build_track, shipped_corridors
 from world import World
 from yard_world import arm_seal, declared, make_world, parked_truck, pre_advised, world
 
@@ -48,3 +53,39 @@ def test_a_truck_is_expected_until_the_gate_and_in_the_yard_until_it_leaves(worl
     out = w.post("yardman", "/api/v1/gate/out", {"plate": "藏D40002"})
     assert out.status_code == 200, out.text
     assert where(w) == (0, 2, 1)
+
+
+def test_a_truck_whose_e_lock_left_before_the_gate_out_is_counted_once(world: World) -> None:
+    """The e-lock reports the truck out of the yard before the clerk records the gate-out:
+    it is in transit, not also still in the yard."""
+    w = world
+    parked_truck(w, "藏D40011", "EL-4011")
+    assert where(w) == (0, 1, 0)
+    clock = w.services.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(timedelta(hours=1))
+    road = shipped_corridors()["shigatse-gyirong"]
+    track = build_track(road, seal_id="EL-4011", start=T0, end_km=15.0, interval_s=120)
+    TelemetryIngestor(w.services.engine, clock).ingest_fixes(track.fixes)
+    trips = w.get("officer", "/api/v1/trips?active=true").json()["items"]
+    assert [t["state"] for t in trips] == ["en_route"]
+    assert where(w) == (0, 0, 1)
+
+
+def test_the_gate_tells_the_screens_owned_by_the_trucks_enterprise(world: World) -> None:
+    """Gate-in moves a truck from "declared, not yet in" to "in the yard": the screen hears
+    it at once (`visit.changed`), and only the truck's own declarant among declarants."""
+    w = world
+    hub: LiveEventHub = w.client.app.state.live_events  # type: ignore[attr-defined]
+    declaration = declared(w, furniture_payload(vehicle_plate="藏D40021"))
+    visit = pre_advised(w, declaration, "藏D40021")
+    before = hub.published
+    assert w.post("yardman", "/api/v1/gate/in", {"plate": "藏D40021"}).status_code == 200
+    told = [e for e in list(hub._recent)[-(hub.published - before) :] if e.type == "visit.changed"]
+    assert [(e.data["visit_id"], e.data["status"]) for e in told] == [(visit["id"], "gated_in")]
+    assert told[0].data["declaration_id"] == declaration["id"]
+    assert told[0].enterprise_uscc == declaration["enterprise_uscc"]
+    published = hub.published
+    refused = w.post("yardman", "/api/v1/gate/in", {"plate": "藏D40021"})  # already inside
+    assert refused.status_code != 200
+    assert hub.published == published  # nothing changed, nothing told

@@ -183,10 +183,18 @@ def test_what_the_api_reads_is_bounded_by_the_page_or_the_day(tmp_path: Path) ->
                 response = world.lodge(payload, submit=True)
                 assert response.status_code == 201
                 lodged.append(response.json()["id"])
+        # a truck sealed without a gate record: the screen looks for its gate-out
+        seal = {"seal_id": "EL-0077", "vendor": "generic", "protocol": "json-mqtt"}
+        assert (
+            world.post("officer", "/api/v1/seals", {**seal, "secret": "k" * 20}).status_code == 201
+        )
+        trip = {"seal_id": "EL-0077", "declaration_id": lodged[0], "route_id": "shigatse-gyirong"}
+        assert world.post("officer", "/api/v1/trips", trip).status_code == 201
         spec = world.get("admin", "/openapi.json").json()
         paths = [p for p, ops in spec["paths"].items() if "get" in ops and "{" not in p]
         paths += [
             "/api/v1/appointments?date=2026-03-02",
+            "/api/v1/appointments?status=cancelled",
             "/api/v1/reports/time-release?date=2026-03-02",
             "/api/v1/trips?active=true",
             "/api/v1/alerts?state=open",
@@ -208,6 +216,14 @@ def test_what_the_api_reads_is_bounded_by_the_page_or_the_day(tmp_path: Path) ->
         world.close()
     assert answered > 30 and len(guard.seen) > 40
     assert guard.unbounded == {}, "\n".join(f"{k}: {v}" for k, v in guard.unbounded.items())
+    # the gate-out of a truck sealed in the yard: through its own declaration's visit
+    (gated_out,) = guard.of(
+        "SELECT truck_visits.declaration_id FROM truck_visits WHERE truck_visits.declaration_id IN"
+    )
+    assert "ix_truck_visits_declaration" in " ".join(gated_out), gated_out
+    # a declarant's list by status: its own appointments, not the port's whole status
+    own = [p for text, p in guard.plans.items() if "appointments.forwarder =" in text]
+    assert own and all("ix_appointments_status" not in " ".join(p) for p in own), own
 
 
 def test_the_purge_finds_active_trips_by_their_partial_index_on_postgresql(

@@ -31,6 +31,7 @@ from landport.declarations import events as de
 from landport.enterprises.model import Actor
 from landport.messagebus import MessageBus
 from landport.seals import events as se
+from landport.yard import events as ye
 
 #: (declaration_id, trip_id) -> the enterprise that owns it, or None if unknown.
 OwnerLookup = Callable[[str | None, str | None], str | None]
@@ -143,7 +144,7 @@ class LiveEventHub:
         return event
 
     def attach(self, bus: MessageBus) -> None:
-        """Subscribe to the bus's after-commit events (declarations, custody)."""
+        """Subscribe to the bus's after-commit events (declarations, custody, the yard)."""
         bus.subscribe(de.DeclarationLodged, self._on_lodged)
         declaration_events: tuple[type, ...] = (
             de.DeclarationAssessed,
@@ -155,6 +156,7 @@ class LiveEventHub:
         for kind in (se.TripArmed, se.TripClosed, se.AlertRaised):
             bus.subscribe(kind, self._on_trip)
         bus.subscribe(se.AlertHandled, self._on_alert_handled)
+        bus.subscribe(ye.VisitChanged, self._on_visit)
 
     def on_ingest_report(self, report: IngestReport) -> None:
         """Hand this to the ingest transport (`on_report=`): alerts and trip states, live."""
@@ -258,6 +260,12 @@ class LiveEventHub:
             "at": _iso(event.at),
         }
         self.publish("alert.handled", data, enterprise_uscc=self._owner(None, event.trip_id))
+
+    def _on_visit(self, event: object) -> None:
+        """A truck through the gate or moved in the yard: the visit's new status."""
+        assert isinstance(event, ye.VisitChanged)
+        owner = self._owner(event.declaration_id, None) if event.declaration_id else None
+        self.publish("visit.changed", _fields(event), enterprise_uscc=owner)
 
     def _owner(self, declaration_id: str | None, trip_id: str | None) -> str | None:
         key = declaration_id or f"trip:{trip_id}"

@@ -12,6 +12,7 @@ from landport.seals.departure_window import rebase_window
 from landport.seals.model import TransitTrip
 from landport.seals.ports import CustodyUnitOfWork
 from landport.shared.errors import InvalidInput, NotFound, Violation
+from landport.yard.events import VisitChanged
 from landport.yard.ports import VisitStore, YardVisit
 
 
@@ -88,6 +89,8 @@ def audit_visit(
         after=snapshot(yv),
         detail=detail,
     )
+    v = yv.visit  # every audited change of a visit is also told after the commit
+    uow.events.append(VisitChanged(v.id, v.declaration_id, v.status.value, v.updated_at))
 
 
 def next_hold_id(yv: YardVisit) -> str:

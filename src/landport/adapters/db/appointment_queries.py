@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.appointment_tables import appointments
+from landport.adapters.db.planner import not_indexed
 from landport.adapters.db.views import iso_value
 from landport.seals.calendar import BEIJING
 from landport.yard.appointment_model import (
@@ -81,7 +82,10 @@ def _filtered(
     if resource_id is not None:
         query = query.where(appointments.c.resource_id == resource_id)
     if status is not None:
-        query = query.where(appointments.c.status == status)
+        # with a forwarder or a resource, their own index: a status's is the whole port's history
+        narrower = forwarder is not None or resource_id is not None
+        by_status = not_indexed(appointments.c.status) if narrower else appointments.c.status
+        query = query.where(by_status == status)
     return query
 
 
@@ -93,32 +97,20 @@ def list_appointments(
     resource_id: str | None = None,
     status: str | None = None,
     limit: int = 500,
-) -> list[dict[str, Any]]:
-    """The latest `limit` appointments by slot (a long-running yard's book holds years),
-    shown in slot order; declarants pass their enterprise and see only its own."""
+) -> dict[str, Any]:
+    """`items`: the latest `limit` appointments by slot (a long-running yard's book holds
+    years), shown in slot order; `total`: how many match in all, read in the same
+    transaction. Declarants pass their enterprise and see only its own."""
     order = (appointments.c.slot_start, appointments.c.resource_id, appointments.c.sequence)
-    query = _filtered(_VIEW, forwarder, day, resource_id, status)
-    query = query.order_by(*(c.desc() for c in order)).limit(limit)
-    with engine.connect() as conn:
-        latest = [_view(r) for r in conn.execute(query).mappings()]
-    latest.reverse()
-    return latest
-
-
-def count_appointments(
-    engine: Engine,
-    *,
-    forwarder: str | None = None,
-    day: date | None = None,
-    resource_id: str | None = None,
-    status: str | None = None,
-) -> int:
-    """How many appointments a listing with these filters has in all (it may show fewer)."""
-    query = _filtered(
-        select(func.count()).select_from(appointments), forwarder, day, resource_id, status
-    )
-    with engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
+    latest = _filtered(_VIEW, forwarder, day, resource_id, status)
+    latest = latest.order_by(*(c.desc() for c in order)).limit(limit)
+    count = select(func.count()).select_from(appointments)
+    count = _filtered(count, forwarder, day, resource_id, status)
+    with engine.connect() as conn, conn.begin():
+        items = [_view(r) for r in conn.execute(latest).mappings()]
+        total = int(conn.execute(count).scalar_one())
+    items.reverse()
+    return {"total": total, "items": items}
 
 
 def capacity(

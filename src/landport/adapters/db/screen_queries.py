@@ -129,9 +129,12 @@ def screen_summary(
         trips = conn.execute(
             select(tr.c.state, tr.c.declaration_id).where(tr.c.active.is_(True))
         ).all()
-        inside = conn.execute(_INSIDE).scalars().all()
-        inside_ids = {i for i in inside if i}
-        # a sealed truck that left the gate before its e-lock reported it outside the yard
+        # The gate's record and the e-lock's can disagree for a while: a truck whose e-lock
+        # has left the yard counts where the e-lock is, and one sealed in the yard that has
+        # already passed the gate-out counts in transit.
+        left_yard = {d for st, d in trips if st != "in_yard"}
+        inside = [d for d in conn.execute(_INSIDE).scalars() if d is None or d not in left_yard]
+        inside_ids = {d for d in inside if d}
         sealed_here = sorted({d for st, d in trips if st == "in_yard" and d not in inside_ids})
         gone = (
             set(conn.execute(_GATED_OUT, {"ids": sealed_here}).scalars()) if sealed_here else set()
@@ -147,7 +150,7 @@ def screen_summary(
         )
     active_trip_states = Counter(state for state, _ in trips)
     # In the yard: the trucks inside the gate, and any sealed there without a gate record;
-    # expected: the last day's declarations whose truck is neither inside nor on its way.
+    # expected: the last day's declarations whose truck is not inside and has no trip yet.
     on_trip = {declaration for _, declaration in trips}
     in_yard = len(inside) + len(sealed_here) - len(gone)
     expected = sum(

@@ -16,7 +16,6 @@ from rich.table import Table
 from landport.adapters.db.appointment_queries import (
     appointment_view,
     capacity,
-    count_appointments,
     list_appointments,
     standings,
 )
@@ -113,21 +112,21 @@ def list_command(
     on: Annotated[str | None, typer.Option("--date", help="Beijing date, YYYY-MM-DD.")] = None,
     resource: Annotated[str | None, typer.Option(help="Only this resource.")] = None,
     status: Annotated[str | None, typer.Option(help="booked, standby, arrived, ...")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=5000, help="The latest this many slots.")] = 500,
+    limit: Annotated[
+        int, typer.Option(min=1, max=5000, help="The latest this many appointments by slot.")
+    ] = 500,
     as_json: AsJson = False,
 ) -> None:
     """Appointments in slot order (the latest `--limit`; `total` counts all matching)."""
     day = _day(on) if on else None
-    filters: dict[str, Any] = {"day": day, "resource_id": resource, "status": status}
-
-    def read(s: Services) -> dict[str, Any]:
-        return {
-            "total": count_appointments(s.read_engine, **filters),
-            "items": list_appointments(s.read_engine, limit=limit, **filters),
-        }
-
-    listing = _read(read)
-    _emit(listing, as_json, lambda: _rows(listing["items"], "appointments / 预约"))
+    listing = _read(
+        lambda s: list_appointments(
+            s.read_engine, day=day, resource_id=resource, status=status, limit=limit
+        )
+    )
+    shown, total = len(listing["items"]), listing["total"]
+    title = f"appointments / 预约: {shown} of {total} / 共 {total} 条，显示 {shown} 条"
+    _emit(listing, as_json, lambda: _rows(listing["items"], title))
 
 
 @appointments_app.command("reschedule")

@@ -17,7 +17,6 @@ from pydantic import BaseModel, Field
 from landport.adapters.db.appointment_queries import (
     appointment_view,
     capacity,
-    count_appointments,
     list_appointments,
     standings,
 )
@@ -104,7 +103,12 @@ def appointments(
     resource_id: str | None = None,
     status: str | None = None,
     limit: Annotated[
-        int, Query(ge=1, le=5000, description="the latest this many slots, shown in slot order")
+        int,
+        Query(
+            ge=1,
+            le=5000,
+            description="the latest this many appointments by slot, shown in slot order",
+        ),
     ] = 500,
 ) -> dict[str, Any]:
     """Declarants see their own enterprise's appointments only, whatever filter they send;
@@ -115,8 +119,7 @@ def appointments(
         "resource_id": resource_id or None,
         "status": status_filter(status, (s.value for s in AppointmentStatus)),
     }
-    items = list_appointments(services.read_engine, limit=limit, **filters)
-    return {"total": count_appointments(services.read_engine, **filters), "items": items}
+    return list_appointments(services.read_engine, limit=limit, **filters)
 
 
 @router.get("/appointments/rules")

@@ -430,6 +430,7 @@
         soon("trips", loadTrips);
       },
       "positions.changed": () => soon("trips", loadTrips),
+      "visit.changed": () => soon("summary", loadSummary), // through the gate: in the yard
     }, (connected) => {
       status.dataset.state = connected ? "live" : "offline";
       status.textContent = connected ? t("common.live") : t("common.offline");

@@ -246,7 +246,7 @@ function init() {
   loadCapacity();
   loadAppointments();
   loadTrucks();
-  onLive(["declaration.status", "declaration.released", "declaration.assessed", "trip.armed", "trip.state", "trip.closed"], () => { loadDeclarations(); loadTrucks(); });
+  onLive(["declaration.status", "declaration.released", "declaration.assessed", "trip.armed", "trip.state", "trip.closed", "visit.changed"], () => { loadDeclarations(); loadTrucks(); });
 }
 
 init();

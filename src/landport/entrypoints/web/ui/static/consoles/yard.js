@@ -181,7 +181,7 @@ function init() {
   document.getElementById("hold-form").addEventListener("submit", placeHold);
   ready();
   load();
-  onLive(["declaration.status", "declaration.released", "trip.armed", "trip.state"], load);
+  onLive(["declaration.status", "declaration.released", "trip.armed", "trip.state", "visit.changed"], load);
 }
 
 init();
