@@ -61,6 +61,8 @@ def _start_worker(updates: multiprocessing.Queue[tuple[int, float]], stop: Event
 def _run_one(run: Run, index: int, scenario: Scenario, days: int, seed: int) -> dict[str, Any]:
     assert _updates is not None and _stop is not None
     updates, stop = _updates, _stop
+    if stop.is_set():  # handed over before the caller stopped: never begun
+        raise Stopped
     last = [-1.0]
 
     def report(done: float) -> None:
