@@ -53,6 +53,10 @@ def test_a_truck_is_expected_until_the_gate_and_in_the_yard_until_it_leaves(worl
     out = w.post("yardman", "/api/v1/gate/out", {"plate": "藏D40002"})
     assert out.status_code == 200, out.text
     assert where(w) == (0, 2, 1)
+    listed = w.get("officer", "/api/v1/screen/trips").json()["items"]
+    left = {t["vehicle_plate"]: (t["state"], t["gated_out"]) for t in listed}
+    assert left["藏D40002"] == ("in_yard", True)  # the list says it has left the gate
+    assert left["藏D40001"] == ("in_yard", False)
 
 
 def test_a_truck_whose_e_lock_left_before_the_gate_out_is_counted_once(world: World) -> None:

@@ -288,6 +288,12 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
                 al.c.state.in_(UNRESOLVED), al.c.trip_id.in_([r["id"] for r in trips])
             )
         ).all()
+        # sealed in the yard by the e-lock, but already through the gate-out (the KPI's "in
+        # transit"): the list says so rather than "in the yard"
+        sealed_here = sorted({r["declaration_id"] for r in trips if r["state"] == "in_yard"})
+        gone = (
+            set(conn.execute(_GATED_OUT, {"ids": sealed_here}).scalars()) if sealed_here else set()
+        )
     worst: dict[str, str] = {}
     count: Counter[str] = Counter()
     for trip_id, severity in open_alerts:
@@ -304,6 +310,7 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
             "route_id": r["route_id"],
             "exit_port": r["exit_port"],
             "state": r["state"],
+            "gated_out": r["declaration_id"] in gone,
             "lat": r["last_lat"],
             "lon": r["last_lon"],
             "fix_time": r["last_fix_time"].isoformat() if r["last_fix_time"] else None,

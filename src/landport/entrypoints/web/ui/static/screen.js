@@ -196,7 +196,7 @@
         glide(marker, [trip.lat, trip.lon]);
         marker.setStyle(style);
       }
-      marker.bindTooltip(tip(trip.vehicle_plate + " · " + t("trip_state." + trip.state)));
+      marker.bindTooltip(tip(trip.vehicle_plate + " · " + stateLabel(trip)));
     }
     const list = $("truck-list");
     list.replaceChildren(...items.map((trip) => {
@@ -209,11 +209,17 @@
       button.innerHTML = '<span class="dot"></span><span class="plate"></span><span class="state"></span>';
       button.querySelector(".dot").style.background = tripColor(trip);
       button.querySelector(".plate").textContent = trip.vehicle_plate;
-      button.querySelector(".state").textContent = t("trip_state." + trip.state) + " · " + short(t("place." + trip.exit_port));
+      button.querySelector(".state").textContent = stateLabel(trip) + " · " + short(t("place." + trip.exit_port));
       button.addEventListener("click", () => openTruck(trip.declaration_id));
       li.append(button);
       return li;
     }));
+  }
+
+  /** A trip's state; a truck through the gate-out before its e-lock reported it outside
+   *  the yard has left the gate (the figures count it in transit). */
+  function stateLabel(trip) {
+    return trip.gated_out && trip.state === "in_yard" ? t("screen.trip.gated_out") : t("trip_state." + trip.state);
   }
 
   /** Moves a marker smoothly to its new position over one second. */
