@@ -7,8 +7,9 @@ against a bare SimPy model of the same queueing network (the ceiling), and a sim
   their e-locks' signed telemetry at one fix a minute through the real ingest path, until
   the last truck has crossed the border (three more simulated days of trips).
 - `bare_*`: the same arrivals, stations, hours and service times without the domain.
-- `year_wall_s`: with `--year`, a measured 365-day run of the twin (about two and a half
-  hours on a machine with a bare year of 6 s; every tenth day's time so far on stderr, and
+- `year_wall_s`: with `--year`, a measured 365-day run of the twin (three hours or more
+  on the machines measured so far, see docs/simulation.md; every tenth day's wall and CPU
+  time so far on stderr, and
   `daily_wall_s`, `year_trucks_handled`, `year_incidents` [injected, detected] and
   `year_false_alerts` in the JSON); otherwise a measured
   5-day run plus 360 times its costliest of the last two days (`daily_wall_s` lists each

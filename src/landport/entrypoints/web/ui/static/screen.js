@@ -436,7 +436,8 @@
         soon("trips", loadTrips);
       },
       "positions.changed": () => soon("trips", loadTrips),
-      "visit.changed": () => soon("summary", loadSummary), // through the gate: in the yard
+      // through the gate: the figures move, and a truck out of the gate is listed as such
+      "visit.changed": () => { soon("summary", loadSummary); soon("trips", loadTrips); },
     }, (connected) => {
       status.dataset.state = connected ? "live" : "offline";
       status.textContent = connected ? t("common.live") : t("common.offline");
