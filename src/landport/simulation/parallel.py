@@ -18,8 +18,9 @@ import os
 import queue
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from multiprocessing.synchronize import Event
 from typing import Any, Protocol
 
@@ -103,14 +104,17 @@ def run_many(
     ]
     try:
         pending: set[Future[dict[str, Any]]] = set(futures)
-        while pending:  # short waits, so that Ctrl-C is seen at once
-            done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
-            for future in sorted(done, key=futures.index):
-                error = future.exception()
-                if error is not None:
-                    index = futures.index(future)
-                    error.add_note(f"in configuration {index + 1} of {len(scenarios)}")
-                    raise error
+        with _ctrl_c_as_flag() as interrupted:
+            while pending:  # short waits, so that Ctrl-C is seen at once
+                if interrupted.is_set():
+                    raise KeyboardInterrupt
+                done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+                for future in sorted(done, key=futures.index):
+                    error = future.exception()
+                    if error is not None:
+                        index = futures.index(future)
+                        error.add_note(f"in configuration {index + 1} of {len(scenarios)}")
+                        raise error
         return [f.result() for f in futures]
     except BaseException:
         stop.set()  # the running runs end at their next progress step
@@ -119,6 +123,22 @@ def run_many(
         pool.shutdown(wait=True, cancel_futures=True)  # the runs not begun never start
         reader.finish()
         updates.close()
+
+
+@contextmanager
+def _ctrl_c_as_flag() -> Iterator[threading.Event]:
+    """Ctrl-C sets a flag the waiting loop checks, instead of raising wherever the main
+    thread is: a KeyboardInterrupt inside `wait()` can leave a future's lock taken, and the
+    pool's shutdown then waits for ever. (Off the main thread no signal arrives at all.)"""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _Reader:
