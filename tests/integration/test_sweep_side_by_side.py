@@ -72,6 +72,8 @@ def test_a_failed_configuration_stops_the_sweep_and_is_named() -> None:
 def test_ctrl_c_stops_a_sweep_and_leaves_no_worker(tmp_path: Path) -> None:
     """The caller's Ctrl-C: the workers ignore it, the caller stops them and exits."""
     script = (
+        "import faulthandler, signal\n"
+        "faulthandler.register(signal.SIGUSR1)  # the threads' stacks, should it hang\n"
         "from test_sweep_side_by_side import configurations, run_many, stand_in_run\n"
         "print('started', flush=True)\n"
         "run_many(configurations(*[900] * 8), days=1, seed=7, jobs=2, run=stand_in_run)\n"
@@ -91,6 +93,12 @@ def test_ctrl_c_stops_a_sweep_and_leaves_no_worker(tmp_path: Path) -> None:
     sweep.send_signal(signal.SIGINT)
     try:
         _, err = sweep.communicate(timeout=20)  # all eight runs would take four minutes
+    except subprocess.TimeoutExpired:
+        sweep.send_signal(signal.SIGUSR1)
+        time.sleep(1.0)
+        os.killpg(sweep.pid, signal.SIGKILL)
+        _, err = sweep.communicate()
+        pytest.fail(f"the sweep did not stop within 20 s; its threads:\n{err}")
     finally:
         if sweep.poll() is None:
             os.killpg(sweep.pid, signal.SIGKILL)
