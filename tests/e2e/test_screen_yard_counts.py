@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from goods import furniture_payload
 from landport.adapters.live_events import LiveEventHub
 from landport.adapters.telemetry.ingest import TelemetryIngestor
@@ -85,7 +87,8 @@ def test_the_gate_tells_the_screens_owned_by_the_trucks_enterprise(world: World)
     visit = pre_advised(w, declaration, "藏D40021")
     before = hub.published
     assert w.post("yardman", "/api/v1/gate/in", {"plate": "藏D40021"}).status_code == 200
-    told = [e for e in list(hub._recent)[-(hub.published - before) :] if e.type == "visit.changed"]
+    n = hub.published - before
+    told = [e for e in (list(hub._recent)[-n:] if n else []) if e.type == "visit.changed"]
     assert [(e.data["visit_id"], e.data["status"]) for e in told] == [(visit["id"], "gated_in")]
     assert told[0].data["declaration_id"] == declaration["id"]
     assert told[0].enterprise_uscc == declaration["enterprise_uscc"]
@@ -93,3 +96,17 @@ def test_the_gate_tells_the_screens_owned_by_the_trucks_enterprise(world: World)
     refused = w.post("yardman", "/api/v1/gate/in", {"plate": "藏D40021"})  # already inside
     assert refused.status_code != 200
     assert hub.published == published  # nothing changed, nothing told
+
+
+def test_a_truck_whose_goods_exited_without_a_gate_out_record_is_not_in_the_yard(
+    world: World,
+) -> None:
+    """The clerk never recorded the gate-out, and the goods have since exited at the border:
+    the truck is not in the yard for ever after."""
+    w = world
+    parked_truck(w, "藏D40031", "EL-4031")
+    assert where(w) == (0, 1, 0)
+    with w.services.engine.begin() as conn:  # as the border release leaves them
+        conn.execute(text("UPDATE trips SET active = false, state = 'exited'"))
+        conn.execute(text("UPDATE declarations SET status = 'exited'"))
+    assert where(w) == (0, 0, 0)

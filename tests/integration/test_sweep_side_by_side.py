@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -57,6 +58,19 @@ def test_every_configuration_comes_back_in_order_with_its_progress() -> None:
     assert sorted(seen) == [0, 1, 2, 3]
     for updates in seen.values():
         assert updates == sorted(updates) and updates[-1] == 1.0
+    # Ctrl-C is a flag only while the sweep runs: the caller's handling is back
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_during_a_sweep_in_this_process_stops_it_with_keyboard_interrupt() -> None:
+    """As from a terminal: Ctrl-C reaches the process while it waits on its workers."""
+    timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        run_many(configurations(*[900] * 4), days=1, seed=7, jobs=2, run=stand_in_run)
+    assert time.perf_counter() - start < 20.0  # the four runs would take two minutes
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_a_failed_configuration_stops_the_sweep_and_is_named() -> None:

@@ -89,6 +89,19 @@ def run_many(
     `run` must be importable by name (a spawned worker finds it by module and name)."""
     if not scenarios:
         return []
+    with _ctrl_c_as_flag() as interrupted:  # from the first worker to the last update
+        return _run_all(scenarios, days, seed, jobs, progress, run, interrupted)
+
+
+def _run_all(
+    scenarios: Sequence[Scenario],
+    days: int,
+    seed: int,
+    jobs: int,
+    progress: RunProgress | None,
+    run: Run,
+    interrupted: threading.Event,
+) -> list[dict[str, Any]]:
     context = multiprocessing.get_context("spawn")
     updates: multiprocessing.Queue[tuple[int, float]] = context.Queue()
     stop = context.Event()
@@ -99,22 +112,22 @@ def run_many(
         initializer=_start_worker,
         initargs=(updates, stop),
     )
-    futures = [
-        pool.submit(_run_one, run, i, scenario, days, seed) for i, scenario in enumerate(scenarios)
-    ]
     try:
+        futures = [
+            pool.submit(_run_one, run, i, scenario, days, seed)
+            for i, scenario in enumerate(scenarios)
+        ]
         pending: set[Future[dict[str, Any]]] = set(futures)
-        with _ctrl_c_as_flag() as interrupted:
-            while pending:  # short waits, so that Ctrl-C is seen at once
-                if interrupted.is_set():
-                    raise KeyboardInterrupt
-                done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
-                for future in sorted(done, key=futures.index):
-                    error = future.exception()
-                    if error is not None:
-                        index = futures.index(future)
-                        error.add_note(f"in configuration {index + 1} of {len(scenarios)}")
-                        raise error
+        while pending:  # short waits, so that Ctrl-C is seen at once
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+            if interrupted.is_set():  # before any failure it caused (a worker starting up)
+                raise KeyboardInterrupt
+            for future in sorted(done, key=futures.index):
+                error = future.exception()
+                if error is not None:
+                    index = futures.index(future)
+                    error.add_note(f"in configuration {index + 1} of {len(scenarios)}")
+                    raise error
         return [f.result() for f in futures]
     except BaseException:
         stop.set()  # the running runs end at their next progress step
@@ -128,17 +141,21 @@ def run_many(
 @contextmanager
 def _ctrl_c_as_flag() -> Iterator[threading.Event]:
     """Ctrl-C sets a flag the waiting loop checks, instead of raising wherever the main
-    thread is: a KeyboardInterrupt inside `wait()` can leave a future's lock taken, and the
-    pool's shutdown then waits for ever. (Off the main thread no signal arrives at all.)"""
+    thread is: a KeyboardInterrupt inside `wait()` or the pool's shutdown can leave a lock
+    taken, and the shutdown then waits for ever. A second Ctrl-C while the runs end changes
+    nothing. (Off the main thread no signal arrives at all.)"""
     interrupted = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):  # off the main thread, or the caller handles (or ignores) Ctrl-C its own way
         yield interrupted
         return
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    signal.signal(signal.SIGINT, lambda *_: interrupted.set())
     try:
         yield interrupted
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class _Reader:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Engine, bindparam, func, or_, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.planner import not_indexed
@@ -29,8 +29,18 @@ UNRESOLVED = ("open", "acknowledged")
 #: Declarations whose truck has not yet left for the border.
 AT_PORT = ("declared", "assessed", "document_check", "examination", "held", "released")
 IN_TRANSIT = ("departed", "en_route")
-#: The declarations of the trucks inside the yard's gate (None for a truck without one).
-_INSIDE = select(truck_visits.c.declaration_id).where(truck_visits.c.status.in_(sorted(IN_YARD)))
+#: The declarations of the trucks inside the yard's gate (None for a truck without one); a
+#: visit whose goods have exited at the border missed its gate-out record and is not inside.
+_INSIDE = (
+    select(truck_visits.c.declaration_id)
+    .select_from(
+        truck_visits.outerjoin(t.declarations, t.declarations.c.id == truck_visits.c.declaration_id)
+    )
+    .where(
+        truck_visits.c.status.in_(sorted(IN_YARD)),
+        or_(t.declarations.c.status.is_(None), t.declarations.c.status != "exited"),
+    )
+)
 _GATED_OUT = select(truck_visits.c.declaration_id).where(
     truck_visits.c.declaration_id.in_(bindparam("ids", expanding=True)),
     not_indexed(truck_visits.c.status).in_([VisitStatus.GATED_OUT, VisitStatus.ON_TRIP]),
