@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,16 @@ def configurations(*trucks: int) -> list[Scenario]:
     return [replace(base, trucks_per_day=n) for n in trucks]
 
 
+@pytest.fixture
+def ctrl_c_interrupts() -> Iterator[None]:
+    """Python's own Ctrl-C handling, as in a terminal: a test run started in the background
+    inherits SIGINT ignored, and a sweep then leaves it so."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_interrupts")
 def test_every_configuration_comes_back_in_order_with_its_progress() -> None:
     seen: dict[int, list[float]] = {}
     results = run_many(
@@ -62,6 +72,7 @@ def test_every_configuration_comes_back_in_order_with_its_progress() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.usefixtures("ctrl_c_interrupts")
 def test_ctrl_c_during_a_sweep_in_this_process_stops_it_with_keyboard_interrupt() -> None:
     """As from a terminal: Ctrl-C reaches the process while it waits on its workers."""
     timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))
@@ -88,6 +99,7 @@ def test_ctrl_c_stops_a_sweep_and_leaves_no_worker(tmp_path: Path) -> None:
     script = (
         "import faulthandler, signal\n"
         "faulthandler.register(signal.SIGUSR1)  # the threads' stacks, should it hang\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal\n"
         "from test_sweep_side_by_side import configurations, run_many, stand_in_run\n"
         "print('started', flush=True)\n"
         "run_many(configurations(*[900] * 8), days=1, seed=7, jobs=2, run=stand_in_run)\n"
