@@ -71,6 +71,8 @@ IN_YARD = frozenset(
     {V.GATED_IN, V.QUEUED, V.AT_LANE, V.AT_BAY, V.DECIDED, V.SEALED, V.PARKED,
      V.DEPARTURE_SCHEDULED}
 )  # fmt: skip
+#: Statuses of a truck that has passed the gate-out.
+PAST_GATE = frozenset({V.GATED_OUT, V.ON_TRIP})
 #: What is current for a yard console, besides the trucks `IN_YARD`: pre-advice of the last
 #: week (a no-show's visit stays pre-advised, and would otherwise pile up for ever) and the
 #: trucks that left the gate in the last day (the gate board's latest moves).

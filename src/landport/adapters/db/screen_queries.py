@@ -21,7 +21,8 @@ from landport.adapters.db.report_queries import consignments_declared_on
 from landport.adapters.db.yard_tables import truck_visits
 from landport.reports.time_release import time_release
 from landport.seals.calendar import BEIJING
-from landport.yard.visits import IN_YARD, VisitStatus
+from landport.yard.visits import IN_YARD, PAST_GATE
+from landport.yard.whereabouts import inside_gate, sealed_without_visit
 
 WINDOW = timedelta(hours=24)
 #: Alerts the screen shows: raised and not yet resolved (being handled counts).
@@ -43,8 +44,16 @@ _INSIDE = (
 )
 _GATED_OUT = select(truck_visits.c.declaration_id).where(
     truck_visits.c.declaration_id.in_(bindparam("ids", expanding=True)),
-    not_indexed(truck_visits.c.status).in_([VisitStatus.GATED_OUT, VisitStatus.ON_TRIP]),
+    not_indexed(truck_visits.c.status).in_(sorted(PAST_GATE)),
 )
+
+
+def _gated_out(conn: Any, declaration_ids: list[str]) -> set[str]:
+    """Which of these declarations' trucks have passed the gate-out."""
+    if not declaration_ids:
+        return set()
+    return set(conn.execute(_GATED_OUT, {"ids": declaration_ids}).scalars())
+
 
 #: "New three" (新三样) and "old three" (老三样) export goods by HS code prefix.
 #: Vehicles (8703) count only in their electric and hybrid sub-headings.
@@ -139,16 +148,9 @@ def screen_summary(
         trips = conn.execute(
             select(tr.c.state, tr.c.declaration_id).where(tr.c.active.is_(True))
         ).all()
-        # The gate's record and the e-lock's can disagree for a while: a truck whose e-lock
-        # has left the yard counts where the e-lock is, and one sealed in the yard that has
-        # already passed the gate-out counts in transit.
-        left_yard = {d for st, d in trips if st != "in_yard"}
-        inside = [d for d in conn.execute(_INSIDE).scalars() if d is None or d not in left_yard]
-        inside_ids = {d for d in inside if d}
-        sealed_here = sorted({d for st, d in trips if st == "in_yard" and d not in inside_ids})
-        gone = (
-            set(conn.execute(_GATED_OUT, {"ids": sealed_here}).scalars()) if sealed_here else set()
-        )
+        inside = inside_gate(conn.execute(_INSIDE).scalars(), trips)
+        sealed_here = sealed_without_visit(trips, inside)
+        gone = _gated_out(conn, sealed_here)  # on its way: counted in transit
         exited = _status_count(conn, "exited", since)
         released = _status_count(conn, "released", since)
         alerts: dict[str, int] = dict(
@@ -161,13 +163,9 @@ def screen_summary(
     active_trip_states = Counter(state for state, _ in trips)
     # In the yard: the trucks inside the gate, and any sealed there without a gate record;
     # expected: the last day's declarations whose truck is not inside and has no trip yet.
-    on_trip = {declaration for _, declaration in trips}
+    seen = {d for d in inside if d} | {declaration for _, declaration in trips}
     in_yard = len(inside) + len(sealed_here) - len(gone)
-    expected = sum(
-        1
-        for r in declared
-        if r["status"] in AT_PORT and r["id"] not in inside_ids and r["id"] not in on_trip
-    )
+    expected = sum(1 for r in declared if r["status"] in AT_PORT and r["id"] not in seen)
     lanes = Counter(r["lane"] or "none" for r in declared)
     containers = sum(_containers(r["content"]) for r in declared)
     report = time_release(_consignments(engine, now, since))
@@ -300,9 +298,8 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
         ).all()
         # sealed in the yard by the e-lock, but already through the gate-out (the KPI's "in
         # transit"): the list says so rather than "in the yard"
-        sealed_here = sorted({r["declaration_id"] for r in trips if r["state"] == "in_yard"})
-        gone = (
-            set(conn.execute(_GATED_OUT, {"ids": sealed_here}).scalars()) if sealed_here else set()
+        gone = _gated_out(
+            conn, sealed_without_visit([(r["state"], r["declaration_id"]) for r in trips], ())
         )
     worst: dict[str, str] = {}
     count: Counter[str] = Counter()
