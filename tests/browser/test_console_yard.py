@@ -1,6 +1,7 @@
 """The yard operator's console in a real browser: a pre-advised truck gates in by plate and
 shows on the gate board; a yard hold blocks its gate-out with the reason, and lifting the
-hold clears it; lanes, bays and the parking map are drawn from the yard layout."""
+hold clears it; a truck whose goods customs refused leaves back inland by the same gate;
+lanes, bays and the parking map are drawn from the yard layout."""
 
 from __future__ import annotations
 
@@ -98,3 +99,43 @@ def test_the_yard_console_reads_in_english(page: Any, announced_truck: dict[str,
     assert "Dangerous goods" in page.locator("#parking").inner_text()
     assert "[consoles." not in page.inner_text("body")
     screenshot(page, "console-yard-en")
+
+
+def test_a_truck_whose_goods_are_refused_leaves_back_inland_at_the_gate(
+    page: Any, live_server: LiveServer
+) -> None:
+    """The exporter announces a truck of goods under examination, the gate admits it, the
+    officer refuses the goods: the clerk's gate-out sends it back inland (退关离场)."""
+    declarant, officer, clerk = (
+        live_server.headers(LOGINS[role])
+        for role in ("declarant", "customs_officer", "yard_operator")
+    )
+    listed = httpx.get(
+        live_server.url("/api/v1/declarations?status=examination"), headers=declarant
+    ).json()["items"]
+    declaration = listed[-1]
+    plate = declaration["vehicle_plate"]
+    body = {"declaration_id": declaration["id"], "plate": plate}
+    announced = httpx.post(live_server.url("/api/v1/visits"), json=body, headers=declarant)
+    assert announced.status_code == 201, announced.text
+    visit = announced.json()
+    entered = httpx.post(live_server.url("/api/v1/gate/in"), json={"plate": plate}, headers=clerk)
+    assert entered.status_code == 200, entered.text
+    refused = httpx.post(
+        live_server.url(f"/api/v1/declarations/{declaration['id']}/reject"),
+        json={"reason": "goods not as declared"},
+        headers=officer,
+    )
+    assert refused.status_code == 200, refused.text
+    paid = httpx.post(live_server.url(f"/api/v1/visits/{visit['id']}/fees-paid"), headers=clerk)
+    assert paid.status_code == 200, paid.text
+
+    open_console(page, "yard_operator")
+    page.locator("#gate-board tr", has_text=plate).wait_for()
+    page.locator("#gate-plate").fill(plate)
+    page.locator("#gate-out").click()
+    page.locator("#gate-status.notice-ok", has_text="退关离场").wait_for()
+    page.locator("#gate-board tr", has_text=plate).filter(has_text="退关离场").wait_for()
+    assert page.locator("#hold-visit option", has_text=plate).count() == 0  # no longer inside
+    left = httpx.get(live_server.url(f"/api/v1/visits/{visit['id']}"), headers=clerk).json()
+    assert left["status"] == "shut_out"

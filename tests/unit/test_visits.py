@@ -18,6 +18,8 @@ from landport.yard.visits import (
     lift_hold,
     place_hold,
     pre_advise,
+    shut_out,
+    shut_out_blockers,
 )
 
 V = VisitStatus
@@ -134,3 +136,85 @@ def test_a_hold_needs_a_reason() -> None:
         place_hold(visit, "h1", HoldKind.CUSTOMS, "  ", at=T0, actor="officer")
     assert [v.code for v in error.value.violations] == ["hold_reason_required"]
     assert visit.holds == []
+
+
+def visit_at_bay() -> TruckVisit:
+    visit = pre_advise("v1", "藏B12345", at=T0, actor="fwd", declaration_id="d1")
+    gate_in([visit], "藏B12345", at=T0, actor="gate", new_visit_id="unused")
+    for n, status in enumerate([V.QUEUED, V.AT_LANE, V.AT_BAY], start=1):
+        visit.move_to(status, at=T0 + timedelta(minutes=n), actor="yard")
+    return visit
+
+
+def test_refused_goods_leave_back_inland_and_customs_own_hold_ends_with_the_exit() -> None:
+    visit = visit_at_bay()
+    own = place_hold(visit, "H1", HoldKind.CUSTOMS, "declaration rejected", at=T0, actor="clr")
+    at = T0 + timedelta(hours=1)
+    shut_out(
+        visit,
+        at=at,
+        actor="gate",
+        armed_trip=None,
+        fees_paid=True,
+        ending={"H1"},
+        ended_by="clr",
+        reason="declaration rejected",
+    )
+    assert visit.status is V.SHUT_OUT and visit.history[-1].reason == "declaration rejected"
+    assert (own.lifted_at, own.lifted_by, own.lift_note) == (at, "clr", "declaration rejected")
+    with pytest.raises(InvalidInput) as left:  # gone: no more holds, no second exit
+        place_hold(visit, "H2", HoldKind.YARD, "late", at=at, actor="yard")
+    assert [v.code for v in left.value.violations] == ["visit_already_left"]
+    with pytest.raises(IllegalVisitTransition):
+        visit.move_to(V.GATED_OUT, at=at, actor="gate")
+
+
+def test_a_shut_out_is_refused_with_every_reason_and_changes_nothing() -> None:
+    visit = visit_at_bay()
+    place_hold(visit, "H1", HoldKind.CUSTOMS, "declaration rejected", at=T0, actor="clr")
+    place_hold(visit, "H2", HoldKind.CUSTOMS, "goods seized", at=T0, actor="officer")
+    kept = (visit.status, len(visit.history), [h.lifted_at for h in visit.holds])
+    with pytest.raises(InvalidInput) as refused:
+        shut_out(
+            visit,
+            at=T0,
+            actor="gate",
+            armed_trip="T-9",
+            fees_paid=False,
+            ending={"H1"},
+            ended_by="clr",
+            reason="declaration rejected",
+        )
+    found = [(v.field, v.code) for v in refused.value.violations]
+    assert found == [
+        ("seal", "e_lock_still_armed"),
+        ("holds[1]", "customs_hold"),
+        ("fees", "fees_unpaid"),
+    ]
+    assert all(v.message_zh for v in refused.value.violations)
+    assert "T-9" in refused.value.violations[0].message_en
+    assert (visit.status, len(visit.history), [h.lifted_at for h in visit.holds]) == kept
+
+
+@pytest.mark.parametrize(
+    ("status", "allowed"),
+    [
+        (V.GATED_IN, True),
+        (V.AT_BAY, True),
+        (V.DECIDED, True),
+        (V.PARKED, True),
+        (V.DEPARTURE_SCHEDULED, True),
+        (V.PRE_ADVISED, False),
+        (V.ON_TRIP, False),
+    ],
+)
+def test_a_truck_anywhere_inside_the_gate_may_be_shut_out(
+    status: VisitStatus, allowed: bool
+) -> None:
+    """Wherever it stands inside (an armed e-lock is a blocker of its own); not from outside."""
+    visit = visit_ready_to_leave()
+    visit.status = status
+    codes = [v.code for v in shut_out_blockers(visit, armed_trip=None, fees_paid=True, ending=())]
+    assert codes == ([] if allowed else ["cannot_shut_out"])
+    armed = shut_out_blockers(visit, armed_trip="T-1", fees_paid=True, ending=())
+    assert [v.code for v in armed] == ["e_lock_still_armed"]

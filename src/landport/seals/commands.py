@@ -56,3 +56,13 @@ class ChangeSealState:
     seal_id: str
     state: str
     reason: str
+
+
+@dataclass(frozen=True)
+class RemoveSeal:
+    """Customs takes the e-lock off a truck still inside the yard: goods refused after they
+    were sealed, or a faulty lock to replace. Always with a reason."""
+
+    actor: Actor
+    trip_id: str
+    reason: str

@@ -36,5 +36,5 @@ class AlertHandled:
 @dataclass(frozen=True)
 class TripClosed:
     trip_id: str
-    outcome: str  # exited | referred
+    outcome: str  # exited | referred | unsealed
     at: datetime

@@ -62,7 +62,7 @@ class SealFix:
 
 
 class TripState(StrEnum):
-    """在场 → 已出发 → 在途 → 抵达口岸 → 已核验 → 已出境."""
+    """在场 → 已出发 → 在途 → 抵达口岸 → 已核验 → 已出境; 场内撤封 ends it in the yard."""
 
     IN_YARD = "in_yard"
     DEPARTED = "departed"
@@ -71,6 +71,11 @@ class TripState(StrEnum):
     VERIFIED = "verified"
     EXITED = "exited"
     REFERRED = "referred"  # the border sent the truck to inspection
+    UNSEALED = "unsealed"  # customs took the e-lock off before the truck left the yard
+
+
+#: How a trip ends: at the border, or with its e-lock taken off in the yard.
+CLOSED_TRIPS = frozenset({TripState.EXITED, TripState.REFERRED, TripState.UNSEALED})
 
 
 @dataclass(slots=True)
@@ -93,7 +98,7 @@ class TransitTrip:
     route_version: int = 1  # the corridor as approved when the seal was armed
     version: int = 0
     notes: list[str] = field(default_factory=list)
-    closed_at: datetime | None = None  # exited or referred at the border
+    closed_at: datetime | None = None  # exited or referred at the border, unsealed in the yard
     # The departure the arrival window counts from: planned by the yard, then the gate-out.
     # None while the sealed truck waits in the yard with no departure planned.
     departs_at: datetime | None = None

@@ -15,7 +15,7 @@ from landport.declarations.model import CustomsDeclaration, DeclarationStatus
 from landport.enterprises.model import Actor, Role
 from landport.yard.ports import YardVisit
 from landport.yard.support import next_hold_id
-from landport.yard.visits import HoldKind, VisitStatus, lift_hold, place_hold
+from landport.yard.visits import LEFT, HoldKind, VisitStatus, lift_hold, place_hold
 
 V = VisitStatus
 S = DeclarationStatus
@@ -26,6 +26,8 @@ CLEARANCE = Actor("customs-clearance", Role.CUSTOMS_OFFICER)
 _AT_STATION = frozenset({V.AT_LANE, V.AT_BAY})
 _RELEASED_ON_ARRIVAL = frozenset({"green", "blue"})
 _STOPPED = {S.HELD: "held", S.REJECTED: "rejected", S.CANCELLED: "cancelled"}
+#: Declarations whose goods will not be exported: their truck leaves back inland (退关).
+SHUT_OUT_DECLARATIONS = frozenset({S.REJECTED, S.CANCELLED})
 _STOPPED_ZH = {S.HELD: "挂起", S.REJECTED: "退单", S.CANCELLED: "撤销"}
 
 
@@ -37,7 +39,8 @@ class Followed:
     detail: str
 
 
-def _automatic_holds(yv: YardVisit) -> list[str]:
+def clearance_holds(yv: YardVisit) -> list[str]:
+    """The active holds the yard placed itself on a held, rejected or cancelled declaration."""
     return [
         h.id
         for h in yv.visit.holds
@@ -53,12 +56,12 @@ def follow(
     at: datetime,
 ) -> list[Followed]:
     """Apply what customs and custody decided to the visit; return what changed."""
-    if declaration is None or yv.visit.status in (V.GATED_OUT, V.ON_TRIP):
+    if declaration is None or yv.visit.status in LEFT:
         return []
     done: list[Followed] = []
     visit, who = yv.visit, CLEARANCE.username
     stopped = _STOPPED.get(declaration.status)
-    automatic = _automatic_holds(yv)
+    automatic = clearance_holds(yv)
     if stopped is not None and not automatic:
         why = declaration.decision_reason or stopped
         hold = place_hold(

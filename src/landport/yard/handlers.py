@@ -10,16 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from landport.declarations.model import STATUS_ZH as DECLARATION_ZH
 from landport.declarations.model import DeclarationStatus
 from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Role, require_role
 from landport.inspection.handlers import ReleaseBlocked
 from landport.seals.departure_window import rebase_window
+from landport.seals.model import TransitTrip
 from landport.seals.ports import CustodyUnitOfWork
 from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
 from landport.shared.identifiers import normalise_plate
 from landport.yard import commands as yc
 from landport.yard.dispatch import StationKind
+from landport.yard.flow import CLEARANCE, SHUT_OUT_DECLARATIONS, clearance_holds
 from landport.yard.hold_handlers import handling_holds_and_moves
 from landport.yard.operations import catch_up, handling_operations, plan_yard, send_to_station
 from landport.yard.parking import assign_slot, cargo_profile, refusal_for
@@ -28,7 +31,8 @@ from landport.yard.planning import (
     departing,
     departure_refusals,
 )
-from landport.yard.ports import StoreFor, YardSources, YardVisit
+from landport.yard.ports import StoreFor, VisitStore, YardSources, YardVisit
+from landport.yard.seal_removal import handling_seal_removal
 from landport.yard.support import (
     active_trip,
     audit_visit,
@@ -46,6 +50,7 @@ from landport.yard.visits import (
     gate_in,
     gate_out_blockers,
     pre_advise,
+    shut_out,
 )
 
 V = VisitStatus
@@ -304,8 +309,10 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             raise NotFound(f"truck {plate} is not inside the yard", f"车辆 {plate} 不在场内")
         yv = inside[0]
         declaration = declaration_of(uow, yv)
-        released = declaration is not None and declaration.status is DeclarationStatus.RELEASED
         trip = active_trip(uow, yv)
+        if declaration is not None and declaration.status in SHUT_OUT_DECLARATIONS:
+            return leave_inland(yv, declaration.status, trip, uow, store, ctx, cmd)
+        released = declaration is not None and declaration.status is DeclarationStatus.RELEASED
         blockers = gate_out_blockers(
             yv.visit,
             declaration_released=released,
@@ -328,9 +335,43 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         rebase_window(uow, ctx, trip, now, actor=cmd.actor.username, reason="gated out")
         return yv
 
+    def leave_inland(
+        yv: YardVisit,
+        stopped: DeclarationStatus,
+        trip: TransitTrip | None,
+        uow: CustodyUnitOfWork,
+        store: VisitStore,
+        ctx: ClearanceContext,
+        cmd: yc.GateOut,
+    ) -> YardVisit:
+        """The goods are not exported (declaration rejected or cancelled): the exit gate lets
+        the truck back inland, ending customs' hold on the stopped declaration with it."""
+        before = snapshot(yv)
+        try:
+            shut_out(
+                yv.visit,
+                at=ctx.clock.now(),
+                actor=cmd.actor.username,
+                armed_trip=trip.id if trip is not None else None,
+                fees_paid=yv.fees_paid,
+                ending=clearance_holds(yv),
+                ended_by=CLEARANCE.username,
+                reason=(
+                    f"declaration {stopped.value}: shut out / 报关单{DECLARATION_ZH[stopped]}，退关"
+                ),
+            )
+        except InvalidInput as refused:
+            raise GateOutBlocked(list(refused.violations)) from None
+        if yv.slot_id is not None:
+            store.free_slot_of(yv.visit.id)
+        store.save(yv)
+        audit_visit(uow, cmd.actor, "visit.shut_out", yv, before)
+        return yv
+
     return {
         **handling_operations(store_for, sources),
         **handling_holds_and_moves(store_for),
+        **handling_seal_removal(store_for),
         yc.PreAdvise: pre_advise_truck,
         yc.GateIn: gate_in_truck,
         yc.MoveVisit: move_visit,

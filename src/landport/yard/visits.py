@@ -7,7 +7,7 @@ a truck may not leave, so the gate clerk never has to ask twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -17,7 +17,8 @@ from landport.shared.identifiers import normalise_plate
 
 
 class VisitStatus(StrEnum):
-    """预约 → 入闸 → 排队 → 查验线 | 查验台 → 已决定 → 已施封 → 停车 → 待离场 → 出闸 → 途中."""
+    """预约 → 入闸 → 排队 → 查验线 | 查验台 → 已决定 → 已施封 → 停车 → 待离场 → 出闸 → 途中;
+    goods refused or withdrawn leave back inland: 退关离场."""
 
     PRE_ADVISED = "pre_advised"
     GATED_IN = "gated_in"
@@ -30,6 +31,7 @@ class VisitStatus(StrEnum):
     DEPARTURE_SCHEDULED = "departure_scheduled"
     GATED_OUT = "gated_out"
     ON_TRIP = "on_trip"
+    SHUT_OUT = "shut_out"
 
 
 V = VisitStatus
@@ -37,19 +39,22 @@ V = VisitStatus
 #: The visit's life as data. A suspicious scan sends the truck from the scan lane to a
 #: physical bay, directly or back through the queue when every bay is busy. A truck that
 #: needs no station (green, blue, a yellow document check) goes from the queue straight to
-#: the decision; a scheduled departure may be re-planned (a port closed).
+#: the decision; a scheduled departure may be re-planned (a port closed). Goods whose
+#: declaration is rejected or cancelled are not exported (退关): the truck may leave back
+#: inland from wherever it stands in the yard, once no e-lock is armed on them.
 TRANSITIONS: dict[VisitStatus, frozenset[VisitStatus]] = {
     V.PRE_ADVISED: frozenset({V.GATED_IN}),
-    V.GATED_IN: frozenset({V.QUEUED}),
-    V.QUEUED: frozenset({V.AT_LANE, V.AT_BAY, V.DECIDED}),
-    V.AT_LANE: frozenset({V.AT_BAY, V.QUEUED, V.DECIDED}),
-    V.AT_BAY: frozenset({V.DECIDED}),
-    V.DECIDED: frozenset({V.SEALED}),
-    V.SEALED: frozenset({V.PARKED}),
-    V.PARKED: frozenset({V.DEPARTURE_SCHEDULED}),
-    V.DEPARTURE_SCHEDULED: frozenset({V.GATED_OUT, V.PARKED, V.DEPARTURE_SCHEDULED}),
+    V.GATED_IN: frozenset({V.QUEUED, V.SHUT_OUT}),
+    V.QUEUED: frozenset({V.AT_LANE, V.AT_BAY, V.DECIDED, V.SHUT_OUT}),
+    V.AT_LANE: frozenset({V.AT_BAY, V.QUEUED, V.DECIDED, V.SHUT_OUT}),
+    V.AT_BAY: frozenset({V.DECIDED, V.SHUT_OUT}),
+    V.DECIDED: frozenset({V.SEALED, V.SHUT_OUT}),
+    V.SEALED: frozenset({V.PARKED, V.SHUT_OUT}),
+    V.PARKED: frozenset({V.DEPARTURE_SCHEDULED, V.SHUT_OUT}),
+    V.DEPARTURE_SCHEDULED: frozenset({V.GATED_OUT, V.PARKED, V.DEPARTURE_SCHEDULED, V.SHUT_OUT}),
     V.GATED_OUT: frozenset({V.ON_TRIP}),
     V.ON_TRIP: frozenset(),
+    V.SHUT_OUT: frozenset(),
 }
 
 STATUS_ZH: dict[VisitStatus, str] = {
@@ -64,6 +69,7 @@ STATUS_ZH: dict[VisitStatus, str] = {
     V.DEPARTURE_SCHEDULED: "待离场",
     V.GATED_OUT: "已出闸",
     V.ON_TRIP: "运输途中",
+    V.SHUT_OUT: "退关离场",
 }
 
 #: Statuses in which the truck is inside the yard (a second gate-in is a duplicate).
@@ -71,8 +77,12 @@ IN_YARD = frozenset(
     {V.GATED_IN, V.QUEUED, V.AT_LANE, V.AT_BAY, V.DECIDED, V.SEALED, V.PARKED,
      V.DEPARTURE_SCHEDULED}
 )  # fmt: skip
-#: Statuses of a truck that has passed the gate-out.
+#: Statuses of a truck that has passed the gate-out on its way to the border.
 PAST_GATE = frozenset({V.GATED_OUT, V.ON_TRIP})
+#: Statuses of a truck that has left the yard: to the border, or back inland (shut out).
+LEFT = PAST_GATE | {V.SHUT_OUT}
+#: Where a truck may be when its goods are shut out: anywhere inside the gate.
+SHUT_OUT_FROM = frozenset(s for s, after in TRANSITIONS.items() if V.SHUT_OUT in after)
 #: What is current for a yard console, besides the trucks `IN_YARD`: pre-advice of the last
 #: week (a no-show's visit stays pre-advised, and would otherwise pile up for ever) and the
 #: trucks that left the gate in the last day (the gate board's latest moves).
@@ -247,7 +257,7 @@ def place_hold(
     """Place a hold with its reason; a truck that has left cannot be held here."""
     _require_aware(at)
     found: list[Violation] = []
-    if visit.status in (V.GATED_OUT, V.ON_TRIP):
+    if visit.status in LEFT:
         found.append(
             Violation(
                 "status",
@@ -352,6 +362,72 @@ def gate_out(
     if blockers:
         raise InvalidInput(blockers)
     visit.move_to(V.GATED_OUT, at=at, actor=actor)
+
+
+def shut_out_blockers(
+    visit: TruckVisit, *, armed_trip: str | None, fees_paid: bool, ending: Collection[str]
+) -> list[Violation]:
+    """Every reason a truck whose goods are not exported may not leave back inland; empty
+    when the gate may open. `armed_trip`: the trip of an e-lock still armed on the goods;
+    `ending`: holds that end with the exit (customs' own hold on the stopped declaration,
+    which only stops the export). Any other hold still stops the truck: customs may keep
+    goods it refused (seized), and the yard a truck that owes it."""
+    found: list[Violation] = []
+    if armed_trip is not None:
+        found.append(
+            Violation(
+                "seal",
+                "e_lock_still_armed",
+                f"an e-lock is armed on the goods (trip {armed_trip}): customs removes it "
+                "before they go back inland",
+                f"货物仍施有电子关锁（运输 {armed_trip}），须海关拆除后方可退关离场",
+            )
+        )
+    elif visit.status not in SHUT_OUT_FROM:
+        found.append(
+            Violation(
+                "status",
+                "cannot_shut_out",
+                f"a truck visit in status '{visit.status}' cannot leave back inland",
+                f"车辆作业状态为「{STATUS_ZH[visit.status]}」，不能退关离场",
+            )
+        )
+    for index, hold in enumerate(visit.holds):
+        if hold.active and hold.id not in ending:
+            found.append(
+                Violation(
+                    f"holds[{index}]",
+                    f"{hold.kind}_hold",
+                    f"{hold.kind} hold {hold.id}: {hold.reason}",
+                    f"{HOLD_ZH[hold.kind]} {hold.id}：{hold.reason}",
+                )
+            )
+    if not fees_paid:
+        found.append(Violation("fees", "fees_unpaid", "yard fees are unpaid", "场站费用未结清"))
+    return found
+
+
+def shut_out(
+    visit: TruckVisit,
+    *,
+    at: datetime,
+    actor: str,
+    armed_trip: str | None,
+    fees_paid: bool,
+    ending: Collection[str],
+    ended_by: str,
+    reason: str,
+) -> None:
+    """Let a truck whose goods are not exported leave back inland (退关离场), or refuse
+    with every blocker at once; the holds in `ending` are lifted by `ended_by` (who placed
+    them) with the exit."""
+    blockers = shut_out_blockers(visit, armed_trip=armed_trip, fees_paid=fees_paid, ending=ending)
+    if blockers:
+        raise InvalidInput(blockers)
+    for hold in visit.holds:
+        if hold.active and hold.id in ending:
+            lift_hold(visit, hold.id, at=at, actor=ended_by, note=reason)
+    visit.move_to(V.SHUT_OUT, at=at, actor=actor, reason=reason)
 
 
 def _require_aware(at: datetime) -> None:

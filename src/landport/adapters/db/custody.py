@@ -10,7 +10,14 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from landport.adapters.db import tables as t
 from landport.adapters.db.seal_locks import hold_for_arming
 from landport.seals.approved import ApprovedRoute, PermittedZone
-from landport.seals.model import ElectronicSeal, SealProtocol, SealState, TransitTrip, TripState
+from landport.seals.model import (
+    CLOSED_TRIPS,
+    ElectronicSeal,
+    SealProtocol,
+    SealState,
+    TransitTrip,
+    TripState,
+)
 from landport.shared.errors import Conflict
 
 # The reads every custody command makes, built once (building costs more than running them).
@@ -220,7 +227,7 @@ class SqlTripRepository:
         )
 
     def save(self, trip: TransitTrip) -> None:
-        active = trip.state not in {TripState.EXITED, TripState.REFERRED}
+        active = trip.state not in CLOSED_TRIPS
         result = self._conn.execute(
             update(t.trips)
             .where(t.trips.c.id == trip.id, t.trips.c.version == trip.version)

@@ -209,7 +209,7 @@ def _current_ids(conn: Any, chosen: Any, now: datetime) -> set[str]:
     left = chosen.where(
         truck_visits.c.id.in_(
             select(visit_steps.c.visit_id).where(
-                visit_steps.c.status == VisitStatus.GATED_OUT.value,
+                visit_steps.c.status.in_([VisitStatus.GATED_OUT.value, VisitStatus.SHUT_OUT.value]),
                 visit_steps.c.at >= now - EXIT_CURRENT,
             )
         )

@@ -43,7 +43,7 @@ from landport.seals.border_handlers import (
     ReleaseAtBorder,
     judged_as,
 )
-from landport.seals.commands import ArmSeal, ChangeSealState, RegisterSeal
+from landport.seals.commands import ArmSeal, ChangeSealState, RegisterSeal, RemoveSeal
 from landport.shared.errors import InvalidInput, NotFound, Violation
 
 router = APIRouter(prefix="/api/v1", tags=["custody"])
@@ -159,6 +159,20 @@ def arm_seal(body: TripBody, services: ServicesDep, actor: Officer) -> dict[str,
     """Seal a released declaration's containers: the trip, with its arrival window."""
     trip = services.bus.handle(ArmSeal(actor, body.seal_id, body.declaration_id, body.route_id))
     return _trip(services, actor, trip.result.id)
+
+
+class UnsealBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@router.post("/trips/{trip_id}/unseal")
+def unseal_in_yard(
+    trip_id: str, body: UnsealBody, services: ServicesDep, actor: Officer
+) -> dict[str, Any]:
+    """Take the e-lock off a truck still inside the yard (goods refused after sealing, or a
+    faulty lock): the trip ends as unsealed and the lock is disarmed; 409 once it has left."""
+    services.bus.handle(RemoveSeal(actor, trip_id, body.reason))
+    return _trip(services, actor, trip_id)
 
 
 @router.get("/trips/{trip_id}")

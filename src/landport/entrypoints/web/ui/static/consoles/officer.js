@@ -1,5 +1,6 @@
 // Customs officer console: the risk-ranked worklist with the rules that fired, inspection
-// records, release / hold / reject with a reason, and arming an e-lock on released goods.
+// records, release / hold / reject with a reason, arming an e-lock on released goods and
+// taking one off a truck still in the yard.
 import {
   ready, api, beijing, clearErrors, el, isoMinutesAgo, lang, laneBadge, message, notify, onLive,
   replace, showErrors, statusBadge, t, table,
@@ -139,7 +140,21 @@ async function loadArming() {
     ["field.containers", (r) => (r.containers || []).join(", ")],
     ["field.exit_port", (r) => t(`port.${r.exit_port}`)],
     ["field.state", (r) => t(`trip.${r.state}`)],
+    ["common.action", (r) => (r.state === "in_yard" ? el("button", {
+      type: "button", class: "secondary small", "data-unseal": r.id, onclick: () => unseal(r),
+    }, t("officer.unseal")) : "—")],
   ], trips.ok ? trips.data.items : []));
+}
+
+/** Take the e-lock off a truck still in the yard: goods refused after sealing, a faulty lock. */
+async function unseal(trip) {
+  const reason = document.getElementById("unseal-reason").value.trim();
+  if (!reason) return notify("unseal-status", t("officer.unseal_reason_needed"), "error");
+  const answer = await api("POST", `/api/v1/trips/${trip.id}/unseal`, { reason });
+  if (!answer.ok) return notify("unseal-status", message(answer.data), "error");
+  document.getElementById("unseal-reason").value = "";
+  notify("unseal-status", t("officer.unsealed_ok", { seal: trip.seal_id, plate: trip.vehicle_plate }));
+  await loadArming();
 }
 
 /** What the seal will bind, before it is armed: the declaration's plate and containers. */

@@ -101,7 +101,7 @@ function parkingMap() {
 }
 
 function holds() {
-  const inside = visits.filter((v) => v.status !== "gated_out" && v.status !== "on_trip");
+  const inside = visits.filter((v) => INSIDE.includes(v.status));
   const select = document.getElementById("hold-visit");
   const current = select.value;
   replace(select, el("option", { value: "" }, t("common.choose")),
@@ -142,7 +142,9 @@ async function gate(direction) {
     return notify("gate-status", message(answer.data), "error");
   }
   clearErrors(gateForm);
-  notify("gate-status", t(`yard.gate_${direction}_ok`, { plate: answer.data.plate }));
+  // a truck whose goods were refused or withdrawn leaves by the same gate, back inland
+  const done = answer.data.status === "shut_out" ? "gate_shut_out_ok" : `gate_${direction}_ok`;
+  notify("gate-status", t(`yard.${done}`, { plate: answer.data.plate }));
   await load();
 }
 

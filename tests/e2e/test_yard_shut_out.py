@@ -1,0 +1,165 @@
+"""Goods refused or withdrawn inside the yard go back inland (退关), on SQLite and PostgreSQL:
+the exit gate lets the truck out once nothing but the refusal itself holds it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goods import furniture_payload, lithium_ion_payload, primary_lithium_payload
+from world import World
+from yard_world import PLATE, arm_seal, codes, declared, make_world, pre_advised, world
+
+__all__ = ["make_world", "world"]  # fixtures used by the tests below
+
+
+def at_the_scan_lane(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A red-lane truck through the gate and dispatched to a scan lane."""
+    declaration = declared(w, primary_lithium_payload(), status="examination")
+    visit = pre_advised(w, declaration)
+    assert w.post("yardman", "/api/v1/gate/in", {"plate": PLATE}).status_code == 200
+    sent = w.post("yardman", f"/api/v1/visits/{visit['id']}/dispatch")
+    assert sent.status_code == 200 and sent.json()["status"] == "at_lane", sent.text
+    return declaration, visit
+
+
+def gate_out(w: World) -> Any:
+    return w.post("yardman", "/api/v1/gate/out", {"plate": PLATE})
+
+
+def test_a_rejected_truck_leaves_back_inland_once_its_fees_are_paid(world: World) -> None:
+    declaration, visit = at_the_scan_lane(world)
+    path = f"/api/v1/visits/{visit['id']}"
+    rejected = world.post(
+        "officer", f"/api/v1/declarations/{declaration['id']}/reject", {"reason": "undeclared"}
+    )
+    assert rejected.status_code == 200, rejected.text
+    held = world.get("yardman", path).json()
+    assert held["status"] == "at_lane"
+    assert [h["placed_by"] for h in held["holds"] if h["lifted_at"] is None] == [
+        "customs-clearance"
+    ]
+    unpaid = gate_out(world)
+    assert unpaid.status_code == 409, unpaid.text
+    assert codes(unpaid) == ["fees_unpaid"]  # the refusal's own hold does not stop the return
+    assert world.get("yardman", path).json()["status"] == "at_lane"  # refused: nothing changed
+    assert world.post("yardman", f"{path}/fees-paid").status_code == 200
+    left = gate_out(world)
+    assert left.status_code == 200, left.text
+    out = left.json()
+    assert out["status"] == "shut_out" and out["status_zh"] == "退关离场"
+    assert [s["status"] for s in out["steps"]][-2:] == ["at_lane", "shut_out"]
+    (hold,) = out["holds"]
+    assert hold["lifted_by"] == "customs-clearance" and "rejected" in hold["lift_note"]
+    # it is gone: not inside, on the day's exits, and its lane is free for the next truck
+    assert world.post("yardman", "/api/v1/gate/out", {"plate": PLATE}).status_code == 404
+    current = world.get("yardman", "/api/v1/visits?current=true").json()["items"]
+    assert [(v["id"], v["status"]) for v in current] == [(visit["id"], "shut_out")]
+    trail = world.get("auditor", "/api/v1/audit", params={"entity_id": visit["id"]}).json()
+    assert "visit.shut_out" in {e["action"] for e in trail["items"]}
+
+
+def test_goods_seized_after_the_refusal_keep_the_truck(world: World) -> None:
+    declaration, visit = at_the_scan_lane(world)
+    path = f"/api/v1/visits/{visit['id']}"
+    decided = world.post(
+        "officer", f"/api/v1/declarations/{declaration['id']}/reject", {"reason": "smuggling"}
+    )
+    assert decided.status_code == 200
+    seized = world.post("officer", f"{path}/holds", {"kind": "customs", "reason": "goods seized"})
+    assert seized.status_code == 201, seized.text
+    assert world.post("yardman", f"{path}/fees-paid").status_code == 200
+    refused = gate_out(world)
+    assert refused.status_code == 409 and codes(refused) == ["customs_hold"]
+    assert "goods seized" in refused.json()["errors"][0]["message_en"]
+    assert world.get("yardman", path).json()["status"] == "at_lane"
+
+
+def test_a_declaration_withdrawn_while_the_truck_waits_sends_it_back(world: World) -> None:
+    declaration = declared(world, lithium_ion_payload(), status="document_check")
+    visit = pre_advised(world, declaration)
+    assert world.post("yardman", "/api/v1/gate/in", {"plate": PLATE}).status_code == 200
+    cancelled = world.post(
+        "exporter", f"/api/v1/declarations/{declaration['id']}/cancel", {"reason": "order lost"}
+    )
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert world.post("yardman", f"/api/v1/visits/{visit['id']}/fees-paid").status_code == 200
+    left = gate_out(world).json()
+    assert left["status"] == "shut_out" and left["steps"][-2]["status"] == "gated_in"
+    assert "cancelled" in left["steps"][-1]["reason"]
+
+
+def the_trip(w: World) -> dict[str, Any]:
+    (trip,) = w.get("officer", "/api/v1/trips?active=true").json()["items"]
+    return dict(trip)
+
+
+def sealed_in_the_yard(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A green-lane truck inside the yard with its e-lock armed."""
+    declaration = declared(w, furniture_payload())
+    visit = pre_advised(w, declaration)
+    assert w.post("yardman", "/api/v1/gate/in", {"plate": PLATE}).status_code == 200
+    assert w.post("yardman", f"/api/v1/visits/{visit['id']}/dispatch").status_code == 200
+    arm_seal(w, declaration["id"])
+    return declaration, visit
+
+
+def test_goods_refused_after_sealing_leave_inland_once_customs_takes_the_e_lock_off(
+    world: World,
+) -> None:
+    declaration, visit = sealed_in_the_yard(world)
+    decisions = f"/api/v1/declarations/{declaration['id']}"
+    held = world.post("officer", f"{decisions}/hold", {"reason": "tip-off"})
+    assert held.status_code == 200, held.text
+    refused = world.post("officer", f"{decisions}/reject", {"reason": "tip-off confirmed"})
+    assert refused.json()["status"] == "rejected"
+    assert world.post("yardman", f"/api/v1/visits/{visit['id']}/fees-paid").status_code == 200
+    blocked = gate_out(world)
+    assert blocked.status_code == 409 and codes(blocked) == ["e_lock_still_armed"]
+    assert blocked.json()["errors"][0]["message_zh"].startswith("货物仍施有电子关锁")
+    assert world.get("yardman", f"/api/v1/visits/{visit['id']}").json()["status"] == "sealed"
+
+    trip = the_trip(world)
+    unseal = f"/api/v1/trips/{trip['id']}/unseal"
+    assert world.post("yardman", unseal, {"reason": "x"}).status_code == 403
+    assert world.post("exporter", unseal, {"reason": "x"}).status_code == 403
+    assert world.post("officer", unseal, {"reason": " "}).status_code == 422  # a reason, always
+    done = world.post("officer", unseal, {"reason": "goods refused"})
+    assert done.status_code == 200, done.text
+    assert done.json()["state"] == "unsealed" and done.json()["closed_at"]
+    (lock,) = world.get("officer", "/api/v1/seals").json()["items"]
+    assert lock["state"] == "disarmed"
+    assert world.post("officer", unseal, {"reason": "again"}).status_code == 409
+    left = gate_out(world)
+    assert left.status_code == 200, left.text
+    assert [s["status"] for s in left.json()["steps"]][-2:] == ["sealed", "shut_out"]
+    trail = world.get("auditor", "/api/v1/audit", params={"entity_id": trip["id"]}).json()
+    assert "trip.unsealed" in {e["action"] for e in trail["items"]}
+
+
+def test_a_faulty_lock_is_replaced_in_the_yard_and_the_truck_leaves_on_the_new_one(
+    world: World,
+) -> None:
+    declaration, visit = sealed_in_the_yard(world)
+    first = the_trip(world)
+    done = world.post("officer", f"/api/v1/trips/{first['id']}/unseal", {"reason": "no fix"})
+    assert done.status_code == 200, done.text
+    assert world.get("officer", "/api/v1/trips?active=true").json()["total"] == 0
+    arm_seal(world, declaration["id"], seal_id="EL-0043")  # the released goods, a new lock
+    second = the_trip(world)
+    assert second["seal_id"] == "EL-0043" and second["id"] != first["id"]
+    path = f"/api/v1/visits/{visit['id']}"
+    assert world.post("yardman", f"{path}/parking").json()["status"] == "departure_scheduled"
+    assert world.post("yardman", f"{path}/fees-paid").status_code == 200
+    assert gate_out(world).json()["status"] == "on_trip"
+
+
+def test_an_e_lock_comes_off_at_the_border_once_the_truck_has_left(world: World) -> None:
+    _, visit = sealed_in_the_yard(world)
+    path = f"/api/v1/visits/{visit['id']}"
+    assert world.post("yardman", f"{path}/parking").status_code == 200
+    assert world.post("yardman", f"{path}/fees-paid").status_code == 200
+    assert gate_out(world).json()["status"] == "on_trip"
+    trip = the_trip(world)
+    late = world.post("officer", f"/api/v1/trips/{trip['id']}/unseal", {"reason": "too late"})
+    assert late.status_code == 409 and "border" in late.json()["message_en"]
+    assert the_trip(world)["state"] == "in_yard"  # nothing changed
