@@ -45,11 +45,45 @@ def day() -> dict[str, Any]:
 def test_the_twin_handles_every_truck_that_arrives(day: dict[str, Any]) -> None:
     assert day["trucks_declared"] == 40
     assert day["trucks_arrived"] >= 35
-    assert day["trucks_handled"] == day["trucks_arrived"]
+    assert day["trucks_handled"] + day["trucks_shut_out"] == day["trucks_arrived"]
     assert day["refusals"] == {}  # the real rules accepted every step the twin took
     assert day["released_at_border"] + day["referred_at_border"] == day["trucks_handled"]
     assert set(day["per_lane"]) <= {"green", "blue", "yellow", "red"}
     assert len(day["per_lane"]) >= 3
+
+
+def test_goods_refused_at_examination_go_back_inland_through_the_real_gate(
+    tmp_path: Path,
+) -> None:
+    """Every red-lane scan suspicious, half the examinations refuse the goods: those trucks
+    leave by the exit gate as shut out, unsealed; the others carry on to the border."""
+    refusing = replace(
+        load_scenario(),
+        trucks_per_day=30,
+        incidents=(),
+        random_red_rate=(0.4, 0.4),
+        suspicious_scan_rate=1.0,
+        refused_share=0.5,
+    )
+    url = f"sqlite:///{tmp_path / 'refusing.db'}"
+    run = run_simulation(refusing, days=1, seed=5, drain_days=3.0, database_url=url)
+    assert run["refusals"] == {}  # the gate let every refused truck out, nothing else
+    assert run["trucks_shut_out"] >= 1
+    assert run["trucks_handled"] + run["trucks_shut_out"] == run["trucks_arrived"]
+    assert run["released_at_border"] + run["referred_at_border"] == run["trucks_handled"]
+    visits, declarations = t.metadata.tables["truck_visits"], t.declarations
+    with create_engine(url).connect() as db:
+        shut_out = db.execute(
+            select(declarations.c.status, func.count())
+            .join(visits, visits.c.declaration_id == declarations.c.id)
+            .where(visits.c.status == "shut_out")
+            .group_by(declarations.c.status)
+        ).all()
+        inside = db.scalar(
+            select(func.count()).where(visits.c.status.notin_(["shut_out", "on_trip"]))
+        )
+    assert shut_out == [("rejected", run["trucks_shut_out"])]  # the platform's own record
+    assert inside == run["no_shows"]  # nobody left behind in the yard, but the no-shows
 
 
 def test_newcomers_meet_the_first_time_rules_and_regulars_do_not(day: dict[str, Any]) -> None:

@@ -218,6 +218,7 @@ def test_an_unknown_key_inside_a_dead_zone_or_an_incident_is_named() -> None:
     ("key", "value", "field"),
     [
         ("suspicious_scan_rate", "nan", "risk.suspicious_scan_rate"),
+        ("refused_share", "1.5", "risk.refused_share"),
         ("fix_interval_s", "inf", "telemetry.fix_interval_s"),
         ("scan", "[2.0, nan, 3.0]", "service_minutes.scan"),
         ("declaration_lead_minutes", "[30, inf]", "arrivals.declaration_lead_minutes"),
@@ -404,3 +405,10 @@ def test_a_truck_draws_each_purpose_from_a_stream_of_its_own() -> None:
     first("scan").random()  # a draw the other configuration never makes
     assert first("sealing").random() == second("sealing").random()
     assert first("sealing").random() != TruckDraws("truck-7-2")("sealing").random()
+
+
+def test_refused_goods_are_optional_and_a_share() -> None:
+    assert load_scenario().refused_share == 0.1  # the default port: an estimate
+    without = "\n".join(line for line in DEFAULT.splitlines() if "refused_share" not in line)
+    assert "refused_share" not in without
+    assert parse_scenario(without).refused_share == 0.0

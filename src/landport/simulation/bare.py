@@ -67,6 +67,8 @@ class BareModel:
         yield from self._use("scan_lane", self._tri("scan"), lane_hours)
         if lane == "red" and self.rng.random() < s.suspicious_scan_rate:
             yield from self._use("exam_bay", self._tri("examination"), lane_hours)
+            if s.refused_share and self.rng.random() < s.refused_share:
+                return  # goods refused: the truck goes back inland, unsealed
         yield from self._use("sealing", self._tri("sealing"), lane_hours)
         self.handled += 1
         self.waits.append(self.env.now - arrived)

@@ -180,6 +180,7 @@ def summarise(
         "trucks_handled": len(handled),
         "trucks_handled_per_day": round(len(handled) / days, 1),
         "no_shows": outcomes.get("no_show", 0),
+        "trucks_shut_out": outcomes.get("shut_out", 0),  # goods refused: back inland
         "released_at_border": outcomes.get("released", 0),
         "referred_at_border": outcomes.get("referred", 0),
         "referral_reasons": dict(twin.referrals),

@@ -78,7 +78,7 @@ class TruckRecord:
     handling_min: float = 0.0  # service time at the gate, lane, bay, officer; no waiting
     clearance_handling_min: float = 0.0  # the same, from the gate until the seal is armed
     lane_min: float = 0.0
-    outcome: str = "declared"  # no_show | refused:<code> | cleared | released | referred
+    outcome: str = "declared"  # no_show | refused:<code> | shut_out | cleared | released | referred
     trip_id: str = ""
     seal_id: str = ""
     station: dict[str, str] = field(default_factory=dict)

@@ -123,6 +123,7 @@ class Scenario:
     # ceiling of the random red rate, and the floor of the random yellow rate.
     random_red_rate: tuple[float, float] | None = None
     random_yellow_rate: float | None = None
+    refused_share: float = 0.0  # physical examinations that find goods not as declared
     source: str = field(default="", compare=False)
 
     def with_values(self, **changes: Any) -> Scenario:
@@ -201,6 +202,7 @@ def parse_scenario(text: str, *, source: str = "<text>", origin: Path | None = N
         suspicious_scan_rate=r.share("risk.suspicious_scan_rate"),
         random_red_rate=red,
         random_yellow_rate=yellow,
+        refused_share=r.share("risk.refused_share", default=0.0),
         border_capacity={  # a closed port (0) is left out of the yard's layout
             p: int(v)
             for p, v in r.shares("border.capacity", BORDER_PORTS, whole=True).items()

@@ -345,7 +345,12 @@ class Twin:
         station = sent.get("station") or {}
         rec.station = {k: str(v) for k, v in station.items() if k in ("station_id", "kind")}
         if station.get("kind") == "scan_lane":
-            yield from self._scan(rec, did, visit_id)
+            refused = yield from self._scan(rec, did, visit_id)
+            if refused:  # not exported: the truck pays and leaves back inland (shut out)
+                self._handle(rec, yc.MarkFeesPaid(YARD, visit_id))
+                self._handle(rec, yc.GateOut(YARD, rec.plate))
+                rec.gate_out, rec.outcome = self.clock.now(), "shut_out"
+                return
         self._move(visit_id, "decided")  # usually already followed from the release
         rec.decided = self.clock.now()
         yield from self._seal(rec, declaration, visit_id)
@@ -358,7 +363,9 @@ class Twin:
             return {"station": None}
         return sent
 
-    def _scan(self, rec: TruckRecord, did: str, visit_id: str) -> Process:
+    def _scan(self, rec: TruckRecord, did: str, visit_id: str) -> Generator[simpy.Event, Any, bool]:
+        """The scan, and the examination a suspicious image calls for; returns whether the
+        examination found the goods not as declared (customs refuses them)."""
         start = self.clock.now()
         before = rec.handling_min
         rec.lane_start = start
@@ -377,21 +384,27 @@ class Twin:
             equipment_id=rec.station.get("station_id", "NII"),
         )
         self._handle(rec, scan)
+        refused = False
         if suspicious:
             self._redispatch(visit_id)  # to the bay with the least wait
             start = self.clock.now()
             yield from self._serve(rec, self.stations["exam_bay"], self._tri(rec, "examination"))
+            refused = rec.draws("exam_finding").random() < self.s.refused_share
             exam = RecordInspection(
                 OFFICER,
                 did,
                 "physical_examination",
-                "conform",
+                "discrepancy" if refused else "conform",
                 start,
                 self.clock.now(),
-                "goods as declared",
+                "goods not as declared" if refused else "goods as declared",
             )
             self._handle(rec, exam)
+        if refused:
+            self._handle(rec, DecideDeclaration(OFFICER, did, "reject", "goods not as declared"))
+            return True
         self._handle(rec, DecideDeclaration(OFFICER, did, "release", "inspection clear"))
+        return False
 
     def _seal(self, rec: TruckRecord, declaration: Any, visit_id: str) -> Process:
         yield from self._hold_while_closed(rec)

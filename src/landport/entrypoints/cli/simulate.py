@@ -269,6 +269,7 @@ def _print_run(r: dict[str, Any]) -> None:
     out.print(
         f"[bold]{r['trucks_handled']}[/bold] trucks handled in {r['days']} day(s) "
         f"({r['trucks_handled_per_day']}/day); {r['no_shows']} no-shows; "
+        f"{r['trucks_shut_out']} shut out (goods refused); "
         f"{r['released_at_border']} released and {r['referred_at_border']} referred at the border"
     )
     out.print("per lane: " + ", ".join(f"{k} {v}" for k, v in sorted(r["per_lane"].items())))
