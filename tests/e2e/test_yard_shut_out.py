@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select, update
+
 from goods import furniture_payload, lithium_ion_payload, primary_lithium_payload
+from landport.adapters.db import tables as t
+from landport.adapters.db.yard_tables import parking_occupancy
 from world import World
 from yard_world import PLATE, arm_seal, codes, declared, make_world, pre_advised, world
 
@@ -140,15 +144,19 @@ def test_a_faulty_lock_is_replaced_in_the_yard_and_the_truck_leaves_on_the_new_o
     world: World,
 ) -> None:
     declaration, visit = sealed_in_the_yard(world)
+    path = f"/api/v1/visits/{visit['id']}"
+    assert world.post("yardman", f"{path}/parking").json()["status"] == "departure_scheduled"
     first = the_trip(world)
+    planned = world.get("officer", f"/api/v1/trips/{first['id']}").json()["departs_at"]
+    assert planned is not None
     done = world.post("officer", f"/api/v1/trips/{first['id']}/unseal", {"reason": "no fix"})
     assert done.status_code == 200, done.text
     assert world.get("officer", "/api/v1/trips?active=true").json()["total"] == 0
     arm_seal(world, declaration["id"], seal_id="EL-0043")  # the released goods, a new lock
     second = the_trip(world)
     assert second["seal_id"] == "EL-0043" and second["id"] != first["id"]
-    path = f"/api/v1/visits/{visit['id']}"
-    assert world.post("yardman", f"{path}/parking").json()["status"] == "departure_scheduled"
+    renewed = world.get("officer", f"/api/v1/trips/{second['id']}").json()
+    assert renewed["departs_at"] == planned  # the planned departure carries over
     assert world.post("yardman", f"{path}/fees-paid").status_code == 200
     assert gate_out(world).json()["status"] == "on_trip"
 
@@ -163,3 +171,52 @@ def test_an_e_lock_comes_off_at_the_border_once_the_truck_has_left(world: World)
     late = world.post("officer", f"/api/v1/trips/{trip['id']}/unseal", {"reason": "too late"})
     assert late.status_code == 409 and "border" in late.json()["message_en"]
     assert the_trip(world)["state"] == "in_yard"  # nothing changed
+
+
+def test_the_border_reads_an_unsealed_trip_as_ended_and_decides_nothing(world: World) -> None:
+    _, visit = sealed_in_the_yard(world)
+    trip = the_trip(world)
+    assert world.post("officer", f"/api/v1/trips/{trip['id']}/unseal", {"reason": "x"}).is_success
+    world.add_user("dawa", "border_officer", port="gyirong-port")
+    seen = world.get("dawa", "/api/v1/border/verify", params={"trip": trip["id"]})
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["verdict"] != "pass"
+    assert "场内撤封" in seen.text
+    by_seal = world.get("dawa", "/api/v1/border/verify", params={"seal": trip["seal_id"]})
+    assert by_seal.status_code == 200, by_seal.text
+    referred = world.post(
+        "dawa", f"/api/v1/border/trips/{trip['id']}/refer", {"reason": "no lock", "plate": PLATE}
+    )
+    assert referred.status_code == 409 and "unsealed" in referred.json()["message_en"]
+    assert world.get("officer", f"/api/v1/trips/{trip['id']}").json()["state"] == "unsealed"
+    assert world.get("yardman", f"/api/v1/visits/{visit['id']}").json()["status"] == "sealed"
+
+
+def test_refused_parked_goods_give_back_their_border_day(world: World) -> None:
+    declaration, visit = sealed_in_the_yard(world)
+    path = f"/api/v1/visits/{visit['id']}"
+    assert world.post("yardman", f"{path}/parking").json()["status"] == "departure_scheduled"
+    assert world.get("yardman", path).json()["departure"] is not None
+    decisions = f"/api/v1/declarations/{declaration['id']}"
+    assert world.post("officer", f"{decisions}/hold", {"reason": "tip-off"}).is_success
+    assert world.post("officer", f"{decisions}/reject", {"reason": "confirmed"}).is_success
+    trip = the_trip(world)
+    assert world.post("officer", f"/api/v1/trips/{trip['id']}/unseal", {"reason": "x"}).is_success
+    assert world.post("yardman", f"{path}/fees-paid").is_success
+    left = gate_out(world).json()
+    assert left["status"] == "shut_out" and left["departure"] is None
+    with world.services.engine.connect() as db:  # the slot it parked in is free again
+        taken = db.scalar(select(func.count()).where(parking_occupancy.c.visit_id == visit["id"]))
+    assert left["slot"]["slot_id"] and taken == 0
+
+
+def test_a_lock_that_reported_leaving_from_inside_the_fence_still_comes_off(
+    world: World,
+) -> None:
+    _, visit = sealed_in_the_yard(world)
+    trip = the_trip(world)
+    with world.services.engine.begin() as db:  # the lock's fix at the fence said: departed
+        db.execute(update(t.trips).where(t.trips.c.id == trip["id"]).values(state="departed"))
+    done = world.post("officer", f"/api/v1/trips/{trip['id']}/unseal", {"reason": "refused"})
+    assert done.status_code == 200, done.text
+    assert world.get("yardman", f"/api/v1/visits/{visit['id']}").json()["status"] == "sealed"

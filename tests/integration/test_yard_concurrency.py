@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
+from threading import Barrier, Event, current_thread
 from typing import Any
 
 import pytest
@@ -17,12 +17,15 @@ from landport.adapters.db import tables as t
 from landport.adapters.db.audit import verify_audit
 from landport.adapters.db.yard_store import SqlVisitStore
 from landport.adapters.db.yard_tables import parking_occupancy, truck_visits
+from landport.enterprises.model import Actor, Role
+from landport.seals.commands import RemoveSeal
 from landport.shared.errors import Conflict, DomainError
-from landport.yard.commands import AssignParking, GateIn, PreAdvise
+from landport.yard.commands import AssignParking, GateIn, GateOut, PreAdvise
 from world import World
 from yard_world import (  # noqa: F401
     PLATE,
     YARDMAN,
+    arm_seal,
     declared,
     make_world,
     pre_advised,
@@ -126,4 +129,43 @@ def test_one_truck_parked_at_once_by_two_operators_takes_one_slot(
     assert sum(not isinstance(r, DomainError) for r in results) == 1
     assert _count(world, parking_occupancy.c.visit_id == visit["id"]) == 1
     assert _count(world, t.audit_log.c.action == "visit.parking_assigned") == 1
+    assert verify_audit(world.services.engine).intact
+
+
+def test_a_truck_never_leaves_on_an_e_lock_being_taken_off(
+    world: World,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The removal holds the trip and waits while the gate reads the plate: the gate either
+    finds the trip ended or fails; never a truck on its way with its lock gone."""
+    declaration = declared(world, furniture_payload())
+    visit = pre_advised(world, declaration)
+    assert world.post("yardman", "/api/v1/gate/in", {"plate": PLATE}).status_code == 200
+    assert world.post("yardman", f"/api/v1/visits/{visit['id']}/dispatch").status_code == 200
+    arm_seal(world, declaration["id"])
+    path = f"/api/v1/visits/{visit['id']}"
+    assert world.post("yardman", f"{path}/parking").json()["status"] == "departure_scheduled"
+    assert world.post("yardman", f"{path}/fees-paid").status_code == 200
+    (trip,) = world.get("officer", "/api/v1/trips?active=true").json()["items"]
+    holding, looked = Event(), SqlVisitStore.open_for_declaration
+
+    def look_slowly(self: SqlVisitStore, declaration_id: str) -> Any:
+        found = looked(self, declaration_id)
+        if current_thread().name.startswith("unseal"):
+            holding.set()  # the trip is locked (PostgreSQL) or the write lock held (SQLite)
+            time.sleep(0.5)
+        return found
+
+    monkeypatch.setattr(SqlVisitStore, "open_for_declaration", look_slowly)
+    officer = Actor("officer", Role.CUSTOMS_OFFICER)
+    with ThreadPoolExecutor(1, thread_name_prefix="unseal") as pool:
+        removal = pool.submit(
+            world.services.bus.handle, RemoveSeal(officer, trip["id"], "faulty lock")
+        )
+        assert holding.wait(10)
+        with pytest.raises(DomainError):
+            world.services.bus.handle(GateOut(YARDMAN, PLATE))
+        assert removal.result().result["trip_state"] == "unsealed"
+    assert world.get("yardman", path).json()["status"] == "departure_scheduled"
+    assert _count(world, t.audit_log.c.action == "visit.gated_out") == 0
     assert verify_audit(world.services.engine).intact

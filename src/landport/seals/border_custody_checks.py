@@ -301,6 +301,7 @@ _TRIP_ZH = {
     TripState.VERIFIED: "已核验",
     TripState.EXITED: "已出境",
     TripState.REFERRED: "已转查验",
+    TripState.UNSEALED: "场内撤封",
 }
 _SEAL_ZH = {
     SealState.AVAILABLE: "待用",

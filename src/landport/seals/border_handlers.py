@@ -34,13 +34,17 @@ from landport.seals.border_evidence import (
     SealEventKind,
 )
 from landport.seals.events import TripClosed
-from landport.seals.model import ElectronicSeal, LockState, SealState, TransitTrip, TripState
+from landport.seals.model import (
+    CLOSED_TRIPS,
+    ElectronicSeal,
+    LockState,
+    SealState,
+    TransitTrip,
+    TripState,
+)
 from landport.seals.monitor_state import MonitorState
 from landport.seals.ports import CustodyUnitOfWork
 from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
-
-CLOSED_TRIP_STATES = frozenset({TripState.EXITED, TripState.REFERRED})
-
 
 # --- the monitor state, as the handlers reach it ---------------------------------------------
 
@@ -267,7 +271,7 @@ def _judge(
             f"trip {trip.id} exits via {trip.exit_port}: only its officers decide on it",
             f"该运输经 {trip.exit_port} 出境，只有该口岸关员可以处理",
         )
-    if trip.state in CLOSED_TRIP_STATES:
+    if trip.state in CLOSED_TRIPS:
         raise Conflict(
             f"trip {trip.id} is already {trip.state.value}",
             f"该运输已处理（{trip.state.value}）",

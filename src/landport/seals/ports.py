@@ -38,9 +38,16 @@ class RouteRepository(Protocol):
 
 
 class TripRepository(Protocol):
-    def get(self, trip_id: str) -> TransitTrip | None: ...
+    def get(self, trip_id: str, *, for_update: bool = False) -> TransitTrip | None:
+        """The trip; `for_update` locks its row until commit."""
+        ...
 
-    def active_for_declaration(self, declaration_id: str) -> TransitTrip | None: ...
+    def active_for_declaration(
+        self, declaration_id: str, *, for_update: bool = False
+    ) -> TransitTrip | None:
+        """The declaration's armed trip; `for_update` locks its row until commit (the gate
+        lets a truck out on a trip no one may end meanwhile)."""
+        ...
 
     def add(self, trip: TransitTrip) -> None: ...
 

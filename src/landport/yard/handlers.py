@@ -330,9 +330,18 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         if yv.slot_id is not None:
             store.free_slot_of(yv.visit.id)
         store.save(yv)
+        # The trip again, locked, after the visit (the order planning takes them): an e-lock
+        # taken off meanwhile (RemoveSeal locks the trip, then reads the visit) either
+        # committed first, and the truck must not leave, or now waits and finds it gone.
+        locked = active_trip(uow, yv, for_update=True)
+        if locked is None or locked.id != trip.id:
+            raise Conflict(
+                f"the e-lock of trip {trip.id} was taken off meanwhile: read the plate again",
+                f"运输 {trip.id} 的电子关锁刚被撤除，请重新读取车牌",
+            )
         audit_visit(uow, cmd.actor, "visit.gated_out", yv, before)
         # the arrival window now counts from the real departure
-        rebase_window(uow, ctx, trip, now, actor=cmd.actor.username, reason="gated out")
+        rebase_window(uow, ctx, locked, now, actor=cmd.actor.username, reason="gated out")
         return yv
 
     def leave_inland(
@@ -364,6 +373,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             raise GateOutBlocked(list(refused.violations)) from None
         if yv.slot_id is not None:
             store.free_slot_of(yv.visit.id)
+        yv.departure_at = None  # no border day to book, no departure to tell the driver
         store.save(yv)
         audit_visit(uow, cmd.actor, "visit.shut_out", yv, before)
         return yv

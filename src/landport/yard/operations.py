@@ -38,6 +38,7 @@ from landport.yard.planning import (
 from landport.yard.ports import StoreFor, VisitStore, YardSources, YardVisit
 from landport.yard.stations import live_stations
 from landport.yard.support import (
+    active_trip,
     audit_visit,
     declaration_of,
     depart_trip,
@@ -250,6 +251,11 @@ def handling_operations(
         yv = store.open_for_declaration(cmd.declaration_id)
         if yv is not None:
             catch_up(yv, uow, store, ctx.clock.now())
+            if yv.departure_at is not None:  # a new e-lock on a truck whose departure is set
+                trip = active_trip(uow, yv)
+                if trip is not None and trip.departs_at is None:
+                    reason = "departure planned before this e-lock was armed"
+                    depart_trip(uow, ctx, yv, yv.departure_at, CLEARANCE, reason)
         return yv
 
     def plan_departures(

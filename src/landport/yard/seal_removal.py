@@ -22,6 +22,9 @@ from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
 from landport.yard.ports import StoreFor
 from landport.yard.visits import IN_YARD
 
+#: Trip states of a lock that may still be on a truck inside the gate.
+NEAR_THE_YARD = frozenset({TripState.IN_YARD, TripState.DEPARTED})
+
 
 def handling_seal_removal(store_for: StoreFor) -> dict[type, Callable[..., Any]]:
     """The handler of `RemoveSeal`, bound to the visit store of each unit of work."""
@@ -33,21 +36,20 @@ def handling_seal_removal(store_for: StoreFor) -> dict[type, Callable[..., Any]]
             raise InvalidInput(
                 [Violation("reason", "reason_required", "a reason is required", "须填写原因")]
             )
-        trip = uow.trips.get(cmd.trip_id)
+        # The trip's row first, locked, as the gate-out takes it: the gate either lets the
+        # truck out before (its visit has left, read below) or finds the trip ended.
+        trip = uow.trips.get(cmd.trip_id, for_update=True)
         if trip is None:
             raise NotFound(f"trip {cmd.trip_id} not found", f"未找到运输 {cmd.trip_id}")
         if trip.closed_at is not None:
             raise Conflict(
                 f"trip {trip.id} is already {trip.state.value}", f"运输 {trip.id} 已结束"
             )
-        # Both records must place the truck inside: the e-lock's (it has not left the yard
-        # zone) and the gate's (no gate-out yet; the lock may take minutes to notice one).
+        # The gate's record must have the truck inside (no gate-out yet: the lock may take
+        # minutes to notice one), and the lock must be near: it may report leaving the yard
+        # zone from a fix at the fence, but not a truck far on its way.
         visit = store_for(uow).open_for_declaration(trip.declaration_id)
-        if (
-            trip.state is not TripState.IN_YARD
-            or visit is None
-            or visit.visit.status not in IN_YARD
-        ):
+        if trip.state not in NEAR_THE_YARD or visit is None or visit.visit.status not in IN_YARD:
             raise Conflict(
                 f"the truck of trip {trip.id} is not inside the yard by the gate's record: its "
                 "e-lock comes off at the border",

@@ -32,10 +32,13 @@ def declaration_of(uow: CustodyUnitOfWork, yv: YardVisit) -> CustomsDeclaration 
     return None if did is None else uow.declarations.get(did)
 
 
-def active_trip(uow: CustodyUnitOfWork, yv: YardVisit) -> TransitTrip | None:
-    """The active (armed) trip of the visit's declaration, if any."""
+def active_trip(
+    uow: CustodyUnitOfWork, yv: YardVisit, *, for_update: bool = False
+) -> TransitTrip | None:
+    """The active (armed) trip of the visit's declaration, if any (`for_update`: locked
+    until commit)."""
     did = yv.visit.declaration_id
-    return None if did is None else uow.trips.active_for_declaration(did)
+    return None if did is None else uow.trips.active_for_declaration(did, for_update=for_update)
 
 
 def trip_of(uow: CustodyUnitOfWork, yv: YardVisit) -> str | None:

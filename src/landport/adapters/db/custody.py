@@ -26,6 +26,9 @@ _TRIP = select(t.trips).where(t.trips.c.id == bindparam("trip_id"))
 _ACTIVE_TRIP_OF = select(t.trips).where(
     t.trips.c.declaration_id == bindparam("declaration_id"), t.trips.c.active.is_(True)
 )
+# PostgreSQL: the row stays locked until commit (SQLite's writers take turns anyway).
+_TRIP_LOCKED = _TRIP.with_for_update()
+_ACTIVE_TRIP_OF_LOCKED = _ACTIVE_TRIP_OF.with_for_update()
 _IS_VERSION = (t.route_versions.c.route_id == bindparam("route_id")) & (
     t.route_versions.c.version == bindparam("version")
 )
@@ -191,16 +194,16 @@ class SqlTripRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def get(self, trip_id: str) -> TransitTrip | None:
-        r = self._conn.execute(_TRIP, {"trip_id": trip_id}).mappings().one_or_none()
+    def get(self, trip_id: str, *, for_update: bool = False) -> TransitTrip | None:
+        query = _TRIP_LOCKED if for_update else _TRIP
+        r = self._conn.execute(query, {"trip_id": trip_id}).mappings().one_or_none()
         return None if r is None else trip_from_row(r)
 
-    def active_for_declaration(self, declaration_id: str) -> TransitTrip | None:
-        r = (
-            self._conn.execute(_ACTIVE_TRIP_OF, {"declaration_id": declaration_id})
-            .mappings()
-            .first()
-        )
+    def active_for_declaration(
+        self, declaration_id: str, *, for_update: bool = False
+    ) -> TransitTrip | None:
+        query = _ACTIVE_TRIP_OF_LOCKED if for_update else _ACTIVE_TRIP_OF
+        r = self._conn.execute(query, {"declaration_id": declaration_id}).mappings().first()
         return None if r is None else trip_from_row(r)
 
     def add(self, trip: TransitTrip) -> None:

@@ -183,7 +183,7 @@ function init() {
   document.getElementById("hold-form").addEventListener("submit", placeHold);
   ready();
   load();
-  onLive(["declaration.status", "declaration.released", "trip.armed", "trip.state", "visit.changed"], load);
+  onLive(["declaration.status", "declaration.released", "trip.armed", "trip.state", "trip.closed", "visit.changed"], load);
 }
 
 init();
