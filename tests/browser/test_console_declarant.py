@@ -188,6 +188,14 @@ def test_a_truck_is_booked_against_capacity_and_announced_to_the_yard(
     row = page.locator("#my-trucks tr", has_text=plate)
     row.wait_for()
     assert row.locator("td").nth(4).inner_text() == "1"
+    row.locator(f"a[data-driver-link='{visit['id']}']").click()  # what the exporter sends on
+    step = page.locator("[data-testid=driver-next]")
+    step.wait_for()
+    assert page.locator("#driver-plate").inner_text() == visit["plate"]
+    assert "入口闸" in step.inner_text()  # not yet arrived: come to the entry gate
+    assert "driver-held" not in (step.get_attribute("class") or "")  # the hold waits for it
+    assert "[driver." not in page.inner_text("body")
+    screenshot(page, "driver-page")
 
 
 def test_a_declarant_opening_the_customs_console_is_refused_and_so_is_its_api(page: Any) -> None:

@@ -21,6 +21,7 @@ from landport.entrypoints.web.routers import (
     custody,
     customs,
     declarations,
+    driver,
     events,
     reports,
     risk,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         api_keys,
         events,
         screen,
+        driver,
     ):
         app.include_router(module.router)
     install_ui(app)

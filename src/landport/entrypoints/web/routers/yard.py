@@ -22,6 +22,7 @@ from landport.adapters.db.yard_queries import (
 from landport.adapters.reference_files import YardFiles
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import Declarant, ServicesDep, Staff, require
+from landport.entrypoints.web.driver_links import driver_link
 from landport.entrypoints.web.machine_auth import Caller, require_machine_or_person
 from landport.entrypoints.web.views import status_filter
 from landport.shared.errors import Forbidden, NotFound
@@ -110,6 +111,7 @@ def _visit(services: ServicesDep, actor: Actor, visit_id: str) -> dict[str, Any]
     uscc = view.get("enterprise_uscc") if view else None
     if view is None or (actor.is_declarant and uscc != actor.enterprise_uscc):
         raise NotFound(f"truck visit {visit_id} not found", f"未找到车辆作业 {visit_id}")
+    view["driver_link"] = driver_link(services, visit_id)  # for the exporter to send on
     return view
 
 
@@ -156,6 +158,8 @@ def visits(
         limit=limit,
     )
     total = count_visits(services.read_engine, status=wanted, enterprise_uscc=uscc)
+    for item in items:
+        item["driver_link"] = driver_link(services, item["id"])
     return {"total": total, "items": items}
 
 

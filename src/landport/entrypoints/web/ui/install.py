@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from landport.entrypoints.web.ui import consoles, pages, screen_page
+from landport.entrypoints.web.ui import consoles, driver_page, pages, screen_page
 from landport.entrypoints.web.ui.assets import (
     STATIC_DIR,
     AppStatic,
@@ -31,7 +31,8 @@ def install_ui(app: FastAPI) -> None:
             "web UI libraries missing under %s (run `make assets`): %s", vendor_dir, missing
         )
     # Consoles first: their /console/AREA pages take precedence over the generic workspace.
-    for router in (consoles.router, screen_page.router, pages.router, vendor_router(vendor_dir)):
+    pages_first = (consoles.router, screen_page.router, driver_page.router, pages.router)
+    for router in (*pages_first, vendor_router(vendor_dir)):
         app.include_router(router)
     app.mount("/assets/app", AppStatic(directory=STATIC_DIR), name="app-assets")
 

@@ -195,6 +195,8 @@ async function loadTrucks() {
       ["field.status", (v) => (lang() === "zh" ? v.status_zh : t(`visit.${v.status}`))],
       ["field.slot", (v) => (v.slot ? v.slot.slot_id : "—")],
       ["field.holds", (v) => String(v.active_holds || "—")],
+      // the page the exporter sends its driver: where to go next, no login
+      ["field.driver_link", (v) => el("a", { href: v.driver_link, "data-driver-link": v.id }, t("declarant.driver_link"))],
     ], visits.data.items) : null,
     trips.ok ? table("declarant.my_trips", [
       ["field.plate", (r) => r.vehicle_plate],

@@ -1,0 +1,67 @@
+"""The driver's link, on SQLite and PostgreSQL: his truck's step and what to do next, without
+an account, and nothing of the goods or the exporter; a link not ours opens nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goods import furniture_payload
+from world import World
+from yard_world import PLATE, arm_seal, declared, make_world, pre_advised, world
+
+__all__ = ["make_world", "world"]  # fixtures used by the tests below
+
+
+def as_driver(w: World, link: str, api: bool = True) -> Any:
+    w.client.cookies.clear()  # no session: the link is all the driver has
+    return w.client.get(f"/api/v1{link}" if api else link)
+
+
+def test_the_driver_follows_his_truck_from_the_gate_to_its_departure(world: World) -> None:
+    declaration = declared(world, furniture_payload())
+    visit = pre_advised(world, declaration)
+    link = visit["driver_link"]
+    assert link.startswith("/driver/")
+    seen = as_driver(world, link)
+    assert seen.status_code == 200, seen.text
+    first = seen.json()
+    assert (first["plate"], first["status"]) == (visit["plate"], "pre_advised")
+    assert "entry gate" in first["next_en"] and "入口闸" in first["next_zh"]
+    shown = str(first)
+    for private in (declaration["id"], declaration["number"], "enterprise", "goods", "uscc"):
+        assert private not in shown  # the driver's view holds no data of the goods
+    assert world.post("yardman", "/api/v1/gate/in", {"plate": PLATE}).status_code == 200
+    assert world.post("yardman", f"/api/v1/visits/{visit['id']}/dispatch").status_code == 200
+    assert "sealing station" in as_driver(world, link).json()["next_en"]
+    arm_seal(world, declaration["id"])
+    parked = world.post("yardman", f"/api/v1/visits/{visit['id']}/parking").json()
+    now = as_driver(world, link).json()
+    assert now["status"] == "departure_scheduled" and now["slot"] == parked["slot_id"]
+    assert "Leave the yard at 10:00" in now["next_en"] and now["slot"] in now["next_en"]
+    assert now["departure"]["at_beijing"] == parked["departure"]["departure_beijing"]
+    page = as_driver(world, link, api=False)
+    assert page.status_code == 200 and PLATE in page.text
+    assert "离场发车" in page.text and 'http-equiv="refresh"' in page.text
+
+
+def test_a_held_truck_is_told_to_see_the_yard_office(world: World) -> None:
+    visit = pre_advised(world, declared(world, furniture_payload()))
+    assert world.post("yardman", "/api/v1/gate/in", {"plate": PLATE}).status_code == 200
+    held = world.post(
+        "yardman", f"/api/v1/visits/{visit['id']}/holds", {"kind": "yard", "reason": "tyre"}
+    )
+    assert held.status_code == 201
+    told = as_driver(world, visit["driver_link"]).json()
+    assert told["held"] and "yard office" in told["next_en"] and "tyre" not in str(told)
+
+
+def test_a_link_not_made_by_the_port_opens_nothing(world: World) -> None:
+    visit = pre_advised(world, declared(world, furniture_payload()))
+    forged = f"/driver/{visit['id']}.AAAAAAAAAAAAAAAAAAAAAA"
+    refused = as_driver(world, forged)
+    assert refused.status_code == 401 and refused.json()["message_zh"] == "司机链接无效"
+    page = as_driver(world, forged, api=False)
+    assert page.status_code == 401 and "链接无效" in page.text
+    token = visit["driver_link"].rpartition(".")[2]
+    for other in ("another-visit", visit["id"] + "0"):  # the digest is of this visit only
+        assert as_driver(world, f"/driver/{other}.{token}").status_code == 401
