@@ -192,8 +192,8 @@ def test_a_truck_is_booked_against_capacity_and_announced_to_the_yard(
     step = page.locator("[data-testid=driver-next]")
     step.wait_for()
     assert page.locator("#driver-plate").inner_text() == visit["plate"]
-    assert "入口闸" in step.inner_text()  # not yet arrived: come to the entry gate
-    assert "driver-held" not in (step.get_attribute("class") or "")  # the hold waits for it
+    assert "暂勿前来" in step.inner_text()  # held before it came: do not come yet
+    assert "driver-held" in (step.get_attribute("class") or "")
     assert "[driver." not in page.inner_text("body")
     screenshot(page, "driver-page")
 

@@ -3,6 +3,7 @@ an account, and nothing of the goods or the exporter; a link not ours opens noth
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from goods import furniture_payload
@@ -37,11 +38,24 @@ def test_the_driver_follows_his_truck_from_the_gate_to_its_departure(world: Worl
     parked = world.post("yardman", f"/api/v1/visits/{visit['id']}/parking").json()
     now = as_driver(world, link).json()
     assert now["status"] == "departure_scheduled" and now["slot"] == parked["slot_id"]
-    assert "Leave the yard at 10:00" in now["next_en"] and now["slot"] in now["next_en"]
+    assert "Leave the yard at 10:00 on 2026-03-02" in now["next_en"]
+    assert now["slot"] in now["next_en"] and "expected at Gyirong port" in now["next_en"]
+    assert "到达吉隆口岸" in now["next_zh"] and "gyirong-port" not in now["next_zh"]
     assert now["departure"]["at_beijing"] == parked["departure"]["departure_beijing"]
     page = as_driver(world, link, api=False)
     assert page.status_code == 200 and PLATE in page.text
     assert "离场发车" in page.text and 'http-equiv="refresh"' in page.text
+    assert page.headers["cache-control"] == "no-store"  # the link is a credential
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert world.post("yardman", f"/api/v1/visits/{visit['id']}/fees-paid").status_code == 200
+    assert world.post("yardman", "/api/v1/gate/out", {"plate": PLATE}).status_code == 200
+    gone = as_driver(world, link).json()  # on the road: the yard's facts no longer apply
+    assert gone["status"] == "on_trip" and "吉隆口岸" in gone["next_zh"]
+    assert (gone["slot"], gone["departure"], gone["station"]) == (None, None, None)
+    assert gone["exit_port"] == {"id": "gyirong-port", "en": "Gyirong port", "zh": "吉隆口岸"}
+    world.services.clock.advance(timedelta(days=5))  # trip over: the link stops opening
+    expired = as_driver(world, link)
+    assert expired.status_code == 401 and expired.json()["message_zh"] == "司机链接已过期"
 
 
 def test_a_held_truck_is_told_to_see_the_yard_office(world: World) -> None:
@@ -62,6 +76,9 @@ def test_a_link_not_made_by_the_port_opens_nothing(world: World) -> None:
     assert refused.status_code == 401 and refused.json()["message_zh"] == "司机链接无效"
     page = as_driver(world, forged, api=False)
     assert page.status_code == 401 and "链接无效" in page.text
+    for odd in (f"{visit['id']}.%C3%A9", "x.%E4%B8%AD%E6%96%87"):  # not ours, not a crash
+        assert as_driver(world, f"/driver/{odd}").status_code == 401
+        assert as_driver(world, f"/driver/{odd}", api=False).status_code == 401
     token = visit["driver_link"].rpartition(".")[2]
     for other in ("another-visit", visit["id"] + "0"):  # the digest is of this visit only
         assert as_driver(world, f"/driver/{other}.{token}").status_code == 401

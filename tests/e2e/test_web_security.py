@@ -15,7 +15,9 @@ from landport.settings import AuthSettings, Settings, UiSettings
 from world import PASSWORD, World
 
 #: Open to anyone by design: the way in, the language switch, health, the API's own
-#: description, and the libraries and scripts every page loads.
+#: description, and the libraries and scripts every page loads. The driver's page
+#: (`/driver/{token}`, `/api/v1/driver/{token}`) is not listed: its link is the credential,
+#: and the walk below sees it refuse a token that is not one (401).
 PUBLIC = {
     ("GET", "/"),
     ("GET", "/login"),
@@ -60,6 +62,9 @@ def test_every_route_but_the_public_ones_refuses_a_request_without_credentials(
         if not refused:
             let_in.append(f"{method} {path} -> {response.status_code}")
     assert let_in == []
+    odd_token = "Bearer x.\u00e9".encode()  # as raw bytes on the wire, as a client may send
+    odd = world.client.get("/api/v1/worklist", headers={"Authorization": odd_token})
+    assert odd.status_code == 401  # a token with odd characters is a bad token, not a crash
 
 
 def _login(world: World, **headers: str) -> Any:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
-from landport.yard.driver_guide import Whereabouts, driver_pass, next_step, visit_of_pass
+from landport.seals.calendar import BEIJING
+from landport.yard.driver_guide import (
+    Whereabouts,
+    driver_pass,
+    link_expired,
+    next_step,
+    visit_of_pass,
+)
 from landport.yard.visits import VisitStatus
 
 V = VisitStatus
@@ -18,7 +27,7 @@ def test_a_pass_opens_its_own_visit_and_no_other() -> None:
     assert visit_of_pass(KEY, f"V-124.{digest}") is None  # another truck, same digest
     assert visit_of_pass(b"another key" * 3, token) is None  # the site's key rotated
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
-    for bad in (tampered, "V-123", ".abc", "", "V-123." + "x" * 300):
+    for bad in (tampered, "V-123", ".abc", "", "V-123." + "x" * 300, "V-123.é", "V-123.ünï"):
         assert visit_of_pass(KEY, bad) is None
 
 
@@ -34,15 +43,20 @@ def test_a_pass_opens_its_own_visit_and_no_other() -> None:
             Whereabouts(
                 V.DEPARTURE_SCHEDULED,
                 slot_id="G-007",
-                departure_en="Leave the yard at 06:00",
-                departure_zh="请于 06:00 离场",
+                leave_at=datetime(2026, 3, 3, 6, 0, tzinfo=BEIJING),
+                arrive_at=datetime(2026, 3, 5, 10, 0, tzinfo=BEIJING),
+                port_en="Gyirong port",
+                port_zh="吉隆口岸",
             ),
-            "Leave the yard at 06:00",
-            "请于 06:00 离场",
+            "Leave the yard at 06:00 on 2026-03-03 (Beijing time); you are expected at "
+            "Gyirong port at 10:00 on 2026-03-05",
+            "请于北京时间 2026-03-03 06:00 离场发车，预计 2026-03-05 10:00 到达吉隆口岸",
         ),
-        (Whereabouts(V.ON_TRIP, exit_port="gyirong-port"), "gyirong-port", "gyirong-port"),
+        (Whereabouts(V.ON_TRIP, port_en="Gyirong port", port_zh="吉隆口岸"), "Gyirong", "吉隆口岸"),
+        (Whereabouts(V.DECIDED, station_id="L2"), "sealing station", "施封点"),  # lane left
         (Whereabouts(V.SHUT_OUT), "not exported", "退关离场"),
         (Whereabouts(V.PARKED, slot_id="G-007", held=True), "held", "扣留"),
+        (Whereabouts(V.PRE_ADVISED, held=True), "Do not come", "暂勿前来"),
     ],
 )
 def test_the_next_step_says_where_to_go_in_both_languages(
@@ -54,3 +68,11 @@ def test_the_next_step_says_where_to_go_in_both_languages(
 
 def test_a_hold_does_not_hide_that_the_truck_has_left() -> None:
     assert "held" not in next_step(Whereabouts(V.ON_TRIP, held=True))[0]
+
+
+def test_a_link_stops_opening_days_after_its_truck_left() -> None:
+    left = datetime(2026, 3, 2, 10, 0, tzinfo=BEIJING)
+    assert not link_expired(V.ON_TRIP, left, left + timedelta(days=3))  # still on the road
+    assert link_expired(V.ON_TRIP, left, left + timedelta(days=5))
+    assert link_expired(V.SHUT_OUT, left, left + timedelta(days=5))
+    assert not link_expired(V.PARKED, left, left + timedelta(days=30))  # waiting: still open

@@ -27,6 +27,15 @@ def test_the_bare_model_handles_the_default_day() -> None:
     assert result["events"] > 1000
 
 
+def test_refused_goods_leave_the_bare_model_before_sealing_as_in_the_twin() -> None:
+    refusing = replace(load_scenario(), suspicious_scan_rate=1.0, refused_share=1.0)
+    clean = BareModel(replace(refusing, refused_share=0.0), seed=3, days=1).run()
+    refused = BareModel(refusing, seed=3, days=1).run()
+    assert clean["trucks_shut_out"] == 0 and refused["trucks_shut_out"] > 0
+    # every red-lane truck is examined and refused: none of them is sealed
+    assert refused["trucks_handled"] + refused["trucks_shut_out"] == clean["trucks_handled"]
+
+
 def test_the_bare_model_is_reproducible_with_a_seed() -> None:
     a = BareModel(load_scenario(), seed=5, days=1).run()
     b = BareModel(load_scenario(), seed=5, days=1).run()
@@ -124,6 +133,7 @@ def test_the_run_report_says_whether_every_incident_was_caught() -> None:
         "seed": 1,
         "trucks_handled": 3,
         "trucks_handled_per_day": 3,
+        "trucks_shut_out": 0,
         "green_clearance_p50_min": 2.5,
         "released_at_border": 3,
         "referred_at_border": 0,

@@ -82,7 +82,8 @@ class TokenSigner:
             body, signature = token.split(".", 1)
         except ValueError:
             raise InvalidToken("malformed token") from None
-        if not hmac.compare_digest(signature, self._sign(body)):
+        # as bytes: a signature with non-ASCII characters is a bad one, not a crash
+        if not hmac.compare_digest(signature.encode(), self._sign(body).encode()):
             raise InvalidToken("bad signature")
         try:
             payload = json.loads(_unb64(body))

@@ -157,7 +157,10 @@ class LiveTwin:
             "simulated_time": self.clock.now().isoformat(),
             "trucks_declared": len(recs),
             "trucks_in_yard": sum(1 for r in recs if r.gate_in and not r.gate_out),
-            "trucks_on_the_road": sum(1 for r in recs if r.gate_out and not r.border_done),
+            "trucks_on_the_road": sum(
+                1 for r in recs if r.gate_out and r.trip_id and not r.border_done
+            ),
+            "trucks_shut_out": sum(1 for r in recs if r.outcome == "shut_out"),
             "trucks_released_at_border": sum(1 for r in recs if r.outcome == "released"),
             "alerts_acknowledged": desk.outcomes["acknowledged"] if desk else 0,
             "alerts_resolved": desk.outcomes["resolved"] if desk else 0,

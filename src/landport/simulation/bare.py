@@ -38,6 +38,7 @@ class BareModel:
             "border": simpy.Resource(self.env, s.border_officers * len(s.border_capacity)),
         }
         self.handled = 0
+        self.shut_out = 0
         self.waits: list[float] = []  # arrival to sealed, per truck
 
     def _tri(self, name: str) -> float:
@@ -68,6 +69,7 @@ class BareModel:
         if lane == "red" and self.rng.random() < s.suspicious_scan_rate:
             yield from self._use("exam_bay", self._tri("examination"), lane_hours)
             if s.refused_share and self.rng.random() < s.refused_share:
+                self.shut_out += 1
                 return  # goods refused: the truck goes back inland, unsealed
         yield from self._use("sealing", self._tri("sealing"), lane_hours)
         self.handled += 1
@@ -112,6 +114,7 @@ class BareModel:
         wall = time.perf_counter() - wall0
         return {
             "trucks_handled": self.handled,
+            "trucks_shut_out": self.shut_out,
             "events": events,
             "wall_s": round(wall, 4),
             "events_per_s": round(events / wall) if wall else None,

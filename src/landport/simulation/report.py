@@ -177,6 +177,7 @@ def run_report(result: dict[str, Any]) -> str:
     summary = [
         {"figure": "trucks handled", "value": result["trucks_handled"]},
         {"figure": "trucks handled a day", "value": result["trucks_handled_per_day"]},
+        {"figure": "trucks shut out (goods refused)", "value": result["trucks_shut_out"]},
         {"figure": "green lane handling p50 (min)", "value": result["green_clearance_p50_min"]},
         {"figure": "released at the border", "value": result["released_at_border"]},
         {"figure": "referred at the border", "value": result["referred_at_border"]},

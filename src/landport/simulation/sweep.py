@@ -112,6 +112,7 @@ def sweep(
 
 CAPACITY_KEYS = (
     "trucks_handled_per_day",
+    "trucks_shut_out",
     "gate_wait_p90_min",
     "clearance_p50_min",
     "clearance_p90_min",
@@ -128,6 +129,7 @@ def capacity_figures(result: dict[str, Any]) -> dict[str, Any]:
     tr = result["time_release"]
     return {
         "trucks_handled_per_day": result["trucks_handled_per_day"],
+        "trucks_shut_out": result["trucks_shut_out"],
         "gate_wait_p90_min": tr["gate_wait"]["p90_min"],
         "clearance_p50_min": tr["clearance"]["p50_min"],
         "clearance_p90_min": tr["clearance"]["p90_min"],

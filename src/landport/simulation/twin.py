@@ -347,6 +347,7 @@ class Twin:
         if station.get("kind") == "scan_lane":
             refused = yield from self._scan(rec, did, visit_id)
             if refused:  # not exported: the truck pays and leaves back inland (shut out)
+                rec.decided = self.clock.now()  # customs decided: refused
                 self._handle(rec, yc.MarkFeesPaid(YARD, visit_id))
                 self._handle(rec, yc.GateOut(YARD, rec.plate))
                 rec.gate_out, rec.outcome = self.clock.now(), "shut_out"

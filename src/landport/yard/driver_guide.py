@@ -11,12 +11,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from landport.yard.visits import VisitStatus
 
 V = VisitStatus
 _PURPOSE = b"landport driver pass v1:"
+_DIGEST = re.compile(r"[A-Za-z0-9_-]{22}")
+#: How long after the truck left the yard its link still opens (a trip takes up to 3 days).
+LINK_OUTLIVES_EXIT = timedelta(days=4)
+#: Where the driver's facts still apply: the station while at it, the slot while parked.
+AT_STATION = frozenset({V.AT_LANE, V.AT_BAY})
+PARKED = frozenset({V.PARKED, V.DEPARTURE_SCHEDULED})
+LEFT = frozenset({V.GATED_OUT, V.ON_TRIP, V.SHUT_OUT})
 
 
 def driver_pass(key: bytes, visit_id: str) -> str:
@@ -25,11 +34,12 @@ def driver_pass(key: bytes, visit_id: str) -> str:
 
 
 def visit_of_pass(key: bytes, token: str) -> str | None:
-    """The visit a pass is for, or None when it is not one of ours."""
+    """The visit a pass is for, or None when it is not one of ours (whatever it holds)."""
     visit_id, dot, digest = token.rpartition(".")
-    if not dot or not visit_id or len(token) > 200:
+    if not dot or not visit_id or len(token) > 200 or not _DIGEST.fullmatch(digest):
         return None
-    return visit_id if hmac.compare_digest(digest, _digest(key, visit_id)) else None
+    expected = _digest(key, visit_id).encode()
+    return visit_id if hmac.compare_digest(digest.encode(), expected) else None
 
 
 def _digest(key: bytes, visit_id: str) -> str:
@@ -37,33 +47,57 @@ def _digest(key: bytes, visit_id: str) -> str:
     return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
 
 
+def link_expired(status: VisitStatus, last_change: datetime, now: datetime) -> bool:
+    """A link stops opening some days after its truck left the yard."""
+    return status in LEFT and now - last_change > LINK_OUTLIVES_EXIT
+
+
 @dataclass(frozen=True, slots=True)
 class Whereabouts:
-    """What the next step depends on."""
+    """What the next step depends on; times in Beijing time."""
 
     status: VisitStatus
     station_id: str | None = None
     station_is_bay: bool = False
     slot_id: str | None = None
     held: bool = False
-    departure_en: str | None = None  # the yard's own words for the planned departure
-    departure_zh: str | None = None
-    exit_port: str | None = None
+    leave_at: datetime | None = None
+    arrive_at: datetime | None = None
+    port_en: str | None = None  # the exit port's name as drivers know it
+    port_zh: str | None = None
 
 
 def stopped_by_hold(w: Whereabouts) -> bool:
-    """A hold matters to the driver once his truck is inside and until it has left."""
-    return w.held and w.status not in (V.GATED_OUT, V.ON_TRIP, V.SHUT_OUT, V.PRE_ADVISED)
+    """A hold matters to the driver until his truck has left (before it comes, too: a
+    declaration customs stopped puts one on the announced truck)."""
+    return w.held and w.status not in LEFT
+
+
+def departure_words(w: Whereabouts) -> tuple[str, str] | None:
+    """When to leave (and where he is expected when), in the driver's words."""
+    if w.leave_at is None:
+        return None
+    en = f"Leave the yard at {w.leave_at:%H:%M} on {w.leave_at:%Y-%m-%d} (Beijing time)"
+    zh = f"请于北京时间 {w.leave_at:%Y-%m-%d %H:%M} 离场发车"
+    if w.arrive_at is not None and w.port_en and w.port_zh:
+        en += f"; you are expected at {w.port_en} at {w.arrive_at:%H:%M} on {w.arrive_at:%Y-%m-%d}"
+        zh += f"，预计 {w.arrive_at:%Y-%m-%d %H:%M} 到达{w.port_zh}"
+    return en, zh
 
 
 def next_step(w: Whereabouts) -> tuple[str, str]:
     """The one thing the driver should do now (English, Chinese)."""
+    if stopped_by_hold(w) and w.status is V.PRE_ADVISED:
+        return (
+            "Do not come to the yard yet: your truck is held; call your exporter.",
+            "暂勿前来：车辆已被扣留，请联系发货企业。",
+        )
     if stopped_by_hold(w):
         return (
             "Your truck is held: see the yard office before you move it.",
             "车辆已被扣留：挪车前请先到场站办公室。",
         )
-    port = w.exit_port or "the border port"
+    port_en, port_zh = w.port_en or "the border port", w.port_zh or "出境口岸"
     steps: dict[VisitStatus, tuple[str, str]] = {
         V.PRE_ADVISED: (
             "Come to the entry gate with your truck; the gate reads your plate.",
@@ -75,13 +109,10 @@ def next_step(w: Whereabouts) -> tuple[str, str]:
             "Released by customs: drive to the sealing station for the e-lock.",
             "海关已放行：请到施封点加装电子关锁。",
         ),
-        V.SEALED: (
-            "Sealed: wait for your parking slot.",
-            "已施封：请等候分配车位。",
-        ),
+        V.SEALED: ("Sealed: wait for your parking slot.", "已施封：请等候分配车位。"),
         V.GATED_OUT: (
-            f"On your way to {port}: keep to the approved route, stop only where allowed.",
-            f"前往 {port}：请按批准路线行驶，只在允许的区域停车。",
+            f"On your way to {port_en}: keep to the approved route, stop only where allowed.",
+            f"前往{port_zh}：请按批准路线行驶，只在允许的区域停车。",
         ),
         V.SHUT_OUT: (
             "Your goods are not exported: you have left the yard; call your exporter.",
@@ -89,22 +120,20 @@ def next_step(w: Whereabouts) -> tuple[str, str]:
         ),
     }
     steps[V.ON_TRIP] = steps[V.GATED_OUT]
-    if w.status in (V.AT_LANE, V.AT_BAY) and w.station_id:
+    if w.status in AT_STATION and w.station_id:
         if w.station_is_bay:
             return (
                 f"Drive to examination bay {w.station_id}.",
                 f"请驶入人工查验台 {w.station_id}。",
             )
         return (f"Drive to scan lane {w.station_id}.", f"请驶入机检通道 {w.station_id}。")
-    if w.status is V.PARKED and w.slot_id:
+    leave = departure_words(w)
+    if w.status is V.DEPARTURE_SCHEDULED and leave is not None:
+        slot = (f" (slot {w.slot_id})", f"（车位 {w.slot_id}）") if w.slot_id else ("", "")
+        return (f"Rest in the yard{slot[0]}. {leave[0]}.", f"请在场内休息{slot[1]}。{leave[1]}。")
+    if w.status in PARKED and w.slot_id:
         return (
             f"Park at slot {w.slot_id} and rest: your departure is being planned.",
             f"请停入车位 {w.slot_id} 休息，发车时间正在安排。",
-        )
-    if w.status is V.DEPARTURE_SCHEDULED and w.departure_en and w.departure_zh:
-        slot = (f" (slot {w.slot_id})", f"（车位 {w.slot_id}）") if w.slot_id else ("", "")
-        return (
-            f"Rest in the yard{slot[0]}. {w.departure_en}.",
-            f"请在场内休息{slot[1]}。{w.departure_zh}。",
         )
     return steps.get(w.status, ("Follow the yard staff's directions.", "请听从场站人员指挥。"))

@@ -312,6 +312,7 @@ _SWEEP_TABLES: tuple[tuple[str, tuple[tuple[str, str, bool], ...]], ...] = (
         "throughput and resources",
         (
             ("trucks_handled_per_day", "trucks\na day", False),
+            ("trucks_shut_out", "shut\nout", False),
             ("scan_lane_utilisation", "scan lanes\nbusy", True),
             ("parking_utilisation", "parking\nin use", True),
             ("peak_scan_queue", "peak scan\nqueue", False),

@@ -7,67 +7,100 @@ holds the truck's step, station, slot and departure, never the goods or the ente
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from landport.adapters.db.yard_queries import visit_view
 from landport.entrypoints.web.deps import ServicesDep, Unauthenticated
 from landport.entrypoints.web.driver_links import pass_key
 from landport.entrypoints.web.routers.yard import yard_layout_of
-from landport.yard.driver_guide import Whereabouts, next_step, stopped_by_hold, visit_of_pass
+from landport.yard.driver_guide import (
+    AT_STATION,
+    PARKED,
+    Whereabouts,
+    departure_words,
+    link_expired,
+    next_step,
+    stopped_by_hold,
+    visit_of_pass,
+)
 from landport.yard.visits import VisitStatus
 
 router = APIRouter(prefix="/api/v1", tags=["driver"])
 
 
 def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
-    """The driver's view of the visit this pass is for; 401 for any other token."""
+    """The driver's view of the visit this pass is for; 401 for any other token, and for a
+    link whose truck left the yard days ago."""
     visit_id = visit_of_pass(pass_key(services), token)
-    view = (
-        None
-        if visit_id is None
-        else visit_view(services.read_engine, visit_id, yard_layout_of(services))
-    )
-    if view is None:
+    view = None
+    if visit_id is not None:
+        view = visit_view(services.read_engine, visit_id, yard_layout_of(services))
+    status = VisitStatus(view["status"]) if view is not None else None
+    if view is None or status is None:
         raise Unauthenticated("this driver link is not valid", "司机链接无效")
-    station, slot, departure = view["station"], view["slot"], view["departure"]
-    port = departure.get("port") if departure else None
+    if link_expired(status, datetime.fromisoformat(view["updated_at"]), services.clock.now()):
+        raise Unauthenticated("this driver link has expired", "司机链接已过期")
+    # Only what still applies: the station while at it, the slot and departure while parked.
+    station = view["station"] if status in AT_STATION else None
+    slot = view["slot"]["slot_id"] if view["slot"] and status in PARKED else None
+    departure = view["departure"] if status in PARKED else None
+    port_id = (view["departure"] or {}).get("port")
+    place = services.bus.context.catalog.places.get(port_id) if port_id else None
     where = Whereabouts(
-        status=VisitStatus(view["status"]),
+        status=status,
         station_id=station["station_id"] if station else None,
         station_is_bay=bool(station and station["kind"] == "bay"),
-        slot_id=slot["slot_id"] if slot else None,
+        slot_id=slot,
         held=any(h["active"] for h in view["holds"]),
-        departure_en=departure["driver_en"] if departure else None,
-        departure_zh=departure["driver_zh"] if departure else None,
-        exit_port=port,
+        leave_at=_beijing(departure, "at_beijing"),
+        arrive_at=_beijing(departure, "expected_arrival_beijing"),
+        port_en=_short_name(place.name_en) if place else None,
+        port_zh=place.name_zh if place else None,
     )
     en, zh = next_step(where)
-    held = stopped_by_hold(where)
+    words = departure_words(where)
     return {
         "plate": view["plate"],
         "status": view["status"],
         "status_zh": view["status_zh"],
         "next_en": en,
         "next_zh": zh,
-        "held": held,
+        "held": stopped_by_hold(where),
         "station": station,
-        "slot": slot["slot_id"] if slot else None,
-        "exit_port": port,
+        "slot": slot,
+        "exit_port": {"id": port_id, "en": where.port_en, "zh": where.port_zh} if port_id else None,
         "departure": None
-        if departure is None
+        if departure is None or words is None
         else {
-            k: departure[k]
-            for k in ("at_beijing", "expected_arrival_beijing", "driver_en", "driver_zh")
-            if k in departure
+            "at_beijing": departure["at_beijing"],
+            "expected_arrival_beijing": departure.get("expected_arrival_beijing"),
+            "driver_en": words[0],
+            "driver_zh": words[1],
         },
         "steps": [{"status": s["status"], "at": s["at"]} for s in view["steps"]],
         "updated_at": view["updated_at"],
     }
 
 
+def _beijing(departure: dict[str, Any] | None, key: str) -> datetime | None:
+    value = departure.get(key) if departure else None
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _short_name(name: str) -> str:
+    """The port's name without its Nepal side ('Gyirong port (to Rasuwagadhi)')."""
+    return name.split(" (")[0]
+
+
+#: A link is a credential: no cache keeps it, no page it leads to learns it.
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
 @router.get("/driver/{token}")
-def driver(token: str, services: ServicesDep) -> dict[str, Any]:
+def driver(token: str, services: ServicesDep, response: Response) -> dict[str, Any]:
     """The pass is the credential: one visit, no other data."""
+    response.headers.update(PRIVATE)
     return driver_view(services, token)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from landport.entrypoints.web.deps import Unauthenticated
-from landport.entrypoints.web.routers.driver import driver_view
+from landport.entrypoints.web.routers.driver import PRIVATE, driver_view
 from landport.entrypoints.web.ui.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -19,5 +19,8 @@ def driver_page(token: str, request: Request) -> Response:
     try:
         view = driver_view(services, token)
     except Unauthenticated:
-        return render(request, "error.html", {"status": 401}, status_code=401)
-    return render(request, "driver.html", {"truck": view})
+        page = render(request, "error.html", {"status": 401}, status_code=401)
+    else:
+        page = render(request, "driver.html", {"truck": view})
+    page.headers.update(PRIVATE)
+    return page
