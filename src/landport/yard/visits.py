@@ -331,8 +331,17 @@ def gate_out_blockers(
         )
     if not sealed:
         found.append(Violation("seal", "not_sealed", "the e-lock is not armed", "电子关锁未施封"))
+    return found + holds_and_fees(visit, fees_paid=fees_paid)
+
+
+def holds_and_fees(
+    visit: TruckVisit, *, fees_paid: bool, ending: Collection[str] = ()
+) -> list[Violation]:
+    """What stops any truck at the exit gate: each active hold (but those in `ending`, which
+    end with the exit) with its reason, and unpaid yard fees."""
+    found: list[Violation] = []
     for index, hold in enumerate(visit.holds):
-        if hold.active:
+        if hold.active and hold.id not in ending:
             found.append(
                 Violation(
                     f"holds[{index}]",
@@ -392,19 +401,7 @@ def shut_out_blockers(
                 f"车辆作业状态为「{STATUS_ZH[visit.status]}」，不能退关离场",
             )
         )
-    for index, hold in enumerate(visit.holds):
-        if hold.active and hold.id not in ending:
-            found.append(
-                Violation(
-                    f"holds[{index}]",
-                    f"{hold.kind}_hold",
-                    f"{hold.kind} hold {hold.id}: {hold.reason}",
-                    f"{HOLD_ZH[hold.kind]} {hold.id}：{hold.reason}",
-                )
-            )
-    if not fees_paid:
-        found.append(Violation("fees", "fees_unpaid", "yard fees are unpaid", "场站费用未结清"))
-    return found
+    return found + holds_and_fees(visit, fees_paid=fees_paid, ending=ending)
 
 
 def shut_out(
