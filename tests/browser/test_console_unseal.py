@@ -1,6 +1,6 @@
 """Taking an e-lock off in the yard from the customs console, in a real browser: a sealed
 truck still inside the gate gets its lock removed with a reason (场内撤封); the trip ends and
-the lock is disarmed."""
+the lock is disarmed, then checked and returned to the pool."""
 
 from __future__ import annotations
 
@@ -81,3 +81,11 @@ def test_an_officer_takes_an_e_lock_off_a_truck_still_in_the_yard(
         headers=live_server.headers(LOGINS["customs_officer"]),
     ).json()
     assert trip["state"] == "unsealed" and trip["closed_at"]
+    back = page.locator(f"#disarmed-seals button[data-to-pool='{trip['seal_id']}']")
+    back.click()  # checked: the lock goes back to the pool for the next truck
+    page.locator("#unseal-status.notice-ok", has_text=trip["seal_id"]).wait_for()
+    back.wait_for(state="detached")
+    pool = httpx.get(
+        live_server.url("/api/v1/seals"), headers=live_server.headers(LOGINS["customs_officer"])
+    ).json()["items"]
+    assert next(s for s in pool if s["seal_id"] == trip["seal_id"])["state"] == "available"

@@ -144,6 +144,24 @@ async function loadArming() {
       type: "button", class: "secondary small", "data-unseal": r.id, onclick: () => unseal(r),
     }, t("officer.unseal")) : "—")],
   ], trips.ok ? trips.data.items : []));
+  // locks taken off (in the yard or at a border referral) wait here until checked
+  const disarmed = (seals.ok ? seals.data.items : []).filter((s) => s.state === "disarmed");
+  replace("disarmed-seals", disarmed.length ? table("officer.disarmed", [
+    ["field.seal", (s) => s.seal_id],
+    ["field.vendor", (s) => s.vendor],
+    ["common.action", (s) => el("button", {
+      type: "button", class: "secondary small", "data-to-pool": s.seal_id, onclick: () => toPool(s),
+    }, t("officer.to_pool"))],
+  ], disarmed) : null);
+}
+
+/** A lock taken off, checked, goes back to the pool for the next truck. */
+async function toPool(seal) {
+  const reason = t("officer.to_pool_reason");
+  const answer = await api("POST", `/api/v1/seals/${seal.seal_id}/state`, { state: "available", reason });
+  if (!answer.ok) return notify("unseal-status", message(answer.data), "error");
+  notify("unseal-status", t("officer.to_pool_ok", { seal: seal.seal_id }));
+  await loadArming();
 }
 
 /** Take the e-lock off a truck still in the yard: goods refused after sealing, a faulty lock. */
