@@ -220,3 +220,20 @@ def test_a_lock_that_reported_leaving_from_inside_the_fence_still_comes_off(
     done = world.post("officer", f"/api/v1/trips/{trip['id']}/unseal", {"reason": "refused"})
     assert done.status_code == 200, done.text
     assert world.get("yardman", f"/api/v1/visits/{visit['id']}").json()["status"] == "sealed"
+
+
+def test_a_truck_whose_declaration_was_withdrawn_before_it_came_is_not_admitted(
+    world: World,
+) -> None:
+    declaration = declared(world, lithium_ion_payload(), status="document_check")
+    visit = pre_advised(world, declaration)
+    withdrawn = world.post(
+        "exporter", f"/api/v1/declarations/{declaration['id']}/cancel", {"reason": "order lost"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    refused = world.post("yardman", "/api/v1/gate/in", {"plate": PLATE})
+    assert refused.status_code == 422 and codes(refused) == ["declaration_stopped"]
+    assert "不予入闸" in refused.json()["errors"][0]["message_zh"]
+    assert world.get("yardman", f"/api/v1/visits/{visit['id']}").json()["status"] == "pre_advised"
+    trail = world.get("auditor", "/api/v1/audit", params={"entity_id": visit["id"]}).json()
+    assert "visit.gated_in" not in {e["action"] for e in trail["items"]}

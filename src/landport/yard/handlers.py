@@ -141,6 +141,17 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             new_visit_id=ctx.new_id(),
         )
         yv = known.get(visit.id)
+        declaration = declaration_of(uow, yv or YardVisit(visit))
+        if declaration is not None and declaration.status in SHUT_OUT_DECLARATIONS:
+            # goods customs refused or the exporter withdrew stay out (nothing is saved)
+            status, status_zh = declaration.status.value, DECLARATION_ZH[declaration.status]
+            raise invalid(
+                "plate",
+                "declaration_stopped",
+                f"the declaration of truck {visit.plate} is {status}: its goods are not "
+                "exported, the truck is not admitted",
+                f"车辆 {visit.plate} 的报关单{status_zh}，货物不出口，不予入闸",
+            )
         if yv is None:  # admitted on a declaration without pre-advice
             yv = YardVisit(visit)
             store.add(yv)
