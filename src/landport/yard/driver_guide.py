@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from landport.yard.visits import VisitStatus
@@ -65,6 +65,20 @@ class Whereabouts:
     arrive_at: datetime | None = None
     port_en: str | None = None  # the exit port's name as drivers know it
     port_zh: str | None = None
+
+
+def as_it_stands(w: Whereabouts) -> Whereabouts:
+    """Only the facts that still apply: the station while the truck is at it, the slot and
+    departure while it is parked (a truck on its way has neither)."""
+    at_station, parked = w.status in AT_STATION, w.status in PARKED
+    return replace(
+        w,
+        station_id=w.station_id if at_station else None,
+        station_is_bay=w.station_is_bay and at_station,
+        slot_id=w.slot_id if parked else None,
+        leave_at=w.leave_at if parked else None,
+        arrive_at=w.arrive_at if parked else None,
+    )
 
 
 def stopped_by_hold(w: Whereabouts) -> bool:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from landport.declarations.model import CustomsDeclaration, DeclarationStatus
+from landport.declarations.model import STATUS_ZH, CustomsDeclaration, DeclarationStatus
 from landport.enterprises.model import Actor, Role
+from landport.shared.errors import Violation
 from landport.yard.ports import YardVisit
 from landport.yard.support import next_hold_id
 from landport.yard.visits import LEFT, HoldKind, VisitStatus, lift_hold, place_hold
@@ -29,6 +30,29 @@ _STOPPED = {S.HELD: "held", S.REJECTED: "rejected", S.CANCELLED: "cancelled"}
 #: Declarations whose goods will not be exported: their truck leaves back inland (退关).
 SHUT_OUT_DECLARATIONS = frozenset({S.REJECTED, S.CANCELLED})
 _STOPPED_ZH = {S.HELD: "挂起", S.REJECTED: "退单", S.CANCELLED: "撤销"}
+
+
+def shut_out_reason(declaration: CustomsDeclaration | None) -> str | None:
+    """Why the declaration's goods are not exported (one line, both languages), or None
+    while they may still be: rejected by customs or withdrawn by the exporter."""
+    if declaration is None or declaration.status not in SHUT_OUT_DECLARATIONS:
+        return None
+    status = declaration.status
+    return f"declaration {status.value}: shut out / 报关单{STATUS_ZH[status]}，退关"
+
+
+def admission_refusal(declaration: CustomsDeclaration | None, plate: str) -> Violation | None:
+    """The entry gate keeps out a truck whose goods are not exported."""
+    if declaration is None or declaration.status not in SHUT_OUT_DECLARATIONS:
+        return None
+    status = declaration.status
+    return Violation(
+        "plate",
+        "declaration_stopped",
+        f"the declaration of truck {plate} is {status.value}: its goods are not exported, "
+        "the truck is not admitted",
+        f"车辆 {plate} 的报关单{STATUS_ZH[status]}，货物不出口，不予入闸",
+    )
 
 
 @dataclass(frozen=True, slots=True)

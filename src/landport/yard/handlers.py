@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from landport.declarations.model import STATUS_ZH as DECLARATION_ZH
 from landport.declarations.model import DeclarationStatus
 from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Role, require_role
@@ -22,7 +21,7 @@ from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
 from landport.shared.identifiers import normalise_plate
 from landport.yard import commands as yc
 from landport.yard.dispatch import StationKind
-from landport.yard.flow import CLEARANCE, SHUT_OUT_DECLARATIONS, clearance_holds
+from landport.yard.flow import CLEARANCE, admission_refusal, clearance_holds, shut_out_reason
 from landport.yard.hold_handlers import handling_holds_and_moves
 from landport.yard.operations import catch_up, handling_operations, plan_yard, send_to_station
 from landport.yard.parking import assign_slot, cargo_profile, refusal_for
@@ -54,6 +53,15 @@ from landport.yard.visits import (
 )
 
 V = VisitStatus
+
+
+def leave_yard(store: VisitStore, yv: YardVisit) -> None:
+    """A truck through the exit gate, whichever way: its slot is free, its visit saved."""
+    if yv.slot_id is not None:
+        store.free_slot_of(yv.visit.id)
+    store.save(yv)
+
+
 _CLOSED_DECLARATIONS = frozenset(
     {DeclarationStatus.CANCELLED, DeclarationStatus.REJECTED, DeclarationStatus.EXITED}
 )
@@ -141,17 +149,10 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             new_visit_id=ctx.new_id(),
         )
         yv = known.get(visit.id)
-        declaration = declaration_of(uow, yv or YardVisit(visit))
-        if declaration is not None and declaration.status in SHUT_OUT_DECLARATIONS:
-            # goods customs refused or the exporter withdrew stay out (nothing is saved)
-            status, status_zh = declaration.status.value, DECLARATION_ZH[declaration.status]
-            raise invalid(
-                "plate",
-                "declaration_stopped",
-                f"the declaration of truck {visit.plate} is {status}: its goods are not "
-                "exported, the truck is not admitted",
-                f"车辆 {visit.plate} 的报关单{status_zh}，货物不出口，不予入闸",
-            )
+        did = visit.declaration_id
+        refusal = admission_refusal(uow.declarations.get(did) if did else None, visit.plate)
+        if refusal is not None:  # nothing is saved
+            raise InvalidInput([refusal])
         if yv is None:  # admitted on a declaration without pre-advice
             yv = YardVisit(visit)
             store.add(yv)
@@ -321,8 +322,9 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         yv = inside[0]
         declaration = declaration_of(uow, yv)
         trip = active_trip(uow, yv)
-        if declaration is not None and declaration.status in SHUT_OUT_DECLARATIONS:
-            return leave_inland(yv, declaration.status, trip, uow, store, ctx, cmd)
+        not_exported = shut_out_reason(declaration)
+        if not_exported is not None:
+            return leave_inland(yv, not_exported, trip, uow, store, ctx, cmd)
         released = declaration is not None and declaration.status is DeclarationStatus.RELEASED
         blockers = gate_out_blockers(
             yv.visit,
@@ -338,9 +340,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         yv.visit.move_to(V.GATED_OUT, at=now, actor=cmd.actor.username)
         # Sealed goods leave on their trip: custody (the e-lock's monitor) takes over here.
         yv.visit.move_to(V.ON_TRIP, at=now, actor=cmd.actor.username, reason=f"trip {trip.id}")
-        if yv.slot_id is not None:
-            store.free_slot_of(yv.visit.id)
-        store.save(yv)
+        leave_yard(store, yv)
         # The trip again, locked, after the visit (the order planning takes them): an e-lock
         # taken off meanwhile (RemoveSeal locks the trip, then reads the visit) either
         # committed first, and the truck must not leave, or now waits and finds it gone.
@@ -357,7 +357,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
 
     def leave_inland(
         yv: YardVisit,
-        stopped: DeclarationStatus,
+        reason: str,
         trip: TransitTrip | None,
         uow: CustodyUnitOfWork,
         store: VisitStore,
@@ -376,16 +376,12 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
                 fees_paid=yv.fees_paid,
                 ending=clearance_holds(yv),
                 ended_by=CLEARANCE.username,
-                reason=(
-                    f"declaration {stopped.value}: shut out / 报关单{DECLARATION_ZH[stopped]}，退关"
-                ),
+                reason=reason,
             )
         except InvalidInput as refused:
             raise GateOutBlocked(list(refused.violations)) from None
-        if yv.slot_id is not None:
-            store.free_slot_of(yv.visit.id)
         yv.departure_at = None  # no border day to book, no departure to tell the driver
-        store.save(yv)
+        leave_yard(store, yv)
         audit_visit(uow, cmd.actor, "visit.shut_out", yv, before)
         return yv
 

@@ -81,7 +81,7 @@ def handling_seal_removal(store_for: StoreFor) -> dict[type, Callable[..., Any]]
             "trip_id": trip.id,
             "trip_state": trip.state.value,
             "declaration_id": trip.declaration_id,
-            "visit_id": visit.visit.id if visit is not None else None,
+            "visit_id": visit.visit.id,
             "seal_id": seal.seal_id,
             "seal_state": seal.state.value,
             "reason": reason,

@@ -17,9 +17,8 @@ from landport.entrypoints.web.deps import ServicesDep, Unauthenticated
 from landport.entrypoints.web.driver_links import pass_key
 from landport.entrypoints.web.routers.yard import yard_layout_of
 from landport.yard.driver_guide import (
-    AT_STATION,
-    PARKED,
     Whereabouts,
+    as_it_stands,
     departure_words,
     link_expired,
     next_step,
@@ -38,27 +37,26 @@ def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
     view = None
     if visit_id is not None:
         view = visit_view(services.read_engine, visit_id, yard_layout_of(services))
-    status = VisitStatus(view["status"]) if view is not None else None
-    if view is None or status is None:
+    if view is None:
         raise Unauthenticated("this driver link is not valid", "司机链接无效")
+    status = VisitStatus(view["status"])
     if link_expired(status, datetime.fromisoformat(view["updated_at"]), services.clock.now()):
         raise Unauthenticated("this driver link has expired", "司机链接已过期")
-    # Only what still applies: the station while at it, the slot and departure while parked.
-    station = view["station"] if status in AT_STATION else None
-    slot = view["slot"]["slot_id"] if view["slot"] and status in PARKED else None
-    departure = view["departure"] if status in PARKED else None
-    port_id = (view["departure"] or {}).get("port")
+    station, departure = view["station"], view["departure"]
+    port_id = (departure or {}).get("port")
     place = services.bus.context.catalog.places.get(port_id) if port_id else None
-    where = Whereabouts(
-        status=status,
-        station_id=station["station_id"] if station else None,
-        station_is_bay=bool(station and station["kind"] == "bay"),
-        slot_id=slot,
-        held=any(h["active"] for h in view["holds"]),
-        leave_at=_beijing(departure, "at_beijing"),
-        arrive_at=_beijing(departure, "expected_arrival_beijing"),
-        port_en=_short_name(place.name_en) if place else None,
-        port_zh=place.name_zh if place else None,
+    where = as_it_stands(
+        Whereabouts(
+            status=status,
+            station_id=station["station_id"] if station else None,
+            station_is_bay=bool(station and station["kind"] == "bay"),
+            slot_id=view["slot"]["slot_id"] if view["slot"] else None,
+            held=any(h["active"] for h in view["holds"]),
+            leave_at=_beijing(departure, "at_beijing"),
+            arrive_at=_beijing(departure, "expected_arrival_beijing"),
+            port_en=_short_name(place.name_en) if place else None,
+            port_zh=place.name_zh if place else None,
+        )
     )
     en, zh = next_step(where)
     words = departure_words(where)
@@ -69,8 +67,8 @@ def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
         "next_en": en,
         "next_zh": zh,
         "held": stopped_by_hold(where),
-        "station": station,
-        "slot": slot,
+        "station": station if where.station_id else None,
+        "slot": where.slot_id,
         "exit_port": {"id": port_id, "en": where.port_en, "zh": where.port_zh} if port_id else None,
         "departure": None
         if departure is None or words is None
