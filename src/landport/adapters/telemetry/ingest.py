@@ -226,7 +226,9 @@ class TelemetryIngestor:
             "b_version": row["version"],
             "monitor": self._state_text(after),
             "version": row["version"] + 1,
-            "state": row["state"],
+            # The state after every fix, not the last change listed: a late fix replays the
+            # trip and lists only what moved (an earlier departure), not the later states.
+            "state": after.trip_state.value,
             "last_fix_time": after.pos_time or row["last_fix_time"],
             "last_lat": after.pos_lat if after.pos_time else row["last_lat"],
             "last_lon": after.pos_lon if after.pos_time else row["last_lon"],
@@ -234,7 +236,6 @@ class TelemetryIngestor:
         alarm = False
         for change in changes:
             if isinstance(change, TripStateChange):
-                values["state"] = change.state.value
                 report.trip_changes.append((trip.id, change))
             else:
                 self._upsert_alert(conn, trip, change)
