@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from broker import publish_all, publisher
 from builders import declarant
@@ -253,3 +253,53 @@ def test_alerts_are_pushed_as_events_after_the_commit(port_world: World, broker_
     with port_world.services.engine.connect() as conn:  # the event follows the commit
         stored = conn.execute(select(t.alerts.c.kind).where(t.alerts.c.trip_id == trip_id))
         assert "seal_opened" in {r[0] for r in stored}
+
+
+def test_messages_no_batch_can_store_are_kept_aside_and_the_rest_flow(
+    port_world: World, broker_port: int
+) -> None:
+    """A trip whose sealed route version is missing from the database (restored from an
+    incomplete backup) fails every batch holding its lock's messages. The worker splits such a
+    batch until each of those messages is alone, keeps them as dead letters, and goes on: the
+    other lock's fixes are all stored, nothing is held back for ever."""
+    healthy = arm(port_world, "SEAL-0001", "藏D12345")
+    broken = arm(port_world, "SEAL-0002", "藏D12346")
+    with port_world.services.engine.begin() as conn:
+        conn.execute(update(t.trips).where(t.trips.c.id == broken).values(route_version=999))
+    clock = port_world.services.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(
+        build_track(shipped_corridors()["shigatse-gyirong"], start=START).end - clock.now()
+    )
+    good = track_messages("SEAL-0001")
+    bad = track_messages("SEAL-0002")[:6]
+    mixed = [*good[:20], *bad[:3], *good[20:40], *bad[3:], *good[40:]]
+    worker = IngestWorker(
+        TelemetryIngestor(port_world.services.engine, clock),
+        WorkerOptions(
+            port=broker_port, client_id=f"w-dl-{time.time_ns()}", group=f"dl-{time.time_ns()}"
+        ),
+    )
+    worker.start()
+    assert worker.wait_connected()
+    done = threading.Event()
+    runner = threading.Thread(target=worker.run, kwargs={"until": done.is_set}, daemon=True)
+    runner.start()
+    device = publisher(broker_port, f"dl-dev-{time.time_ns()}")
+    publish_all(device, mixed)
+    wait_for(
+        lambda: worker.stats.accepted == len(good) and worker.stats.rejected == len(bad),
+        on_timeout=lambda: worker.stats,
+    )
+    done.set()
+    runner.join(timeout=10)
+    worker.stop()
+    device.loop_stop()
+    assert count(port_world) == len(good)
+    r = t.telemetry_rejects.c
+    with port_world.services.engine.connect() as conn:
+        kept = conn.execute(select(r.seal_id, r.reason, r.payload)).all()
+        state = conn.execute(select(t.trips.c.state).where(t.trips.c.id == healthy)).scalar_one()
+    assert {(seal, reason) for seal, reason, _ in kept} == {("SEAL-0002", "unstorable:LookupError")}
+    assert sorted(p for _, _, p in kept) == sorted(body.decode() for _, body in bad)
+    assert state == "at_border"

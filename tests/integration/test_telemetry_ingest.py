@@ -51,7 +51,7 @@ def custody(database_url: str) -> Iterator[Custody]:
 def feed(c: Custody, fixes: list[SealFix], batch: int = 200) -> None:
     for i in range(0, len(fixes), batch):
         part = fixes[i : i + batch]
-        c.clock._now = part[-1].fix_time  # the server's clock follows the stream
+        c.clock._now = max(f.fix_time for f in part)  # the server's clock follows the stream
         c.ingestor.ingest_messages([message(f) for f in part])
 
 

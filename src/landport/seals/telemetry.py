@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +36,17 @@ REQUIRED = (
 
 
 _REQUIRED_SET = frozenset(REQUIRED)
+#: The longest seal id a topic may name (the column that stores it).
+SEAL_ID_MAX = 40
+#: What a registered seal id looks like (the registration's rule): a topic naming anything
+#: else (a NUL, spaces, lower case, 500 characters) names no seal and is refused as it is.
+_TOPIC_SEAL_ID = re.compile(r"[A-Z0-9][A-Z0-9-]{3,39}")
+#: The largest sequence number a store can keep (a signed 64-bit integer).
+SEQ_MAX = 2**63 - 1
+#: A device's clock is set by the satellites; a fix dated further ahead than this is a
+#: broken clock. Stored, it would make every later real fix look late and silence the
+#: signal-lost check for the trip.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 def topic_for(seal_id: str) -> str:
@@ -45,7 +56,7 @@ def topic_for(seal_id: str) -> str:
 def seal_of_topic(topic: str) -> str | None:
     if topic.startswith(TOPIC_PREFIX) and topic.endswith(TOPIC_SUFFIX):
         seal_id = topic[len(TOPIC_PREFIX) : -len(TOPIC_SUFFIX)]
-        return seal_id if seal_id and "/" not in seal_id else None
+        return seal_id if _TOPIC_SEAL_ID.fullmatch(seal_id) else None
     return None
 
 
@@ -192,11 +203,12 @@ def verify(envelope: Envelope, secret: str) -> SealFix:
         raise Rejected("bad_signature")
     try:
         seq = body["seq"]
-        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-            raise ValueError("seq must be a non-negative integer")
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= SEQ_MAX:
+            raise ValueError("seq must be an integer from 0 to 2^63-1")
         fix_time = datetime.fromisoformat(str(body["fix_time"]).replace("Z", "+00:00"))
         if fix_time.tzinfo is None:
             raise ValueError("fix_time must carry a UTC offset")
+        fix_time = fix_time.astimezone(UTC)  # year 1 or 9999 with an offset overflows
         lat, lon = float(body["lat"]), float(body["lon"])
         speed, course = float(body["speed_kmh"]), float(body["course"])
         battery = None if body["battery_pct"] is None else float(body["battery_pct"])
@@ -207,12 +219,12 @@ def verify(envelope: Envelope, secret: str) -> SealFix:
         if not isinstance(body["tamper"], bool):
             raise ValueError("tamper must be true or false")
         lock = LockState(body["lock_state"])
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise Rejected("bad_values", str(exc)[:200]) from None
     return SealFix(
         seal_id=envelope.seal_id,
         seq=seq,
-        fix_time=fix_time.astimezone(UTC),
+        fix_time=fix_time,
         lat=lat,
         lon=lon,
         speed_kmh=speed,
@@ -244,16 +256,17 @@ def _verify_canonical(
         raise Rejected("bad_signature")
     try:
         when = datetime.fromisoformat(fix_time.replace("Z", "+00:00"))
-    except ValueError:
+        at = when.astimezone(UTC) if when.tzinfo is not None else None
+    except (ValueError, OverflowError):
         return None
     state = LOCK_STATES.get(lock)
     la, lo = numbers[0], numbers[1]
-    if when.tzinfo is None or state is None or not (-90 <= la <= 90 and -180 <= lo <= 180):
+    if at is None or state is None or not (-90 <= la <= 90 and -180 <= lo <= 180):
         return None
     return SealFix(
         seal_id=seal_id,
         seq=int(seq),
-        fix_time=when.astimezone(UTC),
+        fix_time=at,
         lat=la,
         lon=lo,
         speed_kmh=numbers[2],
@@ -263,3 +276,8 @@ def _verify_canonical(
         battery_pct=level,
         source="mqtt",
     )
+
+
+def ahead_of_clock(fix: SealFix, now: datetime) -> bool:
+    """A fix dated in the future (beyond `FUTURE_TOLERANCE`): refused as `fix_in_future`."""
+    return fix.fix_time > now + FUTURE_TOLERANCE

@@ -6,11 +6,13 @@ so a crash loses nothing and a redelivery is only a duplicate, which changes not
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -38,13 +40,21 @@ from landport.adapters.telemetry.position_store import (
 )
 from landport.adapters.telemetry.state_text import StateText
 from landport.adapters.telemetry.trip_cache import KnownTrip, TripCache
-from landport.seals.alerts import AlertChange, AlertKind, TripStateChange
+from landport.seals.alerts import Alert, AlertChange, AlertKind, TripStateChange
 from landport.seals.corridor import Corridor
 from landport.seals.corridor_loading import corridor_from_approved
 from landport.seals.model import SealFix, TransitTrip, TripState
 from landport.seals.monitor_state import MonitorState
 from landport.seals.monitoring import check_silence, ingest_many
-from landport.seals.telemetry import Rejected, parse, verify
+from landport.seals.telemetry import (
+    SEAL_ID_MAX,
+    Rejected,
+    ahead_of_clock,
+    parse,
+    seal_of_topic,
+    topic_for,
+    verify,
+)
 from landport.shared.clock import Clock
 
 MONITORED = (TripState.IN_YARD, TripState.DEPARTED, TripState.EN_ROUTE, TripState.AT_BORDER)
@@ -102,24 +112,47 @@ class TelemetryIngestor:
                 rejects.append((None, exc.reason, m))
         secrets = self._secrets_for({e.seal_id for _, e in envelopes})
         fixes: list[SealFix] = []
+        now = self._clock.now()
         for m, envelope in envelopes:
             secret = secrets.get(envelope.seal_id)
             try:
                 if secret is None:
                     raise Rejected("unknown_seal")
-                fixes.append(verify(envelope, secret))
+                fix = verify(envelope, secret)
+                if ahead_of_clock(fix, now):
+                    raise Rejected("fix_in_future")
+                fixes.append(fix)
             except Rejected as exc:
                 rejects.append((envelope.seal_id, exc.reason, m))
-        for _, reason, _ in rejects:
-            report.rejected[reason] = report.rejected.get(reason, 0) + 1
         self._store(fixes, rejects, report)
         return report
 
     def ingest_fixes(self, fixes: Sequence[SealFix]) -> IngestReport:
         """Fixes from an authenticated channel (the JT/T 808 gateway, the embedded transport)."""
         report = IngestReport(received=len(fixes))
-        self._store(list(fixes), [], report)
+        now = self._clock.now()
+        rejects: list[tuple[str | None, str, RawMessage]] = [
+            (f.seal_id, "fix_in_future", _as_message(f)) for f in fixes if ahead_of_clock(f, now)
+        ]
+        kept = [f for f in fixes if not ahead_of_clock(f, now)] if rejects else list(fixes)
+        self._store(kept, rejects, report)
         return report
+
+    def quarantine(self, message: RawMessage, reason: str) -> None:
+        """Keep a message no batch could store (the worker found it fails alone while the
+        database answers) in the dead-letter store, so that it stops blocking the queue and
+        is not lost: it can be looked at and replayed."""
+        report = IngestReport(received=1)
+        self._store([], [(seal_of_topic(message.topic), reason[:40], message)], report)
+
+    def reachable(self) -> bool:
+        """Whether the database answers: a failure then lies in the batch, not in the store."""
+        try:
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except Exception:
+            return False
+        return True
 
     def check_silence(self) -> IngestReport:
         """The timer side: trips whose seals went quiet get a signal-lost alert."""
@@ -128,6 +161,7 @@ class TelemetryIngestor:
         written: list[KnownTrip] = []
         with self._transaction() as conn:
             updates = []
+            audit = SqlAuditTrail(conn, now)
             query = TRIP_HEADS.where(t.trips.c.state.in_(MONITORED)).order_by(t.trips.c.id)
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update()  # as the batches do: one writer per trip
@@ -137,10 +171,11 @@ class TelemetryIngestor:
                 k = known[head["id"]]
                 after, changes = check_silence(k.plan, k.state, now)
                 if changes:
-                    values = self._apply(conn, k.trip, head, after, changes, report)
+                    values = self._apply(conn, k.trip, head, after, changes, report, audit)
                     updates.append(values)
                     written.append(k.after_write(after, values["state"]))
             update_trips(conn, updates)
+            audit.flush()
         self.trips.publish(written, keep_only={h["id"] for h in heads})
         return report
 
@@ -157,23 +192,17 @@ class TelemetryIngestor:
     ) -> None:
         now = self._clock.now()
         written: list[KnownTrip] = []
+        for _, reason, _ in rejects:
+            report.rejected[reason] = report.rejected.get(reason, 0) + 1
+        unique = _unique(fixes)
+        report.duplicates += len(fixes) - len(unique)  # the same fix twice in one batch
+        fixes = unique
         with self._transaction() as conn:
             if rejects:
-                conn.execute(
-                    _INSERT_REJECT,
-                    [
-                        {
-                            "received_at": now,
-                            "seal_id": seal,
-                            "reason": reason,
-                            "topic": m.topic[:200],
-                            "payload": m.payload.decode("utf-8", "replace"),
-                        }
-                        for seal, reason, m in rejects
-                    ],
-                )
+                conn.execute(_INSERT_REJECT, [_reject_row(now, *r) for r in rejects])
             if not fixes:
                 return
+            audit = SqlAuditTrail(conn, now)
             trips = active_trips(conn, {f.seal_id for f in fixes})
             trip_of = {seal_id: row["id"] for seal_id, row in trips.items()}
             stored = insert_positions(conn, fixes, trip_of, now)
@@ -203,12 +232,13 @@ class TelemetryIngestor:
             results = ingest_many(work, history=lambda plan: history(conn, plan.trip_id))
             trip_updates = []
             for (k, row), (after, changes) in zip(monitored, results, strict=True):
-                values = self._apply(conn, k.trip, row, after, changes, report)
+                values = self._apply(conn, k.trip, row, after, changes, report, audit)
                 trip_updates.append(values)
                 written.append(k.after_write(after, values["state"]))
             update_trips(conn, trip_updates)
             if batteries:
                 update_batteries(conn, batteries)
+            audit.flush()
         self.trips.publish(written)
 
     def _apply(
@@ -219,8 +249,11 @@ class TelemetryIngestor:
         after: MonitorState,
         changes: Iterable[AlertChange | TripStateChange],
         report: IngestReport,
+        audit: SqlAuditTrail,
     ) -> dict[str, Any]:
-        """Alerts are written now; the trip's new row values are returned for one executemany."""
+        """Alerts are written now; the trip's new row values are returned for one executemany.
+        What the track changed (the trip's state, an alert opened or closed) is audited as the
+        custody's own doing: the border's verdict rests on it."""
         values: dict[str, Any] = {
             "b_id": trip.id,
             "b_version": row["version"],
@@ -237,12 +270,31 @@ class TelemetryIngestor:
         for change in changes:
             if isinstance(change, TripStateChange):
                 report.trip_changes.append((trip.id, change))
-            else:
-                self._upsert_alert(conn, trip, change)
-                report.alert_changes.append(change)
-                alarm |= change.action == "opened" and change.alert.kind in (
-                    AlertKind.SEAL_OPENED,
-                    AlertKind.TAMPER,
+                audit.append(
+                    actor="custody",
+                    action=f"trip.{change.state.value}",
+                    entity_type="trip",
+                    entity_id=trip.id,
+                    before={"state": row["state"]},
+                    after={"state": change.state.value, "at": change.at.isoformat()},
+                )
+                continue
+            self._upsert_alert(conn, trip, change)
+            report.alert_changes.append(change)
+            a = change.alert
+            alarm |= change.action == "opened" and a.kind in (
+                AlertKind.SEAL_OPENED,
+                AlertKind.TAMPER,
+            )
+            if change.action in ("opened", "closed"):
+                audit.append(
+                    actor="custody",
+                    action=f"alert.{change.action}",
+                    entity_type="trip",
+                    entity_id=trip.id,
+                    before=None if change.action == "opened" else {"alert": a.id, "state": "open"},
+                    after={"alert": a.id, "kind": a.kind.value, **_alert_times(a)},
+                    detail=a.id,
                 )
         if alarm:
             moved = conn.execute(
@@ -251,7 +303,6 @@ class TelemetryIngestor:
                 .values(state="alarm")
             ).rowcount
             if moved:
-                audit = SqlAuditTrail(conn, self._clock.now())
                 audit.append(
                     actor="custody",
                     action="seal.alarm",
@@ -261,7 +312,6 @@ class TelemetryIngestor:
                     after={"state": "alarm"},
                     detail=f"trip {trip.id}",
                 )
-                audit.flush()
         return values
 
     def _upsert_alert(self, conn: Connection, trip: TransitTrip, change: AlertChange) -> None:
@@ -344,3 +394,49 @@ def _write_transaction(engine: Engine) -> Iterator[Connection]:
     """One write transaction (queued behind other SQLite writers in this process)."""
     with writer_lock(engine) or nullcontext(), engine.begin() as conn:
         yield conn
+
+
+def _alert_times(alert: Alert) -> dict[str, str | None]:
+    return {
+        "started_at": alert.started_at.isoformat(),
+        "closed_at": alert.closed_at.isoformat() if alert.closed_at else None,
+    }
+
+
+def _unique(fixes: list[SealFix]) -> list[SealFix]:
+    """The batch without repeats of a fix (the first kept): a device or broker that sends one
+    message twice in a batch stores it once and counts it once."""
+    seen: set[tuple[str, int, datetime]] = set()
+    out = []
+    for f in fixes:
+        key = fix_key(f)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _as_message(fix: SealFix) -> RawMessage:
+    """A fix from an authenticated channel, as the dead-letter store keeps messages."""
+    body = {
+        "seq": fix.seq,
+        "fix_time": fix.fix_time.isoformat(),
+        "lat": fix.lat,
+        "lon": fix.lon,
+        "source": fix.source,
+    }
+    return RawMessage(topic_for(fix.seal_id), json.dumps(body).encode())
+
+
+def _reject_row(
+    now: datetime, seal_id: str | None, reason: str, message: RawMessage
+) -> dict[str, Any]:
+    """A dead letter as the store can keep it on either database: no NUL in text, ids and
+    topics within their columns."""
+    return {
+        "received_at": now,
+        "seal_id": seal_id[:SEAL_ID_MAX] if seal_id else None,
+        "reason": reason,
+        "topic": message.topic[:200].replace("\x00", "\ufffd"),
+        "payload": message.payload.decode("utf-8", "replace").replace("\x00", "\ufffd"),
+    }

@@ -30,6 +30,8 @@ TOPIC_FILTER = "landport/v1/seals/+/telemetry"
 # Events for the big screen and the consoles, published after each commit.
 ALERT_EVENTS = "landport/v1/events/alerts"
 TRIP_EVENTS = "landport/v1/events/trips"
+#: Attempts at a message that fails alone before it is kept as a dead letter.
+ALONE_TRIES = 3
 
 
 @dataclass
@@ -158,10 +160,9 @@ class IngestWorker:
             if not pending:
                 pending = self._next_batch()
             if pending:
-                if self._ingest(pending):
-                    pending = []
-                else:
-                    time.sleep(1.0)  # the database is away: keep the batch, unacknowledged
+                pending = self._ingest(pending)
+                if pending:
+                    time.sleep(1.0)  # the database is away: keep the rest, unacknowledged
             if time.monotonic() >= next_silence_check:
                 self._check_silence()
                 next_silence_check = time.monotonic() + self.options.silence_check_s
@@ -185,15 +186,50 @@ class IngestWorker:
                 break
         return batch
 
-    def _ingest(self, batch: list[mqtt.MQTTMessage]) -> bool:
+    def _ingest(self, batch: list[mqtt.MQTTMessage]) -> list[mqtt.MQTTMessage]:
+        """One batch, committed then acknowledged; returns what is left to retry.
+
+        A batch that fails while the database answers holds a message no store takes: it is
+        split in halves until that message is alone, tried again, and then kept in the
+        dead-letter store, so one bad message neither stops the worker nor holds back the
+        good ones. While the database is away nothing moves and the batch stays whole."""
         try:
             report = self.ingestor.ingest_messages(
                 [RawMessage(m.topic, bytes(m.payload)) for m in batch]
             )
-        except Exception:
+        except Exception as exc:
             self.stats.failures += 1
-            log.exception("batch of %d not committed; it will be retried", len(batch))
-            return False
+            if not self.ingestor.reachable():
+                log.exception("batch of %d not committed; it will be retried", len(batch))
+                return batch
+            if len(batch) == 1:
+                return self._alone(batch[0], exc)
+            half = len(batch) // 2
+            left = self._ingest(batch[:half])
+            return left + batch[half:] if left else self._ingest(batch[half:])
+        self._acknowledge(batch, report)
+        return []
+
+    def _alone(self, m: mqtt.MQTTMessage, failure: Exception) -> list[mqtt.MQTTMessage]:
+        """A message that failed alone: tried again (a conflict with another writer passes),
+        then kept as a dead letter with the failure's name."""
+        raw = RawMessage(m.topic, bytes(m.payload))
+        for _ in range(ALONE_TRIES - 1):
+            try:
+                self._acknowledge([m], self.ingestor.ingest_messages([raw]))
+                return []
+            except Exception as exc:
+                failure = exc
+        log.error("message on %s fails alone (%r): kept as a dead letter", m.topic, failure)
+        try:
+            self.ingestor.quarantine(raw, f"unstorable:{type(failure).__name__}")
+        except Exception:
+            log.exception("dead letter not stored; it will be retried")
+            return [m]
+        self._acknowledge([m], IngestReport(received=1, rejected={"unstorable": 1}))
+        return []
+
+    def _acknowledge(self, batch: list[mqtt.MQTTMessage], report: IngestReport) -> None:
         for m in batch:  # only now: the batch is committed
             self.client.ack(m.mid, m.qos)
         self._push_events(report)
@@ -204,7 +240,6 @@ class IngestWorker:
         self.stats.rejected += sum(report.rejected.values())
         if self._on_report:
             self._on_report(report)
-        return True
 
     def _check_silence(self) -> None:
         try:
