@@ -7,7 +7,10 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -35,9 +38,35 @@ def _stand_in_hash() -> str:
     return _hasher.hash(secrets.token_hex(16))
 
 
+#: Password checks of logins running at once in this process: each holds Argon2's ~64 MiB
+#: for ~200 ms, so a flood of logins waits for a turn instead of exhausting memory.
+MAX_CONCURRENT_CHECKS = 4
+#: How long a login waits for a turn before it is answered "busy, try again shortly".
+CHECK_WAIT_SECONDS = 2.0
+_check_slots = threading.BoundedSemaphore(MAX_CONCURRENT_CHECKS)
+
+
+class PasswordChecksBusy(Exception):
+    """Every password-check slot stayed taken for `CHECK_WAIT_SECONDS`."""
+
+
+@contextmanager
+def password_check_slot(wait_seconds: float | None = None) -> Iterator[None]:
+    """One of the `MAX_CONCURRENT_CHECKS` turns at checking a password; raises
+    `PasswordChecksBusy` when none frees up in time (a blocked thread holds no Argon2 memory)."""
+    wait = CHECK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    if not _check_slots.acquire(timeout=wait):
+        raise PasswordChecksBusy()
+    try:
+        yield
+    finally:
+        _check_slots.release()
+
+
 def check_login(password_hash: str | None, password: str) -> bool:
     """The password check of a login; an unknown username (None) costs the same Argon2 work
-    as a known one, so the answer's timing does not tell which accounts exist."""
+    as a known one, so the answer's timing does not tell which accounts exist. A login takes
+    its `password_check_slot()` around it."""
     if password_hash is None:
         verify_password(_stand_in_hash(), password)
         return False

@@ -1,8 +1,8 @@
 """Ended browser sessions: logging out must end the session on the server too.
 
-Tokens are stateless (checking one needs no database), so a copied session cookie would
-stay valid until it expires. Logging out records the token's digest until then; only the
-cookie path checks it (API clients with bearer tokens keep their no-round-trip check).
+Tokens are signed and carry who they are for, so a copied token would stay valid until it
+expires. Logging out records the token's digest until then, and every request's token is
+looked up here by that digest (one indexed read), as a cookie or as a bearer token alike.
 """
 
 from __future__ import annotations

@@ -9,12 +9,24 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from landport.adapters.db.queries import find_user
 from landport.adapters.db.sessions import session_ended
-from landport.adapters.security import InvalidToken, check_login
+from landport.adapters.security import (
+    InvalidToken,
+    PasswordChecksBusy,
+    check_login,
+    password_check_slot,
+)
 from landport.bootstrap import Services
 from landport.enterprises.model import Actor, Role
+from landport.entrypoints.web.login_throttle import (
+    LoginRefused,
+    LoginThrottle,
+    client_address,
+    login_throttle,
+)
 from landport.shared.errors import DomainError, Forbidden
 
 #: The browser's session: the same signed token, in an httpOnly SameSite=Strict cookie.
@@ -35,14 +47,37 @@ def csrf_token_for(services: Services, session_token: str) -> str:
     return hmac.new(key, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def authenticate(services: Services, username: str, password: str) -> Actor | None:
+def authenticate(request: Request, username: str, password: str) -> Actor | None:
     """The one password check behind the token endpoint and the login form: it costs the same
-    whether or not the account exists."""
-    user = find_user(services.read_engine, username) if username else None
-    known = check_login(user.password_hash if user else None, password)
+    whether or not the account exists.
+
+    Throttled (`login_throttle`): after too many failures of this name or from this address,
+    or when every password-check slot stays taken, raises `LoginRefused` without checking the
+    password. A success clears the name's failures.
+    """
+    services: Services = request.app.state.services
+    throttle = login_throttle(request)
+    address = client_address(request)
+    _refuse_if_throttled(throttle, username, address)
+    try:
+        with password_check_slot():
+            # Again: logins that failed while this one waited for its turn count too.
+            _refuse_if_throttled(throttle, username, address)
+            user = find_user(services.read_engine, username) if username else None
+            known = check_login(user.password_hash if user else None, password)
+    except PasswordChecksBusy:
+        raise LoginRefused.busy() from None
     if user is None or not user.active or not known:
+        throttle.failed(username, address)
         return None
+    throttle.succeeded(username)
     return Actor(user.username, user.role, user.enterprise_uscc, user.port_id)
+
+
+def _refuse_if_throttled(throttle: LoginThrottle, username: str, address: str | None) -> None:
+    wait = throttle.retry_after(username, address)
+    if wait is not None:
+        raise LoginRefused.throttled(wait)
 
 
 def session_cookie(request: Request) -> str | None:
@@ -53,9 +88,23 @@ def session_cookie(request: Request) -> str | None:
     return token
 
 
+def bearer_ended(request: Request, token: str) -> bool:
+    """Whether a token sent in the Authorization header belongs to a session ended by logging
+    out. A forged or expired token is left to `current_actor` to refuse: only a token this
+    server signed costs the (indexed) look-up."""
+    services: Services = request.app.state.services
+    try:
+        services.tokens.verify(token)
+    except InvalidToken:
+        return False
+    return session_ended(services.read_engine, token)
+
+
 class BearerOrSession(OAuth2PasswordBearer):
     """The Authorization header first (API clients); else the browser's session cookie.
 
+    A token whose session was ended by logging out is no credential, however it is sent:
+    the cookie path and the header path both refuse it (one indexed look-up per request).
     A write carried by the cookie must also send the X-CSRF-Token header, which another
     site's page cannot read or compute; SameSite=Strict is the second line.
     """
@@ -63,8 +112,11 @@ class BearerOrSession(OAuth2PasswordBearer):
     async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
         token = await super().__call__(request)
         if token:
-            return token
-        cookie = session_cookie(request)
+            # As with the cookie: an ended session's token is no token at all (a request
+            # that also carries an X-API-Key is still judged by the key alone). The look-up
+            # runs on the thread pool: a database call must not hold up the event loop.
+            return None if await run_in_threadpool(bearer_ended, request, token) else token
+        cookie = await run_in_threadpool(session_cookie, request)
         if cookie is None:
             return None  # a logged-out cookie is no session at all
         if request.method not in SAFE_METHODS:

@@ -4,20 +4,35 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from landport.entrypoints.web.deps import AnyUser, ServicesDep, Unauthenticated, authenticate
+from landport.entrypoints.web.login_throttle import LoginRefused
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
+_REFUSED = {"description": "Refused before the password check; see the Retry-After header"}
 
-@router.post("/auth/token")
+
+@router.post(
+    "/auth/token",
+    response_model=dict[str, Any],
+    responses={429: _REFUSED, 503: _REFUSED},
+)
 def issue_token(
-    services: ServicesDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> dict[str, Any]:
-    """Public by design: this is how a person proves who they are."""
-    actor = authenticate(services, form.username, form.password)
+    request: Request,
+    services: ServicesDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+) -> dict[str, Any] | Response:
+    """Public by design: this is how a person proves who they are. Throttled: after 5 failed
+    logins of a name in 15 minutes (or more from one address) the answer is 429 with
+    Retry-After, and the password is not checked."""
+    try:
+        actor = authenticate(request, form.username, form.password)
+    except LoginRefused as refused:
+        return refused.as_response()
     if actor is None:
         raise Unauthenticated("wrong username or password", "用户名或密码错误")
     return {

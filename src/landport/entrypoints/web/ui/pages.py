@@ -15,6 +15,7 @@ from landport.entrypoints.web.deps import (
     authenticate,
     csrf_token_for,
 )
+from landport.entrypoints.web.login_throttle import LoginRefused
 from landport.entrypoints.web.ui.translations import language_of
 from landport.entrypoints.web.ui.web import (
     LANDING,
@@ -58,7 +59,18 @@ def login(
 ) -> Response:
     """Checks the password as the token endpoint does; the token goes in an httpOnly cookie."""
     services = request.app.state.services
-    actor = authenticate(services, username.strip(), password)
+    try:
+        actor = authenticate(request, username.strip(), password)
+    except LoginRefused as refused:  # too many failures, or too many logins at once
+        context = {
+            "next": safe_next(next, ""),
+            "username": username,
+            "error": refused.page_key,
+            "error_values": {"minutes": refused.minutes},
+        }
+        page = render(request, "login.html", context, status_code=refused.status, actor=None)
+        page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     if actor is None:
         context = {"next": safe_next(next, ""), "username": username, "error": "login.failed"}
         return render(request, "login.html", context, status_code=401, actor=None)

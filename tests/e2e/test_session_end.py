@@ -1,0 +1,75 @@
+"""Logging out ends the token itself, however it is presented afterwards."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends
+
+from landport.enterprises.model import Role
+from landport.entrypoints.web.deps import SESSION_COOKIE
+from landport.entrypoints.web.machine_auth import Caller, require_machine_or_person
+from world import PASSWORD, World
+
+ORIGIN = {"origin": "http://testserver"}
+
+
+def _browser_login(world: World) -> str:
+    form = {"username": "officer", "password": PASSWORD, "next": ""}
+    response = world.client.post("/login", data=form, headers=ORIGIN, follow_redirects=False)
+    assert response.status_code == 303
+    token: str = response.cookies[SESSION_COOKIE]
+    return token
+
+
+def test_a_logged_out_sessions_token_is_refused_as_a_bearer_token_too(world: World) -> None:
+    token = _browser_login(world)
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert world.client.get("/api/v1/me", headers=bearer).status_code == 200
+    logout = world.client.post("/logout", headers=ORIGIN, follow_redirects=False)
+    assert logout.status_code == 303
+    world.client.cookies.clear()
+    refused = world.client.get("/api/v1/me", headers=bearer)
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"
+    # A write is refused the same way (no CSRF question: the header carries the token).
+    write = world.client.post("/api/v1/declarations", json={}, headers=bearer)
+    assert write.status_code == 401
+
+
+def test_bearer_tokens_and_api_keys_keep_working_beside_an_ended_session(world: World) -> None:
+    _browser_login(world)
+    world.client.post("/logout", headers=ORIGIN, follow_redirects=False)
+    world.client.cookies.clear()
+    # The same person's token from the API is another token: it is not ended.
+    assert world.get("officer", "/api/v1/me").status_code == 200
+    assert world.get("officer", "/api/v1/ping").json() == {"pong": "officer"}
+    # A forged token is still a bad token (and costs no lookup of ended sessions).
+    forged = world.client.get("/api/v1/me", headers={"Authorization": "Bearer abc.def"})
+    assert forged.status_code == 401
+
+
+def test_a_device_key_is_judged_alone_even_beside_an_ended_token(world: World) -> None:
+    app: Any = world.client.app
+
+    @app.get("/test/gate-event")
+    def gate_event(
+        caller: Annotated[Caller, Depends(require_machine_or_person(Role.YARD_OPERATOR))],
+    ) -> dict[str, Any]:
+        return {"actor": caller.actor.username}
+
+    created = world.post(
+        "admin",
+        "/api/v1/api-keys",
+        {"name": "gate-in-1-camera", "role": "yard_operator", "resource_id": "gate-in-1"},
+    )
+    assert created.status_code == 201, created.text
+    ended = _browser_login(world)
+    world.client.post("/logout", headers=ORIGIN, follow_redirects=False)
+    world.client.cookies.clear()
+    headers = {"X-API-Key": created.json()["key"], "Authorization": f"Bearer {ended}"}
+    answer = world.client.get("/test/gate-event", headers=headers)
+    assert answer.status_code == 200 and answer.json() == {"actor": "key:gate-in-1-camera"}
+    # Without the key, the ended token opens nothing.
+    del headers["X-API-Key"]
+    assert world.client.get("/test/gate-event", headers=headers).status_code == 401
