@@ -159,6 +159,48 @@ def test_a_declaration_cannot_be_booked_twice(world: World) -> None:
     assert len(listed(world)) == 1
 
 
+@pytest.mark.parametrize(
+    ("slot", "code"),
+    [
+        ("2026-05-05T14:00:00", "naive_datetime"),  # read as no time at all: refused first
+        ("9999-12-31T23:00:00+00:00", "slot_out_of_range"),
+        ("9999-12-31T23:00:00-05:00", "slot_out_of_range"),  # past year 9999 in UTC
+        ("0001-01-01T00:00:00+08:00", "slot_out_of_range"),  # before year 1 in UTC
+    ],
+)
+def test_a_slot_without_time_zone_or_beyond_the_years_is_refused_and_nothing_changes(
+    world: World, slot: str, code: str
+) -> None:
+    declaration_id = declared(world)
+    refused = book(world, declaration_id, slot)
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["errors"]
+    assert (error["field"], error["code"]) == ("slot_start", code)
+    assert error["message_en"] and error["message_zh"]
+    assert listed(world) == []
+    made = booked(world, declaration_id, beijing(1, 14))
+    path = f"/api/v1/appointments/{made['id']}/reschedule"
+    not_moved = world.post("exporter", path, {"slot_start": slot})
+    assert not_moved.status_code == 422, not_moved.text
+    assert [(e["field"], e["code"]) for e in not_moved.json()["errors"]] == [("slot_start", code)]
+    assert [a["slot_start"] for a in listed(world)] == [made["slot_start"]]
+    assert audit_actions(world, made["id"]) == ["appointment.booked"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/appointments", "/api/v1/appointments/capacity"])
+def test_a_day_beyond_the_years_the_port_keeps_is_refused_naming_the_date(
+    world: World, path: str
+) -> None:
+    for day in ("0001-01-01", "1999-12-31", "2101-01-01", "9999-12-31"):
+        refused = world.get("exporter", path, params={"date": day})
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["errors"]
+        assert (error["field"], error["code"]) == ("date", "date_out_of_range")
+        assert "2000-01-01" in error["message_en"] and "2100-12-31" in error["message_zh"]
+    for day in ("2000-01-01", "2100-12-31"):
+        assert world.get("exporter", path, params={"date": day}).status_code == 200
+
+
 def test_reschedule_moves_the_booking_and_a_full_hour_keeps_the_old_one(world: World) -> None:
     made = booked(world, declared(world), beijing(1, 14))
     moved = world.post(

@@ -3,9 +3,25 @@ apart. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from builders import CONSIGNOR_USCC, MISSING, valid_container_payload, valid_declaration_payload
 from goods import furniture_payload, lithium_ion_payload, primary_lithium_payload
+from landport.adapters.db.unit_of_work import request_digest
+from landport.declarations.commands import DeclareExport
+from landport.enterprises.model import Actor, Role
+from landport.entrypoints.web.views import declaration_view
+from landport.messagebus import IdempotencyClaim
 from world import OTHER_USCC, World
+
+
+def assessment_of(world: World, declaration_id: str) -> dict[str, Any]:
+    """Customs' risk assessment of a declaration, as an officer reads it (an exporter is
+    told the lane only)."""
+    read = world.get("officer", f"/api/v1/declarations/{declaration_id}")
+    assert read.status_code == 200, read.text
+    assessment: dict[str, Any] = read.json()["assessment"]
+    return assessment
 
 
 def test_valid_declaration_is_created_as_draft(world: World) -> None:
@@ -25,7 +41,8 @@ def test_submit_numbers_assesses_and_routes_to_the_lane(world: World) -> None:
     assert body["lane"] == "yellow"
     assert body["status"] == "document_check"
     assert len(body["number"]) == 18 and body["number"][8] == "0"  # export flag
-    assessment = body["assessment"]
+    assert "assessment" not in body  # customs keeps why to itself
+    assessment = assessment_of(world, body["id"])
     assert assessment["forced_by"] == "R-LI-ION-FIRST"
     assert {r["rule_id"] for r in assessment["fired"]} >= {"R-LI-ION-FIRST", "R-FIRST-TIME"}
     assert assessment["random"]["seed"]
@@ -126,8 +143,8 @@ def test_submit_with_an_idempotency_key_assesses_once(world: World) -> None:
     first = world.post("exporter", path, headers=key)
     second = world.post("exporter", path, headers=key)
     assert first.status_code == second.status_code == 200
-    assert first.json()["number"] == second.json()["number"]
-    assert first.json()["assessment"] == second.json()["assessment"]
+    assert first.json() == second.json() and "assessment" not in second.json()
+    assert [h["status"] for h in second.json()["history"]].count("assessed") == 1
 
 
 def test_roles_are_checked_on_every_endpoint(world: World) -> None:
@@ -196,9 +213,9 @@ def test_an_exporter_with_earlier_exports_here_is_not_a_first_timer(world: World
     regular = world.lodge(lithium_ion_payload(consignor_uscc=uscc), user="regular", submit=True)
     newcomer = world.lodge(lithium_ion_payload(), submit=True)  # the exporter: none on record
     assert regular.status_code == newcomer.status_code == 201, regular.text
-    fired = {r["rule_id"] for r in regular.json()["assessment"]["fired"]}
+    fired = {r["rule_id"] for r in assessment_of(world, regular.json()["id"])["fired"]}
     assert not fired & {"R-LI-ION-FIRST", "R-FIRST-TIME"} and "R-LI-ION" in fired
-    assert newcomer.json()["assessment"]["forced_by"] == "R-LI-ION-FIRST"
+    assert assessment_of(world, newcomer.json()["id"])["forced_by"] == "R-LI-ION-FIRST"
 
 
 def test_the_admin_records_the_export_history_of_a_registered_enterprise(world: World) -> None:
@@ -221,6 +238,52 @@ def test_the_admin_records_the_export_history_of_a_registered_enterprise(world: 
     trail = world.get("auditor", "/api/v1/audit", params={"entity_id": CONSIGNOR_USCC}).json()
     actions = [e["action"] for e in trail["items"]]
     assert actions.count("enterprise.export_history_recorded") == 1  # the same date: no change
-    assessed = world.lodge(lithium_ion_payload(), submit=True).json()["assessment"]
+    assessed = assessment_of(world, world.lodge(lithium_ion_payload(), submit=True).json()["id"])
     assert assessed["forced_by"] != "R-LI-ION-FIRST"
     assert "R-FIRST-TIME" not in {r["rule_id"] for r in assessed["fired"]}
+
+
+def test_the_exporter_is_told_the_lane_and_customs_keeps_the_assessment(world: World) -> None:
+    """Why a declaration went to its lane (rules fired, scores, the random draw and its seed)
+    is customs' own, as the rules are: the exporter reads the lane in every answer."""
+    lodged = world.lodge(lithium_ion_payload(), submit=True).json()  # first-time: yellow
+    drafted = world.lodge(furniture_payload()).json()
+    path = f"/api/v1/declarations/{drafted['id']}/submit"
+    submitted = world.post("exporter", path).json()
+    read = world.get("exporter", f"/api/v1/declarations/{lodged['id']}").json()
+    for body in (lodged, drafted, submitted, read):
+        assert "assessment" not in body, body
+    assert (lodged["lane"], drafted["lane"], submitted["lane"]) == ("yellow", None, "green")
+    assert read["lane"] == "yellow" and read["history"]
+    listed = world.get("exporter", "/api/v1/declarations").json()["items"]
+    assert len(listed) == 2 and all("risk_score" not in i and i["lane"] for i in listed)
+    assert world.get("exporter", "/api/v1/risk/rulesets/current").status_code == 403
+
+    official = world.get("officer", f"/api/v1/declarations/{lodged['id']}").json()
+    assert official["lane"] == "yellow"
+    assert official["assessment"]["forced_by"] == "R-LI-ION-FIRST"
+    assert official["assessment"]["random"]["seed"] and official["assessment"]["fired"]
+    officer_list = world.get("officer", "/api/v1/declarations").json()["items"]
+    assert all(i["risk_score"] is not None for i in officer_list)
+
+
+def test_an_idempotent_replay_tells_the_exporter_the_lane_only(world: World) -> None:
+    """Also a response remembered with the assessment in it, as responses once were."""
+    key = {"Idempotency-Key": "lodge-and-submit-1"}
+    path = "/api/v1/declarations?submit=true"
+    first = world.post("exporter", path, lithium_ion_payload(), headers=key)
+    again = world.post("exporter", path, lithium_ion_payload(), headers=key)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() and "assessment" not in again.json()
+
+    exporter = Actor("exporter", Role.DECLARANT, CONSIGNOR_USCC)
+    payload = furniture_payload()
+    remembered_whole = IdempotencyClaim(
+        "exporter", "declare:True", "older-1", request_digest(payload), 201, declaration_view
+    )
+    world.services.bus.handle(DeclareExport(exporter, payload, submit=True), remembered_whole)
+    replayed = world.post("exporter", path, payload, headers={"Idempotency-Key": "older-1"})
+    assert replayed.status_code == 201 and replayed.json()["lane"] == "green"
+    assert "assessment" not in replayed.json()
+    official = world.get("officer", f"/api/v1/declarations/{replayed.json()['id']}").json()
+    assert official["assessment"]["fired"] is not None

@@ -28,7 +28,8 @@ def test_admin_publishes_a_new_version_that_the_next_assessment_uses(world: Worl
     assert version == current["version"] + 1
     d = world.lodge(furniture_payload(), submit=True).json()
     assert d["lane"] == "red"
-    assert d["assessment"]["ruleset_version"] == version
+    assessed = world.get("officer", f"/api/v1/declarations/{d['id']}").json()["assessment"]
+    assert assessed["ruleset_version"] == version
     versions = [v["version"] for v in world.get("officer", "/api/v1/risk/rulesets").json()["items"]]
     assert versions[:2] == [version, current["version"]]
 

@@ -40,6 +40,9 @@ A = AppointmentStatus
 EARLIEST_HORIZON = timedelta(days=7)  # how far "earliest" looks for a free hour
 _BOOKERS = (Role.DECLARANT, Role.PORT_ADMIN)  # the port admin books on a caller's behalf
 _GATE = (Role.YARD_OPERATOR, Role.PORT_ADMIN)
+#: The years a slot may be asked for: earlier hours are past anyway, later ones no hour the
+#: yard sells (and near year 9999 a time can no longer be turned into UTC).
+SLOT_YEARS = range(2000, 2101)
 _CLOSED = {
     DeclarationStatus.DRAFT: ("is still a draft: submit it first", "仍为草稿，请先申报"),
     DeclarationStatus.CANCELLED: ("was cancelled", "已撤销"),
@@ -99,6 +102,22 @@ def _audit(
         after=snapshot(a),
         detail=detail,
     )
+
+
+def requested_slot(value: datetime) -> datetime:
+    """A slot start as a caller asked for it, refused before anything is read unless it is
+    timezone-aware and within SLOT_YEARS; in UTC."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        refuse("slot_start", "naive_datetime", "slot start needs a time zone", "时段须带时区")
+    if value.year not in SLOT_YEARS:
+        first, last = SLOT_YEARS[0], SLOT_YEARS[-1]
+        refuse(
+            "slot_start",
+            "slot_out_of_range",
+            f"slot start must be in the years {first} to {last}",
+            f"时段须在 {first} 年至 {last} 年之间",
+        )
+    return value.astimezone(UTC)
 
 
 def _declaration(uow: CustodyUnitOfWork, actor: Actor, declaration_id: str) -> CustomsDeclaration:
@@ -218,12 +237,13 @@ def handling_appointments(
         cmd: ac.BookAppointment, uow: CustodyUnitOfWork, ctx: ClearanceContext
     ) -> Appointment:
         require_role(cmd.actor, *_BOOKERS)
+        asked = None if cmd.slot_start is None else requested_slot(cmd.slot_start)
         declaration = _declaration(uow, cmd.actor, cmd.declaration_id)
         resources = resources_for(uow)
         resource = resource_of(resources, cmd.resource_id)
         store = store_for(uow)
-        if cmd.slot_start is not None:
-            candidates, earliest = [cmd.slot_start], False
+        if asked is not None:
+            candidates, earliest = [asked], False
         else:
             candidates, earliest = earliest_hours(store, resource, ctx.clock.now()), True
         for slot in candidates:
@@ -249,13 +269,11 @@ def handling_appointments(
         cmd: ac.RescheduleAppointment, uow: CustodyUnitOfWork, ctx: ClearanceContext
     ) -> Appointment:
         require_role(cmd.actor, *_BOOKERS)
+        target = requested_slot(cmd.slot_start)
         store = store_for(uow)
         found = own(store, cmd.actor, cmd.appointment_id)
-        target = cmd.slot_start
-        if target.tzinfo is None or target.utcoffset() is None:
-            refuse("slot_start", "naive_datetime", "slot start needs a time zone", "时段须带时区")
         now = ctx.clock.now()
-        slots = [(found.resource_id, found.slot_start), (found.resource_id, target.astimezone(UTC))]
+        slots = [(found.resource_id, found.slot_start), (found.resource_id, target)]
         book = store.open_book(resources_for(uow), rules, slots, forwarder=found.forwarder, now=now)
         before = snapshot(locked(book, found))
         outcome = reschedule(book, found.id, target, forwarder=found.forwarder, now=now)

@@ -1,15 +1,66 @@
-"""How declarations and related records look to API clients (JSON-ready dicts)."""
+"""How declarations and related records look to API clients (JSON-ready dicts), and the
+bounds every list, key and day a request names is read within."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Path, Query
+from pydantic import AfterValidator, AwareDatetime
+from pydantic_core import PydanticCustomError
 
 from landport.declarations.codec import content_to_dict
 from landport.declarations.model import STATUS_ZH, CustomsDeclaration, DeclarationStatus
+from landport.enterprises.model import Actor
 from landport.inspection.model import InspectionRecord
 from landport.inspection.passport import passport_digest, recompute_passport
 from landport.shared.errors import InvalidInput, Violation
+
+# --- what a request may name (beyond these, 422 naming the field, never a database error) ---
+
+#: The largest keys the columns hold (`bigint`: audit sequence numbers; `integer`: alert ids,
+#: ruleset versions): a bigger number is no record, and PostgreSQL would refuse to compare it.
+MAX_BIGINT, MAX_INT = 2**63 - 1, 2**31 - 1
+#: Far past any list a port keeps, and page × page size stays a 64-bit offset everywhere.
+MAX_PAGE = 1_000_000
+#: The days a request may name: the port's records are all within them, and a Beijing day
+#: turned into UTC bounds stays representable.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"1 to {MAX_PAGE}")]
+PageSize = Annotated[int, Query(ge=1, le=200)]
+#: A whole-number key of an `integer` column in the path (an alert, a ruleset version).
+KeyPath = Annotated[int, Path(ge=1, le=MAX_INT)]
+
+
+def _within_days(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise PydanticCustomError(
+            "date_out_of_range",
+            "the date must be from {first} to {last}",
+            {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )
+    return value
+
+
+#: A calendar day (YYYY-MM-DD) from FIRST_DAY to LAST_DAY.
+Day = Annotated[date, AfterValidator(_within_days)]
+
+
+def _within_years(value: datetime) -> datetime:
+    if not FIRST_DAY.year <= value.year <= LAST_DAY.year:
+        raise PydanticCustomError(
+            "datetime_out_of_range",
+            "the time must be in the years {first} to {last}",
+            {"first": FIRST_DAY.year, "last": LAST_DAY.year},
+        )
+    return value
+
+
+#: A timezone-aware moment (ISO 8601) in the years of FIRST_DAY to LAST_DAY.
+Moment = Annotated[AwareDatetime, AfterValidator(_within_years)]
 
 
 def declaration_view(
@@ -39,6 +90,21 @@ def declaration_view(
     }
 
 
+#: What customs keeps to itself: why the lane was chosen (the rules fired, the scores, the
+#: random draw with its seed and rates, the explanation). The rules are closed to declarants,
+#: and so is how they judged a declaration: an exporter sees its lane only.
+CUSTOMS_ONLY = frozenset({"assessment", "risk_score"})
+
+
+def as_seen_by(actor: Actor, view: Mapping[str, Any]) -> dict[str, Any]:
+    """A declaration (or a summary of one) as `actor` may read it: declarants without what
+    customs keeps to itself, officials whole. Also for a response remembered under an
+    Idempotency-Key, whenever it was remembered."""
+    if not actor.is_declarant:
+        return dict(view)
+    return {k: v for k, v in view.items() if k not in CUSTOMS_ONLY}
+
+
 def passport_view(
     declaration: CustomsDeclaration, inspections: Sequence[InspectionRecord]
 ) -> dict[str, Any] | None:
@@ -61,8 +127,11 @@ def summary_view(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def status_filter(value: str | None, statuses: Iterable[str]) -> str | None:
-    """A list's `status` filter: a misspelt one is refused (422), never an empty list."""
+def status_filter(
+    value: str | None, statuses: Iterable[str], *, field: str = "status", name_zh: str = "状态"
+) -> str | None:
+    """A list's filter on a closed set of values (`status`, `lane`, `state`): a misspelt one
+    is refused (422 `unknown_<field>`), never an empty list."""
     if not value:
         return None
     known = sorted(statuses)
@@ -71,10 +140,10 @@ def status_filter(value: str | None, statuses: Iterable[str]) -> str | None:
         raise InvalidInput(
             [
                 Violation(
-                    "status",
-                    "unknown_status",
-                    f"status must be one of {allowed}",
-                    f"状态须为 {allowed} 之一",
+                    field,
+                    f"unknown_{field}",
+                    f"{field} must be one of {allowed}",
+                    f"{name_zh}须为 {allowed} 之一",
                 )
             ]
         )

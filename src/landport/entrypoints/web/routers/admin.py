@@ -14,6 +14,7 @@ from landport.adapters.db.views import plain_row
 from landport.adapters.security import hash_password
 from landport.enterprises.handlers import CreateUser, RecordExportHistory, RegisterEnterprise
 from landport.entrypoints.web.deps import Admin, AnyUser, Auditor, ServicesDep
+from landport.entrypoints.web.views import MAX_BIGINT
 from landport.shared.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
@@ -111,7 +112,7 @@ def audit_log(
     services: ServicesDep,
     actor: Auditor,
     entity_id: str | None = None,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     rows = audit_entries(

@@ -8,7 +8,7 @@ standing (another's is 404).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -23,7 +23,7 @@ from landport.adapters.db.appointment_queries import (
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import AnyUser, ServicesDep, require
 from landport.entrypoints.web.routers.yard import yard_layout_of
-from landport.entrypoints.web.views import status_filter
+from landport.entrypoints.web.views import FIRST_DAY, LAST_DAY, Day, status_filter
 from landport.shared.errors import NotFound
 from landport.yard import appointment_commands as ac
 from landport.yard.appointment_model import (
@@ -99,7 +99,10 @@ def book(body: BookingBody, services: ServicesDep, actor: Booker) -> dict[str, A
 def appointments(
     services: ServicesDep,
     actor: Reader,
-    on: Annotated[date | None, Query(alias="date", description="Beijing date")] = None,
+    on: Annotated[
+        Day | None,
+        Query(alias="date", description=f"Beijing date, {FIRST_DAY} to {LAST_DAY}"),
+    ] = None,
     resource_id: str | None = None,
     status: str | None = None,
     limit: Annotated[
@@ -163,7 +166,9 @@ def standing(services: ServicesDep, actor: Reader, forwarder: str | None = None)
 def free_places(
     services: ServicesDep,
     actor: Reader,
-    on: Annotated[date, Query(alias="date", description="Beijing date, YYYY-MM-DD")],
+    on: Annotated[
+        Day, Query(alias="date", description=f"Beijing date, YYYY-MM-DD, {FIRST_DAY} to {LAST_DAY}")
+    ],
 ) -> dict[str, Any]:
     """Free places per resource and hour of a day, for the booking screen."""
     del actor

@@ -6,16 +6,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from landport.adapters.db.queries import DeclarationFilter, list_declarations, load_declaration
 from landport.adapters.db.unit_of_work import request_digest
 from landport.declarations.checking import check_declaration
 from landport.declarations.commands import CancelDeclaration, DeclareExport, SubmitDeclaration
+from landport.declarations.model import CustomsDeclaration, DeclarationStatus
 from landport.enterprises.model import Actor
 from landport.entrypoints.web.deps import Declarant, DeclarationReader, ServicesDep
-from landport.entrypoints.web.views import declaration_view, summary_view
+from landport.entrypoints.web.views import (
+    Moment,
+    Page,
+    PageSize,
+    as_seen_by,
+    declaration_view,
+    status_filter,
+    summary_view,
+)
 from landport.messagebus import IdempotencyClaim
+from landport.risk.model import SelectivityLane
 from landport.shared.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
@@ -59,9 +68,17 @@ EXAMPLE = {
 def _claim(actor: Actor, scope: str, key: str | None, body: Any, status: int) -> Any:
     if key is None:
         return None
-    return IdempotencyClaim(
-        actor.username, scope, key, request_digest(body), status, declaration_view
-    )
+
+    def render(d: CustomsDeclaration) -> dict[str, Any]:
+        return as_seen_by(actor, declaration_view(d))
+
+    return IdempotencyClaim(actor.username, scope, key, request_digest(body), status, render)
+
+
+def _answer(actor: Actor, replayed: dict[str, Any] | None, made: Any) -> dict[str, Any]:
+    """The declaration as the declarant may read it: made now, or remembered under its
+    Idempotency-Key (a response remembered before the assessment was withheld included it)."""
+    return as_seen_by(actor, replayed or declaration_view(made))
 
 
 @router.post("", status_code=201)
@@ -76,8 +93,7 @@ def lodge_declaration(
     submit = submit or payload.get("submit") is True
     claim = _claim(actor, f"declare:{submit}", idempotency_key, payload, 201)
     outcome = services.bus.handle(DeclareExport(actor, payload, submit=submit), claim)
-    body = outcome.replayed or declaration_view(outcome.result)
-    return JSONResponse(body, status_code=201)
+    return JSONResponse(_answer(actor, outcome.replayed, outcome.result), status_code=201)
 
 
 @router.post("/check")
@@ -106,10 +122,11 @@ def submit(
     actor: Declarant,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    """Declare to customs: numbered, assessed, and sent to its lane (green releases at once)."""
+    """Declare to customs: numbered, assessed, and sent to its lane (green releases at once).
+    The declarant is told the lane; how customs reached it (`assessment`) stays with customs."""
     claim = _claim(actor, f"submit:{declaration_id}", idempotency_key, declaration_id, 200)
     outcome = services.bus.handle(SubmitDeclaration(actor, declaration_id), claim)
-    return outcome.replayed or declaration_view(outcome.result)
+    return _answer(actor, outcome.replayed, outcome.result)
 
 
 @router.post("/{declaration_id}/cancel")
@@ -120,18 +137,19 @@ def cancel(
     reason: Annotated[str, Body(embed=True, min_length=1, max_length=500)],
 ) -> dict[str, Any]:
     outcome = services.bus.handle(CancelDeclaration(actor, declaration_id, reason))
-    return declaration_view(outcome.result)
+    return as_seen_by(actor, declaration_view(outcome.result))
 
 
 @router.get("/{declaration_id}")
 def read_declaration(
     declaration_id: str, services: ServicesDep, actor: DeclarationReader
 ) -> dict[str, Any]:
-    """An exporter asking for another enterprise's declaration gets 404, not 403."""
+    """An exporter asking for another enterprise's declaration gets 404, not 403; an exporter
+    reads its own without customs' risk `assessment` (officials see it)."""
     found = load_declaration(services.read_engine, declaration_id)
     if found is None or not actor.may_see_enterprise(found[0].enterprise_uscc):
         raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
-    return declaration_view(*found)
+    return as_seen_by(actor, declaration_view(*found))
 
 
 @router.get("")
@@ -144,18 +162,19 @@ def search_declarations(
     trade_mode: str | None = None,
     vehicle_plate: str | None = None,
     enterprise_uscc: str | None = None,
-    created_from: AwareDatetime | None = None,
-    created_to: AwareDatetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    created_from: Moment | None = None,
+    created_to: Moment | None = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
 ) -> dict[str, Any]:
-    """Declarants see only their own enterprise's declarations, whatever filter they send."""
+    """Declarants see only their own enterprise's declarations, whatever filter they send,
+    and without `risk_score`. A misspelt `status` or `lane` is refused (422)."""
     if actor.is_declarant:
         enterprise_uscc = actor.enterprise_uscc
     f = DeclarationFilter(
         enterprise_uscc,
-        status,
-        lane,
+        status_filter(status, (s.value for s in DeclarationStatus)),
+        status_filter(lane, (v.value for v in SelectivityLane), field="lane", name_zh="通道"),
         exit_port,
         trade_mode,
         vehicle_plate,
@@ -167,5 +186,5 @@ def search_declarations(
         "total": total,
         "page": page,
         "page_size": page_size,
-        "items": [summary_view(r) for r in rows],
+        "items": [as_seen_by(actor, summary_view(r)) for r in rows],
     }

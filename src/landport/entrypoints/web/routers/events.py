@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -22,6 +23,8 @@ KEEPALIVE_S = 15.0
 #: A stream ends after this long and the browser reconnects with Last-Event-ID (nothing is
 #: lost), so a server shutting down never waits long for open screens.
 STREAM_LIFETIME_S = 60.0
+#: An event id the hub could have sent: decimal digits, at most a 64-bit number's 19.
+_EVENT_ID = re.compile(r"[0-9]{1,19}")
 
 
 def hub_of(request: Request) -> LiveEventHub:
@@ -33,21 +36,39 @@ def hub_of(request: Request) -> LiveEventHub:
 async def stream(
     request: Request,
     actor: AnyUser,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            description="the last `id` received: the recent events after it are sent first",
+        ),
+    ] = None,
 ) -> StreamingResponse:
     """Every role; a declarant receives only its own enterprise's events.
 
     Event names: declaration.lodged|assessed|status|released, trip.armed|state|closed,
-    alert.opened|updated|closed, positions.changed; `data` is JSON.
+    alert.opened|updated|closed, positions.changed; `data` is JSON. A `Last-Event-ID` that
+    is not an id this server sends (not 1 to 19 digits) is ignored: the stream starts from
+    now, as for a first connection.
     """
     hub = hub_of(request)
-    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-    subscription = hub.subscribe(actor, after=after)
+    subscription = hub.subscribe(actor, after=resume_after(last_event_id))
     return StreamingResponse(
         _frames(request, hub, subscription),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+def resume_after(last_event_id: str | None) -> int | None:
+    """The event id to resume after, or None (start from now) for a missing or unusable one.
+
+    A browser sends back the id it last received; anything else (garbage, an id too long to
+    be ours) cannot name a place in the stream, and refusing it would only make the browser
+    retry the same header forever."""
+    if last_event_id is None or _EVENT_ID.fullmatch(last_event_id) is None:
+        return None
+    return int(last_event_id)
 
 
 @router.get("/stats")

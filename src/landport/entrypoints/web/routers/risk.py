@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body
 
 from landport.adapters.db.queries import list_rulesets, ruleset_document
 from landport.entrypoints.web.deps import Admin, RiskReader, ServicesDep
+from landport.entrypoints.web.views import KeyPath
 from landport.risk.handlers import PublishRuleset, RecomputeAssessment
 from landport.shared.errors import NotFound
 
@@ -29,7 +30,7 @@ def current_ruleset(services: ServicesDep, actor: RiskReader) -> dict[str, Any]:
 
 
 @router.get("/rulesets/{version}")
-def ruleset(version: int, services: ServicesDep, actor: RiskReader) -> dict[str, Any]:
+def ruleset(version: KeyPath, services: ServicesDep, actor: RiskReader) -> dict[str, Any]:
     found = ruleset_document(services.read_engine, version)
     if found is None:
         raise NotFound(f"no ruleset version {version}", f"没有第 {version} 版规则")
