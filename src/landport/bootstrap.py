@@ -16,6 +16,7 @@ from landport.adapters.db.custody_queries import monitor_store
 from landport.adapters.db.engine import is_sqlite, make_engine
 from landport.adapters.db.unit_of_work import SqlUnitOfWork
 from landport.adapters.db.yard_store import scan_queue_reader, yard_store
+from landport.adapters.jt808_registrations import terminal_registrations
 from landport.adapters.reference_files import YardFiles, load_catalog
 from landport.adapters.risk_files import default_ruleset
 from landport.adapters.route_files import shipped_routes
@@ -73,6 +74,7 @@ HANDLERS: dict[type, Handler] = {
     sc.ArmSeal: custody.arm_seal,
     sc.ImportRoutes: custody.import_routes,
     sc.ChangeSealState: custody.change_seal_state,
+    sc.ResetTerminalRegistration: custody.resetting_terminal_registrations(terminal_registrations),
     api_keys.IssueApiKey: api_keys.issuing_api_keys(api_key_store),
     api_keys.RevokeApiKey: api_keys.revoking_api_keys(api_key_store),
     alert_handling.HandleTripAlert: alert_handling.handling_trip_alerts(monitor_store),

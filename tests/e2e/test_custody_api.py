@@ -349,7 +349,7 @@ def test_the_border_command_prints_every_check_and_exits_by_the_verdict(
     assert "APPROXIMATE" in listed.stdout
     registered = landport(
         database_url, "seals", "register", "--seal-id", "EL-0099", "--vendor", "generic",
-        "--protocol", "jt808", "--secret", SECRET,
+        "--protocol", "jt808", "--secret", SECRET, "--terminal-id", "13900000099",
     )  # fmt: skip
     assert registered.returncode == 0, registered.stdout + registered.stderr
     assert "EL-0099" in [

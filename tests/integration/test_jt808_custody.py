@@ -112,9 +112,7 @@ def test_a_jt808_lock_reports_a_whole_trip_to_the_border(world: World) -> None:
         async def sink(fixes: list[SealFix]) -> None:
             await asyncio.to_thread(ingestor.ingest_fixes, fixes)
 
-        server = await start(
-            "127.0.0.1", 0, sink, auth=directory.auth_code, seal_for=directory.binding
-        )
+        server = await start("127.0.0.1", 0, sink, directory=directory)
         try:
             return await drive(server.sockets[0].getsockname()[1], track.fixes)
         finally:

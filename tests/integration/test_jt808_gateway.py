@@ -7,12 +7,22 @@ and plays the terminal's side with asyncio streams and the same codec.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from landport.adapters.jt808_gateway import FixSink, SealBinding, start
+from landport.adapters.jt808_gateway import (
+    FixSink,
+    RefusedFix,
+    Registered,
+    SealBinding,
+    refusal,
+    start,
+)
+from landport.adapters.jt808_registrations import auth_code_hash, auth_code_matches, new_auth_code
 from landport.seals.jt808 import (
     Authentication,
     BatchLocation,
@@ -27,14 +37,51 @@ from landport.seals.jt808 import (
     decode_message,
     encode,
 )
-from landport.seals.jt808.messages import Body
+from landport.seals.jt808.messages import (
+    REG_NO_TERMINAL,
+    REG_OK,
+    REG_TERMINAL_TAKEN,
+    Body,
+)
 from landport.seals.model import LockState, SealFix
 
 PHONE = "13912345678"
-AUTH_CODE = "AUTH-42"
-CODES = {PHONE: AUTH_CODE}
-SEALS = {PHONE: SealBinding("EL-0042", "generic")}
+SEAL_SECRET = "the-seals-own-signing-secret"  # never the auth code
 WAIT = 2.0  # seconds: generous, only reached when a test fails
+
+
+class Terminals:
+    """An in-memory terminal directory, issuing codes as the database one does."""
+
+    def __init__(self, seals: dict[str, SealBinding] | None = None) -> None:
+        self.seals = {PHONE: SealBinding("EL-0042", "generic")} if seals is None else seals
+        self.hashes: dict[str, str] = {}
+
+    def register(self, terminal: str) -> Registered:
+        if terminal not in self.seals:
+            return Registered(REG_NO_TERMINAL)
+        if terminal in self.hashes:
+            return Registered(REG_TERMINAL_TAKEN)
+        code = new_auth_code()
+        self.hashes[terminal] = auth_code_hash(code)
+        return Registered(REG_OK, code)
+
+    def authenticate(self, terminal: str, auth_code: str) -> SealBinding | None:
+        known = auth_code_matches(auth_code, self.hashes.get(terminal))
+        return self.seals.get(terminal) if known else None
+
+    def reset(self, terminal: str) -> None:
+        """What an officer's `ResetTerminalRegistration` does."""
+        del self.hashes[terminal]
+
+
+class RecordingRejects:
+    def __init__(self) -> None:
+        self.refused: list[RefusedFix] = []
+
+    async def __call__(self, refused: list[RefusedFix]) -> None:
+        self.refused += refused
+
 
 FIX_TIME = datetime(2024, 5, 1, 4, 0, tzinfo=UTC)
 LHASA = LocationReport.at(
@@ -77,12 +124,18 @@ class SimulatedLock:
         assert isinstance(body, PlatformResponse)
         return body
 
-    async def log_in(self) -> None:
+    async def register(self) -> RegistrationResponse:
         await self.send(Registration(54, 100, "LPT", "ELOCK", "T1", 0, "藏A12345"))
         registered = (await self.reply()).body
         assert isinstance(registered, RegistrationResponse)
+        return registered
+
+    async def log_in(self) -> str:
+        """Register, then authenticate with the code received; the code, which a device keeps."""
+        registered = await self.register()
         await self.send(Authentication(registered.auth_code, "861234567890123", "V1"))
         assert (await self.ack()).result == 0
+        return registered.auth_code
 
 
 class RecordingSink:
@@ -104,14 +157,16 @@ def run(
     *,
     edition: Edition = Edition.V2013,
     idle_timeout: float = 30.0,
+    directory: Terminals | None = None,
+    rejects: RecordingRejects | None = None,
 ) -> None:
     async def main() -> None:
         server = await start(
             "127.0.0.1",
             0,
             sink or RecordingSink(),
-            auth=CODES.get,
-            seal_for=SEALS.get,
+            directory=directory or Terminals(),
+            reject=rejects,
             idle_timeout=idle_timeout,
         )
         port = server.sockets[0].getsockname()[1]
@@ -127,17 +182,67 @@ def run(
     asyncio.run(main())
 
 
-def test_a_registered_lock_receives_its_auth_code_and_authenticates_with_it() -> None:
+def test_a_registering_lock_receives_a_fresh_auth_code_and_authenticates_with_it() -> None:
+    terminals = Terminals()
+
     async def scenario(lock: SimulatedLock) -> None:
         serial = await lock.send(Registration(54, 100, "LPT", "ELOCK", "T1", 0, "藏A12345"))
         reply = await lock.reply()
         assert reply.header.msg_id == 0x8100
         assert reply.header.terminal == PHONE
-        assert reply.body == RegistrationResponse(serial, 0, AUTH_CODE)
-        serial = await lock.send(Authentication(AUTH_CODE))
+        assert isinstance(reply.body, RegistrationResponse)
+        code = reply.body.auth_code
+        assert (reply.body.reply_serial, reply.body.result) == (serial, 0)
+        assert len(code) == 32 and code != SEAL_SECRET
+        assert terminals.hashes[PHONE] != code  # only its hash is kept
+        serial = await lock.send(Authentication(code))
         assert await lock.ack() == PlatformResponse(serial, 0x0102, 0)
 
-    run(scenario)
+    run(scenario, directory=terminals)
+
+
+def test_a_terminal_that_has_registered_is_refused_a_second_code() -> None:
+    """Whoever reads the number off the lock gets no code: the lock registered first."""
+    sink = RecordingSink()
+    terminals = Terminals()
+
+    async def scenario(lock: SimulatedLock) -> None:
+        code = await lock.log_in()
+        again = await lock.register()
+        assert (again.result, again.auth_code) == (REG_TERMINAL_TAKEN, "")
+        serial = await lock.send(Authentication(SEAL_SECRET))
+        assert await lock.ack() == PlatformResponse(serial, 0x0102, 1)
+        serial = await lock.send(LHASA)
+        assert (await lock.ack()).result == 1
+        assert sink.batches == []
+        await lock.send(Authentication(code))  # the lock keeps the code it received
+        assert (await lock.ack()).result == 0
+
+    run(scenario, sink, directory=terminals)
+
+
+def test_after_a_reset_the_terminal_registers_again_and_its_old_code_is_refused() -> None:
+    terminals = Terminals()
+
+    async def scenario(lock: SimulatedLock) -> None:
+        old = await lock.log_in()
+        terminals.reset(PHONE)
+        await lock.send(Authentication(old))
+        assert (await lock.ack()).result == 1
+        new = await lock.log_in()
+        assert new != old
+
+    run(scenario, directory=terminals)
+
+
+def test_an_unknown_terminal_is_refused_registration_as_no_such_terminal() -> None:
+    async def scenario(lock: SimulatedLock) -> None:
+        refused = await lock.register()
+        assert (refused.result, refused.auth_code) == (REG_NO_TERMINAL, "")
+        await lock.send(Authentication(""))
+        assert (await lock.ack()).result == 1
+
+    run(scenario, directory=Terminals({}))
 
 
 def test_a_fix_is_committed_by_the_sink_before_the_acknowledgement_is_sent() -> None:
@@ -249,3 +354,64 @@ def test_a_silent_connection_is_closed_after_the_idle_timeout() -> None:
             assert await lock.reader.read(1024) == b""
 
     run(scenario, idle_timeout=0.2)
+
+
+# Latitude and longitude are unsigned DWORDs in 1e-6 degrees: a firmware writing a negative
+# number as two's complement sends 4294.967295 degrees.
+FAR_NORTH = replace(LHASA, latitude_e6=0xFFFFFFFF)
+FAR_EAST = replace(LHASA, longitude_e6=200_000_000)
+
+
+def test_a_report_out_of_range_is_refused_not_stored_and_the_connection_survives() -> None:
+    sink, rejects = RecordingSink(), RecordingRejects()
+
+    async def scenario(lock: SimulatedLock) -> None:
+        await lock.log_in()
+        serial = await lock.send(FAR_NORTH)
+        assert await lock.ack() == PlatformResponse(serial, 0x0200, 2)
+        assert sink.batches == []
+        [refused] = rejects.refused
+        assert (refused.seal_id, refused.terminal, refused.msg_id) == ("EL-0042", PHONE, 0x0200)
+        assert refused.reason == "bad_values" and "4294.967295" in refused.detail
+        assert refused.frame[0] == 0x7E and refused.frame[-1] == 0x7E
+        serial = await lock.send(Heartbeat())
+        assert await lock.ack() == PlatformResponse(serial, 0x0002, 0)
+        serial = await lock.send(LHASA)
+        assert await lock.ack() == PlatformResponse(serial, 0x0200, 0)
+        assert [[f.lat for f in batch] for batch in sink.batches] == [[29.652]]
+
+    run(scenario, sink, rejects=rejects)
+
+
+def test_a_batch_stores_its_valid_fixes_and_refuses_the_ones_out_of_range() -> None:
+    sink, rejects = RecordingSink(), RecordingRejects()
+    batch = BatchLocation((FAR_EAST, LHASA, FAR_NORTH))
+
+    async def scenario(lock: SimulatedLock) -> None:
+        await lock.log_in()
+        serial = await lock.send(batch)
+        assert await lock.ack() == PlatformResponse(serial, 0x0704, 2)
+        [[stored]] = sink.batches
+        assert (stored.lat, stored.lon) == (29.652, 91.172)
+        assert [r.detail for r in rejects.refused] == [
+            "position out of range: lat 29.652, lon 200.0",
+            "position out of range: lat 4294.967295, lon 91.172",
+        ]
+
+    run(scenario, sink, rejects=rejects)
+
+
+def test_a_fix_that_is_not_a_finite_position_is_refused() -> None:
+    fix = SealFix("EL-0042", 1, FIX_TIME, 29.652, 91.172, 42.5, 90.0, LockState.LOCKED, False)
+    assert refusal(fix) is None
+    assert refusal(replace(fix, lat=-90.0, lon=180.0)) is None
+    for bad in (
+        replace(fix, lat=math.nan),
+        replace(fix, lon=math.inf),
+        replace(fix, lat=90.000001),
+        replace(fix, lon=-180.5),
+        replace(fix, speed_kmh=math.inf),
+        replace(fix, course=math.nan),
+        replace(fix, battery_pct=math.nan),
+    ):
+        assert refusal(bad) is not None, bad

@@ -10,22 +10,34 @@ Frames on one connection are handled one after another, so a slow sink slows tha
 terminal down instead of piling up memory. Reads are bounded (``read_size``, and the
 splitter drops frames longer than any legal one); a silent connection is closed after
 ``idle_timeout`` seconds (terminals send 0x0002 heartbeats, default every 60 s).
+
+Registration (clause 8.5-8.8) as JT/T 808 platforms do it: a terminal's first 0x0100 is
+answered with a fresh random auth code (the directory keeps only its hash; the seal's own
+secret never goes on the wire); a terminal that has registered is refused (0x8100 result 3)
+until an officer resets its registration; an unknown terminal gets result 4. The terminal
+keeps its code and authenticates (0x0102) with it on every connection.
+
+A location report whose position cannot be one (latitude or longitude out of range, or a
+value that is not a finite number) is refused as ``bad_values``: its fix is not stored, the
+refusal goes to ``reject`` (the dead-letter store), and the report is answered with
+0x8001 result 2; the valid fixes of the same batch are stored as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from landport.seals.jt808.codec import decode_message, encode, peek_header
 from landport.seals.jt808.framing import FrameError, FrameSplitter
 from landport.seals.jt808.messages import (
-    REG_NO_TERMINAL,
     REG_OK,
+    REG_TERMINAL_TAKEN,
     RESULT_BAD_MESSAGE,
     RESULT_FAIL,
     RESULT_OK,
@@ -57,16 +69,63 @@ class SealBinding:
     vendor: str
 
 
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """The answer to a registration (0x0100): result 0 (``REG_OK``) with a new auth code,
+    ``REG_TERMINAL_TAKEN`` (3) if the terminal has registered, ``REG_NO_TERMINAL`` (4) if
+    it is no seal's terminal."""
+
+    result: int
+    auth_code: str = ""
+
+
+class TerminalDirectory(Protocol):
+    """Which terminals are seals, and the auth codes issued to them (blocking calls: the
+    gateway makes them off the event loop)."""
+
+    def register(self, terminal: str) -> Registered:
+        """A terminal registers: a fresh code the first time (only its hash is kept)."""
+        ...
+
+    def authenticate(self, terminal: str, auth_code: str) -> SealBinding | None:
+        """The terminal's seal if the code is the one issued to it (compared in constant
+        time), else None."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedFix:
+    """A decoded fix refused as not a position, with the frame that carried it."""
+
+    seal_id: str
+    terminal: str
+    msg_id: int
+    reason: str
+    detail: str
+    frame: bytes
+
+
 FixSink = Callable[[list[SealFix]], Awaitable[None]]
-AuthCodeFor = Callable[[str], str | None]  # terminal phone -> its auth code, None if unknown
-SealFor = Callable[[str], SealBinding | None]  # terminal phone -> seal, None if unknown
+RejectSink = Callable[[list[RefusedFix]], Awaitable[None]]
+
+BAD_VALUES = "bad_values"  # the MQTT path's reason for the same refusal
+
+
+def refusal(fix: SealFix) -> str | None:
+    """Why a decoded fix is not a position (None if it is one)."""
+    if not (-90 <= fix.lat <= 90 and -180 <= fix.lon <= 180):  # also refuses NaN
+        return f"position out of range: lat {fix.lat}, lon {fix.lon}"
+    numbers = (fix.speed_kmh, fix.course, 0.0 if fix.battery_pct is None else fix.battery_pct)
+    if not all(math.isfinite(n) for n in numbers):
+        return "speed, course or battery is not a finite number"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
 class GatewayConfig:
     sink: FixSink
-    auth: AuthCodeFor
-    seal_for: SealFor
+    directory: TerminalDirectory
+    reject: RejectSink | None = None
     idle_timeout: float = 300.0
     read_size: int = 4096
     keep_unpositioned: bool = False
@@ -114,7 +173,7 @@ class _Session:
         elif isinstance(body, Authentication):
             await self.authenticate(header, body)
         elif isinstance(body, LocationReport | BatchLocation):
-            await self.take_locations(message)
+            await self.take_locations(message, frame)
         elif isinstance(body, Heartbeat):
             await self.respond(header, RESULT_OK)
         elif isinstance(body, Logout):
@@ -126,48 +185,77 @@ class _Session:
             await self.respond(header, RESULT_UNSUPPORTED)
 
     async def register(self, header: Header) -> None:
-        """0x0100 -> 0x8100 with the terminal's auth code (clause 8.6), or 'no such terminal'."""
-        code = self.config.auth(header.terminal)
-        if code is None:
-            log.warning("jt808 %s unknown terminal %s registers", self.peer, header.terminal)
-            await self.send(header, RegistrationResponse(header.serial, REG_NO_TERMINAL))
+        """0x0100 -> 0x8100 (clause 8.6): a new auth code, 'already registered' or 'no such
+        terminal'."""
+        outcome = await asyncio.to_thread(self.config.directory.register, header.terminal)
+        if outcome.result == REG_OK:
+            log.info(
+                "jt808 %s terminal %s registered, auth code issued", self.peer, header.terminal
+            )
+        elif outcome.result == REG_TERMINAL_TAKEN:
+            log.warning(
+                "jt808 %s terminal %s registers again: refused until its registration is reset",
+                self.peer,
+                header.terminal,
+            )
         else:
-            await self.send(header, RegistrationResponse(header.serial, REG_OK, code))
+            log.warning("jt808 %s unknown terminal %s registers", self.peer, header.terminal)
+        await self.send(
+            header, RegistrationResponse(header.serial, outcome.result, outcome.auth_code)
+        )
 
     async def authenticate(self, header: Header, body: Authentication) -> None:
-        expected = self.config.auth(header.terminal)
-        binding = self.config.seal_for(header.terminal)
-        ok = (
-            expected is not None
-            and binding is not None
-            and hmac.compare_digest(expected.encode(), body.auth_code.encode())
+        binding = await asyncio.to_thread(
+            self.config.directory.authenticate, header.terminal, body.auth_code
         )
-        if ok:
+        if binding is not None:
             self.terminal, self.binding = header.terminal, binding
         else:
             self.terminal, self.binding = None, None
             log.warning("jt808 %s terminal %s failed authentication", self.peer, header.terminal)
-        await self.respond(header, RESULT_OK if ok else RESULT_FAIL)
+        await self.respond(header, RESULT_FAIL if binding is None else RESULT_OK)
 
-    async def take_locations(self, message: Message) -> None:
+    async def take_locations(self, message: Message, frame: bytes) -> None:
         header = message.header
         if self.binding is None or header.terminal != self.terminal:
             await self.respond(header, RESULT_FAIL)
             return
+        seal_id = self.binding.seal_id
         try:
             fixes = to_fixes(
                 message,
-                seal_id=self.binding.seal_id,
+                seal_id=seal_id,
                 vendor=self.binding.vendor,
                 keep_unpositioned=self.config.keep_unpositioned,
             )
-            if fixes:
-                await self.config.sink(fixes)
+            good: list[SealFix] = []
+            refused: list[RefusedFix] = []
+            for fix in fixes:
+                why = refusal(fix)
+                if why is None:
+                    good.append(fix)
+                else:
+                    refused.append(
+                        RefusedFix(seal_id, header.terminal, header.msg_id, BAD_VALUES, why, frame)
+                    )
+            if good:
+                await self.config.sink(good)
+            if refused:
+                log.warning(
+                    "jt808 %s %d fix(es) of %s refused (%s) in %s",
+                    self.peer,
+                    len(refused),
+                    header.terminal,
+                    refused[0].detail,
+                    frame.hex().upper(),
+                )
+                if self.config.reject is not None:
+                    await self.config.reject(refused)
         except Exception:
             # No ack: the terminal keeps the report and sends it again.
             log.exception("jt808 %s reports of %s not stored", self.peer, header.terminal)
             return
-        await self.respond(header, RESULT_OK)
+        await self.respond(header, RESULT_BAD_MESSAGE if refused else RESULT_OK)
 
     async def answer_bad_frame(self, frame: bytes) -> None:
         header = peek_header(frame)
@@ -211,14 +299,14 @@ async def start(
     port: int,
     sink: FixSink,
     *,
-    auth: AuthCodeFor,
-    seal_for: SealFor,
+    directory: TerminalDirectory,
+    reject: RejectSink | None = None,
     idle_timeout: float = 300.0,
     read_size: int = 4096,
     keep_unpositioned: bool = False,
 ) -> asyncio.Server:
     """Listen and return the server (port 0 picks a free port; see ``server.sockets``)."""
-    config = GatewayConfig(sink, auth, seal_for, idle_timeout, read_size, keep_unpositioned)
+    config = GatewayConfig(sink, directory, reject, idle_timeout, read_size, keep_unpositioned)
 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _handle_connection(config, reader, writer)
@@ -231,8 +319,8 @@ async def serve(
     port: int,
     sink: FixSink,
     *,
-    auth: AuthCodeFor,
-    seal_for: SealFor,
+    directory: TerminalDirectory,
+    reject: RejectSink | None = None,
     idle_timeout: float = 300.0,
     read_size: int = 4096,
     keep_unpositioned: bool = False,
@@ -242,8 +330,8 @@ async def serve(
         host,
         port,
         sink,
-        auth=auth,
-        seal_for=seal_for,
+        directory=directory,
+        reject=reject,
         idle_timeout=idle_timeout,
         read_size=read_size,
         keep_unpositioned=keep_unpositioned,

@@ -21,6 +21,17 @@ class RegisterSeal:
 
 
 @dataclass(frozen=True)
+class ResetTerminalRegistration:
+    """A JT/T 808 e-lock may register again, always with a reason: a replaced or reset device
+    lost the auth code it was issued. That code stops working; the terminal's next
+    registration gets a new one (until then it is refused as already registered)."""
+
+    actor: Actor
+    seal_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ArmSeal:
     """Seal a released declaration's containers and start the trip to the border."""
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
 
 from landport.declarations.model import DeclarationStatus
 from landport.declarations.ports import ClearanceContext
@@ -14,13 +17,50 @@ from landport.seals.commands import (
     HandleAlert,
     ImportRoutes,
     RegisterSeal,
+    ResetTerminalRegistration,
 )
 from landport.seals.events import AlertHandled, TripArmed
+from landport.seals.jt808.vendors import VENDORS
 from landport.seals.model import ElectronicSeal, SealProtocol, SealState, TransitTrip
 from landport.seals.ports import CustodyUnitOfWork
 from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
 
 SEAL_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
+#: A JT/T 808 terminal phone number: BCD digits, 12 in a 2013 header, 20 in a 2019 one.
+TERMINAL_NUMBER = re.compile(r"[0-9]{1,20}")
+
+
+def jt808_terminal(number: str) -> str | None:
+    """The terminal number as the gateway reads it from a frame header (leading zeros
+    dropped, so a 2013 and a 2019 frame of the same SIM agree); None if not 1-20 digits."""
+    if not TERMINAL_NUMBER.fullmatch(number):
+        return None
+    return number.lstrip("0") or "0"
+
+
+def _jt808_problems(cmd: RegisterSeal) -> list[Violation]:
+    """A JT/T 808 lock works only with a vendor table to read it and a number to find it by."""
+    problems = []
+    if cmd.vendor.strip() and cmd.vendor.strip() not in VENDORS:  # empty: vendor_required
+        names = ", ".join(sorted(VENDORS))
+        problems.append(
+            Violation(
+                "vendor",
+                "unknown_jt808_vendor",
+                f"a JT/T 808 e-lock's vendor must be one with a vendor table: {names}",
+                f"JT/T 808 关锁的厂商须为已有厂商表的厂商：{names}",
+            )
+        )
+    if cmd.terminal_id is None or jt808_terminal(cmd.terminal_id) is None:
+        problems.append(
+            Violation(
+                "terminal_id",
+                "terminal_id_format",
+                "a JT/T 808 e-lock needs its terminal phone number: 1 to 20 digits",
+                "JT/T 808 关锁须填写终端手机号：1 至 20 位数字",
+            )
+        )
+    return problems
 
 
 def register_seal(
@@ -58,16 +98,21 @@ def register_seal(
         )
     if not cmd.vendor.strip():
         problems.append(Violation("vendor", "vendor_required", "vendor is required", "须填写厂商"))
+    if cmd.protocol == SealProtocol.JT808.value:
+        problems += _jt808_problems(cmd)
     if problems:
         raise InvalidInput(problems)
     if uow.seals.get(cmd.seal_id) is not None:
         raise Conflict(f"e-lock {cmd.seal_id} is already registered", "该关锁已登记")
+    terminal_id = cmd.terminal_id
+    if cmd.protocol == SealProtocol.JT808.value and terminal_id is not None:
+        terminal_id = jt808_terminal(terminal_id)
     seal = ElectronicSeal(
         cmd.seal_id,
         cmd.vendor.strip(),
         SealProtocol(cmd.protocol),
         cmd.secret,
-        terminal_id=cmd.terminal_id,
+        terminal_id=terminal_id,
     )
     uow.seals.add(seal)
     uow.audit.append(
@@ -84,6 +129,59 @@ def register_seal(
         },
     )
     return seal
+
+
+class TerminalRegistrations(Protocol):
+    """The JT/T 808 registrations of the unit of work's transaction."""
+
+    def forget(self, seal_id: str) -> datetime | None:
+        """Delete the seal's registration (its auth code stops working); when the terminal
+        had registered, None if it had not."""
+        ...
+
+
+RegistrationsFor = Callable[[Any], TerminalRegistrations]  # the unit of work -> its store
+
+
+def resetting_terminal_registrations(
+    registrations_for: RegistrationsFor,
+) -> Callable[..., dict[str, Any]]:
+    """The handler of `ResetTerminalRegistration`, bound to the store of each unit of work."""
+
+    def reset_terminal_registration(
+        cmd: ResetTerminalRegistration, uow: CustodyUnitOfWork, ctx: ClearanceContext
+    ) -> dict[str, Any]:
+        require_role(cmd.actor, Role.PORT_ADMIN, Role.CUSTOMS_OFFICER)  # who registers seals
+        if not cmd.reason.strip():
+            raise InvalidInput(
+                [Violation("reason", "reason_required", "a reason is required", "须填写原因")]
+            )
+        seal = uow.seals.get(cmd.seal_id)
+        if seal is None:
+            raise NotFound(f"e-lock {cmd.seal_id} is not registered", f"关锁 {cmd.seal_id} 未登记")
+        if seal.protocol is not SealProtocol.JT808:
+            raise Conflict(
+                f"e-lock {seal.seal_id} does not speak JT/T 808: it has no terminal registration",
+                f"关锁 {seal.seal_id} 不使用 JT/T 808 协议，没有终端注册",
+            )
+        registered_at = registrations_for(uow).forget(seal.seal_id)
+        if registered_at is None:
+            raise Conflict(
+                f"the terminal of e-lock {seal.seal_id} has not registered: nothing to reset",
+                f"关锁 {seal.seal_id} 的终端尚未注册，无需重置",
+            )
+        uow.audit.append(
+            actor=cmd.actor.username,
+            action="seal.terminal_registration_reset",
+            entity_type="seal",
+            entity_id=seal.seal_id,
+            before={"terminal_id": seal.terminal_id, "registered_at": registered_at.isoformat()},
+            after={"terminal_id": seal.terminal_id, "registered_at": None},
+            detail=cmd.reason.strip(),
+        )
+        return {"seal_id": seal.seal_id, "terminal_id": seal.terminal_id, "registered": False}
+
+    return reset_terminal_registration
 
 
 def arm_seal(cmd: ArmSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> TransitTrip:

@@ -211,6 +211,17 @@ seals = Table(
     Column("version", Integer, nullable=False),
 )
 
+#: A JT/T 808 terminal's registration (0x0100): only the hash of the auth code it was issued.
+#: While the row exists the terminal is refused another code (0x8100 result 3); an officer's
+#: reset deletes it, and the terminal's next registration gets a new code.
+jt808_registrations = Table(
+    "jt808_registrations",
+    metadata,
+    Column("seal_id", String(40), ForeignKey("seals.seal_id"), primary_key=True),
+    Column("auth_code_hash", String(64), nullable=False),
+    Column("registered_at", TS, nullable=False),
+)
+
 routes = Table(
     "routes",
     metadata,
@@ -350,8 +361,8 @@ telemetry_rejects = Table(
     Column("payload", Text, nullable=False),
 )
 
-#: Browser sessions ended by logging out: the signed token stays valid until it expires, so
-#: its digest is kept until then and the cookie path refuses it.
+#: Sessions ended by logging out: the signed token stays valid until it expires, so its digest
+#: is kept until then and refused however the token comes back (cookie or bearer).
 ended_sessions = Table(
     "ended_sessions",
     metadata,

@@ -36,6 +36,7 @@ from landport.adapters.signing_keys import (
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import AnyUser, Officer, ServicesDep, require
 from landport.entrypoints.web.routers import transit_routes
+from landport.entrypoints.web.views import KeyPath, Page, PageSize, status_filter
 from landport.seals.alert_handling import HandleTripAlert
 from landport.seals.border_handlers import (
     GateReading,
@@ -43,7 +44,14 @@ from landport.seals.border_handlers import (
     ReleaseAtBorder,
     judged_as,
 )
-from landport.seals.commands import ArmSeal, ChangeSealState, RegisterSeal, RemoveSeal
+from landport.seals.commands import (
+    ArmSeal,
+    ChangeSealState,
+    RegisterSeal,
+    RemoveSeal,
+    ResetTerminalRegistration,
+)
+from landport.seals.model import TripState
 from landport.shared.errors import InvalidInput, NotFound, Violation
 
 router = APIRouter(prefix="/api/v1", tags=["custody"])
@@ -71,9 +79,6 @@ AlertReader = Annotated[
 AlertHandler = Annotated[Actor, Depends(require(Role.CUSTOMS_OFFICER, Role.BORDER_OFFICER))]
 BorderVerifier = Annotated[Actor, Depends(require(Role.BORDER_OFFICER, Role.CUSTOMS_OFFICER))]
 BorderOfficer = Annotated[Actor, Depends(require(Role.BORDER_OFFICER))]
-
-Page = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=200)]
 
 
 class SealBody(BaseModel):
@@ -189,8 +194,10 @@ def trips(
     page: Page = 1,
     page_size: PageSize = 50,
 ) -> dict[str, Any]:
-    """Declarants see their own enterprise's trips only, whatever filter they send."""
-    f = TripFilter(state or None, active, actor.enterprise_uscc if actor.is_declarant else None)
+    """Declarants see their own enterprise's trips only, whatever filter they send; a misspelt
+    `state` is refused (422)."""
+    wanted = status_filter(state, (s.value for s in TripState), field="state")
+    f = TripFilter(wanted, active, actor.enterprise_uscc if actor.is_declarant else None)
     total, rows = list_trips(services.read_engine, f, page=page, page_size=page_size)
     return {"total": total, "page": page, "page_size": page_size, "items": rows}
 
@@ -255,7 +262,7 @@ def alerts(
 
 def _handle_alert(action: str) -> Any:
     def endpoint(
-        alert_id: int, body: ReasonBody, services: ServicesDep, actor: AlertHandler
+        alert_id: KeyPath, body: ReasonBody, services: ServicesDep, actor: AlertHandler
     ) -> dict[str, Any]:
         result = services.bus.handle(HandleTripAlert(actor, alert_id, action, body.reason))
         return alert_view(result.result)
@@ -365,3 +372,15 @@ def change_seal_state(
     """Pool management: a lock returned from the border back to the pool, or maintenance."""
     seal = services.bus.handle(ChangeSealState(actor, seal_id, body.state, body.reason)).result
     return {"seal_id": seal.seal_id, "state": seal.state.value}
+
+
+@router.post("/seals/{seal_id}/terminal-registration/reset")
+def reset_terminal_registration(
+    seal_id: str, body: ReasonBody, services: ServicesDep, actor: SealKeeper
+) -> dict[str, Any]:
+    """A JT/T 808 lock may register again (a replaced or reset device lost its auth code): the
+    code it was issued stops working, its next registration gets a new one; 409 if it has not
+    registered or does not speak JT/T 808."""
+    cmd = ResetTerminalRegistration(actor, seal_id, body.reason)
+    result: dict[str, Any] = services.bus.handle(cmd).result
+    return result
