@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import getpass
 import json
+import math
 import sys
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from landport.adapters.db.audit import verify_audit
 from landport.adapters.db.migrate import upgrade
@@ -20,7 +23,7 @@ from landport.enterprises.handlers import CreateUser, RecordExportHistory, Regis
 from landport.enterprises.model import Actor, CreditRating, Role
 from landport.risk.handlers import PublishRuleset
 from landport.settings import get_settings
-from landport.shared.errors import DomainError, InvalidInput
+from landport.shared.errors import DomainError, InvalidInput, Violation, os_error_text
 
 app = typer.Typer(
     help="Landport: the open platform of an inland land port.",
@@ -56,11 +59,122 @@ def _services() -> Services:
 
 
 def _fail(exc: DomainError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc.message_en}\n[red]错误：[/red]{exc.message_zh}")
+    """Print a refusal in English and Chinese (as text: a message may quote brackets that the
+    console would take for markup) and give the exit to raise."""
+    en, zh = escape(exc.message_en), escape(exc.message_zh)
+    err.print(f"[red]error:[/red] {en}\n[red]错误：[/red]{zh}")
     if isinstance(exc, InvalidInput):
         for v in exc.violations:
-            err.print(f"  - {v.field}: {v.message_en} / {v.message_zh}")
+            err.print(f"  - {escape(v.field)}: {escape(v.message_en)} / {escape(v.message_zh)}")
     return typer.Exit(code=2)
+
+
+def refuse(option: str, code: str, en: str, zh: str) -> typer.Exit:
+    """A value given on the command line that breaks a rule, refused through `_fail` before
+    anything is read or changed: the messages name the option in both languages."""
+    return _fail(InvalidInput([Violation(option, code, en, zh)]))
+
+
+def whole_number(option: str, low: int, high: int) -> Callable[[Any], int]:
+    """The parser of a whole-number option within bounds (the option parser's own refusal
+    is English only, and an unbounded number can overflow what it feeds)."""
+
+    def parse(value: Any) -> int:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            raise refuse(
+                option,
+                "out_of_range",
+                f"{option} must be a whole number from {low} to {high} (got {value!r})",
+                f"{option} 须为 {low} 至 {high} 之间的整数（收到 {value!r}）",
+            )
+        return number
+
+    return parse
+
+
+def decimal_number(option: str, low: float, high: float) -> Callable[[Any], float]:
+    """The parser of a number option within bounds; NaN and infinity are refused (they pass
+    any comparison with the bounds unnoticed)."""
+
+    def parse(value: Any) -> float:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and low <= number <= high):
+            raise refuse(
+                option,
+                "out_of_range",
+                f"{option} must be a number from {low:g} to {high:g} (got {value!r})",
+                f"{option} 须为 {low:g} 至 {high:g} 之间的数（收到 {value!r}）",
+            )
+        return number
+
+    return parse
+
+
+#: The days a command line accepts: a year such as 0001 or 9999 is a typing slip, and near
+#: the ends of the calendar the date arithmetic behind a command overflows.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def day_option(option: str, text: str) -> date:
+    """A YYYY-MM-DD option between FIRST_DAY and LAST_DAY, or a refusal naming it."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        raise refuse(
+            option,
+            "invalid_date",
+            f"{option} must be a day from {FIRST_DAY} to {LAST_DAY}, as YYYY-MM-DD (got {text!r})",
+            f"{option} 须为 {FIRST_DAY} 至 {LAST_DAY} 之间的日期，格式为 YYYY-MM-DD"
+            f"（收到 {text!r}）",
+        )
+    return day
+
+
+#: What a JSON document other than an object is, in both languages.
+_JSON_KINDS: dict[type, tuple[str, str]] = {
+    list: ("an array [...]", "数组 [...]"),
+    str: ("a string", "字符串"),
+    int: ("a number", "数字"),
+    float: ("a number", "数字"),
+    bool: ("true or false", "布尔值"),
+    type(None): ("null", "null"),
+}
+
+
+def json_object_file(name: str, path: Path) -> dict[str, Any]:
+    """A file holding one JSON object, read whole before anything is changed; a file that
+    cannot be read, is not UTF-8, is not JSON or is not an object is refused naming it."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        en, zh = os_error_text(exc)
+        code, en, zh = "unreadable", f"cannot be read ({en})", f"无法读取（{zh}）"
+    except UnicodeDecodeError as exc:
+        code = "not_utf8"
+        en, zh = f"is not UTF-8 text (byte {exc.start})", f"不是 UTF-8 文本（第 {exc.start} 字节）"
+    except json.JSONDecodeError as exc:
+        code = "not_json"
+        en = f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        zh = f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）"
+    except RecursionError:
+        code, en, zh = "not_json", "is JSON nested too deeply", "JSON 嵌套层数过多"
+    else:
+        if isinstance(document, dict):
+            return document
+        code = "not_an_object"
+        kind_en, kind_zh = _JSON_KINDS.get(type(document), ("a value", "其他值"))
+        en = f"must hold one JSON object {{...}}, not {kind_en}"
+        zh = f"须为一个 JSON 对象 {{...}}，而不是{kind_zh}"
+    raise refuse(name, code, f"{name} {path} {en}", f"{name} {path} {zh}")
 
 
 def _run(command: object) -> Any:
@@ -76,7 +190,10 @@ def _run(command: object) -> Any:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[
+        int,
+        typer.Option(parser=whole_number("--port", 1, 65535), metavar="INTEGER", help="TCP port."),
+    ] = 8000,
 ) -> None:
     """Migrate the database and serve the API (docs at /docs)."""
     import uvicorn
@@ -210,11 +327,11 @@ def audit_verify(
 
 @risk_app.command("publish")
 def risk_publish(
-    file: Annotated[Path, typer.Argument(help="Ruleset JSON file.", exists=True)],
+    file: Annotated[Path, typer.Argument(help="Ruleset JSON file (one object).")],
     comment: Annotated[str | None, typer.Option(help="Why the rules change.")] = None,
 ) -> None:
     """Publish a ruleset file as the next version."""
-    document = json.loads(file.read_text(encoding="utf-8"))
+    document = json_object_file("FILE", file)
     version = _run(PublishRuleset(cli_actor(), document, comment))
     out.print(f"ruleset published as version {version}")
 

@@ -20,7 +20,17 @@ from landport.adapters.db.appointment_queries import (
     standings,
 )
 from landport.bootstrap import Services
-from landport.entrypoints.cli.app import _fail, _services, cli_actor, out
+from landport.entrypoints.cli.app import (
+    FIRST_DAY,
+    LAST_DAY,
+    _fail,
+    _services,
+    cli_actor,
+    day_option,
+    out,
+    refuse,
+    whole_number,
+)
 from landport.seals.calendar import BEIJING
 from landport.shared.errors import DomainError
 from landport.yard import appointment_commands as ac
@@ -39,18 +49,25 @@ def register(app: typer.Typer) -> None:
 
 
 def _when(text: str) -> datetime:
+    """--at: an ISO 8601 time (Beijing without a zone) on a day the command line accepts."""
     try:
-        value = datetime.fromisoformat(text)
+        value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise typer.BadParameter("use ISO 8601, e.g. 2026-05-05T14:00 / 请用 ISO 8601") from None
+        value = None
+    if value is None or not FIRST_DAY <= value.date() <= LAST_DAY:
+        raise refuse(
+            "--at",
+            "invalid_time",
+            f"--at must be an ISO 8601 time from {FIRST_DAY} to {LAST_DAY}, "
+            f"e.g. 2026-05-05T14:00 (got {text!r})",
+            f"--at 须为 {FIRST_DAY} 至 {LAST_DAY} 之间的 ISO 8601 时间，如 2026-05-05T14:00"
+            f"（收到 {text!r}）",
+        )
     return value if value.tzinfo is not None else value.replace(tzinfo=BEIJING)
 
 
 def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter("use YYYY-MM-DD / 日期格式为 YYYY-MM-DD") from None
+    return day_option("--date", text)
 
 
 def _emit(data: Any, as_json: bool, table: Callable[[], Table]) -> None:
@@ -113,7 +130,12 @@ def list_command(
     resource: Annotated[str | None, typer.Option(help="Only this resource.")] = None,
     status: Annotated[str | None, typer.Option(help="booked, standby, arrived, ...")] = None,
     limit: Annotated[
-        int, typer.Option(min=1, max=5000, help="The latest this many appointments by slot.")
+        int,
+        typer.Option(
+            parser=whole_number("--limit", 1, 5000),
+            metavar="INTEGER",
+            help="The latest this many appointments by slot (1 to 5000).",
+        ),
     ] = 500,
     as_json: AsJson = False,
 ) -> None:

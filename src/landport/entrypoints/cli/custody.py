@@ -23,11 +23,20 @@ from landport.adapters.db.custody_queries import existing_routes
 from landport.adapters.route_files import routes_from_file
 from landport.adapters.signing_keys import local_public_keys
 from landport.bootstrap import bootstrap
-from landport.entrypoints.cli.app import _fail, _run, _services, cli_actor, err, out
+from landport.entrypoints.cli.app import (
+    _fail,
+    _run,
+    _services,
+    cli_actor,
+    decimal_number,
+    err,
+    out,
+    refuse,
+)
 from landport.seals.border_handlers import GateReading
-from landport.seals.commands import ImportRoutes, RegisterSeal
+from landport.seals.commands import ImportRoutes, RegisterSeal, ResetTerminalRegistration
 from landport.settings import get_settings
-from landport.shared.errors import DomainError
+from landport.shared.errors import DomainError, os_error_text
 
 routes_app = typer.Typer(help="Approved transit routes (corridors).", no_args_is_help=True)
 seals_app = typer.Typer(help="The e-lock pool.", no_args_is_help=True)
@@ -50,10 +59,15 @@ def register(app: typer.Typer) -> None:
 
 @routes_app.command("import")
 def routes_import(
-    file: Annotated[Path, typer.Argument(help="GeoJSON (routes) or GPX (one track).", exists=True)],
+    file: Annotated[Path, typer.Argument(help="GeoJSON (routes) or GPX (one track).")],
     route_id: Annotated[str | None, typer.Option(help="Route the GPX track replaces.")] = None,
     half_width: Annotated[
-        float | None, typer.Option(help="Corridor half-width in metres.", min=1, max=5000)
+        float | None,
+        typer.Option(
+            parser=decimal_number("--half-width", 1, 5000),
+            metavar="FLOAT",
+            help="Corridor half-width in metres (1 to 5000).",
+        ),
     ] = None,
 ) -> None:
     """Approve routes from a file; each import of a route is a new version."""
@@ -66,9 +80,21 @@ def routes_import(
         versions = services.bus.handle(ImportRoutes(cli_actor(), tuple(parsed))).result
     except DomainError as exc:
         raise _fail(exc) from None
-    except UnicodeDecodeError:
-        err.print("error: the file is not UTF-8 text / 错误：文件不是 UTF-8 文本")
-        raise typer.Exit(code=2) from None
+    except UnicodeDecodeError as exc:
+        raise refuse(
+            "FILE",
+            "not_utf8",
+            f"FILE {file} is not UTF-8 text (byte {exc.start})",
+            f"FILE {file} 不是 UTF-8 文本（第 {exc.start} 字节）",
+        ) from None
+    except OSError as exc:
+        en, zh = os_error_text(exc)
+        raise refuse(
+            "FILE",
+            "unreadable",
+            f"FILE {file} cannot be read ({en})",
+            f"FILE {file} 无法读取（{zh}）",
+        ) from None
     finally:
         services.dispose()
     for route, version in zip(parsed, versions, strict=True):
@@ -111,11 +137,24 @@ def seals_register(
     secret: Annotated[
         str, typer.Option(help="Device key (16+ characters).", envvar="LANDPORT_SEAL_SECRET")
     ],
-    terminal_id: Annotated[str | None, typer.Option(help="JT/T 808 terminal number.")] = None,
+    terminal_id: Annotated[
+        str | None, typer.Option(help="JT/T 808 terminal phone number (required for jt808).")
+    ] = None,
 ) -> None:
     """Add an e-lock to the pool."""
     seal = _run(RegisterSeal(cli_actor(), seal_id, vendor, protocol, secret, terminal_id))
     out.print(f"e-lock {seal.seal_id} registered ({seal.protocol.value}, {seal.state.value})")
+
+
+@seals_app.command("reset-registration")
+def seals_reset_registration(
+    seal_id: Annotated[str, typer.Option(help="E-lock id, e.g. EL-0042.")],
+    reason: Annotated[str, typer.Option(help="Why the terminal may register again.")],
+) -> None:
+    """Let a JT/T 808 e-lock register again: its auth code stops working, and its next
+    registration gets a new one (as a port administrator, audited)."""
+    _run(ResetTerminalRegistration(cli_actor(), seal_id, reason))
+    out.print(f"e-lock {seal_id}: terminal registration reset; it may register again")
 
 
 # --- certificates ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from landport.adapters.db.migrate import upgrade
 from landport.bootstrap import bootstrap
 from landport.demo.dataset import DEMO_PASSWORD, demo_logins
 from landport.demo.port import seed_demo_port
+from landport.entrypoints.cli.app import decimal_number, whole_number
 from landport.seals.calendar import BEIJING
 from landport.settings import get_settings
 from landport.shared.clock import SystemClock
@@ -23,13 +24,23 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+        port: Annotated[
+            int,
+            typer.Option(
+                parser=whole_number("--port", 1, 65535), metavar="INTEGER", help="TCP port."
+            ),
+        ] = 8000,
         serve: Annotated[bool, typer.Option(help="Serve the API after seeding.")] = True,
         twin: Annotated[
             bool, typer.Option(help="Run the digital twin in the server (--no-twin: serve only).")
         ] = True,
         speed: Annotated[
-            float, typer.Option(min=1.0, max=3600.0, help="Simulated seconds per real second.")
+            float,
+            typer.Option(
+                parser=decimal_number("--speed", 1.0, 3600.0),
+                metavar="FLOAT",
+                help="Simulated seconds per real second (1 to 3600).",
+            ),
         ] = 60.0,
         scenario: Annotated[
             str | None, typer.Option(help="Scenario of the twin (default: shigatse).")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from typing import Annotated
 
 import typer
+
+from landport.entrypoints.cli.app import day_option
 
 report_app = typer.Typer(help="Reports computed from the events.", no_args_is_help=True)
 
@@ -26,10 +27,7 @@ def time_release_command(
     from landport.reports.time_release import time_release
     from landport.settings import get_settings
 
-    try:
-        day = date.fromisoformat(on)
-    except ValueError:
-        raise typer.BadParameter("use YYYY-MM-DD / 日期格式为 YYYY-MM-DD") from None
+    day = day_option("--date", on)
     services = bootstrap(get_settings())
     try:
         report = time_release(consignments_declared_on(services.read_engine, day))

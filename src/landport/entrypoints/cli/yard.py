@@ -9,7 +9,6 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -19,7 +18,7 @@ from landport.adapters.db.yard_queries import list_visits, visit_view
 from landport.adapters.reference_files import YardFiles
 from landport.bootstrap import Services
 from landport.enterprises.model import Actor, Role
-from landport.entrypoints.cli.app import _fail, _services, err, out
+from landport.entrypoints.cli.app import _fail, _services, day_option, err, out
 from landport.shared.errors import DomainError
 from landport.yard import commands as yc
 from landport.yard.handlers import GateOutBlocked
@@ -210,11 +209,7 @@ def close_port(
     as_json: AsJson = False,
 ) -> None:
     """Add a border-port closure; the trucks due there are re-planned and listed."""
-    try:
-        first, last = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError:
-        err.print("error: dates are YYYY-MM-DD / 错误：日期格式应为 YYYY-MM-DD")
-        raise typer.Exit(code=2) from None
+    first, last = day_option("--from", start), day_option("--to", end)
     services, result = _handle(yc.AddPortClosure(_actor(), port, first, last, reason))
     services.dispose()
     if as_json:
