@@ -16,6 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from _support import LANDPORT
+from _telemetry_support import INGEST_LOGIN
+
+#: How far ahead of the clock the replayed tracks run at most (a week of track time).
+REPLAY_AHEAD_S = 7 * 24 * 3600
 
 # --- ingest workers -------------------------------------------------------------------------
 
@@ -38,6 +42,10 @@ class Workers:
             LANDPORT_DATABASE__URL=database_url,
             LANDPORT_MQTT__PORT=str(port),
             LANDPORT_MQTT__GROUP=group,
+            LANDPORT_MQTT__USERNAME=INGEST_LOGIN[0],
+            LANDPORT_MQTT__PASSWORD=INGEST_LOGIN[1],
+            # The fleet's hours of tracks are replayed in minutes, dated from now on.
+            LANDPORT_TELEMETRY__FUTURE_TOLERANCE_S=str(REPLAY_AHEAD_S),
             PYTHONUNBUFFERED="1",
         )
         self.logs = [logdir / f"worker-{label}-{i}.log" for i in range(count)]

@@ -39,6 +39,27 @@ DEPLOY_CONFIG = Path(
     os.environ.get("BENCH_MOSQUITTO_CONFIG", ROOT / "deploy" / "mosquitto" / "landport.conf")
 )  # an override is for experiments (e.g. a larger max_inflight_messages)
 TOPIC_FILTER = "landport/v1/seals/+/telemetry"
+#: Logins on the bench's broker (deploy's roles): the publisher stands for a vendor's gateway.
+GATEWAY_LOGIN = ("bench-gateway", "bench-gateway-pass")
+INGEST_LOGIN = ("bench-ingest", "bench-ingest-pass")
+
+
+def _security_file(workdir: Path) -> Path:
+    """deploy's roles, with the bench's two logins; any shared group (each phase has its own)."""
+    from landport.adapters.broker_security import write_security_file
+
+    path = workdir / "landport-security.json"
+    logins = {
+        GATEWAY_LOGIN[0]: (GATEWAY_LOGIN[1], "telemetry-publisher"),
+        INGEST_LOGIN[0]: (INGEST_LOGIN[1], "ingest-worker"),
+    }
+    write_security_file(path, logins, group="+", mode=0o666)
+    return path
+
+
+def _plugin() -> str:
+    found = sorted(Path("/usr/lib").glob("**/mosquitto_dynamic_security.so"))
+    return str(found[0]) if found else "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
 
 
 # --- broker ---------------------------------------------------------------------------------
@@ -60,6 +81,10 @@ def broker(config: str = "deploy") -> Iterator[tuple[int, int]]:
         text = text.replace(
             "persistence_location /var/lib/mosquitto/", f"persistence_location {workdir}/"
         )
+        text = text.replace(
+            "/var/lib/mosquitto/landport-security.json", str(_security_file(workdir))
+        )
+        text = text.replace("/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so", _plugin())
     else:  # Mosquitto's defaults: max_queued_messages 1000, max_inflight_messages 20
         text = f"listener {port} {HOST}\nallow_anonymous true\n"
     (workdir / "mosquitto.conf").write_text(text)
@@ -187,6 +212,7 @@ def _publish_main(job_path: str, out_path: str, port: str, rate_s: str) -> None:
     client.on_publish = on_publish
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
+    client.username_pw_set(*GATEWAY_LOGIN)
     client.connect(HOST, int(port))
     client.loop_start()
     if not connected.wait(10):
@@ -266,6 +292,7 @@ class RawSubscriber:
             protocol=mqtt.MQTTv5,
             manual_ack=True,
         )
+        self._client.username_pw_set(*INGEST_LOGIN)
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = lambda *_a: self._subscribed.set()
         self._client.on_message = self._on_message

@@ -1,4 +1,5 @@
-"""A real Mosquitto started with the production configuration (deploy/), on a free port."""
+"""A real Mosquitto started with the production configuration (deploy/), on a free port, with
+the production roles and a login for each kind of client."""
 
 from __future__ import annotations
 
@@ -15,7 +16,34 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from landport.adapters.broker_security import write_security_file
+
 CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto" / "landport.conf"
+#: Logins on the test broker, (user name, password), each with its production role.
+GATEWAY = ("landport-gateway", "gateway-pass")  # relays many locks' telemetry
+INGEST = ("landport-ingest", "ingest-pass")
+WEB = ("landport-web", "web-pass")
+DEVICES = {f"SEAL-{n:04d}": f"device-pass-{n}" for n in range(1, 4)}  # a lock logs in as itself
+ROLES = {
+    GATEWAY: "telemetry-publisher",
+    INGEST: "ingest-worker",
+    WEB: "event-reader",
+    **{login: "telemetry-publisher" for login in DEVICES.items()},
+}
+
+
+def _security_file(workdir: Path) -> Path:
+    path = workdir / "landport-security.json"
+    logins = {user: (password, role) for (user, password), role in ROLES.items()}
+    # Any shared group: tests give each worker a group of its own.
+    write_security_file(path, logins, group="+", mode=0o666)
+    return path
+
+
+def _plugin() -> str:
+    """Where this system keeps Mosquitto's dynamic-security plugin."""
+    found = sorted(Path("/usr/lib").glob("**/mosquitto_dynamic_security.so"))
+    return str(found[0]) if found else "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
 
 
 def free_port() -> int:
@@ -25,8 +53,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def mosquitto() -> Iterator[int]:
-    """Start a broker from deploy/mosquitto/landport.conf; yield its port."""
+def mosquitto(security_file: Path | None = None) -> Iterator[int]:
+    """Start a broker from deploy/mosquitto/landport.conf; yield its port. Its logins are
+    the test logins above, or those of `security_file`."""
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     workdir = Path(tempfile.mkdtemp(prefix="landport-broker-"))
     os.chmod(workdir, 0o777)  # mosquitto drops root privileges before writing persistence
@@ -36,6 +65,9 @@ def mosquitto() -> Iterator[int]:
     text = text.replace(
         "persistence_location /var/lib/mosquitto/", f"persistence_location {workdir}/"
     )
+    logins = security_file or _security_file(workdir)
+    text = text.replace("/var/lib/mosquitto/landport-security.json", str(logins))
+    text = text.replace("/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so", _plugin())
     (workdir / "mosquitto.conf").write_text(text)
     proc = subprocess.Popen(
         [binary, "-c", str(workdir / "mosquitto.conf")],
@@ -59,10 +91,14 @@ def mosquitto() -> Iterator[int]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def publisher(port: int, client_id: str = "test-device-gateway") -> mqtt.Client:
+def publisher(
+    port: int, client_id: str = "test-device-gateway", login: tuple[str, str] = GATEWAY
+) -> mqtt.Client:
+    """A client logged in as `login` (a vendor's gateway unless told otherwise)."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
+    client.username_pw_set(*login)
     client.connect("127.0.0.1", port)
     client.loop_start()
     return client

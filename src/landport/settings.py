@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "landport-development-secret-change-me"
+MIN_PRODUCTION_KEY = 32
 
 
 class DatabaseSettings(BaseModel):
@@ -20,7 +21,9 @@ class DatabaseSettings(BaseModel):
 
 
 class AuthSettings(BaseModel):
-    """Bearer tokens are HMAC-signed with this key; production refuses the default."""
+    """Bearer tokens are HMAC-signed with this key; production refuses the default and any
+    key shorter than `MIN_PRODUCTION_KEY` characters (an empty or guessable key lets anyone
+    sign a token of any role)."""
 
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     token_ttl_minutes: int = 12 * 60
@@ -43,6 +46,15 @@ class MqttSettings(BaseModel):
     group: str = "landport-ingest"
     session_expiry_s: int = 7 * 24 * 3600
     worker_protocol: Literal["3.1.1", "5"] = "3.1.1"  # see docs/scaling.md
+
+
+class TelemetrySettings(BaseModel):
+    """The ingest's own rules."""
+
+    # A fix dated further ahead of the platform's clock than this is refused (fix_in_future):
+    # satellite time does not run ahead, a broken clock does. A replay of recorded tracks
+    # at speed (the telemetry bench) raises it.
+    future_tolerance_s: float = Field(default=300.0, ge=0)
 
 
 class UiSettings(BaseModel):
@@ -75,6 +87,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     customs: CustomsSettings = CustomsSettings()
     mqtt: MqttSettings = MqttSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
     ui: UiSettings = UiSettings()
     reference_dir: Path | None = None  # operator's updated data files, one per name
     host: str = "127.0.0.1"
@@ -82,10 +95,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
-        if self.environment == "production" and (
-            self.auth.secret_key.get_secret_value() == DEFAULT_SECRET
-        ):
+        key = self.auth.secret_key.get_secret_value()
+        if self.environment == "production" and key == DEFAULT_SECRET:
             raise ValueError("LANDPORT_AUTH__SECRET_KEY must be set in production")
+        if self.environment == "production" and len(key) < MIN_PRODUCTION_KEY:
+            raise ValueError(
+                f"LANDPORT_AUTH__SECRET_KEY must be at least {MIN_PRODUCTION_KEY} characters "
+                "in production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
         return self
 
 

@@ -178,3 +178,11 @@ def test_a_logged_out_session_cookie_is_refused_even_when_replayed(world: World)
     fresh = _login(world, origin="http://testserver")
     with_cookies({SESSION_COOKIE: fresh.cookies[SESSION_COOKIE]})
     assert client.get("/api/v1/worklist").status_code == 200
+
+
+@pytest.mark.parametrize("key", ["", "short", "x" * 31])
+def test_production_refuses_a_signing_key_anyone_could_guess(key: str) -> None:
+    """With an empty or short key, anyone can sign a token of any role."""
+    with pytest.raises(ValueError, match="at least 32 characters"):
+        Settings(environment="production", auth=AuthSettings(secret_key=key))  # type: ignore[arg-type]
+    assert Settings(environment="development", auth=AuthSettings(secret_key=key))  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from broker import publish_all, publisher
+from broker import INGEST, WEB, publish_all, publisher
 from landport.adapters.live_events import LiveEventHub
 from landport.adapters.live_events_mqtt import MqttEventBridge
 from landport.adapters.telemetry.mqtt_worker import ALERT_EVENTS, TRIP_EVENTS
@@ -24,7 +24,9 @@ def test_a_worker_alert_on_the_broker_reaches_the_screens_of_its_enterprise(
 ) -> None:
     owners = {"trip-7": EXPORTER.enterprise_uscc}
     hub = LiveEventHub(lambda _d, trip: owners.get(trip or ""))
-    bridge = MqttEventBridge(hub, MqttSettings(host="127.0.0.1", port=broker_port))
+    bridge = MqttEventBridge(
+        hub, MqttSettings(host="127.0.0.1", port=broker_port, username=WEB[0], password=WEB[1])
+    )
 
     async def scenario() -> tuple[list[str], list[str]]:
         officer, exporter = hub.subscribe(OFFICER), hub.subscribe(EXPORTER)
@@ -32,7 +34,7 @@ def test_a_worker_alert_on_the_broker_reaches_the_screens_of_its_enterprise(
         assert await asyncio.to_thread(bridge.connected.wait, 30)  # subscribed
         alert = {"action": "opened", "id": "trip-7:tamper:t", "trip_id": "trip-7", "kind": "tamper"}
         state = {"action": "trip_state", "trip_id": "trip-7", "state": "at_border", "at": "t"}
-        client = publisher(broker_port, "test-ingest-worker")
+        client = publisher(broker_port, "test-ingest-worker", INGEST)
         publish_all(
             client,
             [(ALERT_EVENTS, json.dumps(alert).encode()), (TRIP_EVENTS, json.dumps(state).encode())],

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from broker import publish_all, publisher
+from broker import INGEST, WEB, publish_all, publisher
 from builders import declarant
 from goods import furniture_payload
 from landport.adapters.db import tables as t
@@ -103,6 +103,8 @@ def test_a_worker_ingests_what_devices_publish(
         WorkerOptions(
             port=broker_port,
             client_id=f"w-inproc-{time.time_ns()}",
+            username=INGEST[0],
+            password=INGEST[1],
             protocol=protocol,
             group=f"g-{os.getpid()}-{time.time_ns()}",
         ),
@@ -133,6 +135,8 @@ def _worker(url: str, port: int, client_id: str, group: str) -> subprocess.Popen
         "LANDPORT_DATABASE__URL": url,
         "LANDPORT_MQTT__PORT": str(port),
         "LANDPORT_MQTT__GROUP": group,
+        "LANDPORT_MQTT__USERNAME": INGEST[0],
+        "LANDPORT_MQTT__PASSWORD": INGEST[1],
     }
     worker = subprocess.Popen(
         [LANDPORT, "telemetry", "listen", "--client-id", client_id, "--batch", "200"],
@@ -226,13 +230,17 @@ def test_alerts_are_pushed_as_events_after_the_commit(port_world: World, broker_
     )
     clock.advance(track.end - clock.now())
     received: list[dict[str, object]] = []
-    listener = publisher(broker_port, f"screen-{time.time_ns()}")
+    listener = publisher(broker_port, f"screen-{time.time_ns()}", WEB)
     listener.on_message = lambda _c, _u, m: received.append(json.loads(m.payload))
     listener.subscribe(ALERT_EVENTS, qos=1)
     worker = IngestWorker(
         TelemetryIngestor(port_world.services.engine, clock),
         WorkerOptions(
-            port=broker_port, client_id=f"w-ev-{time.time_ns()}", group=f"ev-{time.time_ns()}"
+            port=broker_port,
+            client_id=f"w-ev-{time.time_ns()}",
+            group=f"ev-{time.time_ns()}",
+            username=INGEST[0],
+            password=INGEST[1],
         ),
     )
     worker.start()
@@ -277,7 +285,11 @@ def test_messages_no_batch_can_store_are_kept_aside_and_the_rest_flow(
     worker = IngestWorker(
         TelemetryIngestor(port_world.services.engine, clock),
         WorkerOptions(
-            port=broker_port, client_id=f"w-dl-{time.time_ns()}", group=f"dl-{time.time_ns()}"
+            port=broker_port,
+            client_id=f"w-dl-{time.time_ns()}",
+            group=f"dl-{time.time_ns()}",
+            username=INGEST[0],
+            password=INGEST[1],
         ),
     )
     worker.start()

@@ -46,7 +46,7 @@ def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("LANDPORT_ENVIRONMENT", "production")
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         Settings()
-    monkeypatch.setenv("LANDPORT_AUTH__SECRET_KEY", "a-real-secret-from-the-vault")
+    monkeypatch.setenv("LANDPORT_AUTH__SECRET_KEY", "a-real-secret-from-the-vault-4f9c2e7a")
     assert Settings().environment == "production"
 
 

@@ -278,6 +278,6 @@ def _verify_canonical(
     )
 
 
-def ahead_of_clock(fix: SealFix, now: datetime) -> bool:
-    """A fix dated in the future (beyond `FUTURE_TOLERANCE`): refused as `fix_in_future`."""
-    return fix.fix_time > now + FUTURE_TOLERANCE
+def ahead_of_clock(fix: SealFix, now: datetime, tolerance: timedelta = FUTURE_TOLERANCE) -> bool:
+    """A fix dated in the future (beyond `tolerance`): refused as `fix_in_future`."""
+    return fix.fix_time > now + tolerance

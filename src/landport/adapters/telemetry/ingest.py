@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -47,6 +47,7 @@ from landport.seals.model import SealFix, TransitTrip, TripState
 from landport.seals.monitor_state import MonitorState
 from landport.seals.monitoring import check_silence, ingest_many
 from landport.seals.telemetry import (
+    FUTURE_TOLERANCE,
     SEAL_ID_MAX,
     Rejected,
     ahead_of_clock,
@@ -89,9 +90,17 @@ def _upsert(conn: Connection) -> Any:
 class TelemetryIngestor:
     """Shared by the MQTT worker, the JT/T 808 gateway and the embedded demo transport."""
 
-    def __init__(self, engine: Engine, clock: Clock, *, secret_ttl_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        secret_ttl_s: float = 30.0,
+        future_tolerance: timedelta = FUTURE_TOLERANCE,
+    ) -> None:
         self._engine = engine
         self._clock = clock
+        self._ahead = future_tolerance
         self._secret_ttl_s = secret_ttl_s
         self._state_text = StateText()
         self._secrets: dict[str, tuple[str, float]] = {}
@@ -119,7 +128,7 @@ class TelemetryIngestor:
                 if secret is None:
                     raise Rejected("unknown_seal")
                 fix = verify(envelope, secret)
-                if ahead_of_clock(fix, now):
+                if ahead_of_clock(fix, now, self._ahead):
                     raise Rejected("fix_in_future")
                 fixes.append(fix)
             except Rejected as exc:
@@ -131,10 +140,13 @@ class TelemetryIngestor:
         """Fixes from an authenticated channel (the JT/T 808 gateway, the embedded transport)."""
         report = IngestReport(received=len(fixes))
         now = self._clock.now()
+        ahead = [ahead_of_clock(f, now, self._ahead) for f in fixes]
         rejects: list[tuple[str | None, str, RawMessage]] = [
-            (f.seal_id, "fix_in_future", _as_message(f)) for f in fixes if ahead_of_clock(f, now)
+            (f.seal_id, "fix_in_future", _as_message(f))
+            for f, future in zip(fixes, ahead, strict=True)
+            if future
         ]
-        kept = [f for f in fixes if not ahead_of_clock(f, now)] if rejects else list(fixes)
+        kept = [f for f, future in zip(fixes, ahead, strict=True) if not future]
         self._store(kept, rejects, report)
         return report
 
