@@ -14,12 +14,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from armed import Port, armed_port
+from armed import OFFICER, Port, armed_port
 from landport.adapters.db import tables as t
 from landport.adapters.db.audit import verify_audit
 from landport.adapters.telemetry.ingest import RawMessage, TelemetryIngestor
+from landport.seals.commands import RegisterSeal
 from landport.seals.model import SealFix
-from landport.seals.telemetry import signed, topic_for
+from landport.seals.telemetry import seal_of_topic, signed, topic_for
+from landport.shared.errors import InvalidInput
 from signed import SECRET, message
 from tracks import Detour, build_track, shipped_corridors
 
@@ -154,3 +156,15 @@ def test_what_the_track_changes_is_in_the_audit_chain(port: Port) -> None:
     assert actions.index("alert.opened") < actions.index("alert.closed")
     assert actions[-1] == "trip.at_border"
     assert verify_audit(port.world.services.engine).intact
+
+
+@pytest.mark.parametrize("seal_id", ["SEAL-0009\n", "seal-0009", "S-1", "SEAL 0009", "S" * 41])
+def test_a_seal_id_no_topic_could_name_is_not_registered(port: Port, seal_id: str) -> None:
+    """Registration and the telemetry topics read a seal id by one rule: a lock registered
+    under an id its topic cannot carry would never be heard."""
+    with pytest.raises(InvalidInput) as refused:
+        port.world.services.bus.handle(
+            RegisterSeal(OFFICER, seal_id, "generic", "json-mqtt", SECRET)
+        )
+    assert refused.value.violations[0].code == "seal_id_format"
+    assert seal_of_topic(topic_for(seal_id)) is None

@@ -21,11 +21,10 @@ from landport.seals.commands import (
 )
 from landport.seals.events import AlertHandled, TripArmed
 from landport.seals.jt808.vendors import VENDORS
-from landport.seals.model import ElectronicSeal, SealProtocol, SealState, TransitTrip
+from landport.seals.model import SEAL_ID, ElectronicSeal, SealProtocol, SealState, TransitTrip
 from landport.seals.ports import CustodyUnitOfWork
 from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
 
-SEAL_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
 #: A JT/T 808 terminal phone number: BCD digits, 12 in a 2013 header, 20 in a 2019 one.
 TERMINAL_NUMBER = re.compile(r"[0-9]{1,20}")
 
@@ -69,7 +68,7 @@ def register_seal(
     """An e-lock joins the pool; its secret is what makes its telemetry trustworthy."""
     require_role(cmd.actor, Role.PORT_ADMIN, Role.CUSTOMS_OFFICER)
     problems: list[Violation] = []
-    if not SEAL_ID.match(cmd.seal_id):
+    if not SEAL_ID.fullmatch(cmd.seal_id):
         problems.append(
             Violation(
                 "seal_id",

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+#: An e-lock's id (e.g. EL-0042), checked with `fullmatch`: registration and the telemetry
+#: topics read it the same way, so a topic naming anything else names no seal.
+SEAL_ID = re.compile(r"[A-Z0-9][A-Z0-9-]{3,39}")
 
 
 class LockState(StrEnum):
@@ -38,7 +43,7 @@ class ElectronicSeal:
     seal_id: str
     vendor: str
     protocol: SealProtocol
-    secret: str  # per-device key: HMAC for JSON-over-MQTT, auth code for JT/T 808
+    secret: str  # per-device key: signs JSON-over-MQTT messages; never sent to a device
     state: SealState = SealState.AVAILABLE
     battery_pct: float | None = None
     terminal_id: str | None = None  # JT/T 808 terminal phone number, when it differs

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from landport.seals.model import LOCK_STATES, LockState, SealFix
+from landport.seals.model import LOCK_STATES, SEAL_ID, LockState, SealFix
 
 TOPIC_PREFIX = "landport/v1/seals/"
 TOPIC_SUFFIX = "/telemetry"
@@ -38,9 +38,6 @@ REQUIRED = (
 _REQUIRED_SET = frozenset(REQUIRED)
 #: The longest seal id a topic may name (the column that stores it).
 SEAL_ID_MAX = 40
-#: What a registered seal id looks like (the registration's rule): a topic naming anything
-#: else (a NUL, spaces, lower case, 500 characters) names no seal and is refused as it is.
-_TOPIC_SEAL_ID = re.compile(r"[A-Z0-9][A-Z0-9-]{3,39}")
 #: The largest sequence number a store can keep (a signed 64-bit integer).
 SEQ_MAX = 2**63 - 1
 #: A device's clock is set by the satellites; a fix dated further ahead than this is a
@@ -56,7 +53,7 @@ def topic_for(seal_id: str) -> str:
 def seal_of_topic(topic: str) -> str | None:
     if topic.startswith(TOPIC_PREFIX) and topic.endswith(TOPIC_SUFFIX):
         seal_id = topic[len(TOPIC_PREFIX) : -len(TOPIC_SUFFIX)]
-        return seal_id if _TOPIC_SEAL_ID.fullmatch(seal_id) else None
+        return seal_id if SEAL_ID.fullmatch(seal_id) else None  # else it names no seal
     return None
 
 
