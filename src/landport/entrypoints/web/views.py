@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Path, Query
+from fastapi import Header, Path, Query
 from pydantic import AfterValidator, AwareDatetime
 from pydantic_core import PydanticCustomError
 
@@ -31,6 +31,16 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"1 to {MAX_PAGE}")]
 PageSize = Annotated[int, Query(ge=1, le=200)]
+#: A client's key for one request, retried as often as the network needs: the first answer
+#: is remembered for its user, and the same key with the same body acts only once.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="Retry-safe: the same key and body act once and answer as the first time",
+    ),
+]
 #: A whole-number key of an `integer` column in the path (an alert, a ruleset version).
 KeyPath = Annotated[int, Path(ge=1, le=MAX_INT)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 
 from landport.adapters.db.queries import DeclarationFilter, list_declarations, load_declaration
@@ -15,6 +15,7 @@ from landport.declarations.model import CustomsDeclaration, DeclarationStatus
 from landport.enterprises.model import Actor
 from landport.entrypoints.web.deps import Declarant, DeclarationReader, ServicesDep
 from landport.entrypoints.web.views import (
+    IdempotencyKey,
     Moment,
     Page,
     PageSize,
@@ -29,14 +30,6 @@ from landport.shared.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=128,
-        description="Retry-safe: the same key and body return the first response",
-    ),
-]
 
 EXAMPLE = {
     "trade_mode": "0110",

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, Field
 
+from landport.adapters.db.unit_of_work import request_digest
 from landport.adapters.db.yard_queries import (
     container_ledger,
     count_visits,
@@ -24,7 +25,8 @@ from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import Declarant, ServicesDep, Staff, require
 from landport.entrypoints.web.driver_links import driver_link
 from landport.entrypoints.web.machine_auth import Caller, require_machine_or_person
-from landport.entrypoints.web.views import status_filter
+from landport.entrypoints.web.views import IdempotencyKey, status_filter
+from landport.messagebus import IdempotencyClaim
 from landport.shared.errors import Forbidden, NotFound
 from landport.yard import commands as yc
 from landport.yard.visits import VisitStatus
@@ -115,19 +117,42 @@ def _visit(services: ServicesDep, actor: Actor, visit_id: str) -> dict[str, Any]
     return view
 
 
-def _run(services: ServicesDep, actor: Actor, command: object) -> dict[str, Any]:
-    visit = services.bus.handle(command).result
-    return _visit(services, actor, visit.visit.id)
+def _run(
+    services: ServicesDep,
+    actor: Actor,
+    command: object,
+    retry: tuple[str | None, str, Any] | None = None,
+) -> dict[str, Any]:
+    """The command, then the visit as it stands. `retry`: the request's Idempotency-Key,
+    scope and body: a gate or a console that lost the answer sends the same request again and
+    gets the visit as it stands, the command having acted once (a barrier that retried a
+    gate-out would otherwise hear "not inside the yard" for a truck it just let out)."""
+    claim = None
+    key, scope, body = retry or (None, "", None)
+    if key is not None:
+        claim = IdempotencyClaim(
+            actor.username, f"yard:{scope}", key, request_digest(body), 200, _visit_key
+        )
+    outcome = services.bus.handle(command, claim)
+    if outcome.replayed is not None:
+        return _visit(services, actor, str(outcome.replayed["visit_id"]))
+    return _visit(services, actor, outcome.result.visit.id)
+
+
+def _visit_key(result: Any) -> dict[str, Any]:
+    return {"visit_id": result.visit.id}
 
 
 # --- visits ----------------------------------------------------------------------------------
 
 
 @router.post("/visits", status_code=201)
-def pre_advise(body: PreAdviceBody, services: ServicesDep, actor: Declarant) -> dict[str, Any]:
+def pre_advise(
+    body: PreAdviceBody, services: ServicesDep, actor: Declarant, key: IdempotencyKey = None
+) -> dict[str, Any]:
     """The declarant announces the truck carrying its declaration."""
     cmd = yc.PreAdvise(actor, body.declaration_id, body.plate, body.appointment_id)
-    return _run(services, actor, cmd)
+    return _run(services, actor, cmd, (key, "pre-advise", body.model_dump()))
 
 
 @router.get("/visits")
@@ -197,10 +222,16 @@ def departure(
 
 @router.post("/visits/{visit_id}/holds", status_code=201)
 def place_hold(
-    visit_id: str, body: HoldBody, services: ServicesDep, actor: HoldKeeper
+    visit_id: str,
+    body: HoldBody,
+    services: ServicesDep,
+    actor: HoldKeeper,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    """Customs officers place customs holds, yard operators yard holds."""
-    return _run(services, actor, yc.PlaceHold(actor, visit_id, body.kind, body.reason))
+    """Customs officers place customs holds, yard operators yard holds (with an
+    Idempotency-Key, a retried request places one hold, not two)."""
+    cmd = yc.PlaceHold(actor, visit_id, body.kind, body.reason)
+    return _run(services, actor, cmd, (key, f"hold:{visit_id}", body.model_dump()))
 
 
 @router.post("/visits/{visit_id}/holds/{hold_id}/lift")
@@ -235,18 +266,23 @@ def _at_gate(services: ServicesDep, caller: Caller, direction: str) -> Actor:
 
 
 @router.post("/gate/in")
-def gate_in(body: PlateBody, services: ServicesDep, caller: GateClient) -> dict[str, Any]:
+def gate_in(
+    body: PlateBody, services: ServicesDep, caller: GateClient, key: IdempotencyKey = None
+) -> dict[str, Any]:
     """The entry gate read a plate (a plate-reader's API key, or an operator): refused
     (422, with the reason) if unknown or already inside."""
     actor = _at_gate(services, caller, "in")
-    return _run(services, actor, yc.GateIn(actor, body.plate))
+    return _run(services, actor, yc.GateIn(actor, body.plate), (key, "gate-in", body.plate))
 
 
 @router.post("/gate/out")
-def gate_out(body: PlateBody, services: ServicesDep, caller: GateClient) -> dict[str, Any]:
-    """The exit gate opens only when nothing blocks; else 409 with every blocker."""
+def gate_out(
+    body: PlateBody, services: ServicesDep, caller: GateClient, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    """The exit gate opens only when nothing blocks; else 409 with every blocker. With an
+    Idempotency-Key, a retry after a lost answer gets the truck's visit again (200)."""
     actor = _at_gate(services, caller, "out")
-    return _run(services, actor, yc.GateOut(actor, body.plate))
+    return _run(services, actor, yc.GateOut(actor, body.plate), (key, "gate-out", body.plate))
 
 
 # --- departures, border calendars, layout ---------------------------------------------------
