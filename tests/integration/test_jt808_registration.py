@@ -148,6 +148,12 @@ def test_the_first_registration_gets_a_fresh_code_and_only_its_hash_is_stored(
     assert directory.authenticate("13900000099", issued.auth_code) is None
     binding = directory.authenticate(PHONE, issued.auth_code)
     assert binding is not None and (binding.seal_id, binding.vendor) == ("EL-808-01", "generic")
+    a = t.audit_log.c
+    with world.services.engine.connect() as conn:  # the issued code, once, in the audit chain
+        audited = conn.execute(
+            select(a.actor, a.entity_id).where(a.action == "seal.terminal_registered")
+        ).all()
+    assert audited == [("jt808-gateway", "EL-808-01")]
 
 
 def test_a_seal_id_that_looks_like_a_terminal_number_does_not_answer_for_it(world: World) -> None:

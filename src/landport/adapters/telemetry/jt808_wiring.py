@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from landport.adapters.db import tables as t
+from landport.adapters.db.audit import SqlAuditTrail
 from landport.adapters.db.engine import writer_lock
 from landport.adapters.jt808_gateway import RefusedFix, Registered, SealBinding, start
 from landport.adapters.jt808_registrations import auth_code_matches, issue, stored_hash
@@ -45,7 +46,18 @@ class SealDirectory:
                     return Registered(REG_NO_TERMINAL)
                 if stored_hash(conn, seal.seal_id) is not None:
                     return Registered(REG_TERMINAL_TAKEN)
-                code = issue(conn, seal.seal_id, self._clock.now())
+                now = self._clock.now()
+                code = issue(conn, seal.seal_id, now)
+                audit = SqlAuditTrail(conn, now)  # a code now opens the gateway to this lock
+                audit.append(
+                    actor="jt808-gateway",
+                    action="seal.terminal_registered",
+                    entity_type="seal",
+                    entity_id=seal.seal_id,
+                    before=None,
+                    after={"terminal": terminal},
+                )
+                audit.flush()
         except IntegrityError:  # registered at the same moment on another connection
             return Registered(REG_TERMINAL_TAKEN)
         return Registered(REG_OK, code)
