@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -77,6 +78,37 @@ def wait_for(
     raise AssertionError(f"timed out waiting: {on_timeout() if on_timeout else ''}")
 
 
+@contextmanager
+def worker_thread(
+    world: World, broker_port: int, clock: FixedClock, name: str, protocol: str = "3.1.1"
+) -> Iterator[IngestWorker]:
+    """An ingest worker in this process, logged in as the workers are, in a group of its own;
+    stopped when the block ends."""
+    stamp = time.time_ns()
+    worker = IngestWorker(
+        TelemetryIngestor(world.services.engine, clock),
+        WorkerOptions(
+            port=broker_port,
+            client_id=f"w-{name}-{stamp}",
+            group=f"{name}-{os.getpid()}-{stamp}",
+            protocol=protocol,
+            username=INGEST[0],
+            password=INGEST[1],
+        ),
+    )
+    worker.start()
+    assert worker.wait_connected()
+    done = threading.Event()
+    runner = threading.Thread(target=worker.run, kwargs={"until": done.is_set}, daemon=True)
+    runner.start()
+    try:
+        yield worker
+    finally:
+        done.set()
+        runner.join(timeout=10)
+        worker.stop()
+
+
 def track_messages(seal_id: str, interval_s: float = 120.0) -> list[tuple[str, bytes]]:
     track = build_track(
         shipped_corridors()["shigatse-gyirong"],
@@ -97,30 +129,11 @@ def test_a_worker_ingests_what_devices_publish(
     clock.advance(
         build_track(shipped_corridors()["shigatse-gyirong"], start=START).end - clock.now()
     )
-    ingestor = TelemetryIngestor(port_world.services.engine, clock)
-    worker = IngestWorker(
-        ingestor,
-        WorkerOptions(
-            port=broker_port,
-            client_id=f"w-inproc-{time.time_ns()}",
-            username=INGEST[0],
-            password=INGEST[1],
-            protocol=protocol,
-            group=f"g-{os.getpid()}-{time.time_ns()}",
-        ),
-    )
-    worker.start()
-    assert worker.wait_connected()
-    done = threading.Event()
-    runner = threading.Thread(target=worker.run, kwargs={"until": done.is_set}, daemon=True)
-    runner.start()
     messages = track_messages("SEAL-0001")
-    device = publisher(broker_port)
-    publish_all(device, messages)
-    wait_for(lambda: worker.stats.accepted == len(messages), on_timeout=lambda: worker.stats)
-    done.set()
-    runner.join(timeout=10)
-    worker.stop()
+    with worker_thread(port_world, broker_port, clock, "inproc", protocol) as worker:
+        device = publisher(broker_port)
+        publish_all(device, messages)
+        wait_for(lambda: worker.stats.accepted == len(messages), on_timeout=lambda: worker.stats)
     device.loop_stop()
     assert count(port_world) == len(messages)
     with port_world.services.engine.connect() as conn:
@@ -233,27 +246,10 @@ def test_alerts_are_pushed_as_events_after_the_commit(port_world: World, broker_
     listener = publisher(broker_port, f"screen-{time.time_ns()}", WEB)
     listener.on_message = lambda _c, _u, m: received.append(json.loads(m.payload))
     listener.subscribe(ALERT_EVENTS, qos=1)
-    worker = IngestWorker(
-        TelemetryIngestor(port_world.services.engine, clock),
-        WorkerOptions(
-            port=broker_port,
-            client_id=f"w-ev-{time.time_ns()}",
-            group=f"ev-{time.time_ns()}",
-            username=INGEST[0],
-            password=INGEST[1],
-        ),
-    )
-    worker.start()
-    assert worker.wait_connected()
-    done = threading.Event()
-    runner = threading.Thread(target=worker.run, kwargs={"until": done.is_set}, daemon=True)
-    runner.start()
-    device = publisher(broker_port, f"gw-ev-{time.time_ns()}")
-    publish_all(device, [(m.topic, m.payload) for m in map(message, track.fixes)])
-    wait_for(lambda: any(e.get("kind") == "seal_opened" for e in received), timeout=60)
-    done.set()
-    runner.join(timeout=10)
-    worker.stop()
+    with worker_thread(port_world, broker_port, clock, "ev"):
+        device = publisher(broker_port, f"gw-ev-{time.time_ns()}")
+        publish_all(device, [(m.topic, m.payload) for m in map(message, track.fixes)])
+        wait_for(lambda: any(e.get("kind") == "seal_opened" for e in received), timeout=60)
     for client in (device, listener):
         client.loop_stop()
     opened = next(e for e in received if e.get("kind") == "seal_opened")
@@ -282,30 +278,13 @@ def test_messages_no_batch_can_store_are_kept_aside_and_the_rest_flow(
     good = track_messages("SEAL-0001")
     bad = track_messages("SEAL-0002")[:6]
     mixed = [*good[:20], *bad[:3], *good[20:40], *bad[3:], *good[40:]]
-    worker = IngestWorker(
-        TelemetryIngestor(port_world.services.engine, clock),
-        WorkerOptions(
-            port=broker_port,
-            client_id=f"w-dl-{time.time_ns()}",
-            group=f"dl-{time.time_ns()}",
-            username=INGEST[0],
-            password=INGEST[1],
-        ),
-    )
-    worker.start()
-    assert worker.wait_connected()
-    done = threading.Event()
-    runner = threading.Thread(target=worker.run, kwargs={"until": done.is_set}, daemon=True)
-    runner.start()
-    device = publisher(broker_port, f"dl-dev-{time.time_ns()}")
-    publish_all(device, mixed)
-    wait_for(
-        lambda: worker.stats.accepted == len(good) and worker.stats.rejected == len(bad),
-        on_timeout=lambda: worker.stats,
-    )
-    done.set()
-    runner.join(timeout=10)
-    worker.stop()
+    with worker_thread(port_world, broker_port, clock, "dl") as worker:
+        device = publisher(broker_port, f"dl-dev-{time.time_ns()}")
+        publish_all(device, mixed)
+        wait_for(
+            lambda: worker.stats.accepted == len(good) and worker.stats.rejected == len(bad),
+            on_timeout=lambda: worker.stats,
+        )
     device.loop_stop()
     assert count(port_world) == len(good)
     r = t.telemetry_rejects.c

@@ -28,6 +28,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from landport.entrypoints.cli.app import whole_number
 from landport.shared.errors import InvalidInput, Violation, os_error_text
 
 if TYPE_CHECKING:
@@ -35,25 +36,6 @@ if TYPE_CHECKING:
     from landport.simulation.sweep import Axis
 
 err = Console(stderr=True)
-
-
-def whole_number(low: int, high: int) -> Callable[[Any], int]:
-    """An option's whole number within bounds, refused in both languages (the option
-    parser's own message is English only)."""
-
-    def parse(value: Any) -> int:
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            number = None
-        if number is None or not low <= number <= high:
-            raise typer.BadParameter(
-                f"{value!r} must be a whole number from {low} to {high} / "
-                f"须为 {low} 至 {high} 之间的整数"
-            )
-        return number
-
-    return parse
 
 
 def _refuse(violations: Sequence[Violation], code: int = 2) -> typer.Exit:
@@ -78,7 +60,7 @@ def simulate(
     days: Annotated[
         int,
         typer.Option(
-            parser=whole_number(1, 400),
+            parser=whole_number("--days", 1, 400),
             metavar="INTEGER",
             help="Simulated days of arrivals (1 to 400).",
         ),
@@ -97,7 +79,7 @@ def simulate(
     jobs: Annotated[
         int | None,
         typer.Option(
-            parser=whole_number(1, 64),
+            parser=whole_number("--jobs", 1, 64),
             metavar="INTEGER",
             help="Sweep configurations run at once (1 to 64), one process each "
             "(default: one per usable CPU; 1 with --database).",
