@@ -187,6 +187,7 @@ def arm_seal(cmd: ArmSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> Tra
     """Bind seal, declaration, containers, plate, corridor, passport and arrival window."""
     require_role(cmd.actor, Role.CUSTOMS_OFFICER)
     uow.seals.hold_for_arming(cmd.seal_id)  # before any row lock: the ingest takes it first
+    uow.trips.hold_declaration(cmd.declaration_id)  # then one arming of it at a time
     seal = uow.seals.get(cmd.seal_id)
     if seal is None:
         raise NotFound(f"e-lock {cmd.seal_id} is not registered", f"关锁 {cmd.seal_id} 未登记")
@@ -311,7 +312,14 @@ def handle_alert(
                 "口岸关员只能处置本口岸的运输告警",
             )
     state = "acknowledged" if cmd.action == "acknowledge" else "resolved"
-    uow.alerts.set_state(cmd.alert_id, state=state, actor=cmd.actor.username, reason=cmd.reason)
+    if not uow.alerts.set_state(
+        cmd.alert_id, was=alert["state"], state=state, actor=cmd.actor.username, reason=cmd.reason
+    ):
+        # Another officer, or the track closing it, got there first: their change stands.
+        raise Conflict(
+            "the alert changed while you were handling it; reload it and decide again",
+            "处置期间该告警已被他人或轨迹更新，请刷新后重新处置",
+        )
     uow.audit.append(
         actor=cmd.actor.username,
         action=f"alert.{cmd.action}",

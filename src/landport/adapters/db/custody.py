@@ -206,6 +206,11 @@ class SqlTripRepository:
         r = self._conn.execute(query, {"declaration_id": declaration_id}).mappings().first()
         return None if r is None else trip_from_row(r)
 
+    def hold_declaration(self, declaration_id: str) -> None:
+        if self._conn.dialect.name == "postgresql":
+            row = select(t.declarations.c.id).where(t.declarations.c.id == declaration_id)
+            self._conn.execute(row.with_for_update())
+
     def add(self, trip: TransitTrip) -> None:
         self._conn.execute(
             insert(t.trips).values(
@@ -277,15 +282,16 @@ class SqlAlertRepository:
         )
         return None if r is None else dict(r)
 
-    def set_state(self, alert_id: int, *, state: str, actor: str, reason: str) -> None:
+    def set_state(self, alert_id: int, *, was: str, state: str, actor: str, reason: str) -> bool:
         handled: dict[str, Any] = {"handled_by": actor, "handled_at": self._now}
         if state == "resolved":  # closed by the officer's finding, at that moment
             handled["closed_at"] = self._now
-        self._conn.execute(
+        moved = self._conn.execute(
             update(t.alerts)
-            .where(t.alerts.c.id == alert_id)
+            .where(t.alerts.c.id == alert_id, t.alerts.c.state == was)
             .values(state=state, resolution=reason, **handled)
         )
+        return bool(moved.rowcount == 1)
 
     def open_for_trip(self, trip_id: str) -> list[dict[str, Any]]:
         rows = (

@@ -299,6 +299,15 @@ trips = Table(
         sqlite_where=text("active IS 1"),
         postgresql_where=text("active IS true"),
     ),
+    # One armed e-lock per declaration (arming takes the declaration's row first; this is
+    # the backstop).
+    Index(
+        "uq_trips_one_active_per_declaration",
+        "declaration_id",
+        unique=True,
+        sqlite_where=text("active IS 1"),
+        postgresql_where=text("active IS true"),
+    ),
 )
 
 positions = Table(
