@@ -69,6 +69,8 @@ class MessageBus:
     ) -> tuple[Outcome, list[object]]:
         with self._uow_factory() as uow:
             if claim is not None:
+                # First of all: the look-up waits for a twin request with the same key still
+                # running, and then answers its response; the key stays ours until we end.
                 known = uow.idempotency.get(claim.actor, claim.scope, claim.key)
                 if known is not None:
                     digest, response = known

@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 _WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_COUNTER_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_COUNTER_ENGINES_LOCK = threading.Lock()
 
 
 def is_sqlite(url: str) -> bool:
@@ -59,3 +61,36 @@ def make_engine(
 def writer_lock(engine: Engine) -> threading.Lock | None:
     """The in-process queue for SQLite writers; None where the database queues (PostgreSQL)."""
     return _WRITER_LOCKS.get(engine)
+
+
+def counter_engine(engine: Engine) -> Engine:
+    """A small autocommit pool of its own for the counters of a PostgreSQL engine.
+
+    A counter moves in its own short transaction while the unit of work that asked for the
+    number holds a connection of `engine`. Taken from that same pool, the counter's connection
+    could wait for a pool emptied by units of work that each wait for one too (more
+    submissions at once than the pool holds all waited out the pool timeout). A counter holds
+    its connection for one statement and waits only for another counter's row lock, held as
+    briefly, so this pool always drains. Disposed with `engine`.
+    """
+    with _COUNTER_ENGINES_LOCK:
+        counters = _COUNTER_ENGINES.get(engine)
+        if counters is None:
+            counters = create_engine(
+                engine.url,
+                echo=engine.echo,
+                pool_size=2,
+                max_overflow=2,
+                pool_pre_ping=True,
+                isolation_level="AUTOCOMMIT",
+            )
+            _COUNTER_ENGINES[engine] = counters
+            event.listen(engine, "engine_disposed", _disposing(counters))
+        return counters
+
+
+def _disposing(counters: Engine) -> Any:
+    def dispose(_engine: Engine) -> None:
+        counters.dispose()
+
+    return dispose

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from landport.adapters.db import tables as t
+from landport.adapters.db.engine import counter_engine
 from landport.declarations.codec import content_from_dict, content_to_dict
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus, StatusChange
 from landport.enterprises.model import CreditRating, Enterprise, Role, User
@@ -329,17 +330,18 @@ class SqlCounterRepository:
 
     On PostgreSQL the counter moves in its own tiny autocommit transaction, like a sequence:
     the row lock lasts microseconds instead of the whole submission, at the price of a
-    skipped number when the submission then rolls back. SQLite has one writer anyway, so
-    there the counter moves inside the transaction and stays gap-free.
+    skipped number when the submission then rolls back. That transaction runs on a small
+    pool of its own (`counter_engine`), never on the unit of work's pool, which the units of
+    work waiting for their numbers could otherwise have emptied. SQLite has one writer
+    anyway, so there the counter moves inside the transaction and stays gap-free.
     """
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     def next(self, name: str) -> int:
-        dialect = self._conn.dialect.name
-        if dialect == "postgresql":
-            with self._conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+        if self._conn.dialect.name == "postgresql":
+            with counter_engine(self._conn.engine).connect() as own:
                 return self._next(own, name)
         return self._next(self._conn, name)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from landport.adapters.db import tables as t
@@ -101,6 +102,9 @@ def request_digest(body: Any) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
+_CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
 class SqlIdempotencyStore:
     """Remembers (actor, scope, key) → result so a retried request does not act twice."""
 
@@ -109,6 +113,9 @@ class SqlIdempotencyStore:
         self._now = now
 
     def get(self, actor: str, scope: str, key: str) -> tuple[str, dict[str, Any]] | None:
+        """The response remembered under the key, once no request with the same key is still
+        running (`claim_lock`): None leaves the key to this unit of work until it ends."""
+        self.claim_lock(actor, scope, key)
         row = self._conn.execute(
             select(t.idempotency_keys.c.request_digest, t.idempotency_keys.c.response).where(
                 t.idempotency_keys.c.actor == actor,
@@ -117,6 +124,17 @@ class SqlIdempotencyStore:
             )
         ).one_or_none()
         return None if row is None else (str(row[0]), dict(row[1]))
+
+    def claim_lock(self, actor: str, scope: str, key: str) -> None:
+        """Wait for a twin request with the same key, and hold the key until the transaction
+        ends. A client that timed out retries while its first request still runs; without
+        the lock the retry ran the command too and, on PostgreSQL, lost a row lock or a
+        version to its twin (409 Conflict) instead of answering the twin's response. With it,
+        the retry looks the key up after the twin committed (READ COMMITTED reads anew at
+        each statement) and replays it. SQLite's writers already run one at a time."""
+        if self._conn.dialect.name == "postgresql":
+            claim = json.dumps(["landport.idempotency", actor, scope, key], ensure_ascii=False)
+            self._conn.execute(_CLAIM_LOCK, {"key": claim})
 
     def put(
         self,
