@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -310,3 +310,17 @@ def test_a_border_officer_is_judged_as_his_own_port_whatever_he_asks() -> None:
     assert judged_as(Actor("new", Role.BORDER_OFFICER), None) == ""  # no port: matches none
     assert judged_as(officer, "gyirong-port") == "gyirong-port"
     assert judged_as(officer, None) is None  # the trip's exit port
+
+
+def test_the_verdict_gives_its_times_as_the_border_post_reads_its_clocks() -> None:
+    """Beijing time, as everywhere else on the consoles, in both languages."""
+    at_rest_stop = opened(ARMED + timedelta(hours=5), "rest_stop", "lhatse")
+    check = border_verdict(evidence(seal_events=(at_rest_stop,), locked_throughout=False), now=NOW)
+    beijing = (
+        (ARMED + timedelta(hours=5, minutes=0))
+        .astimezone(timezone(timedelta(hours=8)))
+        .strftime("%Y-%m-%d %H:%M (UTC+8)")
+    )
+    opened_check = check.check("seal_locked")
+    assert beijing in opened_check.message_en and beijing in opened_check.message_zh
+    assert " UTC" not in opened_check.message_zh.replace("(UTC+8)", "")

@@ -7,7 +7,7 @@ per check; `border.py` runs them first, in this order.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from landport.seals.border_evidence import (
     BORDER_ZONE_KIND,
@@ -19,6 +19,7 @@ from landport.seals.border_evidence import (
     SealEvent,
     SealEventKind,
 )
+from landport.seals.calendar import BEIJING
 from landport.seals.model import LockState, SealState, TripState
 
 
@@ -321,4 +322,5 @@ def _minutes(delta: timedelta) -> int:
 
 
 def _t(at: datetime) -> str:
-    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    """A moment as the border post reads its clocks: Beijing time (the consoles' time)."""
+    return f"{at.astimezone(BEIJING):%Y-%m-%d %H:%M} (UTC+8)"
