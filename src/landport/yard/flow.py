@@ -2,8 +2,9 @@
 
 Customs decides the declaration, the officer arms the e-lock; the yard does not ask the
 operator to repeat either. `follow` brings one visit up to date and is idempotent: it runs
-after those events are committed and again whenever a yard handler touches the visit, so
-an event missed (a crash between commit and publish) is caught up on the next step.
+after those events are committed and again whenever a yard step judges the visit (dispatch,
+a move, parking, the exit gate), so an event missed (a crash between commit and publish) is
+caught up on the next such step.
 """
 
 from __future__ import annotations

@@ -140,6 +140,14 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         require_role(cmd.actor, Role.YARD_OPERATOR)
         store = store_for(uow)
         known = {yv.visit.id: yv for yv in store.with_plate(normalise_plate(cmd.plate))}
+        # The slot of a booked truck first, as the no-show sweep takes it, and the gate's time
+        # after: a sweep never misses a gate-in stamped before its deadline that is still
+        # committing (it waits for it), and a gate-in that waited for a sweep comes after it.
+        store.lock_bookings_of(
+            yv.visit.declaration_id
+            for yv in known.values()
+            if yv.visit.status is V.PRE_ADVISED and yv.visit.declaration_id is not None
+        )
         before = {k: snapshot(yv) for k, yv in known.items()}
         visit = gate_in(
             [yv.visit for yv in known.values()],
@@ -320,7 +328,11 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         if not inside:
             raise NotFound(f"truck {plate} is not inside the yard", f"车辆 {plate} 不在场内")
         yv = inside[0]
-        declaration = declaration_of(uow, yv)
+        # The visit first follows customs and custody, as their subscribers do after the
+        # officer's commit: a follow-up lost in between (the process died) must not keep the
+        # truck at the gate, e.g. behind a customs hold lifted on the declaration.
+        now = ctx.clock.now()
+        declaration = catch_up(yv, uow, store, now)
         trip = active_trip(uow, yv)
         not_exported = shut_out_reason(declaration)
         if not_exported is not None:
@@ -336,7 +348,6 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             raise GateOutBlocked(blockers)
         assert trip is not None  # "not_sealed" is a blocker
         before = snapshot(yv)
-        now = ctx.clock.now()
         yv.visit.move_to(V.GATED_OUT, at=now, actor=cmd.actor.username)
         # Sealed goods leave on their trip: custody (the e-lock's monitor) takes over here.
         yv.visit.move_to(V.ON_TRIP, at=now, actor=cmd.actor.username, reason=f"trip {trip.id}")

@@ -376,8 +376,9 @@ def yard_subscribers(
     """After commit, customs decisions and armed e-locks move the declaration's visit.
 
     A failure here must not undo or fail the officer's committed decision: it is retried
-    once (a concurrent change of the visit) and otherwise logged; the next yard step on
-    the visit catches up anyway.
+    once (a concurrent change of the visit) and otherwise logged. One lost altogether (the
+    process died after the commit) is caught up by the next yard step that judges the visit:
+    dispatch, a move, parking and the exit gate call `catch_up` first.
     """
 
     def follow_declaration(event: object) -> None:

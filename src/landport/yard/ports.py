@@ -4,7 +4,7 @@ work's connection, so everything a command changes commits together)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -69,6 +69,12 @@ class VisitStore(Protocol):
     def lock_declaration(self, declaration_id: str) -> None:
         """Serialise announcements of one declaration until commit: two clients announcing
         its truck at once must not both find no visit and both add one."""
+        ...
+
+    def lock_bookings_of(self, declaration_ids: Iterable[str]) -> None:
+        """Hold the slots of these declarations' booked appointments until commit, as a
+        booking or the no-show sweep holds them: a sweep of those slots waits for this
+        command, then reads what it committed."""
         ...
 
     def in_status(self, *statuses: VisitStatus) -> list[YardVisit]:

@@ -60,6 +60,29 @@ _STANDING = (
 _APPOINTMENT = select(appointments).where(appointments.c.id == bindparam("appointment_id"))
 
 
+def lock_slot(conn: Connection, key: SlotKey) -> int | None:
+    """Lock the slot's row until commit, as every booking and the no-show sweep do; its
+    `next_sequence`, or None when the slot has no row yet."""
+    resource_id, slot = key
+    where = {"resource_id": resource_id, "slot_start": slot}
+    found = conn.execute(_LOCK_SLOT, where).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def lock_booked_slots(conn: Connection, declaration_ids: Iterable[str]) -> None:
+    """Lock the slots of the declarations' booked appointments (in the order `open_book`
+    takes them, so that neither waits for the other in a cycle): a truck's gate-in holds
+    them until it commits, and the no-show sweep of those slots then reads its gate-in."""
+    ids = sorted(set(declaration_ids))
+    if not ids:
+        return
+    query = select(appointments.c.resource_id, appointments.c.slot_start).where(
+        appointments.c.active_declaration_id.in_(ids), appointments.c.status == A.BOOKED.value
+    )
+    for key in sorted({(str(r[0]), r[1]) for r in conn.execute(query)}):
+        lock_slot(conn, key)
+
+
 def to_appointment(r: Mapping[Any, Any]) -> Appointment:
     return Appointment(
         id=r["id"],
@@ -91,7 +114,7 @@ class SqlAppointmentStore:
     def _lock(self, key: SlotKey, capacity: int) -> int:
         resource_id, slot = key
         where = {"resource_id": resource_id, "slot_start": slot}
-        found = self._conn.execute(_LOCK_SLOT, where).scalar_one_or_none()
+        found = lock_slot(self._conn, key)
         if found is None:
             try:
                 with self._conn.begin_nested():

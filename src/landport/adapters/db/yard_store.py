@@ -8,13 +8,14 @@ lost the primary key race leaves the transaction usable and the handler may try 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from landport.adapters.db.appointment_store import lock_booked_slots
 from landport.adapters.db.appointment_tables import appointments
 from landport.adapters.db.tables import declarations
 from landport.adapters.db.yard_tables import (
@@ -220,6 +221,11 @@ class SqlVisitStore:
         if self._conn.dialect.name == "postgresql":
             row = select(declarations.c.id).where(declarations.c.id == declaration_id)
             self._conn.execute(row.with_for_update())
+
+    def lock_bookings_of(self, declaration_ids: Iterable[str]) -> None:
+        # SQLite writers already run one at a time; PostgreSQL locks the slots' rows.
+        if self._conn.dialect.name == "postgresql":
+            lock_booked_slots(self._conn, declaration_ids)
 
     def lock_departures(self) -> None:
         # SQLite writers already run one at a time (BEGIN IMMEDIATE); PostgreSQL needs a lock.
