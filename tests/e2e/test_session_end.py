@@ -73,3 +73,18 @@ def test_a_device_key_is_judged_alone_even_beside_an_ended_token(world: World) -
     # Without the key, the ended token opens nothing.
     del headers["X-API-Key"]
     assert world.client.get("/test/gate-event", headers=headers).status_code == 401
+
+
+def test_an_api_client_ends_its_own_bearer_token(world: World) -> None:
+    token = world.client.post(
+        "/api/v1/auth/token", data={"username": "officer", "password": PASSWORD}
+    ).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert world.client.get("/api/v1/me", headers=bearer).status_code == 200
+    assert world.client.post("/api/v1/auth/logout", headers=bearer).status_code == 204
+    assert world.client.get("/api/v1/me", headers=bearer).status_code == 401
+    assert world.client.post("/api/v1/auth/logout", headers=bearer).status_code == 401
+    # Another token of the same officer is not affected.
+    other = world.headers("officer")
+    assert world.client.get("/api/v1/me", headers=other).status_code == 200
+    assert world.client.post("/api/v1/auth/logout").status_code == 401

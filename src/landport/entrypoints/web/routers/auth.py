@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from fastapi.security import OAuth2PasswordRequestForm
 
+from landport.adapters.db.sessions import end_session
 from landport.entrypoints.web.deps import AnyUser, ServicesDep, Unauthenticated, authenticate
 from landport.entrypoints.web.login_throttle import LoginRefused
+from landport.shared.errors import InvalidInput, Violation
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -43,6 +46,28 @@ def issue_token(
         "enterprise_uscc": actor.enterprise_uscc,
         "port_id": actor.port_id,
     }
+
+
+@router.post("/auth/logout", status_code=204)
+def end_token(request: Request, services: ServicesDep, actor: AnyUser) -> Response:
+    """An API client ends its bearer token before it expires (a shared terminal, a leaked
+    token): refused from then on, as a browser's session is after logging out."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise InvalidInput(
+            [
+                Violation(
+                    "Authorization",
+                    "bearer_token_required",
+                    "only a bearer token can be ended here",
+                    "此处只能注销持有者令牌",
+                )
+            ]
+        )
+    now = services.clock.now()
+    expires = now + timedelta(seconds=services.tokens.ttl_seconds)
+    end_session(services.engine, token, username=actor.username, now=now, expires_at=expires)
+    return Response(status_code=204)
 
 
 @router.get("/me")
