@@ -55,6 +55,9 @@ def waits_for_the_seal_lock(engine: Engine, future: Future[object]) -> bool:
     with engine.connect() as conn:
         while time.monotonic() < deadline and not future.done():
             waiting = conn.execute(_ADVISORY_WAITS).scalar_one()
+            # pg_stat_activity is read once per transaction (a snapshot): end it, or a first
+            # look taken before the other side had connected is all this loop would ever see.
+            conn.rollback()
             if waiting:
                 return not future.done()
             time.sleep(0.02)
