@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, case, exists, func, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.repositories import SqlDeclarationRepository, SqlInspectionRepository
@@ -24,6 +24,9 @@ class DeclarationFilter:
     vehicle_plate: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    #: True: only declarations with an armed e-lock (an active trip); False: only those
+    #: without one (with status "released", the trucks waiting for a seal).
+    sealed: bool | None = None
 
 
 SUMMARY_COLUMNS = (
@@ -59,6 +62,11 @@ def _where(f: DeclarationFilter) -> list[Any]:
         conditions.append(c.created_at >= f.created_from)
     if f.created_to is not None:
         conditions.append(c.created_at < f.created_to)
+    if f.sealed is not None:
+        # One probe per declaration into the partial unique index of active trips
+        # (uq_trips_one_active_per_declaration).
+        armed = exists().where(t.trips.c.declaration_id == c.id, t.trips.c.active.is_(True))
+        conditions.append(armed if f.sealed else ~armed)
     return conditions
 
 

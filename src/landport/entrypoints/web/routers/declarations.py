@@ -157,6 +157,13 @@ def search_declarations(
     enterprise_uscc: str | None = None,
     created_from: Moment | None = None,
     created_to: Moment | None = None,
+    sealed: Annotated[
+        bool | None,
+        Query(
+            description="true: only declarations with an armed e-lock (an active trip); "
+            "false: only those without one (with status=released: the trucks waiting for a seal)"
+        ),
+    ] = None,
     page: Page = 1,
     page_size: PageSize = 50,
 ) -> dict[str, Any]:
@@ -173,6 +180,7 @@ def search_declarations(
         vehicle_plate,
         created_from,
         created_to,
+        sealed,
     )
     total, rows = list_declarations(services.read_engine, f, page=page, page_size=page_size)
     return {

@@ -6,7 +6,9 @@ import logging
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from landport.entrypoints.web.ui import consoles, driver_page, pages, screen_page
 from landport.entrypoints.web.ui.assets import (
@@ -19,6 +21,12 @@ from landport.entrypoints.web.ui.assets import (
 from landport.entrypoints.web.ui.web import LoginRequired, PageForbidden, redirect, render
 
 log = logging.getLogger("landport.web")
+
+
+def wants_html(request: Request) -> bool:
+    """A browser's page request (Accept names text/html), outside the JSON API."""
+    path = request.url.path
+    return not path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
 def install_ui(app: FastAPI) -> None:
@@ -35,6 +43,14 @@ def install_ui(app: FastAPI) -> None:
     for router in (*pages_first, vendor_router(vendor_dir)):
         app.include_router(router)
     app.mount("/assets/app", AppStatic(directory=STATIC_DIR), name="app-assets")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_found_page(request: Request, exc: StarletteHTTPException) -> Response:
+        """An unknown page, asked for by a browser, gets the translated 404 page; the API and
+        every client not asking for HTML keep the JSON answer."""
+        if exc.status_code == 404 and wants_html(request):
+            return render(request, "error.html", {"status": 404}, status_code=404)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _: LoginRequired) -> Response:

@@ -150,31 +150,83 @@
     }
   }
 
-  /** Shows an API answer on a form: each error next to its field, all of them in the summary,
-   *  which takes the focus (its links jump to the fields). `answer` is a request() answer
-   *  ({status, data}) or an ApiError. */
-  function showErrors(form, answer) {
-    clearErrors(form);
+  /** The visible text of the label of `input` (without the "required" star), or "". */
+  function fieldLabel(input) {
+    if (!input || !input.id) return "";
+    const label = document.querySelector(`label[for="${CSS.escape(input.id)}"]`);
+    if (!label) return "";
+    const copy = label.cloneNode(true);
+    copy.querySelectorAll(".required").forEach((node) => node.remove());
+    return copy.textContent.trim();
+  }
+
+  /** One violation in the page's language. The validator's own wording for a missing or
+   *  empty field ("Field required", "String should have at least 1 character") is replaced
+   *  by the consoles' sentence naming the field by its label. */
+  function violationText(error, label, status) {
+    const code = error.code || "";
+    const empty = code === "missing"
+      || (code === "string_too_short" && /at least 1 character/.test(error.message_en || ""));
+    if (empty && has("consoles.common.required")) {
+      return t("consoles.common.required", { label: label || error.field || "" });
+    }
+    return message(error, "") || t("consoles.common.failed", { status });
+  }
+
+  /** An API answer as lines, one per violation (or the answer's own message when it lists
+   *  none): [{input, field, label, text}], `input` being the form's field when it has one. */
+  function errorLines(answer, form) {
     const data = (answer instanceof ApiError ? answer.body : answer.data) || {};
     const errors = data.errors && data.errors.length ? data.errors : [{ field: "", ...data }];
+    return errors.map((error) => {
+      const field = error.field || "";
+      const input = form ? fieldInput(form, field) : null;
+      const label = fieldLabel(input);
+      return { input, field, label, text: violationText(error, label, answer.status) };
+    });
+  }
+
+  /** A status line for a refused action: "Not done:" then each violation, labels first. */
+  function errorSummary(answer, form) {
+    const lines = errorLines(answer, form).map((line) => (line.label ? `${line.label}: ${line.text}` : line.text));
+    return `${t("consoles.common.not_done")} ${lines.join("; ")}`;
+  }
+
+  /** Shows an API answer on a form: each error next to its field, all of them in the summary,
+   *  which takes the focus (its links jump to the fields). `answer` is a request() answer
+   *  ({status, data}) or an ApiError. Summary items name the field by its label; a field
+   *  the form does not show is named by its path unless the message already says it. */
+  function showErrors(form, answer) {
+    clearErrors(form);
     const summary = form.querySelector(".form-summary");
+    const lines = errorLines(answer, form);
     const items = [];
     const byInput = new Map();
-    for (const error of errors) {
-      const field = error.field || "";
-      const input = fieldInput(form, field);
-      // The form texts are the consoles' (consoles.common.*): the forms are theirs.
-      const text = message(error, "") || t("consoles.common.failed", { status: answer.status });
+    for (const { input, field, label, text } of lines) {
       if (input) byInput.set(input, byInput.has(input) ? `${byInput.get(input)} ${text}` : text);
       const jump = input && input.id ? el("a", { href: `#${input.id}` }, text) : text;
-      items.push(el("li", {}, field ? el("code", {}, field) : null, field ? " " : null, jump));
+      const name = label || (field && !text.includes(field) ? field : "");
+      items.push(el("li", {}, name ? el("strong", {}, `${name}: `) : null, jump));
     }
     for (const [input, text] of byInput) setFieldError(form, input, text);
     if (summary) {
       summary.append(el("p", { class: "summary-title" },
-        t("consoles.common.errors_found", { count: errors.length })), el("ul", {}, items));
+        t("consoles.common.errors_found", { count: lines.length })), el("ul", {}, items));
       summary.focus();
     }
+  }
+
+  /** Checks the named fields of `form` are filled before anything is sent: each empty one
+   *  gets the "required" message beside it and in the summary. True when all are filled. */
+  function requireFields(form, fields) {
+    const errors = [];
+    for (const field of fields) {
+      const input = fieldInput(form, field);
+      if (input && !String(input.value || "").trim()) errors.push({ field, code: "missing" });
+    }
+    if (!errors.length) return true;
+    showErrors(form, { status: 0, data: { errors } });
+    return false;
   }
 
   /** Subscribes to the live event stream: live({"alert.opened": fn, ...}, onStatus).
@@ -215,6 +267,6 @@
 
   window.LP = {
     t, has, lang, request, api, ApiError, message, el, showErrors, clearErrors, setFieldError,
-    live, fmt, pick, csrfToken,
+    errorSummary, requireFields, fieldLabel, live, fmt, pick, csrfToken,
   };
 })();

@@ -62,7 +62,8 @@
   }
   const base = { backgroundColor: "transparent", textStyle: { fontFamily: "Noto Sans CJK SC, sans-serif", fontSize: 14 } };
   const axisText = { color: "#c9d6e6", fontSize: 13 };
-  const grid = { left: 48, right: 16, top: 30, bottom: 28 };
+  // containLabel: the axis labels (longer in English) get their room inside the chart
+  const grid = { left: 8, right: 16, top: 30, bottom: 8, containLabel: true };
 
   function renderLanes(lanes) {
     const data = ["green", "blue", "yellow", "red"].map((lane) => ({
@@ -80,7 +81,7 @@
     const rows = segments.filter((s) => s.p50_min !== null);
     chart("chart-segments").setOption(Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      grid: { left: 150, right: 24, top: 10, bottom: 24 },
+      grid: { left: 8, right: 24, top: 10, bottom: 8, containLabel: true },
       xAxis: { type: "value", axisLabel: axisText },
       yAxis: { type: "category", data: rows.map((r) => t("segment." + r.segment)), axisLabel: axisText },
       series: [
@@ -123,7 +124,7 @@
     const tilt = names.some((n) => n.length > 6) ? 20 : 0;  // long English names
     chart(id).setOption(Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      grid: { left: 60, right: 16, top: 26, bottom: tilt ? 44 : 28 },
+      grid: { left: 8, right: 16, top: 26, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: names, axisLabel: Object.assign({}, axisText, { interval: 0, fontSize: 12, rotate: tilt }) },
       yAxis: { type: "value", minInterval: 1, axisLabel: axisText },
       series: [{ type: "bar", data: values, itemStyle: { color }, label: { show: true, position: "top", color: "#fff" } }],

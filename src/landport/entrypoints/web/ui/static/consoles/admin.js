@@ -1,7 +1,7 @@
 // Port admin console: users, enterprises, risk rules (view and publish a new version),
 // port calendars (rendered by the server) and route import from a GeoJSON or GPX file.
 import {
-  ready, api, beijing, clearErrors, el, lang, message, notify, replace, showErrors, t, table,
+  ready, api, beijing, clearErrors, clearNotice, el, lang, message, notify, replace, showErrors, t, table,
 } from "./common.js";
 
 function values(form) {
@@ -43,6 +43,7 @@ async function loadEnterprises() {
 async function create(event, path, okKey, reload) {
   event.preventDefault();
   const form = event.target;
+  clearNotice(`${form.id}-status`);
   const answer = await api("POST", path, values(form));
   if (!answer.ok) return showErrors(form, answer);
   clearErrors(form);

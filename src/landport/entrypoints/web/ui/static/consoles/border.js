@@ -1,7 +1,8 @@
 // Border officer console: read plate, container, seal or the trip certificate's QR text,
 // get the verdict with each check's reason, then confirm release or refer to inspection.
 import {
-  ready, api, beijing, clearErrors, el, message, notify, onLive, replace, showErrors, t, table,
+  ready, api, beijing, clearErrors, clearNotice, el, failed, message, notify, onLive, replace, showErrors, t,
+  table,
 } from "./common.js";
 
 const form = document.getElementById("verify-form");
@@ -22,6 +23,8 @@ async function readQr(text) {
 async function verify(event) {
   event.preventDefault();
   clearErrors(form);
+  clearNotice("verify-status"); // a new reading: what the last one said no longer holds
+  clearNotice("decide-status");
   replace("verdict");
   document.getElementById("decide").hidden = true;
   const qrText = field("qr");
@@ -42,7 +45,7 @@ async function verify(event) {
   const answer = await api("GET", `/api/v1/border/verify?${params}`);
   if (!answer.ok) {
     showErrors(form, answer);
-    return notify("verify-status", message(answer.data), "error");
+    return notify("verify-status", failed(answer, form), "error");
   }
   verdict = answer.data;
   reading = {
@@ -78,9 +81,10 @@ function showVerdict(v, qr) {
 
 async function release() {
   if (!verdict) return;
+  clearNotice("decide-status");
   const note = document.getElementById("decide-note").value.trim() || null;
   const answer = await api("POST", `/api/v1/border/trips/${verdict.trip_id}/release`, { ...reading, note });
-  if (!answer.ok) return notify("decide-status", message(answer.data), "error");
+  if (!answer.ok) return notify("decide-status", failed(answer), "error");
   notify("decide-status", t("border.released", { trip: verdict.trip_id }));
   document.getElementById("decide").hidden = true;
   await loadArrivals();
@@ -88,6 +92,7 @@ async function release() {
 
 async function refer() {
   if (!verdict) return;
+  clearNotice("decide-status");
   const decide = document.getElementById("decide-form");
   const reason = document.getElementById("decide-note").value.trim();
   const answer = await api("POST", `/api/v1/border/trips/${verdict.trip_id}/refer`, { ...reading, reason });

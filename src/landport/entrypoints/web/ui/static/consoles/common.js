@@ -5,7 +5,7 @@
 const LP = window.LP;
 
 // One implementation each, in app.js.
-export const { el, clearErrors, setFieldError, showErrors } = LP;
+export const { el, clearErrors, setFieldError, showErrors, requireFields } = LP;
 
 /** "zh" or "en", for the consoles' choice between the *_zh and *_en fields of a record. */
 export function lang() {
@@ -24,6 +24,12 @@ export function message(obj) {
   return LP.message(obj, "");
 }
 
+/** A refused action's status line: "Not done:" and each violation (named by the label of
+ *  `form`'s field when it has one), in the page's language. */
+export function failed(answer, form) {
+  return LP.errorSummary(answer, form);
+}
+
 /** Calls the JSON API with the session's credentials and the CSRF header on writes; never
  *  throws on an HTTP error: resolves to {ok, status, data}. A FormData body is sent as is. */
 export async function api(method, path, body) {
@@ -33,6 +39,28 @@ export async function api(method, path, body) {
     answer.data = { message_en: "network unreachable", message_zh: "网络不可达" };
   }
   return answer;
+}
+
+/** Every row of a paged list, a page of `pageSize` at a time, at most `maxPages` pages:
+ *  {ok, items, total, data} (`data` the first refused answer's). Callers say how many
+ *  (`total - items.length`) were left out rather than cut the list silently. */
+export async function listAll(path, { pageSize = 200, maxPages = 5 } = {}) {
+  const items = [];
+  let total = 0;
+  for (let page = 1; page <= maxPages; page += 1) {
+    const sep = path.includes("?") ? "&" : "?";
+    const answer = await api("GET", `${path}${sep}page_size=${pageSize}&page=${page}`);
+    if (!answer.ok) return { ok: false, items, total, data: answer.data };
+    items.push(...answer.data.items);
+    total = answer.data.total;
+    if (items.length >= total || answer.data.items.length < pageSize) break;
+  }
+  return { ok: true, items, total: Math.max(total, items.length) };
+}
+
+/** The "N more not listed" line under a list cut at its bound, or null when nothing is. */
+export function moreNote(total, shown) {
+  return total > shown ? el("p", { class: "hint", "data-more": total - shown }, t("common.more", { count: total - shown })) : null;
 }
 
 /** A data table with a caption; columns are [headingKey, row => cell]. */
@@ -77,6 +105,14 @@ export function notify(targetId, text, kind = "ok") {
   if (!node) return;
   node.className = `notice notice-${kind}`;
   node.textContent = text;
+}
+
+/** Empties a status line: an action starting clears what the previous one said. */
+export function clearNotice(targetId) {
+  const node = document.getElementById(targetId);
+  if (!node) return;
+  node.className = "";
+  node.textContent = "";
 }
 
 /** The ISO time `minutes` ago, for the start of an inspection that just finished. */

@@ -1,8 +1,8 @@
 // Declarant console: lodge and submit a declaration (the API's own rules answer, field by
 // field), my declarations, truck appointments against capacity, my trucks.
 import {
-  ready, api, beijing, clearErrors, el, lang, laneBadge, message, notify, onLive,
-  replace, setFieldError, showErrors, statusBadge, t, table,
+  ready, api, beijing, clearErrors, clearNotice, el, failed, lang, laneBadge, listAll, message,
+  moreNote, notify, onLive, replace, requireFields, setFieldError, showErrors, statusBadge, t, table,
 } from "./common.js";
 
 const form = document.getElementById("declaration-form");
@@ -23,7 +23,27 @@ function value(name) {
   return input ? input.value.trim() : "";
 }
 
-/** The form as the API's JSON; empty fields are left out so that "required" names them. */
+/** What is wrong with a number as typed, or null: whole numbers are digits only, decimal
+ *  fields digits with at most one decimal point (no sign, hex "0x10" or exponent "1e3"). */
+function numberProblem(input, raw) {
+  if (input.dataset.kind === "integer" && !/^[0-9]+$/.test(raw)) return t("common.not_whole");
+  if (input.inputMode === "decimal" && !/^[0-9]+(\.[0-9]+)?$/.test(raw)) return t("common.not_decimal");
+  return null;
+}
+
+/** The numbers of the form the page itself refuses: Map(field path -> message). */
+function numberProblems() {
+  const problems = new Map();
+  form.querySelectorAll("[data-field]").forEach((input) => {
+    const raw = input.value.trim();
+    const problem = raw === "" ? null : numberProblem(input, raw);
+    if (problem) problems.set(input.dataset.field, problem);
+  });
+  return problems;
+}
+
+/** The form as the API's JSON; empty fields are left out so that "required" names them.
+ *  Whole numbers go as numbers, decimals as the digits typed (the server reads them exactly). */
 function payload() {
   const body = {};
   form.querySelectorAll("[data-field]").forEach((input) => {
@@ -31,8 +51,7 @@ function payload() {
     const raw = input.value.trim();
     if (raw === "") return;
     const match = path.match(/^(items|containers)\[(\d+)\]\.(\w+)$/);
-    const number = input.dataset.kind === "integer" ? Number(raw) : raw;
-    const parsed = Number.isNaN(number) ? raw : number;
+    const parsed = input.dataset.kind === "integer" && /^[0-9]+$/.test(raw) ? Number.parseInt(raw, 10) : raw;
     if (match) {
       const [, list, index, key] = match;
       body[list] = body[list] || [];
@@ -50,6 +69,14 @@ function payload() {
 
 async function submitDeclaration(event) {
   event.preventDefault();
+  clearNotice("declare-status");
+  const problems = numberProblems();
+  if (problems.size) {
+    const errors = [...problems].map(([field, text]) => ({ field, message_en: text, message_zh: text }));
+    showErrors(form, { status: 0, data: { errors } });
+    notify("declare-status", t("declarant.not_lodged"), "error");
+    return;
+  }
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
   const answer = await api("POST", "/api/v1/declarations?submit=true", payload());
@@ -87,8 +114,11 @@ async function liveCheck() {
   const round = ++checkRound;
   const answer = await api("POST", "/api/v1/declarations/check", payload());
   if (!answer.ok || round !== checkRound) return;
-  const messages = new Map();
+  // the page's own word on a mistyped number comes first (the server may read "1e3")
+  const local = numberProblems();
+  const messages = new Map(local);
   for (const error of answer.data.errors) {
+    if (local.has(error.field)) continue;
     const text = message(error);
     messages.set(error.field, messages.has(error.field) ? `${messages.get(error.field)} ${text}` : text);
   }
@@ -111,13 +141,29 @@ async function loadDeclarations() {
     ["field.lane", (d) => laneBadge(d.lane)],
     ["field.status", (d) => statusBadge(d.status, d.status_zh)],
     ["field.updated_at", (d) => beijing(d.updated_at)],
-  ], rows));
-  const choices = rows.filter((d) => ["released", "document_check", "examination", "assessed"].includes(d.status));
+  ], rows), moreNote(answer.data.total, rows.length));
+  await loadChoices();
+}
+
+/** Statuses a truck may be booked or pre-advised for. */
+const BOOKABLE = ["released", "document_check", "examination", "assessed"];
+
+/** The booking and pre-advice lists: every declaration still in a bookable status, asked
+ *  status by status and page by page (not the newest 50 of the table above). */
+async function loadChoices() {
+  const lists = await Promise.all(BOOKABLE.map((status) => listAll(`/api/v1/declarations?status=${status}`)));
+  const choices = lists.flatMap((list) => list.items)
+    .sort((a, b) => String(b.updated_at).localeCompare(String(a.updated_at)));
+  const left = lists.reduce((sum, list) => sum + list.total - list.items.length, 0);
   for (const select of document.querySelectorAll("select[data-declarations]")) {
     const current = select.value;
     replace(select, el("option", { value: "" }, t("common.choose")),
       choices.map((d) => el("option", { value: d.id, "data-plate": d.vehicle_plate }, `${d.number} · ${d.vehicle_plate}`)));
     select.value = current;
+    const note = select.parentElement.querySelector("[data-more]");
+    if (note) note.remove();
+    const more = moreNote(left + choices.length, choices.length);
+    if (more) select.after(more);
   }
 }
 
@@ -158,6 +204,8 @@ async function loadCapacity() {
 async function bookAppointment(event) {
   event.preventDefault();
   const booking = event.target;
+  clearNotice("appointment-status");
+  if (!requireFields(booking, ["declaration_id", "slot_start"])) return;
   const chosen = booking.querySelector("[data-field=slot_start]").value;
   const [resource_id, slot_start] = chosen ? JSON.parse(chosen) : [null, null];
   const body = {
@@ -166,7 +214,10 @@ async function bookAppointment(event) {
     join_standby: booking.querySelector("[data-field=join_standby]").checked,
   };
   const answer = await api("POST", "/api/v1/appointments", body);
-  if (!answer.ok) return showErrors(booking, answer);
+  if (!answer.ok) {
+    showErrors(booking, answer);
+    return notify("appointment-status", failed(answer, booking), "error");
+  }
   clearErrors(booking);
   notify("appointment-status", t("declarant.booked", {
     status: t(`appointment.${answer.data.status}`), slot: beijing(answer.data.slot_start),
@@ -210,13 +261,19 @@ async function loadTrucks() {
 async function preAdvise(event) {
   event.preventDefault();
   const advice = event.target;
+  clearNotice("advice-status");
+  if (!requireFields(advice, ["declaration_id", "plate"])) return;
   const body = {
     declaration_id: advice.querySelector("[data-field=declaration_id]").value || "",
     plate: advice.querySelector("[data-field=plate]").value.trim(),
   };
   const answer = await api("POST", "/api/v1/visits", body);
-  if (!answer.ok) return showErrors(advice, answer);
+  if (!answer.ok) {
+    showErrors(advice, answer);
+    return notify("advice-status", failed(answer, advice), "error");
+  }
   clearErrors(advice);
+  advice.reset(); // the next pre-advice starts empty: the plate follows the declaration chosen
   notify("advice-status", t("declarant.pre_advised", { plate: answer.data.plate }));
   await loadTrucks();
 }
@@ -237,10 +294,12 @@ function init() {
   document.getElementById("appointment-form").addEventListener("submit", bookAppointment);
   document.getElementById("advice-form").addEventListener("submit", preAdvise);
   for (const select of document.querySelectorAll("select[data-declarations]")) {
+    // the declared truck's plate, whenever the declaration changes (the driver may still
+    // correct it before sending)
     select.addEventListener("change", () => {
-      const plate = select.selectedOptions[0]?.dataset.plate;
+      const plate = select.selectedOptions[0]?.dataset.plate || "";
       const input = select.form.querySelector("[data-field=plate]");
-      if (plate && input && !input.value) input.value = plate;
+      if (input) input.value = plate;
     });
   }
   ready();

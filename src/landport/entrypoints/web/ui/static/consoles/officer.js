@@ -2,8 +2,9 @@
 // records, release / hold / reject with a reason, arming an e-lock on released goods and
 // taking one off a truck still in the yard.
 import {
-  ready, api, beijing, clearErrors, el, isoMinutesAgo, lang, laneBadge, message, notify, onLive,
-  replace, showErrors, statusBadge, t, table,
+  ready, api, beijing, clearErrors, clearNotice, el, failed, isoMinutesAgo, lang, laneBadge, listAll,
+  message, moreNote, notify, onLive, replace, requireFields, setFieldError, showErrors, statusBadge, t,
+  table,
 } from "./common.js";
 
 let selected = null;
@@ -49,7 +50,8 @@ function goodsTable(declaration) {
   ], items);
 }
 
-async function openDeclaration(id) {
+async function openDeclaration(id, keepStatus = false) {
+  if (!keepStatus) clearNotice("case-status");
   const answer = await api("GET", `/api/v1/declarations/${id}`);
   if (!answer.ok) return replace("case-body", el("p", { class: "notice notice-error" }, message(answer.data)));
   selected = answer.data;
@@ -77,8 +79,18 @@ async function openDeclaration(id) {
 async function recordInspection(event) {
   event.preventDefault();
   const inspection = event.target;
+  clearNotice("case-status");
   if (!selected) return notify("case-status", t("officer.choose_first"), "error");
-  const minutes = Number(inspection.querySelector("[data-field=minutes]").value || "5");
+  clearErrors(inspection);
+  // A positive whole number of minutes only ("abc", "1e3", "0x10", "-5" are refused here).
+  const minutesInput = inspection.querySelector("[data-field=minutes]");
+  const typed = minutesInput.value.trim() || "5";
+  const minutes = /^[0-9]+$/.test(typed) ? Number.parseInt(typed, 10) : 0;
+  if (!(minutes >= 1 && minutes <= 24 * 60)) {
+    setFieldError(inspection, minutesInput, t("common.whole_minutes"));
+    notify("case-status", `${t("common.not_done")} ${t("common.whole_minutes")}`, "error");
+    return minutesInput.focus();
+  }
   const body = {
     kind: inspection.querySelector("[data-field=kind]").value,
     result: inspection.querySelector("[data-field=result]").value,
@@ -93,35 +105,38 @@ async function recordInspection(event) {
   clearErrors(inspection);
   inspection.reset();
   notify("case-status", t("officer.recorded", { kind: t(`inspection.${body.kind}`) }));
-  await openDeclaration(selected.id);
+  await openDeclaration(selected.id, true);
 }
 
 async function decide(decision) {
   const decisionForm = document.getElementById("decision-form");
+  clearNotice("case-status");
   if (!selected) return notify("case-status", t("officer.choose_first"), "error");
   const reason = decisionForm.querySelector("[data-field=reason]").value.trim() || null;
   const answer = await api("POST", `/api/v1/declarations/${selected.id}/${decision}`, { reason });
   if (!answer.ok) {
     showErrors(decisionForm, answer);
-    return notify("case-status", message(answer.data), "error");
+    return notify("case-status", failed(answer, decisionForm), "error");
   }
   clearErrors(decisionForm);
   decisionForm.reset();
   notify("case-status", t("officer.decided", {
     number: answer.data.number, status: lang() === "zh" ? answer.data.status_zh : t(`status.${answer.data.status}`),
   }));
-  await Promise.all([openDeclaration(selected.id), loadWorklist(), loadArming()]);
+  await Promise.all([openDeclaration(selected.id, true), loadWorklist(), loadArming()]);
 }
 
 async function loadArming() {
-  const [released, seals, routes, trips] = await Promise.all([
-    api("GET", "/api/v1/declarations?status=released&page_size=100"),
+  // The server lists the released declarations without an armed e-lock (sealed=false), all
+  // of them page by page up to the bound; what is left out is counted, never dropped silently.
+  const [waiting, seals, routes, trips] = await Promise.all([
+    listAll("/api/v1/declarations?status=released&sealed=false"),
     api("GET", "/api/v1/seals"),
     api("GET", "/api/v1/routes"),
-    api("GET", "/api/v1/trips?active=true&page_size=200"),
+    listAll("/api/v1/trips?active=true"),
   ]);
-  const sealed = new Set((trips.ok ? trips.data.items : []).map((r) => r.declaration_id));
-  const pending = (released.ok ? released.data.items : []).filter((d) => !sealed.has(d.id));
+  const pending = waiting.items;
+  replace("arm-more", moreNote(waiting.total, pending.length));
   const declarationSelect = document.getElementById("arm-declaration");
   replace(declarationSelect, el("option", { value: "" }, t("common.choose")),
     pending.map((d) => el("option", { value: d.id, "data-port": d.exit_port },
@@ -143,7 +158,7 @@ async function loadArming() {
     ["common.action", (r) => (r.state === "in_yard" ? el("button", {
       type: "button", class: "secondary small", "data-unseal": r.id, onclick: () => unseal(r),
     }, t("officer.unseal")) : "—")],
-  ], trips.ok ? trips.data.items : []));
+  ], trips.items), moreNote(trips.total, trips.items.length));
   // locks taken off (in the yard or at a border referral) wait here until checked
   const disarmed = (seals.ok ? seals.data.items : []).filter((s) => s.state === "disarmed");
   replace("disarmed-seals", disarmed.length ? table("officer.disarmed", [
@@ -157,19 +172,21 @@ async function loadArming() {
 
 /** A lock taken off, checked, goes back to the pool for the next truck. */
 async function toPool(seal) {
+  clearNotice("unseal-status");
   const reason = t("officer.to_pool_reason");
   const answer = await api("POST", `/api/v1/seals/${seal.seal_id}/state`, { state: "available", reason });
-  if (!answer.ok) return notify("unseal-status", message(answer.data), "error");
+  if (!answer.ok) return notify("unseal-status", failed(answer), "error");
   notify("unseal-status", t("officer.to_pool_ok", { seal: seal.seal_id }));
   await loadArming();
 }
 
 /** Take the e-lock off a truck still in the yard: goods refused after sealing, a faulty lock. */
 async function unseal(trip) {
+  clearNotice("unseal-status");
   const reason = document.getElementById("unseal-reason").value.trim();
   if (!reason) return notify("unseal-status", t("officer.unseal_reason_needed"), "error");
   const answer = await api("POST", `/api/v1/trips/${trip.id}/unseal`, { reason });
-  if (!answer.ok) return notify("unseal-status", message(answer.data), "error");
+  if (!answer.ok) return notify("unseal-status", failed(answer), "error");
   document.getElementById("unseal-reason").value = "";
   notify("unseal-status", t("officer.unsealed_ok", { seal: trip.seal_id, plate: trip.vehicle_plate }));
   await loadArming();
@@ -198,13 +215,18 @@ function matchRoute() {
 async function armSeal(event) {
   event.preventDefault();
   const arming = event.target;
+  clearNotice("arm-status");
+  if (!requireFields(arming, ["declaration_id", "seal_id", "route_id"])) return;
   const body = {
     declaration_id: arming.querySelector("[data-field=declaration_id]").value,
     seal_id: arming.querySelector("[data-field=seal_id]").value,
     route_id: arming.querySelector("[data-field=route_id]").value,
   };
   const answer = await api("POST", "/api/v1/trips", body);
-  if (!answer.ok) return showErrors(arming, answer);
+  if (!answer.ok) {
+    showErrors(arming, answer);
+    return notify("arm-status", failed(answer, arming), "error");
+  }
   clearErrors(arming);
   replace("arm-preview");
   notify("arm-status", t("officer.armed_ok", {

@@ -1,7 +1,8 @@
 // Yard operator console: the gate board, scan lanes and examination bays with their queues,
 // the parking map by zone, and holds (place / lift).
 import {
-  ready, api, beijing, clearErrors, el, lang, message, notify, onLive, replace, showErrors, t, table,
+  ready, api, beijing, clearErrors, clearNotice, el, failed, lang, message, notify, onLive, replace,
+  requireFields, showErrors, t, table,
 } from "./common.js";
 
 const layout = JSON.parse(document.getElementById("yard-layout").textContent);
@@ -34,8 +35,9 @@ function visitActions(v) {
 }
 
 async function act(visit, path, body) {
+  clearNotice("gate-status");
   const answer = await api("POST", path, body);
-  if (!answer.ok) return notify("gate-status", `${visit.plate}: ${message(answer.data)}`, "error");
+  if (!answer.ok) return notify("gate-status", `${visit.plate}: ${failed(answer)}`, "error");
   notify("gate-status", t("yard.done", { plate: visit.plate }));
   await load();
 }
@@ -135,11 +137,12 @@ async function load() {
 
 async function gate(direction) {
   const gateForm = document.getElementById("gate-form");
+  clearNotice("gate-status");
   const plate = gateForm.querySelector("[data-field=plate]").value.trim();
   const answer = await api("POST", `/api/v1/gate/${direction}`, { plate });
   if (!answer.ok) {
     showErrors(gateForm, answer);
-    return notify("gate-status", message(answer.data), "error");
+    return notify("gate-status", failed(answer, gateForm), "error");
   }
   clearErrors(gateForm);
   // a truck whose goods were refused or withdrawn leaves by the same gate, back inland
@@ -151,11 +154,9 @@ async function gate(direction) {
 async function placeHold(event) {
   event.preventDefault();
   const holdForm = event.target;
+  clearNotice("hold-status");
+  if (!requireFields(holdForm, ["visit_id"])) return;
   const visitId = holdForm.querySelector("[data-field=visit_id]").value;
-  if (!visitId) {
-    return showErrors(holdForm, { status: 422, data: { errors: [{
-      field: "visit_id", message_en: "choose a truck", message_zh: "请选择车辆" }] } });
-  }
   const body = {
     kind: holdForm.querySelector("[data-field=kind]").value,
     reason: holdForm.querySelector("[data-field=reason]").value.trim(),
@@ -169,9 +170,10 @@ async function placeHold(event) {
 }
 
 async function liftHold(visitId, holdId) {
+  clearNotice("hold-status");
   const note = document.getElementById("lift-note").value.trim() || null;
   const answer = await api("POST", `/api/v1/visits/${visitId}/holds/${holdId}/lift`, { note });
-  if (!answer.ok) return notify("hold-status", message(answer.data), "error");
+  if (!answer.ok) return notify("hold-status", failed(answer), "error");
   notify("hold-status", t("yard.hold_lifted", { plate: answer.data.plate }));
   await load();
 }
