@@ -131,6 +131,7 @@ def test_at_the_border_a_truck_still_in_the_yard_is_referred_with_its_reasons(
     assert "failed" in (failed.get_attribute("class") or "")
     assert "not at the border port" in failed.inner_text()
     assert page.locator("#verdict [data-check=seal_identity].ok").count() == 1
+    assert page.locator("#verdict .figure").count() > 0  # each rule's measurement, in English
     assert page.locator("#release").is_disabled()
     assert "[consoles." not in page.inner_text("body")
     screenshot(page, "console-border-refer-en")
@@ -155,6 +156,7 @@ def test_the_certificate_qr_verifies_and_the_border_officer_releases(
     assert page.locator("#verdict-title").inner_text().startswith("通过")
     assert page.locator("#verdict [data-check=qr_signature].ok").count() == 1
     assert page.locator("#verdict .check.failed").count() == 0
+    assert page.locator("#verdict .figure").count() == 0  # the Chinese sentences carry them
     screenshot(page, "console-border-pass-zh")
 
     page.locator("#decide-note").fill("封志完好，放行")

@@ -1,7 +1,7 @@
 // Border officer console: read plate, container, seal or the trip certificate's QR text,
 // get the verdict with each check's reason, then confirm release or refer to inspection.
 import {
-  ready, api, beijing, clearErrors, clearNotice, el, failed, message, notify, onLive, replace, showErrors, t,
+  ready, api, beijing, clearErrors, clearNotice, el, failed, lang, message, notify, onLive, replace, showErrors, t,
   table,
 } from "./common.js";
 
@@ -73,7 +73,8 @@ function showVerdict(v, qr) {
       el("span", { class: "mark", "aria-hidden": "true" }, c.ok ? "✓" : "✗"),
       el("span", { class: "visually-hidden" }, c.ok ? t("border.ok") : t("border.failed")),
       el("strong", {}, t(`check.${c.code}`)), " — ", message(c),
-      c.figure ? el("span", { class: "figure" }, ` (${c.figure})`) : null))));
+      // The figure is the rule's measurement in English; the Chinese sentence carries it.
+      c.figure && lang() === "en" ? el("span", { class: "figure" }, ` (${c.figure})`) : null))));
   document.getElementById("decide").hidden = false;
   document.getElementById("release").disabled = !pass;
   document.getElementById("verdict-title").focus();
