@@ -19,6 +19,9 @@ def test_the_admin_sees_users_enterprises_rules_calendars_and_routes(page: Any) 
     open_console(page, "port_admin")
     page.locator("#users tbody tr", has_text=LOGINS["declarant"]).wait_for()
     page.locator("#current-rules tbody tr", has_text="R-LI-PRIMARY").wait_for()
+    effects = page.locator("#current-rules").inner_text()
+    assert "风险分 +25" in effects and "直接走红色" in effects  # what each rule does, in words
+    assert '{"' not in effects
     page.locator("#routes tbody tr", has_text="shigatse-gyirong").wait_for()
     assert page.locator("#enterprises tbody tr").count() >= 2
     calendars = page.locator("#calendars-panel tbody tr")

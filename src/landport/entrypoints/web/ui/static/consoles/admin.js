@@ -59,7 +59,7 @@ async function loadRules() {
   if (list.ok) {
     replace("rulesets", table("admin.rulesets", [
       ["field.version", (r) => String(r.version)],
-      ["field.created_at", (r) => beijing(r.created_at)],
+      ["field.published_at", (r) => beijing(r.created_at)],
       ["field.created_by", (r) => r.created_by],
       ["field.comment", (r) => r.comment || "—"],
     ], list.data.items));
@@ -69,11 +69,23 @@ async function loadRules() {
     replace("current-rules", table("admin.current_rules", [
       ["field.rule_id", (r) => el("code", {}, r.id)],
       ["field.description", (r) => (lang() === "zh" ? r.description_zh : r.description_en) || "—"],
-      ["field.effect", (r) => el("code", {}, JSON.stringify(r.then))],
+      ["field.effect", (r) => effect(r.then)],
     ], doc.rules || []));
     const editor = document.getElementById("ruleset-document");
     editor.value = JSON.stringify(doc, null, 2);
   }
+}
+
+/** What a rule does, in the page's language; an effect this page does not know, as written. */
+function effect(then) {
+  const parts = [];
+  if (then && then.force_lane) parts.push(t("rule.force_lane", { lane: t(`lane.${then.force_lane}`) }));
+  if (then && typeof then.score === "number") {
+    parts.push(t("rule.score", { points: then.score > 0 ? `+${then.score}` : String(then.score) }));
+  }
+  const known = new Set(["force_lane", "score"]);
+  const other = Object.keys(then || {}).some((k) => !known.has(k));
+  return parts.length && !other ? parts.join("; ") : el("code", {}, JSON.stringify(then));
 }
 
 async function publish(event) {
