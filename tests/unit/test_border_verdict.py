@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from landport.declarations.model import DeclarationStatus
 from landport.enterprises.model import Actor, Role
+from landport.seals.alerts import KIND_ZH, AlertKind
 from landport.seals.border import border_verdict
 from landport.seals.border_evidence import (
     BorderPolicy,
@@ -324,3 +326,18 @@ def test_the_verdict_gives_its_times_as_the_border_post_reads_its_clocks() -> No
     opened_check = check.check("seal_locked")
     assert beijing in opened_check.message_en and beijing in opened_check.message_zh
     assert " UTC" not in opened_check.message_zh.replace("(UTC+8)", "")
+
+
+def test_open_alerts_are_named_in_chinese_as_the_consoles_name_them() -> None:
+    """One name per kind: the verdict's Chinese sentence and the consoles' label agree."""
+    labels = json.loads(
+        (
+            Path(__file__).resolve().parents[2]
+            / "src/landport/entrypoints/web/ui/i18n/common.zh-CN.json"
+        ).read_text(encoding="utf-8")
+    )
+    assert {k: labels[f"alert_kind.{k}"] for k in KIND_ZH} == KIND_ZH
+    assert set(KIND_ZH) == {kind.value for kind in AlertKind}
+    alert = OpenAlert("seal_opened", ARMED + timedelta(hours=5), "lock opened", "关锁被打开")
+    check = border_verdict(evidence(open_alerts=(alert,)), now=NOW).check("no_open_alerts")
+    assert "关锁开启" in check.message_zh and "seal_opened" not in check.message_zh

@@ -29,6 +29,19 @@ class AlertKind(StrEnum):
     IMPLAUSIBLE_JUMP = "implausible_jump"
 
 
+#: Each kind's name in Chinese, as the consoles show it (common.zh-CN.json `alert_kind.*`).
+KIND_ZH: dict[str, str] = {
+    AlertKind.ROUTE_DEVIATION: "偏离路线",
+    AlertKind.UNSCHEDULED_STOP: "异常停车",
+    AlertKind.SIGNAL_LOST: "信号中断",
+    AlertKind.SEAL_OPENED: "关锁开启",
+    AlertKind.TAMPER: "关锁被破坏",
+    AlertKind.LOW_BATTERY: "电量低",
+    AlertKind.OVERDUE: "超时未到",
+    AlertKind.IMPLAUSIBLE_JUMP: "定位跳变",
+}
+
+
 class Severity(StrEnum):
     ALARM = "alarm"  # custody may be broken: an officer must look
     WARNING = "warning"  # something to watch or call the driver about

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from landport.seals.alerts import KIND_ZH
 from landport.seals.border_evidence import (
     BORDER_ZONE_KIND,
     BorderPolicy,
@@ -207,7 +208,10 @@ def _no_open_alerts(ev: CustodyEvidence, now: datetime, policy: BorderPolicy) ->
         (f"No open alerts{extra_en}" if ok else f"{len(blocking)} open alert(s): ")
         + "; ".join(f"{a.kind} since {_t(a.opened_at)}: {a.message_en}" for a in blocking),
         (f"无未处置告警{extra_zh}" if ok else f"未处置告警 {len(blocking)} 条：")
-        + "；".join(f"{a.kind}（{_t(a.opened_at)} 起）：{a.message_zh}" for a in blocking),
+        + "；".join(
+            f"{KIND_ZH.get(a.kind, a.kind)}（{_t(a.opened_at)} 起）：{a.message_zh}"
+            for a in blocking
+        ),
         {"open_alerts": len(blocking), "ignored_alerts": ignored, "kinds": kinds or None},
     )
 
