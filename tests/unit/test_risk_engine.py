@@ -166,7 +166,9 @@ def test_most_severe_forced_lane_wins() -> None:
     assert (result.lane, result.forced_by) == (YELLOW, "R-Y")
 
 
-def test_forced_lane_beats_the_score() -> None:
+def test_a_forced_yellow_never_lowers_a_score_that_calls_for_an_examination() -> None:
+    """The most severe lane wins: a rule asking for a document check does not take a
+    declaration the score sends to examination out of it."""
     rules = compiled(
         doc_with(
             rule("R-HIGH", {"trade_mode": ["0110"]}, {"score": 100}),
@@ -174,7 +176,46 @@ def test_forced_lane_beats_the_score() -> None:
         )
     )
     result = assess(facts(declaration_id=NOT_SELECTED), rules, seed=SEED)
-    assert (result.lane, result.score) == (YELLOW, 100)
+    assert (result.lane, result.score, result.forced_by) == (RED, 100, None)
+    assert "100" in result.explanation_en
+    # Below the red threshold the forced yellow stands, as before.
+    low = compiled(
+        doc_with(
+            rule("R-SOME", {"trade_mode": ["0110"]}, {"score": 10}),
+            rule("R-DOC", {"exit_port": ["gyirong-port"]}, {"force_lane": "yellow"}),
+        )
+    )
+    assert assess(facts(declaration_id=NOT_SELECTED), low, seed=SEED).lane == YELLOW
+
+
+def test_a_forced_green_is_respected_whatever_the_score() -> None:
+    """A forced green or blue lane is a decision to trust (a whitelist), not a minimum."""
+    rules = compiled(
+        doc_with(
+            rule("R-HIGH", {"trade_mode": ["0110"]}, {"score": 100}),
+            rule("R-TRUST", {"exit_port": ["gyirong-port"]}, {"force_lane": "green"}),
+        )
+    )
+    result = assess(facts(declaration_id=NOT_SELECTED), rules, seed=SEED)
+    assert (result.lane, result.forced_by) == (GREEN, "R-TRUST")
+
+
+def test_a_first_time_lithium_ion_exporter_over_the_red_score_is_examined() -> None:
+    """The shipped rules: a first-time exporter of lithium-ion cells outside the value band and
+    on the watch list scores past red; R-LI-ION-FIRST's yellow no longer lowers that."""
+    rules = compiled(default_doc())
+    doc = default_doc()
+    watched = next(w for w in doc["watch_lists"] if w["field"] == "consignor_uscc")["values"][0]
+    risky = facts(
+        declaration_id=NOT_SELECTED,
+        first_time_exporter=True,
+        consignor_uscc=watched,
+        hs_codes=("8507600020",),
+        value_band_breaches=("8507600020",),
+    )
+    result = assess(risky, rules, seed=SEED)
+    assert result.score >= doc["score_thresholds"]["red"]
+    assert result.lane == RED
 
 
 @pytest.mark.parametrize(

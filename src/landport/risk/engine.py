@@ -294,9 +294,12 @@ def assess(
     ruleset = compiled.ruleset
     thresholds = ruleset.thresholds
     blue_by_rating = False
-    if forced is not None:
+    if forced is not None and not (forced is YELLOW and score >= thresholds.red):
         lane = forced
     elif score >= thresholds.red:
+        # A forced yellow asks for a look at the documents; it never lowers a score that
+        # calls for an examination (the most severe lane wins).
+        forced, forced_by = None, None
         lane = RED
     elif score >= thresholds.yellow:
         lane = YELLOW
