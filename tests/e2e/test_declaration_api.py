@@ -3,6 +3,7 @@ apart. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from builders import CONSIGNOR_USCC, MISSING, valid_container_payload, valid_declaration_payload
@@ -12,6 +13,7 @@ from landport.declarations.commands import DeclareExport
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.views import declaration_view
 from landport.messagebus import IdempotencyClaim
+from landport.shared.clock import FixedClock
 from world import OTHER_USCC, World
 
 
@@ -287,3 +289,18 @@ def test_an_idempotent_replay_tells_the_exporter_the_lane_only(world: World) -> 
     assert "assessment" not in replayed.json()
     official = world.get("officer", f"/api/v1/declarations/{replayed.json()['id']}").json()
     assert official["assessment"]["fired"] is not None
+
+
+def test_a_declaration_submitted_just_after_midnight_in_beijing_is_of_the_new_year(
+    database_url: str,
+) -> None:
+    """00:30 on 1 January in Beijing is still 31 December in UTC: the number's year (and its
+    yearly serial) is Beijing's, as on every Chinese customs record."""
+    clock = FixedClock(datetime(2025, 12, 31, 16, 30, tzinfo=UTC))
+    w = World(database_url, clock=clock)
+    try:
+        draft = w.lodge(furniture_payload()).json()
+        submitted = w.post("exporter", f"/api/v1/declarations/{draft['id']}/submit").json()
+        assert submitted["number"][4:8] == "2026" and submitted["number"].endswith("000000001")
+    finally:
+        w.close()

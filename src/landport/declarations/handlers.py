@@ -14,6 +14,7 @@ from landport.inspection.handlers import release_now
 from landport.risk.capacity import RateRequest, requested_red_rate
 from landport.risk.engine import assess
 from landport.risk.model import RiskFacts, SelectivityLane
+from landport.shared.clock import BEIJING
 from landport.shared.errors import Forbidden, InvalidInput, Violation
 
 S = DeclarationStatus
@@ -130,7 +131,8 @@ def _submit(
         SelectivityLane.RED: S.EXAMINATION,
     }[assessment.lane]
     # Numbered once the lane is known; the passport (sealed on release) carries the number.
-    year = now.year
+    # The year is Beijing's: a declaration submitted at 00:30 on 1 January is of the new year.
+    year = now.astimezone(BEIJING).year
     serial = uow.counters.next(f"declaration:{ctx.office_code}:{year}")
     declaration.number = f"{ctx.office_code}{year:04d}0{serial:09d}"
     if next_status is S.RELEASED:

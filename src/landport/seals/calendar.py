@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+from landport.shared.clock import BEIJING as BEIJING  # the calendars' time, re-exported
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
+
+#: The port's own time (China Standard Time, no daylight saving): days, years and hours of a
+#: customs record are Beijing's.
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 class Clock(Protocol):
