@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, insert, select, update
 
 from goods import furniture_payload, primary_lithium_payload
+from landport.adapters.db import audit
 from landport.adapters.db import tables as t
 from landport.adapters.db.audit import verify_audit
 from world import World
@@ -75,3 +77,37 @@ def test_an_inserted_entry_is_named(busy_world: World) -> None:
             conn.execute(insert(t.audit_log).values(**dict(row)))
     report = verify_audit(_engine(busy_world))
     assert (report.intact, report.first_broken_seq) == (False, 3)
+
+
+def test_a_deleted_head_is_itself_a_break(busy_world: World) -> None:
+    """The head is what reveals entries deleted from the end: deleting the head as well
+    must not pass for a clean chain."""
+    engine = busy_world.services.engine
+    with engine.begin() as conn:
+        last = conn.execute(select(t.audit_head.c.seq)).scalar_one()
+        conn.execute(delete(t.audit_log).where(t.audit_log.c.seq > last - 3))
+        conn.execute(delete(t.audit_head))
+    report = verify_audit(engine)
+    assert not report.intact and report.reason == "the chain head is missing"
+
+
+def test_entries_written_while_the_chain_is_read_are_not_taken_for_tampering(
+    busy_world: World,
+) -> None:
+    """The head and the entries are read in one snapshot: a writer committing in between
+    (the platform never stops) leaves the check intact."""
+    engine = busy_world.services.engine
+    original = audit._stream_rows
+
+    def slow_stream(conn: Any, batch: int = 20_000) -> Iterator[tuple[Any, ...]]:
+        # Another process commits new entries after the head was read.
+        busy_world.lodge(furniture_payload())
+        yield from original(conn, batch)
+
+    audit._stream_rows = slow_stream  # type: ignore[assignment]
+    try:
+        report = verify_audit(busy_world.services.read_engine)
+    finally:
+        audit._stream_rows = original  # type: ignore[assignment]
+    assert report.intact, report
+    assert verify_audit(engine).intact

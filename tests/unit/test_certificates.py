@@ -221,3 +221,11 @@ def test_the_dev_key_is_created_once_and_reused(tmp_path: Path) -> None:
     assert key_id(load_public_key(folder / DEV_PUBLIC_KEY_FILE)) == key_id(first.public_key())
     assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
     assert sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_a_token_nested_past_the_stack_is_malformed_not_a_crash() -> None:
+    """A scanned text is anyone's: JSON nested 1,400 deep once crashed the verifier."""
+    import base64
+
+    payload = base64.urlsafe_b64encode(b"[" * 1400).rstrip(b"=").decode()
+    assert codes(verify_qr_payload(f"LP1.{payload}.AAAA", KEYS)) == {"malformed"}

@@ -214,7 +214,7 @@ def parse_qr_payload(text: str) -> dict[str, Any]:
         raise MalformedToken(f"not a {QR_PREFIX} certificate token")
     try:
         claims = json.loads(_unb64(parts[1]))
-    except (ValueError, binascii.Error) as e:
+    except (ValueError, binascii.Error, RecursionError) as e:  # "[[[[..." nests past the stack
         raise MalformedToken("the token's payload is not base64url JSON") from e
     if not isinstance(claims, dict) or not isinstance(claims.get("k"), str):
         raise MalformedToken("the token's payload has no key id")

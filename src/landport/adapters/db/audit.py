@@ -107,20 +107,26 @@ class SqlAuditTrail:
         self._pending.clear()
 
 
-def _stream_rows(engine: Engine, batch: int = 20_000) -> Iterator[tuple[Any, ...]]:
-    with engine.connect() as conn:
-        cursor = conn.execution_options(stream_results=True, yield_per=batch).execute(
-            text(
-                "SELECT seq, at, actor, action, entity_type, entity_id, before_digest, "
-                "after_digest, detail, prev_hash, hash FROM audit_log ORDER BY seq"
-            )
+def _stream_rows(conn: Connection, batch: int = 20_000) -> Iterator[tuple[Any, ...]]:
+    cursor = conn.execution_options(stream_results=True, yield_per=batch).execute(
+        text(
+            "SELECT seq, at, actor, action, entity_type, entity_id, before_digest, "
+            "after_digest, detail, prev_hash, hash FROM audit_log ORDER BY seq"
         )
-        for part in cursor.partitions(batch):
-            yield from (tuple(r) for r in part)
+    )
+    for part in cursor.partitions(batch):
+        yield from (tuple(r) for r in part)
 
 
 def verify_audit(engine: Engine) -> ChainReport:
-    """Verify the whole chain against the separately kept head."""
-    with engine.connect() as conn:
-        head = conn.execute(select(t.audit_head.c.seq, t.audit_head.c.hash)).one_or_none()
-    return verify_chain(_stream_rows(engine), (int(head[0]), str(head[1])) if head else None)
+    """Verify the whole chain against the separately kept head, both read in one snapshot:
+    a writer committing meanwhile is not taken for tampering. A missing head is itself a
+    break (the first migration creates it; deleting it hid deletions from the end)."""
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as conn, conn.begin():
+        head = conn.execute(
+            select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1)
+        ).one_or_none()
+        if head is None:
+            return ChainReport(0, 1, "the chain head is missing")
+        return verify_chain(_stream_rows(conn), (int(head[0]), str(head[1])))
