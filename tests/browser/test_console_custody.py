@@ -157,6 +157,14 @@ def test_the_certificate_qr_verifies_and_the_border_officer_releases(
     assert page.locator("#verdict [data-check=qr_signature].ok").count() == 1
     assert page.locator("#verdict .check.failed").count() == 0
     assert page.locator("#verdict .figure").count() == 0  # the Chinese sentences carry them
+    # The QR proves the record, not the truck: nothing read yet, nothing released.
+    assert page.locator("#release").is_disabled()
+    assert "读取车牌和关锁号" in page.locator("#decide-status").inner_text()
+    seal = httpx.get(live_server.url(f"/api/v1/trips/{trip_id}"), headers=officer).json()
+    page.locator("#b-plate").fill(AT_BORDER_PLATE)
+    page.locator("#b-seal").fill(seal["seal_id"])
+    page.locator("#verify-form button[type=submit]").click()
+    page.locator("#release:not([disabled])").wait_for()
     screenshot(page, "console-border-pass-zh")
 
     page.locator("#decide-note").fill("封志完好，放行")

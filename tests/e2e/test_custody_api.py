@@ -247,10 +247,29 @@ def test_two_officers_confirming_at_once_release_only_once(port: Port) -> None:
     trip = armed_trip(port)
     drive(port, track())
     path = f"/api/v1/border/trips/{trip['id']}/release"
+    gate = {"plate": PLATE, "seal_id": "EL-0042"}
     port.world.headers("border")  # log in before racing
     with ThreadPoolExecutor(2) as pool:
-        statuses = sorted(pool.map(lambda _: port.world.post("border", path).status_code, [1, 2]))
-    assert statuses == [200, 409]
+        answers = pool.map(lambda _: port.world.post("border", path, gate).status_code, [1, 2])
+    assert sorted(answers) == [200, 409]
+
+
+def test_goods_exit_only_on_what_was_read_from_the_truck(port: Port) -> None:
+    """A verdict on the record alone (a certificate QR's trip, nothing read at the gate)
+    compares the record with itself: releasing needs the plate and the seal read."""
+    trip = armed_trip(port)
+    drive(port, track())
+    assert verify(port, trip=trip["id"]).json()["verdict"] == "pass"
+    path = f"/api/v1/border/trips/{trip['id']}/release"
+    refused = port.world.post("border", path)
+    assert refused.status_code == 422
+    assert {e["field"] for e in refused.json()["errors"]} == {"plate", "seal_id"}
+    assert all(e["message_zh"] for e in refused.json()["errors"])
+    assert port.world.get("officer", f"/api/v1/trips/{trip['id']}").json()["state"] == "at_border"
+    only_plate = port.world.post("border", path, {"plate": PLATE})
+    assert [e["field"] for e in only_plate.json()["errors"]] == ["seal_id"]
+    released = port.world.post("border", path, {"plate": PLATE, "seal_id": "EL-0042"})
+    assert released.status_code == 200, released.text
 
 
 def test_the_certificate_verifies_offline_and_fails_after_one_byte_changes(

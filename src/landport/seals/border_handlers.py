@@ -376,6 +376,7 @@ def releasing_at_border(store_for: StoreFor) -> Callable[..., dict[str, Any]]:
         judged = _judge(uow, ctx, store_for(uow), cmd.actor, cmd.trip_id, cmd.reading)
         if judged.verdict.verdict != "pass":
             raise BorderReleaseRefused(judged.verdict)
+        _require_read_at_gate(cmd.reading)
         return _close(
             uow,
             cmd.actor,
@@ -388,6 +389,28 @@ def releasing_at_border(store_for: StoreFor) -> Callable[..., dict[str, Any]]:
         )
 
     return release_at_border
+
+
+def _require_read_at_gate(reading: GateReading) -> None:
+    """Goods exit only on what the officer read from the truck itself: the plate and the seal.
+    A verdict on the record alone (a QR's trip, nothing read) compares the record with itself,
+    and a forged QR would pass it."""
+    missing = [
+        Violation(
+            field,
+            "not_read_at_gate",
+            f"read the {name_en} at the gate before releasing (a verdict on the record alone "
+            "proves nothing of the truck in front of you)",
+            f"放行前须在卡口读取{name_zh}（仅凭记录的核验不能证明眼前的车辆）",
+        )
+        for field, value, name_en, name_zh in (
+            ("plate", reading.plate, "plate", "车牌"),
+            ("seal_id", reading.seal_id, "e-lock number", "关锁号"),
+        )
+        if not value
+    ]
+    if missing:
+        raise InvalidInput(missing)
 
 
 def referring_to_inspection(store_for: StoreFor) -> Callable[..., dict[str, Any]]:

@@ -79,7 +79,8 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
     yield from twin._serve(rec, station, twin._tri(rec, "border_check"))
     border = Actor(f"twin.border.{rec.port}", Role.BORDER_OFFICER, port_id=rec.port)
     try:
-        twin.bus.handle(bh.ReleaseAtBorder(border, rec.trip_id))
+        reading = bh.GateReading(plate=rec.plate, seal_id=rec.seal_id)  # read from the truck
+        twin.bus.handle(bh.ReleaseAtBorder(border, rec.trip_id, reading))
         rec.outcome = "released"
         twin.free_seals.append(feed.seal_id)
     except bh.BorderReleaseRefused as refused:

@@ -76,7 +76,11 @@ function showVerdict(v, qr) {
       // The figure is the rule's measurement in English; the Chinese sentence carries it.
       c.figure && lang() === "en" ? el("span", { class: "figure" }, ` (${c.figure})`) : null))));
   document.getElementById("decide").hidden = false;
-  document.getElementById("release").disabled = !pass;
+  // Goods exit on what was read from the truck (its plate and e-lock), never on a QR alone,
+  // and never after a QR the land port did not sign.
+  const unread = !reading.plate || !reading.seal_id;
+  document.getElementById("release").disabled = !pass || unread || (qr && !qr.valid);
+  if (pass && unread) notify("decide-status", t("border.read_to_release"), "error");
   document.getElementById("verdict-title").focus();
 }
 
