@@ -272,3 +272,12 @@ def test_any_json_value_in_any_field_parses_or_is_reported_under_that_field(
     assert all(isinstance(p, Violation) for p in problems)
     assert all(p.field == key or p.field.startswith((f"{key}.", f"{key}[")) for p in problems)
     assert all(p.message_en and p.message_zh for p in problems)
+
+
+@pytest.mark.parametrize("written", ["藏D·12345", "藏D 12345", "藏d12345", "藏D-12345"])
+def test_a_plate_as_printed_or_typed_is_read_as_one_plate(written: str) -> None:
+    """The dot printed on a plate, a space or lower case: the gate already reads them as one
+    plate, and so does the declaration."""
+    content, problems = parse_declaration(valid_declaration_payload(vehicle_plate=written))
+    assert problems == []
+    assert content is not None and content.vehicle_plate == "藏D12345"

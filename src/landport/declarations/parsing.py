@@ -21,6 +21,7 @@ from landport.declarations.draft import (
 from landport.declarations.messages import violation, violation_with
 from landport.declarations.model import DeclarationContent
 from landport.shared.errors import Violation
+from landport.shared.identifiers import normalise_plate
 
 MAX_ITEMS = 50  # goods lines on one declaration
 MAX_CONTAINERS = 100
@@ -170,6 +171,8 @@ def read_declaration(
     exit_port, destination_country = r.text("exit_port"), r.text("destination_country")
     transport_mode, trade_terms = r.text("transport_mode"), r.text("trade_terms")
     vehicle_plate = r.text("vehicle_plate")
+    if isinstance(vehicle_plate, str):  # as printed (藏D·12345) or typed (藏d 12345): one plate
+        vehicle_plate = normalise_plate(vehicle_plate)
     containers = r.objects("containers", min_len=0, max_len=MAX_CONTAINERS)
     container_drafts = UNUSABLE if containers is UNUSABLE else [_container(c) for c in containers]
     gross_kg, net_kg = r.number("gross_kg"), r.number("net_kg")
