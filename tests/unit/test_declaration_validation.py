@@ -448,3 +448,11 @@ def test_every_message_is_bilingual_and_names_its_field() -> None:
         assert v.field in v.message_en
         assert v.field in v.message_zh
         assert v.message_zh != v.message_en
+
+
+def test_a_currency_written_in_lower_case_is_told_so() -> None:
+    """'usd' is USD: the refusal says to write it in upper case, as it does for countries."""
+    assert codes(currency="usd", total_value=MISSING) == {
+        "currency": "currency_code_not_upper_case"
+    }
+    assert "'USD'" in only(currency="usd", total_value=MISSING).message_en

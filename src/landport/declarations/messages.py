@@ -94,6 +94,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field}: '{value}' is not an ISO 3166 alpha-2 country code",
         "{label}「{value}」不是有效的 ISO 3166 两字母国家（地区）代码",
     ),
+    "currency_code_not_upper_case": (
+        "{field}: currency codes are upper case; write '{expected}'",
+        "{label}：币制代码应为大写，应为 {expected}",
+    ),
     "country_code_not_upper_case": (
         "{field}: country codes are upper case; write '{expected}'",
         "{label}：国家（地区）代码应为大写，应为 {expected}",

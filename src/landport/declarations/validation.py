@@ -131,7 +131,7 @@ def _check_codes(draft: DeclarationDraft, catalog: ReferenceCatalog) -> Iterator
         yield from _check_destination(draft.destination_country, catalog)
     currency = draft.currency
     if isinstance(currency, str) and currency not in catalog.cny_per_unit:
-        yield violation("currency", "unknown_currency", value=currency)
+        yield _currency_refusal("currency", currency, catalog)
 
 
 def _check_destination(dest: str, catalog: ReferenceCatalog) -> Iterator[Violation]:
@@ -208,12 +208,20 @@ def _check_items(draft: DeclarationDraft, catalog: ReferenceCatalog) -> Iterator
             yield violation(f"{path}.net_kg", "not_positive")
         coded = (
             ("unit", item.unit, catalog.units, "unknown_unit"),
-            ("currency", item.currency, catalog.cny_per_unit, "unknown_currency"),
             ("origin_province", item.origin_province, catalog.provinces, "unknown_province"),
         )
         for name, code, known_codes, problem in coded:
             if code is not UNUSABLE and code not in known_codes:
                 yield violation(f"{path}.{name}", problem, value=code)
+        if isinstance(item.currency, str) and item.currency not in catalog.cny_per_unit:
+            yield _currency_refusal(f"{path}.currency", item.currency, catalog)
+
+
+def _currency_refusal(path: str, code: str, catalog: ReferenceCatalog) -> Violation:
+    """'usd' is USD written in lower case: say so, as for country codes."""
+    if code.upper() in catalog.cny_per_unit:
+        return violation(path, "currency_code_not_upper_case", expected=code.upper())
+    return violation(path, "unknown_currency", value=code)
 
 
 # --- masses and values ----------------------------------------------------------------------
