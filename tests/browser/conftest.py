@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,7 +157,12 @@ def live_server(
     demo_database: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     target = tmp_path_factory.mktemp("port") / "landport.db"
-    shutil.copyfile(demo_database, target)
+    # SQLite's own backup, not a file copy: it carries whatever still sits in the WAL.
+    with (
+        closing(sqlite3.connect(demo_database)) as source,
+        closing(sqlite3.connect(target)) as copy,
+    ):
+        source.backup(copy)
     server = start_server(f"sqlite:///{target}")
     yield server
     server.stop()

@@ -141,9 +141,11 @@ def test_the_certificate_qr_verifies_and_the_border_officer_releases(
     page: Any, live_server: LiveServer
 ) -> None:
     officer = live_server.headers(LOGINS["border_officer"])
-    trip_id = httpx.get(
+    verified = httpx.get(
         live_server.url("/api/v1/border/verify"), params={"plate": AT_BORDER_PLATE}, headers=officer
-    ).json()["trip_id"]
+    )
+    assert verified.status_code == 200, verified.text
+    trip_id = verified.json()["trip_id"]
     qr = httpx.get(live_server.url(f"/api/v1/trips/{trip_id}/certificate"), headers=officer).json()[
         "qr"
     ]
