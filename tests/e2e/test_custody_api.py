@@ -393,3 +393,19 @@ def verify_offline(file: Path, public_key: Path) -> subprocess.CompletedProcess[
         timeout=120,
         check=False,
     )
+
+
+def test_no_certificate_is_issued_for_a_trip_that_has_ended(port: Port) -> None:
+    """Once the goods have exited (or the trip was referred or unsealed), a fresh certificate
+    would vouch offline for a journey that no longer stands."""
+    trip = armed_trip(port)
+    drive(port, track())
+    path = f"/api/v1/trips/{trip['id']}/certificate"
+    assert port.world.get("exporter", path).status_code == 200
+    gate = {"plate": PLATE, "seal_id": "EL-0042"}
+    released = port.world.post("border", f"/api/v1/border/trips/{trip['id']}/release", gate)
+    assert released.status_code == 200, released.text
+    ended = port.world.get("exporter", path)
+    assert ended.status_code == 409 and "exited" in ended.json()["message_en"]
+    assert port.world.get("border", f"{path}.svg").status_code == 409
+    assert port.world.get("competitor", path).status_code == 404  # tells nothing to others

@@ -34,6 +34,7 @@ from landport.adapters.certificates import (
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody import trip_from_row
 from landport.seals.alerts import AlertKind, Resolution
+from landport.seals.model import CLOSED_TRIPS
 from landport.seals.monitor_state import MonitorState
 
 SIGNING_KEY_ENV = "LANDPORT_CUSTODY__SIGNING_KEY"
@@ -118,10 +119,20 @@ def _dev(folder: str) -> Ed25519PrivateKey:
 # --- the certificate -------------------------------------------------------------------------
 
 
+class TripEnded(Exception):
+    """The trip is over (exited, referred, unsealed): no certificate is issued for it any more,
+    or an old one could be shown offline for a journey that no longer stands."""
+
+    def __init__(self, state: str, enterprise: str) -> None:
+        super().__init__(state)
+        self.state, self.enterprise = state, enterprise
+
+
 def trip_certificate(
     engine: Engine, trip_id: str, private_key: Ed25519PrivateKey
 ) -> tuple[str, dict[str, Any]] | None:
-    """(the enterprise, the signed certificate file) as of the trip's latest custody record.
+    """(the enterprise, the signed certificate file) as of the trip's latest custody record;
+    `TripEnded` once the trip is closed.
 
     `issued_at` is the time of that record (the last fix, or arming), so the same trip state
     always gives the same bytes (Ed25519 is deterministic): file and QR fetched apart agree."""
@@ -136,6 +147,8 @@ def trip_certificate(
             select(t.alerts.c.kind, t.alerts.c.details).where(t.alerts.c.trip_id == trip_id)
         ).all()
     trip = trip_from_row(r)
+    if trip.state in CLOSED_TRIPS:
+        raise TripEnded(trip.state.value, str(r["enterprise_uscc"]))
     st = MonitorState.from_dict(r["monitor"]) if r["monitor"] else MonitorState(trip.id)
     counted = [  # GNSS noise and alerts a replay withdrew say nothing of the journey
         kind

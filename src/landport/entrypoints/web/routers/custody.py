@@ -28,6 +28,7 @@ from landport.adapters.db.custody_queries import (
     trip_view,
 )
 from landport.adapters.signing_keys import (
+    TripEnded,
     public_key_view,
     public_keys,
     signing_key,
@@ -52,7 +53,7 @@ from landport.seals.commands import (
     ResetTerminalRegistration,
 )
 from landport.seals.model import TripState
-from landport.shared.errors import InvalidInput, NotFound, Violation
+from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
 
 router = APIRouter(prefix="/api/v1", tags=["custody"])
 
@@ -207,7 +208,15 @@ def trips(
 
 def _certificate(services: ServicesDep, actor: Actor, trip_id: str) -> dict[str, Any]:
     key = signing_key(environment=services.settings.environment)
-    found = trip_certificate(services.read_engine, trip_id, key)
+    try:
+        found = trip_certificate(services.read_engine, trip_id, key)
+    except TripEnded as ended:
+        if not actor.may_see_enterprise(ended.enterprise):
+            raise _not_found(trip_id) from None
+        raise Conflict(
+            f"trip {trip_id} has ended ({ended.state}): no certificate is issued for it",
+            f"运输 {trip_id} 已结束（{ended.state}），不再出具证书",
+        ) from None
     if found is None or not actor.may_see_enterprise(found[0]):
         raise _not_found(trip_id)
     return found[1]
