@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Protocol
 
 #: The port's own time (China Standard Time, no daylight saving): days, years and hours of a
 #: customs record are Beijing's.
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+#: The days a request or a command may name: every record of the port lies within them, a
+#: year such as 0001 or 9999 is a slip, and near the ends of the calendar a Beijing day can
+#: no longer be turned into UTC bounds.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
 class Clock(Protocol):

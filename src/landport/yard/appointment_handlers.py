@@ -17,6 +17,7 @@ from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Actor, Role, require_role
 from landport.inspection.handlers import ReleaseBlocked
 from landport.seals.ports import CustodyUnitOfWork
+from landport.shared.clock import FIRST_DAY, LAST_DAY
 from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
 from landport.yard import appointment_commands as ac
 from landport.yard.appointment_book import AppointmentBook, standby_list
@@ -42,7 +43,7 @@ _BOOKERS = (Role.DECLARANT, Role.PORT_ADMIN)  # the port admin books on a caller
 _GATE = (Role.YARD_OPERATOR, Role.PORT_ADMIN)
 #: The years a slot may be asked for: earlier hours are past anyway, later ones no hour the
 #: yard sells (and near year 9999 a time can no longer be turned into UTC).
-SLOT_YEARS = range(2000, 2101)
+SLOT_YEARS = range(FIRST_DAY.year, LAST_DAY.year + 1)
 _CLOSED = {
     DeclarationStatus.DRAFT: ("is still a draft: submit it first", "仍为草稿，请先申报"),
     DeclarationStatus.CANCELLED: ("was cancelled", "已撤销"),

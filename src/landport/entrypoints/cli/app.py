@@ -23,6 +23,7 @@ from landport.enterprises.handlers import CreateUser, RecordExportHistory, Regis
 from landport.enterprises.model import Actor, CreditRating, Role
 from landport.risk.handlers import PublishRuleset
 from landport.settings import get_settings
+from landport.shared.clock import FIRST_DAY, LAST_DAY
 from landport.shared.errors import DomainError, InvalidInput, Violation, os_error_text
 
 app = typer.Typer(
@@ -115,11 +116,6 @@ def decimal_number(option: str, low: float, high: float) -> Callable[[Any], floa
         return number
 
     return parse
-
-
-#: The days a command line accepts: a year such as 0001 or 9999 is a typing slip, and near
-#: the ends of the calendar the date arithmetic behind a command overflows.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def day_option(option: str, text: str) -> date:

@@ -21,8 +21,6 @@ from landport.adapters.db.appointment_queries import (
 )
 from landport.bootstrap import Services
 from landport.entrypoints.cli.app import (
-    FIRST_DAY,
-    LAST_DAY,
     _fail,
     _services,
     cli_actor,
@@ -32,6 +30,7 @@ from landport.entrypoints.cli.app import (
     whole_number,
 )
 from landport.seals.calendar import BEIJING
+from landport.shared.clock import FIRST_DAY, LAST_DAY
 from landport.shared.errors import DomainError
 from landport.yard import appointment_commands as ac
 from landport.yard.appointment_model import AppointmentPolicy, resources_from_layout

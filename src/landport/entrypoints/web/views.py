@@ -16,6 +16,7 @@ from landport.declarations.model import STATUS_ZH, CustomsDeclaration, Declarati
 from landport.enterprises.model import Actor
 from landport.inspection.model import InspectionRecord
 from landport.inspection.passport import passport_digest, recompute_passport
+from landport.shared.clock import FIRST_DAY, LAST_DAY
 from landport.shared.errors import InvalidInput, Violation
 
 # --- what a request may name (beyond these, 422 naming the field, never a database error) ---
@@ -25,10 +26,6 @@ from landport.shared.errors import InvalidInput, Violation
 MAX_BIGINT, MAX_INT = 2**63 - 1, 2**31 - 1
 #: Far past any list a port keeps, and page × page size stays a 64-bit offset everywhere.
 MAX_PAGE = 1_000_000
-#: The days a request may name: the port's records are all within them, and a Beijing day
-#: turned into UTC bounds stays representable.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
-
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"1 to {MAX_PAGE}")]
 PageSize = Annotated[int, Query(ge=1, le=200)]
 #: A client's key for one request, retried as often as the network needs: the first answer

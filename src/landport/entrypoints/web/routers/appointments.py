@@ -23,7 +23,8 @@ from landport.adapters.db.appointment_queries import (
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import AnyUser, ServicesDep, require
 from landport.entrypoints.web.routers.yard import yard_layout_of
-from landport.entrypoints.web.views import FIRST_DAY, LAST_DAY, Day, status_filter
+from landport.entrypoints.web.views import Day, status_filter
+from landport.shared.clock import FIRST_DAY, LAST_DAY
 from landport.shared.errors import NotFound
 from landport.yard import appointment_commands as ac
 from landport.yard.appointment_model import (

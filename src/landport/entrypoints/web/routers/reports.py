@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from landport.adapters.db.report_queries import consignments_declared_on
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import ServicesDep, require
-from landport.entrypoints.web.views import FIRST_DAY, LAST_DAY, Day
+from landport.entrypoints.web.views import Day
 from landport.reports.time_release import time_release
+from landport.shared.clock import FIRST_DAY, LAST_DAY
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 ReportReader = Annotated[
