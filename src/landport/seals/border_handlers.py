@@ -44,7 +44,14 @@ from landport.seals.model import (
 )
 from landport.seals.monitor_state import MonitorState
 from landport.seals.ports import CustodyUnitOfWork
-from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
+from landport.shared.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Violation,
+    required_reason,
+)
 
 # --- the monitor state, as the handlers reach it ---------------------------------------------
 
@@ -419,11 +426,7 @@ def referring_to_inspection(store_for: StoreFor) -> Callable[..., dict[str, Any]
     def refer_to_inspection(
         cmd: ReferToInspection, uow: CustodyUnitOfWork, ctx: ClearanceContext
     ) -> dict[str, Any]:
-        reason = cmd.reason.strip()
-        if not reason:
-            raise InvalidInput(
-                [Violation("reason", "reason_required", "a reason is required", "须填写原因")]
-            )
+        reason = required_reason(cmd.reason)
         judged = _judge(uow, ctx, store_for(uow), cmd.actor, cmd.trip_id, cmd.reading)
         return _close(
             uow,

@@ -23,7 +23,14 @@ from landport.seals.events import AlertHandled, TripArmed
 from landport.seals.jt808.vendors import VENDORS
 from landport.seals.model import SEAL_ID, ElectronicSeal, SealProtocol, SealState, TransitTrip
 from landport.seals.ports import CustodyUnitOfWork
-from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
+from landport.shared.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Violation,
+    required_reason,
+)
 
 #: A JT/T 808 terminal phone number: BCD digits, 12 in a 2013 header, 20 in a 2019 one.
 TERMINAL_NUMBER = re.compile(r"[0-9]{1,20}")
@@ -151,10 +158,7 @@ def resetting_terminal_registrations(
         cmd: ResetTerminalRegistration, uow: CustodyUnitOfWork, ctx: ClearanceContext
     ) -> dict[str, Any]:
         require_role(cmd.actor, Role.PORT_ADMIN, Role.CUSTOMS_OFFICER)  # who registers seals
-        if not cmd.reason.strip():
-            raise InvalidInput(
-                [Violation("reason", "reason_required", "a reason is required", "须填写原因")]
-            )
+        required_reason(cmd.reason)
         seal = uow.seals.get(cmd.seal_id)
         if seal is None:
             raise NotFound(f"e-lock {cmd.seal_id} is not registered", f"关锁 {cmd.seal_id} 未登记")
@@ -294,10 +298,7 @@ def handle_alert(
                 )
             ]
         )
-    if not cmd.reason.strip():
-        raise InvalidInput(
-            [Violation("reason", "reason_required", "a reason is required", "须填写原因")]
-        )
+    required_reason(cmd.reason)
     alert = uow.alerts.get(cmd.alert_id)
     if alert is None:
         raise NotFound(f"alert {cmd.alert_id} not found", f"未找到告警 {cmd.alert_id}")

@@ -86,3 +86,14 @@ def os_error_text(exc: OSError) -> tuple[str, str]:
     """An operating-system error in English and Chinese, for a message a user reads."""
     en = exc.strerror or type(exc).__name__
     return en, _OS_REASONS_ZH.get(exc.errno or 0, en)
+
+
+def required_reason(text: str) -> str:
+    """An officer's reason, stripped; refused (`reason_required`) when blank: every decision
+    that changes custody is written down with why."""
+    reason = text.strip()
+    if not reason:
+        raise InvalidInput(
+            [Violation("reason", "reason_required", "a reason is required", "须填写原因")]
+        )
+    return reason

@@ -18,7 +18,7 @@ from landport.seals.commands import RemoveSeal
 from landport.seals.events import TripClosed
 from landport.seals.model import SealState, TripState
 from landport.seals.ports import CustodyUnitOfWork
-from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
+from landport.shared.errors import Conflict, NotFound, required_reason
 from landport.yard.ports import StoreFor
 from landport.yard.visits import IN_YARD
 
@@ -31,11 +31,7 @@ def handling_seal_removal(store_for: StoreFor) -> dict[type, Callable[..., Any]]
 
     def remove_seal(cmd: RemoveSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> Any:
         require_role(cmd.actor, Role.CUSTOMS_OFFICER)
-        reason = cmd.reason.strip()
-        if not reason:
-            raise InvalidInput(
-                [Violation("reason", "reason_required", "a reason is required", "须填写原因")]
-            )
+        reason = required_reason(cmd.reason)
         # The trip's row first, locked, as the gate-out takes it: the gate either lets the
         # truck out before (its visit has left, read below) or finds the trip ended.
         trip = uow.trips.get(cmd.trip_id, for_update=True)
