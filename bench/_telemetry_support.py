@@ -57,11 +57,6 @@ def _security_file(workdir: Path) -> Path:
     return path
 
 
-def _plugin() -> str:
-    found = sorted(Path("/usr/lib").glob("**/mosquitto_dynamic_security.so"))
-    return str(found[0]) if found else "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
-
-
 # --- broker ---------------------------------------------------------------------------------
 
 
@@ -84,7 +79,9 @@ def broker(config: str = "deploy") -> Iterator[tuple[int, int]]:
         text = text.replace(
             "/var/lib/mosquitto/landport-security.json", str(_security_file(workdir))
         )
-        text = text.replace("/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so", _plugin())
+        from landport.adapters.broker_security import DEPLOYED_PLUGIN, dynamic_security_plugin
+
+        text = text.replace(DEPLOYED_PLUGIN, dynamic_security_plugin())
     else:  # Mosquitto's defaults: max_queued_messages 1000, max_inflight_messages 20
         text = f"listener {port} {HOST}\nallow_anonymous true\n"
     (workdir / "mosquitto.conf").write_text(text)

@@ -16,7 +16,11 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from landport.adapters.broker_security import write_security_file
+from landport.adapters.broker_security import (
+    DEPLOYED_PLUGIN,
+    dynamic_security_plugin,
+    write_security_file,
+)
 
 CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto" / "landport.conf"
 #: Logins on the test broker, (user name, password), each with its production role.
@@ -40,12 +44,6 @@ def _security_file(workdir: Path) -> Path:
     return path
 
 
-def _plugin() -> str:
-    """Where this system keeps Mosquitto's dynamic-security plugin."""
-    found = sorted(Path("/usr/lib").glob("**/mosquitto_dynamic_security.so"))
-    return str(found[0]) if found else "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -67,7 +65,7 @@ def mosquitto(security_file: Path | None = None) -> Iterator[int]:
     )
     logins = security_file or _security_file(workdir)
     text = text.replace("/var/lib/mosquitto/landport-security.json", str(logins))
-    text = text.replace("/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so", _plugin())
+    text = text.replace(DEPLOYED_PLUGIN, dynamic_security_plugin())
     (workdir / "mosquitto.conf").write_text(text)
     proc = subprocess.Popen(
         [binary, "-c", str(workdir / "mosquitto.conf")],

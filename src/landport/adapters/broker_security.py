@@ -23,6 +23,17 @@ EVENTS = "landport/v1/events/#"
 ITERATIONS = 20_000
 
 
+#: Where the deployed configuration names the plugin (Debian's path).
+DEPLOYED_PLUGIN = "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
+
+
+def dynamic_security_plugin() -> str:
+    """Where this system keeps Mosquitto's dynamic-security plugin (the deployed path if it
+    finds none): a broker started from deploy/ on another layout is pointed at it."""
+    found = sorted(Path("/usr/lib").glob("**/mosquitto_dynamic_security.so"))
+    return str(found[0]) if found else DEPLOYED_PLUGIN
+
+
 def _allow(acltype: str, topic: str) -> dict[str, Any]:
     return {"acltype": acltype, "topic": topic, "priority": 0, "allow": True}
 
