@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,3 +108,16 @@ def publish_all(client: mqtt.Client, messages: list[tuple[str, bytes]]) -> None:
     infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
     for info in infos:
         info.wait_for_publish(timeout=60)
+    unacknowledged = sum(not info.is_published() for info in infos)
+    if unacknowledged:
+        raise AssertionError(f"the broker did not acknowledge {unacknowledged} messages in 60 s")
+
+
+def subscribe_granted(client: mqtt.Client, topic: str, timeout: float = 30.0) -> None:
+    """Subscribes (QoS 1) and returns once the broker has granted it: anything published
+    before the grant matches no subscriber and is dropped, so a test must wait for it."""
+    granted = threading.Event()
+    client.on_subscribe = lambda _c, _u, _mid, reasons, _p: granted.set()
+    _rc, _mid = client.subscribe(topic, qos=1)
+    if not granted.wait(timeout):
+        raise AssertionError(f"the broker did not grant {topic} within {timeout:.0f} s")

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from broker import INGEST, WEB, publish_all, publisher
+from broker import INGEST, WEB, publish_all, publisher, subscribe_granted
 from builders import declarant
 from goods import furniture_payload
 from landport.adapters.db import tables as t
@@ -97,7 +97,7 @@ def worker_thread(
         ),
     )
     worker.start()
-    assert worker.wait_connected()
+    assert worker.wait_subscribed()
     done = threading.Event()
     runner = threading.Thread(target=worker.run, kwargs={"until": done.is_set}, daemon=True)
     runner.start()
@@ -245,7 +245,7 @@ def test_alerts_are_pushed_as_events_after_the_commit(port_world: World, broker_
     received: list[dict[str, object]] = []
     listener = publisher(broker_port, f"screen-{time.time_ns()}", WEB)
     listener.on_message = lambda _c, _u, m: received.append(json.loads(m.payload))
-    listener.subscribe(ALERT_EVENTS, qos=1)
+    subscribe_granted(listener, ALERT_EVENTS)
     with worker_thread(port_world, broker_port, clock, "ev"):
         device = publisher(broker_port, f"gw-ev-{time.time_ns()}")
         publish_all(device, [(m.topic, m.payload) for m in map(message, track.fixes)])

@@ -79,7 +79,7 @@ class IngestWorker:
         self._on_report = on_report
         self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self._stop = threading.Event()
-        self._connected = threading.Event()
+        self._subscribed = threading.Event()  # set once the broker granted the subscription
         v5 = options.protocol == "5"
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -108,7 +108,6 @@ class IngestWorker:
             log.error("broker refused the connection: %s", reason)
             return
         client.subscribe(self.topic, qos=1)
-        self._connected.set()
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
         # Logged only once the broker granted it: from here on nothing published is missed.
@@ -116,9 +115,10 @@ class IngestWorker:
             log.error("broker refused the subscription to %s: %s", self.topic, reasons)
             return
         log.info("subscribed to %s as %s", self.topic, self.options.client_id)
+        self._subscribed.set()
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        self._connected.clear()
+        self._subscribed.clear()
         if not self._stop.is_set():
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
@@ -144,8 +144,10 @@ class IngestWorker:
             self.client.connect(self.options.host, self.options.port, keepalive=30)
         self.client.loop_start()
 
-    def wait_connected(self, timeout: float = 10.0) -> bool:
-        return self._connected.wait(timeout)
+    def wait_subscribed(self, timeout: float = 30.0) -> bool:
+        """True once the broker has granted the subscription: a fix published before that
+        matches no subscriber and the broker drops it, so a caller must wait for this."""
+        return self._subscribed.wait(timeout)
 
     def stop(self) -> None:
         self._stop.set()
