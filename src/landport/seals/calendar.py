@@ -71,6 +71,13 @@ def parse_calendars(document: Mapping[str, Any]) -> dict[str, PortCalendar]:
     return calendars
 
 
+#: How long past the usual deadline a closure at the border may keep a sealed truck's window
+#: open. A closed day or two is waited out near the port; a longer closure (the Gyirong bridge
+#: was out for six months in 2025) must not leave a truck on the road unwatched for its whole
+#: length: its window ends here and an officer is asked where the truck is (overdue alert).
+CLOSURE_HOLD = timedelta(hours=72)
+
+
 @dataclass(frozen=True, slots=True)
 class ArrivalWindow:
     """When the sealed truck is expected at the border: not before `start`, not after `end`."""
@@ -92,7 +99,8 @@ def arrival_window(
 ) -> ArrivalWindow:
     """Earliest = the road at the fastest plausible speed; expected = the typical trip time,
     moved to the port's next opening; end = the close of the first opening after expected
-    plus slack (a truck delayed by snow on a 5,000 m pass is late, not lost)."""
+    plus slack (a truck delayed by snow on a 5,000 m pass is late, not lost), held over a
+    closure by at most `CLOSURE_HOLD`."""
     earliest = departure + timedelta(hours=road_km / fastest_kmh)
     typical = departure + timedelta(hours=typical_hours)
     reasons = [f"road {road_km:.0f} km, typically {typical_hours:.0f} h"]
@@ -106,7 +114,27 @@ def arrival_window(
         )
     deadline = calendar.next_open(expected + timedelta(hours=slack_hours))
     end = deadline[1] if deadline else expected + timedelta(hours=slack_hours)
+    end, capped = held_over_closures(calendar, typical, end, slack_hours=slack_hours)
+    if capped:
+        reasons.append(capped)
     return ArrivalWindow(start=earliest, expected=expected, end=end, reasons=tuple(reasons))
+
+
+def held_over_closures(
+    calendar: PortCalendar, typical: datetime, end: datetime, *, slack_hours: float
+) -> tuple[datetime, str]:
+    """`end`, or the latest a closure may hold the window (typical arrival + slack +
+    `CLOSURE_HOLD`) with the reason it was cut; the planner and the seal share this rule."""
+    latest = typical + timedelta(hours=slack_hours) + CLOSURE_HOLD
+    if end <= latest:
+        return end, ""
+    closures = closures_between(calendar, typical, end)
+    named = ", ".join(f"{c.start} to {c.end} ({c.reason})" for c in closures) or "closed"
+    hold = CLOSURE_HOLD.total_seconds() / 3600
+    return latest, (
+        f"{calendar.port_id} closed {named}: the window is held at most {hold:.0f} h past "
+        "its usual end, then the truck is overdue"
+    )
 
 
 def closures_between(calendar: PortCalendar, start: datetime, end: datetime) -> Sequence[Closure]:

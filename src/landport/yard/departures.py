@@ -25,7 +25,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from landport.seals.calendar import BEIJING, ArrivalWindow, Closure, PortCalendar
+from landport.seals.calendar import (
+    BEIJING,
+    ArrivalWindow,
+    Closure,
+    PortCalendar,
+    held_over_closures,
+)
 from landport.shared.errors import Conflict, InvalidInput, Violation
 from landport.yard.model import DepartureRules
 
@@ -215,11 +221,21 @@ class _Planner:
         note: tuple[str, str],
     ) -> DeparturePlan:
         deadline = self.next_open(leg.port_id, expected + timedelta(hours=SLACK_HOURS))
+        end, capped = held_over_closures(
+            self.calendars[leg.port_id],
+            departure + timedelta(hours=leg.typical_hours),
+            deadline[1] if deadline else expected + timedelta(hours=SLACK_HOURS),
+            slack_hours=SLACK_HOURS,
+        )
         window = ArrivalWindow(
             start=departure + timedelta(hours=leg.road_km / FASTEST_KMH),
             expected=expected,
-            end=deadline[1] if deadline else expected + timedelta(hours=SLACK_HOURS),
-            reasons=(f"road {leg.road_km:.0f} km, typically {leg.typical_hours:.0f} h",),
+            end=end,
+            reasons=tuple(
+                r
+                for r in (f"road {leg.road_km:.0f} km, typically {leg.typical_hours:.0f} h", capped)
+                if r
+            ),
         )
         o, c = (f"{t.astimezone(BEIJING):%H:%M}" for t in opening)
         wait = (expected - departure - timedelta(hours=leg.typical_hours)).total_seconds() / 3600
