@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,11 +95,15 @@ class ChainReport:
 
 
 def verify_chain(
-    rows: Iterable[tuple[Any, ...]], head: tuple[int, str] | None = None
+    rows: Iterable[tuple[Any, ...]],
+    head: tuple[int, str] | None = None,
+    witnesses: Mapping[int, str] | None = None,
 ) -> ChainReport:
     """Walk the rows in seq order: (seq, at, actor, action, entity_type, entity_id,
     before_digest, after_digest, detail, prev_hash, hash). The head (last seq and hash,
-    kept apart) reveals entries deleted from the end."""
+    kept apart) reveals entries deleted from the end. `witnesses` (seq -> hash, from
+    checkpoints kept outside the database) reveal a chain rewritten together with its head."""
+    seen = witnesses or {}
     prev_hash = GENESIS
     expected_seq = 1
     count = 0
@@ -126,9 +130,15 @@ def verify_chain(
         )
         if sha256(fields.encode("utf-8")).hexdigest() != stored:
             return ChainReport(count, seq, "entry content does not match its hash")
+        if seq in seen and seen[seq] != stored:
+            return ChainReport(count, seq, "entry differs from a checkpoint kept outside")
         prev_hash = stored
         expected_seq += 1
         count += 1
+    if seen and max(seen) > count:
+        return ChainReport(
+            count, count + 1, f"chain ends at {count} but a checkpoint saw entry {max(seen)}"
+        )
     if head is not None:
         head_seq, head_hash = head
         if head_seq != count:

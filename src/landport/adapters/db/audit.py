@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -118,10 +118,11 @@ def _stream_rows(conn: Connection, batch: int = 20_000) -> Iterator[tuple[Any, .
         yield from (tuple(r) for r in part)
 
 
-def verify_audit(engine: Engine) -> ChainReport:
+def verify_audit(engine: Engine, witnesses: Mapping[int, str] | None = None) -> ChainReport:
     """Verify the whole chain against the separately kept head, both read in one snapshot:
     a writer committing meanwhile is not taken for tampering. A missing head is itself a
-    break (the first migration creates it; deleting it hid deletions from the end)."""
+    break (the first migration creates it; deleting it hid deletions from the end).
+    `witnesses` pin entries to the hashes checkpoints kept outside the database saw."""
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as conn, conn.begin():
         head = conn.execute(
@@ -129,4 +130,4 @@ def verify_audit(engine: Engine) -> ChainReport:
         ).one_or_none()
         if head is None:
             return ChainReport(0, 1, "the chain head is missing")
-        return verify_chain(_stream_rows(conn), (int(head[0]), str(head[1])))
+        return verify_chain(_stream_rows(conn), (int(head[0]), str(head[1])), witnesses)

@@ -1,0 +1,92 @@
+"""Audit checkpoints on disk: taken from the chain head, signed with the port's key, written
+to a folder outside the database, and read back to verify the chain against them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import Engine, select
+
+from landport.adapters.db import tables as t
+from landport.adapters.ed25519_keys import key_id
+from landport.audit.chain import format_time
+from landport.audit.checkpoint import Checkpoint, CheckpointError, checkpoint_from
+
+PREFIX = "audit-checkpoint-"
+
+
+def take_checkpoint(engine: Engine, key: Ed25519PrivateKey, now: datetime) -> Checkpoint:
+    """The chain head as it stands, signed."""
+    with engine.connect() as conn:
+        head = conn.execute(
+            select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1)
+        ).one_or_none()
+    if head is None:
+        raise CheckpointError("the chain head is missing: verify the audit log first")
+    unsigned = Checkpoint(int(head[0]), str(head[1]), format_time(now), key_id(key.public_key()))
+    signature = base64.urlsafe_b64encode(key.sign(unsigned.signed_bytes())).decode("ascii")
+    return replace(unsigned, signature=signature)
+
+
+def write_checkpoint(folder: Path, checkpoint: Checkpoint) -> Path:
+    """A new file per checkpoint (never overwritten), written whole or not at all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = checkpoint.taken_at.replace(":", "").replace("-", "").replace("+0000", "Z")
+    target = folder / f"{PREFIX}{checkpoint.seq:012d}-{stamp}.json"
+    partial = target.with_suffix(".part")
+    partial.write_text(json.dumps(checkpoint.as_dict(), indent=1) + "\n", encoding="utf-8")
+    with partial.open("rb") as written:
+        os.fsync(written.fileno())
+    if target.exists():
+        partial.unlink()
+        raise CheckpointError(f"{target.name} exists already")
+    partial.rename(target)
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointFolder:
+    """What a folder of checkpoints holds: the ones that verify, and why the others do not."""
+
+    checkpoints: tuple[Checkpoint, ...]
+    problems: tuple[str, ...]
+
+
+def read_checkpoints(folder: Path, keys: Iterable[Ed25519PublicKey]) -> CheckpointFolder:
+    """Every `audit-checkpoint-*.json` in `folder`; a file that is unreadable or not signed by
+    one of `keys` is a problem to explain, never silently skipped."""
+    ring = {key_id(k): k for k in keys}
+    good: list[Checkpoint] = []
+    problems: list[str] = []
+    for path in sorted(folder.glob(f"{PREFIX}*.json")):
+        try:
+            checkpoint = checkpoint_from(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, CheckpointError) as e:
+            problems.append(f"{path.name}: unreadable ({e})")
+            continue
+        key = ring.get(checkpoint.key_id)
+        if key is None:
+            problems.append(f"{path.name}: signed by unknown key {checkpoint.key_id}")
+        elif not _signed(key, checkpoint):
+            problems.append(f"{path.name}: the signature does not verify")
+        else:
+            good.append(checkpoint)
+    return CheckpointFolder(tuple(good), tuple(problems))
+
+
+def _signed(key: Ed25519PublicKey, checkpoint: Checkpoint) -> bool:
+    try:
+        raw = base64.urlsafe_b64decode(checkpoint.signature.encode("ascii"))
+        key.verify(raw, checkpoint.signed_bytes())
+    except (InvalidSignature, ValueError, binascii.Error, UnicodeEncodeError):
+        return False
+    return True

@@ -1,0 +1,140 @@
+"""Checkpoints kept outside the database catch what the in-database head cannot: a chain
+rewritten together with its head, or cut back with its head moved."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, delete, select, update
+
+from goods import furniture_payload, primary_lithium_payload
+from landport.adapters.audit_checkpoints import read_checkpoints, take_checkpoint, write_checkpoint
+from landport.adapters.db import tables as t
+from landport.adapters.db.audit import verify_audit
+from landport.adapters.ed25519_keys import generate_keypair
+from landport.audit.chain import GENESIS, entry_hash
+from landport.audit.checkpoint import CheckpointError, witnesses_of
+from world import World
+
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+KEY, PUBLIC = generate_keypair()
+
+
+@pytest.fixture
+def busy_world(database_url: str) -> Iterator[World]:
+    w = World(database_url)
+    w.without_random_selection()
+    for _ in range(3):
+        w.lodge(furniture_payload(), submit=True)
+    w.lodge(primary_lithium_payload(), submit=True)
+    yield w
+    w.close()
+
+
+def rewrite_from(engine: Engine, seq: int, actor: str) -> None:
+    """What an insider with write access to the database can do: change entry `seq`, chain
+    every later entry again and move the head, so the chain checks out on its own."""
+    with engine.begin() as conn:
+        rows = conn.execute(select(t.audit_log).order_by(t.audit_log.c.seq)).mappings().all()
+        prev = GENESIS
+        for row in rows:
+            fields = dict(row)
+            if fields["seq"] == seq:
+                fields["actor"] = actor
+            if fields["seq"] >= seq:
+                keep = ("at", "actor", "action", "entity_type", "entity_id", "detail")
+                fields["hash"] = entry_hash(
+                    prev_hash=prev,
+                    seq=fields["seq"],
+                    before_digest=fields["before_digest"] or "",
+                    after_digest=fields["after_digest"] or "",
+                    **{k: fields[k] or "" for k in keep},
+                )
+                fields["prev_hash"] = prev
+                conn.execute(
+                    update(t.audit_log)
+                    .where(t.audit_log.c.seq == fields["seq"])
+                    .values(actor=fields["actor"], hash=fields["hash"], prev_hash=prev)
+                )
+            prev = fields["hash"]
+        conn.execute(update(t.audit_head).values(hash=prev))
+
+
+def kept(folder: Path) -> dict[int, str]:
+    found = read_checkpoints(folder, [PUBLIC])
+    assert found.problems == ()
+    return witnesses_of(found.checkpoints)
+
+
+def test_a_chain_rewritten_with_its_head_passes_alone_but_not_against_a_checkpoint(
+    busy_world: World, tmp_path: Path
+) -> None:
+    engine = busy_world.services.engine
+    taken = take_checkpoint(engine, KEY, NOW)
+    write_checkpoint(tmp_path, taken)
+    rewrite_from(engine, 3, "mallory")
+    assert verify_audit(engine).intact  # the head moved with the rewrite: nothing to see
+    report = verify_audit(engine, kept(tmp_path))
+    assert not report.intact
+    assert report.first_broken_seq == taken.seq
+    assert report.reason is not None and "checkpoint" in report.reason
+
+
+def test_entries_after_a_checkpoint_keep_the_chain_intact(
+    busy_world: World, tmp_path: Path
+) -> None:
+    engine = busy_world.services.engine
+    write_checkpoint(tmp_path, take_checkpoint(engine, KEY, NOW))
+    busy_world.lodge(furniture_payload(), submit=True)
+    write_checkpoint(tmp_path, take_checkpoint(engine, KEY, NOW))
+    witnesses = kept(tmp_path)
+    assert len(witnesses) == 2
+    assert verify_audit(engine, witnesses).intact
+
+
+def test_a_chain_cut_back_below_a_checkpoint_is_detected(busy_world: World, tmp_path: Path) -> None:
+    engine = busy_world.services.engine
+    taken = take_checkpoint(engine, KEY, NOW)
+    write_checkpoint(tmp_path, taken)
+    with engine.begin() as conn:  # delete the last two entries and move the head back
+        conn.execute(delete(t.audit_log).where(t.audit_log.c.seq > taken.seq - 2))
+        last = conn.execute(
+            select(t.audit_log.c.hash).where(t.audit_log.c.seq == taken.seq - 2)
+        ).scalar_one()
+        conn.execute(update(t.audit_head).values(seq=taken.seq - 2, hash=last))
+    assert verify_audit(engine).intact
+    report = verify_audit(engine, kept(tmp_path))
+    assert (report.intact, report.first_broken_seq) == (False, taken.seq - 1)
+    assert report.reason == f"chain ends at {taken.seq - 2} but a checkpoint saw entry {taken.seq}"
+
+
+def test_a_forged_or_foreign_checkpoint_is_a_problem_not_a_witness(
+    busy_world: World, tmp_path: Path
+) -> None:
+    engine = busy_world.services.engine
+    genuine = write_checkpoint(tmp_path, take_checkpoint(engine, KEY, NOW))
+    forged = json.loads(genuine.read_text(encoding="utf-8"))
+    forged["hash"] = "f" * 64
+    (tmp_path / "audit-checkpoint-forged.json").write_text(json.dumps(forged), encoding="utf-8")
+    stranger, _ = generate_keypair()
+    write_checkpoint(tmp_path, take_checkpoint(engine, stranger, datetime(2026, 3, 3, tzinfo=UTC)))
+    (tmp_path / "audit-checkpoint-junk.json").write_text("{", encoding="utf-8")
+    found = read_checkpoints(tmp_path, [PUBLIC])
+    assert len(found.checkpoints) == 1
+    reasons = sorted(p.split(": ", 1)[1] for p in found.problems)
+    assert reasons[0].startswith("signed by unknown key")
+    assert reasons[1] == "the signature does not verify"
+    assert reasons[2].startswith("unreadable")
+
+
+def test_a_checkpoint_file_is_never_overwritten(busy_world: World, tmp_path: Path) -> None:
+    taken = take_checkpoint(busy_world.services.engine, KEY, NOW)
+    first = write_checkpoint(tmp_path, taken)
+    with pytest.raises(CheckpointError, match="exists already"):
+        write_checkpoint(tmp_path, taken)
+    assert json.loads(first.read_text(encoding="utf-8"))["seq"] == taken.seq
+    assert list(tmp_path.glob("*.part")) == []
