@@ -8,6 +8,7 @@ The tests of this module run in order on one port: each picks up what the previo
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,6 +17,10 @@ import pytest
 from browser.conftest import LOGINS, LiveServer, open_console, screenshot
 from builders import make_container_number
 from goods import primary_lithium_payload
+from landport.adapters.certificate_content import certificate_time
+from landport.adapters.certificates import sign_certificate
+from landport.adapters.signing_keys import signing_key
+from landport.shared.clock import BEIJING, SystemClock
 
 pytestmark = pytest.mark.browser
 
@@ -137,6 +142,38 @@ def test_at_the_border_a_truck_still_in_the_yard_is_referred_with_its_reasons(
     screenshot(page, "console-border-refer-en")
 
 
+def test_an_expired_certificate_qr_is_refused_with_when_it_expired(
+    page: Any, live_server: LiveServer
+) -> None:
+    """A paper printed for this trip by the port's own key, but whose validity ended two days
+    ago: the signature holds, the paper does not."""
+    officer = live_server.headers(LOGINS["border_officer"])
+    verified = httpx.get(
+        live_server.url("/api/v1/border/verify"), params={"plate": AT_BORDER_PLATE}, headers=officer
+    )
+    trip_id = verified.json()["trip_id"]
+    current = httpx.get(live_server.url(f"/api/v1/trips/{trip_id}/certificate"), headers=officer)
+    content = current.json()["certificate"]
+    until = SystemClock().now().replace(second=0, microsecond=0) - timedelta(days=2)
+    content["window"]["end"] = certificate_time(until - timedelta(hours=24))
+    content["issued_at"] = certificate_time(until - timedelta(hours=30))
+    content["valid_until"] = certificate_time(until)
+    old = sign_certificate(content, signing_key(environment="test"))
+
+    open_console(page, "border_officer")
+    page.locator("#arrivals tr", has_text=AT_BORDER_PLATE).wait_for()
+    page.locator("#b-qr").fill(old["qr"])
+    page.locator("#verify-form button[type=submit]").click()
+    page.locator("#verdict-title").wait_for()
+    check = page.locator("#verdict [data-check=qr_signature]")
+    assert "failed" in (check.get_attribute("class") or "")
+    assert check.get_attribute("data-reasons") == "expired"
+    local = until.astimezone(BEIJING)
+    assert f"证书已于北京时间 {local:%Y/%m/%d %H:%M} 过期" in check.inner_text()
+    assert page.locator("#release").is_disabled()
+    assert "[consoles." not in page.inner_text("body")
+
+
 def test_the_certificate_qr_verifies_and_the_border_officer_releases(
     page: Any, live_server: LiveServer
 ) -> None:
@@ -157,6 +194,7 @@ def test_the_certificate_qr_verifies_and_the_border_officer_releases(
     page.locator("#verdict-title").wait_for()
     assert page.locator("#verdict-title").inner_text().startswith("通过")
     assert page.locator("#verdict [data-check=qr_signature].ok").count() == 1
+    assert "有效期至北京时间" in page.locator("#verdict [data-check=qr_signature]").inner_text()
     assert page.locator("#verdict .check.failed").count() == 0
     assert page.locator("#verdict .figure").count() == 0  # the Chinese sentences carry them
     # The QR proves the record, not the truck: nothing read yet, nothing released.

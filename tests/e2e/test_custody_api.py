@@ -24,7 +24,7 @@ from landport.adapters.certificates import generate_keypair, private_key_pem, pu
 from landport.adapters.signing_keys import SIGNING_KEY_ENV
 from landport.adapters.telemetry.ingest import TelemetryIngestor
 from landport.seals.model import SealFix
-from landport.shared.clock import FixedClock
+from landport.shared.clock import BEIJING, FixedClock
 from tracks import T0, LockOpen, build_track, shipped_corridors
 from world import World
 
@@ -293,20 +293,68 @@ def test_the_certificate_verifies_offline_and_fails_after_one_byte_changes(
 
     file = tmp_path / "certificate.json"
     file.write_bytes(response.content)
-    ok = verify_offline(file, port.public_key)
+    now = port.clock.now().isoformat()  # verified at the border as the trip arrives
+    ok = verify_offline(file, port.public_key, "--at", now)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "VALID" in ok.stdout
     token = tmp_path / "scanned.txt"
     token.write_text(document["qr"] + "\n", encoding="utf-8")
-    assert verify_offline(token, port.public_key).returncode == 0
+    assert verify_offline(token, port.public_key, "--at", now).returncode == 0
 
     changed = bytearray(response.content)
     at = changed.index(b"CSQU3054383") + 10
     changed[at] = ord("4") if changed[at] != ord("4") else ord("5")
     file.write_bytes(bytes(changed))
-    tampered = verify_offline(file, port.public_key)
+    tampered = verify_offline(file, port.public_key, "--at", now)
     assert tampered.returncode == 1
     assert "bad_signature" in tampered.stdout
+
+
+def test_a_printed_certificate_stops_verifying_offline_a_day_after_its_window(
+    port: Port, tmp_path: Path
+) -> None:
+    trip = armed_trip(port)
+    drive(port, track())
+    document = port.world.get("exporter", f"/api/v1/trips/{trip['id']}/certificate").json()
+    until = datetime.fromisoformat(document["certificate"]["valid_until"])
+    assert until == datetime.fromisoformat(document["certificate"]["window"]["end"]) + (
+        timedelta(hours=24)
+    )
+    file, token = tmp_path / "certificate.json", tmp_path / "scanned.txt"
+    file.write_text(json.dumps(document), encoding="utf-8")
+    token.write_text(document["qr"], encoding="utf-8")
+    beijing = until.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    for paper in (file, token):
+        held = verify_offline(paper, port.public_key, "--at", until.isoformat())
+        assert held.returncode == 0, held.stdout + held.stderr
+        late = (until + timedelta(seconds=1)).astimezone(BEIJING).isoformat()
+        refused = verify_offline(paper, port.public_key, "--at", late, "--json")
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        (reason,) = json.loads(refused.stdout)["reasons"]
+        assert reason["code"] == "expired"
+        assert beijing in reason["message_en"] and beijing in reason["message_zh"]
+        # Without --at, the post's own clock: months after this trip of March 2026.
+        today = verify_offline(paper, port.public_key)
+        assert today.returncode == 1 and "expired" in today.stdout
+    naive = verify_offline(file, port.public_key, "--at", "2026-03-03T10:00")
+    assert naive.returncode == 2 and "--at" in naive.stderr
+
+
+def test_the_border_console_refuses_an_expired_certificate_qr(port: Port) -> None:
+    trip = armed_trip(port)
+    drive(port, track())
+    document = port.world.get("border", f"/api/v1/trips/{trip['id']}/certificate").json()
+    read = port.world.post("border", "/console/border/qr", {"token": document["qr"]})
+    assert read.status_code == 200, read.text
+    assert read.json()["valid"] is True and read.json()["reasons"] == []
+    assert read.json()["valid_until"] == document["certificate"]["valid_until"]
+    until = datetime.fromisoformat(document["certificate"]["valid_until"])
+    port.clock._now = until + timedelta(minutes=1)  # the port's clock, not the wall clock
+    late = port.world.post("border", "/console/border/qr", {"token": document["qr"]}).json()
+    assert late["valid"] is False and late["trip_id"] == trip["id"]
+    assert [(r["code"], r["field"]) for r in late["reasons"]] == [("expired", "qr.valid_until")]
+    beijing = until.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    assert beijing in late["reasons_en"][0] and beijing in late["reasons_zh"][0]
 
 
 def test_routes_are_shown_approximate_until_a_surveyed_track_is_imported(port: Port) -> None:
@@ -383,10 +431,18 @@ def landport(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def verify_offline(file: Path, public_key: Path) -> subprocess.CompletedProcess[str]:
+def verify_offline(file: Path, public_key: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != SIGNING_KEY_ENV}  # offline: key given
     return subprocess.run(
-        [LANDPORT, "trips", "verify-certificate", str(file), "--public-key", str(public_key)],
+        [
+            LANDPORT,
+            "trips",
+            "verify-certificate",
+            str(file),
+            "--public-key",
+            str(public_key),
+            *args,
+        ],
         env=env,
         capture_output=True,
         text=True,

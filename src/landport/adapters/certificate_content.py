@@ -2,17 +2,28 @@
 
 `TripCertificate.as_dict()` is exactly the content `certificates.sign_certificate` signs, so
 its times are UTC to the second and its decimals are strings (no float is ever signed).
+Among them `valid_until`, the end of the certificate's validity (`valid_until_for`): a paper
+printed during the trip stops verifying offline once the trip is long over.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from landport.seals.model import TransitTrip
 
 CERTIFICATE_SCHEMA = "landport.trip-certificate/1"
+
+#: How long after the end of its trip's arrival window a certificate still verifies. The
+#: window end is the latest the truck is due at the border; past it the border has either
+#: released or referred the truck, or the trip is overdue and needs an online check, not a
+#: paper. A border post offline only has the paper and the public keys: without an end of
+#: its own, a paper printed during the trip would vouch for a journey that ended long ago.
+#: A day more covers a truck let through late in its window on a slow post, a paper checked
+#: again on the far side, and a verifier's clock that runs a little ahead.
+VALIDITY_GRACE = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +63,11 @@ class TripCertificate:
     issued_at: datetime
     custody: CustodySummary
     issuer: str  # key id of the land port's signing key
+
+    @property
+    def valid_until(self) -> datetime:
+        """The signed end of validity: the window end plus `VALIDITY_GRACE`."""
+        return valid_until_for(self.window_end)
 
     @classmethod
     def for_trip(
@@ -99,9 +115,16 @@ class TripCertificate:
                 "end": certificate_time(self.window_end),
             },
             "issued_at": certificate_time(self.issued_at),
+            "valid_until": certificate_time(self.valid_until),
             "custody": self.custody.as_dict(),
             "issuer": self.issuer,
         }
+
+
+def valid_until_for(window_end: datetime) -> datetime:
+    """Until when a certificate of a trip whose arrival window ends at `window_end` verifies;
+    also the fallback for a certificate signed before `valid_until` was (it has none)."""
+    return window_end + VALIDITY_GRACE
 
 
 def certificate_time(at: datetime) -> str:

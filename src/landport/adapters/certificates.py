@@ -9,9 +9,15 @@ so a pretty-printed or re-ordered file still verifies and any change to a value 
 
 signed over the ASCII text before the last dot. The claims are the essentials the border
 reads (trip, seal, declaration number, plate, containers, exit port, window end, issue time,
-key id) plus `h`, the SHA-256 of the full certificate's canonical JSON, which binds the QR to
-the file. No floats are signed: decimals are strings, so every language re-canonicalises the
-same bytes. Verification never raises: it returns `CertificateCheck` with every reason.
+validity end, key id) plus `h`, the SHA-256 of the full certificate's canonical JSON, which
+binds the QR to the file. No floats are signed: decimals are strings, so every language
+re-canonicalises the same bytes. Verification never raises: it returns `CertificateCheck`
+with every reason.
+
+A certificate expires: verifying takes the time of verification (`at`, timezone-aware: the
+caller's clock) and refuses a paper after its signed `valid_until` (`expired`) or issued
+more than `CLOCK_TOLERANCE` after `at` (`issued_in_future`). A certificate or token signed
+before `valid_until` existed has none: its window end plus `VALIDITY_GRACE` stands for it.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import segno
@@ -33,8 +39,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from landport.adapters.certificate_content import (
     CERTIFICATE_SCHEMA,
+    VALIDITY_GRACE,
     TripCertificate,
     certificate_time,
+    valid_until_for,
 )
 from landport.adapters.ed25519_keys import (
     DEV_KEY_FILE,
@@ -52,9 +60,17 @@ from landport.adapters.ed25519_keys import (
     public_keyring,
 )
 from landport.audit.chain import canonical_json
+from landport.shared.clock import BEIJING
 from landport.shared.errors import Violation
 
 QR_PREFIX = "LP1"
+#: How far a certificate's `issued_at` may lie ahead of the verifier's `at` before the paper
+#: is refused as issued in the future. `issued_at` is the time of the trip's last fix (GNSS
+#: time, which the ingest accepts up to 5 minutes ahead of the platform's clock), and an
+#: offline border post's clock drifts: a quarter of an hour covers both, while a paper whose
+#: issue lies hours ahead, or a verifier whose clock is far behind (it would accept a paper
+#: that expired), is still caught.
+CLOCK_TOLERANCE = timedelta(minutes=15)
 
 _KEYS = ("certificate", "signature", "key_id")
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -71,6 +87,9 @@ class CertificateCheck:
     reasons: tuple[Violation, ...] = ()
     key_id: str | None = None
     certificate: dict[str, Any] | None = None
+    #: Until when the paper verifies (its signed `valid_until`, or for a paper without one
+    #: the window end plus `VALIDITY_GRACE`); None when the signature did not hold.
+    valid_until: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +97,7 @@ class CertificateCheck:
             "key_id": self.key_id,
             "reasons": [r.as_dict() for r in self.reasons],
             "certificate": self.certificate,
+            "valid_until": None if self.valid_until is None else certificate_time(self.valid_until),
         }
 
 
@@ -101,17 +121,25 @@ def document_json(document: Mapping[str, Any]) -> str:
 
 
 def verify_certificate(
-    document: Mapping[str, Any] | str | bytes, public_keys: Mapping[str, Ed25519PublicKey]
+    document: Mapping[str, Any] | str | bytes,
+    public_keys: Mapping[str, Ed25519PublicKey],
+    *,
+    at: datetime,
 ) -> CertificateCheck:
-    """Valid only if well formed, signed by a known key and unchanged; never raises."""
+    """Valid only if well formed, signed by a known key, unchanged and current at `at` (the
+    caller's clock; timezone-aware): never raises for what it is handed, only for a naive
+    `at`, a mistake of the caller's."""
+    _require_aware(at)
     try:
-        return _verify_document(document, public_keys)
+        return _verify_document(document, public_keys, at)
     except Exception as e:  # a verifier must answer, whatever it was handed
         return _invalid("document", "malformed", f"unreadable: {type(e).__name__}", "无法读取")
 
 
 def _verify_document(
-    document: Mapping[str, Any] | str | bytes, public_keys: Mapping[str, Ed25519PublicKey]
+    document: Mapping[str, Any] | str | bytes,
+    public_keys: Mapping[str, Ed25519PublicKey],
+    at: datetime,
 ) -> CertificateCheck:
     if isinstance(document, str | bytes):
         try:
@@ -148,9 +176,10 @@ def _verify_document(
             )
         )
     key = public_keys.get(kid)
+    signed = key is not None and _verifies(key, sig, canonical_json(cert))
     if key is None:
         reasons.append(_unknown_key(kid))
-    elif not _verifies(key, sig, canonical_json(cert)):
+    elif not signed:
         reasons.append(
             Violation(
                 "signature",
@@ -162,7 +191,8 @@ def _verify_document(
         )
     token = document.get("qr")
     if token is not None and key is not None and not reasons:
-        qr = verify_qr_payload(token, {kid: key}) if isinstance(token, str) else None
+        # The token's own times are the certificate's: they are judged once, below.
+        qr = _verify_token(token, {kid: key}, None) if isinstance(token, str) else None
         digest = _digest(cert)
         if qr is None or not qr.valid or (qr.certificate or {}).get("certificate_digest") != digest:
             reasons.append(
@@ -173,7 +203,22 @@ def _verify_document(
                     "二维码与证书内容不符",
                 )
             )
-    return CertificateCheck(not reasons, tuple(reasons), kid, cert)
+    until = None
+    if signed:  # a time no key vouches for says nothing: a bad signature is the reason then
+        until = _document_valid_until(cert)
+        if until is None:
+            reasons.append(
+                Violation(
+                    "certificate.valid_until",
+                    "malformed",
+                    "the certificate has no readable validity end (valid_until or window end)",
+                    "证书缺少可读的有效期截止时间（valid_until 或时间窗结束时间）",
+                )
+            )
+        else:
+            issued = _stamp(cert.get("issued_at"))
+            reasons.extend(_time_reasons("certificate", until, issued, at))
+    return CertificateCheck(not reasons, tuple(reasons), kid, cert, until)
 
 
 # --- the QR token ----------------------------------------------------------------------------
@@ -227,12 +272,15 @@ def parse_qr_payload(text: str) -> dict[str, Any]:
         "x": "exit_port",
         "e": "window_end",
         "i": "issued_at",
+        "v": "valid_until",
         "h": "certificate_digest",
         "k": "key_id",
     }
     out = {long: claims.get(short) for short, long in names.items()}
-    for stamp in ("window_end", "issued_at"):
+    for stamp in ("window_end", "issued_at", "valid_until"):
         value = out[stamp]
+        if stamp == "valid_until" and "v" not in claims:
+            continue  # a token signed before `v` existed: see `verify_qr_payload`
         if not isinstance(value, int) or isinstance(value, bool):
             raise MalformedToken(f"the token's {stamp} is not a time")
         try:
@@ -242,8 +290,23 @@ def parse_qr_payload(text: str) -> dict[str, Any]:
     return {"format": QR_PREFIX, **out, "signature": parts[2]}
 
 
-def verify_qr_payload(text: str, public_keys: Mapping[str, Ed25519PublicKey]) -> CertificateCheck:
-    """Offline check of a scanned token; never raises."""
+def verify_qr_payload(
+    text: str, public_keys: Mapping[str, Ed25519PublicKey], *, at: datetime
+) -> CertificateCheck:
+    """Offline check of a scanned token, current at `at` (the caller's clock; timezone-aware):
+    never raises for what it is handed, only for a naive `at`. A token without `v` (signed
+    before it existed) is valid until its window end `e` plus `VALIDITY_GRACE`."""
+    _require_aware(at)
+    try:
+        return _verify_token(text, public_keys, at)
+    except Exception as e:  # a verifier must answer, whatever was scanned
+        return _invalid("qr", "malformed", f"unreadable: {type(e).__name__}", "无法读取")
+
+
+def _verify_token(
+    text: str, public_keys: Mapping[str, Ed25519PublicKey], at: datetime | None
+) -> CertificateCheck:
+    """The token's check; its times are judged only when `at` is given."""
     try:
         parsed = parse_qr_payload(text)
     except MalformedToken as e:
@@ -261,7 +324,12 @@ def verify_qr_payload(text: str, public_keys: Mapping[str, Ed25519PublicKey]) ->
             f"二维码签名无效（密钥 {kid}）",
         )
         return CertificateCheck(False, (reason,), kid, parsed)
-    return CertificateCheck(True, (), kid, parsed)
+    stated = parsed["valid_until"]
+    window_end = datetime.fromisoformat(parsed["window_end"])
+    until = datetime.fromisoformat(stated) if stated else valid_until_for(window_end)
+    issued = datetime.fromisoformat(parsed["issued_at"])
+    reasons = () if at is None else tuple(_time_reasons("qr", until, issued, at))
+    return CertificateCheck(not reasons, reasons, kid, parsed, until)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -269,7 +337,7 @@ def verify_qr_payload(text: str, public_keys: Mapping[str, Ed25519PublicKey]) ->
 
 def _claims(cert: Mapping[str, Any], kid: str) -> dict[str, Any]:
     window = cert.get("window") or {}
-    return {
+    claims = {
         "t": cert.get("trip_id"),
         "s": cert.get("seal_id"),
         "n": cert.get("declaration_number"),
@@ -281,6 +349,70 @@ def _claims(cert: Mapping[str, Any], kid: str) -> dict[str, Any]:
         "h": _digest(cert),
         "k": kid,
     }
+    if "valid_until" in cert:  # content without one signs an old-style token, read the same
+        claims["v"] = _epoch(cert["valid_until"])
+    return claims
+
+
+def _document_valid_until(cert: Mapping[str, Any]) -> datetime | None:
+    """The signed `valid_until`; for a certificate without one, its window end plus
+    `VALIDITY_GRACE`. None when what is there cannot be read (never a guess)."""
+    if "valid_until" in cert:
+        return _stamp(cert["valid_until"])
+    window = cert.get("window")
+    end = _stamp(window.get("end")) if isinstance(window, Mapping) else None
+    return None if end is None else valid_until_for(end)
+
+
+def _time_reasons(
+    where: str, until: datetime, issued: datetime | None, at: datetime
+) -> list[Violation]:
+    """`expired` after `until`; `issued_in_future` past `at` plus `CLOCK_TOLERANCE`."""
+    reasons = []
+    if at > until:
+        when = _beijing(until)
+        reasons.append(
+            Violation(
+                f"{where}.valid_until",
+                "expired",
+                f"the certificate expired at {when} Beijing time (UTC+8): an expired paper "
+                "no longer proves the trip; check the trip online",
+                f"证书已于北京时间 {when}（UTC+8）过期，不能再作为运输凭证，请联网核验该运输",
+            )
+        )
+    if issued is not None and issued > at + CLOCK_TOLERANCE:
+        when, now = _beijing(issued), _beijing(at)
+        reasons.append(
+            Violation(
+                f"{where}.issued_at",
+                "issued_in_future",
+                f"the certificate was issued at {when} Beijing time (UTC+8), later than this "
+                f"verifier's clock ({now}) allows: check the clock",
+                f"证书签发时间为北京时间 {when}（UTC+8），晚于本机时间 {now}，请核对本机时钟",
+            )
+        )
+    return reasons
+
+
+def _stamp(value: Any) -> datetime | None:
+    """A signed time (ISO 8601 with an offset), or None: a naive time is not guessed at."""
+    if not isinstance(value, str):
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at if at.utcoffset() is not None else None
+
+
+def _require_aware(at: datetime) -> None:
+    if not isinstance(at, datetime) or at.utcoffset() is None:
+        raise ValueError("the time of verification must be a timezone-aware datetime (UTC)")
+
+
+def _beijing(at: datetime) -> str:
+    """A moment as the border reads it: Beijing time, to the minute."""
+    return f"{at.astimezone(BEIJING):%Y-%m-%d %H:%M}"
 
 
 def _digest(cert: Mapping[str, Any]) -> str:
@@ -323,8 +455,10 @@ def _unb64(text: str) -> bytes:
 
 
 __all__ = [
+    "CLOCK_TOLERANCE",
     "DEV_KEY_FILE",
     "DEV_PUBLIC_KEY_FILE",
+    "VALIDITY_GRACE",
     "CertificateCheck",
     "KeyLoadError",
     "MalformedToken",

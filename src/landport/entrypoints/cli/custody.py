@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +37,7 @@ from landport.entrypoints.cli.app import (
 from landport.seals.border_handlers import GateReading
 from landport.seals.commands import ImportRoutes, RegisterSeal, ResetTerminalRegistration
 from landport.settings import get_settings
+from landport.shared.clock import FIRST_DAY, LAST_DAY, SystemClock
 from landport.shared.errors import DomainError, os_error_text
 
 routes_app = typer.Typer(help="Approved transit routes (corridors).", no_args_is_help=True)
@@ -167,10 +169,20 @@ def verify_certificate_file(
         list[str] | None,
         typer.Option(help="Land port public key: PEM file or base64; repeat for several."),
     ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Verify as of this time (ISO 8601 with its offset, e.g. "
+            "2026-05-02T18:00+08:00) instead of now: a certificate expires.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Offline: exit 0 only if the certificate (or QR token) is valid; every reason otherwise.
-    Without --public-key, the local signing key's public half (dev key in development)."""
+    """Offline: exit 0 only if the certificate (or QR token) is valid now (or --at), every
+    reason otherwise; an expired one is refused. Without --public-key, the local signing key's
+    public half (dev key in development)."""
+    when = SystemClock().now() if at is None else _time_option("--at", at)
     try:
         keys = [load_public_key(k) for k in public_key] if public_key else local_public_keys()
     except KeyLoadError as exc:
@@ -187,19 +199,41 @@ def verify_certificate_file(
     ring = public_keyring(keys)
     text = data.decode("utf-8", "replace").strip()
     check: CertificateCheck = (
-        verify_qr_payload(text, ring) if text.startswith("LP1.") else verify_certificate(data, ring)
+        verify_qr_payload(text, ring, at=when)
+        if text.startswith("LP1.")
+        else verify_certificate(data, ring, at=when)
     )
     if as_json:
         sys.stdout.write(json.dumps(check.as_dict(), ensure_ascii=False, indent=1) + "\n")
     elif check.valid:
         trip = (check.certificate or {}).get("trip_id")
+        until = check.as_dict()["valid_until"]
         out.print(f"VALID: certificate of trip {trip}, key {check.key_id} / 证书有效")
+        out.print(f"  valid until {until} / 有效期至 {until}", markup=False, highlight=False)
     else:
         out.print(f"INVALID (key {check.key_id}) / 证书无效")
         for r in check.reasons:
             out.print(f"  - {r.code} [{r.field}]: {r.message_en} / {r.message_zh}")
     if not check.valid:
         raise typer.Exit(code=1)
+
+
+def _time_option(option: str, text: str) -> datetime:
+    """An ISO 8601 time with its offset (a time without one is not guessed at), or a refusal."""
+    try:
+        moment: datetime | None = datetime.fromisoformat(text.strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None or not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise refuse(
+            option,
+            "invalid_time",
+            f"{option} must be a time from {FIRST_DAY} to {LAST_DAY} in ISO 8601 with its "
+            f"offset, e.g. 2026-05-02T18:00+08:00 (got {text!r})",
+            f"{option} 须为 {FIRST_DAY} 至 {LAST_DAY} 之间、带时区偏移的 ISO 8601 时间，"
+            f"例如 2026-05-02T18:00+08:00（收到 {text!r}）",
+        )
+    return moment
 
 
 # --- the border verdict ----------------------------------------------------------------------

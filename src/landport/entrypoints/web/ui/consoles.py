@@ -164,7 +164,9 @@ class QrBody(BaseModel):
 
 @router.post("/console/border/qr")
 def read_certificate_qr(body: QrBody, services: ServicesDep, actor: QrReader) -> dict[str, Any]:
-    """The trip a scanned certificate QR names, and whether the port's key signed it."""
+    """The trip a scanned certificate QR names, and whether it holds now (the port's clock):
+    signed by the port's key and not expired. `reasons` carry each refusal's code (the
+    console words `expired` itself, with `valid_until`)."""
     try:
         claims = parse_qr_payload(body.token)
     except MalformedToken as exc:
@@ -172,12 +174,15 @@ def read_certificate_qr(body: QrBody, services: ServicesDep, actor: QrReader) ->
             [Violation("qr", "qr_malformed", f"qr: {exc}", "二维码不是有效的陆港通关证书")]
         ) from None
     keys = public_keyring(public_keys(environment=services.settings.environment))
-    check = verify_qr_payload(body.token, keys)
+    check = verify_qr_payload(body.token, keys, at=services.clock.now())
     return {
         "trip_id": claims["trip_id"],
         "seal_id": claims["seal_id"],
         "vehicle_plate": claims["vehicle_plate"],
+        "issued_at": claims["issued_at"],
+        "valid_until": check.as_dict()["valid_until"],
         "valid": check.valid,
+        "reasons": [r.as_dict() for r in check.reasons],
         "reasons_en": [r.message_en for r in check.reasons],
         "reasons_zh": [r.message_zh for r in check.reasons],
     }

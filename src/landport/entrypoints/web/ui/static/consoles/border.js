@@ -13,7 +13,8 @@ function field(name) {
   return form.querySelector(`[data-field=${name}]`).value.trim();
 }
 
-/** The QR token names its trip; the server checks the signature against the port's keys. */
+/** The QR token names its trip; the server checks the signature against the port's keys
+ *  and its validity against the port's clock (a certificate expires). */
 async function readQr(text) {
   const answer = await api("POST", "/console/border/qr", { token: text });
   if (!answer.ok) return { error: answer };
@@ -55,24 +56,46 @@ async function verify(event) {
   showVerdict(verdict, qr);
 }
 
+/** A time in Beijing with its year (an expired paper may be old), to the minute. */
+function beijingDate(iso) {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString(lang() === "zh" ? "zh-CN" : "en-GB", {
+    timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hour12: false,
+  });
+}
+
+/** The QR check's sentence in the page's language: the console's own words for the reasons
+ *  it can name (expired, issued ahead of the clock), the API's for any other. */
+function qrSentence(qr) {
+  if (qr.valid) return t("border.qr_valid", { until: beijingDate(qr.valid_until) });
+  const own = {
+    expired: () => t("border.qr_expired", { at: beijingDate(qr.valid_until) }),
+    issued_in_future: () => t("border.qr_issued_in_future", { at: beijingDate(qr.issued_at) }),
+  };
+  const reasons = (qr.reasons || []).map((r) => (own[r.code] ? own[r.code]() : message(r)));
+  return t("border.qr_refused", { reasons: reasons.join(lang() === "zh" ? "；" : "; ") });
+}
+
 function showVerdict(v, qr) {
   const pass = v.verdict === "pass";
   const checks = [...v.checks];
   if (qr) {
     checks.unshift({
-      code: "qr_signature", ok: qr.valid,
-      message_en: qr.valid ? "The certificate QR is signed by the land port" : `QR refused: ${qr.reasons_en.join("; ")}`,
-      message_zh: qr.valid ? "二维码证书经陆港签名，验证通过" : `二维码无效：${qr.reasons_zh.join("；")}`,
+      code: "qr_signature", ok: qr.valid, text: qrSentence(qr),
+      reasons: (qr.reasons || []).map((r) => r.code).join(" ") || null,
     });
   }
   replace("verdict",
     el("h3", { class: pass ? "verdict verdict-pass" : "verdict verdict-refer", id: "verdict-title", tabindex: "-1" },
       pass ? t("border.pass") : t("border.refer")),
     el("p", {}, t("border.trip", { trip: v.trip_id })),
-    el("ul", { class: "checks" }, checks.map((c) => el("li", { class: c.ok ? "check ok" : "check failed", "data-check": c.code },
+    el("ul", { class: "checks" }, checks.map((c) => el("li", {
+      class: c.ok ? "check ok" : "check failed", "data-check": c.code, "data-reasons": c.reasons || null,
+    },
       el("span", { class: "mark", "aria-hidden": "true" }, c.ok ? "✓" : "✗"),
       el("span", { class: "visually-hidden" }, c.ok ? t("border.ok") : t("border.failed")),
-      el("strong", {}, t(`check.${c.code}`)), " — ", message(c),
+      el("strong", {}, t(`check.${c.code}`)), " — ", c.text || message(c),
       // The figure is the rule's measurement in English; the Chinese sentence carries it.
       c.figure && lang() === "en" ? el("span", { class: "figure" }, ` (${c.figure})`) : null))));
   document.getElementById("decide").hidden = false;
