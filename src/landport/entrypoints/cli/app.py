@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from landport.adapters.db.audit import verify_audit
 from landport.adapters.db.migrate import upgrade
 from landport.adapters.security import hash_password
 from landport.bootstrap import Services, bootstrap, ensure_reference_data
@@ -34,12 +33,10 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 enterprises_app = typer.Typer(help="Trading enterprises.", no_args_is_help=True)
 users_app = typer.Typer(help="People and their roles.", no_args_is_help=True)
-audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 risk_app = typer.Typer(help="Selectivity (risk) rules.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(enterprises_app, name="enterprises")
 app.add_typer(users_app, name="users")
-app.add_typer(audit_app, name="audit")
 app.add_typer(risk_app, name="risk")
 
 out = Console()
@@ -290,37 +287,6 @@ def users_create(
     out.print(f"user {username} created ({role.value})")
 
 
-@audit_app.command("verify")
-def audit_verify(
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-) -> None:
-    """Walk the hash chain; exit 1 and name the first broken entry if anything was changed."""
-    settings = get_settings()
-    services = bootstrap(settings)
-    report = verify_audit(services.read_engine)
-    services.dispose()
-    if as_json:
-        out.print_json(
-            json.dumps(
-                {
-                    "intact": report.intact,
-                    "entries": report.entries,
-                    "first_broken_seq": report.first_broken_seq,
-                    "reason": report.reason,
-                }
-            )
-        )
-    elif report.intact:
-        out.print(f"audit log intact: {report.entries} entries")
-    else:
-        err.print(
-            f"audit log BROKEN at entry {report.first_broken_seq}: {report.reason} "
-            f"/ 审计日志在第 {report.first_broken_seq} 条被篡改"
-        )
-    if not report.intact:
-        raise typer.Exit(code=1)
-
-
 @risk_app.command("publish")
 def risk_publish(
     file: Annotated[Path, typer.Argument(help="Ruleset JSON file (one object).")],
@@ -350,6 +316,7 @@ def main() -> None:
     from landport.entrypoints.cli import (
         api_keys,
         appointments,
+        audit,
         custody,
         demo,
         reports,
@@ -360,6 +327,7 @@ def main() -> None:
 
     demo.register(app)
     api_keys.register(app)
+    audit.register(app)
     reports.register(app)
     custody.register(app)
     telemetry.register(app)
