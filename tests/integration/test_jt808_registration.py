@@ -116,6 +116,20 @@ def test_a_zero_padded_terminal_number_is_stored_as_the_gateway_reads_it(world: 
     assert binding is not None and binding.seal_id == "EL-808-01"
 
 
+def test_a_terminal_number_already_held_by_another_lock_is_refused_by_name(
+    world: World,
+) -> None:
+    """Two locks with one terminal number: the gateway could not tell whose fixes a frame
+    carries. The second is refused naming the number and the lock that holds it."""
+    assert register_jt808(world, "EL-808-01").status_code == 201
+    refused = register_jt808(world, "EL-808-02", terminal="0" + PHONE)  # the same, padded
+    assert refused.status_code == 409
+    body = refused.json()
+    assert f"terminal {PHONE}" in body["message_en"] and "EL-808-01" in body["message_en"]
+    assert "EL-808-01" in body["message_zh"]
+    assert seal_rows(world) == [("EL-808-01", PHONE)]
+
+
 def test_other_protocols_keep_their_free_vendor_names(world: World) -> None:
     body = {"seal_id": "EL-0001", "vendor": "twin", "protocol": "json-mqtt", "secret": SECRET}
     assert world.post("officer", "/api/v1/seals", body).status_code == 201

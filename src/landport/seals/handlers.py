@@ -113,6 +113,12 @@ def register_seal(
     terminal_id = cmd.terminal_id
     if cmd.protocol == SealProtocol.JT808.value and terminal_id is not None:
         terminal_id = jt808_terminal(terminal_id)
+        holder = uow.seals.holding_terminal(terminal_id) if terminal_id else None
+        if holder is not None:  # the gateway could not tell whose fixes a frame carries
+            raise Conflict(
+                f"terminal_id: JT/T 808 terminal {terminal_id} is already e-lock {holder}'s",
+                f"终端手机号 {terminal_id} 已登记为关锁 {holder}，不能重复登记",
+            )
     seal = ElectronicSeal(
         cmd.seal_id,
         cmd.vendor.strip(),

@@ -17,6 +17,10 @@ class SealRepository(Protocol):
 
     def save(self, seal: ElectronicSeal) -> None: ...
 
+    def holding_terminal(self, terminal_id: str) -> str | None:
+        """The e-lock registered with this JT/T 808 terminal number, if any."""
+        ...
+
     def hold_for_arming(self, seal_id: str) -> None:
         """Until this transaction ends: wait for telemetry batches storing fixes of the seal,
         and keep new ones waiting, so that no fix is stored without the trip being armed."""

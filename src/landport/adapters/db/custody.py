@@ -62,6 +62,11 @@ class SqlSealRepository:
     def hold_for_arming(self, seal_id: str) -> None:
         hold_for_arming(self._conn, seal_id)
 
+    def holding_terminal(self, terminal_id: str) -> str | None:
+        return self._conn.execute(
+            select(t.seals.c.seal_id).where(t.seals.c.terminal_id == terminal_id)
+        ).scalar_one_or_none()
+
     def add(self, s: ElectronicSeal) -> None:
         self._conn.execute(
             insert(t.seals).values(
