@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from builders import nev_declaration_payload, valid_declaration_payload, valid_item_payload
+from builders import (
+    nev_declaration_payload,
+    valid_container_payload,
+    valid_declaration_payload,
+    valid_item_payload,
+)
+
+#: Typical tare of a 20 ft general-purpose box (22G1): its gross is the goods' plus this.
+TARE_22G1_KG = 2200
+
+
+def _box_for(goods_gross_kg: int) -> list[dict[str, Any]]:
+    """The builder's 20 ft box loaded with just these goods, so its gross mass is realistic."""
+    return [valid_container_payload(gross_kg=str(goods_gross_kg + TARE_22G1_KG))]
 
 
 def furniture_payload(**overrides: Any) -> dict[str, Any]:
@@ -18,7 +31,11 @@ def furniture_payload(**overrides: Any) -> dict[str, Any]:
         net_kg="6000",
     )
     return valid_declaration_payload(
-        items=[item], gross_kg="6400", net_kg="6000", total_value="25000.00", **overrides
+        items=[item],
+        gross_kg="6400",
+        net_kg="6000",
+        total_value="25000.00",
+        **{"containers": _box_for(6400), **overrides},
     )
 
 
@@ -38,7 +55,11 @@ def primary_lithium_payload(**overrides: Any) -> dict[str, Any]:
         net_kg="1000",
     )
     return valid_declaration_payload(
-        items=[item], gross_kg="1200", net_kg="1000", total_value="42000.00", **overrides
+        items=[item],
+        gross_kg="1200",
+        net_kg="1000",
+        total_value="42000.00",
+        **{"containers": _box_for(1200), **overrides},
     )
 
 

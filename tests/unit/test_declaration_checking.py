@@ -216,7 +216,7 @@ def test_a_broken_container_does_not_hide_errors_in_another_container() -> None:
 
 
 def test_a_duplicate_container_is_found_next_to_a_broken_one() -> None:
-    box = valid_container_payload(gross_kg="9000")
+    box = valid_container_payload(gross_kg="9800")
     other = valid_container_payload(number=make_container_number("MSKU", "123456"), size_type=7)
     containers = [box, other, box]
     assert found(valid_declaration_payload(containers=containers)) == {
@@ -246,7 +246,7 @@ def test_cross_field_rule_is_skipped_when_an_input_is_missing() -> None:
         pytest.param(
             {
                 "containers": [
-                    valid_container_payload(gross_kg="1000"),
+                    valid_container_payload(gross_kg="2400"),  # an empty box, no goods
                     valid_container_payload(
                         number=make_container_number("MSKU", "123456"), gross_kg="-1"
                     ),

@@ -187,7 +187,7 @@ def test_invalid_container_numbers_are_reported_with_their_reason(number: str, c
 
 
 def test_a_container_listed_twice_is_reported_on_the_second_line() -> None:
-    box = valid_container_payload(gross_kg="9000")
+    box = valid_container_payload(gross_kg="9800")  # half the goods + a 2 200 kg tare
     assert codes(containers=[box, box]) == {"containers[1].number": "duplicate_container_number"}
 
 
@@ -212,8 +212,8 @@ def test_goods_heavier_than_their_containers_are_reported() -> None:
 def test_goods_spread_over_two_containers_are_compared_with_their_sum() -> None:
     second = make_container_number("MSKU", "123456")
     containers = [
-        valid_container_payload(gross_kg="9000"),
-        valid_container_payload(number=second, gross_kg="9000"),
+        valid_container_payload(gross_kg="9800"),  # 7 600 kg of goods + 2 200 kg tare
+        valid_container_payload(number=second, gross_kg="9800"),
     ]
     assert check(containers=containers) == []
 

@@ -139,6 +139,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field}: a declarant may declare only for its own enterprise ({expected})",
         "{label}错误：报关人员只能为本企业（{expected}）申报",
     ),
+    "no_agency_authorisation": (
+        "{field}: enterprise {expected} may declare only for itself or for a consignor whose "
+        "authorisation of it as customs broker is valid today and not revoked; {value} has "
+        "none",
+        "{label}错误：本企业（{expected}）只能为本企业申报，或为今日有效且未撤销的代理报关委托书的"
+        "委托方申报；{value} 未委托本企业",
+    ),
     "plate_province": (
         "{field}: a plate starts with a province character such as 藏 or 浙",
         "{label}错误：车牌号应以省份简称开头（如 藏、浙）",
@@ -180,6 +187,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "gross_exceeds_containers": (
         "{field}: goods gross mass {value} kg exceeds the containers' total gross of {max} kg",
         "{label}为 {value} 千克，超过所列集装箱总重之和 {max} 千克",
+    ),
+    "container_gross_below_tare": (
+        "{field}: {value} kg is below {required} kg, the {goods} kg of goods known to be in it "
+        "plus the {min} kg an empty {size_type} container weighs at least (typical tare {tare} kg)",
+        "{label}为 {value} 千克，低于 {required} 千克：已知箱内货物 {goods} 千克加 {size_type} "
+        "空箱自重下限 {min} 千克（典型自重 {tare} 千克）",
+    ),
+    "gross_and_tare_exceed_containers": (
+        "{field}: goods gross mass {value} kg plus the containers' least tares of {tare} kg is "
+        "{required} kg, more than the containers' total gross of {max} kg",
+        "{label}为 {value} 千克，加所列集装箱空箱自重下限之和 {tare} 千克为 {required} 千克，"
+        "超过集装箱总重之和 {max} 千克",
     ),
     "hs_code_not_digits": (
         "{field}: an HS code has digits only",

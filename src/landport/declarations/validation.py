@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from landport.declarations.draft import UNUSABLE, DeclarationDraft, known
+from landport.declarations.draft import UNUSABLE, ContainerDraft, DeclarationDraft, known
 from landport.declarations.messages import violation
 from landport.declarations.model import DeclarationContent
 from landport.declarations.plausibility import (
@@ -68,7 +68,7 @@ def validate_draft(
             ),
             *_check_containers(draft, catalog),
             *_check_items(draft, catalog),
-            *_check_masses(draft),
+            *_check_masses(draft, catalog),
             *_check_total_value(draft),
             *_check_trade_mode_requirements(draft, catalog),
             *lithium_warnings(draft, catalog.lithium_naming),
@@ -166,9 +166,14 @@ def _check_consignor(draft: DeclarationDraft, actor: Actor) -> Iterator[Violatio
 
 
 def _check_containers(draft: DeclarationDraft, catalog: ReferenceCatalog) -> Iterator[Violation]:
-    """Each container on its own; a broken container or field hides nothing else."""
+    """Each container on its own; a broken container or field hides nothing else.
+
+    A container's gross mass includes its tare: it is at least the least tare of its size type
+    plus the goods known to be in it (:func:`_goods_in_sole_container`).
+    """
     if draft.containers is UNUSABLE:
         return
+    goods = _goods_in_sole_container(draft)
     seen: set[str] = set()
     for i, box in enumerate(draft.containers):
         path = f"containers[{i}]"
@@ -189,8 +194,40 @@ def _check_containers(draft: DeclarationDraft, catalog: ReferenceCatalog) -> Ite
                 size_type=size_type,
                 max=max_gross,
             )
+        elif (
+            size_type is not UNUSABLE
+            and (tare := catalog.container_tares.get(size_type)) is not None
+            and gross_kg is not UNUSABLE
+            and 0 < gross_kg < tare.min_kg + goods
+        ):
+            yield violation(
+                f"{path}.gross_kg",
+                "container_gross_below_tare",
+                value=gross_kg,
+                required=tare.min_kg + goods,
+                goods=goods,
+                size_type=size_type,
+                min=tare.min_kg,
+                tare=tare.typical_kg,
+            )
         if gross_kg is not UNUSABLE and gross_kg <= 0:
             yield violation(f"{path}.gross_kg", "not_positive")
+
+
+def _goods_in_sole_container(draft: DeclarationDraft) -> Decimal:
+    """The goods' gross mass if a single container carries them, else 0 kg.
+
+    How goods spread over several containers is not declared, so only the sum is judged
+    (:func:`_check_goods_within_containers`). Goods heavier than their only container are
+    reported as such (gross_exceeds_containers), not a second time against its tare.
+    """
+    boxes, gross = draft.containers, draft.gross_kg
+    if boxes is UNUSABLE or len(boxes) != 1 or gross is UNUSABLE or gross <= 0:
+        return Decimal(0)
+    box_gross = boxes[0].gross_kg
+    if box_gross is UNUSABLE or gross > box_gross:
+        return Decimal(0)
+    return gross
 
 
 def _check_items(draft: DeclarationDraft, catalog: ReferenceCatalog) -> Iterator[Violation]:
@@ -227,13 +264,10 @@ def _currency_refusal(path: str, code: str, catalog: ReferenceCatalog) -> Violat
 # --- masses and values ----------------------------------------------------------------------
 
 
-def _check_masses(draft: DeclarationDraft) -> Iterator[Violation]:
+def _check_masses(draft: DeclarationDraft, catalog: ReferenceCatalog) -> Iterator[Violation]:
     """Net within gross; goods within the boxes carrying them; items within the net mass.
 
-    ContainerLine.gross_kg is the verified gross mass of the loaded box (goods, packing and
-    tare), so the declared gross mass of the goods cannot exceed the boxes' sum. With no
-    containers (NEVs on a car carrier) there is nothing to compare. Each comparison needs all
-    of its operands: one unusable container or item mass skips it.
+    Each comparison needs all of its operands: one unusable container or item mass skips it.
     """
     gross, net = draft.gross_kg, draft.net_kg
     for name, amount in (("gross_kg", gross), ("net_kg", net)):
@@ -241,16 +275,55 @@ def _check_masses(draft: DeclarationDraft) -> Iterator[Violation]:
             yield violation(name, "not_positive")
     if gross is not UNUSABLE and net is not UNUSABLE and net > gross:
         yield violation("net_kg", "net_exceeds_gross", value=net, max=gross)
-    boxes = None if draft.containers is UNUSABLE else known(c.gross_kg for c in draft.containers)
-    if gross is not UNUSABLE and boxes:
-        boxes_kg = sum(boxes, Decimal(0))
-        if gross > boxes_kg:
-            yield violation("gross_kg", "gross_exceeds_containers", value=gross, max=boxes_kg)
+    yield from _check_goods_within_containers(draft, catalog)
     item_nets = None if draft.items is UNUSABLE else known(item.net_kg for item in draft.items)
     if net is not UNUSABLE and item_nets:
         total = sum(item_nets, Decimal(0))
         if total > net + ITEM_NET_ROUNDING_KG * len(item_nets):
             yield violation("net_kg", "items_net_exceed_net", value=total, max=net)
+
+
+def _check_goods_within_containers(
+    draft: DeclarationDraft, catalog: ReferenceCatalog
+) -> Iterator[Violation]:
+    """The boxes' gross masses add up to at least the goods plus the boxes' least tares.
+
+    ContainerLine.gross_kg is the verified gross mass of the loaded box (goods, packing and
+    tare), so the declared gross mass of the goods cannot exceed the boxes' sum, nor can it
+    plus the least tares of the boxes (a box of unknown size type counts 0 kg; a single box is
+    judged on its own in :func:`_check_containers`). With no containers (NEVs on a car
+    carrier) there is nothing to compare.
+    """
+    gross, containers = draft.gross_kg, draft.containers
+    if gross is UNUSABLE or containers is UNUSABLE:
+        return
+    boxes = known(c.gross_kg for c in containers)
+    if not boxes:
+        return
+    boxes_kg = sum(boxes, Decimal(0))
+    if gross > boxes_kg:
+        yield violation("gross_kg", "gross_exceeds_containers", value=gross, max=boxes_kg)
+    elif len(boxes) > 1 and gross > 0:
+        tares = _least_tares(containers, catalog)
+        if gross + tares > boxes_kg:
+            yield violation(
+                "gross_kg",
+                "gross_and_tare_exceed_containers",
+                value=gross,
+                tare=tares,
+                required=gross + tares,
+                max=boxes_kg,
+            )
+
+
+def _least_tares(boxes: Iterable[ContainerDraft], catalog: ReferenceCatalog) -> Decimal:
+    """The least the empty boxes weigh together; a box whose tare is not known counts 0 kg."""
+    least = Decimal(0)
+    for box in boxes:
+        tare = None if box.size_type is UNUSABLE else catalog.container_tares.get(box.size_type)
+        if tare is not None:
+            least += tare.min_kg
+    return least
 
 
 def _check_total_value(draft: DeclarationDraft) -> Iterator[Violation]:

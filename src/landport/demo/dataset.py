@@ -15,6 +15,7 @@ from landport.enterprises.handlers import CreateUser, RegisterEnterprise
 from landport.enterprises.model import SYSTEM_ACTOR, Actor, Role
 from landport.shared.errors import DomainError
 from landport.shared.identifiers import iso6346_check_digit, uscc_check_char
+from landport.simulation.cargo import TARE_KG
 
 DEMO_PASSWORD = "landport-demo"
 
@@ -167,14 +168,15 @@ def _payload(e: DemoEnterprise, goods: dict[str, Any], n: int) -> dict[str, Any]
     net = Decimal(goods["net_kg"])
     gross = net + Decimal(400)
     item = {**goods, "currency": "CNY", "origin_province": e.province}
+    size_type = "42G1" if net > 12_000 else "22G1"
     containers = (
         []
         if vehicles
         else [
             {
                 "number": container("TGHU", 100000 + n * 7),
-                "size_type": "42G1" if net > 12_000 else "22G1",
-                "gross_kg": str(gross + Decimal(3800)),
+                "size_type": size_type,
+                "gross_kg": str(gross + TARE_KG[size_type]),  # goods + the box's own mass
             }
         ]
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from landport.seals.calendar import PortCalendar, parse_calendars
@@ -27,6 +27,22 @@ class ValueBand:
     hs_prefix: str
     min_cny_per_kg: Decimal
     max_cny_per_kg: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerTare:
+    """The empty mass of a container size type: typical, and the least a real box weighs.
+
+    Tares vary by maker, material and age, so a box may be lighter than the typical figure,
+    but never by more than the data file's tolerance.
+    """
+
+    typical_kg: Decimal
+    min_kg: Decimal
+
+
+#: Used when a reference file lists tares without saying how far below them a box may be.
+DEFAULT_TARE_TOLERANCE_BELOW = Decimal("0.25")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +79,8 @@ class ReferenceCatalog:
     places: Mapping[str, Place] = field(default_factory=dict)
     hs_categories: tuple[Mapping[str, Any], ...] = ()
     calendars: Mapping[str, PortCalendar] = field(default_factory=dict)
+    #: Size types without a tare in the reference file are absent: their tare is not judged.
+    container_tares: Mapping[str, ContainerTare] = field(default_factory=dict)
 
     def value_band_for(self, hs_code: str) -> ValueBand | None:
         """The most specific band whose prefix the HS code starts with."""
@@ -147,4 +165,18 @@ def build_catalog(docs: Mapping[str, Any]) -> ReferenceCatalog:
         places=places,
         hs_categories=tuple(codes["hs_codes"]["categories"]),
         calendars=parse_calendars(docs["port_calendars"]) if "port_calendars" in docs else {},
+        container_tares=container_tares(rules["container_size_types"]),
     )
+
+
+def container_tares(size_types: Mapping[str, Any]) -> dict[str, ContainerTare]:
+    """Tares of the size types that list one; the lower bound is rounded down to the kg."""
+    below = Decimal(str(size_types.get("tare_tolerance_below", DEFAULT_TARE_TOLERANCE_BELOW)))
+    tares: dict[str, ContainerTare] = {}
+    for e in size_types["entries"]:
+        if e.get("tare_kg") is None:
+            continue
+        typical = Decimal(str(e["tare_kg"]))
+        least = (typical * (1 - below)).quantize(Decimal(1), rounding=ROUND_FLOOR)
+        tares[str(e["code"])] = ContainerTare(typical_kg=typical, min_kg=least)
+    return tares

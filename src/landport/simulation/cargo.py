@@ -55,6 +55,10 @@ GOODS: dict[str, tuple[str, str, str, int, int, int]] = {
     ),
 }
 
+#: Typical tare of each box the twin loads (approximate, as in data/declaration_rules.json):
+#: a box's declared gross mass is its goods plus its own empty mass.
+TARE_KG: dict[str, int] = {"22G1": 2_200, "42G1": 3_750}
+
 #: Province: (USCC region code, plate character).
 PROVINCE_CODES = {
     "zhejiang": ("330100", "浙"),
@@ -128,14 +132,15 @@ def declaration_payload(
     hs, name, unit, qty, value, net = GOODS[e.goods]
     vehicles = unit == "vehicle"
     gross = net + 400
+    size_type = "42G1" if net > 12_000 else "22G1"
     containers = (
         []
         if vehicles
         else [
             {
                 "number": container_number(serial),
-                "size_type": "42G1" if net > 12_000 else "22G1",
-                "gross_kg": str(gross + 3_800),
+                "size_type": size_type,
+                "gross_kg": str(gross + TARE_KG[size_type]),
             }
         ]
     )
