@@ -65,6 +65,30 @@ def test_a_closure_added_through_the_api_moves_the_next_arrival_window_at_once(
     assert listed["items"] == [CLOSED_WEDNESDAY]
 
 
+def test_no_seal_is_armed_for_a_border_closed_for_weeks_from_the_arrival_day(
+    world: World,
+) -> None:
+    """Open today, but closed for two months from Wednesday, the day the truck would arrive:
+    a seal armed now could only make the truck overdue on the road, so it is refused naming
+    the closure; nothing is stored."""
+    w = world
+    long = {**CLOSED_WEDNESDAY, "to": "2026-04-30", "reason": "bridge washed away"}
+    assert w.post("yardman", "/api/v1/yard/port-closures", long).status_code == 201
+    declaration = declared(w, furniture_payload(vehicle_plate="藏D40005"))
+    seal = {"seal_id": "EL-0405", "vendor": "generic", "protocol": "json-mqtt", "secret": "k" * 20}
+    assert w.post("officer", "/api/v1/seals", seal).status_code == 201
+    body = {
+        "seal_id": "EL-0405",
+        "declaration_id": declaration["id"],
+        "route_id": "shigatse-gyirong",
+    }
+    refused = w.post("officer", "/api/v1/trips", body)
+    assert refused.status_code == 409, refused.text
+    assert "until 2026-04-30" in refused.json()["message_en"]
+    assert "bridge washed away" in refused.json()["message_zh"]
+    assert w.get("officer", "/api/v1/trips").json()["total"] == 0
+
+
 def test_a_closure_kept_by_another_process_reaches_this_ones_departure_planning(
     make_world: MakeWorld, database_url: str
 ) -> None:

@@ -109,3 +109,54 @@ def test_a_checkpoint_file_is_never_overwritten(busy_world: World, tmp_path: Pat
         write_checkpoint(tmp_path, taken)
     assert json.loads(first.read_text(encoding="utf-8"))["seq"] == taken.seq
     assert list(tmp_path.glob("*.part")) == []
+
+
+def test_an_auditor_takes_a_checkpoint_through_the_api_and_checks_the_chain_against_it(
+    busy_world: World,
+) -> None:
+    w = busy_world
+    taken = w.post("auditor", "/api/v1/audit/checkpoints")
+    assert taken.status_code == 201, taken.text
+    checkpoint = taken.json()
+    with w.services.engine.connect() as conn:
+        assert checkpoint["seq"] == conn.execute(select(t.audit_head.c.seq)).scalar_one()
+    body = {"checkpoints": [checkpoint]}
+    agreed = w.post("auditor", "/api/v1/audit/verify", body).json()
+    assert agreed["intact"] is True and agreed["checkpoint_problems"] == []
+    rewrite_from(w.services.engine, 2, "mallory")
+    assert w.get("auditor", "/api/v1/audit/verify").json()["intact"] is True
+    caught = w.post("auditor", "/api/v1/audit/verify", body).json()
+    assert (caught["intact"], caught["first_broken_seq"]) == (False, checkpoint["seq"])
+    forged = {**checkpoint, "seq": checkpoint["seq"] - 1}
+    refused = w.post("auditor", "/api/v1/audit/verify", {"checkpoints": [forged]}).json()
+    assert refused["intact"] is False
+    assert refused["checkpoint_problems"] == ["checkpoints[0]: the signature does not verify"]
+
+
+def test_checkpoints_are_for_auditors_and_must_agree(busy_world: World) -> None:
+    w = busy_world
+    assert w.post("exporter", "/api/v1/audit/checkpoints").status_code == 403
+    assert w.post("officer", "/api/v1/audit/verify", {"checkpoints": [{}]}).status_code == 403
+    one = w.post("admin", "/api/v1/audit/checkpoints").json()
+    w.lodge(furniture_payload())
+    two = w.post("auditor", "/api/v1/audit/checkpoints").json()
+    assert two["seq"] > one["seq"]
+    both = w.post("auditor", "/api/v1/audit/verify", {"checkpoints": [one, two]}).json()
+    assert both["intact"] is True
+    empty = w.post("auditor", "/api/v1/audit/verify", {"checkpoints": []})
+    assert empty.status_code == 422
+
+
+def test_no_checkpoint_is_signed_over_a_broken_or_rewritten_chain(
+    busy_world: World, tmp_path: Path
+) -> None:
+    engine = busy_world.services.engine
+    write_checkpoint(tmp_path, take_checkpoint(engine, KEY, NOW))
+    rewrite_from(engine, 2, "mallory")
+    with pytest.raises(CheckpointError, match="broken at entry"):
+        take_checkpoint(engine, KEY, NOW, kept(tmp_path))  # the kept one sees the rewrite
+    with engine.begin() as conn:
+        conn.execute(update(t.audit_log).where(t.audit_log.c.seq == 3).values(detail="x"))
+    with pytest.raises(CheckpointError, match="broken at entry 3"):
+        take_checkpoint(engine, KEY, NOW)
+    assert busy_world.post("auditor", "/api/v1/audit/checkpoints").status_code == 409

@@ -7,16 +7,17 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from landport.adapters.db import tables as t
+from landport.adapters.db.audit import verify_audit
 from landport.adapters.ed25519_keys import key_id
 from landport.audit.chain import format_time
 from landport.audit.checkpoint import Checkpoint, CheckpointError, checkpoint_from
@@ -24,15 +25,23 @@ from landport.audit.checkpoint import Checkpoint, CheckpointError, checkpoint_fr
 PREFIX = "audit-checkpoint-"
 
 
-def take_checkpoint(engine: Engine, key: Ed25519PrivateKey, now: datetime) -> Checkpoint:
-    """The chain head as it stands, signed."""
-    with engine.connect() as conn:
-        head = conn.execute(
-            select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1)
-        ).one_or_none()
-    if head is None:
-        raise CheckpointError("the chain head is missing: verify the audit log first")
-    unsigned = Checkpoint(int(head[0]), str(head[1]), format_time(now), key_id(key.public_key()))
+def take_checkpoint(
+    engine: Engine,
+    key: Ed25519PrivateKey,
+    now: datetime,
+    witnesses: Mapping[int, str] | None = None,
+) -> Checkpoint:
+    """The chain head, signed, once the chain verifies (against `witnesses`, the checkpoints
+    kept so far): a checkpoint signed over a broken or rewritten chain would vouch for it."""
+    report = verify_audit(engine, witnesses)
+    if not report.intact or report.last_hash is None:
+        raise CheckpointError(
+            f"the audit log is broken at entry {report.first_broken_seq} ({report.reason}): "
+            "no checkpoint is signed over it"
+        )
+    unsigned = Checkpoint(
+        report.entries, report.last_hash, format_time(now), key_id(key.public_key())
+    )
     signature = base64.urlsafe_b64encode(key.sign(unsigned.signed_bytes())).decode("ascii")
     return replace(unsigned, signature=signature)
 
@@ -64,20 +73,36 @@ class CheckpointFolder:
 def read_checkpoints(folder: Path, keys: Iterable[Ed25519PublicKey]) -> CheckpointFolder:
     """Every `audit-checkpoint-*.json` in `folder`; a file that is unreadable or not signed by
     one of `keys` is a problem to explain, never silently skipped."""
+    documents: list[tuple[str, Any]] = []
+    unreadable: list[str] = []
+    for path in sorted(folder.glob(f"{PREFIX}*.json")):
+        try:
+            documents.append((path.name, json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, RecursionError) as e:  # ValueError: bad JSON or text
+            unreadable.append(f"{path.name}: unreadable ({type(e).__name__})")
+    found = check_checkpoints(documents, keys)
+    return CheckpointFolder(found.checkpoints, (*unreadable, *found.problems))
+
+
+def check_checkpoints(
+    documents: Iterable[tuple[str, Any]], keys: Iterable[Ed25519PublicKey]
+) -> CheckpointFolder:
+    """Named checkpoint documents (a file, an item of a request) read and their signatures
+    checked against `keys`: the good ones, and what is wrong with each of the others."""
     ring = {key_id(k): k for k in keys}
     good: list[Checkpoint] = []
     problems: list[str] = []
-    for path in sorted(folder.glob(f"{PREFIX}*.json")):
+    for name, document in documents:
         try:
-            checkpoint = checkpoint_from(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, CheckpointError) as e:
-            problems.append(f"{path.name}: unreadable ({e})")
+            checkpoint = checkpoint_from(document)
+        except CheckpointError as e:
+            problems.append(f"{name}: unreadable ({e})")
             continue
         key = ring.get(checkpoint.key_id)
         if key is None:
-            problems.append(f"{path.name}: signed by unknown key {checkpoint.key_id}")
+            problems.append(f"{name}: signed by unknown key {checkpoint.key_id}")
         elif not _signed(key, checkpoint):
-            problems.append(f"{path.name}: the signature does not verify")
+            problems.append(f"{name}: the signature does not verify")
         else:
             good.append(checkpoint)
     return CheckpointFolder(tuple(good), tuple(problems))

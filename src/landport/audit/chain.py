@@ -88,6 +88,7 @@ class ChainReport:
     entries: int
     first_broken_seq: int | None
     reason: str | None
+    last_hash: str | None = None  # of the last entry, when intact: what a checkpoint signs
 
     @property
     def intact(self) -> bool:
@@ -131,7 +132,9 @@ def verify_chain(
         if sha256(fields.encode("utf-8")).hexdigest() != stored:
             return ChainReport(count, seq, "entry content does not match its hash")
         if seq in seen and seen[seq] != stored:
-            return ChainReport(count, seq, "entry differs from a checkpoint kept outside")
+            return ChainReport(
+                count, seq, "entries up to here differ from a checkpoint kept outside"
+            )
         prev_hash = stored
         expected_seq += 1
         count += 1
@@ -145,4 +148,4 @@ def verify_chain(
             return ChainReport(count, count + 1, f"chain ends at {count} but head says {head_seq}")
         if head_seq and head_hash != prev_hash:
             return ChainReport(count, head_seq, "last entry does not match the chain head")
-    return ChainReport(count, None, None)
+    return ChainReport(count, None, None, prev_hash)

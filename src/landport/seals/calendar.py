@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -123,9 +123,15 @@ def arrival_window(
 def held_over_closures(
     calendar: PortCalendar, typical: datetime, end: datetime, *, slack_hours: float
 ) -> tuple[datetime, str]:
-    """`end`, or the latest a closure may hold the window (typical arrival + slack +
-    `CLOSURE_HOLD`) with the reason it was cut; the planner and the seal share this rule."""
-    latest = typical + timedelta(hours=slack_hours) + CLOSURE_HOLD
+    """`end`, or the latest a closure may hold the window (`CLOSURE_HOLD` past the end the
+    window would have with no closure) with the reason it was cut; the planner and the seal
+    share this rule."""
+    slack = timedelta(hours=slack_hours)
+    open_days = replace(calendar, closures=())
+    opening = open_days.next_open(typical)
+    expected = max(typical, opening[0]) if opening else typical
+    deadline = open_days.next_open(expected + slack)
+    latest = (deadline[1] if deadline else expected + slack) + CLOSURE_HOLD
     if end <= latest:
         return end, ""
     closures = closures_between(calendar, typical, end)

@@ -27,33 +27,27 @@ def audit_verify(
         typer.Option(
             "--checkpoints",
             help="Folder of checkpoints kept outside the database (`audit checkpoint`): "
-            "each pins an entry to its hash, catching a chain rewritten with its head.",
+            "each pins an entry to its hash, catching a chain rewritten with its head. "
+            "A folder with no valid checkpoint fails the check.",
+        ),
+    ] = None,
+    public_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Public key the checkpoints were signed with (PEM file or base64); repeat "
+            "for keys retired since. Default: the local signing key's public half."
         ),
     ] = None,
 ) -> None:
     """Walk the hash chain; exit 1 and name the first broken entry if anything was changed."""
-    from landport.adapters.audit_checkpoints import read_checkpoints
     from landport.adapters.db.audit import verify_audit
-    from landport.adapters.signing_keys import local_public_keys
-    from landport.audit.checkpoint import CheckpointError, witnesses_of
     from landport.bootstrap import bootstrap
     from landport.settings import get_settings
 
-    problems: tuple[str, ...] = ()
     witnesses: dict[int, str] = {}
+    problems: tuple[str, ...] = ()
     if checkpoints is not None:
-        if not checkpoints.is_dir():
-            err.print(
-                f"error: --checkpoints {escape(str(checkpoints))} is not a folder "
-                "/ 错误：--checkpoints 须为文件夹"
-            )
-            raise typer.Exit(code=2)
-        found = read_checkpoints(checkpoints, local_public_keys())
-        problems = found.problems
-        try:
-            witnesses = witnesses_of(found.checkpoints)
-        except CheckpointError as e:
-            problems += (str(e),)
+        witnesses, problems = _witnesses(checkpoints, public_key)
     services = bootstrap(get_settings())
     try:
         report = verify_audit(services.read_engine, witnesses)
@@ -88,6 +82,40 @@ def audit_verify(
         raise typer.Exit(code=1)
 
 
+def _witnesses(
+    folder: Path, public_key: list[str] | None
+) -> tuple[dict[int, str], tuple[str, ...]]:
+    """seq -> hash from the folder's checkpoints, and every problem with them. An empty
+    folder (deleted files, a wrong path in a cron job) is a problem: it proves nothing."""
+    from landport.adapters.audit_checkpoints import read_checkpoints
+    from landport.adapters.ed25519_keys import KeyLoadError, load_public_key
+    from landport.adapters.signing_keys import local_public_keys
+    from landport.audit.checkpoint import CheckpointError, witnesses_of
+
+    if not folder.is_dir():
+        err.print(
+            f"error: --checkpoints {escape(str(folder))} is not a folder "
+            "/ 错误：--checkpoints 须为文件夹"
+        )
+        raise typer.Exit(code=2)
+    try:
+        keys = [load_public_key(k) for k in public_key] if public_key else local_public_keys()
+    except KeyLoadError as e:
+        err.print(f"error: --public-key: {escape(str(e))} / 错误：公钥无法读取")
+        raise typer.Exit(code=2) from None
+    if not keys:
+        err.print("error: no public key here; pass --public-key / 错误：未找到公钥，请指定")
+        raise typer.Exit(code=2)
+    found = read_checkpoints(folder, keys)
+    problems = found.problems
+    if not found.checkpoints:
+        problems += (f"no valid checkpoint in {folder}",)
+    try:
+        return witnesses_of(found.checkpoints), problems
+    except CheckpointError as e:
+        return {}, (*problems, str(e))
+
+
 @audit_app.command("checkpoint")
 def audit_checkpoint(
     folder: Annotated[
@@ -99,20 +127,39 @@ def audit_checkpoint(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the checkpoint as JSON.")] = False,
 ) -> None:
-    """Sign the chain head with the port's key and write it to a new file in `--out`."""
-    from landport.adapters.audit_checkpoints import take_checkpoint, write_checkpoint
+    """Verify the chain (against the checkpoints already in `--out`), then sign its head with
+    the port's key into a new file there. Exit 1 when the chain or a kept checkpoint fails:
+    a checkpoint is never signed over a broken chain."""
+    from landport.adapters.audit_checkpoints import (
+        read_checkpoints,
+        take_checkpoint,
+        write_checkpoint,
+    )
     from landport.adapters.signing_keys import SigningKeyMissing, signing_key
-    from landport.audit.checkpoint import CheckpointError
+    from landport.audit.checkpoint import CheckpointError, witnesses_of
     from landport.bootstrap import bootstrap
     from landport.settings import get_settings
 
     settings = get_settings()
-    services = bootstrap(settings)
     try:
         key = signing_key(environment=settings.environment)
-        taken = take_checkpoint(services.read_engine, key, services.clock.now())
+    except SigningKeyMissing as e:
+        err.print(f"error: {escape(str(e))} / 错误：检查点未写入")
+        raise typer.Exit(code=2) from None
+    kept = read_checkpoints(folder, [key.public_key()]) if folder.is_dir() else None
+    if kept is not None and kept.problems:
+        for problem in kept.problems:
+            err.print(f"checkpoint problem: {escape(problem)} / 检查点无效")
+        raise typer.Exit(code=1)
+    services = bootstrap(settings)
+    try:
+        witnesses = witnesses_of(kept.checkpoints) if kept is not None else {}
+        taken = take_checkpoint(services.read_engine, key, services.clock.now(), witnesses)
         path = write_checkpoint(folder, taken)
-    except (SigningKeyMissing, CheckpointError, OSError) as e:
+    except CheckpointError as e:
+        err.print(f"error: {escape(str(e))} / 错误：审计日志校验失败，检查点未写入")
+        raise typer.Exit(code=1) from None
+    except OSError as e:
         err.print(f"error: {escape(str(e))} / 错误：检查点未写入")
         raise typer.Exit(code=2) from None
     finally:
