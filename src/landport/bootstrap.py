@@ -25,6 +25,12 @@ from landport.declarations import commands as c
 from landport.declarations.handlers import cancel_declaration, declare_export, submit_declaration
 from landport.declarations.ports import ClearanceContext
 from landport.enterprises import api_keys
+from landport.enterprises.agency import (
+    RecordAgencyAuthorisation,
+    RevokeAgencyAuthorisation,
+    record_agency_authorisation,
+    revoke_agency_authorisation,
+)
 from landport.enterprises.handlers import (
     CreateUser,
     RecordExportHistory,
@@ -68,6 +74,8 @@ HANDLERS: dict[type, Handler] = {
     RegisterEnterprise: register_enterprise,
     RecordExportHistory: record_export_history,
     CreateUser: create_user,
+    RecordAgencyAuthorisation: record_agency_authorisation,
+    RevokeAgencyAuthorisation: revoke_agency_authorisation,
     PublishRuleset: publish_ruleset,
     RecomputeAssessment: recompute_assessment,
     sc.RegisterSeal: custody.register_seal,

@@ -465,3 +465,17 @@ def test_no_certificate_is_issued_for_a_trip_that_has_ended(port: Port) -> None:
     assert ended.status_code == 409 and "exited" in ended.json()["message_en"]
     assert port.world.get("border", f"{path}.svg").status_code == 409
     assert port.world.get("competitor", path).status_code == 404  # tells nothing to others
+
+
+def test_no_certificate_is_issued_before_the_truck_has_left_the_yard(port: Port) -> None:
+    """A truck may wait days in the yard for its border day, and the yard moves its arrival
+    window meanwhile: a paper printed then would expire while the truck is on time."""
+    trip = armed_trip(port)
+    path = f"/api/v1/trips/{trip['id']}/certificate"
+    waiting = port.world.get("exporter", path)
+    assert waiting.status_code == 409 and "has not left the yard" in waiting.json()["message_en"]
+    assert "尚未驶离场站" in waiting.json()["message_zh"]
+    assert port.world.get("border", f"{path}.png").status_code == 409
+    assert port.world.get("competitor", path).status_code == 404
+    drive(port, track())
+    assert port.world.get("exporter", path).status_code == 200

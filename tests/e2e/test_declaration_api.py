@@ -89,10 +89,11 @@ def test_every_broken_rule_is_reported_at_once_and_nothing_is_saved(world: World
 
 
 def test_a_declarant_may_only_declare_for_its_own_enterprise(world: World) -> None:
+    """Or for a client that authorised its enterprise as customs broker (test_agency_api)."""
     response = world.lodge(lithium_ion_payload(), user="competitor")
     assert response.status_code == 422
     assert any(
-        e["field"] == "consignor_uscc" and e["code"] == "not_own_enterprise"
+        e["field"] == "consignor_uscc" and e["code"] == "no_agency_authorisation"
         for e in response.json()["errors"]
     )
 

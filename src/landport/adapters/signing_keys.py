@@ -34,7 +34,7 @@ from landport.adapters.certificates import (
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody import trip_from_row
 from landport.seals.alerts import AlertKind, Resolution
-from landport.seals.model import CLOSED_TRIPS
+from landport.seals.model import CLOSED_TRIPS, TripState
 from landport.seals.monitor_state import MonitorState
 
 SIGNING_KEY_ENV = "LANDPORT_CUSTODY__SIGNING_KEY"
@@ -128,11 +128,17 @@ class TripEnded(Exception):
         self.state, self.enterprise = state, enterprise
 
 
+class TripInYard(TripEnded):
+    """The e-lock has not yet reported the truck out of the yard: until then the yard may still
+    move the trip's departure and with it the arrival window (and a paper's validity), so a
+    certificate printed now could expire while the truck is on time."""
+
+
 def trip_certificate(
     engine: Engine, trip_id: str, private_key: Ed25519PrivateKey
 ) -> tuple[str, dict[str, Any]] | None:
     """(the enterprise, the signed certificate file) as of the trip's latest custody record;
-    `TripEnded` once the trip is closed.
+    `TripEnded` once the trip is closed, `TripInYard` before it has left the yard.
 
     `issued_at` is the time of that record (the last fix, or arming), so the same trip state
     always gives the same bytes (Ed25519 is deterministic): file and QR fetched apart agree."""
@@ -149,6 +155,8 @@ def trip_certificate(
     trip = trip_from_row(r)
     if trip.state in CLOSED_TRIPS:
         raise TripEnded(trip.state.value, str(r["enterprise_uscc"]))
+    if trip.state is TripState.IN_YARD:
+        raise TripInYard(trip.state.value, str(r["enterprise_uscc"]))
     st = MonitorState.from_dict(r["monitor"]) if r["monitor"] else MonitorState(trip.id)
     counted = [  # GNSS noise and alerts a replay withdrew say nothing of the journey
         kind

@@ -16,6 +16,7 @@ def snapshot(declaration: CustomsDeclaration) -> dict[str, Any]:
     return {
         "id": declaration.id,
         "number": declaration.number,
+        "declaring_agent_uscc": declaration.declaring_agent_uscc,
         "status": declaration.status.value,
         "lane": declaration.lane,
         "version": declaration.version,
@@ -28,6 +29,8 @@ def snapshot(declaration: CustomsDeclaration) -> dict[str, Any]:
 def get_visible(uow: UnitOfWork, actor: Actor, declaration_id: str) -> CustomsDeclaration:
     """The declaration if it exists and the actor may see it; otherwise NotFound (no leak)."""
     declaration = uow.declarations.get(declaration_id)
-    if declaration is None or not actor.may_see_enterprise(declaration.enterprise_uscc):
+    if declaration is None or not actor.may_see_declaration(
+        declaration.enterprise_uscc, declaration.declaring_agent_uscc
+    ):
         raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
     return declaration

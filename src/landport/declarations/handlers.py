@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from landport.declarations.access import get_visible, snapshot
-from landport.declarations.checking import check_declaration
+from landport.declarations.agent import check_as_declarant, require_agency
 from landport.declarations.commands import CancelDeclaration, DeclareExport, SubmitDeclaration
 from landport.declarations.events import DeclarationAssessed, DeclarationLodged
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus, StatusChange
 from landport.declarations.ports import ClearanceContext, UnitOfWork
 from landport.declarations.validation import value_band_breaches
+from landport.enterprises.agency import beijing_today
 from landport.enterprises.model import Actor, Enterprise, Role
 from landport.inspection.handlers import release_now
 from landport.risk.capacity import RateRequest, requested_red_rate
@@ -26,7 +27,15 @@ def declare_export(
     """Validate every rule at once; an accepted declaration is kept as a draft (or submitted)."""
     if cmd.actor.role is not Role.DECLARANT:
         raise Forbidden("only a declarant may lodge a declaration", "只有申报人可以录入报关单")
-    content, problems = check_declaration(cmd.payload, ctx.catalog, actor=cmd.actor)
+    # A broker's declarant may lodge for a client that authorised the broker: the agent is
+    # the declarant's own enterprise, never taken from the payload.
+    content, problems, agent_uscc = check_as_declarant(
+        cmd.payload,
+        ctx.catalog,
+        actor=cmd.actor,
+        authorisations=uow.authorisations.between,
+        today=beijing_today(ctx),
+    )
     if (
         content is not None
         and uow.enterprises.get(content.consignor_uscc) is None
@@ -52,6 +61,7 @@ def declare_export(
         created_at=now,
         updated_at=now,
         warnings=[p.as_dict() for p in problems],
+        declaring_agent_uscc=agent_uscc,
     )
     declaration.history.append(StatusChange(S.DRAFT, now, cmd.actor.username))
     uow.audit.append(
@@ -77,6 +87,7 @@ def submit_declaration(
     if cmd.actor.role is not Role.DECLARANT:
         raise Forbidden("only a declarant may submit a declaration", "只有申报人可以申报")
     declaration = get_visible(uow, cmd.actor, cmd.declaration_id)
+    require_agency(cmd.actor, declaration, uow.authorisations.between, beijing_today(ctx))
     _submit(declaration, cmd.actor, uow, ctx, random_red_rate=cmd.random_red_rate)
     uow.declarations.save(declaration)
     return declaration
@@ -159,6 +170,7 @@ def cancel_declaration(
     if cmd.actor.role is not Role.DECLARANT:
         raise Forbidden("only the declarant may cancel", "只有申报人可以撤销报关单")
     declaration = get_visible(uow, cmd.actor, cmd.declaration_id)
+    require_agency(cmd.actor, declaration, uow.authorisations.between, beijing_today(ctx))
     before = snapshot(declaration)
     declaration.move_to(
         S.CANCELLED, at=ctx.clock.now(), actor=cmd.actor.username, reason=cmd.reason

@@ -141,6 +141,9 @@ class CustomsDeclaration:
     passport_digest: str | None = None
     held_from: DeclarationStatus | None = None
     history: list[StatusChange] = field(default_factory=list)
+    # The customs broker (报关企业) that lodged it for the consignor; None: lodged by the
+    # consignor's own declarants.
+    declaring_agent_uscc: str | None = None
 
     def move_to(
         self, target: DeclarationStatus, *, at: datetime, actor: str, reason: str | None = None

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from landport.declarations.model import CustomsDeclaration
-from landport.enterprises.model import Enterprise, User
+from landport.enterprises.model import AgencyAuthorisation, Enterprise, User
 from landport.inspection.model import InspectionRecord
 from landport.reference.catalog import ReferenceCatalog
 from landport.risk.capacity import ScanQueue
@@ -43,6 +43,18 @@ class EnterpriseRepository(Protocol):
     def add(self, enterprise: Enterprise) -> None: ...
 
     def set_export_history(self, uscc: str, since: date | None) -> None: ...
+
+
+class AgencyAuthorisationRepository(Protocol):
+    """Consignors' authorisations of customs brokers, revoked ones included."""
+
+    def add(self, authorisation: AgencyAuthorisation) -> None: ...
+
+    def get(self, authorisation_id: str) -> AgencyAuthorisation | None: ...
+
+    def between(self, consignor_uscc: str, agent_uscc: str) -> list[AgencyAuthorisation]: ...
+
+    def save_revocation(self, authorisation: AgencyAuthorisation) -> None: ...
 
 
 class UserRepository(Protocol):
@@ -97,6 +109,9 @@ class UnitOfWork(Protocol):
 
     @property
     def users(self) -> UserRepository: ...
+
+    @property
+    def authorisations(self) -> AgencyAuthorisationRepository: ...
 
     @property
     def rulesets(self) -> RulesetRepository: ...

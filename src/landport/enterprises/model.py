@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from landport.shared.errors import Forbidden
@@ -73,6 +73,36 @@ class Actor:
     def may_see_enterprise(self, uscc: str) -> bool:
         """Exporters see only their own enterprise's data; officials see everything."""
         return not self.is_declarant or self.enterprise_uscc == uscc
+
+    def may_see_declaration(self, consignor_uscc: str, agent_uscc: str | None) -> bool:
+        """A declaration (and what hangs off it) is seen by officials, by its consignor's
+        declarants and by the declarants of the customs broker that lodged it as agent."""
+        if not self.is_declarant:
+            return True
+        own = self.enterprise_uscc
+        return own is not None and own in (consignor_uscc, agent_uscc)
+
+
+@dataclass(slots=True)
+class AgencyAuthorisation:
+    """A consignor's written authorisation (代理报关委托书) for a customs broker (报关企业) to
+    declare on its behalf, valid on the Beijing dates valid_from to valid_to, both included,
+    until revoked."""
+
+    id: str
+    consignor_uscc: str
+    agent_uscc: str
+    valid_from: date
+    valid_to: date
+    recorded_by: str
+    recorded_at: datetime
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    revocation_reason: str | None = None
+
+    def covers(self, day: date) -> bool:
+        """Whether the broker may declare for the consignor on ``day`` (a Beijing date)."""
+        return self.revoked_at is None and self.valid_from <= day <= self.valid_to
 
 
 def require_role(actor: Actor, *roles: Role) -> None:

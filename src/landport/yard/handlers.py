@@ -90,7 +90,9 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
     ) -> YardVisit:
         require_role(cmd.actor, Role.DECLARANT)
         declaration = uow.declarations.get(cmd.declaration_id)
-        if declaration is None or not cmd.actor.may_see_enterprise(declaration.enterprise_uscc):
+        if declaration is None or not cmd.actor.may_see_declaration(
+            declaration.enterprise_uscc, declaration.declaring_agent_uscc
+        ):
             raise NotFound(
                 f"declaration {cmd.declaration_id} not found", f"未找到报关单 {cmd.declaration_id}"
             )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, or_, select, update
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody import route_from_row, route_version, trip_from_row
@@ -97,9 +97,12 @@ def list_seals(engine: Engine) -> list[dict[str, Any]]:
 
 # --- trips -----------------------------------------------------------------------------------
 
-_TRIP_LIST = select(t.trips, t.declarations.c.number, t.declarations.c.enterprise_uscc).join_from(
-    t.trips, t.declarations, t.trips.c.declaration_id == t.declarations.c.id
-)
+_TRIP_LIST = select(
+    t.trips,
+    t.declarations.c.number,
+    t.declarations.c.enterprise_uscc,
+    t.declarations.c.declaring_agent_uscc,
+).join_from(t.trips, t.declarations, t.trips.c.declaration_id == t.declarations.c.id)
 
 
 _TRIP_COLUMNS = (
@@ -121,6 +124,7 @@ def _trip_summary(r: Mapping[Any, Any]) -> dict[str, Any]:
         **plain_row({k: r[k] for k in _TRIP_COLUMNS}),
         "declaration_number": r["number"],
         "enterprise_uscc": r["enterprise_uscc"],
+        "declaring_agent_uscc": r["declaring_agent_uscc"],
         "containers": list(r["containers"]),
         "window_start_beijing": _bj(r["window_start"]),
         "window_end_beijing": _bj(r["window_end"]),
@@ -133,6 +137,8 @@ def _trip_summary(r: Mapping[Any, Any]) -> dict[str, Any]:
 class TripFilter:
     state: str | None = None
     active: bool | None = None
+    #: A declarant's enterprise: the trips of the declarations it is consignor of or lodged
+    #: as customs broker for a client.
     enterprise_uscc: str | None = None
 
 
@@ -145,7 +151,12 @@ def list_trips(
     if f.active is not None:
         where.append(t.trips.c.active.is_(f.active))
     if f.enterprise_uscc is not None:
-        where.append(t.declarations.c.enterprise_uscc == f.enterprise_uscc)
+        where.append(
+            or_(
+                t.declarations.c.enterprise_uscc == f.enterprise_uscc,
+                t.declarations.c.declaring_agent_uscc == f.enterprise_uscc,
+            )
+        )
     with engine.connect() as conn:
         total = conn.execute(
             select(func.count()).select_from(_TRIP_LIST.where(*where).subquery())

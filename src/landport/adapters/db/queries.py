@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, exists, func, select
+from sqlalchemy import Engine, case, exists, func, or_, select
 
 from landport.adapters.db import tables as t
-from landport.adapters.db.repositories import SqlDeclarationRepository, SqlInspectionRepository
+from landport.adapters.db.repositories import (
+    SqlAgencyAuthorisationRepository,
+    SqlDeclarationRepository,
+    SqlInspectionRepository,
+    authorisation_from_row,
+)
 from landport.declarations.model import CustomsDeclaration
+from landport.enterprises.model import AgencyAuthorisation
 from landport.inspection.model import InspectionRecord
 
 
@@ -27,12 +34,16 @@ class DeclarationFilter:
     #: True: only declarations with an armed e-lock (an active trip); False: only those
     #: without one (with status "released", the trucks waiting for a seal).
     sealed: bool | None = None
+    #: A declarant's enterprise: only the declarations it is consignor of or lodged as
+    #: declaring agent (customs broker) for a client.
+    visible_to: str | None = None
 
 
 SUMMARY_COLUMNS = (
     t.declarations.c.id,
     t.declarations.c.number,
     t.declarations.c.enterprise_uscc,
+    t.declarations.c.declaring_agent_uscc,
     t.declarations.c.declarant,
     t.declarations.c.status,
     t.declarations.c.lane,
@@ -58,6 +69,10 @@ def _where(f: DeclarationFilter) -> list[Any]:
     ):
         if value is not None:
             conditions.append(column == value)
+    if f.visible_to is not None:
+        conditions.append(
+            or_(c.enterprise_uscc == f.visible_to, c.declaring_agent_uscc == f.visible_to)
+        )
     if f.created_from is not None:
         conditions.append(c.created_at >= f.created_from)
     if f.created_to is not None:
@@ -197,3 +212,28 @@ def find_user(engine: Engine, username: str) -> Any:
 
     with engine.connect() as conn:
         return SqlUserRepository(conn, datetime.now().astimezone()).get(username)
+
+
+def authorisations_reader(engine: Engine) -> Callable[[str, str], list[AgencyAuthorisation]]:
+    """The authorisations of a consignor for a broker, read without the write lock."""
+
+    def between(consignor_uscc: str, agent_uscc: str) -> list[AgencyAuthorisation]:
+        with engine.connect() as conn:
+            return SqlAgencyAuthorisationRepository(conn).between(consignor_uscc, agent_uscc)
+
+    return between
+
+
+def list_authorisations(
+    engine: Engine, *, consignor_uscc: str | None = None, agent_uscc: str | None = None
+) -> list[AgencyAuthorisation]:
+    """Agency authorisations, revoked ones too, the newest recorded first."""
+    a = t.agency_authorisations.c
+    query = select(t.agency_authorisations).order_by(a.recorded_at.desc(), a.id)
+    if consignor_uscc is not None:
+        query = query.where(a.consignor_uscc == consignor_uscc)
+    if agent_uscc is not None:
+        query = query.where(a.agent_uscc == agent_uscc)
+    with engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    return [authorisation_from_row(r) for r in rows]

@@ -12,7 +12,7 @@ from landport.adapters.db import tables as t
 from landport.adapters.db.engine import counter_engine
 from landport.declarations.codec import content_from_dict, content_to_dict
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus, StatusChange
-from landport.enterprises.model import CreditRating, Enterprise, Role, User
+from landport.enterprises.model import AgencyAuthorisation, CreditRating, Enterprise, Role, User
 from landport.inspection.model import InspectionKind, InspectionRecord, InspectionResult
 from landport.shared.errors import Conflict
 
@@ -104,6 +104,7 @@ class SqlDeclarationRepository:
             "id": d.id,
             "number": d.number,
             "enterprise_uscc": d.enterprise_uscc,
+            "declaring_agent_uscc": d.declaring_agent_uscc,
             "declarant": d.declarant,
             "status": d.status.value,
             "lane": d.lane,
@@ -140,6 +141,7 @@ def declaration_from_row(row: Any) -> CustomsDeclaration:
         decision_reason=row["decision_reason"],
         passport_digest=row["passport_digest"],
         held_from=DeclarationStatus(row["held_from"]) if row["held_from"] else None,
+        declaring_agent_uscc=row["declaring_agent_uscc"],
     )
 
 
@@ -237,6 +239,74 @@ class SqlEnterpriseRepository:
             .where(t.enterprises.c.uscc == uscc)
             .values(exports_here_since=since)
         )
+
+
+class SqlAgencyAuthorisationRepository:
+    """Authorisations are never deleted: a revocation is stamped on the row."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, a: AgencyAuthorisation) -> None:
+        self._conn.execute(insert(t.agency_authorisations).values(**_authorisation_row(a)))
+
+    def get(self, authorisation_id: str) -> AgencyAuthorisation | None:
+        query = select(t.agency_authorisations).where(
+            t.agency_authorisations.c.id == authorisation_id
+        )
+        row = self._conn.execute(query).mappings().one_or_none()
+        return None if row is None else authorisation_from_row(row)
+
+    def between(self, consignor_uscc: str, agent_uscc: str) -> list[AgencyAuthorisation]:
+        c = t.agency_authorisations.c
+        query = (
+            select(t.agency_authorisations)
+            .where(c.consignor_uscc == consignor_uscc, c.agent_uscc == agent_uscc)
+            .order_by(c.valid_from, c.id)
+        )
+        return [authorisation_from_row(r) for r in self._conn.execute(query).mappings()]
+
+    def save_revocation(self, a: AgencyAuthorisation) -> None:
+        c = t.agency_authorisations.c
+        self._conn.execute(
+            update(t.agency_authorisations)
+            .where(c.id == a.id)
+            .values(
+                revoked_at=a.revoked_at,
+                revoked_by=a.revoked_by,
+                revocation_reason=a.revocation_reason,
+            )
+        )
+
+
+def _authorisation_row(a: AgencyAuthorisation) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "consignor_uscc": a.consignor_uscc,
+        "agent_uscc": a.agent_uscc,
+        "valid_from": a.valid_from,
+        "valid_to": a.valid_to,
+        "recorded_by": a.recorded_by,
+        "recorded_at": a.recorded_at,
+        "revoked_at": a.revoked_at,
+        "revoked_by": a.revoked_by,
+        "revocation_reason": a.revocation_reason,
+    }
+
+
+def authorisation_from_row(row: Any) -> AgencyAuthorisation:
+    return AgencyAuthorisation(
+        id=row["id"],
+        consignor_uscc=row["consignor_uscc"],
+        agent_uscc=row["agent_uscc"],
+        valid_from=row["valid_from"],
+        valid_to=row["valid_to"],
+        recorded_by=row["recorded_by"],
+        recorded_at=row["recorded_at"],
+        revoked_at=row["revoked_at"],
+        revoked_by=row["revoked_by"],
+        revocation_reason=row["revocation_reason"],
+    )
 
 
 class SqlUserRepository:

@@ -87,6 +87,8 @@ declarations = Table(
     Column("id", String(32), primary_key=True),
     Column("number", String(18), nullable=True, unique=True),
     Column("enterprise_uscc", String(18), ForeignKey("enterprises.uscc"), nullable=False),
+    # The customs broker that lodged it for the consignor (None: the consignor itself).
+    Column("declaring_agent_uscc", String(18), nullable=True),
     Column("declarant", String(64), nullable=False),
     Column("status", String(20), nullable=False),
     Column("lane", String(8), nullable=True),
@@ -109,6 +111,24 @@ declarations = Table(
     Index("ix_declarations_lane_created", "lane", "created_at"),  # an officer's lane
     Index("ix_declarations_plate_created", "vehicle_plate", "created_at"),  # "find this truck"
     Index("ix_declarations_enterprise_status", "enterprise_uscc", "status"),
+    Index("ix_declarations_agent_created", "declaring_agent_uscc", "created_at"),
+)
+
+agency_authorisations = Table(
+    "agency_authorisations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("consignor_uscc", String(18), ForeignKey("enterprises.uscc"), nullable=False),
+    Column("agent_uscc", String(18), ForeignKey("enterprises.uscc"), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", TS, nullable=False),
+    Column("revoked_at", TS, nullable=True),
+    Column("revoked_by", String(64), nullable=True),
+    Column("revocation_reason", Text, nullable=True),
+    Index("ix_agency_authorisations_pair", "consignor_uscc", "agent_uscc"),
+    Index("ix_agency_authorisations_agent", "agent_uscc"),
 )
 
 declaration_events = Table(

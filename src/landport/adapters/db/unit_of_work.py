@@ -20,6 +20,7 @@ from landport.adapters.db.custody import (
 )
 from landport.adapters.db.engine import writer_lock
 from landport.adapters.db.repositories import (
+    SqlAgencyAuthorisationRepository,
     SqlCounterRepository,
     SqlDeclarationRepository,
     SqlEnterpriseRepository,
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self.inspections = SqlInspectionRepository(self.conn, now)
         self.enterprises = SqlEnterpriseRepository(self.conn, now)
         self.users = SqlUserRepository(self.conn, now)
+        self.authorisations = SqlAgencyAuthorisationRepository(self.conn)
         self.rulesets = SqlRulesetRepository(self.conn, now)
         self.counters = SqlCounterRepository(self.conn)
         self.audit = SqlAuditTrail(self.conn, now)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.planner import not_indexed
@@ -34,7 +34,12 @@ from landport.yard.visits import (
     VisitStatus,
 )
 
-_VISITS = select(truck_visits, t.declarations.c.enterprise_uscc, t.declarations.c.number).join_from(
+_VISITS = select(
+    truck_visits,
+    t.declarations.c.enterprise_uscc,
+    t.declarations.c.declaring_agent_uscc,
+    t.declarations.c.number,
+).join_from(
     truck_visits,
     t.declarations,
     truck_visits.c.declaration_id == t.declarations.c.id,
@@ -183,7 +188,13 @@ def _visit_ids(status: str | None, enterprise_uscc: str | None) -> Any:
     query = select(truck_visits.c.id)
     if enterprise_uscc is not None:
         query = query.join(t.declarations, truck_visits.c.declaration_id == t.declarations.c.id)
-        query = query.where(t.declarations.c.enterprise_uscc == enterprise_uscc)
+        # the consignor's visits, and those of declarations its broker lodged for a client
+        query = query.where(
+            or_(
+                t.declarations.c.enterprise_uscc == enterprise_uscc,
+                t.declarations.c.declaring_agent_uscc == enterprise_uscc,
+            )
+        )
     if status is not None:
         query = query.where(truck_visits.c.status == status)
     return query
@@ -227,7 +238,8 @@ def list_visits(
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Visits, newest first, each with its active holds (`active_holds`, `hold_reasons`:
-    short, in both languages); declarants pass their enterprise and see only its visits.
+    short, in both languages); declarants pass their enterprise and see only its visits (as
+    consignor, or as the customs broker that lodged the declaration).
     `limit` keeps the newest; `current_at` gives what a yard console draws at that time
     (`IN_YARD`, the week's pre-advice, the day's exits), however long the port's history.
 

@@ -16,8 +16,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from landport.adapters.db.migrate import upgrade
+from landport.adapters.db.queries import list_authorisations
 from landport.adapters.security import hash_password
 from landport.bootstrap import Services, bootstrap, ensure_reference_data
+from landport.enterprises.agency import (
+    RecordAgencyAuthorisation,
+    RevokeAgencyAuthorisation,
+    authorisation_snapshot,
+)
 from landport.enterprises.handlers import CreateUser, RecordExportHistory, RegisterEnterprise
 from landport.enterprises.model import Actor, CreditRating, Role
 from landport.risk.handlers import PublishRuleset
@@ -269,6 +275,53 @@ def enterprises_history(
     day = since.date() if since else None
     _run(RecordExportHistory(cli_actor(), uscc, day))
     out.print(f"enterprise {uscc}: exports here since {day or 'unknown'}")
+
+
+@enterprises_app.command("authorise")
+def enterprises_authorise(
+    consignor: Annotated[str, typer.Option(help="USCC of the consignor giving the authorisation.")],
+    agent: Annotated[str, typer.Option(help="USCC of the customs broker authorised to declare.")],
+    valid_from: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], help="First date (YYYY-MM-DD).")
+    ],
+    valid_to: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Last date, included.")],
+) -> None:
+    """Record a consignor's authorisation of a customs broker (代理报关委托书)."""
+    cmd = RecordAgencyAuthorisation(
+        cli_actor(), consignor, agent, valid_from.date(), valid_to.date()
+    )
+    recorded = _run(cmd)
+    out.print(
+        f"authorisation {recorded.id}: {agent} may declare for {consignor} "
+        f"from {recorded.valid_from} to {recorded.valid_to}"
+    )
+
+
+@enterprises_app.command("authorisations")
+def enterprises_authorisations(
+    consignor: Annotated[str | None, typer.Option(help="Only this consignor's.")] = None,
+    agent: Annotated[str | None, typer.Option(help="Only this broker's.")] = None,
+) -> None:
+    """List agency authorisations (revoked ones too) as JSON lines, the newest first."""
+    services = _services()
+    try:
+        found = list_authorisations(
+            services.read_engine, consignor_uscc=consignor, agent_uscc=agent
+        )
+    finally:
+        services.dispose()
+    for a in found:
+        out.print_json(json.dumps(authorisation_snapshot(a), ensure_ascii=False))
+
+
+@enterprises_app.command("revoke-authorisation")
+def enterprises_revoke_authorisation(
+    authorisation_id: Annotated[str, typer.Argument(help="The authorisation's id.")],
+    reason: Annotated[str, typer.Option(help="Why it is revoked (audited).")],
+) -> None:
+    """Revoke an agency authorisation: the broker may no longer declare for the consignor."""
+    _run(RevokeAgencyAuthorisation(cli_actor(), authorisation_id, reason))
+    out.print(f"authorisation {authorisation_id} revoked")
 
 
 @users_app.command("create")

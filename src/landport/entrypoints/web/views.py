@@ -80,6 +80,7 @@ def declaration_view(
         "status_zh": STATUS_ZH[d.status],
         "lane": d.lane,
         "enterprise_uscc": d.enterprise_uscc,
+        "declaring_agent_uscc": d.declaring_agent_uscc,
         "declarant": d.declarant,
         "version": d.version,
         "created_at": d.created_at.isoformat(),

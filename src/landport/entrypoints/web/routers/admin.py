@@ -1,20 +1,27 @@
-"""Port administration: enterprises and users; audit verification; reference data."""
+"""Port administration: enterprises, users and agency authorisations; reference data."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from landport.adapters.db.audit import verify_audit
-from landport.adapters.db.queries import audit_entries, list_enterprises, list_users
+from landport.adapters.db.queries import (
+    list_authorisations,
+    list_enterprises,
+    list_users,
+)
 from landport.adapters.db.views import plain_row
 from landport.adapters.security import hash_password
+from landport.enterprises.agency import (
+    RecordAgencyAuthorisation,
+    RevokeAgencyAuthorisation,
+    authorisation_snapshot,
+)
 from landport.enterprises.handlers import CreateUser, RecordExportHistory, RegisterEnterprise
-from landport.entrypoints.web.deps import Admin, AnyUser, Auditor, ServicesDep
-from landport.entrypoints.web.views import MAX_BIGINT
+from landport.entrypoints.web.deps import Admin, AnyUser, ServicesDep
 from landport.shared.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
@@ -77,6 +84,52 @@ def enterprises(services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
     return {"items": [plain_row(r) for r in rows]}
 
 
+class AuthorisationBody(BaseModel):
+    consignor_uscc: str = Field(description="the consignor (境内发货人) giving the authorisation")
+    agent_uscc: str = Field(description="the customs broker (报关企业) authorised to declare")
+    valid_from: date = Field(description="first Beijing date it is valid on")
+    valid_to: date = Field(description="last Beijing date it is valid on (included)")
+
+
+class RevocationBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/agency-authorisations", status_code=201)
+def record_agency_authorisation(
+    body: AuthorisationBody, services: ServicesDep, actor: Admin
+) -> dict[str, Any]:
+    """Record a consignor's written authorisation (代理报关委托书) of a customs broker: the
+    broker's declarants may then declare for the consignor on the dates it covers."""
+    cmd = RecordAgencyAuthorisation(
+        actor, body.consignor_uscc, body.agent_uscc, body.valid_from, body.valid_to
+    )
+    return authorisation_snapshot(services.bus.handle(cmd).result)
+
+
+@router.get("/agency-authorisations")
+def agency_authorisations(
+    services: ServicesDep,
+    actor: Admin,
+    consignor_uscc: str | None = None,
+    agent_uscc: str | None = None,
+) -> dict[str, Any]:
+    """Every recorded authorisation, revoked ones too, the newest first."""
+    found = list_authorisations(
+        services.read_engine, consignor_uscc=consignor_uscc, agent_uscc=agent_uscc
+    )
+    return {"items": [authorisation_snapshot(a) for a in found]}
+
+
+@router.post("/agency-authorisations/{authorisation_id}/revoke")
+def revoke_agency_authorisation(
+    authorisation_id: str, body: RevocationBody, services: ServicesDep, actor: Admin
+) -> dict[str, Any]:
+    """From now on the broker may no longer declare for the consignor under it."""
+    cmd = RevokeAgencyAuthorisation(actor, authorisation_id, body.reason)
+    return authorisation_snapshot(services.bus.handle(cmd).result)
+
+
 @router.post("/users", status_code=201)
 def create_user(body: UserBody, services: ServicesDep, actor: Admin) -> dict[str, Any]:
     cmd = CreateUser(
@@ -94,31 +147,6 @@ def create_user(body: UserBody, services: ServicesDep, actor: Admin) -> dict[str
 @router.get("/users")
 def users(services: ServicesDep, actor: Admin) -> dict[str, Any]:
     return {"items": [plain_row(r) for r in list_users(services.read_engine)]}
-
-
-@router.get("/audit/verify")
-def audit_verify(services: ServicesDep, actor: Auditor) -> dict[str, Any]:
-    report = verify_audit(services.read_engine)
-    return {
-        "intact": report.intact,
-        "entries": report.entries,
-        "first_broken_seq": report.first_broken_seq,
-        "reason": report.reason,
-    }
-
-
-@router.get("/audit")
-def audit_log(
-    services: ServicesDep,
-    actor: Auditor,
-    entity_id: str | None = None,
-    after_seq: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> dict[str, Any]:
-    rows = audit_entries(
-        services.read_engine, entity_id=entity_id, after_seq=after_seq, limit=limit
-    )
-    return {"items": rows}
 
 
 REFERENCE_LISTS = (

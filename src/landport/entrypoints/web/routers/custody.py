@@ -29,6 +29,7 @@ from landport.adapters.db.custody_queries import (
 )
 from landport.adapters.signing_keys import (
     TripEnded,
+    TripInYard,
     public_key_view,
     public_keys,
     signing_key,
@@ -155,7 +156,9 @@ def seals(services: ServicesDep, actor: SealReader) -> dict[str, Any]:
 def _trip(services: ServicesDep, actor: Actor, trip_id: str) -> dict[str, Any]:
     calendars = services.bus.context.calendars_in()
     view = trip_view(services.read_engine, trip_id, calendars=calendars)
-    if view is None or not actor.may_see_enterprise(view["enterprise_uscc"]):
+    if view is None or not actor.may_see_declaration(
+        view["enterprise_uscc"], view["declaring_agent_uscc"]
+    ):
         raise _not_found(trip_id)
     return view
 
@@ -195,7 +198,8 @@ def trips(
     page: Page = 1,
     page_size: PageSize = 50,
 ) -> dict[str, Any]:
-    """Declarants see their own enterprise's trips only, whatever filter they send; a misspelt
+    """Declarants see their own enterprise's trips only (and those of declarations it lodged
+    as customs broker), whatever filter they send; a misspelt
     `state` is refused (422)."""
     wanted = status_filter(state, (s.value for s in TripState), field="state")
     f = TripFilter(wanted, active, actor.enterprise_uscc if actor.is_declarant else None)
@@ -213,6 +217,12 @@ def _certificate(services: ServicesDep, actor: Actor, trip_id: str) -> dict[str,
     except TripEnded as ended:
         if not actor.may_see_enterprise(ended.enterprise):
             raise _not_found(trip_id) from None
+        if isinstance(ended, TripInYard):
+            raise Conflict(
+                f"trip {trip_id} has not left the yard: its arrival window, and so the "
+                "certificate's validity, is final once the e-lock reports the truck out",
+                f"运输 {trip_id} 尚未驶离场站：关锁报告车辆出场后到达时限才确定，届时再出具证书",
+            ) from None
         raise Conflict(
             f"trip {trip_id} has ended ({ended.state}): no certificate is issued for it",
             f"运输 {trip_id} 已结束（{ended.state}），不再出具证书",

@@ -108,7 +108,9 @@ def inspection_passport(
 ) -> dict[str, Any]:
     """The inspection passport the e-lock carries; its digest is recomputed and compared."""
     found = load_declaration(services.read_engine, declaration_id)
-    if found is None or not actor.may_see_enterprise(found[0].enterprise_uscc):
+    if found is None or not actor.may_see_declaration(
+        found[0].enterprise_uscc, found[0].declaring_agent_uscc
+    ):
         raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
     view = passport_view(*found)
     if view is None:

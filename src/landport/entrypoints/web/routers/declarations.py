@@ -7,11 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 
-from landport.adapters.db.queries import DeclarationFilter, list_declarations, load_declaration
+from landport.adapters.db.queries import (
+    DeclarationFilter,
+    authorisations_reader,
+    list_declarations,
+    load_declaration,
+)
 from landport.adapters.db.unit_of_work import request_digest
-from landport.declarations.checking import check_declaration
+from landport.declarations.agent import check_as_declarant
 from landport.declarations.commands import CancelDeclaration, DeclareExport, SubmitDeclaration
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus
+from landport.enterprises.agency import beijing_today
 from landport.enterprises.model import Actor
 from landport.entrypoints.web.deps import Declarant, DeclarationReader, ServicesDep
 from landport.entrypoints.web.views import (
@@ -99,7 +105,14 @@ def check_declaration_draft(
     types: `{valid, errors, warnings}`, each violation `{field, code, message_en,
     message_zh}`. Nothing is stored, so nothing is audited. Lodging still decides: it also
     checks that the consignor is registered at this port."""
-    content, problems = check_declaration(payload, services.bus.context.catalog, actor=actor)
+    context = services.bus.context
+    content, problems, _ = check_as_declarant(
+        payload,
+        context.catalog,
+        actor=actor,
+        authorisations=authorisations_reader(services.read_engine),
+        today=beijing_today(context),
+    )
     errors = [p.as_dict() for p in problems if p.severity == "error"]
     return {
         "valid": content is not None and not errors,
@@ -140,7 +153,9 @@ def read_declaration(
     """An exporter asking for another enterprise's declaration gets 404, not 403; an exporter
     reads its own without customs' risk `assessment` (officials see it)."""
     found = load_declaration(services.read_engine, declaration_id)
-    if found is None or not actor.may_see_enterprise(found[0].enterprise_uscc):
+    if found is None or not actor.may_see_declaration(
+        found[0].enterprise_uscc, found[0].declaring_agent_uscc
+    ):
         raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
     return as_seen_by(actor, declaration_view(*found))
 
@@ -167,10 +182,12 @@ def search_declarations(
     page: Page = 1,
     page_size: PageSize = 50,
 ) -> dict[str, Any]:
-    """Declarants see only their own enterprise's declarations, whatever filter they send,
-    and without `risk_score`. A misspelt `status` or `lane` is refused (422)."""
+    """Declarants see only their own enterprise's declarations and those it lodged as
+    customs broker for a client, whatever filter they send, and without `risk_score`
+    A misspelt `status` or `lane` is refused (422)."""
+    visible_to = None
     if actor.is_declarant:
-        enterprise_uscc = actor.enterprise_uscc
+        enterprise_uscc, visible_to = None, actor.enterprise_uscc or ""
     f = DeclarationFilter(
         enterprise_uscc,
         status_filter(status, (s.value for s in DeclarationStatus)),
@@ -181,6 +198,7 @@ def search_declarations(
         created_from,
         created_to,
         sealed,
+        visible_to,
     )
     total, rows = list_declarations(services.read_engine, f, page=page, page_size=page_size)
     return {

@@ -110,8 +110,9 @@ def yard_layout_of(services: ServicesDep) -> Any:
 
 def _visit(services: ServicesDep, actor: Actor, visit_id: str) -> dict[str, Any]:
     view = visit_view(services.read_engine, visit_id, yard_layout_of(services))
-    uscc = view.get("enterprise_uscc") if view else None
-    if view is None or (actor.is_declarant and uscc != actor.enterprise_uscc):
+    if view is None or not actor.may_see_declaration(
+        view.get("enterprise_uscc") or "", view.get("declaring_agent_uscc")
+    ):
         raise NotFound(f"truck visit {visit_id} not found", f"未找到车辆作业 {visit_id}")
     view["driver_link"] = driver_link(services, visit_id)  # for the exporter to send on
     return view

@@ -1,0 +1,93 @@
+"""Whom a declarant declares for: its own enterprise, or a client of its customs broker.
+
+A declarant of enterprise Y may declare for consignor X (X ≠ Y) only while an unrevoked
+authorisation of Y by X covers the day (a Beijing date). The rules of a declaration then see
+the declarant as acting for X, and the declaration records Y as its declaring agent; without
+such an authorisation the consignor is refused as ``no_agency_authorisation``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from landport.declarations.checking import check_declaration
+from landport.declarations.messages import violation
+from landport.declarations.model import CustomsDeclaration, DeclarationContent
+from landport.enterprises.agency import authorised_on
+from landport.enterprises.model import Actor, AgencyAuthorisation
+from landport.reference.catalog import ReferenceCatalog
+from landport.shared.errors import InvalidInput, Violation
+
+#: The authorisations of one consignor (first) for one broker (second), revoked ones too.
+Authorisations = Callable[[str, str], Iterable[AgencyAuthorisation]]
+
+REFUSED = "no_agency_authorisation"
+_OWN_ONLY = "not_own_enterprise"  # the rule's code for "not the declarant's enterprise"
+
+
+@dataclass(frozen=True)
+class DeclaringFor:
+    """``actor`` as the declaration rules see it, and the broker acting as agent (or None)."""
+
+    actor: Actor
+    agent_uscc: str | None = None
+
+
+def declaring_for(
+    actor: Actor, consignor_uscc: object, authorisations: Authorisations, today: date
+) -> DeclaringFor:
+    """A declarant of a broker acting for an authorising consignor is seen as that consignor's
+    declarant, with its own enterprise as agent; anyone else is seen as they are."""
+    own = actor.enterprise_uscc
+    consignor = consignor_uscc.strip() if isinstance(consignor_uscc, str) else None
+    if not actor.is_declarant or own is None or not consignor or consignor == own:
+        return DeclaringFor(actor)
+    if authorised_on(authorisations(consignor, own), today):
+        return DeclaringFor(dataclasses.replace(actor, enterprise_uscc=consignor), own)
+    return DeclaringFor(actor)
+
+
+def agency_refusal(actor: Actor, consignor_uscc: str) -> Violation:
+    """The consignor field, refused: the declarant's enterprise may not declare for it."""
+    return violation(
+        "consignor_uscc", REFUSED, expected=actor.enterprise_uscc or "-", value=consignor_uscc
+    )
+
+
+def check_as_declarant(
+    raw: Mapping[str, object],
+    catalog: ReferenceCatalog,
+    *,
+    actor: Actor,
+    authorisations: Authorisations,
+    today: date,
+) -> tuple[DeclarationContent | None, list[Violation], str | None]:
+    """:func:`check_declaration` for ``actor``, who may be a broker's declarant acting for a
+    client: ``(content, violations, agent_uscc)``. A consignor that is neither the
+    declarant's enterprise nor a client authorising it today is ``no_agency_authorisation``."""
+    who = declaring_for(actor, raw.get("consignor_uscc"), authorisations, today)
+    content, problems = check_declaration(raw, catalog, actor=who.actor)
+    consignor = str(raw.get("consignor_uscc", "")).strip()
+    problems = [
+        agency_refusal(actor, consignor)
+        if (p.field, p.code) == ("consignor_uscc", _OWN_ONLY)
+        else p
+        for p in problems
+    ]
+    return content, problems, who.agent_uscc
+
+
+def require_agency(
+    actor: Actor, declaration: CustomsDeclaration, authorisations: Authorisations, today: date
+) -> None:
+    """A broker's declarant acts on a client's declaration (submit, cancel) only while an
+    authorisation covers the day; the consignor's own declarants always may."""
+    own = actor.enterprise_uscc
+    consignor = declaration.enterprise_uscc
+    if not actor.is_declarant or own == consignor:
+        return
+    if own is None or not authorised_on(authorisations(consignor, own), today):
+        raise InvalidInput([agency_refusal(actor, consignor)])

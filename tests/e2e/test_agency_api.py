@@ -1,0 +1,236 @@
+"""A customs broker (报关企业) declares for its client under the client's authorisation
+(代理报关委托书), recorded by a port administrator. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from builders import CONSIGNOR_USCC, make_uscc, valid_declaration_payload
+from landport.shared.clock import BEIJING
+from world import OTHER_USCC, World
+
+BROKER_USCC = make_uscc("91330100MA2B00001")
+AUTHORISATIONS = "/api/v1/agency-authorisations"
+
+
+def today() -> date:
+    return datetime.now(BEIJING).date()
+
+
+def with_broker(world: World) -> World:
+    """A customs broker of poor credit (its rating must not drive its clients' risk)."""
+    world.add_enterprise(BROKER_USCC, rating="untrusted")
+    world.add_user("broker", "declarant", enterprise=BROKER_USCC)
+    return world
+
+
+def authorise(world: World, valid_from: date, valid_to: date) -> dict[str, Any]:
+    body = {
+        "consignor_uscc": CONSIGNOR_USCC,
+        "agent_uscc": BROKER_USCC,
+        "valid_from": valid_from.isoformat(),
+        "valid_to": valid_to.isoformat(),
+    }
+    response = world.post("admin", AUTHORISATIONS, body)
+    assert response.status_code == 201, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def revoke(world: World, authorisation_id: str, user: str = "admin") -> Any:
+    path = f"{AUTHORISATIONS}/{authorisation_id}/revoke"
+    return world.post(user, path, {"reason": "委托书到期前解除 contract ended"})
+
+
+def client_payload() -> dict[str, Any]:
+    payload = valid_declaration_payload(consignor_uscc=CONSIGNOR_USCC)
+    payload["declaring_agent_uscc"] = OTHER_USCC  # never trusted: the agent is the actor's
+    return payload
+
+
+def test_an_authorised_broker_lodges_for_its_client_and_both_see_it(world: World) -> None:
+    with_broker(world)
+    authorise(world, today() - timedelta(days=1), today() + timedelta(days=30))
+    response = world.lodge(client_payload(), user="broker")
+    assert response.status_code == 201, response.text
+    lodged = response.json()
+    assert lodged["enterprise_uscc"] == CONSIGNOR_USCC
+    assert lodged["declaring_agent_uscc"] == BROKER_USCC
+    assert lodged["declarant"] == "broker"
+    path = f"/api/v1/declarations/{lodged['id']}"
+    for user in ("broker", "exporter"):
+        read = world.get(user, path)
+        assert read.status_code == 200, (user, read.text)
+        assert read.json()["declaring_agent_uscc"] == BROKER_USCC
+        assert "assessment" not in read.json()
+        listing = world.get(user, "/api/v1/declarations").json()
+        assert [d["id"] for d in listing["items"]] == [lodged["id"]], user
+        assert listing["items"][0]["declaring_agent_uscc"] == BROKER_USCC
+    # a third enterprise sees nothing, whatever it asks for
+    assert world.get("competitor", path).status_code == 404
+    assert world.get("competitor", f"{path}/passport").status_code == 404
+    listing = world.get(
+        "competitor", "/api/v1/declarations", params={"enterprise_uscc": CONSIGNOR_USCC}
+    ).json()
+    assert listing["total"] == 0
+    # the broker's own listing stays its own even when it asks for another enterprise's
+    other = world.lodge(valid_declaration_payload(consignor_uscc=CONSIGNOR_USCC))
+    assert other.status_code == 201
+    listing = world.get(
+        "broker", "/api/v1/declarations", params={"enterprise_uscc": CONSIGNOR_USCC}
+    ).json()
+    assert [d["id"] for d in listing["items"]] == [lodged["id"]]
+    assert world.get("broker", f"/api/v1/declarations/{other.json()['id']}").status_code == 404
+    audit = world.get("auditor", f"/api/v1/audit?entity_id={lodged['id']}").json()["items"]
+    assert [(e["action"], e["actor"]) for e in audit] == [("declaration.lodged", "broker")]
+
+
+def test_the_consignors_credit_drives_the_risk_of_a_brokers_declaration(world: World) -> None:
+    with_broker(world)
+    authorise(world, today(), today())
+    lodged = world.lodge(client_payload(), user="broker").json()
+    submitted = world.post("broker", f"/api/v1/declarations/{lodged['id']}/submit")
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["lane"] is not None
+    assert "assessment" not in submitted.json()  # customs' reasons stay hidden from brokers
+    read = world.get("officer", f"/api/v1/declarations/{lodged['id']}").json()
+    facts = read["assessment"]["facts"]
+    assert facts["consignor_uscc"] == CONSIGNOR_USCC
+    assert facts["enterprise_rating"] == "general"  # the consignor's, not the broker's
+
+
+@pytest.mark.parametrize("authorisation", ["none", "expired", "future", "revoked", "other"])
+def test_a_broker_without_a_valid_authorisation_is_refused_and_nothing_is_stored(
+    world: World, authorisation: str
+) -> None:
+    with_broker(world)
+    day = timedelta(days=1)
+    if authorisation == "expired":
+        authorise(world, today() - 30 * day, today() - day)
+    elif authorisation == "future":
+        authorise(world, today() + day, today() + 30 * day)
+    elif authorisation == "revoked":
+        found = authorise(world, today() - day, today() + day)
+        assert revoke(world, found["id"]).status_code == 200
+    elif authorisation == "other":  # the consignor authorised someone else
+        body = {
+            "consignor_uscc": CONSIGNOR_USCC,
+            "agent_uscc": OTHER_USCC,
+            "valid_from": today().isoformat(),
+            "valid_to": today().isoformat(),
+        }
+        assert world.post("admin", AUTHORISATIONS, body).status_code == 201
+    response = world.lodge(client_payload(), user="broker", submit=True)
+    assert response.status_code == 422, response.text
+    refused = [e for e in response.json()["errors"] if e["field"] == "consignor_uscc"]
+    assert [e["code"] for e in refused] == ["no_agency_authorisation"]
+    assert BROKER_USCC in refused[0]["message_en"] and refused[0]["message_zh"]
+    assert world.get("officer", "/api/v1/declarations").json()["total"] == 0
+    check = world.post("broker", "/api/v1/declarations/check", client_payload()).json()
+    assert check["valid"] is False
+    assert "no_agency_authorisation" in {e["code"] for e in check["errors"]}
+
+
+def test_a_declarant_of_an_unauthorised_enterprise_is_refused_as_before(world: World) -> None:
+    response = world.lodge(valid_declaration_payload(), user="competitor")
+    assert response.status_code == 422
+    assert [e["code"] for e in response.json()["errors"] if e["field"] == "consignor_uscc"] == [
+        "no_agency_authorisation"
+    ]
+
+
+def test_an_exporter_lodging_for_itself_has_no_agent(world: World) -> None:
+    with_broker(world)
+    response = world.lodge(client_payload())
+    assert response.status_code == 201, response.text
+    assert response.json()["declaring_agent_uscc"] is None
+    assert world.get("broker", f"/api/v1/declarations/{response.json()['id']}").status_code == 404
+
+
+def test_after_revocation_the_broker_can_no_longer_submit_or_cancel(world: World) -> None:
+    with_broker(world)
+    found = authorise(world, today(), today() + timedelta(days=5))
+    lodged = world.lodge(client_payload(), user="broker").json()
+    assert revoke(world, found["id"]).status_code == 200
+    path = f"/api/v1/declarations/{lodged['id']}"
+    for action, body in (("submit", None), ("cancel", {"reason": "wrong truck"})):
+        response = world.post("broker", f"{path}/{action}", body)
+        assert response.status_code == 422, (action, response.text)
+        assert response.json()["errors"][0]["code"] == "no_agency_authorisation"
+    assert world.get("broker", path).json()["status"] == "draft"  # it lodged it: still seen
+    # the consignor itself may go on
+    assert world.post("exporter", f"{path}/submit").status_code == 200
+
+
+def test_authorisations_are_recorded_listed_and_revoked_by_a_port_admin_and_audited(
+    world: World,
+) -> None:
+    with_broker(world)
+    found = authorise(world, today(), today() + timedelta(days=90))
+    assert found["recorded_by"] == "admin" and found["revoked_at"] is None
+    listing = world.get("admin", AUTHORISATIONS, params={"agent_uscc": BROKER_USCC}).json()
+    assert [a["id"] for a in listing["items"]] == [found["id"]]
+    revoked = revoke(world, found["id"])
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["revoked_by"] == "admin"
+    assert revoke(world, found["id"]).status_code == 409  # once only
+    assert revoke(world, "no-such-id").status_code == 404
+    entries = world.get("auditor", f"/api/v1/audit?entity_id={found['id']}").json()["items"]
+    assert [e["action"] for e in entries] == [
+        "agency_authorisation.recorded",
+        "agency_authorisation.revoked",
+    ]
+    assert all(e["actor"] == "admin" for e in entries)
+    assert entries[1]["detail"] == "委托书到期前解除 contract ended"
+    assert world.get("auditor", "/api/v1/audit/verify").json()["intact"] is True
+
+
+@pytest.mark.parametrize("user", ["exporter", "broker", "officer", "auditor"])
+def test_only_a_port_admin_may_touch_authorisations(world: World, user: str) -> None:
+    with_broker(world)
+    found = authorise(world, today(), today())
+    body = {
+        "consignor_uscc": CONSIGNOR_USCC,
+        "agent_uscc": BROKER_USCC,
+        "valid_from": today().isoformat(),
+        "valid_to": today().isoformat(),
+    }
+    assert world.post(user, AUTHORISATIONS, body).status_code == 403
+    assert world.get(user, AUTHORISATIONS).status_code == 403
+    assert revoke(world, found["id"], user=user).status_code == 403
+    assert len(world.get("admin", AUTHORISATIONS).json()["items"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"agent_uscc": make_uscc("91330100MA2B00002")}, "agent_uscc", "enterprise_not_registered"),
+        ({"agent_uscc": CONSIGNOR_USCC}, "agent_uscc", "agent_is_consignor"),
+        (
+            {"valid_to": "2026-01-01", "valid_from": "2026-02-01"},
+            "valid_to",
+            "valid_to_before_valid_from",
+        ),
+        ({"valid_from": "1 March"}, "valid_from", "date_from_datetime_parsing"),
+    ],
+)
+def test_a_bad_authorisation_is_refused_naming_the_field_and_rule(
+    world: World, change: dict[str, str], field: str, code: str
+) -> None:
+    with_broker(world)
+    body = {
+        "consignor_uscc": CONSIGNOR_USCC,
+        "agent_uscc": BROKER_USCC,
+        "valid_from": today().isoformat(),
+        "valid_to": today().isoformat(),
+        **change,
+    }
+    response = world.post("admin", AUTHORISATIONS, body)
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert any(e["field"] == field and e["code"] == code for e in errors), errors
+    assert all(e["message_en"] and e["message_zh"] for e in errors)
+    assert world.get("admin", AUTHORISATIONS).json()["items"] == []
