@@ -88,9 +88,8 @@ def _witnesses(
     """seq -> hash from the folder's checkpoints, and every problem with them. An empty
     folder (deleted files, a wrong path in a cron job) is a problem: it proves nothing."""
     from landport.adapters.audit_checkpoints import read_checkpoints
-    from landport.adapters.ed25519_keys import KeyLoadError, load_public_key
-    from landport.adapters.signing_keys import local_public_keys
     from landport.audit.checkpoint import CheckpointError, witnesses_of
+    from landport.entrypoints.cli.keys import verifying_keys
 
     if not folder.is_dir():
         err.print(
@@ -98,15 +97,7 @@ def _witnesses(
             "/ 错误：--checkpoints 须为文件夹"
         )
         raise typer.Exit(code=2)
-    try:
-        keys = [load_public_key(k) for k in public_key] if public_key else local_public_keys()
-    except KeyLoadError as e:
-        err.print(f"error: --public-key: {escape(str(e))} / 错误：公钥无法读取")
-        raise typer.Exit(code=2) from None
-    if not keys:
-        err.print("error: no public key here; pass --public-key / 错误：未找到公钥，请指定")
-        raise typer.Exit(code=2)
-    found = read_checkpoints(folder, keys)
+    found = read_checkpoints(folder, verifying_keys(public_key))
     problems = found.problems
     if not found.checkpoints:
         problems += (f"no valid checkpoint in {folder}",)

@@ -13,8 +13,6 @@ from rich.table import Table
 
 from landport.adapters.certificates import (
     CertificateCheck,
-    KeyLoadError,
-    load_public_key,
     public_keyring,
     verify_certificate,
     verify_qr_payload,
@@ -22,7 +20,6 @@ from landport.adapters.certificates import (
 from landport.adapters.db.border_queries import border_check, find_trip_id
 from landport.adapters.db.custody_queries import existing_routes
 from landport.adapters.route_files import routes_from_file
-from landport.adapters.signing_keys import local_public_keys
 from landport.bootstrap import bootstrap
 from landport.entrypoints.cli.app import (
     _fail,
@@ -34,6 +31,7 @@ from landport.entrypoints.cli.app import (
     out,
     refuse,
 )
+from landport.entrypoints.cli.keys import verifying_keys
 from landport.seals.border_handlers import GateReading
 from landport.seals.commands import ImportRoutes, RegisterSeal, ResetTerminalRegistration
 from landport.settings import get_settings
@@ -183,14 +181,7 @@ def verify_certificate_file(
     reason otherwise; an expired one is refused. Without --public-key, the local signing key's
     public half (dev key in development)."""
     when = SystemClock().now() if at is None else _time_option("--at", at)
-    try:
-        keys = [load_public_key(k) for k in public_key] if public_key else local_public_keys()
-    except KeyLoadError as exc:
-        err.print(f"error: {exc} / 错误：公钥无法读取")
-        raise typer.Exit(code=2) from None
-    if not keys:
-        err.print("error: no public key here; pass --public-key / 错误：未找到公钥，请指定")
-        raise typer.Exit(code=2)
+    keys = verifying_keys(public_key)
     try:
         data = file.read_bytes()
     except OSError as exc:
