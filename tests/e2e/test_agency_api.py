@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from builders import CONSIGNOR_USCC, make_uscc, valid_declaration_payload
-from landport.shared.clock import BEIJING
+from goods import furniture_payload
+from landport.adapters.db.screen_queries import owner_of
+from landport.adapters.live_events import LiveEventHub
+from landport.enterprises.model import Actor, Role
+from landport.entrypoints.web.routers import custody as custody_router
+from landport.entrypoints.web.routers import yard as yard_router
+from landport.shared.clock import BEIJING, FixedClock
 from world import OTHER_USCC, World
 
 BROKER_USCC = make_uscc("91330100MA2B00001")
@@ -234,3 +241,184 @@ def test_a_bad_authorisation_is_refused_naming_the_field_and_rule(
     assert any(e["field"] == field and e["code"] == code for e in errors), errors
     assert all(e["message_en"] and e["message_zh"] for e in errors)
     assert world.get("admin", AUTHORISATIONS).json()["items"] == []
+
+
+# --- what hangs off a broker's declaration: the yard, appointments, live events ------------
+
+
+def pre_advise(world: World, user: str, declaration: dict[str, Any]) -> Any:
+    plate = declaration["declaration"]["vehicle_plate"]
+    body = {"declaration_id": declaration["id"], "plate": plate}
+    return world.post(user, "/api/v1/visits", body)
+
+
+def test_an_authorised_broker_pre_advises_the_truck_of_its_lodgement(world: World) -> None:
+    with_broker(world)
+    authorise(world, today(), today() + timedelta(days=5))
+    lodged = world.lodge(client_payload(), user="broker").json()
+    response = pre_advise(world, "broker", lodged)
+    assert response.status_code == 201, response.text
+    for user in ("broker", "exporter"):
+        assert world.get(user, "/api/v1/visits").json()["total"] == 1, user
+    assert world.get("competitor", "/api/v1/visits").json()["total"] == 0
+
+
+def test_after_revocation_the_broker_may_not_pre_advise_but_the_consignor_may(
+    world: World,
+) -> None:
+    with_broker(world)
+    found = authorise(world, today(), today() + timedelta(days=5))
+    lodged = world.lodge(client_payload(), user="broker").json()
+    assert revoke(world, found["id"]).status_code == 200
+    refused = pre_advise(world, "broker", lodged)
+    assert refused.status_code == 422, refused.text
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+        ("consignor_uscc", "no_agency_authorisation")
+    ]
+    assert world.get("officer", "/api/v1/visits").json()["total"] == 0  # nothing stored
+    assert pre_advise(world, "competitor", lodged).status_code == 404
+    assert pre_advise(world, "exporter", lodged).status_code == 201
+
+
+def test_the_brokers_declarants_hear_the_live_events_of_its_lodgements(world: World) -> None:
+    with_broker(world)
+    authorise(world, today(), today())
+    hub: LiveEventHub = world.client.app.state.live_events  # type: ignore[attr-defined]
+    before = hub.published
+    lodged = world.lodge(client_payload(), user="broker", submit=True).json()
+    recent = list(hub._recent)[-(hub.published - before) :]
+    assert recent[0].type == "declaration.lodged"
+    assert {(e.enterprise_uscc, e.agent_uscc) for e in recent} == {(CONSIGNOR_USCC, BROKER_USCC)}
+    broker = Actor("broker", Role.DECLARANT, BROKER_USCC)
+    exporter = Actor("exporter", Role.DECLARANT, CONSIGNOR_USCC)
+    competitor = Actor("competitor", Role.DECLARANT, OTHER_USCC)
+    assert all(e.visible_to(broker) and e.visible_to(exporter) for e in recent)
+    assert not any(e.visible_to(competitor) for e in recent)
+    # what is not told at lodging (a trip, a visit) is looked up with both enterprises
+    engine = world.services.read_engine
+    assert owner_of(engine, lodged["id"], None) == (CONSIGNOR_USCC, BROKER_USCC)
+    own = world.lodge(valid_declaration_payload()).json()
+    assert owner_of(engine, own["id"], None) == (CONSIGNOR_USCC, None)
+
+
+def test_a_declarant_without_an_enterprise_lists_no_visits_or_trips(world: World) -> None:
+    """No such user can be created today; were one to appear, an enterprise of None must
+    not be taken for "no filter" (which is what officials get)."""
+    lodged = world.lodge(furniture_payload(), submit=True).json()
+    assert lodged["status"] == "released", lodged
+    assert pre_advise(world, "exporter", lodged).status_code == 201
+    seal = {"seal_id": "EL-0042", "vendor": "generic", "protocol": "json-mqtt", "secret": "k" * 20}
+    assert world.post("officer", "/api/v1/seals", seal).status_code == 201
+    trip = {"seal_id": "EL-0042", "declaration_id": lodged["id"], "route_id": "shigatse-gyirong"}
+    assert world.post("officer", "/api/v1/trips", trip).status_code == 201
+    services, nobody = world.services, Actor("nobody", Role.DECLARANT, None)
+    officer = Actor("officer", Role.CUSTOMS_OFFICER)
+    assert yard_router.visits(services, officer)["total"] == 1
+    assert yard_router.visits(services, nobody)["total"] == 0
+    assert custody_router.trips(services, officer)["total"] == 1
+    assert custody_router.trips(services, nobody)["total"] == 0
+
+
+@pytest.fixture
+def clocked(database_url: str) -> Iterator[tuple[World, FixedClock]]:
+    """A port with a broker, on a clock of its own: Monday 2026-05-04, 08:00 in Beijing."""
+    clock = FixedClock(datetime(2026, 5, 4, 0, 0, tzinfo=UTC))
+    w = World(database_url, clock=clock)
+    w.without_random_selection()
+    yield with_broker(w), clock
+    w.close()
+
+
+BAY = "exam-bay-1"  # sells 10:00, 11:00 and 14:00-17:00 Beijing time
+
+
+def book(world: World, user: str, declaration_id: str, hour: int = 14) -> Any:
+    slot = f"2026-05-05T{hour:02d}:00:00+08:00"
+    body = {"declaration_id": declaration_id, "resource_id": BAY, "slot_start": slot}
+    return world.post(user, "/api/v1/appointments", body)
+
+
+def appointment_ids(world: World, user: str) -> list[str]:
+    return [a["id"] for a in world.get(user, "/api/v1/appointments").json()["items"]]
+
+
+def test_a_broker_books_for_its_lodgement_and_both_see_the_appointment(
+    clocked: tuple[World, FixedClock],
+) -> None:
+    world, _ = clocked
+    authorise(world, date(2026, 5, 1), date(2026, 5, 31))
+    lodged = world.lodge(client_payload(), user="broker", submit=True).json()
+    assert book(world, "competitor", lodged["id"]).status_code == 404
+    response = book(world, "broker", lodged["id"])
+    assert response.status_code == 201, response.text
+    made = response.json()
+    assert made["forwarder"] == CONSIGNOR_USCC  # the client's quota and standing
+    assert made["declaring_agent_uscc"] == BROKER_USCC
+    path = f"/api/v1/appointments/{made['id']}"
+    for user in ("broker", "exporter"):
+        assert appointment_ids(world, user) == [made["id"]], user
+        assert world.get(user, path).status_code == 200, user
+    assert appointment_ids(world, "competitor") == []
+    assert world.get("competitor", path).status_code == 404
+    assert world.post("competitor", f"{path}/cancel").status_code == 404
+    slot = {"slot_start": "2026-05-05T15:00:00+08:00"}
+    moved = world.post("broker", f"{path}/reschedule", slot)
+    assert moved.status_code == 200, moved.text
+    cancelled = world.post("broker", f"{path}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+
+
+def test_after_revocation_the_broker_may_not_book_move_or_cancel(
+    clocked: tuple[World, FixedClock],
+) -> None:
+    world, _ = clocked
+    found = authorise(world, date(2026, 5, 1), date(2026, 5, 31))
+    first, second = (
+        world.lodge(client_payload(), user="broker", submit=True).json() for _ in range(2)
+    )
+    made = book(world, "broker", first["id"])
+    assert made.status_code == 201, made.text
+    assert revoke(world, found["id"]).status_code == 200
+    path = f"/api/v1/appointments/{made.json()['id']}"
+    for response in (
+        book(world, "broker", second["id"]),
+        world.post("broker", f"{path}/reschedule", {"slot_start": "2026-05-05T15:00:00+08:00"}),
+        world.post("broker", f"{path}/cancel"),
+    ):
+        assert response.status_code == 422, response.text
+        assert [e["code"] for e in response.json()["errors"]] == ["no_agency_authorisation"]
+    assert world.get("broker", path).json()["status"] == "booked"  # still seen, unchanged
+    assert appointment_ids(world, "admin") == [made.json()["id"]]  # nothing new stored
+    # the consignor itself may go on
+    assert world.post("exporter", f"{path}/cancel").status_code == 200
+    assert book(world, "exporter", second["id"]).status_code == 201
+
+
+# --- the Beijing date decides --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("at", "lodged"),
+    [
+        ("2026-12-01T15:59:00+00:00", False),  # 23:59 on 12-01 in Beijing: not yet
+        ("2026-12-01T16:30:00+00:00", True),  # already 12-02 in Beijing
+        ("2026-12-31T15:59:00+00:00", True),  # 23:59 on the last day in Beijing
+        ("2026-12-31T16:00:00+00:00", False),  # 2027-01-01 in Beijing: expired
+    ],
+)
+def test_the_authorisation_runs_on_beijing_dates_whatever_the_utc_date(
+    clocked: tuple[World, FixedClock], at: str, lodged: bool
+) -> None:
+    world, clock = clocked
+    authorise(world, date(2026, 12, 2), date(2026, 12, 31))
+    clock._now = datetime.fromisoformat(at)
+    response = world.lodge(client_payload(), user="broker")
+    if lodged:
+        assert response.status_code == 201, response.text
+        assert response.json()["declaring_agent_uscc"] == BROKER_USCC
+        return
+    assert response.status_code == 422, response.text
+    refused = [e["code"] for e in response.json()["errors"] if e["field"] == "consignor_uscc"]
+    assert refused == ["no_agency_authorisation"]
+    assert world.get("officer", "/api/v1/declarations").json()["total"] == 0

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from builders import CONSIGNOR_USCC, make_uscc
 from goods import furniture_payload, primary_lithium_payload
 from landport.adapters.certificates import generate_keypair, private_key_pem, public_key_pem
 from landport.adapters.signing_keys import SIGNING_KEY_ENV
@@ -32,6 +33,7 @@ LANDPORT = str(Path(sys.executable).with_name("landport"))
 SECRET = "s3cret-key-of-the-e-lock-0042"
 PLATE = "藏D12345"  # the plate of the builders' declaration
 CONTAINER = "CSQU3054383"
+BROKER_USCC = make_uscc("91330100MA2B00001")  # a customs broker (报关企业)
 
 
 @dataclass
@@ -479,3 +481,35 @@ def test_no_certificate_is_issued_before_the_truck_has_left_the_yard(port: Port)
     assert port.world.get("competitor", path).status_code == 404
     drive(port, track())
     assert port.world.get("exporter", path).status_code == 200
+
+
+def test_the_broker_that_lodged_the_declaration_gets_its_trip_certificate(port: Port) -> None:
+    """A customs broker's declarant sees the trips of the declarations it lodged for a
+    client, and so their certificates; a third enterprise still sees nothing."""
+    world = port.world
+    world.add_enterprise(BROKER_USCC, rating="general")
+    world.add_user("broker", "declarant", enterprise=BROKER_USCC)
+    day = T0.astimezone(BEIJING).date()
+    authorisation = {
+        "consignor_uscc": CONSIGNOR_USCC,
+        "agent_uscc": BROKER_USCC,
+        "valid_from": day.isoformat(),
+        "valid_to": (day + timedelta(days=30)).isoformat(),
+    }
+    assert world.post("admin", "/api/v1/agency-authorisations", authorisation).status_code == 201
+    lodged = world.lodge(furniture_payload(), user="broker", submit=True).json()
+    assert (lodged["status"], lodged["declaring_agent_uscc"]) == ("released", BROKER_USCC)
+    assert register_seal(port).status_code == 201
+    trip = arm(port, lodged["id"]).json()
+    path = f"/api/v1/trips/{trip['id']}/certificate"
+    waiting = world.get("broker", path)  # its own trip, not yet out of the yard
+    assert waiting.status_code == 409 and "has not left the yard" in waiting.json()["message_en"]
+    assert world.get("competitor", path).status_code == 404
+    drive(port, track())
+    for user in ("broker", "exporter"):
+        response = world.get(user, path)
+        assert response.status_code == 200, (user, response.text)
+        assert response.json()["certificate"]["declaration_number"] == lodged["number"]
+    assert world.get("broker", f"{path}.svg").status_code == 200
+    assert world.get("competitor", path).status_code == 404
+    assert world.get("competitor", f"{path}.png").status_code == 404

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from broker import INGEST, WEB, publish_all, publisher
-from landport.adapters.live_events import LiveEventHub
+from landport.adapters.live_events import LiveEventHub, Owner
 from landport.adapters.live_events_mqtt import MqttEventBridge
 from landport.adapters.telemetry.mqtt_worker import ALERT_EVENTS, TRIP_EVENTS
 from landport.enterprises.model import Actor, Role
@@ -22,7 +22,7 @@ OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
 def test_a_worker_alert_on_the_broker_reaches_the_screens_of_its_enterprise(
     broker_port: int,
 ) -> None:
-    owners = {"trip-7": EXPORTER.enterprise_uscc}
+    owners: dict[str, Owner] = {"trip-7": (str(EXPORTER.enterprise_uscc), None)}
     hub = LiveEventHub(lambda _d, trip: owners.get(trip or ""))
     bridge = MqttEventBridge(
         hub, MqttSettings(host="127.0.0.1", port=broker_port, username=WEB[0], password=WEB[1])

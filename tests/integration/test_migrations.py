@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from conftest import PostgresDatabases
 from landport.adapters.db import tables as t
@@ -95,5 +98,56 @@ def test_trips_stored_before_0009_take_their_planned_departure_or_their_arming(
         with engine.connect() as conn:
             rows = conn.execute(select(t.trips.c.id, t.trips.c.departs_at)).all()
         assert dict(rows) == {"planned": planned, "road": armed, "wait": None}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("change", "constraint"),
+    [
+        ({"agent_uscc": "91330100716105852F"}, "ck_agency_authorisations_agent_not_consignor"),
+        (
+            {"valid_from": date(2026, 12, 31), "valid_to": date(2026, 12, 2)},
+            "ck_agency_authorisations_valid_from_not_after_valid_to",
+        ),
+    ],
+)
+def test_the_database_refuses_a_self_authorisation_or_a_validity_ending_before_it_starts(
+    database_url: str, change: dict[str, Any], constraint: str
+) -> None:
+    """What the handler refuses, the migrated schema refuses too (both engines); a valid
+    authorisation, even of a single day, goes in."""
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    engine = create_engine(database_url)
+    authorisation = {
+        "consignor_uscc": "91330100716105852F",
+        "agent_uscc": "91440300MA5F00004K",
+        "valid_from": date(2026, 12, 2),
+        "valid_to": date(2026, 12, 2),
+        "recorded_by": "admin",
+        "recorded_at": at,
+    }
+    try:
+        with engine.begin() as conn:
+            for uscc in ("91330100716105852F", "91440300MA5F00004K"):
+                conn.execute(
+                    insert(t.enterprises).values(
+                        uscc=uscc,
+                        name_zh="测试企业",
+                        name_en="Test Enterprise",
+                        province="zhejiang",
+                        rating="general",
+                        created_at=at,
+                    )
+                )
+            conn.execute(insert(t.agency_authorisations).values(id="ok", **authorisation))
+        with pytest.raises(IntegrityError) as refused, engine.begin() as conn:
+            row = {**authorisation, **change}
+            conn.execute(insert(t.agency_authorisations).values(id="bad", **row))
+        # SQLite names the constraint in its message, PostgreSQL too
+        assert constraint in str(refused.value)
+        with engine.connect() as conn:
+            ids = conn.execute(select(t.agency_authorisations.c.id)).scalars().all()
+        assert ids == ["ok"]
     finally:
         engine.dispose()

@@ -7,7 +7,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from landport.adapters.live_events import LiveEventHub
+from landport.adapters.live_events import LiveEventHub, Owner
 from landport.adapters.telemetry.ingest import IngestReport
 from landport.enterprises.model import Actor, Role
 from landport.seals.alerts import Alert, AlertChange, AlertKind, TripStateChange
@@ -17,6 +17,7 @@ AT = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 OFFICER = Actor("officer", Role.CUSTOMS_OFFICER)
 EXPORTER = Actor("exporter", Role.DECLARANT, "91330100716105852F")
 COMPETITOR = Actor("competitor", Role.DECLARANT, "91440300MA5F00004K")
+BROKER = Actor("broker", Role.DECLARANT, "91330100MA2B000018")  # a customs broker (报关企业)
 
 
 def test_a_declarant_hears_only_its_own_enterprise_and_an_officer_hears_all() -> None:
@@ -87,10 +88,10 @@ def test_closing_the_hub_ends_every_stream() -> None:
 
 
 def test_an_ingest_report_becomes_alert_and_trip_events_owned_by_the_trip_enterprise() -> None:
-    owners = {"trip-1": EXPORTER.enterprise_uscc}
+    owners: dict[str, Owner] = {"trip-1": (str(EXPORTER.enterprise_uscc), None)}
     asked: list[tuple[str | None, str | None]] = []
 
-    def owner_of(declaration_id: str | None, trip_id: str | None) -> str | None:
+    def owner_of(declaration_id: str | None, trip_id: str | None) -> Owner | None:
         asked.append((declaration_id, trip_id))
         return owners.get(trip_id or "")
 
@@ -111,6 +112,28 @@ def test_an_ingest_report_becomes_alert_and_trip_events_owned_by_the_trip_enterp
     assert seen == ["alert.opened", "trip.state"]
     assert other == []
     assert asked == [(None, "trip-1")]  # looked up once, then remembered
+
+
+def test_the_broker_that_lodged_a_declaration_hears_its_events_and_a_third_never() -> None:
+    """The owner lookup carries the declaring agent: its declarants hear the trip's alerts
+    and states as the consignor's do; a declaration lodged by the consignor stays its own."""
+    consignor, broker = str(EXPORTER.enterprise_uscc), str(BROKER.enterprise_uscc)
+    owners: dict[str, Owner] = {"trip-1": (consignor, broker), "trip-2": (consignor, None)}
+
+    async def scenario() -> list[list[str]]:
+        hub = LiveEventHub(lambda _d, trip: owners.get(trip or ""))
+        streams = [hub.subscribe(a) for a in (OFFICER, EXPORTER, BROKER, COMPETITOR)]
+        for trip_id in ("trip-1", "trip-2"):
+            report = IngestReport(received=1, accepted=0)
+            report.trip_changes.append((trip_id, TripStateChange(TripState.AT_BORDER, AT)))
+            hub.on_ingest_report(report)
+        hub.publish("declaration.lodged", {"trip_id": "d"}, owner=(consignor, broker))
+        return [[e.data["trip_id"] for e in await s.next_batch(0.2)] for s in streams]
+
+    officer, exporter, broker_heard, competitor = asyncio.run(scenario())
+    assert officer == exporter == ["trip-1", "trip-2", "d"]
+    assert broker_heard == ["trip-1", "d"]
+    assert competitor == []
 
 
 def test_an_empty_batch_means_the_time_ran_out_not_a_stale_wake_up() -> None:

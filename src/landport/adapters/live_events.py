@@ -33,24 +33,32 @@ from landport.messagebus import MessageBus
 from landport.seals import events as se
 from landport.yard import events as ye
 
-#: (declaration_id, trip_id) -> the enterprise that owns it, or None if unknown.
-OwnerLookup = Callable[[str | None, str | None], str | None]
+#: Who a declaration (and what hangs off it) belongs to: its consignor, and the customs
+#: broker that lodged it as agent (None: the consignor itself).
+Owner = tuple[str, str | None]
+#: (declaration_id, trip_id) -> its owner, or None if unknown.
+OwnerLookup = Callable[[str | None, str | None], Owner | None]
 
 
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
-    """One thing that happened, as a screen needs it; `enterprise_uscc` decides who sees it."""
+    """One thing that happened, as a screen needs it; `enterprise_uscc` (the consignor) and
+    `agent_uscc` (the customs broker that lodged the declaration) decide who sees it."""
 
     seq: int
     type: str
     data: dict[str, Any]
     enterprise_uscc: str | None = None
+    agent_uscc: str | None = None
 
     def visible_to(self, actor: Actor) -> bool:
-        """Officials see everything; a declarant only events of its own enterprise."""
+        """Officials see everything; a declarant only events of its own enterprise's
+        declarations, as consignor or as the broker that lodged them."""
         if not actor.is_declarant:
             return True
-        return self.enterprise_uscc is not None and self.enterprise_uscc == actor.enterprise_uscc
+        if self.enterprise_uscc is None:
+            return False
+        return actor.may_see_declaration(self.enterprise_uscc, self.agent_uscc)
 
 
 @dataclass(eq=False)
@@ -125,17 +133,26 @@ class LiveEventHub:
         self._subscriptions: set[Subscription] = set()
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
-        self._owners: dict[str, str | None] = {}
+        self._owners: dict[str, Owner | None] = {}
         self._now = now
         self.published = 0
 
     # -- publishing (any thread) -----------------------------------------------------------
 
     def publish(
-        self, type_: str, data: dict[str, Any], *, enterprise_uscc: str | None = None
+        self,
+        type_: str,
+        data: dict[str, Any],
+        *,
+        enterprise_uscc: str | None = None,
+        agent_uscc: str | None = None,
+        owner: Owner | None = None,
     ) -> LiveEvent:
+        """`owner` (as the lookup gives it) stands for `enterprise_uscc` and `agent_uscc`."""
+        if owner is not None:
+            enterprise_uscc, agent_uscc = owner
         with self._lock:
-            event = LiveEvent(next(self._seq), type_, data, enterprise_uscc)
+            event = LiveEvent(next(self._seq), type_, data, enterprise_uscc, agent_uscc)
             self._recent.append(event)
             self.published += 1
             targets = list(self._subscriptions)
@@ -164,13 +181,13 @@ class LiveEventHub:
             self.publish(
                 f"alert.{change.action}",
                 alert_change_payload(change),
-                enterprise_uscc=self._owner(None, change.alert.trip_id),
+                owner=self._owner(None, change.alert.trip_id),
             )
         for trip_id, state in report.trip_changes:
             self.publish(
                 "trip.state",
                 trip_state_payload(trip_id, state),
-                enterprise_uscc=self._owner(None, trip_id),
+                owner=self._owner(None, trip_id),
             )
         if report.accepted:
             self.publish(
@@ -183,10 +200,10 @@ class LiveEventHub:
         owner = self._owner(None, str(trip_id)) if trip_id else None
         if is_alert:
             action = str(event.get("action", "updated"))
-            self.publish(f"alert.{action}", {**event, "action": action}, enterprise_uscc=owner)
+            self.publish(f"alert.{action}", {**event, "action": action}, owner=owner)
         else:
             data: dict[str, Any] = {k: event[k] for k in TRIP_STATE_KEYS if k in event}
-            self.publish("trip.state", data, enterprise_uscc=owner)
+            self.publish("trip.state", data, owner=owner)
 
     # -- subscribing (an event loop) ---------------------------------------------------------
 
@@ -224,11 +241,12 @@ class LiveEventHub:
 
     def _on_lodged(self, event: object) -> None:
         assert isinstance(event, de.DeclarationLodged)
-        self._owners[event.declaration_id] = event.enterprise_uscc
+        owner = (event.enterprise_uscc, event.declaring_agent_uscc)
+        self._owners[event.declaration_id] = owner
         self.publish(
             "declaration.lodged",
             {"declaration_id": event.declaration_id, "at": _iso(event.at)},
-            enterprise_uscc=event.enterprise_uscc,
+            owner=owner,
         )
 
     def _on_declaration(self, event: object) -> None:
@@ -239,7 +257,7 @@ class LiveEventHub:
             de.DeclarationReleased: "declaration.released",
         }[type(event)]
         owner = self._owner(str(data["declaration_id"]), None)
-        self.publish(name, data, enterprise_uscc=owner)
+        self.publish(name, data, owner=owner)
 
     def _on_trip(self, event: object) -> None:
         data = _fields(event)
@@ -248,7 +266,7 @@ class LiveEventHub:
         )
         declaration = data.get("declaration_id")
         owner = self._owner(str(declaration) if declaration else None, str(data["trip_id"]))
-        self.publish(name, data, enterprise_uscc=owner)
+        self.publish(name, data, owner=owner)
 
     def _on_alert_handled(self, event: object) -> None:
         """`id` is the alert's key, as the screen's alert list names its items."""
@@ -259,15 +277,15 @@ class LiveEventHub:
             "state": event.state,
             "at": _iso(event.at),
         }
-        self.publish("alert.handled", data, enterprise_uscc=self._owner(None, event.trip_id))
+        self.publish("alert.handled", data, owner=self._owner(None, event.trip_id))
 
     def _on_visit(self, event: object) -> None:
         """A truck through the gate or moved in the yard: the visit's new status."""
         assert isinstance(event, ye.VisitChanged)
         owner = self._owner(event.declaration_id, None) if event.declaration_id else None
-        self.publish("visit.changed", _fields(event), enterprise_uscc=owner)
+        self.publish("visit.changed", _fields(event), owner=owner)
 
-    def _owner(self, declaration_id: str | None, trip_id: str | None) -> str | None:
+    def _owner(self, declaration_id: str | None, trip_id: str | None) -> Owner | None:
         key = declaration_id or f"trip:{trip_id}"
         if key in self._owners:
             return self._owners[key]

@@ -123,9 +123,9 @@ class TripEnded(Exception):
     """The trip is over (exited, referred, unsealed): no certificate is issued for it any more,
     or an old one could be shown offline for a journey that no longer stands."""
 
-    def __init__(self, state: str, enterprise: str) -> None:
+    def __init__(self, state: str, enterprise: str, agent: str | None = None) -> None:
         super().__init__(state)
-        self.state, self.enterprise = state, enterprise
+        self.state, self.enterprise, self.agent = state, enterprise, agent
 
 
 class TripInYard(TripEnded):
@@ -136,15 +136,19 @@ class TripInYard(TripEnded):
 
 def trip_certificate(
     engine: Engine, trip_id: str, private_key: Ed25519PrivateKey
-) -> tuple[str, dict[str, Any]] | None:
-    """(the enterprise, the signed certificate file) as of the trip's latest custody record;
-    `TripEnded` once the trip is closed, `TripInYard` before it has left the yard.
+) -> tuple[str, str | None, dict[str, Any]] | None:
+    """(the consignor, the customs broker that lodged the declaration as agent or None, the
+    signed certificate file) as of the trip's latest custody record; `TripEnded` (carrying
+    both enterprises) once the trip is closed, `TripInYard` before it has left the yard.
 
     `issued_at` is the time of that record (the last fix, or arming), so the same trip state
     always gives the same bytes (Ed25519 is deterministic): file and QR fetched apart agree."""
-    query = select(t.trips, t.declarations.c.number, t.declarations.c.enterprise_uscc).join_from(
-        t.trips, t.declarations, t.trips.c.declaration_id == t.declarations.c.id
-    )
+    query = select(
+        t.trips,
+        t.declarations.c.number,
+        t.declarations.c.enterprise_uscc,
+        t.declarations.c.declaring_agent_uscc,
+    ).join_from(t.trips, t.declarations, t.trips.c.declaration_id == t.declarations.c.id)
     with engine.connect() as conn:
         r = conn.execute(query.where(t.trips.c.id == trip_id)).mappings().one_or_none()
         if r is None:
@@ -153,10 +157,11 @@ def trip_certificate(
             select(t.alerts.c.kind, t.alerts.c.details).where(t.alerts.c.trip_id == trip_id)
         ).all()
     trip = trip_from_row(r)
+    consignor, agent = str(r["enterprise_uscc"]), r["declaring_agent_uscc"]
     if trip.state in CLOSED_TRIPS:
-        raise TripEnded(trip.state.value, str(r["enterprise_uscc"]))
+        raise TripEnded(trip.state.value, consignor, agent)
     if trip.state is TripState.IN_YARD:
-        raise TripInYard(trip.state.value, str(r["enterprise_uscc"]))
+        raise TripInYard(trip.state.value, consignor, agent)
     st = MonitorState.from_dict(r["monitor"]) if r["monitor"] else MonitorState(trip.id)
     counted = [  # GNSS noise and alerts a replay withdrew say nothing of the journey
         kind
@@ -177,4 +182,4 @@ def trip_certificate(
         custody=custody,
         issuer=key_id(private_key.public_key()),
     )
-    return str(r["enterprise_uscc"]), sign_certificate(certificate, private_key)
+    return consignor, agent, sign_certificate(certificate, private_key)

@@ -83,8 +83,9 @@ def check_as_declarant(
 def require_agency(
     actor: Actor, declaration: CustomsDeclaration, authorisations: Authorisations, today: date
 ) -> None:
-    """A broker's declarant acts on a client's declaration (submit, cancel) only while an
-    authorisation covers the day; the consignor's own declarants always may."""
+    """A broker's declarant acts on a client's declaration (submit, cancel, pre-advise its
+    truck, book or change its appointment) only while an authorisation covers the day; the
+    consignor's own declarants and officials always may."""
     own = actor.enterprise_uscc
     consignor = declaration.enterprise_uscc
     if not actor.is_declarant or own == consignor:

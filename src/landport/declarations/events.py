@@ -11,6 +11,8 @@ class DeclarationLodged:
     declaration_id: str
     enterprise_uscc: str
     at: datetime
+    #: The customs broker that lodged it for the consignor (None: the consignor itself).
+    declaring_agent_uscc: str | None = None
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,11 @@ def declare_export(
         before=None,
         after=snapshot(declaration),
     )
-    uow.events.append(DeclarationLodged(declaration.id, declaration.enterprise_uscc, now))
+    uow.events.append(
+        DeclarationLodged(
+            declaration.id, declaration.enterprise_uscc, now, declaration.declaring_agent_uscc
+        )
+    )
     if cmd.submit:
         # Lodged and submitted in one request: the row is written once, in its final state.
         _submit(declaration, cmd.actor, uow, ctx, random_red_rate=None)

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from landport.declarations.agent import require_agency
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus
 from landport.declarations.ports import ClearanceContext
+from landport.enterprises.agency import beijing_today
 from landport.enterprises.model import Actor, Role, require_role
 from landport.inspection.handlers import ReleaseBlocked
 from landport.seals.ports import CustodyUnitOfWork
@@ -121,10 +123,25 @@ def requested_slot(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _declaration(uow: CustodyUnitOfWork, actor: Actor, declaration_id: str) -> CustomsDeclaration:
+def _acting_on(
+    uow: CustodyUnitOfWork, actor: Actor, declaration_id: str, ctx: ClearanceContext
+) -> CustomsDeclaration:
+    """The declaration, if the actor sees it (its consignor's declarants, the customs broker
+    that lodged it, officials) and may act on it today: a broker only while its client's
+    authorisation covers the Beijing date (else ``no_agency_authorisation``)."""
     declaration = uow.declarations.get(declaration_id)
-    if declaration is None or not actor.may_see_enterprise(declaration.enterprise_uscc):
+    if declaration is None or not actor.may_see_declaration(
+        declaration.enterprise_uscc, declaration.declaring_agent_uscc
+    ):
         raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
+    require_agency(actor, declaration, uow.authorisations.between, beijing_today(ctx))
+    return declaration
+
+
+def _declaration(
+    uow: CustodyUnitOfWork, actor: Actor, declaration_id: str, ctx: ClearanceContext
+) -> CustomsDeclaration:
+    declaration = _acting_on(uow, actor, declaration_id, ctx)
     closed = _CLOSED.get(declaration.status)
     if closed is not None:
         raise Conflict(
@@ -169,9 +186,21 @@ def handling_appointments(
             )
         return resource
 
-    def own(store: AppointmentStore, actor: Actor, appointment_id: str) -> Appointment:
+    def own(
+        uow: CustodyUnitOfWork,
+        store: AppointmentStore,
+        actor: Actor,
+        appointment_id: str,
+        ctx: ClearanceContext,
+    ) -> Appointment:
+        """An appointment the actor may change: one of a declaration it may act on."""
         found = store.get(appointment_id)
-        if found is None or not actor.may_see_enterprise(found.forwarder):
+        if found is not None:
+            try:
+                _acting_on(uow, actor, found.declaration_id, ctx)
+            except NotFound:
+                found = None
+        if found is None:
             raise NotFound(
                 f"appointment {appointment_id} not found", f"未找到预约 {appointment_id}"
             )
@@ -239,7 +268,7 @@ def handling_appointments(
     ) -> Appointment:
         require_role(cmd.actor, *_BOOKERS)
         asked = None if cmd.slot_start is None else requested_slot(cmd.slot_start)
-        declaration = _declaration(uow, cmd.actor, cmd.declaration_id)
+        declaration = _declaration(uow, cmd.actor, cmd.declaration_id, ctx)
         resources = resources_for(uow)
         resource = resource_of(resources, cmd.resource_id)
         store = store_for(uow)
@@ -272,7 +301,7 @@ def handling_appointments(
         require_role(cmd.actor, *_BOOKERS)
         target = requested_slot(cmd.slot_start)
         store = store_for(uow)
-        found = own(store, cmd.actor, cmd.appointment_id)
+        found = own(uow, store, cmd.actor, cmd.appointment_id, ctx)
         now = ctx.clock.now()
         slots = [(found.resource_id, found.slot_start), (found.resource_id, target)]
         book = store.open_book(resources_for(uow), rules, slots, forwarder=found.forwarder, now=now)
@@ -288,7 +317,7 @@ def handling_appointments(
     ) -> Appointment:
         require_role(cmd.actor, *_BOOKERS)
         store = store_for(uow)
-        found = own(store, cmd.actor, cmd.appointment_id)
+        found = own(uow, store, cmd.actor, cmd.appointment_id, ctx)
         now = ctx.clock.now()
         slots = [(found.resource_id, found.slot_start)]
         book = store.open_book(resources_for(uow), rules, slots, forwarder=found.forwarder, now=now)
@@ -303,7 +332,7 @@ def handling_appointments(
         cmd: ac.AdmitWalkIn, uow: CustodyUnitOfWork, ctx: ClearanceContext
     ) -> Appointment:
         require_role(cmd.actor, *_GATE)
-        declaration = _declaration(uow, cmd.actor, cmd.declaration_id)
+        declaration = _declaration(uow, cmd.actor, cmd.declaration_id, ctx)
         resources = resources_for(uow)
         resource_of(resources, cmd.resource_id)
         now = ctx.clock.now()

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from landport.declarations.agent import require_agency
 from landport.declarations.model import DeclarationStatus
 from landport.declarations.ports import ClearanceContext
+from landport.enterprises.agency import beijing_today
 from landport.enterprises.model import Role, require_role
 from landport.inspection.handlers import ReleaseBlocked
 from landport.seals.departure_window import rebase_window
@@ -96,6 +98,8 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             raise NotFound(
                 f"declaration {cmd.declaration_id} not found", f"未找到报关单 {cmd.declaration_id}"
             )
+        # a broker sees what it lodged for ever, but acts for the client only while authorised
+        require_agency(cmd.actor, declaration, uow.authorisations.between, beijing_today(ctx))
         plate = normalise_plate(cmd.plate)
         if not plate:
             raise invalid("plate", "required", "the plate is required", "车牌号为必填项")

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.appointment_tables import appointments
@@ -28,9 +28,11 @@ from landport.yard.appointment_model import (
 from landport.yard.appointment_rules import is_suspended, peak_quota
 
 A = AppointmentStatus
-_VIEW = select(appointments, t.declarations.c.number.label("declaration_number")).join_from(
-    appointments, t.declarations, appointments.c.declaration_id == t.declarations.c.id
-)
+_VIEW = select(
+    appointments,
+    t.declarations.c.number.label("declaration_number"),
+    t.declarations.c.declaring_agent_uscc,
+).join_from(appointments, t.declarations, appointments.c.declaration_id == t.declarations.c.id)
 
 
 def _view(r: Mapping[Any, Any]) -> dict[str, Any]:
@@ -73,9 +75,19 @@ def _filtered(
     day: date | None,
     resource_id: str | None,
     status: str | None,
+    visible_to: str | None = None,
 ) -> Any:
     if forwarder is not None:
         query = query.where(appointments.c.forwarder == forwarder)
+    if visible_to is not None:
+        # the consignor's own, and those of declarations the broker lodged for a client:
+        # each side through its own index, never the whole book
+        lodged = select(t.declarations.c.id).where(
+            t.declarations.c.declaring_agent_uscc == visible_to
+        )
+        query = query.where(
+            or_(appointments.c.forwarder == visible_to, appointments.c.declaration_id.in_(lodged))
+        )
     if day is not None:
         first, last = _day_bounds(day)
         query = query.where(appointments.c.slot_start >= first, appointments.c.slot_start < last)
@@ -83,7 +95,7 @@ def _filtered(
         query = query.where(appointments.c.resource_id == resource_id)
     if status is not None:
         # with a forwarder or a resource, their own index: a status's is the whole port's history
-        narrower = forwarder is not None or resource_id is not None
+        narrower = forwarder is not None or visible_to is not None or resource_id is not None
         by_status = not_indexed(appointments.c.status) if narrower else appointments.c.status
         query = query.where(by_status == status)
     return query
@@ -97,15 +109,17 @@ def list_appointments(
     resource_id: str | None = None,
     status: str | None = None,
     limit: int = 500,
+    visible_to: str | None = None,
 ) -> dict[str, Any]:
     """`items`: the latest `limit` appointments by slot (a long-running yard's book holds
     years), shown in slot order; `total`: how many match in all, read in the same
-    transaction. Declarants pass their enterprise and see only its own."""
+    transaction. Declarants pass their enterprise as `visible_to` and see only the
+    appointments of its own declarations and of those it lodged as customs broker."""
     order = (appointments.c.slot_start, appointments.c.resource_id, appointments.c.sequence)
-    latest = _filtered(_VIEW, forwarder, day, resource_id, status)
+    latest = _filtered(_VIEW, forwarder, day, resource_id, status, visible_to)
     latest = latest.order_by(*(c.desc() for c in order)).limit(limit)
     count = select(func.count()).select_from(appointments)
-    count = _filtered(count, forwarder, day, resource_id, status)
+    count = _filtered(count, forwarder, day, resource_id, status, visible_to)
     with engine.connect() as conn, conn.begin():
         items = [_view(r) for r in conn.execute(latest).mappings()]
         total = int(conn.execute(count).scalar_one())

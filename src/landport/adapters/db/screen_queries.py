@@ -81,22 +81,27 @@ def cargo_class(hs_code: str) -> tuple[str, str]:
     return "other", "other"
 
 
-def owner_of(engine: Engine, declaration_id: str | None, trip_id: str | None) -> str | None:
-    """The enterprise behind a declaration or a trip: decides which declarant hears of it."""
+def owner_of(
+    engine: Engine, declaration_id: str | None, trip_id: str | None
+) -> tuple[str, str | None] | None:
+    """The enterprises behind a declaration or a trip, (consignor, customs broker that lodged
+    it as agent or None): decide which declarants hear of it."""
     d = t.declarations
+    owners = select(d.c.enterprise_uscc, d.c.declaring_agent_uscc)
     if declaration_id:
-        query = select(d.c.enterprise_uscc).where(d.c.id == declaration_id)
+        query = owners.where(d.c.id == declaration_id)
     elif trip_id:
-        query = (
-            select(d.c.enterprise_uscc)
-            .join(t.trips, t.trips.c.declaration_id == d.c.id)
-            .where(t.trips.c.id == trip_id)
+        query = owners.join(t.trips, t.trips.c.declaration_id == d.c.id).where(
+            t.trips.c.id == trip_id
         )
     else:
         return None
     with engine.connect() as conn:
-        value = conn.execute(query).scalar()
-    return str(value) if value else None
+        row = conn.execute(query).first()
+    if row is None or not row.enterprise_uscc:
+        return None
+    agent = row.declaring_agent_uscc
+    return str(row.enterprise_uscc), str(agent) if agent else None
 
 
 def _declared_since(conn: Any, since: datetime) -> list[Any]:

@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -129,6 +130,9 @@ agency_authorisations = Table(
     Column("revocation_reason", Text, nullable=True),
     Index("ix_agency_authorisations_pair", "consignor_uscc", "agent_uscc"),
     Index("ix_agency_authorisations_agent", "agent_uscc"),
+    # what the handler refuses, kept by the database too (a script, a hand-made row)
+    CheckConstraint("consignor_uscc <> agent_uscc", name="agent_not_consignor"),
+    CheckConstraint("valid_from <= valid_to", name="valid_from_not_after_valid_to"),
 )
 
 declaration_events = Table(

@@ -2,8 +2,9 @@
 walk-ins at the gate, the no-show sweep, free places and the published fairness rule.
 
 Commands go through the bus; reads come from `adapters/db/appointment_queries`. Declarants
-book for their own enterprise's declarations and see only their own appointments and
-standing (another's is 404).
+book for their own enterprise's declarations and for those their enterprise lodged as
+customs broker (while its client's authorisation covers the day), and see only those
+appointments (another's is 404) and their own enterprise's standing.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ class WalkInBody(BaseModel):
 
 def _visible(services: ServicesDep, actor: Actor, appointment_id: str) -> dict[str, Any]:
     view = appointment_view(services.read_engine, appointment_id)
-    if view is None or (actor.is_declarant and view["forwarder"] != actor.enterprise_uscc):
+    if view is None or not actor.may_see_declaration(
+        view["forwarder"], view["declaring_agent_uscc"]
+    ):
         raise NotFound(f"appointment {appointment_id} not found", f"未找到预约 {appointment_id}")
     return view
 
@@ -115,10 +118,12 @@ def appointments(
         ),
     ] = 500,
 ) -> dict[str, Any]:
-    """Declarants see their own enterprise's appointments only, whatever filter they send;
-    `total` counts every appointment matching the filters, `items` holds at most `limit`."""
+    """Declarants see their own enterprise's appointments only (and those of declarations
+    it lodged as customs broker), whatever filter they send; `total` counts every
+    appointment matching the filters, `items` holds at most `limit`."""
     filters: dict[str, Any] = {
-        "forwarder": actor.enterprise_uscc if actor.is_declarant else None,
+        # a declarant without an enterprise sees none: None would be no filter at all
+        "visible_to": (actor.enterprise_uscc or "") if actor.is_declarant else None,
         "day": on,
         "resource_id": resource_id or None,
         "status": status_filter(status, (s.value for s in AppointmentStatus)),
@@ -158,7 +163,7 @@ def rules(services: ServicesDep, actor: AnyUser) -> dict[str, Any]:
 def standing(services: ServicesDep, actor: Reader, forwarder: str | None = None) -> dict[str, Any]:
     """A forwarder's no-shows and kept slots under the fairness rule; declarants get their
     own enterprise's, officials any forwarder's (or all with a record)."""
-    who = actor.enterprise_uscc if actor.is_declarant else forwarder
+    who = (actor.enterprise_uscc or "") if actor.is_declarant else forwarder
     items = standings(services.read_engine, POLICY, services.clock.now(), forwarder=who)
     return {"rule": fairness_rule(POLICY).code, "items": items}
 

@@ -2,7 +2,8 @@
 
 Commands go through the bus; reads come from `adapters/db/custody_queries` and
 `border_queries`; the routes' endpoints live in `transit_routes.py`, included here. Declarants
-see their own enterprise's trips and certificates only (another's is 404, as for declarations).
+see their own enterprise's trips and certificates only, and those of the declarations it
+lodged as customs broker (another's is 404, as for declarations).
 """
 
 from __future__ import annotations
@@ -202,7 +203,8 @@ def trips(
     as customs broker), whatever filter they send; a misspelt
     `state` is refused (422)."""
     wanted = status_filter(state, (s.value for s in TripState), field="state")
-    f = TripFilter(wanted, active, actor.enterprise_uscc if actor.is_declarant else None)
+    # a declarant without an enterprise sees none: None would be no filter at all
+    f = TripFilter(wanted, active, (actor.enterprise_uscc or "") if actor.is_declarant else None)
     total, rows = list_trips(services.read_engine, f, page=page, page_size=page_size)
     return {"total": total, "page": page, "page_size": page_size, "items": rows}
 
@@ -215,7 +217,7 @@ def _certificate(services: ServicesDep, actor: Actor, trip_id: str) -> dict[str,
     try:
         found = trip_certificate(services.read_engine, trip_id, key)
     except TripEnded as ended:
-        if not actor.may_see_enterprise(ended.enterprise):
+        if not actor.may_see_declaration(ended.enterprise, ended.agent):
             raise _not_found(trip_id) from None
         if isinstance(ended, TripInYard):
             raise Conflict(
@@ -227,9 +229,9 @@ def _certificate(services: ServicesDep, actor: Actor, trip_id: str) -> dict[str,
             f"trip {trip_id} has ended ({ended.state}): no certificate is issued for it",
             f"运输 {trip_id} 已结束（{ended.state}），不再出具证书",
         ) from None
-    if found is None or not actor.may_see_enterprise(found[0]):
+    if found is None or not actor.may_see_declaration(found[0], found[1]):
         raise _not_found(trip_id)
-    return found[1]
+    return found[2]
 
 
 @router.get("/trips/{trip_id}/certificate")

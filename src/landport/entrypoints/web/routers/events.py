@@ -44,7 +44,8 @@ async def stream(
         ),
     ] = None,
 ) -> StreamingResponse:
-    """Every role; a declarant receives only its own enterprise's events.
+    """Every role; a declarant receives only the events of its own enterprise's declarations
+    (as consignor, or as the customs broker that lodged them).
 
     Event names: declaration.lodged|assessed|status|released, trip.armed|state|closed,
     alert.opened|updated|closed, positions.changed; `data` is JSON. A `Last-Event-ID` that

@@ -173,7 +173,8 @@ def visits(
     """Newest first; `total` counts every visit the filters match, `items` holds the newest
     `limit` (or, with `current`, what a yard console draws). Declarants see their own
     enterprise's visits only, whatever filter they send."""
-    uscc = actor.enterprise_uscc if actor.is_declarant else None
+    # a declarant without an enterprise sees none: None would be no filter at all
+    uscc = (actor.enterprise_uscc or "") if actor.is_declarant else None
     wanted = status_filter(status, (s.value for s in VisitStatus))
     items = list_visits(
         services.read_engine,

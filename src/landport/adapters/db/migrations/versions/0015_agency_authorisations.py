@@ -2,9 +2,10 @@
 
 A consignor's written authorisation (代理报关委托书) for a customs broker (报关企业) is kept
 in agency_authorisations: who authorised whom, the Beijing dates it is valid on, who
-recorded it, and its revocation. A declaration keeps the broker that lodged it as agent in
-declarations.declaring_agent_uscc; declarations stored before this upgrade were lodged by
-their consignor's declarants and keep NULL there.
+recorded it, and its revocation; CHECK constraints keep a consignor from authorising
+itself and a validity from ending before it starts. A declaration keeps the broker that
+lodged it as agent in declarations.declaring_agent_uscc; declarations stored before this
+upgrade were lodged by their consignor's declarants and keep NULL there.
 
 Revision ID: 0015
 Revises: 0014
@@ -50,6 +51,14 @@ def upgrade() -> None:
             ["agent_uscc"],
             ["enterprises.uscc"],
             name=op.f("fk_agency_authorisations_agent_uscc_enterprises"),
+        ),
+        sa.CheckConstraint(
+            "consignor_uscc <> agent_uscc",
+            name=op.f("ck_agency_authorisations_agent_not_consignor"),
+        ),
+        sa.CheckConstraint(
+            "valid_from <= valid_to",
+            name=op.f("ck_agency_authorisations_valid_from_not_after_valid_to"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agency_authorisations")),
     )
