@@ -119,3 +119,47 @@ def test_an_enterprise_registered_with_its_export_history_shows_it(
 
 
 REGULAR = "91540200MA6T00071M"  # a valid USCC of a Shigatse enterprise
+
+
+def test_an_agency_authorisation_is_recorded_refused_when_backwards_and_revoked(
+    page: Any, live_server: LiveServer
+) -> None:
+    """The admin records a consignor's authorisation of a customs broker from the console
+    (dates the wrong way round are refused on the field, in English), sees it in force, and
+    revokes it with a reason."""
+    admin = live_server.headers(LOGINS["port_admin"])
+    listed = httpx.get(live_server.url("/api/v1/enterprises"), headers=admin).json()["items"]
+    consignor, agent = sorted(e["uscc"] for e in listed)[:2]
+    open_console(page, "port_admin", english=True)
+    form = page.locator("#agency-form")
+    form.locator(f"#a-agent option[value='{agent}']").wait_for(state="attached")
+    form.locator("#a-consignor").select_option(consignor)
+    form.locator("#a-agent").select_option(agent)
+    form.locator("#a-from").fill("2026-12-31")
+    form.locator("#a-to").fill("2026-01-01")
+    form.locator("button[type=submit]").click()
+    form.locator(".field-error").first.wait_for()
+    assert page.locator("#a-to").get_attribute("aria-invalid") == "true"
+
+    form.locator("#a-consignor").select_option(consignor)
+    form.locator("#a-agent").select_option(agent)
+    form.locator("#a-from").fill("2026-01-01")
+    form.locator("#a-to").fill("2026-12-31")
+    form.locator("button[type=submit]").click()
+    page.locator("#agency-form-status.notice-ok", has_text=agent).wait_for()
+    row = page.locator("#authorisations tbody tr", has_text="in force").filter(has_text=agent)
+    row.first.wait_for()
+    assert consignor in row.first.inner_text()
+    assert "[consoles." not in page.inner_text("body")
+    screenshot(page, "console-admin-agency-en")
+
+    revoke = page.locator("#revoke-form")
+    revoke.locator("#r-reason").fill("contract ended")
+    revoke.locator("button[type=submit]").click()
+    page.locator("#revoke-form-status.notice-ok", has_text=consignor).wait_for()
+    page.locator("#authorisations tbody tr", has_text="contract ended").wait_for()
+    stored = httpx.get(live_server.url("/api/v1/agency-authorisations"), headers=admin).json()
+    mine = [
+        a for a in stored["items"] if (a["consignor_uscc"], a["agent_uscc"]) == (consignor, agent)
+    ]
+    assert len(mine) == 1 and mine[0]["revocation_reason"] == "contract ended"

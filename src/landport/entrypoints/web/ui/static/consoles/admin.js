@@ -1,5 +1,6 @@
-// Port admin console: users, enterprises, risk rules (view and publish a new version),
-// port calendars (rendered by the server) and route import from a GeoJSON or GPX file.
+// Port admin console: users, enterprises, customs brokers' agency authorisations (record,
+// revoke), risk rules (view and publish a new version), port calendars (rendered by the
+// server) and route import from a GeoJSON or GPX file.
 import {
   ready, api, beijing, clearErrors, clearNotice, el, lang, message, notify, replace, showErrors, t, table,
 } from "./common.js";
@@ -36,8 +37,47 @@ async function loadEnterprises() {
     ["field.rating", (e) => t(`rating.${e.rating}`)],
     ["field.exports_here_since", (e) => e.exports_here_since || t("admin.no_history")],
   ], rows));
-  replace("user-enterprise", el("option", { value: "" }, t("admin.no_enterprise")),
-    rows.map((e) => el("option", { value: e.uscc }, `${lang() === "zh" ? e.name_zh : e.name_en} · ${e.uscc}`)));
+  const options = () => rows.map((e) => el("option", { value: e.uscc }, `${lang() === "zh" ? e.name_zh : e.name_en} · ${e.uscc}`));
+  replace("user-enterprise", el("option", { value: "" }, t("admin.no_enterprise")), options());
+  replace("a-consignor", options());
+  replace("a-agent", options());
+}
+
+async function loadAuthorisations() {
+  const answer = await api("GET", "/api/v1/agency-authorisations");
+  if (!answer.ok) return replace("authorisations", el("p", { class: "notice notice-error" }, message(answer.data)));
+  const rows = answer.data.items;
+  replace("authorisations", table("admin.agency_caption", [
+    ["field.consignor_uscc", (a) => el("code", {}, a.consignor_uscc)],
+    ["field.agent_uscc", (a) => el("code", {}, a.agent_uscc)],
+    ["field.valid_from", (a) => a.valid_from],
+    ["field.valid_to", (a) => a.valid_to],
+    ["field.agency_state", (a) => (a.revoked_at
+      ? t("admin.agency_revoked_on", { at: beijing(a.revoked_at), reason: a.revocation_reason || "" })
+      : t("admin.agency_active"))],
+  ], rows));
+  const active = rows.filter((a) => !a.revoked_at);
+  replace("r-authorisation", active.length
+    ? active.map((a) => el("option", { value: a.id }, `${a.agent_uscc} → ${a.consignor_uscc} (${a.valid_from} – ${a.valid_to})`))
+    : el("option", { value: "" }, t("admin.no_active_agency")));
+}
+
+async function revoke(event) {
+  event.preventDefault();
+  const form = event.target;
+  clearNotice("revoke-form-status");
+  const { authorisation_id: id, reason } = values(form);
+  if (!id) {
+    return showErrors(form, { status: 422, data: { errors: [{
+      field: "authorisation_id", code: "required",
+      message_en: "choose an authorisation in force", message_zh: "请选择一项有效的委托" }] } });
+  }
+  const answer = await api("POST", `/api/v1/agency-authorisations/${encodeURIComponent(id)}/revoke`, { reason: reason || "" });
+  if (!answer.ok) return showErrors(form, answer);
+  clearErrors(form);
+  form.reset();
+  notify("revoke-form-status", t("admin.agency_revoked", answer.data));
+  await loadAuthorisations();
 }
 
 async function create(event, path, okKey, reload) {
@@ -144,10 +184,13 @@ async function importRoutes(event) {
 
 document.getElementById("user-form").addEventListener("submit", (e) => create(e, "/api/v1/users", "admin.user_created", loadUsers));
 document.getElementById("enterprise-form").addEventListener("submit", (e) => create(e, "/api/v1/enterprises", "admin.enterprise_created", loadEnterprises));
+document.getElementById("agency-form").addEventListener("submit", (e) => create(e, "/api/v1/agency-authorisations", "admin.agency_recorded", loadAuthorisations));
+document.getElementById("revoke-form").addEventListener("submit", revoke);
 document.getElementById("ruleset-form").addEventListener("submit", publish);
 document.getElementById("route-form").addEventListener("submit", importRoutes);
 ready();
 loadUsers();
 loadEnterprises();
+loadAuthorisations();
 loadRules();
 loadRoutes();
