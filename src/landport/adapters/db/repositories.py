@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
@@ -280,33 +281,12 @@ class SqlAgencyAuthorisationRepository:
 
 
 def _authorisation_row(a: AgencyAuthorisation) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "consignor_uscc": a.consignor_uscc,
-        "agent_uscc": a.agent_uscc,
-        "valid_from": a.valid_from,
-        "valid_to": a.valid_to,
-        "recorded_by": a.recorded_by,
-        "recorded_at": a.recorded_at,
-        "revoked_at": a.revoked_at,
-        "revoked_by": a.revoked_by,
-        "revocation_reason": a.revocation_reason,
-    }
+    """The columns are the dataclass's fields, one for one."""
+    return {f.name: getattr(a, f.name) for f in fields(AgencyAuthorisation)}
 
 
 def authorisation_from_row(row: Any) -> AgencyAuthorisation:
-    return AgencyAuthorisation(
-        id=row["id"],
-        consignor_uscc=row["consignor_uscc"],
-        agent_uscc=row["agent_uscc"],
-        valid_from=row["valid_from"],
-        valid_to=row["valid_to"],
-        recorded_by=row["recorded_by"],
-        recorded_at=row["recorded_at"],
-        revoked_at=row["revoked_at"],
-        revoked_by=row["revoked_by"],
-        revocation_reason=row["revocation_reason"],
-    )
+    return AgencyAuthorisation(**{f.name: row[f.name] for f in fields(AgencyAuthorisation)})
 
 
 class SqlUserRepository:
