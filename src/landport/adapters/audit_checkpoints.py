@@ -3,8 +3,6 @@ to a folder outside the database, and read back to verify the chain against them
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -13,12 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Engine
 
 from landport.adapters.db.audit import verify_audit
-from landport.adapters.ed25519_keys import key_id
+from landport.adapters.ed25519_keys import key_id, public_keyring, sign_b64url, verifies_b64url
 from landport.audit.chain import format_time
 from landport.audit.checkpoint import Checkpoint, CheckpointError, checkpoint_from
 
@@ -42,23 +39,26 @@ def take_checkpoint(
     unsigned = Checkpoint(
         report.entries, report.last_hash, format_time(now), key_id(key.public_key())
     )
-    signature = base64.urlsafe_b64encode(key.sign(unsigned.signed_bytes())).decode("ascii")
-    return replace(unsigned, signature=signature)
+    return replace(unsigned, signature=sign_b64url(key, unsigned.signed_bytes()))
 
 
 def write_checkpoint(folder: Path, checkpoint: Checkpoint) -> Path:
-    """A new file per checkpoint (never overwritten), written whole or not at all."""
+    """A new file per checkpoint, written whole and synced, then linked into place: a link
+    never replaces an existing file, so a checkpoint is never overwritten."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp = checkpoint.taken_at.replace(":", "").replace("-", "").replace("+0000", "Z")
     target = folder / f"{PREFIX}{checkpoint.seq:012d}-{stamp}.json"
     partial = target.with_suffix(".part")
-    partial.write_text(json.dumps(checkpoint.as_dict(), indent=1) + "\n", encoding="utf-8")
-    with partial.open("rb") as written:
-        os.fsync(written.fileno())
-    if target.exists():
+    with partial.open("w", encoding="utf-8") as f:
+        f.write(json.dumps(checkpoint.as_dict(), indent=1) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.link(partial, target)
+    except FileExistsError:
+        raise CheckpointError(f"{target.name} exists already") from None
+    finally:
         partial.unlink()
-        raise CheckpointError(f"{target.name} exists already")
-    partial.rename(target)
     return target
 
 
@@ -89,7 +89,7 @@ def check_checkpoints(
 ) -> CheckpointFolder:
     """Named checkpoint documents (a file, an item of a request) read and their signatures
     checked against `keys`: the good ones, and what is wrong with each of the others."""
-    ring = {key_id(k): k for k in keys}
+    ring = public_keyring(keys)
     good: list[Checkpoint] = []
     problems: list[str] = []
     for name, document in documents:
@@ -101,17 +101,8 @@ def check_checkpoints(
         key = ring.get(checkpoint.key_id)
         if key is None:
             problems.append(f"{name}: signed by unknown key {checkpoint.key_id}")
-        elif not _signed(key, checkpoint):
+        elif not verifies_b64url(key, checkpoint.signature, checkpoint.signed_bytes()):
             problems.append(f"{name}: the signature does not verify")
         else:
             good.append(checkpoint)
     return CheckpointFolder(tuple(good), tuple(problems))
-
-
-def _signed(key: Ed25519PublicKey, checkpoint: Checkpoint) -> bool:
-    try:
-        raw = base64.urlsafe_b64decode(checkpoint.signature.encode("ascii"))
-        key.verify(raw, checkpoint.signed_bytes())
-    except (InvalidSignature, ValueError, binascii.Error, UnicodeEncodeError):
-        return False
-    return True

@@ -14,10 +14,12 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 DEV_KEY_FILE = "landport-dev-ed25519.pem"
+B64URL = re.compile(r"^[A-Za-z0-9_-]+$")  # unpadded base64url text
 DEV_PUBLIC_KEY_FILE = "landport-dev-ed25519.pub.pem"
 
 
@@ -33,6 +35,30 @@ def generate_keypair() -> tuple[Ed25519PrivateKey, Ed25519PublicKey]:
 def key_id(public_key: Ed25519PublicKey) -> str:
     """First 16 hex characters of the SHA-256 of the raw 32-byte public key."""
     return hashlib.sha256(_raw_public(public_key)).hexdigest()[:16]
+
+
+def b64url(data: bytes) -> str:
+    """Unpadded base64url: what signatures and QR payloads are written in."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_b64url(key: Ed25519PrivateKey, data: bytes) -> str:
+    return b64url(key.sign(data))
+
+
+def verifies_b64url(key: Ed25519PublicKey, signature: str, data: bytes) -> bool:
+    """True only for an unpadded base64url signature of `data` by `key`."""
+    if not B64URL.match(signature):
+        return False
+    try:
+        key.verify(unb64url(signature), data)
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
 
 
 def private_key_pem(key: Ed25519PrivateKey) -> bytes:

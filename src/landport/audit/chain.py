@@ -94,6 +94,19 @@ class ChainReport:
     def intact(self) -> bool:
         return self.first_broken_seq is None
 
+    def as_dict(self, checkpoint_problems: list[str] | None = None) -> dict[str, Any]:
+        """What the API and `audit verify --json` print; problems with the checkpoints kept
+        outside (when some were given) make the log not intact."""
+        answer: dict[str, Any] = {
+            "intact": self.intact and not checkpoint_problems,
+            "entries": self.entries,
+            "first_broken_seq": self.first_broken_seq,
+            "reason": self.reason,
+        }
+        if checkpoint_problems is not None:
+            answer["checkpoint_problems"] = checkpoint_problems
+        return answer
+
 
 def verify_chain(
     rows: Iterable[tuple[Any, ...]],

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from landport.entrypoints.cli.app import err, out, refuse
+
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -53,20 +52,9 @@ def audit_verify(
         report = verify_audit(services.read_engine, witnesses)
     finally:
         services.dispose()
-    intact = report.intact and not problems
+    answer = report.as_dict(list(problems))
     if as_json:
-        out.print_json(
-            json.dumps(
-                {
-                    "intact": intact,
-                    "entries": report.entries,
-                    "first_broken_seq": report.first_broken_seq,
-                    "reason": report.reason,
-                    "checkpoints": len(witnesses),
-                    "checkpoint_problems": list(problems),
-                }
-            )
-        )
+        out.print_json(json.dumps({**answer, "checkpoints": len(witnesses)}))
     else:
         if report.intact:
             kept = f", {len(witnesses)} checkpoints agree" if checkpoints is not None else ""
@@ -78,7 +66,7 @@ def audit_verify(
             )
         for problem in problems:
             err.print(f"checkpoint problem: {escape(problem)} / 检查点无效")
-    if not intact:
+    if not answer["intact"]:
         raise typer.Exit(code=1)
 
 
@@ -92,11 +80,12 @@ def _witnesses(
     from landport.entrypoints.cli.keys import verifying_keys
 
     if not folder.is_dir():
-        err.print(
-            f"error: --checkpoints {escape(str(folder))} is not a folder "
-            "/ 错误：--checkpoints 须为文件夹"
+        raise refuse(
+            "--checkpoints",
+            "not_a_folder",
+            f"--checkpoints {folder} is not a folder",
+            f"--checkpoints {folder} 不是文件夹",
         )
-        raise typer.Exit(code=2)
     found = read_checkpoints(folder, verifying_keys(public_key))
     problems = found.problems
     if not found.checkpoints:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from rich.console import Console
 from rich.markup import escape
 
-err = Console(stderr=True)
+from landport.entrypoints.cli.app import err
 
 
 def verifying_keys(public_key: list[str] | None) -> list[Ed25519PublicKey]:

@@ -12,7 +12,6 @@ from landport.adapters.audit_checkpoints import check_checkpoints, take_checkpoi
 from landport.adapters.db.audit import verify_audit
 from landport.adapters.db.queries import audit_entries
 from landport.adapters.signing_keys import public_keys, signing_key
-from landport.audit.chain import ChainReport
 from landport.audit.checkpoint import CheckpointError, witnesses_of
 from landport.entrypoints.web.deps import Auditor, ServicesDep
 from landport.entrypoints.web.views import MAX_BIGINT
@@ -21,21 +20,9 @@ from landport.shared.errors import Conflict, InvalidInput, Violation
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
 
-def _report(report: ChainReport, problems: list[str] | None = None) -> dict[str, Any]:
-    answer: dict[str, Any] = {
-        "intact": report.intact and not problems,
-        "entries": report.entries,
-        "first_broken_seq": report.first_broken_seq,
-        "reason": report.reason,
-    }
-    if problems is not None:
-        answer["checkpoint_problems"] = problems
-    return answer
-
-
 @router.get("/audit/verify")
 def audit_verify(services: ServicesDep, actor: Auditor) -> dict[str, Any]:
-    return _report(verify_audit(services.read_engine))
+    return verify_audit(services.read_engine).as_dict()
 
 
 class CheckpointsBody(BaseModel):
@@ -72,7 +59,7 @@ def audit_verify_against(
         raise InvalidInput(
             [Violation("checkpoints", "checkpoints_disagree", str(e), "检查点之间相互矛盾")]
         ) from None
-    return _report(verify_audit(services.read_engine, witnesses), list(found.problems))
+    return verify_audit(services.read_engine, witnesses).as_dict(list(found.problems))
 
 
 @router.get("/audit")
