@@ -80,12 +80,14 @@ CLOSURE_HOLD = timedelta(hours=72)
 
 @dataclass(frozen=True, slots=True)
 class ArrivalWindow:
-    """When the sealed truck is expected at the border: not before `start`, not after `end`."""
+    """When the sealed truck is expected at the border: not before `start`, not after `end`.
+    `held_by`: the closures a window was cut short over (`CLOSURE_HOLD`), if any."""
 
     start: datetime
     expected: datetime
     end: datetime
     reasons: tuple[str, ...]
+    held_by: tuple[Closure, ...] = ()
 
 
 def arrival_window(
@@ -100,47 +102,41 @@ def arrival_window(
     """Earliest = the road at the fastest plausible speed; expected = the typical trip time,
     moved to the port's next opening; end = the close of the first opening after expected
     plus slack (a truck delayed by snow on a 5,000 m pass is late, not lost), held over a
-    closure by at most `CLOSURE_HOLD`."""
+    closure by at most `CLOSURE_HOLD` past the end it would have with the port open. The
+    seal and the yard's departure planner both use it."""
     earliest = departure + timedelta(hours=road_km / fastest_kmh)
     typical = departure + timedelta(hours=typical_hours)
+    slack = timedelta(hours=slack_hours)
     reasons = [f"road {road_km:.0f} km, typically {typical_hours:.0f} h"]
-    opening = calendar.next_open(typical)
-    if opening is None:
-        raise ValueError(f"{calendar.port_id} has no opening in the next 400 days")
-    expected = max(typical, opening[0])
+    expected, end = _expected_and_end(calendar, typical, slack)
     if expected > typical:
         reasons.append(
             f"{calendar.port_id} opens {expected.astimezone(BEIJING):%Y-%m-%d %H:%M} Beijing time"
         )
-    deadline = calendar.next_open(expected + timedelta(hours=slack_hours))
-    end = deadline[1] if deadline else expected + timedelta(hours=slack_hours)
-    end, capped = held_over_closures(calendar, typical, end, slack_hours=slack_hours)
-    if capped:
-        reasons.append(capped)
-    return ArrivalWindow(start=earliest, expected=expected, end=end, reasons=tuple(reasons))
-
-
-def held_over_closures(
-    calendar: PortCalendar, typical: datetime, end: datetime, *, slack_hours: float
-) -> tuple[datetime, str]:
-    """`end`, or the latest a closure may hold the window (`CLOSURE_HOLD` past the end the
-    window would have with no closure) with the reason it was cut; the planner and the seal
-    share this rule."""
-    slack = timedelta(hours=slack_hours)
-    open_days = replace(calendar, closures=())
-    opening = open_days.next_open(typical)
-    expected = max(typical, opening[0]) if opening else typical
-    deadline = open_days.next_open(expected + slack)
-    latest = (deadline[1] if deadline else expected + slack) + CLOSURE_HOLD
+    latest = _expected_and_end(replace(calendar, closures=()), typical, slack)[1] + CLOSURE_HOLD
     if end <= latest:
-        return end, ""
-    closures = closures_between(calendar, typical, end)
-    named = ", ".join(f"{c.start} to {c.end} ({c.reason})" for c in closures) or "closed"
+        return ArrivalWindow(earliest, expected, end, tuple(reasons))
+    held_by = tuple(closures_between(calendar, typical, end))
+    named = ", ".join(f"{c.start} to {c.end} ({c.reason})" for c in held_by) or "closed"
     hold = CLOSURE_HOLD.total_seconds() / 3600
-    return latest, (
+    reasons.append(
         f"{calendar.port_id} closed {named}: the window is held at most {hold:.0f} h past "
         "its usual end, then the truck is overdue"
     )
+    return ArrivalWindow(earliest, expected, latest, tuple(reasons), held_by)
+
+
+def _expected_and_end(
+    calendar: PortCalendar, typical: datetime, slack: timedelta
+) -> tuple[datetime, datetime]:
+    """The expected arrival (typical, or the next opening) and the close of the first
+    opening after it plus slack."""
+    opening = calendar.next_open(typical)
+    if opening is None:
+        raise ValueError(f"{calendar.port_id} has no opening in the next 400 days")
+    expected = max(typical, opening[0])
+    deadline = calendar.next_open(expected + slack)
+    return expected, deadline[1] if deadline else expected + slack
 
 
 def closures_between(calendar: PortCalendar, start: datetime, end: datetime) -> Sequence[Closure]:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from landport.declarations.model import DeclarationStatus
 from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Role, require_role
-from landport.seals.calendar import BEIJING, arrival_window, closures_between
+from landport.seals.calendar import BEIJING, arrival_window
 from landport.seals.commands import (
     ArmSeal,
     ChangeSealState,
@@ -249,9 +249,8 @@ def arm_seal(cmd: ArmSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> Tra
         departure=now, road_km=route.road_km, typical_hours=route.typical_hours, calendar=calendar
     )
     if window.end < window.expected:  # a long closure begins before the truck could arrive
-        ahead = closures_between(calendar, now, window.expected)
-        until = ahead[-1].end if ahead else window.expected.astimezone(BEIJING).date()
-        why = "; ".join(c.reason for c in ahead)
+        until = window.held_by[-1].end
+        why = "; ".join(c.reason for c in window.held_by)
         raise Conflict(
             f"{exit_port} is closed when the truck would arrive, until {until} ({why}): "
             "no seal for a closed border",

@@ -13,8 +13,8 @@ Rules (why in brackets):
 - `replan_on_closure` moves the not-yet-departed trucks whose arrival day a new closure covers;
   trucks already on the road keep their plan (the trip monitor and border handle them).
 
-The arrival window matches `seals.calendar.arrival_window` for the chosen departure; it is
-computed here from per-day openings cached for the run, so 300 trucks plan in milliseconds.
+The departure is chosen from per-day openings cached for the run, so 300 trucks plan in
+milliseconds; its arrival window is the seal's own, `seals.calendar.arrival_window`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from landport.seals.calendar import (
     ArrivalWindow,
     Closure,
     PortCalendar,
-    held_over_closures,
+    arrival_window,
 )
 from landport.shared.errors import Conflict, InvalidInput, Violation
 from landport.yard.model import DepartureRules
@@ -151,14 +151,6 @@ class _Planner:
             self._days[key] = cached
         return cached
 
-    def next_open(self, port: str, after: datetime) -> tuple[datetime, datetime] | None:
-        first = after.astimezone(BEIJING).date()
-        for offset in range(HORIZON_DAYS):
-            for begin, end in self.openings(port, first + timedelta(days=offset)):
-                if end > after:
-                    return max(begin, after), end
-        return None
-
     def earliest(self, ready: datetime) -> datetime:
         local = ready.astimezone(BEIJING)
         if self.rules.earliest <= local.time() <= self.rules.latest:
@@ -220,22 +212,13 @@ class _Planner:
         closed: Mapping[str, Closure],
         note: tuple[str, str],
     ) -> DeparturePlan:
-        deadline = self.next_open(leg.port_id, expected + timedelta(hours=SLACK_HOURS))
-        end, capped = held_over_closures(
-            self.calendars[leg.port_id],
-            departure + timedelta(hours=leg.typical_hours),
-            deadline[1] if deadline else expected + timedelta(hours=SLACK_HOURS),
+        window = arrival_window(
+            departure=departure,
+            road_km=leg.road_km,
+            typical_hours=leg.typical_hours,
+            calendar=self.calendars[leg.port_id],
+            fastest_kmh=FASTEST_KMH,
             slack_hours=SLACK_HOURS,
-        )
-        window = ArrivalWindow(
-            start=departure + timedelta(hours=leg.road_km / FASTEST_KMH),
-            expected=expected,
-            end=end,
-            reasons=tuple(
-                r
-                for r in (f"road {leg.road_km:.0f} km, typically {leg.typical_hours:.0f} h", capped)
-                if r
-            ),
         )
         o, c = (f"{t.astimezone(BEIJING):%H:%M}" for t in opening)
         wait = (expected - departure - timedelta(hours=leg.typical_hours)).total_seconds() / 3600
