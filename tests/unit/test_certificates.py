@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 import segno
 
-from landport.adapters.certificate_content import VALIDITY_GRACE, CustodySummary, TripCertificate
+from landport.adapters.certificate_content import CustodySummary, TripCertificate
 from landport.adapters.certificates import (
-    CLOCK_TOLERANCE,
     DEV_KEY_FILE,
     DEV_PUBLIC_KEY_FILE,
     KeyLoadError,
@@ -38,6 +37,7 @@ from landport.adapters.certificates import (
     verify_qr_payload,
 )
 from landport.audit.chain import canonical_json
+from landport.seals.certificate_rules import CLOCK_TOLERANCE, VALIDITY_GRACE
 
 ARMED = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 PRIVATE, PUBLIC = generate_keypair()

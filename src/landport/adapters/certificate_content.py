@@ -9,21 +9,14 @@ printed during the trip stops verifying offline once the trip is long over.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from landport.seals.certificate_rules import valid_until_for
 from landport.seals.model import TransitTrip
 
 CERTIFICATE_SCHEMA = "landport.trip-certificate/1"
 
-#: How long after the end of its trip's arrival window a certificate still verifies. The
-#: window end is the latest the truck is due at the border; past it the border has either
-#: released or referred the truck, or the trip is overdue and needs an online check, not a
-#: paper. A border post offline only has the paper and the public keys: without an end of
-#: its own, a paper printed during the trip would vouch for a journey that ended long ago.
-#: A day more covers a truck let through late in its window on a slow post, a paper checked
-#: again on the far side, and a verifier's clock that runs a little ahead.
-VALIDITY_GRACE = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +112,6 @@ class TripCertificate:
             "custody": self.custody.as_dict(),
             "issuer": self.issuer,
         }
-
-
-def valid_until_for(window_end: datetime) -> datetime:
-    """Until when a certificate of a trip whose arrival window ends at `window_end` verifies;
-    also the fallback for a certificate signed before `valid_until` was (it has none)."""
-    return window_end + VALIDITY_GRACE
 
 
 def certificate_time(at: datetime) -> str:

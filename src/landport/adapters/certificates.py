@@ -22,32 +22,29 @@ before `valid_until` existed has none: its window end plus `VALIDITY_GRACE` stan
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import io
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import segno
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from landport.adapters.certificate_content import (
     CERTIFICATE_SCHEMA,
-    VALIDITY_GRACE,
     TripCertificate,
     certificate_time,
-    valid_until_for,
 )
 from landport.adapters.ed25519_keys import (
+    B64URL,
     DEV_KEY_FILE,
     DEV_PUBLIC_KEY_FILE,
     KeyLoadError,
+    b64url,
     generate_keypair,
     key_id,
     load_or_create_dev_key,
@@ -58,22 +55,21 @@ from landport.adapters.ed25519_keys import (
     public_key_b64,
     public_key_pem,
     public_keyring,
+    unb64url,
+    verifies_b64url,
 )
 from landport.audit.chain import canonical_json
-from landport.shared.clock import BEIJING
+from landport.seals.certificate_rules import (
+    CLOCK_TOLERANCE,
+    VALIDITY_GRACE,
+    time_reasons,
+    valid_until_for,
+)
 from landport.shared.errors import Violation
 
 QR_PREFIX = "LP1"
-#: How far a certificate's `issued_at` may lie ahead of the verifier's `at` before the paper
-#: is refused as issued in the future. `issued_at` is the time of the trip's last fix (GNSS
-#: time, which the ingest accepts up to 5 minutes ahead of the platform's clock), and an
-#: offline border post's clock drifts: a quarter of an hour covers both, while a paper whose
-#: issue lies hours ahead, or a verifier whose clock is far behind (it would accept a paper
-#: that expired), is still caught.
-CLOCK_TOLERANCE = timedelta(minutes=15)
 
 _KEYS = ("certificate", "signature", "key_id")
-_B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 # --- signing and verifying -------------------------------------------------------------------
@@ -109,9 +105,9 @@ def sign_certificate(
     kid = key_id(private_key.public_key())
     if cert.get("issuer") != kid:
         raise ValueError(f"the certificate's issuer must be the signing key's id {kid}")
-    signature = _b64(private_key.sign(canonical_json(cert)))
-    signed = f"{QR_PREFIX}.{_b64(canonical_json(_claims(cert, kid)))}"
-    token = f"{signed}.{_b64(private_key.sign(signed.encode('ascii')))}"
+    signature = b64url(private_key.sign(canonical_json(cert)))
+    signed = f"{QR_PREFIX}.{b64url(canonical_json(_claims(cert, kid)))}"
+    token = f"{signed}.{b64url(private_key.sign(signed.encode('ascii')))}"
     return {"certificate": cert, "signature": signature, "key_id": kid, "qr": token}
 
 
@@ -176,7 +172,7 @@ def _verify_document(
             )
         )
     key = public_keys.get(kid)
-    signed = key is not None and _verifies(key, sig, canonical_json(cert))
+    signed = key is not None and verifies_b64url(key, sig, canonical_json(cert))
     if key is None:
         reasons.append(_unknown_key(kid))
     elif not signed:
@@ -217,7 +213,7 @@ def _verify_document(
             )
         else:
             issued = _stamp(cert.get("issued_at"))
-            reasons.extend(_time_reasons("certificate", until, issued, at))
+            reasons.extend(time_reasons("certificate", until, issued, at))
     return CertificateCheck(not reasons, tuple(reasons), kid, cert, until)
 
 
@@ -255,10 +251,10 @@ def certificate_qr_png(document: Mapping[str, Any], *, scale: int = 4) -> bytes:
 def parse_qr_payload(text: str) -> dict[str, Any]:
     """The token's claims under readable names; raises `MalformedToken` (nothing verified)."""
     parts = text.strip().split(".")
-    if len(parts) != 3 or parts[0] != QR_PREFIX or not all(map(_B64URL.match, parts[1:])):
+    if len(parts) != 3 or parts[0] != QR_PREFIX or not all(map(B64URL.match, parts[1:])):
         raise MalformedToken(f"not a {QR_PREFIX} certificate token")
     try:
-        claims = json.loads(_unb64(parts[1]))
+        claims = json.loads(unb64url(parts[1]))
     except (ValueError, binascii.Error, RecursionError) as e:  # "[[[[..." nests past the stack
         raise MalformedToken("the token's payload is not base64url JSON") from e
     if not isinstance(claims, dict) or not isinstance(claims.get("k"), str):
@@ -316,7 +312,7 @@ def _verify_token(
     if key is None:
         return CertificateCheck(False, (_unknown_key(kid),), kid, parsed)
     signed, _, sig = text.strip().rpartition(".")
-    if not _verifies(key, sig, signed.encode("ascii")):
+    if not verifies_b64url(key, sig, signed.encode("ascii")):
         reason = Violation(
             "qr.signature",
             "bad_signature",
@@ -328,7 +324,7 @@ def _verify_token(
     window_end = datetime.fromisoformat(parsed["window_end"])
     until = datetime.fromisoformat(stated) if stated else valid_until_for(window_end)
     issued = datetime.fromisoformat(parsed["issued_at"])
-    reasons = () if at is None else tuple(_time_reasons("qr", until, issued, at))
+    reasons = () if at is None else tuple(time_reasons("qr", until, issued, at))
     return CertificateCheck(not reasons, reasons, kid, parsed, until)
 
 
@@ -364,36 +360,6 @@ def _document_valid_until(cert: Mapping[str, Any]) -> datetime | None:
     return None if end is None else valid_until_for(end)
 
 
-def _time_reasons(
-    where: str, until: datetime, issued: datetime | None, at: datetime
-) -> list[Violation]:
-    """`expired` after `until`; `issued_in_future` past `at` plus `CLOCK_TOLERANCE`."""
-    reasons = []
-    if at > until:
-        when = _beijing(until)
-        reasons.append(
-            Violation(
-                f"{where}.valid_until",
-                "expired",
-                f"the certificate expired at {when} Beijing time (UTC+8): an expired paper "
-                "no longer proves the trip; check the trip online",
-                f"证书已于北京时间 {when}（UTC+8）过期，不能再作为运输凭证，请联网核验该运输",
-            )
-        )
-    if issued is not None and issued > at + CLOCK_TOLERANCE:
-        when, now = _beijing(issued), _beijing(at)
-        reasons.append(
-            Violation(
-                f"{where}.issued_at",
-                "issued_in_future",
-                f"the certificate was issued at {when} Beijing time (UTC+8), later than this "
-                f"verifier's clock ({now}) allows: check the clock",
-                f"证书签发时间为北京时间 {when}（UTC+8），晚于本机时间 {now}，请核对本机时钟",
-            )
-        )
-    return reasons
-
-
 def _stamp(value: Any) -> datetime | None:
     """A signed time (ISO 8601 with an offset), or None: a naive time is not guessed at."""
     if not isinstance(value, str):
@@ -410,27 +376,12 @@ def _require_aware(at: datetime) -> None:
         raise ValueError("the time of verification must be a timezone-aware datetime (UTC)")
 
 
-def _beijing(at: datetime) -> str:
-    """A moment as the border reads it: Beijing time, to the minute."""
-    return f"{at.astimezone(BEIJING):%Y-%m-%d %H:%M}"
-
-
 def _digest(cert: Mapping[str, Any]) -> str:
-    return _b64(hashlib.sha256(canonical_json(dict(cert))).digest())
+    return b64url(hashlib.sha256(canonical_json(dict(cert))).digest())
 
 
 def _epoch(value: Any) -> int | None:
     return int(datetime.fromisoformat(value).timestamp()) if isinstance(value, str) else None
-
-
-def _verifies(key: Ed25519PublicKey, signature: str, data: bytes) -> bool:
-    if not _B64URL.match(signature):
-        return False
-    try:
-        key.verify(_unb64(signature), data)
-    except (InvalidSignature, ValueError, binascii.Error):
-        return False
-    return True
 
 
 def _unknown_key(kid: str) -> Violation:
@@ -444,14 +395,6 @@ def _unknown_key(kid: str) -> Violation:
 
 def _invalid(path: str, code: str, en: str, zh: str) -> CertificateCheck:
     return CertificateCheck(False, (Violation(path, code, en, zh),))
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 __all__ = [

@@ -34,8 +34,9 @@ from landport.adapters.certificates import (
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody import trip_from_row
 from landport.seals.alerts import AlertKind, Resolution
-from landport.seals.model import CLOSED_TRIPS, TripState
+from landport.seals.certificate_rules import certificate_refusal
 from landport.seals.monitor_state import MonitorState
+from landport.shared.errors import Conflict
 
 SIGNING_KEY_ENV = "LANDPORT_CUSTODY__SIGNING_KEY"
 DEV_KEY_DIR_ENV = "LANDPORT_CUSTODY__DEV_KEY_DIR"
@@ -119,27 +120,21 @@ def _dev(folder: str) -> Ed25519PrivateKey:
 # --- the certificate -------------------------------------------------------------------------
 
 
-class TripEnded(Exception):
-    """The trip is over (exited, referred, unsealed): no certificate is issued for it any more,
-    or an old one could be shown offline for a journey that no longer stands."""
+class NoCertificate(Exception):
+    """No certificate is issued for the trip now (`seals.certificate_rules`): `refusal` says why;
+    the enterprises tell whom the refusal may be shown to (others get a 404)."""
 
-    def __init__(self, state: str, enterprise: str, agent: str | None = None) -> None:
-        super().__init__(state)
-        self.state, self.enterprise, self.agent = state, enterprise, agent
-
-
-class TripInYard(TripEnded):
-    """The e-lock has not yet reported the truck out of the yard: until then the yard may still
-    move the trip's departure and with it the arrival window (and a paper's validity), so a
-    certificate printed now could expire while the truck is on time."""
+    def __init__(self, refusal: Conflict, enterprise: str, agent: str | None) -> None:
+        super().__init__(refusal.message_en)
+        self.refusal, self.enterprise, self.agent = refusal, enterprise, agent
 
 
 def trip_certificate(
     engine: Engine, trip_id: str, private_key: Ed25519PrivateKey
 ) -> tuple[str, str | None, dict[str, Any]] | None:
     """(the consignor, the customs broker that lodged the declaration as agent or None, the
-    signed certificate file) as of the trip's latest custody record; `TripEnded` (carrying
-    both enterprises) once the trip is closed, `TripInYard` before it has left the yard.
+    signed certificate file) as of the trip's latest custody record; `NoCertificate` when
+    the rules issue none now (ended, or not yet out of the yard).
 
     `issued_at` is the time of that record (the last fix, or arming), so the same trip state
     always gives the same bytes (Ed25519 is deterministic): file and QR fetched apart agree."""
@@ -158,10 +153,9 @@ def trip_certificate(
         ).all()
     trip = trip_from_row(r)
     consignor, agent = str(r["enterprise_uscc"]), r["declaring_agent_uscc"]
-    if trip.state in CLOSED_TRIPS:
-        raise TripEnded(trip.state.value, consignor, agent)
-    if trip.state is TripState.IN_YARD:
-        raise TripInYard(trip.state.value, consignor, agent)
+    refusal = certificate_refusal(trip.id, trip.state)
+    if refusal is not None:
+        raise NoCertificate(refusal, consignor, agent)
     st = MonitorState.from_dict(r["monitor"]) if r["monitor"] else MonitorState(trip.id)
     counted = [  # GNSS noise and alerts a replay withdrew say nothing of the journey
         kind

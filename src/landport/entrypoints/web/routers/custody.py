@@ -29,8 +29,7 @@ from landport.adapters.db.custody_queries import (
     trip_view,
 )
 from landport.adapters.signing_keys import (
-    TripEnded,
-    TripInYard,
+    NoCertificate,
     public_key_view,
     public_keys,
     signing_key,
@@ -55,7 +54,7 @@ from landport.seals.commands import (
     ResetTerminalRegistration,
 )
 from landport.seals.model import TripState
-from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
+from landport.shared.errors import InvalidInput, NotFound, Violation
 
 router = APIRouter(prefix="/api/v1", tags=["custody"])
 
@@ -216,19 +215,10 @@ def _certificate(services: ServicesDep, actor: Actor, trip_id: str) -> dict[str,
     key = signing_key(environment=services.settings.environment)
     try:
         found = trip_certificate(services.read_engine, trip_id, key)
-    except TripEnded as ended:
-        if not actor.may_see_declaration(ended.enterprise, ended.agent):
+    except NoCertificate as refused:
+        if not actor.may_see_declaration(refused.enterprise, refused.agent):
             raise _not_found(trip_id) from None
-        if isinstance(ended, TripInYard):
-            raise Conflict(
-                f"trip {trip_id} has not left the yard: its arrival window, and so the "
-                "certificate's validity, is final once the e-lock reports the truck out",
-                f"运输 {trip_id} 尚未驶离场站：关锁报告车辆出场后到达时限才确定，届时再出具证书",
-            ) from None
-        raise Conflict(
-            f"trip {trip_id} has ended ({ended.state}): no certificate is issued for it",
-            f"运输 {trip_id} 已结束（{ended.state}），不再出具证书",
-        ) from None
+        raise refused.refusal from None
     if found is None or not actor.may_see_declaration(found[0], found[1]):
         raise _not_found(trip_id)
     return found[2]
