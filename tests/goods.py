@@ -10,9 +10,10 @@ from builders import (
     valid_declaration_payload,
     valid_item_payload,
 )
+from landport.adapters.reference_files import load_catalog
 
 #: Typical tare of a 20 ft general-purpose box (22G1): its gross is the goods' plus this.
-TARE_22G1_KG = 2200
+TARE_22G1_KG = load_catalog().container_tares["22G1"].typical_kg
 
 
 def _box_for(goods_gross_kg: int) -> list[dict[str, Any]]:

@@ -191,8 +191,9 @@ def test_the_lane_test_goods_are_valid(payload: dict[str, Any]) -> None:
 @pytest.mark.parametrize("goods", sorted(cargo.GOODS))
 def test_every_twin_cargo_declaration_is_valid(goods: str) -> None:
     exporter = cargo.exporter("zhejiang", goods)
+    plate = cargo.plate("zhejiang", 7)
     payload = cargo.declaration_payload(
-        exporter, serial=7, truck_plate=cargo.plate("zhejiang", 7), exit_port="gyirong-port"
+        exporter, serial=7, truck_plate=plate, exit_port="gyirong-port", catalog=CATALOG
     )
     actor = declarant(exporter.uscc, exporter.username)
     _, found = check_declaration(payload, CATALOG, actor=actor)
@@ -203,5 +204,5 @@ def test_every_twin_cargo_declaration_is_valid(goods: str) -> None:
 def test_every_demo_declaration_is_valid(enterprise: Any) -> None:
     actor = declarant(enterprise.uscc, enterprise.declarant)
     for n, goods in enumerate(enterprise.goods):
-        _, found = check_declaration(_payload(enterprise, goods, n), CATALOG, actor=actor)
+        _, found = check_declaration(_payload(enterprise, goods, n, CATALOG), CATALOG, actor=actor)
         assert [v for v in found if v.severity == "error"] == [], goods["hs_code"]

@@ -15,7 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from landport.declarations.draft import UNUSABLE, ContainerDraft, DeclarationDraft, known
+from landport.declarations.draft import (
+    UNUSABLE,
+    ContainerDraft,
+    DeclarationDraft,
+    Unusable,
+    known,
+)
 from landport.declarations.messages import violation
 from landport.declarations.model import DeclarationContent
 from landport.declarations.plausibility import (
@@ -25,7 +31,7 @@ from landport.declarations.plausibility import (
     value_band_warnings,
 )
 from landport.enterprises.model import Actor, Role
-from landport.reference.catalog import ReferenceCatalog
+from landport.reference.catalog import ContainerTare, ReferenceCatalog
 from landport.shared.errors import Violation
 from landport.shared.identifiers import (
     IdentifierCheck,
@@ -195,8 +201,7 @@ def _check_containers(draft: DeclarationDraft, catalog: ReferenceCatalog) -> Ite
                 max=max_gross,
             )
         elif (
-            size_type is not UNUSABLE
-            and (tare := catalog.container_tares.get(size_type)) is not None
+            (tare := _tare(size_type, catalog)) is not None
             and gross_kg is not UNUSABLE
             and 0 < gross_kg < tare.min_kg + goods
         ):
@@ -316,12 +321,17 @@ def _check_goods_within_containers(
             )
 
 
+def _tare(size_type: str | Unusable, catalog: ReferenceCatalog) -> ContainerTare | None:
+    """The tare of a box of this size type; None when the size type is unusable or the
+    reference file gives it no tare (its tare is then not judged)."""
+    return None if size_type is UNUSABLE else catalog.container_tares.get(size_type)
+
+
 def _least_tares(boxes: Iterable[ContainerDraft], catalog: ReferenceCatalog) -> Decimal:
     """The least the empty boxes weigh together; a box whose tare is not known counts 0 kg."""
     least = Decimal(0)
     for box in boxes:
-        tare = None if box.size_type is UNUSABLE else catalog.container_tares.get(box.size_type)
-        if tare is not None:
+        if (tare := _tare(box.size_type, catalog)) is not None:
             least += tare.min_kg
     return least
 

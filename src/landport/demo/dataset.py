@@ -13,9 +13,10 @@ from landport.bootstrap import Services
 from landport.declarations.commands import DecideDeclaration, DeclareExport, RecordInspection
 from landport.enterprises.handlers import CreateUser, RegisterEnterprise
 from landport.enterprises.model import SYSTEM_ACTOR, Actor, Role
+from landport.reference.catalog import ReferenceCatalog
 from landport.shared.errors import DomainError
 from landport.shared.identifiers import iso6346_check_digit, uscc_check_char
-from landport.simulation.cargo import TARE_KG
+from landport.simulation.cargo import container_line
 
 DEMO_PASSWORD = "landport-demo"
 
@@ -163,22 +164,16 @@ def demo_logins() -> list[tuple[str, str, str]]:
     return logins
 
 
-def _payload(e: DemoEnterprise, goods: dict[str, Any], n: int) -> dict[str, Any]:
+def _payload(
+    e: DemoEnterprise, goods: dict[str, Any], n: int, catalog: ReferenceCatalog
+) -> dict[str, Any]:
     vehicles = goods["unit"] == "vehicle"
     net = Decimal(goods["net_kg"])
     gross = net + Decimal(400)
     item = {**goods, "currency": "CNY", "origin_province": e.province}
-    size_type = "42G1" if net > 12_000 else "22G1"
+    number = container("TGHU", 100000 + n * 7)
     containers = (
-        []
-        if vehicles
-        else [
-            {
-                "number": container("TGHU", 100000 + n * 7),
-                "size_type": size_type,
-                "gross_kg": str(gross + TARE_KG[size_type]),  # goods + the box's own mass
-            }
-        ]
+        [] if vehicles else [container_line(number, net_kg=net, gross_kg=gross, catalog=catalog)]
     )
     return {
         "trade_mode": "0110",
@@ -210,6 +205,7 @@ def seed(services: Services, *, declarations_per_goods: int = 3) -> dict[str, in
         bus.handle(CreateUser(SYSTEM_ACTOR, e.declarant, password, "declarant", e.uscc))
     for name, role, port in STAFF:
         bus.handle(CreateUser(SYSTEM_ACTOR, name, password, role.value, None, port))
+    catalog = bus.context.catalog
     lanes: dict[str, int] = {}
     n = 0
     for round_ in range(declarations_per_goods):
@@ -217,7 +213,8 @@ def seed(services: Services, *, declarations_per_goods: int = 3) -> dict[str, in
             actor = Actor(e.declarant, Role.DECLARANT, e.uscc)
             for goods in e.goods:
                 n += 1
-                d = bus.handle(DeclareExport(actor, _payload(e, goods, n), submit=True)).result
+                payload = _payload(e, goods, n, catalog)
+                d = bus.handle(DeclareExport(actor, payload, submit=True)).result
                 lanes[d.lane] = lanes.get(d.lane, 0) + 1
                 if round_ == 0:
                     _work(services, d.id, d.status.value, n)

@@ -3,8 +3,6 @@ what the benchmark measures is the port a newcomer sees."""
 
 from __future__ import annotations
 
-import random
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +12,7 @@ from landport.demo.custody import seed_custody
 from landport.demo.dataset import seed
 from landport.settings import Settings
 from landport.shared.clock import FixedClock
+from landport.simulation.runner import seeded_sources
 
 #: The demo's history starts this long before now, so trucks are already on the road.
 HISTORY = timedelta(hours=20)
@@ -33,13 +32,8 @@ def seed_demo_port(
     # The same port every time: the random draws of the selectivity (and the ids they are
     # drawn with) follow one seed, so the same declarations are released and the same demo
     # trucks stand at the border. A demo, with demo logins: its ids need not be unguessable.
-    draws = random.Random(DEMO_SEED)
-    seeding = bootstrap(
-        settings,
-        clock=past,
-        new_seed=lambda: f"{draws.getrandbits(64):016x}",
-        new_id=lambda: uuid.UUID(int=draws.getrandbits(128), version=4).hex,
-    )
+    new_seed, new_id = seeded_sources(DEMO_SEED)
+    seeding = bootstrap(settings, clock=past, new_seed=new_seed, new_id=new_id)
     try:
         ensure_reference_data(seeding)
         result = seed(seeding)

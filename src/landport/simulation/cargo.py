@@ -4,8 +4,10 @@ kind, and declaration payloads the real validation accepts (check digits include
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from landport.reference.catalog import ReferenceCatalog
 from landport.shared.identifiers import USCC_SYMBOLS, iso6346_check_digit, uscc_check_char
 
 #: HS code, name, unit, quantity, value (CNY), net kg per truck.
@@ -55,9 +57,8 @@ GOODS: dict[str, tuple[str, str, str, int, int, int]] = {
     ),
 }
 
-#: Typical tare of each box the twin loads (approximate, as in data/declaration_rules.json):
-#: a box's declared gross mass is its goods plus its own empty mass.
-TARE_KG: dict[str, int] = {"22G1": 2_200, "42G1": 3_750}
+#: Goods heavier than this (net kg) travel in a 40 ft box (42G1), lighter ones in a 20 ft (22G1).
+FORTY_FOOT_ABOVE_NET_KG = 12_000
 
 #: Province: (USCC region code, plate character).
 PROVINCE_CODES = {
@@ -126,23 +127,33 @@ def container_number(serial: int) -> str:
     return prefix + str(iso6346_check_digit(prefix))
 
 
+def container_line(
+    number: str, *, net_kg: Decimal | int, gross_kg: Decimal | int, catalog: ReferenceCatalog
+) -> dict[str, str]:
+    """The one box that carries goods of this net and gross mass: a 20 ft general-purpose box
+    (22G1), or a 40 ft one (42G1) for heavy goods. Its declared gross mass is the goods' plus
+    the typical tare (empty mass) of its size type in the catalogue."""
+    size_type = "42G1" if net_kg > FORTY_FOOT_ABOVE_NET_KG else "22G1"
+    tare = catalog.container_tares[size_type].typical_kg
+    return {"number": number, "size_type": size_type, "gross_kg": str(gross_kg + tare)}
+
+
 def declaration_payload(
-    e: Exporter, *, serial: int, truck_plate: str, exit_port: str
+    e: Exporter,
+    *,
+    serial: int,
+    truck_plate: str,
+    exit_port: str,
+    catalog: ReferenceCatalog,
 ) -> dict[str, Any]:
+    """The exporter's declaration of one truck's goods; the box tares come from `catalog`."""
     hs, name, unit, qty, value, net = GOODS[e.goods]
     vehicles = unit == "vehicle"
     gross = net + 400
-    size_type = "42G1" if net > 12_000 else "22G1"
     containers = (
         []
         if vehicles
-        else [
-            {
-                "number": container_number(serial),
-                "size_type": size_type,
-                "gross_kg": str(gross + TARE_KG[size_type]),
-            }
-        ]
+        else [container_line(container_number(serial), net_kg=net, gross_kg=gross, catalog=catalog)]
     )
     item = {
         "hs_code": hs,

@@ -78,15 +78,30 @@ def without_fsync(engine: Engine) -> None:
     engine.dispose()  # pooled connections open again, with the pragma
 
 
+def seeded_sources(seed: int) -> tuple[Callable[[], str], Callable[[], str]]:
+    """`new_seed` and `new_id` for `bootstrap`, both drawn from one generator seeded with
+    `seed`: the same seed gives the same selectivity draws and the same ids (which are then
+    guessable: for the twin and the demo only)."""
+    draws = random.Random(seed)
+
+    def new_seed() -> str:
+        return f"{draws.getrandbits(64):016x}"
+
+    def new_id() -> str:
+        return uuid.UUID(int=draws.getrandbits(128), version=4).hex
+
+    return new_seed, new_id
+
+
 def seeded_services(url: str, clock: SimClock, seed: int, reference_dir: Path) -> Services:
     """The platform as production wires it, but with the twin's clock and seed source; the
     scenario's yard is the operator's layout file in `reference_dir`."""
-    draws = random.Random(seed ^ 0x5EED)
+    new_seed, new_id = seeded_sources(seed ^ 0x5EED)
     services = bootstrap(
         Settings(database=DatabaseSettings(url=url), reference_dir=reference_dir),
         clock=clock,
-        new_seed=lambda: f"{draws.getrandbits(64):016x}",
-        new_id=lambda: uuid.UUID(int=draws.getrandbits(128), version=4).hex,
+        new_seed=new_seed,
+        new_id=new_id,
     )
     ensure_reference_data(services)
     return services

@@ -286,7 +286,11 @@ class Twin:
         declarant = Actor(exporter.username, Role.DECLARANT, exporter.uscc)
         rec.plate = cargo.plate(rec.province, rec.serial)
         payload = cargo.declaration_payload(
-            exporter, serial=rec.serial, truck_plate=rec.plate, exit_port=rec.port
+            exporter,
+            serial=rec.serial,
+            truck_plate=rec.plate,
+            exit_port=rec.port,
+            catalog=self.bus.context.catalog,
         )
         try:
             declaration = self._handle(rec, DeclareExport(declarant, payload, submit=True))

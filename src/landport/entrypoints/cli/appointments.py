@@ -29,8 +29,7 @@ from landport.entrypoints.cli.app import (
     refuse,
     whole_number,
 )
-from landport.seals.calendar import BEIJING
-from landport.shared.clock import FIRST_DAY, LAST_DAY
+from landport.shared.clock import BEIJING, FIRST_DAY, LAST_DAY
 from landport.shared.errors import DomainError
 from landport.yard import appointment_commands as ac
 from landport.yard.appointment_model import AppointmentPolicy, resources_from_layout
