@@ -270,7 +270,8 @@ def assess(
     seed: str,
     random_red_rate: float | None = None,
 ) -> Assessment:
-    """Choose the lane: forced lanes beat the score; blue for trusted ratings; random escalates.
+    """Choose the lane: a forced lane beats the score, except that a forced yellow never lowers
+    a score that calls for red; blue for trusted ratings; random escalates.
 
     Deterministic: the same facts, ruleset and seed always give the same assessment.
     """
@@ -294,12 +295,13 @@ def assess(
     ruleset = compiled.ruleset
     thresholds = ruleset.thresholds
     blue_by_rating = False
-    if forced is not None and not (forced is YELLOW and score >= thresholds.red):
-        lane = forced
-    elif score >= thresholds.red:
+    if forced is YELLOW and score >= thresholds.red:
         # A forced yellow asks for a look at the documents; it never lowers a score that
         # calls for an examination (the most severe lane wins).
         forced, forced_by = None, None
+    if forced is not None:
+        lane = forced
+    elif score >= thresholds.red:
         lane = RED
     elif score >= thresholds.yellow:
         lane = YELLOW
