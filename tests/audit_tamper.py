@@ -27,7 +27,6 @@ def rewrite_from(engine: Engine, seq: int, actor: str) -> None:
                     after_digest=fields["after_digest"] or "",
                     **{k: fields[k] or "" for k in keep},
                 )
-                fields["prev_hash"] = prev
                 conn.execute(
                     update(t.audit_log)
                     .where(t.audit_log.c.seq == fields["seq"])

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 from landport.adapters.broker_security import (
     DEPLOYED_PLUGIN,
@@ -116,8 +117,20 @@ def publish_all(client: mqtt.Client, messages: list[tuple[str, bytes]]) -> None:
 def subscribe_granted(client: mqtt.Client, topic: str, timeout: float = 30.0) -> None:
     """Subscribes (QoS 1) and returns once the broker has granted it: anything published
     before the grant matches no subscriber and is dropped, so a test must wait for it."""
-    granted = threading.Event()
-    client.on_subscribe = lambda _c, _u, _mid, reasons, _p: granted.set()
+    answered = threading.Event()
+    refused: list[ReasonCode] = []
+
+    def on_subscribe(
+        _c: mqtt.Client, _u: object, _mid: int, reasons: list[ReasonCode], _p: object
+    ) -> None:
+        # A SUBACK may refuse (reason code >= 0x80): an answer, but no grant. The refusal is
+        # raised in the test's thread, not in the client's network loop.
+        refused.extend(r for r in reasons if r.is_failure)
+        answered.set()
+
+    client.on_subscribe = on_subscribe
     _rc, _mid = client.subscribe(topic, qos=1)
-    if not granted.wait(timeout):
+    if not answered.wait(timeout):
         raise AssertionError(f"the broker did not grant {topic} within {timeout:.0f} s")
+    if refused:
+        raise AssertionError(f"the broker refused {topic}: {', '.join(map(str, refused))}")
