@@ -5,12 +5,14 @@ and route import from a file."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from browser.conftest import LOGINS, LiveServer, open_console, screenshot
+from landport.shared.clock import BEIJING
 
 pytestmark = pytest.mark.browser
 
@@ -135,16 +137,21 @@ def test_an_agency_authorisation_is_recorded_refused_when_backwards_and_revoked(
     form.locator(f"#a-agent option[value='{agent}']").wait_for(state="attached")
     form.locator("#a-consignor").select_option(consignor)
     form.locator("#a-agent").select_option(agent)
-    form.locator("#a-from").fill("2026-12-31")
-    form.locator("#a-to").fill("2026-01-01")
+    today = datetime.now(BEIJING).date()  # the live server's clock
+    first, last = (
+        (today - timedelta(days=30)).isoformat(),
+        (today + timedelta(days=335)).isoformat(),
+    )
+    form.locator("#a-from").fill(last)
+    form.locator("#a-to").fill(first)
     form.locator("button[type=submit]").click()
     form.locator(".field-error").first.wait_for()
     assert page.locator("#a-to").get_attribute("aria-invalid") == "true"
 
     form.locator("#a-consignor").select_option(consignor)
     form.locator("#a-agent").select_option(agent)
-    form.locator("#a-from").fill("2026-01-01")
-    form.locator("#a-to").fill("2026-12-31")
+    form.locator("#a-from").fill(first)
+    form.locator("#a-to").fill(last)
     form.locator("button[type=submit]").click()
     page.locator("#agency-form-status.notice-ok", has_text=agent).wait_for()
     row = page.locator("#authorisations tbody tr", has_text="in force").filter(has_text=agent)

@@ -145,10 +145,11 @@ class LiveEventHub:
         data: dict[str, Any],
         *,
         enterprise_uscc: str | None = None,
-        agent_uscc: str | None = None,
         owner: Owner | None = None,
     ) -> LiveEvent:
-        """`owner` (as the lookup gives it) stands for `enterprise_uscc` and `agent_uscc`."""
+        """`owner` (as the lookup gives it: consignor, customs broker that lodged the
+        declaration) stands for `enterprise_uscc` and adds the broker."""
+        agent_uscc = None
         if owner is not None:
             enterprise_uscc, agent_uscc = owner
         with self._lock:

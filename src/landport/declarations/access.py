@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, TypeGuard
 
+from landport.declarations.agent import require_agency
 from landport.declarations.codec import content_to_dict
 from landport.declarations.model import CustomsDeclaration
 from landport.declarations.ports import UnitOfWork
@@ -26,11 +28,31 @@ def snapshot(declaration: CustomsDeclaration) -> dict[str, Any]:
     }
 
 
+def is_visible(
+    declaration: CustomsDeclaration | None, actor: Actor
+) -> TypeGuard[CustomsDeclaration]:
+    """Whether the declaration exists and the actor may see it (officials, its consignor's
+    declarants, the declarants of the customs broker that lodged it)."""
+    return declaration is not None and actor.may_see_declaration(
+        declaration.enterprise_uscc, declaration.declaring_agent_uscc
+    )
+
+
 def get_visible(uow: UnitOfWork, actor: Actor, declaration_id: str) -> CustomsDeclaration:
     """The declaration if it exists and the actor may see it; otherwise NotFound (no leak)."""
     declaration = uow.declarations.get(declaration_id)
-    if declaration is None or not actor.may_see_declaration(
-        declaration.enterprise_uscc, declaration.declaring_agent_uscc
-    ):
+    if not is_visible(declaration, actor):
         raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
+    return declaration
+
+
+def get_actionable(
+    uow: UnitOfWork, actor: Actor, declaration_id: str, today: date
+) -> CustomsDeclaration:
+    """The declaration the actor may act on today (a Beijing date): one it sees (else
+    NotFound), and, for a broker's declarant acting for a client, only while an
+    authorisation covers the day (else ``no_agency_authorisation``). A broker sees what it
+    lodged for ever, but acts for the client only while authorised."""
+    declaration = get_visible(uow, actor, declaration_id)
+    require_agency(actor, declaration, uow.authorisations.between, today)
     return declaration

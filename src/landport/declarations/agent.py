@@ -36,16 +36,37 @@ class DeclaringFor:
     agent_uscc: str | None = None
 
 
+def may_declare_for(
+    actor: Actor, consignor_uscc: str, authorisations: Authorisations, today: date
+) -> bool:
+    """Whether ``actor`` may declare for the consignor on ``today`` (a Beijing date):
+    officials and the consignor's own declarants always; a declarant of another enterprise
+    (a customs broker) only while an authorisation of it by the consignor covers the day."""
+    own = actor.enterprise_uscc
+    if not actor.is_declarant or own == consignor_uscc:
+        return True
+    return (
+        own is not None
+        and bool(consignor_uscc)
+        and authorised_on(authorisations(consignor_uscc, own), today)
+    )
+
+
+def _stripped(consignor_uscc: object) -> str:
+    """The consignor as the payload names it, stripped; blank when it is not text."""
+    return consignor_uscc.strip() if isinstance(consignor_uscc, str) else ""
+
+
 def declaring_for(
     actor: Actor, consignor_uscc: object, authorisations: Authorisations, today: date
 ) -> DeclaringFor:
     """A declarant of a broker acting for an authorising consignor is seen as that consignor's
     declarant, with its own enterprise as agent; anyone else is seen as they are."""
     own = actor.enterprise_uscc
-    consignor = consignor_uscc.strip() if isinstance(consignor_uscc, str) else None
-    if not actor.is_declarant or own is None or not consignor or consignor == own:
-        return DeclaringFor(actor)
-    if authorised_on(authorisations(consignor, own), today):
+    consignor = _stripped(consignor_uscc)
+    # the consignor's own declarants and officials are seen as they are, as is a refused one
+    acts_as_agent = actor.is_declarant and consignor and consignor != own
+    if acts_as_agent and may_declare_for(actor, consignor, authorisations, today):
         return DeclaringFor(dataclasses.replace(actor, enterprise_uscc=consignor), own)
     return DeclaringFor(actor)
 
@@ -68,9 +89,9 @@ def check_as_declarant(
     """:func:`check_declaration` for ``actor``, who may be a broker's declarant acting for a
     client: ``(content, violations, agent_uscc)``. A consignor that is neither the
     declarant's enterprise nor a client authorising it today is ``no_agency_authorisation``."""
-    who = declaring_for(actor, raw.get("consignor_uscc"), authorisations, today)
+    consignor = _stripped(raw.get("consignor_uscc"))
+    who = declaring_for(actor, consignor, authorisations, today)
     content, problems = check_declaration(raw, catalog, actor=who.actor)
-    consignor = str(raw.get("consignor_uscc", "")).strip()
     problems = [
         agency_refusal(actor, consignor)
         if (p.field, p.code) == ("consignor_uscc", _OWN_ONLY)
@@ -86,9 +107,6 @@ def require_agency(
     """A broker's declarant acts on a client's declaration (submit, cancel, pre-advise its
     truck, book or change its appointment) only while an authorisation covers the day; the
     consignor's own declarants and officials always may."""
-    own = actor.enterprise_uscc
     consignor = declaration.enterprise_uscc
-    if not actor.is_declarant or own == consignor:
-        return
-    if own is None or not authorised_on(authorisations(consignor, own), today):
+    if not may_declare_for(actor, consignor, authorisations, today):
         raise InvalidInput([agency_refusal(actor, consignor)])

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from landport.declarations.access import get_visible, snapshot
-from landport.declarations.agent import check_as_declarant, require_agency
+from landport.declarations.access import get_actionable, snapshot
+from landport.declarations.agent import check_as_declarant
 from landport.declarations.commands import CancelDeclaration, DeclareExport, SubmitDeclaration
 from landport.declarations.events import DeclarationAssessed, DeclarationLodged
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus, StatusChange
 from landport.declarations.ports import ClearanceContext, UnitOfWork
 from landport.declarations.validation import value_band_breaches
-from landport.enterprises.agency import beijing_today
 from landport.enterprises.model import Actor, Enterprise, Role
 from landport.inspection.handlers import release_now
 from landport.risk.capacity import RateRequest, requested_red_rate
 from landport.risk.engine import assess
 from landport.risk.model import RiskFacts, SelectivityLane
-from landport.shared.clock import BEIJING
+from landport.shared.clock import BEIJING, beijing_date
 from landport.shared.errors import Forbidden, InvalidInput, Violation
 
 S = DeclarationStatus
@@ -34,7 +33,7 @@ def declare_export(
         ctx.catalog,
         actor=cmd.actor,
         authorisations=uow.authorisations.between,
-        today=beijing_today(ctx),
+        today=beijing_date(ctx.clock.now()),
     )
     if (
         content is not None
@@ -90,8 +89,7 @@ def submit_declaration(
     """Number the declaration, declare it, and let the selectivity engine pick its lane."""
     if cmd.actor.role is not Role.DECLARANT:
         raise Forbidden("only a declarant may submit a declaration", "只有申报人可以申报")
-    declaration = get_visible(uow, cmd.actor, cmd.declaration_id)
-    require_agency(cmd.actor, declaration, uow.authorisations.between, beijing_today(ctx))
+    declaration = get_actionable(uow, cmd.actor, cmd.declaration_id, beijing_date(ctx.clock.now()))
     _submit(declaration, cmd.actor, uow, ctx, random_red_rate=cmd.random_red_rate)
     uow.declarations.save(declaration)
     return declaration
@@ -173,8 +171,7 @@ def cancel_declaration(
     """The declarant withdraws a declaration that customs has not decided on."""
     if cmd.actor.role is not Role.DECLARANT:
         raise Forbidden("only the declarant may cancel", "只有申报人可以撤销报关单")
-    declaration = get_visible(uow, cmd.actor, cmd.declaration_id)
-    require_agency(cmd.actor, declaration, uow.authorisations.between, beijing_today(ctx))
+    declaration = get_actionable(uow, cmd.actor, cmd.declaration_id, beijing_date(ctx.clock.now()))
     before = snapshot(declaration)
     declaration.move_to(
         S.CANCELLED, at=ctx.clock.now(), actor=cmd.actor.username, reason=cmd.reason

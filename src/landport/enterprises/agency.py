@@ -15,8 +15,15 @@ from datetime import date
 
 from landport.declarations.ports import ClearanceContext, UnitOfWork
 from landport.enterprises.model import Actor, AgencyAuthorisation, Role
-from landport.shared.clock import BEIJING, FIRST_DAY, LAST_DAY
-from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
+from landport.shared.clock import FIRST_DAY, LAST_DAY
+from landport.shared.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Violation,
+    required_reason,
+)
 
 REASON_MAX = 500
 
@@ -42,11 +49,6 @@ class RevokeAgencyAuthorisation:
 def authorised_on(authorisations: Iterable[AgencyAuthorisation], day: date) -> bool:
     """Whether any of the authorisations (of one consignor for one broker) covers ``day``."""
     return any(a.covers(day) for a in authorisations)
-
-
-def beijing_today(ctx: ClearanceContext) -> date:
-    """Authorisations run on Beijing dates, whatever the server's zone."""
-    return ctx.clock.now().astimezone(BEIJING).date()
 
 
 def authorisation_problems(
@@ -171,18 +173,7 @@ def revoke_agency_authorisation(
     """Audited; the broker may no longer declare for the consignor under it from now on.
     Declarations it lodged stay as they are (and stay visible to it)."""
     _require_admin(cmd.actor)
-    reason = cmd.reason.strip()
-    if not reason or len(reason) > REASON_MAX:
-        raise InvalidInput(
-            [
-                Violation(
-                    "reason",
-                    "reason_required",
-                    f"reason must be 1 to {REASON_MAX} characters",
-                    f"reason（撤销原因）须为 1 至 {REASON_MAX} 个字符",
-                )
-            ]
-        )
+    reason = required_reason(cmd.reason, max_len=REASON_MAX)
     authorisation = uow.authorisations.get(cmd.authorisation_id)
     if authorisation is None:
         raise NotFound(

@@ -22,7 +22,14 @@ from typing import Any, Protocol
 
 from landport.declarations.ports import ClearanceContext, UnitOfWork
 from landport.enterprises.model import Actor, Role
-from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
+from landport.shared.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Violation,
+    required_reason,
+)
 
 KEY_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 RESOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
@@ -221,18 +228,7 @@ def revoking_api_keys(store_for: KeyStoreFor) -> Callable[..., ApiKey]:
 
     def revoke_api_key(cmd: RevokeApiKey, uow: UnitOfWork, ctx: ClearanceContext) -> ApiKey:
         _require_admin(cmd.actor)
-        reason = cmd.reason.strip()
-        if not reason or len(reason) > 500:
-            raise InvalidInput(
-                [
-                    Violation(
-                        "reason",
-                        "reason_required",
-                        "a reason of 1 to 500 characters is required",
-                        "须填写 1 至 500 个字符的理由",
-                    )
-                ]
-            )
+        reason = required_reason(cmd.reason, max_len=500)
         store = store_for(uow)
         key = store.get(cmd.name)
         if key is None:

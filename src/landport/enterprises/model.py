@@ -70,10 +70,6 @@ class Actor:
     def is_declarant(self) -> bool:
         return self.role is Role.DECLARANT
 
-    def may_see_enterprise(self, uscc: str) -> bool:
-        """Exporters see only their own enterprise's data; officials see everything."""
-        return not self.is_declarant or self.enterprise_uscc == uscc
-
     def may_see_declaration(self, consignor_uscc: str, agent_uscc: str | None) -> bool:
         """A declaration (and what hangs off it) is seen by officials, by its consignor's
         declarants and by the declarants of the customs broker that lodged it as agent."""

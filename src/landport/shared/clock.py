@@ -14,6 +14,11 @@ BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
+def beijing_date(at: datetime) -> date:
+    """The Beijing date of an instant, whatever the server's zone."""
+    return at.astimezone(BEIJING).date()
+
+
 class Clock(Protocol):
     """Source of the current time, always timezone-aware UTC."""
 

@@ -88,12 +88,16 @@ def os_error_text(exc: OSError) -> tuple[str, str]:
     return en, _OS_REASONS_ZH.get(exc.errno or 0, en)
 
 
-def required_reason(text: str) -> str:
-    """An officer's reason, stripped; refused (`reason_required`) when blank: every decision
-    that changes custody is written down with why."""
+def required_reason(text: str, max_len: int | None = None) -> str:
+    """An officer's reason, stripped; refused (`reason_required`) when blank, or longer than
+    ``max_len`` characters when given: every decision that changes custody is written down
+    with why."""
     reason = text.strip()
-    if not reason:
-        raise InvalidInput(
-            [Violation("reason", "reason_required", "a reason is required", "须填写原因")]
-        )
-    return reason
+    if reason and (max_len is None or len(reason) <= max_len):
+        return reason
+    if max_len is None:
+        en, zh = "a reason is required", "须填写原因"
+    else:
+        en = f"a reason of 1 to {max_len} characters is required"
+        zh = f"须填写 1 至 {max_len} 个字符的原因"
+    raise InvalidInput([Violation("reason", "reason_required", en, zh)])

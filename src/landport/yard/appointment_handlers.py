@@ -12,14 +12,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from landport.declarations.access import get_actionable, is_visible
 from landport.declarations.agent import require_agency
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus
 from landport.declarations.ports import ClearanceContext
-from landport.enterprises.agency import beijing_today
 from landport.enterprises.model import Actor, Role, require_role
 from landport.inspection.handlers import ReleaseBlocked
 from landport.seals.ports import CustodyUnitOfWork
-from landport.shared.clock import FIRST_DAY, LAST_DAY
+from landport.shared.clock import FIRST_DAY, LAST_DAY, beijing_date
 from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
 from landport.yard import appointment_commands as ac
 from landport.yard.appointment_book import AppointmentBook, standby_list
@@ -123,25 +123,11 @@ def requested_slot(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _acting_on(
-    uow: CustodyUnitOfWork, actor: Actor, declaration_id: str, ctx: ClearanceContext
-) -> CustomsDeclaration:
-    """The declaration, if the actor sees it (its consignor's declarants, the customs broker
-    that lodged it, officials) and may act on it today: a broker only while its client's
-    authorisation covers the Beijing date (else ``no_agency_authorisation``)."""
-    declaration = uow.declarations.get(declaration_id)
-    if declaration is None or not actor.may_see_declaration(
-        declaration.enterprise_uscc, declaration.declaring_agent_uscc
-    ):
-        raise NotFound(f"declaration {declaration_id} not found", f"未找到报关单 {declaration_id}")
-    require_agency(actor, declaration, uow.authorisations.between, beijing_today(ctx))
-    return declaration
-
-
 def _declaration(
     uow: CustodyUnitOfWork, actor: Actor, declaration_id: str, ctx: ClearanceContext
 ) -> CustomsDeclaration:
-    declaration = _acting_on(uow, actor, declaration_id, ctx)
+    """The declaration to book for: one the actor may act on today, still open."""
+    declaration = get_actionable(uow, actor, declaration_id, beijing_date(ctx.clock.now()))
     closed = _CLOSED.get(declaration.status)
     if closed is not None:
         raise Conflict(
@@ -193,12 +179,17 @@ def handling_appointments(
         appointment_id: str,
         ctx: ClearanceContext,
     ) -> Appointment:
-        """An appointment the actor may change: one of a declaration it may act on."""
+        """An appointment the actor may change: one of a declaration it may act on. Officials
+        and the forwarder's own declarants always may; another declarant (a customs broker)
+        must see the declaration (else the appointment is not found) and act for its
+        consignor today (else ``no_agency_authorisation``)."""
         found = store.get(appointment_id)
-        if found is not None:
-            try:
-                _acting_on(uow, actor, found.declaration_id, ctx)
-            except NotFound:
+        if found is not None and actor.is_declarant and actor.enterprise_uscc != found.forwarder:
+            declaration = uow.declarations.get(found.declaration_id)
+            if is_visible(declaration, actor):
+                today = beijing_date(ctx.clock.now())
+                require_agency(actor, declaration, uow.authorisations.between, today)
+            else:
                 found = None
         if found is None:
             raise NotFound(

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from landport.declarations.agent import require_agency
+from landport.declarations.access import get_actionable
 from landport.declarations.model import DeclarationStatus
 from landport.declarations.ports import ClearanceContext
-from landport.enterprises.agency import beijing_today
 from landport.enterprises.model import Role, require_role
 from landport.inspection.handlers import ReleaseBlocked
 from landport.seals.departure_window import rebase_window
 from landport.seals.model import TransitTrip
 from landport.seals.ports import CustodyUnitOfWork
+from landport.shared.clock import beijing_date
 from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
 from landport.shared.identifiers import normalise_plate
 from landport.yard import commands as yc
@@ -91,15 +91,8 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
         cmd: yc.PreAdvise, uow: CustodyUnitOfWork, ctx: ClearanceContext
     ) -> YardVisit:
         require_role(cmd.actor, Role.DECLARANT)
-        declaration = uow.declarations.get(cmd.declaration_id)
-        if declaration is None or not cmd.actor.may_see_declaration(
-            declaration.enterprise_uscc, declaration.declaring_agent_uscc
-        ):
-            raise NotFound(
-                f"declaration {cmd.declaration_id} not found", f"未找到报关单 {cmd.declaration_id}"
-            )
-        # a broker sees what it lodged for ever, but acts for the client only while authorised
-        require_agency(cmd.actor, declaration, uow.authorisations.between, beijing_today(ctx))
+        today = beijing_date(ctx.clock.now())
+        declaration = get_actionable(uow, cmd.actor, cmd.declaration_id, today)
         plate = normalise_plate(cmd.plate)
         if not plate:
             raise invalid("plate", "required", "the plate is required", "车牌号为必填项")

@@ -71,14 +71,11 @@ def appointment_view(engine: Engine, appointment_id: str) -> dict[str, Any] | No
 
 def _filtered(
     query: Any,
-    forwarder: str | None,
     day: date | None,
     resource_id: str | None,
     status: str | None,
     visible_to: str | None = None,
 ) -> Any:
-    if forwarder is not None:
-        query = query.where(appointments.c.forwarder == forwarder)
     if visible_to is not None:
         # the consignor's own, and those of declarations the broker lodged for a client:
         # each side through its own index, never the whole book
@@ -94,8 +91,9 @@ def _filtered(
     if resource_id is not None:
         query = query.where(appointments.c.resource_id == resource_id)
     if status is not None:
-        # with a forwarder or a resource, their own index: a status's is the whole port's history
-        narrower = forwarder is not None or visible_to is not None or resource_id is not None
+        # with an enterprise or a resource, their own index: a status's is the whole port's
+        # history
+        narrower = visible_to is not None or resource_id is not None
         by_status = not_indexed(appointments.c.status) if narrower else appointments.c.status
         query = query.where(by_status == status)
     return query
@@ -104,7 +102,6 @@ def _filtered(
 def list_appointments(
     engine: Engine,
     *,
-    forwarder: str | None = None,
     day: date | None = None,
     resource_id: str | None = None,
     status: str | None = None,
@@ -116,10 +113,10 @@ def list_appointments(
     transaction. Declarants pass their enterprise as `visible_to` and see only the
     appointments of its own declarations and of those it lodged as customs broker."""
     order = (appointments.c.slot_start, appointments.c.resource_id, appointments.c.sequence)
-    latest = _filtered(_VIEW, forwarder, day, resource_id, status, visible_to)
+    latest = _filtered(_VIEW, day, resource_id, status, visible_to)
     latest = latest.order_by(*(c.desc() for c in order)).limit(limit)
     count = select(func.count()).select_from(appointments)
-    count = _filtered(count, forwarder, day, resource_id, status, visible_to)
+    count = _filtered(count, day, resource_id, status, visible_to)
     with engine.connect() as conn, conn.begin():
         items = [_view(r) for r in conn.execute(latest).mappings()]
         total = int(conn.execute(count).scalar_one())

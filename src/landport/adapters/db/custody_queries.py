@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, or_, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody import route_from_row, route_version, trip_from_row
@@ -151,12 +151,7 @@ def list_trips(
     if f.active is not None:
         where.append(t.trips.c.active.is_(f.active))
     if f.enterprise_uscc is not None:
-        where.append(
-            or_(
-                t.declarations.c.enterprise_uscc == f.enterprise_uscc,
-                t.declarations.c.declaring_agent_uscc == f.enterprise_uscc,
-            )
-        )
+        where.append(t.visible_to(f.enterprise_uscc))
     with engine.connect() as conn:
         total = conn.execute(
             select(func.count()).select_from(_TRIP_LIST.where(*where).subquery())

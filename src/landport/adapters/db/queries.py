@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, exists, func, or_, select
+from sqlalchemy import Engine, case, exists, func, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.repositories import (
@@ -70,9 +70,7 @@ def _where(f: DeclarationFilter) -> list[Any]:
         if value is not None:
             conditions.append(column == value)
     if f.visible_to is not None:
-        conditions.append(
-            or_(c.enterprise_uscc == f.visible_to, c.declaring_agent_uscc == f.visible_to)
-        )
+        conditions.append(t.visible_to(f.visible_to))
     if f.created_from is not None:
         conditions.append(c.created_at >= f.created_from)
     if f.created_to is not None:

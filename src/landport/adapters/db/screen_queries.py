@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, bindparam, func, or_, select
 
@@ -23,6 +23,9 @@ from landport.reports.time_release import time_release
 from landport.seals.calendar import BEIJING
 from landport.yard.visits import IN_YARD, PAST_GATE
 from landport.yard.whereabouts import inside_gate, sealed_without_visit
+
+if TYPE_CHECKING:
+    from landport.adapters.live_events import Owner
 
 WINDOW = timedelta(hours=24)
 #: Alerts the screen shows: raised and not yet resolved (being handled counts).
@@ -81,9 +84,7 @@ def cargo_class(hs_code: str) -> tuple[str, str]:
     return "other", "other"
 
 
-def owner_of(
-    engine: Engine, declaration_id: str | None, trip_id: str | None
-) -> tuple[str, str | None] | None:
+def owner_of(engine: Engine, declaration_id: str | None, trip_id: str | None) -> Owner | None:
     """The enterprises behind a declaration or a trip, (consignor, customs broker that lodged
     it as agent or None): decide which declarants hear of it."""
     d = t.declarations

@@ -22,9 +22,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    or_,
     text,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
 
 metadata = MetaData(
     naming_convention={
@@ -114,6 +116,14 @@ declarations = Table(
     Index("ix_declarations_enterprise_status", "enterprise_uscc", "status"),
     Index("ix_declarations_agent_created", "declaring_agent_uscc", "created_at"),
 )
+
+
+def visible_to(uscc: str) -> ColumnElement[bool]:
+    """The declarations an enterprise's declarants see: its own as consignor, and those it
+    lodged for a client as customs broker (each side through its own index)."""
+    c = declarations.c
+    return or_(c.enterprise_uscc == uscc, c.declaring_agent_uscc == uscc)
+
 
 agency_authorisations = Table(
     "agency_authorisations",

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, select
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.planner import not_indexed
@@ -189,12 +189,7 @@ def _visit_ids(status: str | None, enterprise_uscc: str | None) -> Any:
     if enterprise_uscc is not None:
         query = query.join(t.declarations, truck_visits.c.declaration_id == t.declarations.c.id)
         # the consignor's visits, and those of declarations its broker lodged for a client
-        query = query.where(
-            or_(
-                t.declarations.c.enterprise_uscc == enterprise_uscc,
-                t.declarations.c.declaring_agent_uscc == enterprise_uscc,
-            )
-        )
+        query = query.where(t.visible_to(enterprise_uscc))
     if status is not None:
         query = query.where(truck_visits.c.status == status)
     return query

@@ -281,15 +281,12 @@ def enterprises_history(
 def enterprises_authorise(
     consignor: Annotated[str, typer.Option(help="USCC of the consignor giving the authorisation.")],
     agent: Annotated[str, typer.Option(help="USCC of the customs broker authorised to declare.")],
-    valid_from: Annotated[
-        datetime, typer.Option(formats=["%Y-%m-%d"], help="First date (YYYY-MM-DD).")
-    ],
-    valid_to: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Last date, included.")],
+    valid_from: Annotated[str, typer.Option(help="First date (YYYY-MM-DD).")],
+    valid_to: Annotated[str, typer.Option(help="Last date (YYYY-MM-DD), included.")],
 ) -> None:
     """Record a consignor's authorisation of a customs broker (代理报关委托书)."""
-    cmd = RecordAgencyAuthorisation(
-        cli_actor(), consignor, agent, valid_from.date(), valid_to.date()
-    )
+    first, last = day_option("--valid-from", valid_from), day_option("--valid-to", valid_to)
+    cmd = RecordAgencyAuthorisation(cli_actor(), consignor, agent, first, last)
     recorded = _run(cmd)
     out.print(
         f"authorisation {recorded.id}: {agent} may declare for {consignor} "

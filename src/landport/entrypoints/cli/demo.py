@@ -17,7 +17,7 @@ from landport.demo.port import seed_demo_port
 from landport.entrypoints.cli.app import decimal_number, whole_number
 from landport.seals.calendar import BEIJING
 from landport.settings import get_settings
-from landport.shared.clock import SystemClock
+from landport.shared.clock import SystemClock, beijing_date
 
 
 def register(app: typer.Typer) -> None:
@@ -150,7 +150,7 @@ WARM_UP = timedelta(hours=30)
 def morning(now: datetime) -> datetime:
     """07:45 Beijing time of today's Beijing date: the demo opens as the port's gates do
     (08:00), whatever the hour at which it is started."""
-    day = now.astimezone(BEIJING).date()
+    day = beijing_date(now)
     return datetime.combine(day, time(7, 45), tzinfo=BEIJING).astimezone(UTC)
 
 

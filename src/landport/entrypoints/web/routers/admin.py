@@ -22,6 +22,7 @@ from landport.enterprises.agency import (
 )
 from landport.enterprises.handlers import CreateUser, RecordExportHistory, RegisterEnterprise
 from landport.entrypoints.web.deps import Admin, AnyUser, ServicesDep
+from landport.shared.clock import beijing_date
 from landport.shared.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
@@ -114,11 +115,13 @@ def agency_authorisations(
     consignor_uscc: str | None = None,
     agent_uscc: str | None = None,
 ) -> dict[str, Any]:
-    """Every recorded authorisation, revoked ones too, the newest first."""
+    """Every recorded authorisation, revoked ones too, the newest first; `in_force`: whether
+    it lets the broker declare for the consignor today (a Beijing date)."""
     found = list_authorisations(
         services.read_engine, consignor_uscc=consignor_uscc, agent_uscc=agent_uscc
     )
-    return {"items": [authorisation_snapshot(a) for a in found]}
+    today = beijing_date(services.clock.now())
+    return {"items": [{**authorisation_snapshot(a), "in_force": a.covers(today)} for a in found]}
 
 
 @router.post("/agency-authorisations/{authorisation_id}/revoke")

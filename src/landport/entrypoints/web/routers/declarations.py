@@ -17,7 +17,6 @@ from landport.adapters.db.unit_of_work import request_digest
 from landport.declarations.agent import check_as_declarant
 from landport.declarations.commands import CancelDeclaration, DeclareExport, SubmitDeclaration
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus
-from landport.enterprises.agency import beijing_today
 from landport.enterprises.model import Actor
 from landport.entrypoints.web.deps import Declarant, DeclarationReader, ServicesDep
 from landport.entrypoints.web.views import (
@@ -32,6 +31,7 @@ from landport.entrypoints.web.views import (
 )
 from landport.messagebus import IdempotencyClaim
 from landport.risk.model import SelectivityLane
+from landport.shared.clock import beijing_date
 from landport.shared.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
@@ -111,7 +111,7 @@ def check_declaration_draft(
         context.catalog,
         actor=actor,
         authorisations=authorisations_reader(services.read_engine),
-        today=beijing_today(context),
+        today=beijing_date(context.clock.now()),
     )
     errors = [p.as_dict() for p in problems if p.severity == "error"]
     return {

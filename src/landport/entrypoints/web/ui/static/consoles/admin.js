@@ -2,7 +2,8 @@
 // revoke), risk rules (view and publish a new version), port calendars (rendered by the
 // server) and route import from a GeoJSON or GPX file.
 import {
-  ready, api, beijing, clearErrors, clearNotice, el, lang, message, notify, replace, showErrors, t, table,
+  ready, api, beijing, clearErrors, clearNotice, el, lang, message, notify, replace, requireFields,
+  showErrors, t, table,
 } from "./common.js";
 
 function values(form) {
@@ -52,26 +53,29 @@ async function loadAuthorisations() {
     ["field.agent_uscc", (a) => el("code", {}, a.agent_uscc)],
     ["field.valid_from", (a) => a.valid_from],
     ["field.valid_to", (a) => a.valid_to],
-    ["field.agency_state", (a) => (a.revoked_at
-      ? t("admin.agency_revoked_on", { at: beijing(a.revoked_at), reason: a.revocation_reason || "" })
-      : t("admin.agency_active"))],
+    ["field.agency_state", (a) => state(a)],
   ], rows));
-  const active = rows.filter((a) => !a.revoked_at);
-  replace("r-authorisation", active.length
-    ? active.map((a) => el("option", { value: a.id }, `${a.agent_uscc} → ${a.consignor_uscc} (${a.valid_from} – ${a.valid_to})`))
+  const revocable = rows.filter((a) => !a.revoked_at); // a future one may be withdrawn too
+  replace("r-authorisation", revocable.length
+    ? revocable.map((a) => el("option", { value: a.id }, `${a.agent_uscc} → ${a.consignor_uscc} (${a.valid_from} – ${a.valid_to})`))
     : el("option", { value: "" }, t("admin.no_active_agency")));
+}
+
+/** Revoked: when and why; else in force today as the server decides it (a Beijing date
+ *  within the dates), or not (expired, or not yet begun). */
+function state(a) {
+  if (a.revoked_at) {
+    return t("admin.agency_revoked_on", { at: beijing(a.revoked_at), reason: a.revocation_reason || "" });
+  }
+  return t(a.in_force ? "admin.agency_active" : "admin.agency_not_in_force");
 }
 
 async function revoke(event) {
   event.preventDefault();
   const form = event.target;
   clearNotice("revoke-form-status");
+  if (!requireFields(form, ["authorisation_id"])) return;
   const { authorisation_id: id, reason } = values(form);
-  if (!id) {
-    return showErrors(form, { status: 422, data: { errors: [{
-      field: "authorisation_id", code: "required",
-      message_en: "choose an authorisation in force", message_zh: "请选择一项有效的委托" }] } });
-  }
   const answer = await api("POST", `/api/v1/agency-authorisations/${encodeURIComponent(id)}/revoke`, { reason: reason || "" });
   if (!answer.ok) return showErrors(form, answer);
   clearErrors(form);
@@ -116,16 +120,10 @@ async function loadRules() {
   }
 }
 
-/** What a rule does, in the page's language; an effect this page does not know, as written. */
+/** What a rule does, in the page's language: a published rule forces a lane or scores. */
 function effect(then) {
-  const parts = [];
-  if (then && then.force_lane) parts.push(t("rule.force_lane", { lane: t(`lane.${then.force_lane}`) }));
-  if (then && typeof then.score === "number") {
-    parts.push(t("rule.score", { points: then.score > 0 ? `+${then.score}` : String(then.score) }));
-  }
-  const known = new Set(["force_lane", "score"]);
-  const other = Object.keys(then || {}).some((k) => !known.has(k));
-  return parts.length && !other ? parts.join("; ") : el("code", {}, JSON.stringify(then));
+  if (then.force_lane) return t("rule.force_lane", { lane: t(`lane.${then.force_lane}`) });
+  return t("rule.score", { points: then.score > 0 ? `+${then.score}` : String(then.score) });
 }
 
 async function publish(event) {
