@@ -18,7 +18,6 @@ from landport.seals.model import TransitTrip
 CERTIFICATE_SCHEMA = "landport.trip-certificate/1"
 
 
-
 @dataclass(frozen=True, slots=True)
 class CustodySummary:
     """The journey in four figures (all zero when issued at arming, before any fix)."""
