@@ -8,6 +8,9 @@ SYNCED := $(VENV)/.synced
 ASSETS := frontend/node_modules/.installed
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
+# Simulated seconds per real second of the demo's twin: `make demo SPEED=120`.
+SPEED ?= 60
+
 .PHONY: setup assets demo test lint typecheck bench clean
 
 setup: $(SYNCED) $(ASSETS)
@@ -31,7 +34,7 @@ $(SYNCED): $(UV) pyproject.toml uv.lock
 	@touch $(SYNCED)
 
 demo: setup
-	$(BIN)/landport demo --fresh
+	$(BIN)/landport demo --fresh --speed $(SPEED)
 
 lint: setup
 	$(BIN)/ruff check src tests bench

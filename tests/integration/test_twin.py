@@ -306,6 +306,29 @@ def test_simulate_prints_one_json_object_and_writes_the_report(tmp_path: Path) -
     assert "<svg" in report.read_text(encoding="utf-8")
 
 
+def test_every_bad_input_of_a_run_is_named_at_once(tmp_path: Path) -> None:
+    done = _landport(
+        "simulate", str(tmp_path / "missing.toml"), "--sweep", "parking=0",
+        "--database", "nonsense", "--report", str(tmp_path / "no" / "r.html"),
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    said = " ".join(done.stderr.split())
+    for named in ("missing.toml", "--sweep parking=0", "--database", "--report"):
+        assert named in said, named
+
+
+def test_simulate_prints_each_figure_whole_on_its_line_when_piped(tmp_path: Path) -> None:
+    done = _landport("simulate", str(_scenario_file(tmp_path, 6)), "--days", "1")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    (detection,) = [line for line in lines if line.startswith("incidents injected")]
+    assert "precision" in detection and "recall" in detection
+    (speed,) = [line for line in lines if line.startswith("speed:")]
+    assert re.search(r"simulated days per wall-clock second \(\d+(\.\d+)? days simulated", speed)
+    (trucks,) = [line for line in lines if "trucks handled in 1 day(s)" in line]
+    assert "referred at the border" in trucks
+
+
 def test_a_sweep_gives_the_same_rows_side_by_side_as_in_turn(tmp_path: Path) -> None:
     """Side by side (one process per configuration) or one after another, a configuration
     gives the same figures: each run has its own database and the same seed."""
@@ -359,6 +382,10 @@ def test_every_refusal_is_whole_bilingual_and_comes_before_any_run(tmp_path: Pat
         ("simulate", "--report", str(tmp_path / "missing" / "r.html")): "不存在",
         ("simulate", "--sweep", "parking=1..1000000000"): "取值须为",
         ("simulate", "--sweep", "parking=1..50", "--sweep", "scan_lanes=1..5"): "一次最多 200",
+        ("simulate", "--sweep", "parking=100,100"): "100 重复",
+        ("simulate", "--database", "nonsense"): "--database 须为 SQLAlchemy 数据库地址",
+        ("simulate", "--database", "nosuchdb://x/y"): "--database 须为 SQLAlchemy 数据库地址",
+        ("demo", "--scenario", str(tmp_path / "missing.toml")): "missing.toml",
     }
     for args, chinese in cases.items():
         done = _landport(*args)

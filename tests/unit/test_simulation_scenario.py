@@ -131,6 +131,39 @@ def test_a_sweep_value_no_scenario_could_take_is_refused_before_any_run() -> Non
     assert ">= 1" in exc.value.violations[0].message_en
 
 
+@pytest.mark.parametrize(
+    ("spec", "said"),
+    [
+        ("parking=1_0", "distinct whole numbers"),  # int() would read 10
+        ("parking=\u0661\u0660", "distinct whole numbers"),  # Arabic-Indic digits
+        ("parking=10,,20", "distinct whole numbers"),
+        ("parking=10,", "distinct whole numbers"),
+        ("parking=1..4..5", "distinct whole numbers"),
+        ("parking=100,200,100", "100 given more than once"),
+        ("scan_lanes=4..1", "runs backwards"),
+    ],
+)
+def test_sweep_values_are_plain_distinct_numbers(spec: str, said: str) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse_sweeps([spec])
+    (violation,) = exc.value.violations
+    assert violation.field == "--sweep" and said in violation.message_en
+    assert spec in violation.message_zh
+
+
+def test_a_swept_border_capacity_is_split_exactly_over_the_open_ports() -> None:
+    s = load_scenario()
+    ports = s.border_capacity
+    for total in (len(ports), 7, sum(ports.values()), 451, 30_000):
+        split = s.with_values(border_capacity=total).border_capacity
+        assert sum(split.values()) == total, total  # the row runs what it reports
+        assert set(split) == set(ports) and min(split.values()) >= 1
+    assert s.with_values(border_capacity=sum(ports.values())).border_capacity == ports
+    with pytest.raises(InvalidInput) as exc:
+        s.with_values(border_capacity=len(ports) - 1)
+    assert exc.value.violations[0].field == "border_capacity"
+
+
 def test_a_variant_is_checked_like_a_file() -> None:
     s = load_scenario()
     assert s.with_values(scan_lanes=4).scan_lanes == 4

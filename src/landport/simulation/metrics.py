@@ -213,6 +213,8 @@ def summarise(
         "events": events,
         "wall_s": round(wall_s, 3),
         "events_per_s": round(events / wall_s) if wall_s else None,
+        # every simulated day counts, the days that follow the last arrivals' trips included
+        "simulated_days": round(sim_s / 86400.0, 3),
         "sim_days_per_wall_s": round(sim_s / 86400.0 / wall_s, 4) if wall_s else None,
     }
     return result

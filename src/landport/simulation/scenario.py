@@ -140,11 +140,38 @@ class Scenario:
             raise InvalidInput(found)
         total = changes.pop("border_capacity", None)
         if total is not None:
-            now = sum(self.border_capacity.values()) or 1
-            changes["border_capacity"] = {
-                port: max(1, round(total * n / now)) for port, n in self.border_capacity.items()
-            }
+            changes["border_capacity"] = split_capacity(total, self.border_capacity)
         return replace(self, **changes)
+
+
+def split_capacity(total: int, capacity: dict[str, int]) -> dict[str, int]:
+    """`total` trucks a day over the open ports, in the proportions of `capacity`: each open
+    port keeps at least one, and the parts add up to `total` exactly (largest remainders), so
+    a sweep's row runs the capacity it reports."""
+    ports = list(capacity)
+    if total < len(ports):
+        raise InvalidInput(
+            [
+                _v(
+                    "border_capacity",
+                    "out_of_range",
+                    f"must be at least {len(ports)}: each open border port takes at least one "
+                    "truck a day",
+                    f"须不小于 {len(ports)}：每个开放口岸每天至少通行一辆车",
+                )
+            ]
+        )
+    weight = sum(capacity.values()) or 1
+    exact = {port: total * capacity[port] / weight for port in ports}
+    parts = {port: int(exact[port]) for port in ports}
+    left = total - sum(parts.values())
+    for port in sorted(ports, key=lambda p: (int(exact[p]) - exact[p], ports.index(p)))[:left]:
+        parts[port] += 1
+    for port in ports:  # a port rounded down to nothing borrows from the largest
+        if parts[port] == 0:
+            parts[max(ports, key=lambda p: parts[p])] -= 1
+            parts[port] = 1
+    return parts
 
 
 def _sweep_violation(key: str) -> Violation:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +26,47 @@ MOST_CONFIGURATIONS = 200
 
 def _bad(spec: str, en: str, zh: str) -> Violation:
     return Violation("--sweep", "bad_sweep", f"--sweep {spec}: {en}", f"--sweep {spec}：{zh}")
+
+
+_WHOLE = re.compile(r"[0-9]+")
+_RULE = (
+    "values must be 1 to 50 distinct whole numbers >= 1, as 1..4 or 100,200",
+    "取值须为 1 至 50 个互不相同的正整数，如 1..4 或 100,200",
+)
+
+
+def _values(text: str) -> tuple[tuple[int, ...], tuple[str, str] | None]:
+    """The swept values, or the rule they break (English, Chinese). Only ASCII digits: Python's
+    int() would also take 1_0 and other scripts' digits, which no one means here."""
+    if ".." in text:
+        ends = [end.strip() for end in text.split("..")]
+        if len(ends) != 2 or not all(_WHOLE.fullmatch(end) for end in ends):
+            return (), _RULE
+        lo, hi = int(ends[0]), int(ends[1])
+        if lo > hi:
+            return (), (
+                f"the range {lo}..{hi} runs backwards: write the low end first",
+                f"范围 {lo}..{hi} 顺序颠倒：须先写较小值",
+            )
+        if hi - lo >= MOST_VALUES:  # counted before it is built: 1..1000000000 is refused
+            return (), _RULE
+        numbers = tuple(range(lo, hi + 1))
+    else:
+        items = [item.strip() for item in text.split(",")]
+        if len(items) > MOST_VALUES or not all(_WHOLE.fullmatch(item) for item in items):
+            return (), _RULE
+        numbers = tuple(int(item) for item in items)
+        repeated = sorted(n for n, times in Counter(numbers).items() if times > 1)
+        if repeated:
+            listed = ", ".join(map(str, repeated))
+            return (), (
+                f"{listed} given more than once: each value is a whole run",
+                f"{listed} 重复：每个取值都是一次完整运行",
+            )
+    if min(numbers) < 1 or len(numbers) > MOST_VALUES:
+        # as a scenario's own counts: a sweep value of 0 failed only once its run began
+        return (), _RULE
+    return numbers, None
 
 
 def parse_sweeps(specs: Sequence[str]) -> list[Axis]:
@@ -42,24 +85,9 @@ def parse_sweeps(specs: Sequence[str]) -> list[Axis]:
                 )
             )
             continue
-        try:
-            if ".." in values:
-                lo, hi = (int(x) for x in values.split("..", 1))
-                # counted before it is built: 1..1000000000 is refused, not materialised
-                numbers = tuple(range(lo, hi + 1)) if hi - lo < MOST_VALUES else ()
-            else:
-                numbers = tuple(int(x) for x in values.split(",") if x.strip())
-        except ValueError:
-            numbers = ()
-        if not numbers or min(numbers) < 1 or len(numbers) > MOST_VALUES:
-            # as a scenario's own counts: a sweep value of 0 failed only once its run began
-            found.append(
-                _bad(
-                    spec,
-                    "values must be 1 to 50 whole numbers >= 1, as 1..4 or 100,200",
-                    "取值须为 1 至 50 个正整数，如 1..4 或 100,200",
-                )
-            )
+        numbers, problem = _values(values)
+        if problem is not None:
+            found.append(_bad(spec, *problem))
             continue
         if any(a[0] == name for a in axes):
             found.append(_bad(spec, f"{name} is swept twice", f"{name} 重复"))

@@ -14,10 +14,11 @@ from landport.adapters.db.migrate import upgrade
 from landport.bootstrap import bootstrap
 from landport.demo.dataset import DEMO_PASSWORD, demo_logins
 from landport.demo.port import seed_demo_port
-from landport.entrypoints.cli.app import decimal_number, whole_number
+from landport.entrypoints.cli.app import _fail, decimal_number, whole_number
 from landport.seals.calendar import BEIJING
 from landport.settings import get_settings
 from landport.shared.clock import SystemClock, beijing_date
+from landport.shared.errors import InvalidInput
 
 
 def register(app: typer.Typer) -> None:
@@ -58,7 +59,10 @@ def register(app: typer.Typer) -> None:
 
         out = Console()
         settings = get_settings()
-        plan = load_scenario(scenario) if twin and serve else None
+        try:
+            plan = load_scenario(scenario) if twin and serve else None
+        except InvalidInput as exc:
+            raise _fail(exc) from None
         if fresh:
             out.print(start_afresh(settings.database.url))
         upgrade(settings.database.url)  # its folder and schema, before anything reads it

@@ -91,14 +91,24 @@ def simulate(
     from landport.simulation.scenario import load_scenario
     from landport.simulation.sweep import parse_sweeps
 
-    try:
-        base = load_scenario(scenario)
-        axes = parse_sweeps(sweep or [])
-        workers = _workers(jobs, database) if axes else 1
-        if report is not None:
-            _check_writable(report)
-    except InvalidInput as exc:
-        raise _refuse(exc.violations) from None
+    found: list[Violation] = []  # every bad input named at once, none after a run
+
+    def checked(check: Callable[[], Any], fallback: Any = None) -> Any:
+        try:
+            return check()
+        except InvalidInput as exc:
+            found.extend(exc.violations)
+            return fallback
+
+    base = checked(lambda: load_scenario(scenario))
+    axes: list[Axis] = checked(lambda: parse_sweeps(sweep or []), [])
+    workers: int = checked(lambda: _workers(jobs, database) if sweep else 1, 1)
+    if database is not None:
+        checked(lambda: _check_database_url(database))
+    if report is not None:
+        checked(lambda: _check_writable(report))
+    if found:
+        raise _refuse(found)
     try:
         outcome = _run(base, axes, days, seed, database, workers)
     except InvalidInput as exc:  # a rule of the platform the scenario's values broke
@@ -210,6 +220,29 @@ def _write_report(report: Path, render: Callable[[], str]) -> None:
         ) from None
 
 
+def _check_database_url(url: str) -> None:
+    """A URL SQLAlchemy cannot read is refused before the run (reaching the database is the
+    run's first step and its own error)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise InvalidInput(
+            [
+                Violation(
+                    "--database",
+                    "bad_url",
+                    f"--database must be a SQLAlchemy URL such as sqlite:///twin.db or "
+                    f"postgresql+psycopg://host/db ({exc})",
+                    f"--database 须为 SQLAlchemy 数据库地址，如 sqlite:///twin.db 或 "
+                    f"postgresql+psycopg://host/db（{exc}）",
+                )
+            ]
+        ) from None
+
+
 def _workers(jobs: int | None, database: str | None) -> int:
     """Runs at once: each needs its own scratch database, so a given database runs them in
     turn."""
@@ -247,7 +280,7 @@ def _progress() -> Progress:
 
 
 def _print_run(r: dict[str, Any]) -> None:
-    out = Console()
+    out = Console(soft_wrap=True)  # a label never parts from its number in a piped file
     out.print(
         f"[bold]{r['trucks_handled']}[/bold] trucks handled in {r['days']} day(s) "
         f"({r['trucks_handled_per_day']}/day); {r['no_shows']} no-shows; "
@@ -282,7 +315,8 @@ def _print_run(r: dict[str, Any]) -> None:
     )
     out.print(
         f"speed: {r['events_per_s']} events/s, {r['sim_days_per_wall_s']} simulated days per "
-        f"wall-clock second ({r['wall_s']} s)"
+        f"wall-clock second ({r['simulated_days']:g} days simulated, the last trips followed "
+        f"to the border, in {r['wall_s']} s)"
     )
 
 
