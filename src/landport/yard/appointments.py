@@ -43,7 +43,8 @@ from landport.yard.appointment_model import (
 from landport.yard.appointment_rules import fairness_rule, is_suspended, peak_quota
 from landport.yard.appointment_walk_ins import walk_in
 
-#: The brief's name for booking; `book_slot` avoids shadowing the `book` argument.
+#: Booking under its plain verb, beside `cancel` and `reschedule`; the module defining it
+#: names it `book_slot` because its first argument is the `book` itself.
 book = book_slot
 
 __all__ = [
