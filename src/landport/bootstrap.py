@@ -166,7 +166,11 @@ def ensure_reference_data(services: Services) -> dict[str, object]:
     """What a new database needs before the first request: default rules and corridors."""
     version = ensure_default_ruleset(services)
     with services.uow_factory() as uow:
-        missing = tuple(r for r in shipped_routes() if uow.routes.get(r.route_id) is None)
+        missing = tuple(
+            r
+            for r in shipped_routes(services.settings.reference_dir)
+            if uow.routes.get(r.route_id) is None
+        )
     if missing:
         services.bus.handle(sc.ImportRoutes(SYSTEM_ACTOR, missing))
     return {"ruleset_version": version, "routes_added": [r.route_id for r in missing]}

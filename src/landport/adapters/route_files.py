@@ -15,8 +15,21 @@ from landport.shared.errors import InvalidInput, Violation
 DEFAULT_TYPICAL_HOURS = 48.0  # two truck days Shigatse-border (port_calendars.json, 2020)
 
 
-def _packaged(name: str) -> str:
+def _reference_text(name: str, reference_dir: Path | None) -> str:
+    """The operator's file of that name in the reference folder if there is one, else the
+    packaged default: the corridors, their zones and the places follow the same rule as the
+    other reference files."""
+    own = None if reference_dir is None else reference_dir / name
+    if own is not None and own.is_file():
+        return own.read_text(encoding="utf-8")
     return (resources.files("landport") / "data" / name).read_text("utf-8")
+
+
+def _zone_documents(reference_dir: Path | None) -> dict[str, Any]:
+    return {
+        "zones_doc": json.loads(_reference_text("corridor_zones.json", reference_dir)),
+        "places_doc": json.loads(_reference_text("places.json", reference_dir)),
+    }
 
 
 def _zones_for(
@@ -110,12 +123,12 @@ def spec_length_km(spec: RouteSpec) -> float:
     return Corridor(spec.coordinates).length_m / 1000.0
 
 
-def shipped_routes() -> list[ApprovedRoute]:
-    """The three approximate corridors Shigatse → Gyirong, Zhangmu, Lizi."""
+def shipped_routes(reference_dir: Path | None = None) -> list[ApprovedRoute]:
+    """The corridors a new database starts with: the three approximate ones Shigatse →
+    Gyirong, Zhangmu, Lizi, or the reference folder's `routes.geojson`."""
     return approved_routes(
-        parse_routes_geojson(_packaged("routes.geojson")),
-        zones_doc=json.loads(_packaged("corridor_zones.json")),
-        places_doc=json.loads(_packaged("places.json")),
+        parse_routes_geojson(_reference_text("routes.geojson", reference_dir)),
+        **_zone_documents(reference_dir),
     )
 
 
@@ -125,8 +138,10 @@ def routes_from_file(
     route_id: str | None,
     existing: Mapping[str, ApprovedRoute],
     half_width_m: float | None = None,
+    reference_dir: Path | None = None,
 ) -> list[ApprovedRoute]:
-    """GeoJSON (one or more routes) or GPX (one surveyed track, named by --route-id)."""
+    """GeoJSON (one or more routes) or GPX (one surveyed track, named by --route-id); zones
+    and place names from the reference folder's files where it has them."""
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".gpx":
         if not route_id:
@@ -146,8 +161,7 @@ def routes_from_file(
         specs = parse_routes_geojson(text)
     return approved_routes(
         specs,
-        zones_doc=json.loads(_packaged("corridor_zones.json")),
-        places_doc=json.loads(_packaged("places.json")),
+        **_zone_documents(reference_dir),
         existing=existing,
         half_width_m=half_width_m,
     )

@@ -75,7 +75,11 @@ def routes_import(
     try:
         existing = existing_routes(services.read_engine)
         parsed = routes_from_file(
-            file, route_id=route_id, existing=existing, half_width_m=half_width
+            file,
+            route_id=route_id,
+            existing=existing,
+            half_width_m=half_width,
+            reference_dir=services.settings.reference_dir,
         )
         versions = services.bus.handle(ImportRoutes(cli_actor(), tuple(parsed))).result
     except DomainError as exc:

@@ -96,6 +96,7 @@ def import_routes(
                 route_id=route_id,
                 existing=existing_routes(services.read_engine),
                 half_width_m=half_width_m,
+                reference_dir=services.settings.reference_dir,
             )
         except UnicodeDecodeError:
             raise _file_problem(
