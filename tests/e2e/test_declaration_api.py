@@ -270,6 +270,27 @@ def test_the_exporter_is_told_the_lane_and_customs_keeps_the_assessment(world: W
     assert all(i["risk_score"] is not None for i in officer_list)
 
 
+def test_yard_and_border_officers_read_the_lane_but_not_why(world: World) -> None:
+    """The yard and the border need the lane, not the rules that chose it: one who knew them
+    could coach an exporter out of the red lane. Customs, administrators and auditors read
+    the assessment."""
+    world.add_user("yard", "yard_operator")
+    lodged = world.lodge(lithium_ion_payload(), submit=True).json()
+    for who in ("yard", "border"):
+        read = world.get(who, f"/api/v1/declarations/{lodged['id']}").json()
+        assert read["lane"] == "yellow" and "assessment" not in read, who
+        listed = world.get(who, "/api/v1/declarations").json()["items"]
+        assert listed and all("risk_score" not in i for i in listed), who
+        card = world.get(who, f"/api/v1/screen/trucks/{lodged['id']}").json()
+        assert card["declaration"]["lane"] == "yellow", who
+        assert "assessment" not in card["declaration"], who
+    for who in ("officer", "admin", "auditor"):
+        read = world.get(who, f"/api/v1/declarations/{lodged['id']}").json()
+        assert read["assessment"]["forced_by"] == "R-LI-ION-FIRST", who
+        card = world.get(who, f"/api/v1/screen/trucks/{lodged['id']}").json()
+        assert card["declaration"]["assessment"]["forced_by"] == "R-LI-ION-FIRST", who
+
+
 def test_an_idempotent_replay_tells_the_exporter_the_lane_only(world: World) -> None:
     """Also a response remembered with the assessment in it, as responses once were."""
     key = {"Idempotency-Key": "lodge-and-submit-1"}

@@ -28,6 +28,10 @@ class Role(StrEnum):
     AUDITOR = "auditor"
 
 
+#: Who may read the selectivity rules and how they judged a declaration.
+RISK_READERS = frozenset({Role.CUSTOMS_OFFICER, Role.PORT_ADMIN, Role.AUDITOR})
+
+
 @dataclass(slots=True)
 class Enterprise:
     """A trading enterprise registered with customs."""
@@ -69,6 +73,13 @@ class Actor:
     @property
     def is_declarant(self) -> bool:
         return self.role is Role.DECLARANT
+
+    @property
+    def may_read_risk(self) -> bool:
+        """Why customs chose a lane (rules fired, scores, the random draw) is for customs,
+        the port's administrators and auditors: a yard or border officer who knew it could
+        tell an exporter how to stay out of the red lane."""
+        return self.role in RISK_READERS
 
     def may_see_declaration(self, consignor_uscc: str, agent_uscc: str | None) -> bool:
         """A declaration (and what hangs off it) is seen by officials, by its consignor's

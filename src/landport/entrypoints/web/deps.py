@@ -20,7 +20,7 @@ from landport.adapters.security import (
     password_check_slot,
 )
 from landport.bootstrap import Services
-from landport.enterprises.model import Actor, Role
+from landport.enterprises.model import RISK_READERS, Actor, Role
 from landport.entrypoints.web.login_throttle import (
     LoginRefused,
     LoginThrottle,
@@ -189,4 +189,4 @@ DeclarationReader = Annotated[
         )
     ),
 ]
-RiskReader = Annotated[Actor, Depends(require(Role.CUSTOMS_OFFICER, Role.PORT_ADMIN, Role.AUDITOR))]
+RiskReader = Annotated[Actor, Depends(require(*sorted(RISK_READERS)))]

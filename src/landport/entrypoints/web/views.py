@@ -99,16 +99,17 @@ def declaration_view(
 
 
 #: What customs keeps to itself: why the lane was chosen (the rules fired, the scores, the
-#: random draw with its seed and rates, the explanation). The rules are closed to declarants,
-#: and so is how they judged a declaration: an exporter sees its lane only.
+#: random draw with its seed and rates, the explanation). The rules are closed to all but
+#: their readers (`Actor.may_read_risk`), and so is how they judged a declaration: an
+#: exporter, a yard operator or a border officer sees the lane only.
 CUSTOMS_ONLY = frozenset({"assessment", "risk_score"})
 
 
 def as_seen_by(actor: Actor, view: Mapping[str, Any]) -> dict[str, Any]:
-    """A declaration (or a summary of one) as `actor` may read it: declarants without what
-    customs keeps to itself, officials whole. Also for a response remembered under an
+    """A declaration (or a summary of one) as `actor` may read it: without what customs
+    keeps to itself unless the actor may read risk. Also for a response remembered under an
     Idempotency-Key, whenever it was remembered."""
-    if not actor.is_declarant:
+    if actor.may_read_risk:
         return dict(view)
     return {k: v for k, v in view.items() if k not in CUSTOMS_ONLY}
 

@@ -183,8 +183,8 @@ def search_declarations(
     page_size: PageSize = 50,
 ) -> dict[str, Any]:
     """Declarants see only their own enterprise's declarations and those it lodged as
-    customs broker for a client, whatever filter they send, and without `risk_score`
-    A misspelt `status` or `lane` is refused (422)."""
+    customs broker for a client, whatever filter they send; only risk readers (customs,
+    administrators, auditors) see `risk_score`. A misspelt `status` or `lane` is refused (422)."""
     visible_to = None
     if actor.is_declarant:
         enterprise_uscc, visible_to = None, actor.enterprise_uscc or ""

@@ -16,7 +16,7 @@ from landport.adapters.db.screen_queries import (
     screen_summary,
 )
 from landport.entrypoints.web.deps import ServicesDep, Staff
-from landport.entrypoints.web.views import declaration_view, passport_view
+from landport.entrypoints.web.views import as_seen_by, declaration_view, passport_view
 from landport.shared.errors import NotFound
 
 #: A wall display logs in once as `auditor` (read-only); declarants may not watch: the screen
@@ -125,7 +125,7 @@ def truck(declaration_id: str, services: ServicesDep, actor: ScreenReader) -> di
         calendars = services.bus.context.calendars_in()
         trip = trip_view(services.read_engine, trip_id, calendars=calendars)
     return {
-        "declaration": declaration_view(declaration, inspections),
+        "declaration": as_seen_by(actor, declaration_view(declaration, inspections)),
         "passport": passport,
         "trip": trip,
     }
