@@ -14,7 +14,7 @@ from landport.adapters.db.yard_tables import truck_visits, visit_steps
 from landport.adapters.reference_files import YardFiles
 from landport.shared.errors import Conflict
 from landport.yard.commands import AssignParking
-from world import World
+from world import OTHER_USCC, World
 from yard_world import (
     PLATE,
     YARDMAN,
@@ -97,6 +97,32 @@ def test_an_unknown_plate_is_refused_at_the_gate_with_a_reason(world: World) -> 
     assert refused.status_code == 422
     assert codes(refused) == ["not_pre_advised"] and refused.json()["errors"][0]["message_zh"]
     assert world.post("exporter", "/api/v1/gate/in", {"plate": "藏A99999"}).status_code == 403
+
+
+def test_a_plate_pre_advised_by_two_enterprises_is_not_guessed_at_the_gate(world: World) -> None:
+    """Anyone may write a plate on a declaration: the competitor who pre-advised the
+    exporter's truck first does not get it at the gate. The gate asks which declaration the
+    driver carries."""
+    theirs = world.lodge(furniture_payload(consignor_uscc=OTHER_USCC), user="competitor",
+                         submit=True).json()  # fmt: skip
+    decoy = world.post("competitor", "/api/v1/visits",
+                       {"declaration_id": theirs["id"], "plate": PLATE})  # fmt: skip
+    assert decoy.status_code == 201, decoy.text
+    visit = pre_advised(world, declared(world, furniture_payload()))
+    guessed = world.post("yardman", "/api/v1/gate/in", {"plate": PLATE})
+    assert guessed.status_code == 422 and codes(guessed) == ["ambiguous_pre_advice"]
+    error = guessed.json()["errors"][0]
+    assert error["field"] == "declaration_id" and visit["declaration_id"] in error["message_en"]
+    assert "司机所持报关单" in error["message_zh"]
+    stranger = world.post("yardman", "/api/v1/gate/in", {"plate": PLATE, "declaration_id": "x"})
+    assert codes(stranger) == ["not_pre_advised_on_declaration"]
+    body = {"plate": PLATE, "declaration_id": visit["declaration_id"]}
+    entered = world.post("yardman", "/api/v1/gate/in", body)
+    assert entered.status_code == 200, entered.text
+    assert entered.json()["id"] == visit["id"] and entered.json()["status"] == "gated_in"
+    assert world.get("competitor", f"/api/v1/visits/{decoy.json()['id']}").json()["status"] == (
+        "pre_advised"
+    )
 
 
 def test_a_second_gate_in_of_the_same_truck_is_refused(world: World) -> None:

@@ -22,10 +22,12 @@ class PreAdvise:
 
 @dataclass(frozen=True)
 class GateIn:
-    """The entry gate read a plate (licence-plate reader or the gate clerk)."""
+    """The entry gate read a plate (licence-plate reader or the gate clerk); the declaration
+    the driver carries, when the plate is pre-advised on several."""
 
     actor: Actor
     plate: str
+    declaration_id: str | None = None
 
 
 @dataclass(frozen=True)

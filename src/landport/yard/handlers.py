@@ -147,6 +147,17 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             for yv in known.values()
             if yv.visit.status is V.PRE_ADVISED and yv.visit.declaration_id is not None
         )
+        chosen = cmd.declaration_id
+        if chosen is not None and not any(
+            yv.visit.status is V.PRE_ADVISED and yv.visit.declaration_id == chosen
+            for yv in known.values()
+        ):  # it picks among the pre-advice only: a truck walks in through AdmitWalkIn
+            raise invalid(
+                "declaration_id",
+                "not_pre_advised_on_declaration",
+                f"truck {normalise_plate(cmd.plate)} is not pre-advised on declaration {chosen}",
+                f"车辆 {normalise_plate(cmd.plate)} 未以报关单 {chosen} 预报",
+            )
         before = {k: snapshot(yv) for k, yv in known.items()}
         visit = gate_in(
             [yv.visit for yv in known.values()],
@@ -154,6 +165,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             at=ctx.clock.now(),
             actor=cmd.actor.username,
             new_visit_id=ctx.new_id(),
+            declaration_id=cmd.declaration_id,
         )
         yv = known.get(visit.id)
         did = visit.declaration_id

@@ -217,6 +217,33 @@ def gate_in_refusal(
     return None
 
 
+def _advised_for(
+    advised: list[TruckVisit], plate: str, declaration_id: str | None
+) -> list[TruckVisit]:
+    """The pre-advised visits the arriving truck may be, oldest first. Anyone may write a
+    plate on a declaration, so when several declarations pre-advised this plate the gate does
+    not guess (the oldest could be another enterprise's, taking the truck over): it asks for
+    the declaration the driver carries. One declaration's repeated pre-advice is no doubt."""
+    if declaration_id is not None:
+        own = [v for v in advised if v.declaration_id == declaration_id]
+        return own or [v for v in advised if v.declaration_id is None]
+    declarations = sorted({v.declaration_id for v in advised if v.declaration_id is not None})
+    if len(declarations) > 1:
+        listed = ", ".join(declarations)
+        raise InvalidInput(
+            [
+                Violation(
+                    "declaration_id",
+                    "ambiguous_pre_advice",
+                    f"truck {plate} is pre-advised on several declarations ({listed}): give "
+                    "the declaration the driver carries",
+                    f"车辆 {plate} 被多份报关单预报（{listed}）：请填写司机所持报关单",
+                )
+            ]
+        )
+    return advised
+
+
 def gate_in(
     visits: Iterable[TruckVisit],
     plate: str,
@@ -241,6 +268,7 @@ def gate_in(
         (v for v in known if v.plate == wanted and v.status is V.PRE_ADVISED),
         key=lambda v: v.created_at,
     )
+    advised = _advised_for(advised, wanted, declaration_id)
     if advised:
         visit = advised[0]
         if declaration_id is not None and visit.declaration_id is None:

@@ -124,9 +124,16 @@ def show(visit: str, as_json: AsJson = False) -> None:
 
 
 @yard_app.command("gate-in")
-def gate_in(plate: str, as_json: AsJson = False) -> None:
+def gate_in(
+    plate: str,
+    declaration: Annotated[
+        str | None,
+        typer.Option(help="Declaration the driver carries (when several pre-advised the plate)."),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
     """The entry gate read a plate; unknown or duplicate trucks are refused with the reason."""
-    services, visit = _handle(yc.GateIn(_actor(), plate))
+    services, visit = _handle(yc.GateIn(_actor(), plate, declaration))
     _show(services, visit.visit.id, as_json)
 
 

@@ -66,6 +66,15 @@ class PlateBody(BaseModel):
     plate: str = Field(min_length=1, max_length=20)
 
 
+class GateInBody(PlateBody):
+    declaration_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the declaration the driver carries: needed only when the plate is "
+        "pre-advised on several declarations (422 ambiguous_pre_advice otherwise)",
+    )
+
+
 class MoveBody(BaseModel):
     to: str = Field(description="queued | at_lane | at_bay | decided | sealed")
     reason: str | None = Field(default=None, max_length=1000)
@@ -269,12 +278,14 @@ def _at_gate(services: ServicesDep, caller: Caller, direction: str) -> Actor:
 
 @router.post("/gate/in")
 def gate_in(
-    body: PlateBody, services: ServicesDep, caller: GateClient, key: IdempotencyKey = None
+    body: GateInBody, services: ServicesDep, caller: GateClient, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """The entry gate read a plate (a plate-reader's API key, or an operator): refused
-    (422, with the reason) if unknown or already inside."""
+    (422, with the reason) if unknown or already inside, or if several declarations
+    pre-advised it and none is named."""
     actor = _at_gate(services, caller, "in")
-    return _run(services, actor, yc.GateIn(actor, body.plate), (key, "gate-in", body.plate))
+    command = yc.GateIn(actor, body.plate, body.declaration_id or None)
+    return _run(services, actor, command, (key, "gate-in", body.plate))
 
 
 @router.post("/gate/out")

@@ -139,7 +139,11 @@ async function gate(direction) {
   const gateForm = document.getElementById("gate-form");
   clearNotice("gate-status");
   const plate = gateForm.querySelector("[data-field=plate]").value.trim();
-  const answer = await api("POST", `/api/v1/gate/${direction}`, { plate });
+  const body = { plate };
+  // asked for only when several declarations pre-advised the plate (ambiguous_pre_advice)
+  const declaration = gateForm.querySelector("[data-field=declaration_id]").value.trim();
+  if (direction === "in" && declaration) body.declaration_id = declaration;
+  const answer = await api("POST", `/api/v1/gate/${direction}`, body);
   if (!answer.ok) {
     showErrors(gateForm, answer);
     return notify("gate-status", failed(answer, gateForm), "error");
