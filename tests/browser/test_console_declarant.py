@@ -88,6 +88,41 @@ def test_a_declaration_with_errors_shows_the_api_messages_in_chinese_then_goes_t
     screenshot(page, "console-declarant-declared-zh")
 
 
+def test_a_declaration_whose_answer_was_lost_is_lodged_once_when_sent_again(
+    page: Any, live_server: LiveServer
+) -> None:
+    """The server lodged it, the answer never reached the browser (a mobile link dropping at
+    the wrong moment): the declarant presses again and the same request, under the same
+    Idempotency-Key, answers the first declaration instead of lodging a second."""
+    headers = live_server.headers(LOGINS["declarant"])
+    total = lambda: httpx.get(  # noqa: E731
+        live_server.url("/api/v1/declarations"), headers=headers
+    ).json()["total"]
+    before = total()
+    keys: list[str | None] = []
+
+    def lose_the_first_answer(route: Any) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server acts on it ...
+            route.abort("connectionreset")  # ... and the browser never hears back
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/declarations?submit=true", lose_the_first_answer)
+    open_console(page, "declarant")
+    fill_shipment(page, plate="藏D54322", hs_code="8506500000", name="锂原电池 CR2032")
+    page.locator("#declare-submit").click()
+    page.locator("#declare-status.notice-error").wait_for()
+    assert total() == before + 1  # lodged, though the page could not tell
+    page.locator("#declare-submit").click()
+    status = page.locator("#declare-status.notice-ok")
+    status.wait_for()
+    assert DECLARATION_NUMBER.search(status.inner_text())
+    assert total() == before + 1  # the second press replayed the first answer
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+
+
 def test_rules_answer_while_typing_for_the_fields_already_filled_and_nothing_is_lodged(
     page: Any, live_server: LiveServer
 ) -> None:

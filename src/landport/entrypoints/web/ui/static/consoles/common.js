@@ -31,14 +31,37 @@ export function failed(answer, form) {
 }
 
 /** Calls the JSON API with the session's credentials and the CSRF header on writes; never
- *  throws on an HTTP error: resolves to {ok, status, data}. A FormData body is sent as is. */
-export async function api(method, path, body) {
-  const answer = await LP.request(path, { method, body });
+ *  throws on an HTTP error: resolves to {ok, status, data}. A FormData body is sent as is;
+ *  `key` (see writeKey) makes a write retry-safe on the endpoints that take one. */
+export async function api(method, path, body, { key } = {}) {
+  const headers = key ? { "Idempotency-Key": key } : undefined;
+  const answer = await LP.request(path, { method, body, headers });
   if (answer.status === 0) {
     // The consoles' own words for it: the screen's catalog text promises a retry they do not make.
     answer.data = { message_en: "network unreachable", message_zh: "网络不可达" };
   }
   return answer;
+}
+
+/** The Idempotency-Key of a form's write of `body`, kept until the write is answered
+ *  (`writeDone`): a second click, or a retry after the network failed before the answer came,
+ *  replays the first answer instead of acting twice; a different body is a new request. Random
+ *  bytes from getRandomValues, which plain-HTTP pages have (randomUUID needs a secure context,
+ *  and a border post may run without TLS). */
+export function writeKey(form, body) {
+  const sent = JSON.stringify(body);
+  if (!form.dataset.writeKey || form.dataset.writeBody !== sent) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    form.dataset.writeKey = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    form.dataset.writeBody = sent;
+  }
+  return form.dataset.writeKey;
+}
+
+/** The form's write was answered (done or refused): the next submission is a new request. */
+export function writeDone(form) {
+  delete form.dataset.writeKey;
+  delete form.dataset.writeBody;
 }
 
 /** Every row of a paged list, a page of `pageSize` at a time, at most `maxPages` pages:

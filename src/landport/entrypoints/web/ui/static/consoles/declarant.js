@@ -3,6 +3,7 @@
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, lang, laneBadge, listAll, message,
   moreNote, notify, onLive, replace, requireFields, setFieldError, showErrors, statusBadge, t, table,
+  writeDone, writeKey,
 } from "./common.js";
 
 const form = document.getElementById("declaration-form");
@@ -79,8 +80,10 @@ async function submitDeclaration(event) {
   }
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
-  const answer = await api("POST", "/api/v1/declarations?submit=true", payload());
+  const lodged = payload();
+  const answer = await api("POST", "/api/v1/declarations?submit=true", lodged, { key: writeKey(form, lodged) });
   button.disabled = false;
+  if (answer.status !== 0) writeDone(form); // unanswered: a retry replays what may have been lodged
   if (!answer.ok) {
     showErrors(form, answer);
     notify("declare-status", t("declarant.not_lodged"), "error");
@@ -267,7 +270,8 @@ async function preAdvise(event) {
     declaration_id: advice.querySelector("[data-field=declaration_id]").value || "",
     plate: advice.querySelector("[data-field=plate]").value.trim(),
   };
-  const answer = await api("POST", "/api/v1/visits", body);
+  const answer = await api("POST", "/api/v1/visits", body, { key: writeKey(advice, body) });
+  if (answer.status !== 0) writeDone(advice);
   if (!answer.ok) {
     showErrors(advice, answer);
     return notify("advice-status", failed(answer, advice), "error");

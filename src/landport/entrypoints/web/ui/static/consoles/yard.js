@@ -2,7 +2,7 @@
 // the parking map by zone, and holds (place / lift).
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, lang, message, notify, onLive, replace,
-  requireFields, showErrors, t, table,
+  requireFields, showErrors, t, table, writeDone, writeKey,
 } from "./common.js";
 
 const layout = JSON.parse(document.getElementById("yard-layout").textContent);
@@ -143,7 +143,9 @@ async function gate(direction) {
   // asked for only when several declarations pre-advised the plate (ambiguous_pre_advice)
   const declaration = gateForm.querySelector("[data-field=declaration_id]").value.trim();
   if (direction === "in" && declaration) body.declaration_id = declaration;
-  const answer = await api("POST", `/api/v1/gate/${direction}`, body);
+  // one key per gate event: a retry after a lost answer does not gate the truck twice
+  const answer = await api("POST", `/api/v1/gate/${direction}`, body, { key: writeKey(gateForm, { direction, ...body }) });
+  if (answer.status !== 0) writeDone(gateForm);
   if (!answer.ok) {
     showErrors(gateForm, answer);
     return notify("gate-status", failed(answer, gateForm), "error");
