@@ -11,12 +11,14 @@ import pytest
 
 from builders import CONSIGNOR_USCC, make_uscc, valid_declaration_payload
 from goods import furniture_payload
+from landport.adapters.db.repositories import SqlAgencyAuthorisationRepository
 from landport.adapters.db.screen_queries import owner_of
 from landport.adapters.live_events import LiveEventHub
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.routers import custody as custody_router
 from landport.entrypoints.web.routers import yard as yard_router
 from landport.shared.clock import BEIJING, FixedClock
+from landport.shared.errors import Conflict
 from world import OTHER_USCC, World
 
 BROKER_USCC = make_uscc("91330100MA2B00001")
@@ -193,6 +195,50 @@ def test_authorisations_are_recorded_listed_and_revoked_by_a_port_admin_and_audi
     assert all(e["actor"] == "admin" for e in entries)
     assert entries[1]["detail"] == "委托书到期前解除 contract ended"
     assert world.get("auditor", "/api/v1/audit/verify").json()["intact"] is True
+
+
+def test_a_double_submission_records_one_authorisation_and_renewals_follow_on(
+    world: World,
+) -> None:
+    """Overlapping authorisations of one pair are refused: revoking the one in force must
+    stop the broker, which an overlapping twin (a double click, say) would have kept
+    covering."""
+    with_broker(world)
+    first = authorise(world, today(), today() + timedelta(days=30))
+    body = {
+        "consignor_uscc": CONSIGNOR_USCC,
+        "agent_uscc": BROKER_USCC,
+        "valid_from": (today() + timedelta(days=30)).isoformat(),
+        "valid_to": (today() + timedelta(days=90)).isoformat(),
+    }
+    twice = world.post("admin", AUTHORISATIONS, body)
+    assert twice.status_code == 422, twice.text
+    (error,) = twice.json()["errors"]
+    assert (error["field"], error["code"]) == ("valid_from", "overlaps_authorisation")
+    assert first["id"] in error["message_en"] and "续期" in error["message_zh"]
+    renewal = authorise(world, today() + timedelta(days=31), today() + timedelta(days=90))
+    listing = world.get("admin", AUTHORISATIONS, params={"agent_uscc": BROKER_USCC}).json()
+    assert sorted(a["id"] for a in listing["items"]) == sorted([first["id"], renewal["id"]])
+    assert revoke(world, first["id"]).status_code == 200
+    again = authorise(world, today(), today() + timedelta(days=30))  # replaces the revoked one
+    assert again["id"] != first["id"]
+
+
+def test_of_two_concurrent_revocations_only_the_first_is_recorded(world: World) -> None:
+    """Both read the authorisation unrevoked; the second to write finds it revoked."""
+    with_broker(world)
+    found = authorise(world, today(), today() + timedelta(days=5))
+    with world.services.engine.begin() as conn:
+        repo = SqlAgencyAuthorisationRepository(conn)
+        stale = repo.get(found["id"])
+        assert stale is not None
+    assert revoke(world, found["id"]).status_code == 200
+    stale.revoked_at, stale.revoked_by = datetime.now(BEIJING), "admin2"
+    stale.revocation_reason = "late"
+    with pytest.raises(Conflict), world.services.engine.begin() as conn:
+        SqlAgencyAuthorisationRepository(conn).save_revocation(stale)
+    listed = world.get("admin", AUTHORISATIONS, params={"agent_uscc": BROKER_USCC}).json()
+    assert listed["items"][0]["revoked_by"] == "admin"
 
 
 @pytest.mark.parametrize("user", ["exporter", "broker", "officer", "auditor"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from landport.declarations.ports import ClearanceContext, UnitOfWork
 from landport.enterprises.model import Actor, AgencyAuthorisation, Role
@@ -108,6 +108,26 @@ def authorisation_problems(
     return problems
 
 
+def overlap_problems(
+    existing: Iterable[AgencyAuthorisation], valid_from: date, valid_to: date
+) -> list[Violation]:
+    """An unrevoked authorisation of the pair that shares a day with the new one."""
+    return [
+        Violation(
+            "valid_from",
+            "overlaps_authorisation",
+            f"authorisation {a.id} of this consignor and broker already covers "
+            f"{a.valid_from.isoformat()} to {a.valid_to.isoformat()}: revoke it first, or "
+            f"start the renewal on {(a.valid_to + timedelta(days=1)).isoformat()}",
+            f"该委托方与报关企业已有代理报关委托 {a.id}（{a.valid_from.isoformat()} 至 "
+            f"{a.valid_to.isoformat()}）：请先撤销，或将续期起始日期定为 "
+            f"{(a.valid_to + timedelta(days=1)).isoformat()}",
+        )
+        for a in existing
+        if a.revoked_at is None and a.valid_from <= valid_to and valid_from <= a.valid_to
+    ]
+
+
 def authorisation_snapshot(a: AgencyAuthorisation) -> dict[str, str | None]:
     """What the audit log digests, and what the API and the CLI show."""
     return {
@@ -135,8 +155,9 @@ def _require_admin(actor: Actor) -> None:
 def record_agency_authorisation(
     cmd: RecordAgencyAuthorisation, uow: UnitOfWork, ctx: ClearanceContext
 ) -> AgencyAuthorisation:
-    """Audited. Several authorisations of one pair may exist (a renewal); any one that covers
-    the day lets the broker declare."""
+    """Audited. Several authorisations of one pair may follow each other (a renewal), never
+    overlap: a double submission records one, and revoking the one in force stops the broker
+    (an overlapping twin would have gone on covering it)."""
     _require_admin(cmd.actor)
     registered = [
         uscc for uscc in {cmd.consignor_uscc, cmd.agent_uscc} if uow.enterprises.get(uscc)
@@ -144,6 +165,9 @@ def record_agency_authorisation(
     problems = authorisation_problems(
         cmd.consignor_uscc, cmd.agent_uscc, cmd.valid_from, cmd.valid_to, registered
     )
+    if not problems:
+        existing = uow.authorisations.between(cmd.consignor_uscc, cmd.agent_uscc, for_update=True)
+        problems = overlap_problems(existing, cmd.valid_from, cmd.valid_to)
     if problems:
         raise InvalidInput(problems)
     authorisation = AgencyAuthorisation(

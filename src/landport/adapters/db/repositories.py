@@ -258,8 +258,14 @@ class SqlAgencyAuthorisationRepository:
         row = self._conn.execute(query).mappings().one_or_none()
         return None if row is None else authorisation_from_row(row)
 
-    def between(self, consignor_uscc: str, agent_uscc: str) -> list[AgencyAuthorisation]:
+    def between(
+        self, consignor_uscc: str, agent_uscc: str, *, for_update: bool = False
+    ) -> list[AgencyAuthorisation]:
         c = t.agency_authorisations.c
+        if for_update:  # the consignor's row: a concurrent record of the pair waits for ours
+            e = t.enterprises.c
+            lock = select(e.uscc).where(e.uscc == consignor_uscc).with_for_update()
+            self._conn.execute(lock).all()
         query = (
             select(t.agency_authorisations)
             .where(c.consignor_uscc == consignor_uscc, c.agent_uscc == agent_uscc)
@@ -269,15 +275,20 @@ class SqlAgencyAuthorisationRepository:
 
     def save_revocation(self, a: AgencyAuthorisation) -> None:
         c = t.agency_authorisations.c
-        self._conn.execute(
+        result = self._conn.execute(
             update(t.agency_authorisations)
-            .where(c.id == a.id)
+            .where(c.id == a.id, c.revoked_at.is_(None))
             .values(
                 revoked_at=a.revoked_at,
                 revoked_by=a.revoked_by,
                 revocation_reason=a.revocation_reason,
             )
         )
+        if result.rowcount != 1:  # a concurrent revocation committed first
+            raise Conflict(
+                f"agency authorisation {a.id} was already revoked",
+                f"代理报关委托 {a.id} 已被撤销",
+            )
 
 
 def _authorisation_row(a: AgencyAuthorisation) -> dict[str, Any]:
