@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -28,9 +29,10 @@ from landport.seals.jt808 import (
     decode_message,
     encode,
 )
+from landport.seals.jt808.messages import Body
 from landport.seals.model import LockState, SealFix
 from landport.shared.clock import FixedClock
-from tracks import T0, build_track, shipped_corridors
+from tracks import T0, Track, build_track, shipped_corridors
 from world import World
 
 PHONE = "13912345678"
@@ -65,9 +67,24 @@ def report_of(fix: SealFix) -> LocationReport:
     )
 
 
-async def drive(port: int, fixes: list[SealFix]) -> list[int]:
+def jammed_report_of(fix: SealFix) -> LocationReport:
+    """The report of a lock opened and tampered with while it has no GNSS fix: status bit 1
+    clear, position zero."""
+    opened_cut_low = ((0xE1, b"\x01"), (0xE2, b"\x0a"), (0xE3, b"\x01"))
+    return LocationReport.at(0.0, 0.0, fix.fix_time, status=0, extras=opened_cut_low)
+
+
+def batches_of(reports: list[LocationReport], *, backfill: bool = False) -> list[Body]:
+    """Blind-area style batches of 20, as after a dead zone."""
+    return [
+        BatchLocation(tuple(reports[i : i + 20]), backfill=backfill)
+        for i in range(0, len(reports), 20)
+    ]
+
+
+async def drive(port: int, bodies: list[Body]) -> list[int]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    splitter, pending = FrameSplitter(), []
+    splitter, pending = FrameSplitter(), list[bytes]()
 
     async def reply() -> object:
         while not pending:
@@ -86,8 +103,7 @@ async def drive(port: int, fixes: list[SealFix]) -> list[int]:
     )
     results = [getattr(await reply(), "result", None)]
     serial = 3
-    for i in range(0, len(fixes), 20):  # blind-area style batches, as after a dead zone
-        body = BatchLocation(tuple(report_of(f) for f in fixes[i : i + 20]), backfill=False)
+    for body in bodies:
         writer.write(encode(body, terminal=PHONE, serial=serial))
         serial += 1
         answer = await reply()
@@ -98,14 +114,10 @@ async def drive(port: int, fixes: list[SealFix]) -> list[int]:
     return [r for r in results if r is not None]
 
 
-def test_a_jt808_lock_reports_a_whole_trip_to_the_border(world: World) -> None:
-    track = build_track(
-        shipped_corridors()["shigatse-gyirong"], seal_id="EL-808-01", interval_s=300
-    )
-    clock = world.services.clock
-    assert isinstance(clock, FixedClock)
-    clock.advance(track.end - clock.now())
-    ingestor = TelemetryIngestor(world.services.engine, clock)
+def through_the_gateway(world: World, bodies: list[Body]) -> list[int]:
+    """Log in as the lock and send the bodies through the real gateway into the real ingest;
+    the results of the authentication and of every report."""
+    ingestor = TelemetryIngestor(world.services.engine, world.services.clock)
     directory = SealDirectory(world.services.engine)
 
     async def main() -> list[int]:
@@ -114,12 +126,27 @@ def test_a_jt808_lock_reports_a_whole_trip_to_the_border(world: World) -> None:
 
         server = await start("127.0.0.1", 0, sink, directory=directory)
         try:
-            return await drive(server.sockets[0].getsockname()[1], track.fixes)
+            return await drive(server.sockets[0].getsockname()[1], bodies)
         finally:
             server.close()
             await server.wait_closed()
 
-    results = asyncio.run(main())
+    return asyncio.run(main())
+
+
+def trip_track(world: World) -> Track:
+    track = build_track(
+        shipped_corridors()["shigatse-gyirong"], seal_id="EL-808-01", interval_s=300
+    )
+    clock = world.services.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(track.end - clock.now())
+    return track
+
+
+def test_a_jt808_lock_reports_a_whole_trip_to_the_border(world: World) -> None:
+    track = trip_track(world)
+    results = through_the_gateway(world, batches_of([report_of(f) for f in track.fixes]))
     assert results and all(r == 0 for r in results)  # authenticated, every batch acknowledged
     with world.services.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(t.positions)).scalar_one()
@@ -127,3 +154,63 @@ def test_a_jt808_lock_reports_a_whole_trip_to_the_border(world: World) -> None:
         alerts = conn.execute(select(func.count()).select_from(t.alerts)).scalar_one()
     assert stored == len(track.fixes)
     assert state == "at_border" and alerts == 0
+
+
+def test_an_opening_reported_without_a_gnss_fix_is_stored_and_raised_never_off_route(
+    world: World,
+) -> None:
+    """GNSS jammed for 20 minutes at km 250 while the lock is opened, cut and its battery
+    low: the reports (position zero) come last, in one blind-area batch, so the trip is
+    replayed from the stored positions, which must read them back as without a position."""
+    track = trip_track(world)
+    jam = track.time_at_km(250)
+    blind = track.fixes_between(jam, jam + timedelta(minutes=20))
+    placed = [f for f in track.fixes if f not in blind]
+    assert len(blind) == 4
+    results = through_the_gateway(
+        world,
+        [
+            *batches_of([report_of(f) for f in placed]),
+            *batches_of([jammed_report_of(f) for f in blind], backfill=True),
+        ],
+    )
+    assert results and all(r == 0 for r in results)
+    with world.services.engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(t.positions)).scalar_one()
+        without = conn.execute(
+            select(func.count()).select_from(t.positions).where(t.positions.c.source == "jt808-nf")
+        ).scalar_one()
+        state = conn.execute(select(t.trips.c.state)).scalar_one()
+        alerts = {
+            r.kind: r
+            for r in conn.execute(
+                select(t.alerts.c.kind, t.alerts.c.opened_at, t.alerts.c.lat, t.alerts.c.details)
+            )
+        }
+        seal = conn.execute(
+            select(t.seals.c.state).where(t.seals.c.seal_id == "EL-808-01")
+        ).scalar_one()
+    assert (stored, without) == (len(track.fixes), len(blind))  # nothing accepted is lost
+    # no deviation, jump or stop from (0, 0); the battery recovers with the next fixes
+    assert set(alerts) == {"seal_opened", "tamper", "low_battery"}
+    opened = alerts["seal_opened"]
+    assert opened.opened_at == blind[0].fix_time
+    assert opened.details["details"]["gnss_fix"] is False
+    assert opened.lat is not None and opened.lat > 28  # the last known place, not (0, 0)
+    assert alerts["low_battery"].opened_at == blind[0].fix_time
+    assert state == "at_border" and seal == "alarm"
+
+
+def test_a_fix_resent_in_a_blind_area_batch_after_a_lost_reply_is_stored_once(
+    world: World,
+) -> None:
+    """The gateway commits a 0x0200 but its reply never reaches the lock, which later sends
+    the same report again inside a 0x0704 batch, under another serial."""
+    track = trip_track(world)
+    first, second = track.fixes[0], track.fixes[1]
+    resent = BatchLocation((report_of(first), report_of(second)), backfill=True)
+    results = through_the_gateway(world, [report_of(first), resent])
+    assert results == [0, 0, 0]
+    with world.services.engine.connect() as conn:
+        rows = conn.execute(select(t.positions.c.fix_time).order_by(t.positions.c.id)).all()
+    assert [r.fix_time for r in rows] == [first.fix_time, second.fix_time]

@@ -259,7 +259,7 @@ def test_a_fix_is_committed_by_the_sink_before_the_acknowledgement_is_sent() -> 
         serial = await lock.send(LHASA)
         await asyncio.wait_for(sink.called.wait(), WAIT)
         [[fix]] = sink.batches
-        assert (fix.seal_id, fix.seq, fix.lat, fix.lon) == ("EL-0042", serial, 29.652, 91.172)
+        assert (fix.seal_id, fix.lat, fix.lon, fix.positioned) == ("EL-0042", 29.652, 91.172, True)
         assert (fix.lock_state, fix.battery_pct, fix.fix_time) == (LockState.OPENED, 80, FIX_TIME)
         with pytest.raises(TimeoutError):  # no acknowledgement while the commit is pending
             await lock.reply(timeout=0.2)
@@ -324,7 +324,7 @@ def test_a_sink_that_fails_gets_no_acknowledgement_so_the_lock_sends_again() -> 
         assert (first.reply_serial, first.reply_msg_id) == (heartbeat, 0x0002)
         await lock.send(LHASA, serial=serial)  # retransmission, same serial
         assert await lock.ack() == PlatformResponse(serial, 0x0200, 0)
-        assert [fix.seq for fix in stored] == [serial]
+        assert [fix.fix_time for fix in stored] == [FIX_TIME]
 
     run(scenario, flaky_sink)
 
@@ -346,6 +346,59 @@ def test_a_2019_backfill_batch_split_across_reads_is_stored_whole_then_acknowled
         assert [fix.lat for fix in fixes] == [29.652, 30.0]
 
     run(scenario, sink, edition=Edition.V2019)
+
+
+def test_a_fix_resent_in_a_blind_area_batch_under_another_serial_keeps_its_seq() -> None:
+    """The reply to a 0x0200 is lost; the lock sends the report again in a 0x0704 later: the
+    store's duplicate key (seal, seq, fix time) must see the same fix."""
+    sink = RecordingSink()
+    other = LocationReport.at(30.0, 91.0, FIX_TIME)
+
+    async def scenario(lock: SimulatedLock) -> None:
+        await lock.log_in()
+        single = await lock.send(LHASA)
+        assert await lock.ack() == PlatformResponse(single, 0x0200, 0)
+        batch = await lock.send(BatchLocation((other, LHASA), backfill=True))
+        assert batch != single
+        assert await lock.ack() == PlatformResponse(batch, 0x0704, 0)
+        [[alone], [first, again]] = sink.batches
+        assert again == alone  # same seq, fix time and readings: one row in the store
+        assert first.fix_time == alone.fix_time and first.seq != alone.seq  # another fix
+
+    run(scenario, sink)
+
+
+# Status bit 1 clear: the terminal has no GNSS fix (jammed, in a tunnel) and sends its last
+# position or zero. The lock is opened (0xE1 = 1), cut (0xE3) and its battery at 9 %.
+JAMMED = replace(
+    LHASA,
+    status=0,
+    latitude_e6=0,
+    longitude_e6=0,
+    extras=((0xE1, b"\x01"), (0xE2, b"\x09"), (0xE3, b"\x01")),
+)
+
+
+def test_a_report_without_a_gnss_fix_reaches_the_sink_marked_without_position() -> None:
+    sink, rejects = RecordingSink(), RecordingRejects()
+    stale_and_wild = replace(JAMMED, latitude_e6=0xFFFFFFFF)  # never used: not refused
+
+    async def scenario(lock: SimulatedLock) -> None:
+        await lock.log_in()
+        serial = await lock.send(JAMMED)
+        assert await lock.ack() == PlatformResponse(serial, 0x0200, 0)
+        serial = await lock.send(BatchLocation((stale_and_wild, LHASA)))
+        assert await lock.ack() == PlatformResponse(serial, 0x0704, 0)
+        [[jammed], [wild, placed]] = sink.batches
+        assert not jammed.positioned and not wild.positioned and placed.positioned
+        assert (jammed.lock_state, jammed.tamper, jammed.battery_pct) == (
+            LockState.OPENED,
+            True,
+            9,
+        )
+        assert rejects.refused == []
+
+    run(scenario, sink, rejects=rejects)
 
 
 def test_a_silent_connection_is_closed_after_the_idle_timeout() -> None:
@@ -405,6 +458,8 @@ def test_a_fix_that_is_not_a_finite_position_is_refused() -> None:
     fix = SealFix("EL-0042", 1, FIX_TIME, 29.652, 91.172, 42.5, 90.0, LockState.LOCKED, False)
     assert refusal(fix) is None
     assert refusal(replace(fix, lat=-90.0, lon=180.0)) is None
+    assert refusal(replace(fix, lat=4294.967295, positioned=False)) is None  # never used
+    assert refusal(replace(fix, positioned=False, speed_kmh=math.inf)) is not None
     for bad in (
         replace(fix, lat=math.nan),
         replace(fix, lon=math.inf),

@@ -40,7 +40,6 @@ from landport.seals.jt808 import (
 from landport.seals.jt808.codec import body_msg_id
 from landport.seals.jt808.messages import Body, Logout
 from landport.seals.jt808.vendors import (
-    BATCH_SEQ_BASE,
     UnknownVendor,
     read_seal,
     to_fixes,
@@ -232,28 +231,46 @@ def test_a_blind_area_backfill_batch_carries_every_location_and_its_type() -> No
     assert [loc["lat"] for loc in result["locations"]] == [29.652, 30.0, 31.0]
 
 
-def test_a_single_report_becomes_a_fix_numbered_by_its_serial() -> None:
+def test_a_single_report_becomes_a_fix() -> None:
     message = decode_message(frame_of(LHASA_2013))
     [fix] = to_fixes(message, seal_id="EL-1", vendor="generic")
-    assert (fix.seal_id, fix.seq, fix.source) == ("EL-1", 1, "jt808")
+    assert (fix.seal_id, fix.source, fix.positioned) == ("EL-1", "jt808", True)
     assert (fix.lat, fix.lon, fix.speed_kmh, fix.course) == (29.652, 91.172, 42.5, 90.0)
     assert fix.fix_time == NOON_BEIJING
+    assert 0 <= fix.seq < 2**63  # fits the store's signed 64-bit column
 
 
-def test_batch_fixes_get_seqs_that_a_retransmission_reproduces_and_singles_never_reach() -> None:
-    batch = BatchLocation((report(), report(lat=30.0)))
-    frame = encode(batch, terminal="1", serial=65535)
-    first = to_fixes(decode_message(frame), seal_id="EL-1", vendor="generic")
-    again = to_fixes(decode_message(frame), seal_id="EL-1", vendor="generic")
-    assert [f.seq for f in first] == [f.seq for f in again]
-    assert [f.seq for f in first] == [BATCH_SEQ_BASE + 65_535_000, BATCH_SEQ_BASE + 65_535_001]
-    assert min(f.seq for f in first) > 0xFFFF
+def test_a_fix_has_the_same_seq_whichever_message_and_serial_carry_it() -> None:
+    single = Message(Header(0x0200, "1", 7), report())
+    batch = encode(
+        BatchLocation((report(lat=30.0), report()), backfill=True), terminal="1", serial=9
+    )
+    [alone] = to_fixes(single, seal_id="EL-1", vendor="generic")
+    later = to_fixes(decode_message(batch), seal_id="EL-1", vendor="generic")
+    again = to_fixes(decode_message(batch), seal_id="EL-1", vendor="generic")
+    assert later[1] == alone  # a report resent in a blind-area batch is the same fix
+    assert [f.seq for f in later] == [f.seq for f in again]
+    assert later[0].seq != alone.seq
 
 
-def test_reports_without_a_gnss_fix_give_no_fix_unless_asked() -> None:
-    stale = Message(Header(0x0200, "1", 3), report(status=0))
-    assert to_fixes(stale, seal_id="EL-1", vendor="generic") == []
-    assert len(to_fixes(stale, seal_id="EL-1", vendor="generic", keep_unpositioned=True)) == 1
+def test_two_reports_of_the_same_second_that_read_differently_get_different_seqs() -> None:
+    locked = report(extras=((0xE1, b"\x00"),))
+    opened = report(extras=((0xE1, b"\x01"),))
+    [a, b] = to_fixes(
+        Message(Header(0x0704, "1", 1), BatchLocation((locked, opened))),
+        seal_id="EL-1",
+        vendor="generic",
+    )
+    assert a.fix_time == b.fix_time and a.seq != b.seq
+
+
+def test_a_report_without_a_gnss_fix_gives_a_fix_marked_without_position() -> None:
+    stale = Message(Header(0x0200, "1", 3), report(status=0, extras=((0xE1, b"\x01"),)))
+    [fix] = to_fixes(stale, seal_id="EL-1", vendor="generic")
+    assert not fix.positioned
+    assert fix.lock_state is LockState.OPENED
+    [placed] = to_fixes(Message(Header(0x0200, "1", 3), report()), seal_id="EL-1", vendor="generic")
+    assert placed.positioned and placed.seq != fix.seq
 
 
 def test_messages_without_positions_give_no_fixes() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from landport.seals.alerts import Alert, AlertChange, AlertKind, Change, Resolution
 from landport.seals.corridor import Corridor
-from landport.seals.model import SealFix, TripState
+from landport.seals.model import LockState, SealFix, TripState
 from landport.seals.monitoring import (
     MonitorState,
     OutOfOrderBatch,
@@ -392,3 +392,81 @@ def test_every_alert_reads_in_english_and_chinese() -> None:
     for alert in run.alerts():
         assert alert.message_en and alert.message_zh and alert.message_en != alert.message_zh
         assert alert.as_dict()["severity"] in {"alarm", "warning", "info"}
+
+
+# --- reports without a satellite fix (a JT/T 808 lock jammed or in a tunnel) ----------------
+
+
+def jammed(track: Track, at_km: float, minutes: float, **reading: object) -> Track:
+    """The track with its fixes of `minutes` from `at_km` reported without a GNSS fix: the
+    position zero, the readings changed as given."""
+    t0 = track.time_at_km(at_km)
+    t1 = t0 + timedelta(minutes=minutes)
+
+    def blind(f: SealFix) -> SealFix:
+        if not t0 <= f.fix_time < t1:
+            return f
+        return replace(f, lat=0.0, lon=0.0, positioned=False, **reading)  # type: ignore[arg-type]
+
+    return replace(
+        track,
+        fixes=[blind(f) for f in track.fixes],
+        deliveries=[replace(d, fixes=[blind(f) for f in d.fixes]) for d in track.deliveries],
+    )
+
+
+def test_reports_without_a_gnss_fix_raise_their_alarms_and_are_never_on_or_off_the_route() -> None:
+    track = jammed(
+        build_track(corridor()),
+        250,
+        90,
+        lock_state=LockState.OPENED,
+        tamper=True,
+        battery_pct=5.0,
+    )
+    blind = [f for f in track.fixes if not f.positioned]
+    assert len(blind) >= 80
+    run = monitor(track)
+    opened = run.only(AlertKind.SEAL_OPENED)
+    assert opened.started_at == blind[0].fix_time and opened.is_open
+    assert opened.details["gnss_fix"] is False  # where it was last seen, not at (0, 0)
+    assert 248 <= float(opened.details["chainage_km"] or 0) < 250
+    tamper = run.only(AlertKind.TAMPER)
+    assert tamper.started_at == blind[0].fix_time and tamper.details["gnss_fix"] is False
+    assert run.only(AlertKind.LOW_BATTERY).started_at == blind[0].fix_time
+    # no position for 90 minutes is a signal loss, closed when fixes resume on the route
+    lost = run.only(AlertKind.SIGNAL_LOST)
+    assert lost.started_at < blind[0].fix_time and lost.resolution is Resolution.FIXES_RESUMED
+    assert lost.details["consistent_with_route"] is True
+    for kind in (AlertKind.ROUTE_DEVIATION, AlertKind.IMPLAUSIBLE_JUMP, AlertKind.UNSCHEDULED_STOP):
+        assert run.alerts(kind) == []
+    stats = trip_statistics(run.plan, run.state)
+    assert stats["inside_share"] == 1.0
+    assert (stats["fixes"], stats["fixes_received"]) == (
+        len(track.fixes) - len(blind),
+        len(track.fixes),
+    )
+    assert run.state.trip_state is TripState.AT_BORDER
+    assert run.state.last_fix_time == track.fixes[-1].fix_time
+
+
+def test_a_replay_reads_reports_without_a_gnss_fix_as_the_live_batches_did() -> None:
+    track = jammed(build_track(corridor(), batch_size=10), 250, 20, lock_state=LockState.OPENED)
+    run = monitor(track)
+    assert run.only(AlertKind.SEAL_OPENED).details["gnss_fix"] is False
+    state, changes = replay(run.plan, reversed(track.fixes), previous=run.state)
+    assert changes == []
+    assert state.as_dict() == run.state.as_dict()
+
+
+def test_a_fix_older_than_a_report_without_a_gnss_fix_is_late_and_replayed() -> None:
+    track = build_track(corridor())
+    plan = plan_for(track)
+    blind = replace(track.fixes[105], lat=0.0, lon=0.0, positioned=False)
+    state, _ = advance(plan, MonitorState("TRIP-1"), [*track.fixes[100:104], blind])
+    assert state.last_fix_time == track.fixes[103].fix_time  # no fix for the gaps...
+    assert state.newest == blind.fix_time  # ...but a report the order counts
+    restored = MonitorState.from_dict(json.loads(json.dumps(state.as_dict())))
+    assert restored.newest == blind.fix_time
+    with pytest.raises(OutOfOrderBatch):
+        advance(plan, restored, track.fixes[104:105])

@@ -3,8 +3,9 @@
 The one rule that matters: a location report is acknowledged (0x8001 result 0) only
 after ``sink`` has returned, and ``sink`` returns only once the fixes are durably
 committed. A terminal keeps every report until it is acknowledged and resends it, so a
-crash between receipt and commit loses nothing (the retransmission may arrive twice;
-fixes carry a ``seq`` that is stable under retransmission for de-duplication).
+crash between receipt and commit loses nothing (the retransmission may arrive twice, also
+inside a later 0x0704 blind-area batch: a fix's ``seq`` comes from its fix time and content,
+not from the message that carries it, so the store's duplicate key catches it).
 
 Frames on one connection are handled one after another, so a slow sink slows that
 terminal down instead of piling up memory. Reads are bounded (``read_size``, and the
@@ -21,6 +22,12 @@ A location report whose position cannot be one (latitude or longitude out of ran
 value that is not a finite number) is refused as ``bad_values``: its fix is not stored, the
 refusal goes to ``reject`` (the dead-letter store), and the report is answered with
 0x8001 result 2; the valid fixes of the same batch are stored as usual.
+
+A report without a GNSS fix (status bit 1 clear: jammed, in a tunnel, no sky) is stored
+like any other, marked as without a position (``SealFix.positioned`` False): its lock,
+tamper and battery readings reach the trip's monitoring, which places it at the trip's last
+known position and never counts it on or off the route. Its stale coordinates are not
+checked, but its other numbers are.
 """
 
 from __future__ import annotations
@@ -112,8 +119,10 @@ BAD_VALUES = "bad_values"  # the MQTT path's reason for the same refusal
 
 
 def refusal(fix: SealFix) -> str | None:
-    """Why a decoded fix is not a position (None if it is one)."""
-    if not (-90 <= fix.lat <= 90 and -180 <= fix.lon <= 180):  # also refuses NaN
+    """Why a decoded fix is not a position (None if it is one, or a fix reported without a
+    GNSS fix, whose coordinates are never used)."""
+    in_range = -90 <= fix.lat <= 90 and -180 <= fix.lon <= 180  # also refuses NaN
+    if fix.positioned and not in_range:
         return f"position out of range: lat {fix.lat}, lon {fix.lon}"
     numbers = (fix.speed_kmh, fix.course, 0.0 if fix.battery_pct is None else fix.battery_pct)
     if not all(math.isfinite(n) for n in numbers):
@@ -128,7 +137,6 @@ class GatewayConfig:
     reject: RejectSink | None = None
     idle_timeout: float = 300.0
     read_size: int = 4096
-    keep_unpositioned: bool = False
 
 
 class _Session:
@@ -222,12 +230,7 @@ class _Session:
             return
         seal_id = self.binding.seal_id
         try:
-            fixes = to_fixes(
-                message,
-                seal_id=seal_id,
-                vendor=self.binding.vendor,
-                keep_unpositioned=self.config.keep_unpositioned,
-            )
+            fixes = to_fixes(message, seal_id=seal_id, vendor=self.binding.vendor)
             good: list[SealFix] = []
             refused: list[RefusedFix] = []
             for fix in fixes:
@@ -303,10 +306,9 @@ async def start(
     reject: RejectSink | None = None,
     idle_timeout: float = 300.0,
     read_size: int = 4096,
-    keep_unpositioned: bool = False,
 ) -> asyncio.Server:
     """Listen and return the server (port 0 picks a free port; see ``server.sockets``)."""
-    config = GatewayConfig(sink, directory, reject, idle_timeout, read_size, keep_unpositioned)
+    config = GatewayConfig(sink, directory, reject, idle_timeout, read_size)
 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _handle_connection(config, reader, writer)
@@ -323,7 +325,6 @@ async def serve(
     reject: RejectSink | None = None,
     idle_timeout: float = 300.0,
     read_size: int = 4096,
-    keep_unpositioned: bool = False,
 ) -> None:
     """Run the gateway until cancelled."""
     server = await start(
@@ -334,7 +335,6 @@ async def serve(
         reject=reject,
         idle_timeout=idle_timeout,
         read_size=read_size,
-        keep_unpositioned=keep_unpositioned,
     )
     async with server:
         await server.serve_forever()

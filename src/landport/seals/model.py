@@ -51,7 +51,14 @@ class ElectronicSeal:
 
 @dataclass(frozen=True, slots=True)
 class SealFix:
-    """One position report of an e-lock, whatever protocol carried it (times in UTC)."""
+    """One position report of an e-lock, whatever protocol carried it (times in UTC).
+
+    `positioned` False: the device had no satellite fix when it reported (a JT/T 808 report
+    with its GNSS status bit clear, e.g. jammed or in a tunnel). Its lock, tamper and battery
+    readings count; `lat`/`lon` are what it sent (stale or zero) and are never used as a
+    position: such a fix is neither on nor off the route, and it is no fix for the
+    signal-lost check.
+    """
 
     seal_id: str
     seq: int
@@ -64,6 +71,7 @@ class SealFix:
     tamper: bool
     battery_pct: float | None = None
     source: str = "mqtt"
+    positioned: bool = True
 
 
 class TripState(StrEnum):

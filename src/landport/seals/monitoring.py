@@ -15,7 +15,7 @@
 - `advance_many` / `ingest_many`: the same for a worker's batch of many trips, with each
   corridor's geometry computed in one vectorised pass.
 
-Duplicates (same seq and fix time; JT/T 808 serial numbers wrap, so seq alone is not a key)
+Duplicates (same seq and fix time: a device's counter may wrap, so seq alone is not a key)
 change nothing: recent keys are kept in the state, older redeliveries go through a replay
 that drops them. A state loaded without its recent keys (the ingest does not store them)
 counts on its caller to pass only fixes not seen before: the ingest passes those its insert
@@ -41,7 +41,7 @@ from landport.seals.alerts import (
 )
 from landport.seals.model import SealFix
 from landport.seals.monitor_state import RECENT_KEYS, MonitorState
-from landport.seals.tracking import Geometry, Tracker
+from landport.seals.tracking import Geometry, Tracker, with_position
 from landport.seals.trip_plan import Thresholds, TripPlan
 
 __all__ = [
@@ -76,7 +76,7 @@ _BY_TIME = attrgetter("fix_time", "seq")
 def _fresh(plan: TripPlan, state: MonitorState, fixes: Iterable[SealFix]) -> list[SealFix]:
     """Fixes of this seal not seen before, sorted by fix time (then seq).
 
-    Every key in `state.recent` is at or before `state.last_fix_time`: a fix after it is new
+    Every key in `state.recent` is at or before `state.newest`: a fix after it is new
     unless repeated within the batch, so a live batch skips hashing the recent keys.
     """
     checked: list[SealFix] = []
@@ -90,7 +90,7 @@ def _fresh(plan: TripPlan, state: MonitorState, fixes: Iterable[SealFix]) -> lis
             f = replace(f, fix_time=f.fix_time.astimezone(UTC))
         checked.append(f)
     checked.sort(key=_BY_TIME)
-    newest = state.last_fix_time
+    newest = state.newest
     seen: set[tuple[int, float]] | None = None  # the recent keys, built when needed
     known: set[tuple[int, float]] = set()  # keys of this batch
     out: list[SealFix] = []
@@ -110,7 +110,8 @@ def _fresh(plan: TripPlan, state: MonitorState, fixes: Iterable[SealFix]) -> lis
 
 def needs_replay(plan: TripPlan, state: MonitorState, fixes: Sequence[SealFix]) -> bool:
     fresh = _fresh(plan, state, fixes)
-    return bool(fresh and state.last_fix_time and fresh[0].fix_time < state.last_fix_time)
+    newest = state.newest
+    return bool(fresh and newest and fresh[0].fix_time < newest)
 
 
 def advance(
@@ -120,7 +121,8 @@ def advance(
     fresh = _fresh(plan, state, fixes)
     if not fresh:
         return state, []
-    if state.last_fix_time is not None and fresh[0].fix_time < state.last_fix_time:
+    newest = state.newest
+    if newest is not None and fresh[0].fix_time < newest:
         raise OutOfOrderBatch(fresh[0].fix_time)
     return _apply(plan, state, fresh, None)
 
@@ -149,9 +151,10 @@ def advance_many(
     pending: list[tuple[int, list[SealFix]]] = []
     for k, (plan, state, fixes) in enumerate(work):
         fresh = _fresh(plan, state, fixes)
+        newest = state.newest
         if not fresh:
             results.append((state, []))
-        elif state.last_fix_time is not None and fresh[0].fix_time < state.last_fix_time:
+        elif newest is not None and fresh[0].fix_time < newest:
             results.append(OutOfOrderBatch(fresh[0].fix_time))
         else:
             results.append((state, []))  # replaced below
@@ -161,13 +164,15 @@ def advance_many(
         by_corridor.setdefault(id(work[k][0].corridor), []).append((k, fresh))
     for group in by_corridor.values():
         corridor = work[group[0][0]][0].corridor
-        lons = [f.lon for _, fresh in group for f in fresh]
-        lats = [f.lat for _, fresh in group for f in fresh]
+        # a fix without a satellite fix has no position to measure (see `Tracker.feed`)
+        placed = [with_position(fresh) for _, fresh in group]
+        lons = [f.lon for fixes in placed for f in fixes]
+        lats = [f.lat for fixes in placed for f in fixes]
         x, y = corridor.projection.forward_points(lons, lats)
         dist, chain, zone, inside = corridor.measure_points(x, y)
         lo = 0
-        for k, fresh in group:
-            hi = lo + len(fresh)
+        for (k, fresh), fixes in zip(group, placed, strict=True):
+            hi = lo + len(fixes)
             ahead = Geometry(
                 x[lo:hi], y[lo:hi], dist[lo:hi], chain[lo:hi], zone[lo:hi], inside[lo:hi]
             )
@@ -202,12 +207,13 @@ def replay(
     """Re-evaluate the trip's fixes in fix-time order, from the start or from `start`.
 
     `fixes`: every stored fix of the trip (any order, duplicates allowed); with a `start`
-    checkpoint, at least those after its `last_fix_time`. `previous`: the state before this
+    checkpoint, at least those after its `newest`. `previous`: the state before this
     call, whose alerts are reconciled so that the changes are only what really changed.
     """
     base = start.clone() if start is not None else MonitorState(trip_id=plan.trip_id)
     fresh = _fresh(plan, base, fixes)
-    if base.last_fix_time is not None and any(f.fix_time < base.last_fix_time for f in fresh):
+    newest = base.newest
+    if newest is not None and any(f.fix_time < newest for f in fresh):
         raise ValueError("the checkpoint is newer than some of the fixes: replay from earlier")
     if fresh:
         Tracker(plan, base).feed(fresh)

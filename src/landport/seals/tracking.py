@@ -31,6 +31,14 @@ class Geometry:
     inside: list[bool]
 
 
+def with_position(fixes: list[SealFix]) -> list[SealFix]:
+    """The fixes that have a position: all of them (the same list) but for fixes reported
+    without a satellite fix, whose position is never measured."""
+    if all(f.positioned for f in fixes):
+        return fixes
+    return [f for f in fixes if f.positioned]
+
+
 _SINGLE = (
     AlertKind.ROUTE_DEVIATION,
     AlertKind.UNSCHEDULED_STOP,
@@ -198,9 +206,14 @@ class Tracker:
     def feed(self, fixes: list[SealFix], ahead: Geometry | None = None) -> None:
         """Apply every rule to new fixes (sorted by fix time, none older than the state's).
 
-        `ahead`: the fixes' geometry when the caller computed it (for many trips at once).
+        `ahead`: the geometry of the fixes with a position (`with_position`) when the caller
+        computed it (for many trips at once). A fix without a position (no satellite fix)
+        is only a report of lock, tamper and battery, placed at the last known position: it
+        is neither on nor off the route, moves no stop or trip state, and is no fix for the
+        gaps and the signal-lost check (`last_fix_time`).
         """
         st, th, plan = self.st, self.th, self.plan
+        every, fixes = fixes, with_position(fixes)
         tl = [f.fix_time.timestamp() for f in fixes]
         if ahead is not None:
             xl, yl = ahead.x, ahead.y
@@ -238,7 +251,13 @@ class Tracker:
         if st.stop_since is not None:
             stop_x, stop_y = self._xy(st.stop_lon, st.stop_lat)
             stop_t = st.stop_since.timestamp()
-        for i, f in enumerate(fixes):
+        i = -1
+        for f in every:
+            if fixes is not every and not f.positioned:
+                st.received += 1
+                self._lock_and_battery(f)
+                continue
+            i += 1
             t = tl[i]
             gap = t - last_t
             if gap > st.longest_gap_s:
@@ -311,7 +330,10 @@ class Tracker:
                     st.blind_until = None
                     st.alerts[sig.id] = settled
                     sig = None
-        st.last_fix_time = last_dt
+        if fixes:
+            st.last_fix_time = last_dt
+        if every:
+            st.last_report_time = every[-1].fix_time
 
     def _gap(self, last_dt: datetime, f: SealFix, gap: float, chain_after: float | None) -> None:
         """A silence longer than the threshold in the record itself."""
@@ -373,6 +395,8 @@ class Tracker:
         if f.lock_state is not st.lock:
             zone = self.c.zone_index(st.pos_zone) if st.pos_zone else -1
             where = self.last_position()
+            if not f.positioned:  # where it was last seen, not where it is
+                where["gnss_fix"] = False
             opened = f.lock_state is LockState.OPENED
             allowed = zone == self.dest or (zone == self.dep and st.trip_state is TripState.IN_YARD)
             st.lock_events.append(
@@ -387,7 +411,10 @@ class Tracker:
                 self.open_alert(AlertKind.SEAL_OPENED, f.fix_time, **where)
             st.lock = f.lock_state
         if f.tamper and not st.tamper:
-            self.open_alert(AlertKind.TAMPER, f.fix_time, **self.last_position())
+            where = self.last_position()
+            if not f.positioned:
+                where["gnss_fix"] = False
+            self.open_alert(AlertKind.TAMPER, f.fix_time, **where)
         st.tamper = f.tamper
         b = f.battery_pct
         if b is not None:

@@ -169,6 +169,12 @@ def insert_positions(
     return {(r[0], r[1], as_utc(r[2])) for r in conn.execute(_POSITIONS_AFTER, {"after": before})}
 
 
+#: A fix without a satellite fix (`SealFix.positioned` False) is stored with this mark after
+#: its source ("jt808" becomes "jt808-nf"): the positions table has no column of its own for
+#: it, and a replay must read it back as a fix without a position.
+NO_FIX_MARK = "-nf"
+
+
 def _rows(
     fixes: list[SealFix],
     trip_of: dict[str, str],
@@ -191,7 +197,7 @@ def _rows(
             f.lock_state.value,
             f.tamper,
             f.battery_pct,
-            f.source,
+            f.source if f.positioned else f.source + NO_FIX_MARK,
         )
         for f in fixes
     ]
@@ -226,9 +232,10 @@ def active_trips(conn: Connection, seal_ids: Iterable[str]) -> dict[str, Any]:
     return heads
 
 
-#: A trip's fixes in time order, as `SealFix` takes them (its fields are column names).
+#: A trip's fixes in time order, as `SealFix` takes them (its fields are column names, but
+#: `positioned`, which the source column carries: `NO_FIX_MARK`).
 _HISTORY = (
-    select(*(t.positions.c[f.name] for f in fields(SealFix)))
+    select(*(t.positions.c[f.name] for f in fields(SealFix) if f.name != "positioned"))
     .where(t.positions.c.trip_id == bindparam("trip_id"))
     .order_by(t.positions.c.fix_time)
 )
@@ -245,6 +252,7 @@ def history(conn: Connection, trip_id: str) -> list[SealFix]:
     else:
         rows, parse_time = conn.execute(_HISTORY, {"trip_id": trip_id}), _same
     locks = LOCK_STATES
+    mark = NO_FIX_MARK
     return [
         SealFix(
             seal_id,
@@ -257,7 +265,8 @@ def history(conn: Connection, trip_id: str) -> list[SealFix]:
             locks.get(lock) or LockState(lock),
             bool(tamper),
             battery,
-            source,
+            source.removesuffix(mark),
+            not source.endswith(mark),
         )
         for (
             seal_id,

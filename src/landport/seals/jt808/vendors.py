@@ -12,16 +12,11 @@ docs/jt808.md for the tables in prose.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 
 from landport.seals.jt808.messages import BatchLocation, LocationReport, Message
 from landport.seals.model import LockState, SealFix
-
-# Seq numbers of fixes from a 0x0704 batch live above every 0x0200 serial (a WORD), so a
-# single report and a batch item can never share one; serial and index are stable when a
-# terminal retransmits the same unacknowledged message.
-BATCH_SEQ_BASE = 1 << 16
-BATCH_SEQ_STRIDE = 1000  # > the most reports a 1023-byte body can hold (34)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +125,30 @@ def read_seal(report: LocationReport, profile: VendorProfile) -> SealReading:
     return SealReading(lock, tamper, battery)
 
 
-def to_fix(report: LocationReport, *, seal_id: str, seq: int, profile: VendorProfile) -> SealFix:
+def fix_seq(fix: SealFix) -> int:
+    """A JT/T 808 fix's sequence number, from its fix time and content (63 bits of a hash).
+
+    A terminal resends an unacknowledged report as it is, in a 0x0200 or later in a 0x0704
+    blind-area batch under another serial: the number must not depend on the message that
+    carries the fix, or the store's duplicate key (seal, seq, fix time) would keep it twice.
+    Two reports of the same second that read differently stay two fixes.
+    """
+    content = (
+        f"{fix.fix_time.isoformat()}|{fix.lat!r}|{fix.lon!r}|{fix.speed_kmh!r}|{fix.course!r}|"
+        f"{fix.lock_state.value}|{fix.tamper}|{fix.battery_pct!r}|{fix.positioned}"
+    )
+    digest = hashlib.blake2b(content.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1  # 0 .. 2^63-1: a signed 64-bit column
+
+
+def to_fix(report: LocationReport, *, seal_id: str, profile: VendorProfile) -> SealFix:
+    """The fix of one report. Without a GNSS fix (status bit 1 clear) its position is stale
+    or zero: the fix is marked ``positioned=False`` and counts for its lock, tamper and
+    battery only (see :class:`SealFix`)."""
     reading = read_seal(report, profile)
-    return SealFix(
+    fix = SealFix(
         seal_id=seal_id,
-        seq=seq,
+        seq=0,
         fix_time=report.fix_time,
         lat=report.lat,
         lon=report.lon,
@@ -144,30 +158,20 @@ def to_fix(report: LocationReport, *, seal_id: str, seq: int, profile: VendorPro
         tamper=reading.tamper,
         battery_pct=reading.battery_pct,
         source="jt808",
+        positioned=report.positioned,
     )
+    return replace(fix, seq=fix_seq(fix))
 
 
-def to_fixes(
-    message: Message, *, seal_id: str, vendor: str, keep_unpositioned: bool = False
-) -> list[SealFix]:
-    """0x0200 / 0x0704 -> fixes; other messages give none.
-
-    seq: a 0x0200 uses its message serial; item ``i`` of a 0x0704 with serial ``s`` gets
-    ``BATCH_SEQ_BASE + s * 1000 + i``. Reports without a GNSS fix (status bit 1 clear)
-    carry a stale or zero position and are left out unless ``keep_unpositioned``.
-    """
+def to_fixes(message: Message, *, seal_id: str, vendor: str) -> list[SealFix]:
+    """0x0200 / 0x0704 -> fixes, one per report, numbered by ``fix_seq``; other messages
+    give none. Reports without a GNSS fix are kept, marked as without a position."""
     profile = vendor_profile(vendor)
     body = message.body
-    serial = message.header.serial
     if isinstance(body, LocationReport):
-        numbered = [(serial, body)]
+        reports: tuple[LocationReport, ...] = (body,)
     elif isinstance(body, BatchLocation):
-        base = BATCH_SEQ_BASE + serial * BATCH_SEQ_STRIDE
-        numbered = [(base + i, report) for i, report in enumerate(body.reports)]
+        reports = body.reports
     else:
         return []
-    return [
-        to_fix(report, seal_id=seal_id, seq=seq, profile=profile)
-        for seq, report in numbered
-        if keep_unpositioned or report.positioned
-    ]
+    return [to_fix(report, seal_id=seal_id, profile=profile) for report in reports]
