@@ -100,6 +100,27 @@ def test_yellow_lane_released_after_a_conform_document_check(world: World) -> No
     assert _decide(world, d["id"], "release").json()["status"] == "released"
 
 
+def test_a_retried_inspection_record_is_recorded_once(world: World) -> None:
+    """The officer's tablet lost the answer and sent the record again under its key: one
+    record in the passport, the same answer twice; another body under that key is refused."""
+    d = world.lodge(lithium_ion_payload(), submit=True).json()
+    path = f"/api/v1/declarations/{d['id']}/inspections"
+    body = {"kind": "document_check", "result": "conform", "started_at": _at(0),
+            "finished_at": _at(3), "findings": "packing list matches"}  # fmt: skip
+    key = {"Idempotency-Key": "tablet-7-record-1"}
+    first = world.post("officer", path, body, headers=key)
+    again = world.post("officer", path, body, headers=key)
+    assert first.status_code == again.status_code == 201, again.text
+    assert first.json() == again.json()
+    other = world.post("officer", path, {**body, "findings": "changed"}, headers=key)
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["code"] == "idempotency_key_reused"
+    released = _decide(world, d["id"], "release")
+    assert released.status_code == 200, released.text
+    passport = world.get("officer", f"/api/v1/declarations/{d['id']}/passport").json()
+    assert [i["kind"] for i in passport["passport"]["inspections"]] == ["document_check"]
+
+
 def test_document_discrepancy_escalates_to_examination(world: World) -> None:
     d = world.lodge(lithium_ion_payload(), submit=True).json()
     _record(

@@ -8,13 +8,20 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from landport.adapters.db.queries import load_declaration, worklist
+from landport.adapters.db.unit_of_work import request_digest
 from landport.declarations.commands import (
     DecideDeclaration,
     EscalateToExamination,
     RecordInspection,
 )
 from landport.entrypoints.web.deps import DeclarationReader, Officer, ServicesDep
-from landport.entrypoints.web.views import declaration_view, passport_view, summary_view
+from landport.entrypoints.web.views import (
+    IdempotencyKey,
+    declaration_view,
+    passport_view,
+    summary_view,
+)
+from landport.messagebus import IdempotencyClaim
 from landport.shared.errors import Conflict, NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["customs"])
@@ -54,8 +61,14 @@ def officer_worklist(
 
 @router.post("/declarations/{declaration_id}/inspections", status_code=201)
 def record(
-    declaration_id: str, body: InspectionBody, services: ServicesDep, actor: Officer
+    declaration_id: str,
+    body: InspectionBody,
+    services: ServicesDep,
+    actor: Officer,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
+    """An inspection's record. With an Idempotency-Key a retry (the answer lost on the way)
+    answers the first record instead of adding a second to the inspection passport."""
     cmd = RecordInspection(
         actor,
         declaration_id,
@@ -67,8 +80,20 @@ def record(
         body.image_sha256,
         body.equipment_id,
     )
-    outcome = services.bus.handle(cmd)
-    return dict(outcome.result.as_dict())
+    claim = None
+    if key is not None:
+        retried = {"declaration_id": declaration_id, **body.model_dump(mode="json")}
+        claim = IdempotencyClaim(
+            actor.username, "inspection", key, request_digest(retried), 201, _record_view
+        )
+    outcome = services.bus.handle(cmd, claim)
+    if outcome.replayed is not None:
+        return dict(outcome.replayed)
+    return _record_view(outcome.result)
+
+
+def _record_view(record: Any) -> dict[str, Any]:
+    return dict(record.as_dict())
 
 
 @router.post("/declarations/{declaration_id}/escalate")

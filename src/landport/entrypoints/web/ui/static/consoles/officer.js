@@ -4,7 +4,7 @@
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, isoMinutesAgo, lang, laneBadge, listAll,
   message, moreNote, notify, onLive, replace, requireFields, setFieldError, showErrors, statusBadge, t,
-  table,
+  table, writeDone, writeKey,
 } from "./common.js";
 
 let selected = null;
@@ -91,16 +91,30 @@ async function recordInspection(event) {
     notify("case-status", `${t("common.not_done")} ${t("common.whole_minutes")}`, "error");
     return minutesInput.focus();
   }
-  const body = {
+  const entered = {
+    declaration: selected.id,
+    minutes,
     kind: inspection.querySelector("[data-field=kind]").value,
     result: inspection.querySelector("[data-field=result]").value,
-    started_at: isoMinutesAgo(minutes),
-    finished_at: new Date().toISOString(),
     findings: inspection.querySelector("[data-field=findings]").value.trim() || null,
     equipment_id: inspection.querySelector("[data-field=equipment_id]").value.trim() || null,
     image_sha256: inspection.querySelector("[data-field=image_sha256]").value.trim() || null,
   };
-  const answer = await api("POST", `/api/v1/declarations/${selected.id}/inspections`, body);
+  // A record whose answer was lost is sent again as it was (its times included), under the
+  // same key: the server answers the first record instead of adding a second.
+  const pending = inspection.dataset.pending ? JSON.parse(inspection.dataset.pending) : null;
+  const again = pending && JSON.stringify(pending.entered) === JSON.stringify(entered);
+  const { declaration, minutes: _, ...fields } = entered;
+  const body = again ? pending.body : {
+    ...fields, started_at: isoMinutesAgo(minutes), finished_at: new Date().toISOString(),
+  };
+  inspection.dataset.pending = JSON.stringify({ entered, body });
+  const answer = await api("POST", `/api/v1/declarations/${declaration}/inspections`, body,
+    { key: writeKey(inspection, body) });
+  if (answer.status !== 0) {
+    writeDone(inspection);
+    delete inspection.dataset.pending;
+  }
   if (!answer.ok) return showErrors(inspection, answer);
   clearErrors(inspection);
   inspection.reset();
