@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from typing import Any
 
 from landport.declarations.ports import ClearanceContext, DuplicateRequest, UnitOfWork
 from landport.shared.errors import InvalidInput, Violation
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[..., Any]  # (command, unit of work, context) -> result
 Subscriber = Callable[[object], None]
@@ -61,7 +64,14 @@ class MessageBus:
             outcome, events = self._run(handler, command, idempotency)
         for event in events:
             for subscriber in self._subscribers.get(type(event), []):
-                subscriber(event)
+                try:
+                    subscriber(event)
+                except Exception:
+                    # The command is committed: its caller gets its answer (a 500 would make
+                    # a user repeat work already done). What a subscriber missed is caught up
+                    # by the next command that needs it (the yard's `catch_up`), as after a
+                    # process that died right after the commit.
+                    log.exception("subscriber %s failed on %s", subscriber, type(event).__name__)
         return outcome
 
     def _run(

@@ -4,8 +4,14 @@ two leaves the visit behind, and the exit gate catches it up before judging the 
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
 from landport import bootstrap
 from landport.declarations.commands import DecideDeclaration
+from landport.declarations.events import DeclarationStatusChanged
 from landport.enterprises.model import Actor, Role
 from landport.messagebus import MessageBus
 from world import World
@@ -53,3 +59,25 @@ def test_a_lifted_customs_hold_whose_follow_up_was_lost_does_not_keep_the_truck(
     actions = [(e["actor"], e["action"]) for e in trail["items"]]
     assert ("customs-clearance", "visit.customs_hold_lifted") in actions
     assert ("yardman", "visit.gated_out") in actions
+
+
+def test_a_subscriber_failing_after_the_commit_does_not_turn_the_decision_into_an_error(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The decision is committed when a subscriber fails (the database went away, say): the
+    officer is answered with it, not a 500 inviting a second decision, the other subscribers
+    still run, and the failure is logged."""
+    visit_id = parked_truck(world, PLATE, "EL-0042")["visit_id"]
+    declaration_id = world.get("yardman", f"/api/v1/visits/{visit_id}").json()["declaration_id"]
+
+    def database_gone(event: object) -> None:
+        raise OperationalError("UPDATE ...", {}, Exception("server closed the connection"))
+
+    world.services.bus._subscribers[DeclarationStatusChanged].insert(0, database_gone)
+    with caplog.at_level(logging.ERROR, logger="landport.messagebus"):
+        held = world.post("officer", f"/api/v1/declarations/{declaration_id}/hold",
+                          {"reason": "ask"})  # fmt: skip
+    assert held.status_code == 200, held.text
+    assert held.json()["status"] == "held"
+    assert active_holds(world, visit_id) == [("customs", "customs-clearance")]  # followed
+    assert "database_gone" in caplog.text and "server closed the connection" in caplog.text
