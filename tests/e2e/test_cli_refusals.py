@@ -217,6 +217,24 @@ def test_ports_batches_and_speeds_out_of_range_are_refused_before_starting(
     assert_refused(run(sqlite_url, *args), option, *words)
 
 
+@pytest.mark.parametrize(
+    ("args", "option", "words"),
+    [
+        (("telemetry", "listen", "--slot", "1000"), "--slot", ("from 0 to 999", "0 至 999")),
+        (("telemetry", "listen", "--slot", "1", "--client-id", "w-1"), "--slot", ("--client-id",)),
+        (("telemetry", "replay-rejects", "--limit", "0"), "--limit", ("from 1 to",)),
+        (("telemetry", "replay-rejects", "--since", "yesterday"), "--since", ("'yesterday'", "7d")),
+        (("telemetry", "replay-rejects", "--since", "2026-05-02T08:00"), "--since", ("offset",)),
+    ],
+    ids=["listen-slot", "listen-slot-and-client-id", "replay-limit", "replay-since-word",
+         "replay-since-no-offset"],
+)  # fmt: skip
+def test_worker_slots_and_replay_selections_are_refused_before_anything_is_read(
+    sqlite_url: str, args: tuple[str, ...], option: str, words: tuple[str, ...]
+) -> None:
+    assert_refused(run(sqlite_url, *args), option, *words)
+
+
 def test_a_broker_that_is_not_there_is_named_with_its_host_and_port(sqlite_url: str) -> None:
     port = str(free_port())  # nothing listens on it any more
     done = run(sqlite_url, "telemetry", "listen", "--host", "127.0.0.1", "--port", port)

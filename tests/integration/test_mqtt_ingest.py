@@ -1,7 +1,9 @@
 """Telemetry through a real Mosquitto (production configuration) into the database.
 
-Nothing accepted is lost: a worker killed mid-stream resumes from the broker's redelivery,
-duplicates change nothing, and two workers sharing the subscription keep each trip right.
+Nothing accepted is lost: a worker killed mid-stream resumes from the broker's redelivery
+(under the client id it had, which its default is), duplicates change nothing, two workers
+sharing the subscription keep each trip right, two under one client id do not fight over
+its session, and dead letters are replayed once what refused them is put right.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -25,8 +28,14 @@ from broker import INGEST, WEB, publish_all, publisher, subscribe_granted
 from builders import declarant
 from goods import furniture_payload
 from landport.adapters.db import tables as t
+from landport.adapters.db.audit import verify_audit
 from landport.adapters.telemetry.ingest import TelemetryIngestor
-from landport.adapters.telemetry.mqtt_worker import ALERT_EVENTS, IngestWorker, WorkerOptions
+from landport.adapters.telemetry.mqtt_worker import (
+    ALERT_EVENTS,
+    CLASH_WINDOW_S,
+    IngestWorker,
+    WorkerOptions,
+)
 from landport.declarations.commands import DeclareExport
 from landport.enterprises.model import Actor, Role
 from landport.seals.commands import ArmSeal, RegisterSeal
@@ -80,17 +89,24 @@ def wait_for(
 
 @contextmanager
 def worker_thread(
-    world: World, broker_port: int, clock: FixedClock, name: str, protocol: str = "3.1.1"
+    world: World,
+    broker_port: int,
+    clock: FixedClock,
+    name: str,
+    protocol: str = "3.1.1",
+    *,
+    client_id: str | None = None,
+    group: str | None = None,
 ) -> Iterator[IngestWorker]:
-    """An ingest worker in this process, logged in as the workers are, in a group of its own;
-    stopped when the block ends."""
+    """An ingest worker in this process, logged in as the workers are, in a group and under a
+    client id of its own unless told; stopped when the block ends."""
     stamp = time.time_ns()
     worker = IngestWorker(
         TelemetryIngestor(world.services.engine, clock),
         WorkerOptions(
             port=broker_port,
-            client_id=f"w-{name}-{stamp}",
-            group=f"{name}-{os.getpid()}-{stamp}",
+            client_id=client_id or f"w-{name}-{stamp}",
+            group=group or f"{name}-{os.getpid()}-{stamp}",
             protocol=protocol,
             username=INGEST[0],
             password=INGEST[1],
@@ -142,18 +158,31 @@ def test_a_worker_ingests_what_devices_publish(
     assert state == "at_border" and alerts == 0
 
 
-def _worker(url: str, port: int, client_id: str, group: str) -> subprocess.Popen[str]:
-    env = {
+def _env(url: str, port: int, group: str) -> dict[str, str]:
+    return {
         **os.environ,
         "LANDPORT_DATABASE__URL": url,
         "LANDPORT_MQTT__PORT": str(port),
         "LANDPORT_MQTT__GROUP": group,
         "LANDPORT_MQTT__USERNAME": INGEST[0],
         "LANDPORT_MQTT__PASSWORD": INGEST[1],
+        "NO_COLOR": "1",
+        "COLUMNS": "2000",
     }
+
+
+def _listen(client_id: str | None, *args: str) -> list[str]:
+    """`landport telemetry listen`, under `client_id` or else its default id."""
+    named = ["--client-id", client_id] if client_id else []
+    return [LANDPORT, "telemetry", "listen", *named, "--batch", "200", *args]
+
+
+def _worker(
+    url: str, port: int, client_id: str | None, group: str, *args: str
+) -> subprocess.Popen[str]:
     worker = subprocess.Popen(
-        [LANDPORT, "telemetry", "listen", "--client-id", client_id, "--batch", "200"],
-        env=env,
+        _listen(client_id, *args),
+        env=_env(url, port, group),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -169,7 +198,7 @@ def _worker(url: str, port: int, client_id: str, group: str) -> subprocess.Popen
     threading.Thread(target=drain, daemon=True).start()
     if not subscribed.wait(60):
         worker.kill()
-        raise AssertionError(f"worker {client_id} did not subscribe within 60 s")
+        raise AssertionError(f"worker {client_id or args} did not subscribe within 60 s")
     return worker
 
 
@@ -294,3 +323,219 @@ def test_messages_no_batch_can_store_are_kept_aside_and_the_rest_flow(
     assert {(seal, reason) for seal, reason, _ in kept} == {("SEAL-0002", "unstorable:LookupError")}
     assert sorted(p for _, _, p in kept) == sorted(body.decode() for _, body in bad)
     assert state == "at_border"
+
+
+def test_a_worker_restarted_without_a_client_id_resumes_its_session(
+    port_world: World, broker_port: int, database_url: str
+) -> None:
+    """A worker started as the docs say (no --client-id) is `<group>-<host>-<slot>`, the same
+    after a restart: killed mid-stream and started again, it resumes its session, so what the
+    broker held for it (unacknowledged when it died, queued while it was away) is read, not
+    left in an orphaned session to expire."""
+    port_world.services.bus.handle(
+        RegisterSeal(OFFICER, "SEAL-0002", "generic", "json-mqtt", SECRET)
+    )
+    group = f"restart-{time.time_ns()}"
+    messages = track_messages("SEAL-0002", interval_s=20)
+    worker = _worker(database_url, broker_port, None, group)
+    try:
+        device = publisher(broker_port, f"gw-restart-{time.time_ns()}")
+        sender = threading.Thread(target=publish_all, args=(device, messages))
+        sender.start()
+        wait_for(lambda: count(port_world) > 200, timeout=60)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        assert count(port_world) < len(messages)
+        sender.join(timeout=60)
+        worker = _worker(database_url, broker_port, None, group)
+        wait_for(lambda: count(port_world) == len(messages), timeout=90)
+        device.loop_stop()
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+    assert count(port_world, t.telemetry_rejects) == 0
+
+
+def _refused_for_its_client_id(done: tuple[int | None, str], option: str, client_id: str) -> None:
+    """Exit 2, no traceback, the English and the Chinese message naming the option and the
+    client id."""
+    code, stderr = done
+    assert code == 2 and "Traceback" not in stderr, (code, stderr)
+    line = next((x for x in stderr.splitlines() if x.startswith(f"  - {option}: ")), None)
+    assert line is not None, stderr
+    en, zh = line.removeprefix(f"  - {option}: ").split(" / ", 1)
+    assert en.startswith(f"{option} gives the client id {client_id},"), en
+    assert f"give each worker its own {option}" in en, en
+    assert zh.startswith(f"{option} ") and client_id in zh and "请为每个进程指定不同的" in zh, zh
+
+
+def test_a_second_worker_on_the_same_slot_is_refused_and_the_first_keeps_ingesting(
+    port_world: World, broker_port: int, database_url: str
+) -> None:
+    trip_id = arm(port_world, "SEAL-0001", "藏D12345")
+    group = f"slot-{time.time_ns()}"
+    first = _worker(database_url, broker_port, None, group, "--slot", "3")
+    try:
+        second = subprocess.run(
+            _listen(None, "--slot", "3"),
+            env=_env(database_url, broker_port, group),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        _refused_for_its_client_id(
+            (second.returncode, second.stderr), "--slot", f"{group}-{socket.gethostname()}-3"
+        )
+        assert "on this host" in second.stderr
+        assert first.poll() is None  # refused before it reached the broker
+        messages = track_messages("SEAL-0001", interval_s=600)
+        device = publisher(broker_port, f"gw-slot-{time.time_ns()}")
+        publish_all(device, messages)
+        wait_for(lambda: count(port_world) == len(messages), timeout=60)
+        device.loop_stop()
+    finally:
+        first.terminate()
+        first.wait(timeout=10)
+    with port_world.services.engine.connect() as conn:
+        state = conn.execute(select(t.trips.c.state).where(t.trips.c.id == trip_id)).scalar_one()
+    assert state == "at_border"
+
+
+@pytest.mark.parametrize("protocol", ["3.1.1", "5"])
+def test_of_two_live_workers_under_one_client_id_the_newcomer_stops(
+    port_world: World, broker_port: int, protocol: str
+) -> None:
+    """On another host, or under one --client-id: the broker hands the session to whichever
+    connected last, and both would reconnect and take it back for ever. The newcomer finds its
+    connections closed moments after they are accepted and stops; the worker that was already
+    running keeps its session and goes on ingesting."""
+    port_world.services.bus.handle(
+        RegisterSeal(OFFICER, "SEAL-0002", "generic", "json-mqtt", SECRET)
+    )
+    clock = port_world.services.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(
+        build_track(shipped_corridors()["shigatse-gyirong"], start=START).end - clock.now()
+    )
+    same, group = f"w-clash-{protocol}-{time.time_ns()}", f"clash-{time.time_ns()}"
+    twin = {"client_id": same, "group": group}
+    with worker_thread(port_world, broker_port, clock, "clash", protocol, **twin) as first:
+        time.sleep(CLASH_WINDOW_S + 0.5)  # it has held its session a while
+        with worker_thread(port_world, broker_port, clock, "clash", protocol, **twin) as second:
+            wait_for(lambda: second.clashed, timeout=60, on_timeout=lambda: "no clash seen")
+            assert not first.clashed
+            assert first.wait_subscribed(timeout=30)
+            messages = track_messages("SEAL-0002", interval_s=600)
+            device = publisher(broker_port, f"gw-clash-{time.time_ns()}")
+            publish_all(device, messages)
+            wait_for(lambda: first.stats.accepted == len(messages), on_timeout=lambda: first.stats)
+            device.loop_stop()
+            assert second.stats.received == 0 and not first.clashed
+    assert count(port_world) == len(messages)
+
+
+def test_a_listen_that_finds_its_client_id_taken_at_the_broker_stops_and_says_so(
+    port_world: World, broker_port: int, database_url: str
+) -> None:
+    clock = port_world.services.clock
+    assert isinstance(clock, FixedClock)
+    same = f"w-taken-{time.time_ns()}"
+    with worker_thread(port_world, broker_port, clock, "taken", client_id=same) as running:
+        time.sleep(CLASH_WINDOW_S + 0.5)
+        done = subprocess.run(
+            _listen(same),
+            env=_env(database_url, broker_port, f"taken-{time.time_ns()}"),
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+        _refused_for_its_client_id((done.returncode, done.stderr), "--client-id", same)
+        assert "connected to the broker under it" in done.stderr
+        assert not running.clashed and running.wait_subscribed(timeout=30)
+
+
+def test_dead_letters_are_replayed_once_what_refused_them_is_put_right(
+    port_world: World, broker_port: int, database_url: str
+) -> None:
+    """Messages no batch could store (the trip's sealed route version was missing) are kept
+    as dead letters by the worker. Replayed while the trip is still damaged, they stay; once it
+    is repaired, each is stored and leaves the store in one transaction, audited, a dry run
+    changing nothing before; a forgery is replayed too, and refused again."""
+    broken = arm(port_world, "SEAL-0002", "藏D12346")
+    with port_world.services.engine.begin() as conn:
+        version = conn.execute(
+            select(t.trips.c.route_version).where(t.trips.c.id == broken)
+        ).scalar_one()
+        conn.execute(update(t.trips).where(t.trips.c.id == broken).values(route_version=999))
+    clock = port_world.services.clock
+    assert isinstance(clock, FixedClock)
+    track = build_track(shipped_corridors()["shigatse-gyirong"], seal_id="SEAL-0002", start=START)
+    clock.advance(track.end - clock.now())
+    bad = [(m.topic, m.payload) for m in map(message, track.fixes[:6])]
+    forged = message(track.fixes[6], secret="not-the-lock-secret-0002")
+    with worker_thread(port_world, broker_port, clock, "replay") as worker:
+        device = publisher(broker_port, f"replay-dev-{time.time_ns()}")
+        publish_all(device, [*bad, (forged.topic, forged.payload)])
+        wait_for(lambda: worker.stats.rejected == 7, on_timeout=lambda: worker.stats)
+    device.loop_stop()
+    r = t.telemetry_rejects.c
+
+    def kept() -> list[tuple[int, str]]:
+        with port_world.services.engine.connect() as conn:
+            return [
+                (i, reason) for i, reason in conn.execute(select(r.id, r.reason).order_by(r.id))
+            ]
+
+    def replay(*args: str) -> str:
+        env = _env(database_url, broker_port, "unused")
+        done = subprocess.run(
+            [LANDPORT, "telemetry", "replay-rejects", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        return done.stdout
+
+    letters = kept()
+    assert [reason for _, reason in letters] == ["unstorable:LookupError"] * 6 + ["bad_signature"]
+    first_id = letters[0][0]
+
+    still = replay()  # the trip is still damaged
+    assert kept() == letters and count(port_world) == 0
+    assert f"#{first_id} SEAL-0002 kept as unstorable:LookupError: still refused " in still
+    assert "7 dead letters replayed: 0 stored, 0 already stored (removed), 7 still refused" in still
+
+    with port_world.services.engine.begin() as conn:
+        conn.execute(update(t.trips).where(t.trips.c.id == broken).values(route_version=version))
+    dry = replay("--dry-run", "--reason", "unstorable")
+    assert "6 dead letters replayed (dry run): 6 would be stored" in dry
+    assert kept() == letters and count(port_world) == 0
+
+    some = replay("--seal", "SEAL-0002", "--limit", "4", "--since", "1h")
+    assert "4 dead letters replayed: 4 stored" in some
+    assert kept() == letters[4:] and count(port_world) == 4
+
+    rest = replay()
+    assert "3 dead letters replayed: 2 stored, 0 already stored (removed), 1 still refused" in rest
+    assert (
+        f"#{letters[-1][0]} SEAL-0002 kept as bad_signature: still refused (bad_signature)" in rest
+    )
+    assert kept() == letters[-1:] and count(port_world) == 6
+    with port_world.services.engine.connect() as conn:
+        last_fix = conn.execute(
+            select(t.trips.c.last_fix_time).where(t.trips.c.id == broken)
+        ).scalar_one()
+        audited = conn.execute(
+            select(t.audit_log.c.entity_id, t.audit_log.c.actor).where(
+                t.audit_log.c.action == "telemetry.reject_replayed"
+            )
+        ).all()
+    assert last_fix == track.fixes[5].fix_time  # the monitor followed the replayed fixes
+    assert sorted(int(i) for i, _ in audited) == [i for i, _ in letters[:6]]
+    assert all(actor.startswith("cli:") for _, actor in audited)
+    assert verify_audit(port_world.services.engine).intact

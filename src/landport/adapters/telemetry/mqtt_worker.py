@@ -4,6 +4,11 @@ Each worker joins the shared subscription `$share/{group}/landport/v1/seals/+/te
 with a persistent session (clean_start=False). Messages are acknowledged (PUBACK) only
 after the batch that holds them is committed, so a killed worker loses nothing: the broker
 redelivers what was unacknowledged, and the store ignores what it already has.
+
+The session belongs to the client id: a worker restarted under the same id resumes it (and
+the messages the broker queued for it meanwhile); two live workers under one id take it from
+each other, so a worker whose connections the broker keeps closing moments after accepting
+them stops (`clashed`) instead of fighting over it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,15 @@ ALERT_EVENTS = "landport/v1/events/alerts"
 TRIP_EVENTS = "landport/v1/events/trips"
 #: Attempts at a message that fails alone before it is kept as a dead letter.
 ALONE_TRIES = 3
+#: A broker closes a connection when another client connects with the same id (MQTT v5 brokers
+#: may say "Session taken over", Mosquitto 2.0 just closes it); both clients then reconnect a
+#: second later and take the session from each other for ever. A worker whose connections
+#: are closed this many times in a row, each within this many seconds of being accepted,
+#: stops. A connection that lasted longer resets the count, so the worker that was already
+#: running keeps its session and the newcomer gives way.
+CLASH_DROPS = 3
+CLASH_WINDOW_S = 5.0
+SESSION_TAKEN_OVER = 0x8E
 
 
 @dataclass
@@ -80,6 +94,10 @@ class IngestWorker:
         self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self._stop = threading.Event()
         self._subscribed = threading.Event()  # set once the broker granted the subscription
+        self._connected_at: float | None = None  # when the current connection was accepted
+        self._quick_drops = 0  # connections closed by the broker moments after, in a row
+        #: Set when another live client uses this client id: the worker has stopped.
+        self.clashed = False
         v5 = options.protocol == "5"
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -107,6 +125,7 @@ class IngestWorker:
         if reason.is_failure:
             log.error("broker refused the connection: %s", reason)
             return
+        self._connected_at = time.monotonic()
         client.subscribe(self.topic, qos=1)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
@@ -117,10 +136,31 @@ class IngestWorker:
         log.info("subscribed to %s as %s", self.topic, self.options.client_id)
         self._subscribed.set()
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+    def _on_disconnect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self._subscribed.clear()
-        if not self._stop.is_set():
-            log.warning("disconnected from the broker (%s); reconnecting", reason)
+        accepted_at, self._connected_at = self._connected_at, None
+        if self._stop.is_set():
+            return
+        if accepted_at is not None:  # a connection the broker had accepted, not a failed try
+            lasted = time.monotonic() - accepted_at
+            self._quick_drops = self._quick_drops + 1 if lasted < CLASH_WINDOW_S else 0
+            if getattr(reason, "value", None) == SESSION_TAKEN_OVER:
+                log.warning("the broker says another client took over %s", self.options.client_id)
+            if self._quick_drops >= CLASH_DROPS:
+                log.error(
+                    "the broker closed the connection of %s %d times in a row, each within "
+                    "%.0f s of accepting it: another client uses this id; stopping",
+                    self.options.client_id,
+                    self._quick_drops,
+                    CLASH_WINDOW_S,
+                )
+                self.clashed = True
+                # No reconnection until `stop()`, which ends the wait: it would take the session
+                # back again (a disconnect() here is undone when this callback returns).
+                client.reconnect_delay_set(min_delay=3600, max_delay=3600)
+                self._stop.set()
+                return
+        log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         self._inbox.put(message)

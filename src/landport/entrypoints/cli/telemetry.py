@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
 import re
 import socket
 import sys
-from datetime import timedelta
+import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -52,7 +54,20 @@ def _ingestor() -> tuple[Settings, Services, TelemetryIngestor]:
 
 @telemetry_app.command()
 def listen(
-    client_id: Annotated[str | None, typer.Option(help="MQTT client id (one per worker).")] = None,
+    slot: Annotated[
+        int | None,
+        typer.Option(
+            parser=whole_number("--slot", 0, 999),
+            metavar="INTEGER",
+            help="This worker's number on its host, 0 unless several run there (0 to 999): "
+            "the client id is <group>-<host>-<slot>, the same after a restart, so a restarted "
+            "worker resumes its session and the messages queued for it.",
+        ),
+    ] = None,
+    client_id: Annotated[
+        str | None,
+        typer.Option(help="MQTT client id instead of <group>-<host>-<slot> (one per worker)."),
+    ] = None,
     batch: Annotated[
         int,
         typer.Option(
@@ -71,16 +86,29 @@ def listen(
         ),
     ] = None,
 ) -> None:
-    """Run an ingest worker: start several with different --client-id to scale out."""
+    """Run an ingest worker; to scale out start more, each with its own --slot on a host."""
     from landport.adapters.telemetry.mqtt_worker import IngestWorker, WorkerOptions
+    from landport.settings import get_settings
 
+    if client_id is not None and slot is not None:
+        raise refuse(
+            "--slot",
+            "slot_with_client_id",
+            "--slot makes the client id; with --client-id it has no use: give one of them",
+            "--slot 用于生成客户端标识，与 --client-id 同时给出无意义：请只给其中之一",
+        )
+    option = "--client-id" if client_id is not None else "--slot"
+    mqtt = get_settings().mqtt
+    where = (host or mqtt.host, port or mqtt.port)
+    name = client_id or f"{mqtt.group}-{socket.gethostname()}-{slot or 0}"
+    if _hold_client_id(name, *where) is False:  # before the database and broker are touched
+        raise _client_id_taken(option, name, on_this_host=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    settings, services, ingestor = _ingestor()
-    mqtt = settings.mqtt
+    _, services, ingestor = _ingestor()
     options = WorkerOptions(
-        host=host or mqtt.host,
-        port=port or mqtt.port,
-        client_id=client_id or f"landport-ingest-{socket.gethostname()}-{os.getpid()}",
+        host=where[0],
+        port=where[1],
+        client_id=name,
         group=mqtt.group,
         username=mqtt.username,
         password=mqtt.password.get_secret_value() if mqtt.password else None,
@@ -93,8 +121,10 @@ def listen(
         worker.start()
     except OSError as exc:
         services.dispose()
-        where = f"{options.host}:{options.port}"
-        raise _unreachable(f"the MQTT broker at {where}", f"MQTT 服务器 {where}", exc) from None
+        where_text = f"{options.host}:{options.port}"
+        raise _unreachable(
+            f"the MQTT broker at {where_text}", f"MQTT 服务器 {where_text}", exc
+        ) from None
     typer.echo(f"ingest worker {options.client_id} on {options.host}:{options.port}", err=True)
     try:
         worker.run()
@@ -103,6 +133,53 @@ def listen(
     finally:
         worker.stop()
         services.dispose()
+    if worker.clashed:
+        raise _client_id_taken(option, name, on_this_host=False)
+
+
+def _hold_client_id(client_id: str, host: str, port: int) -> bool | None:
+    """Take this host's lock on `client_id` at that broker, held until the process ends (the
+    kernel lets go of it however the process dies, so a restart is never refused): False if
+    another worker of this host holds it, None where no lock can be taken (the broker's check
+    in the worker still holds)."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system
+        return None
+    key = hashlib.sha256(f"{host}:{port}/{client_id}".encode()).hexdigest()[:24]
+    path = Path(tempfile.gettempdir()) / f"landport-mqtt-{key}.lock"
+    try:  # read-only: another user's lock file in the shared temp folder locks as well
+        fd = os.open(path, os.O_RDONLY if path.exists() else os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _HELD_LOCKS.append(fd)  # kept open for the process's life
+    return True
+
+
+_HELD_LOCKS: list[int] = []
+
+
+def _client_id_taken(option: str, client_id: str, *, on_this_host: bool) -> typer.Exit:
+    """Two live workers under one client id would take the broker session from each other
+    (each restart of one would steal the other's queued messages): refused in both languages,
+    naming the option that gives each worker its own id."""
+    where, where_zh = ("on this host", "本主机上") if on_this_host else ("to the broker", "")
+    made = "生成" if option == "--slot" else "给出"
+    value = "--client-id" if option == "--client-id" else "--slot (0, 1, 2...)"
+    return refuse(
+        option,
+        "client_id_in_use",
+        f"{option} gives the client id {client_id}, and another ingest worker is connected "
+        f"{where} under it: two workers under one id take the broker session from each "
+        f"other; give each worker its own {value}",
+        f"{option} {made}的客户端标识 {client_id} 已被{where_zh}另一个接入进程用于连接 MQTT "
+        f"服务器：同一标识的两个进程会互相抢夺服务器会话；请为每个进程指定不同的 {value}",
+    )
 
 
 def _unreachable(what: str, what_zh: str, exc: OSError) -> typer.Exit:
@@ -209,8 +286,9 @@ def purge(
     ] = 5000,
     dry_run: Annotated[bool, typer.Option(help="Only count what would be deleted.")] = False,
 ) -> None:
-    """Delete old positions in small batches (the table is never locked for long); positions
-    of trips still under custody are kept."""
+    """Delete old positions in small batches (the table is never locked for long), each batch
+    audited; kept: trips under custody, with an alert not resolved, or referred at the border
+    and not settled."""
     from landport.adapters.db.retention import purge_positions
     from landport.bootstrap import bootstrap
     from landport.settings import get_settings
@@ -223,6 +301,143 @@ def purge(
         services.dispose()
     verb = "would delete" if dry_run else "deleted"
     typer.echo(f"{verb} {count} positions older than {older_than}")
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """'7d', '12h', '30m' back from now, or an ISO 8601 time with its offset; else a refusal
+    naming --since."""
+    match = re.fullmatch(r"(\d{1,12})\s*([dhm])", text.strip())
+    if match:
+        minutes = int(match.group(1)) * _MINUTES[match.group(2)]
+        if 1 <= minutes <= MAX_AGE_DAYS * _MINUTES["d"]:
+            return now - timedelta(minutes=minutes)
+    else:
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment
+    raise refuse(
+        "--since",
+        "invalid_since",
+        "--since must be an age (a whole number and d, h or m, up to "
+        f"{MAX_AGE_DAYS}d, e.g. 7d) or an ISO 8601 time with its offset, e.g. "
+        f"2026-05-02T08:00+08:00 (got {text!r})",
+        f"--since 须为时长（整数加 d、h 或 m，至多 {MAX_AGE_DAYS}d，如 7d）或带时区偏移的 "
+        f"ISO 8601 时间，如 2026-05-02T08:00+08:00（收到 {text!r}）",
+    )
+
+
+@telemetry_app.command("replay-rejects")
+def replay_rejects(
+    seal: Annotated[str | None, typer.Option(help="Only this e-lock's, e.g. EL-0042.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only those received since: an age (7d, 12h, 30m) or an ISO 8601 time with "
+            "its offset."
+        ),
+    ] = None,
+    reason: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only those kept for this reason (repeatable); `unstorable` takes every "
+            "unstorable:<error>."
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            parser=whole_number("--limit", 1, 100_000_000),
+            metavar="INTEGER",
+            help="At most this many, the oldest first.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Only say what each would become; nothing is changed.")
+    ] = False,
+) -> None:
+    """Feed the dead-letter store's messages back through the ingest (verify, de-duplicate,
+    store, monitor), the oldest first: each one now accepted is stored and leaves the store in
+    one transaction, audited; each one still refused stays, listed with its reason now."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from landport.adapters.telemetry.replay import (
+        DeadLetterReplay,
+        Selection,
+        count_dead_letters,
+        dead_letters,
+    )
+    from landport.entrypoints.cli.app import cli_actor
+    from landport.shared.clock import SystemClock
+
+    after = None if since is None else parse_since(since, SystemClock().now())
+    settings, services, _ = _ingestor()
+    selection = Selection(seal_id=seal, since=after, reasons=tuple(reason or ()))
+    replayer = DeadLetterReplay(
+        services.engine,
+        services.clock,
+        actor=cli_actor().username,
+        dry_run=dry_run,
+        future_tolerance=timedelta(seconds=settings.telemetry.future_tolerance_s),
+    )
+    counts: dict[str, int] = {"stored": 0, "duplicate": 0, "refused": 0, "gone": 0}
+    refused: list[str] = []
+    err = Console(stderr=True)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    try:
+        total, last = count_dead_letters(services.engine, selection)
+        total = total if limit is None else min(total, limit)
+        with progress:
+            task = progress.add_task("replaying dead letters", total=total)
+            for letter in dead_letters(services.engine, selection, up_to=last, limit=limit):
+                done = replayer.replay(letter)
+                counts[done.outcome] += 1
+                if done.outcome == "refused":
+                    refused.append(
+                        f"#{letter.id} {letter.seal_id or '-'} kept as {letter.reason}: "
+                        f"still refused ({done.reason})"
+                    )
+                progress.advance(task)
+    except Exception as exc:
+        if replayer.reachable():
+            raise
+        err.print(
+            f"[red]error:[/red] the database stopped answering ({type(exc).__name__}); "
+            "what was replayed before is committed, run the command again\n"
+            "[red]错误：[/red]数据库无响应；此前已重放的已提交，请再次运行本命令",
+            highlight=False,
+        )
+        raise typer.Exit(code=1) from None
+    finally:
+        services.dispose()
+    for line in refused:
+        typer.echo(line)
+    accepted = "would be stored" if dry_run else "stored"
+    typer.echo(
+        f"{sum(counts.values())} dead letters replayed{' (dry run)' if dry_run else ''}: "
+        f"{counts['stored']} {accepted}, {counts['duplicate']} already stored"
+        f"{'' if dry_run else ' (removed)'}, {counts['refused']} still refused (kept)"
+        + (f", {counts['gone']} taken by another replay" if counts["gone"] else "")
+    )
 
 
 @telemetry_app.command("broker-logins")
