@@ -78,7 +78,8 @@ def test_a_new_database_starts_with_the_reference_folders_corridors(tmp_path: Pa
     routes = _listed(tmp_path / "port.db")
     assert BYPASS in routes and "shigatse-gyirong" in routes
     assert routes[BYPASS][1:4] == ["gyirong-port", "564", "250"]  # its zones file's width
-    assert _names(tmp_path / "port.db")[BYPASS] == "Shigatse Surveyed Yard → Gyirong port (to Rasuwagadhi)"
+    gyirong = "Gyirong port (to Rasuwagadhi)"
+    assert _names(tmp_path / "port.db")[BYPASS] == f"Shigatse Surveyed Yard → {gyirong}"
     assert _landport(tmp_path / "plain.db", None, "db", "upgrade").returncode == 0
     assert BYPASS not in _listed(tmp_path / "plain.db")
 
