@@ -450,6 +450,29 @@ def test_reports_without_a_gnss_fix_raise_their_alarms_and_are_never_on_or_off_t
     assert run.state.last_fix_time == track.fixes[-1].fix_time
 
 
+def test_a_lock_opened_in_the_yard_before_its_first_satellite_fix_raises_no_alarm() -> None:
+    """A lock armed under the inspection shed's roof has no fix yet: opened there, it is
+    where it was armed (the departure yard, where opening is allowed), not nowhere."""
+    base = build_track(corridor())
+    first = base.fixes[0].fix_time
+    blind = {f.fix_time for f in base.fixes if f.fix_time < first + timedelta(minutes=3)}
+    assert blind and all(f.fix_time in blind for f in base.fixes[: len(blind)])
+
+    def at_arming(f: SealFix) -> SealFix:
+        if f.fix_time not in blind:
+            return f
+        return replace(f, lat=0.0, lon=0.0, positioned=False, lock_state=LockState.OPENED)
+
+    track = replace(
+        base,
+        fixes=[at_arming(f) for f in base.fixes],
+        deliveries=[replace(d, fixes=[at_arming(f) for f in d.fixes]) for d in base.deliveries],
+    )
+    run = monitor(track)
+    assert run.alerts(AlertKind.SEAL_OPENED) == []
+    assert run.state.lock_events and run.state.lock_events[0]["allowed"] is True
+
+
 def test_a_replay_reads_reports_without_a_gnss_fix_as_the_live_batches_did() -> None:
     track = jammed(build_track(corridor(), batch_size=10), 250, 20, lock_state=LockState.OPENED)
     run = monitor(track)

@@ -394,6 +394,8 @@ class Tracker:
         st, th = self.st, self.th
         if f.lock_state is not st.lock:
             zone = self.c.zone_index(st.pos_zone) if st.pos_zone else -1
+            if st.pos_time is None and st.trip_state is TripState.IN_YARD:
+                zone = self.dep  # no position yet (no satellite fix): where it was armed
             where = self.last_position()
             if not f.positioned:  # where it was last seen, not where it is
                 where["gnss_fix"] = False
