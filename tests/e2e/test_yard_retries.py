@@ -71,3 +71,6 @@ def test_a_gate_in_retried_with_its_key_is_one_entry(world: World) -> None:
     assert (first.status_code, again.status_code) == (200, 200)
     steps = [s["status"] for s in again.json()["steps"]]
     assert steps.count("gated_in") == 1 and again.json()["id"] == visit["id"]
+    named = {"plate": PLATE, "declaration_id": declaration["id"]}  # another request: refused
+    other = world.post("yardman", "/api/v1/gate/in", named, headers=key)
+    assert other.status_code == 422 and "Idempotency-Key" in other.text

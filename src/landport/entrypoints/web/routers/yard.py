@@ -285,7 +285,7 @@ def gate_in(
     pre-advised it and none is named."""
     actor = _at_gate(services, caller, "in")
     command = yc.GateIn(actor, body.plate, body.declaration_id or None)
-    return _run(services, actor, command, (key, "gate-in", body.plate))
+    return _run(services, actor, command, (key, "gate-in", body.model_dump()))
 
 
 @router.post("/gate/out")

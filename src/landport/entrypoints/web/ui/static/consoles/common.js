@@ -58,6 +58,13 @@ export function writeKey(form, body) {
   return form.dataset.writeKey;
 }
 
+/** Whether the server itself answered a write (done or refused): not a network failure, not
+ *  a gateway between (502-504, or a page that is not the API's JSON), after which the write
+ *  may still have been done and must be retried under the same key. */
+export function settled(answer) {
+  return answer.status !== 0 && ![502, 503, 504].includes(answer.status) && answer.raw === undefined;
+}
+
 /** The form's write was answered (done or refused): the next submission is a new request. */
 export function writeDone(form) {
   delete form.dataset.writeKey;

@@ -3,7 +3,7 @@
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, lang, laneBadge, listAll, message,
   moreNote, notify, onLive, replace, requireFields, setFieldError, showErrors, statusBadge, t, table,
-  writeDone, writeKey,
+  settled, writeDone, writeKey,
 } from "./common.js";
 
 const form = document.getElementById("declaration-form");
@@ -83,7 +83,7 @@ async function submitDeclaration(event) {
   const lodged = payload();
   const answer = await api("POST", "/api/v1/declarations?submit=true", lodged, { key: writeKey(form, lodged) });
   button.disabled = false;
-  if (answer.status !== 0) writeDone(form); // unanswered: a retry replays what may have been lodged
+  if (settled(answer)) writeDone(form); // unanswered: a retry replays what may have been lodged
   if (!answer.ok) {
     showErrors(form, answer);
     notify("declare-status", t("declarant.not_lodged"), "error");
@@ -271,7 +271,7 @@ async function preAdvise(event) {
     plate: advice.querySelector("[data-field=plate]").value.trim(),
   };
   const answer = await api("POST", "/api/v1/visits", body, { key: writeKey(advice, body) });
-  if (answer.status !== 0) writeDone(advice);
+  if (settled(answer)) writeDone(advice);
   if (!answer.ok) {
     showErrors(advice, answer);
     return notify("advice-status", failed(answer, advice), "error");

@@ -4,7 +4,7 @@
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, isoMinutesAgo, lang, laneBadge, listAll,
   message, moreNote, notify, onLive, replace, requireFields, setFieldError, showErrors, statusBadge, t,
-  table, writeDone, writeKey,
+  table, settled, writeDone, writeKey,
 } from "./common.js";
 
 let selected = null;
@@ -111,7 +111,7 @@ async function recordInspection(event) {
   inspection.dataset.pending = JSON.stringify({ entered, body });
   const answer = await api("POST", `/api/v1/declarations/${declaration}/inspections`, body,
     { key: writeKey(inspection, body) });
-  if (answer.status !== 0) {
+  if (settled(answer)) {
     writeDone(inspection);
     delete inspection.dataset.pending;
   }

@@ -2,7 +2,7 @@
 // the parking map by zone, and holds (place / lift).
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, lang, message, notify, onLive, replace,
-  requireFields, showErrors, t, table, writeDone, writeKey,
+  requireFields, showErrors, t, table, settled, writeDone, writeKey,
 } from "./common.js";
 
 const layout = JSON.parse(document.getElementById("yard-layout").textContent);
@@ -145,12 +145,13 @@ async function gate(direction) {
   if (direction === "in" && declaration) body.declaration_id = declaration;
   // one key per gate event: a retry after a lost answer does not gate the truck twice
   const answer = await api("POST", `/api/v1/gate/${direction}`, body, { key: writeKey(gateForm, { direction, ...body }) });
-  if (answer.status !== 0) writeDone(gateForm);
+  if (settled(answer)) writeDone(gateForm);
   if (!answer.ok) {
     showErrors(gateForm, answer);
     return notify("gate-status", failed(answer, gateForm), "error");
   }
   clearErrors(gateForm);
+  gateForm.querySelector("[data-field=declaration_id]").value = ""; // it was this truck's
   // a truck whose goods were refused or withdrawn leaves by the same gate, back inland
   const done = answer.data.status === "shut_out" ? "gate_shut_out_ok" : `gate_${direction}_ok`;
   notify("gate-status", t(`yard.${done}`, { plate: answer.data.plate }));
