@@ -8,6 +8,8 @@ truck at the border is still at the border for the officer who verifies and rele
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -58,3 +60,27 @@ def test_a_late_fix_from_the_start_leaves_a_truck_at_the_border_at_the_border(po
     fresh = TelemetryIngestor(port.world.services.engine, port.clock)
     fresh.check_silence()
     assert stored_state(port) == "at_border"
+
+
+def test_fixes_made_before_the_arming_are_kept_on_no_trip_and_judge_nothing(port: Port) -> None:
+    """A lock's fixes from before its trip was armed (a dead letter of an earlier trip
+    replayed, a lock that reported before the arming reached it) at the border port: fed to
+    the trip they would have put a truck still in the yard at the border."""
+    track = build_track(shipped_corridors()["shigatse-gyirong"], seal_id=SEAL, interval_s=120)
+    ingestor = TelemetryIngestor(port.world.services.engine, port.clock)
+    first = track.live()[:5]
+    port.clock._now = first[-1].fix_time
+    assert ingestor.ingest_messages([message(f) for f in first]).accepted == 5
+    shift = track.fixes[-1].fix_time - track.fixes[0].fix_time + timedelta(days=1)
+    before = [replace(f, fix_time=f.fix_time - shift) for f in track.fixes[-5:]]  # at Gyirong
+
+    report = ingestor.ingest_messages([message(f) for f in before])
+
+    assert (report.accepted, report.without_trip) == (5, 5)
+    assert stored_state(port) == "in_yard"
+    with port.world.services.engine.connect() as conn:
+        p = t.positions.c
+        rows = conn.execute(select(p.trip_id).where(p.seal_id == SEAL)).scalars().all()
+    assert sorted(rows, key=str) == sorted([port.trips[SEAL]] * 5 + [None] * 5, key=str)
+    again = ingestor.ingest_messages([message(f) for f in before])  # redelivered: once
+    assert (again.accepted, again.duplicates) == (0, 5)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -217,8 +217,17 @@ class TelemetryIngestor:
             audit = SqlAuditTrail(conn, now)
             trips = active_trips(conn, {f.seal_id for f in fixes})
             trip_of = {seal_id: row["id"] for seal_id, row in trips.items()}
-            stored = insert_positions(conn, fixes, trip_of, now)
-            new = fixes if stored is None else [f for f in fixes if fix_key(f) in stored]
+            fixes, early = _armed_since(fixes, trips)
+            new: list[SealFix] = []
+            if fixes:
+                stored = insert_positions(conn, fixes, trip_of, now)
+                new = fixes if stored is None else [f for f in fixes if fix_key(f) in stored]
+            if early:  # kept, on no trip: the trip armed since is not theirs to judge
+                stored = insert_positions(conn, early, {}, now)
+                kept = len(early) if stored is None else sum(fix_key(f) in stored for f in early)
+                report.accepted += kept
+                report.without_trip += kept
+                report.duplicates += len(early) - kept
             report.accepted += len(new)
             report.duplicates += len(fixes) - len(new)
             by_seal: dict[str, list[SealFix]] = defaultdict(list)
@@ -426,6 +435,22 @@ def _unique(fixes: list[SealFix]) -> list[SealFix]:
             seen.add(key)
             out.append(f)
     return out
+
+
+def _armed_since(
+    fixes: list[SealFix], trips: Mapping[str, Any]
+) -> tuple[list[SealFix], list[SealFix]]:
+    """The fixes made while their seal's active trip was armed, and those made before it: a
+    lock reporting before the arming reached it, a dead letter from an earlier trip replayed
+    now. Those belong to no trip (stored without one, never monitored): fed to the trip, they
+    would replay it from a departure before it was armed."""
+    armed = {seal: row["armed_at"] for seal, row in trips.items()}
+    if not armed:
+        return fixes, []
+    early = [f for f in fixes if f.seal_id in armed and f.fix_time < armed[f.seal_id]]
+    if not early:
+        return fixes, []
+    return [f for f in fixes if not (f.seal_id in armed and f.fix_time < armed[f.seal_id])], early
 
 
 def _as_message(fix: SealFix) -> RawMessage:

@@ -228,6 +228,7 @@ def active_trips(conn: Connection, seal_ids: Iterable[str]) -> dict[str, Any]:
     for values in conn.exec_driver_sql(_SQLITE_ACTIVE_TRIPS, (json.dumps(ids),)):
         head = dict(zip(_HEAD_NAMES, values, strict=True))
         head["last_fix_time"] = from_sqlite_time(head["last_fix_time"])
+        head["armed_at"] = from_sqlite_time(head["armed_at"])
         heads[head["seal_id"]] = head
     return heads
 

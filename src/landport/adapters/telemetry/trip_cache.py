@@ -33,6 +33,7 @@ HEAD_COLUMNS = (
     t.trips.c.last_fix_time,
     t.trips.c.last_lat,
     t.trips.c.last_lon,
+    t.trips.c.armed_at,  # fixes made before it are not the trip's
 )
 #: A worker follows a few hundred trips at once; beyond this many entries it starts afresh.
 MAX_ENTRIES = 20_000
