@@ -5,6 +5,8 @@ and stores nothing, and two replays never store it twice; one refused again stay
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +24,7 @@ from landport.adapters.telemetry.replay import (
     dead_letters,
 )
 from landport.seals.commands import RegisterSeal
-from landport.seals.model import SealFix
+from landport.seals.model import LockState, SealFix
 from signed import SECRET, message
 from tracks import build_track, shipped_corridors
 
@@ -178,3 +180,37 @@ def test_the_selection_narrows_by_seal_reason_and_time_and_leaves_jt808_frames(
     assert ids(Selection(since=later)) == []
     _, last = count_dead_letters(engine, Selection())
     assert [x.id for x in dead_letters(engine, Selection(), up_to=last, limit=2)] == everything[:2]
+
+
+def test_a_gateways_fix_from_the_future_is_kept_whole_and_replayed_once_its_time_comes(
+    port: Port,
+) -> None:
+    """A JT/T 808 lock whose clock ran a day ahead reported a tamper without a satellite fix:
+    the gateway acknowledged it, so the dead letter is all there is. Kept whole (the readings
+    and the missing fix included), it is stored as reported once the day has come."""
+    sent = fixes(SEAL, 4)
+    port.clock._now = sent[-1].fix_time
+    ahead = replace(
+        sent[-1],
+        seq=7,
+        fix_time=sent[-1].fix_time + timedelta(hours=6),
+        lock_state=LockState.OPENED,
+        tamper=True,
+        battery_pct=11.0,
+        source="jt808",
+        positioned=False,
+    )
+    ingestor = TelemetryIngestor(port.world.services.engine, port.clock)
+    assert ingestor.ingest_fixes([*sent[:3], ahead]).rejected == {"fix_in_future": 1}
+    _, last = count_dead_letters(port.world.services.engine, Selection())
+    (letter,) = dead_letters(port.world.services.engine, Selection(), up_to=last)
+    assert replayer(port).replay(letter).outcome == "refused"  # still ahead of the clock
+    port.clock._now = ahead.fix_time
+    assert replayer(port).replay(letter).outcome == "stored"
+    with port.world.services.engine.connect() as conn:
+        p = t.positions.c
+        row = conn.execute(
+            select(p.lock_state, p.tamper, p.battery_pct, p.source).where(p.seq == 7)
+        ).one()
+    assert tuple(row) == ("opened", True, 11.0, "jt808-nf")
+    assert rows(port, t.telemetry_rejects) == 0

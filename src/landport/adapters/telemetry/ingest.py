@@ -43,7 +43,7 @@ from landport.adapters.telemetry.trip_cache import KnownTrip, TripCache
 from landport.seals.alerts import Alert, AlertChange, AlertKind, TripStateChange
 from landport.seals.corridor import Corridor
 from landport.seals.corridor_loading import corridor_from_approved
-from landport.seals.model import SealFix, TransitTrip, TripState
+from landport.seals.model import LOCK_STATES, LockState, SealFix, TransitTrip, TripState
 from landport.seals.monitor_state import MonitorState
 from landport.seals.monitoring import check_silence, ingest_many
 from landport.seals.telemetry import (
@@ -53,7 +53,6 @@ from landport.seals.telemetry import (
     ahead_of_clock,
     parse,
     seal_of_topic,
-    topic_for,
     verify,
 )
 from landport.shared.clock import Clock
@@ -142,7 +141,7 @@ class TelemetryIngestor:
         now = self._clock.now()
         ahead = [ahead_of_clock(f, now, self._ahead) for f in fixes]
         rejects: list[tuple[str | None, str, RawMessage]] = [
-            (f.seal_id, "fix_in_future", _as_message(f))
+            (f.seal_id, "fix_in_future", fix_letter(f))
             for f, future in zip(fixes, ahead, strict=True)
             if future
         ]
@@ -453,16 +452,49 @@ def _armed_since(
     return [f for f in fixes if not (f.seal_id in armed and f.fix_time < armed[f.seal_id])], early
 
 
-def _as_message(fix: SealFix) -> RawMessage:
-    """A fix from an authenticated channel, as the dead-letter store keeps messages."""
+#: Where a fix from an authenticated channel (the JT/T 808 gateway, the embedded transport)
+#: is kept as a dead letter: whole, as the channel decoded it, since there is no signed
+#: message to keep (`fix_letter`, `fix_of_letter`).
+FIX_LETTER_PREFIX = "landport/v1/fixes/"
+
+
+def fix_letter(fix: SealFix) -> RawMessage:
+    """A fix from an authenticated channel as the dead-letter store keeps it: every field,
+    so that a replay (the clock since put right) stores exactly what the device reported."""
     body = {
+        "seal_id": fix.seal_id,
         "seq": fix.seq,
         "fix_time": fix.fix_time.isoformat(),
         "lat": fix.lat,
         "lon": fix.lon,
+        "speed_kmh": fix.speed_kmh,
+        "course": fix.course,
+        "lock_state": fix.lock_state.value,
+        "tamper": fix.tamper,
+        "battery_pct": fix.battery_pct,
         "source": fix.source,
+        "positioned": fix.positioned,
     }
-    return RawMessage(topic_for(fix.seal_id), json.dumps(body).encode())
+    return RawMessage(f"{FIX_LETTER_PREFIX}{fix.seal_id}", json.dumps(body).encode())
+
+
+def fix_of_letter(payload: bytes) -> SealFix:
+    """The fix `fix_letter` kept."""
+    d = json.loads(payload)
+    return SealFix(
+        seal_id=d["seal_id"],
+        seq=int(d["seq"]),
+        fix_time=datetime.fromisoformat(d["fix_time"]),
+        lat=float(d["lat"]),
+        lon=float(d["lon"]),
+        speed_kmh=float(d["speed_kmh"]),
+        course=float(d["course"]),
+        lock_state=LOCK_STATES.get(d["lock_state"]) or LockState(d["lock_state"]),
+        tamper=bool(d["tamper"]),
+        battery_pct=None if d["battery_pct"] is None else float(d["battery_pct"]),
+        source=str(d["source"]),
+        positioned=bool(d["positioned"]),
+    )
 
 
 def _reject_row(

@@ -6,8 +6,9 @@ damaged and has since been repaired) waits in `telemetry_rejects`. A replay pass
 through the same verification, de-duplication, storage and monitoring as a live message. The
 transaction that stores an accepted one also deletes its dead letter and audits the replay,
 so a crash leaves it either kept or stored, never lost nor stored twice; one refused again
-is left as it is and reported with the reason it gets now. Only the MQTT path's messages are
-replayed: a JT/T 808 frame is kept as hex and its gateway answered the terminal already.
+is left as it is and reported with the reason it gets now. The MQTT path's messages are
+replayed, and the fixes an authenticated channel (the JT/T 808 gateway) kept whole
+(`fix_in_future`); a JT/T 808 frame the gateway could not read is kept as hex, for people.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from sqlalchemy import ColumnElement, Connection, Engine, delete, func, or_, sel
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.audit import SqlAuditTrail
-from landport.adapters.telemetry.ingest import IngestReport, RawMessage, TelemetryIngestor
+from landport.adapters.telemetry.ingest import (
+    FIX_LETTER_PREFIX,
+    IngestReport,
+    RawMessage,
+    TelemetryIngestor,
+    fix_of_letter,
+)
 from landport.seals.model import SealFix
 from landport.seals.telemetry import FUTURE_TOLERANCE, TOPIC_PREFIX
 from landport.shared.clock import Clock
@@ -68,7 +75,12 @@ class Selection:
     reasons: Sequence[str] = ()
 
     def where(self) -> list[ColumnElement[bool]]:
-        clauses: list[ColumnElement[bool]] = [_R.c.topic.startswith(TOPIC_PREFIX, autoescape=True)]
+        clauses: list[ColumnElement[bool]] = [
+            or_(
+                _R.c.topic.startswith(TOPIC_PREFIX, autoescape=True),
+                _R.c.topic.startswith(FIX_LETTER_PREFIX, autoescape=True),
+            )
+        ]
         if self.seal_id is not None:
             clauses.append(_R.c.seal_id == self.seal_id)
         if self.since is not None:
@@ -156,7 +168,10 @@ class DeadLetterReplay(TelemetryIngestor):
         for _ in range(TRIES):
             self._letter, self._report = letter, None
             try:
-                report = self.ingest_messages([message])
+                if letter.topic.startswith(FIX_LETTER_PREFIX):  # a gateway's fix, kept whole
+                    report = self.ingest_fixes([fix_of_letter(message.payload)])
+                else:
+                    report = self.ingest_messages([message])
             except _Gone:
                 return Replayed(letter, "gone")
             except _DryRun as dry:
