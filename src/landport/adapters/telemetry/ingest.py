@@ -436,14 +436,20 @@ def _unique(fixes: list[SealFix]) -> list[SealFix]:
     return out
 
 
+#: How far a lock's clock and the arming's may disagree: a fix this much before the arming is
+#: still the trip's (the lock reported while the officer armed it); an earlier trip's fixes
+#: are hours older.
+ARMING_SKEW = timedelta(minutes=10)
+
+
 def _armed_since(
     fixes: list[SealFix], trips: Mapping[str, Any]
 ) -> tuple[list[SealFix], list[SealFix]]:
-    """The fixes made while their seal's active trip was armed, and those made before it: a
-    lock reporting before the arming reached it, a dead letter from an earlier trip replayed
-    now. Those belong to no trip (stored without one, never monitored): fed to the trip, they
-    would replay it from a departure before it was armed."""
-    armed = {seal: row["armed_at"] for seal, row in trips.items()}
+    """The fixes made while their seal's active trip was armed (`ARMING_SKEW` allowed), and
+    those made before it: an earlier trip's dead letter replayed now, a lock that reported
+    long before the arming reached it. Those belong to no trip (stored without one, never
+    monitored): fed to the trip, they would replay it from a departure before it was armed."""
+    armed = {seal: row["armed_at"] - ARMING_SKEW for seal, row in trips.items()}
     if not armed:
         return fixes, []
     early = [f for f in fixes if f.seal_id in armed and f.fix_time < armed[f.seal_id]]
