@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -160,3 +161,15 @@ def test_no_checkpoint_is_signed_over_a_broken_or_rewritten_chain(
     with pytest.raises(CheckpointError, match="broken at entry 3"):
         take_checkpoint(engine, KEY, NOW)
     assert busy_world.post("auditor", "/api/v1/audit/checkpoints").status_code == 409
+
+
+def test_a_checkpoint_written_with_a_padded_signature_still_verifies(
+    busy_world: World, tmp_path: Path
+) -> None:
+    """Checkpoints taken before signatures were written unpadded end in base64's "=": an
+    auditor's folder of them keeps verifying."""
+    taken = take_checkpoint(busy_world.services.engine, KEY, NOW)
+    padded = taken.signature + "=" * (-len(taken.signature) % 4)
+    assert padded != taken.signature  # a 64-byte signature pads to a multiple of four
+    write_checkpoint(tmp_path, replace(taken, signature=padded))
+    assert list(kept(tmp_path)) == [taken.seq]

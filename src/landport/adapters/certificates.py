@@ -55,6 +55,7 @@ from landport.adapters.ed25519_keys import (
     public_key_b64,
     public_key_pem,
     public_keyring,
+    sign_b64url,
     unb64url,
     verifies_b64url,
 )
@@ -105,9 +106,9 @@ def sign_certificate(
     kid = key_id(private_key.public_key())
     if cert.get("issuer") != kid:
         raise ValueError(f"the certificate's issuer must be the signing key's id {kid}")
-    signature = b64url(private_key.sign(canonical_json(cert)))
+    signature = sign_b64url(private_key, canonical_json(cert))
     signed = f"{QR_PREFIX}.{b64url(canonical_json(_claims(cert, kid)))}"
-    token = f"{signed}.{b64url(private_key.sign(signed.encode('ascii')))}"
+    token = f"{signed}.{sign_b64url(private_key, signed.encode('ascii'))}"
     return {"certificate": cert, "signature": signature, "key_id": kid, "qr": token}
 
 
