@@ -165,11 +165,12 @@ def bootstrap(
 def ensure_reference_data(services: Services) -> dict[str, object]:
     """What a new database needs before the first request: default rules and corridors."""
     version = ensure_default_ruleset(services)
-    with services.uow_factory() as uow:
+    with services.uow_factory() as uow:  # built only when one is missing: this runs often
         missing = tuple(
-            r
-            for r in shipped_routes(services.settings.reference_dir)
-            if uow.routes.get(r.route_id) is None
+            shipped_routes(
+                services.settings.reference_dir,
+                wanted=lambda route_id: uow.routes.get(route_id) is None,
+            )
         )
     if missing:
         services.bus.handle(sc.ImportRoutes(SYSTEM_ACTOR, missing))

@@ -36,16 +36,18 @@ def _packaged(name: str) -> Any:
     return json.loads((resources.files("landport") / "data" / name).read_text(encoding="utf-8"))
 
 
+def reference_text(name: str, override_dir: Path | None) -> str:
+    """The file of that name from the operator's directory if present there, else the
+    packaged default: the rule every reference file follows."""
+    own = None if override_dir is None else override_dir / name
+    if own is not None and own.is_file():
+        return own.read_text(encoding="utf-8")
+    return (resources.files("landport") / "data" / name).read_text(encoding="utf-8")
+
+
 def load_documents(override_dir: Path | None = None) -> dict[str, Any]:
     """Each file from the operator's directory if present there, else the packaged default."""
-    docs: dict[str, Any] = {}
-    for stem in FILES:
-        name = f"{stem}.json"
-        if override_dir is not None and (override_dir / name).is_file():
-            docs[stem] = json.loads((override_dir / name).read_text(encoding="utf-8"))
-        else:
-            docs[stem] = _packaged(name)
-    return docs
+    return {stem: json.loads(reference_text(f"{stem}.json", override_dir)) for stem in FILES}
 
 
 def load_catalog(override_dir: Path | None = None) -> ReferenceCatalog:

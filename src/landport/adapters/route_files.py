@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from importlib import resources
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from landport.adapters.reference_files import reference_text
 from landport.seals.approved import ApprovedRoute, PermittedZone
 from landport.seals.corridor_loading import RouteSpec, parse_gpx, parse_routes_geojson
 from landport.shared.errors import InvalidInput, Violation
@@ -15,20 +15,10 @@ from landport.shared.errors import InvalidInput, Violation
 DEFAULT_TYPICAL_HOURS = 48.0  # two truck days Shigatse-border (port_calendars.json, 2020)
 
 
-def _reference_text(name: str, reference_dir: Path | None) -> str:
-    """The operator's file of that name in the reference folder if there is one, else the
-    packaged default: the corridors, their zones and the places follow the same rule as the
-    other reference files."""
-    own = None if reference_dir is None else reference_dir / name
-    if own is not None and own.is_file():
-        return own.read_text(encoding="utf-8")
-    return (resources.files("landport") / "data" / name).read_text("utf-8")
-
-
 def _zone_documents(reference_dir: Path | None) -> dict[str, Any]:
     return {
-        "zones_doc": json.loads(_reference_text("corridor_zones.json", reference_dir)),
-        "places_doc": json.loads(_reference_text("places.json", reference_dir)),
+        "zones_doc": json.loads(reference_text("corridor_zones.json", reference_dir)),
+        "places_doc": json.loads(reference_text("places.json", reference_dir)),
     }
 
 
@@ -123,13 +113,18 @@ def spec_length_km(spec: RouteSpec) -> float:
     return Corridor(spec.coordinates).length_m / 1000.0
 
 
-def shipped_routes(reference_dir: Path | None = None) -> list[ApprovedRoute]:
+def shipped_routes(
+    reference_dir: Path | None = None, *, wanted: Callable[[str], bool] = lambda _id: True
+) -> list[ApprovedRoute]:
     """The corridors a new database starts with: the three approximate ones Shigatse →
-    Gyirong, Zhangmu, Lizi, or the reference folder's `routes.geojson`."""
-    return approved_routes(
-        parse_routes_geojson(_reference_text("routes.geojson", reference_dir)),
-        **_zone_documents(reference_dir),
-    )
+    Gyirong, Zhangmu, Lizi, or the reference folder's `routes.geojson`; only those `wanted`
+    (by route id) are built, and none at all when none is."""
+    specs = [
+        spec
+        for spec in parse_routes_geojson(reference_text("routes.geojson", reference_dir))
+        if wanted(spec.route_id)
+    ]
+    return approved_routes(specs, **_zone_documents(reference_dir)) if specs else []
 
 
 def routes_from_file(
