@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 import uuid
 from collections.abc import Callable
@@ -160,6 +161,21 @@ def bootstrap(
         settings.auth.token_ttl_minutes * 60,
     )
     return Services(settings, engine, read_engine, clock, bus, tokens, uow_factory, yard_files)
+
+
+def seeded_sources(seed: int) -> tuple[Callable[[], str], Callable[[], str]]:
+    """`new_seed` and `new_id` for `bootstrap`, both drawn from one generator seeded with
+    `seed`: the same seed gives the same selectivity draws and the same ids (which are then
+    guessable: for the twin and the demo only)."""
+    draws = random.Random(seed)
+
+    def new_seed() -> str:
+        return f"{draws.getrandbits(64):016x}"
+
+    def new_id() -> str:
+        return uuid.UUID(int=draws.getrandbits(128), version=4).hex
+
+    return new_seed, new_id
 
 
 def ensure_reference_data(services: Services) -> dict[str, object]:

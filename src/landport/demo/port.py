@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from landport.adapters.db.migrate import upgrade
-from landport.bootstrap import bootstrap, ensure_reference_data
+from landport.bootstrap import bootstrap, ensure_reference_data, seeded_sources
 from landport.demo.custody import seed_custody
 from landport.demo.dataset import seed
 from landport.settings import Settings
 from landport.shared.clock import FixedClock
-from landport.simulation.runner import seeded_sources
 
 #: The demo's history starts this long before now, so trucks are already on the road.
 HISTORY = timedelta(hours=20)

@@ -134,7 +134,8 @@ def container_line(
     (22G1), or a 40 ft one (42G1) for heavy goods. Its declared gross mass is the goods' plus
     the typical tare (empty mass) of its size type in the catalogue."""
     size_type = "42G1" if net_kg > FORTY_FOOT_ABOVE_NET_KG else "22G1"
-    tare = catalog.container_tares[size_type].typical_kg
+    known = catalog.container_tares.get(size_type)  # a catalogue may leave a tare unjudged
+    tare = known.typical_kg if known is not None else 0
     return {"number": number, "size_type": size_type, "gross_kg": str(gross_kg + tare)}
 
 

@@ -8,11 +8,9 @@ selectivity draw, runs the SimPy model, and returns the figures of `metrics.summ
 from __future__ import annotations
 
 import gc
-import random
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -29,7 +27,7 @@ from landport.adapters.db.migrate import upgrade
 from landport.adapters.db.retention import purge_positions
 from landport.adapters.db.yard_store import yard_store
 from landport.adapters.telemetry.ingest import IngestReport, RawMessage, TelemetryIngestor
-from landport.bootstrap import Services, bootstrap, ensure_reference_data
+from landport.bootstrap import Services, bootstrap, ensure_reference_data, seeded_sources
 from landport.enterprises.model import Actor, Role
 from landport.risk.handlers import PublishRuleset
 from landport.seals.calendar import BEIJING
@@ -76,21 +74,6 @@ def without_fsync(engine: Engine) -> None:
         cursor.close()
 
     engine.dispose()  # pooled connections open again, with the pragma
-
-
-def seeded_sources(seed: int) -> tuple[Callable[[], str], Callable[[], str]]:
-    """`new_seed` and `new_id` for `bootstrap`, both drawn from one generator seeded with
-    `seed`: the same seed gives the same selectivity draws and the same ids (which are then
-    guessable: for the twin and the demo only)."""
-    draws = random.Random(seed)
-
-    def new_seed() -> str:
-        return f"{draws.getrandbits(64):016x}"
-
-    def new_id() -> str:
-        return uuid.UUID(int=draws.getrandbits(128), version=4).hex
-
-    return new_seed, new_id
 
 
 def seeded_services(url: str, clock: SimClock, seed: int, reference_dir: Path) -> Services:

@@ -161,11 +161,11 @@ def split_capacity(total: int, capacity: dict[str, int]) -> dict[str, int]:
                 )
             ]
         )
-    weight = sum(capacity.values()) or 1
+    weight = sum(capacity.values())  # open ports only: each has a capacity of one or more
     exact = {port: total * capacity[port] / weight for port in ports}
     parts = {port: int(exact[port]) for port in ports}
     left = total - sum(parts.values())
-    for port in sorted(ports, key=lambda p: (int(exact[p]) - exact[p], ports.index(p)))[:left]:
+    for port in sorted(ports, key=lambda p: parts[p] - exact[p])[:left]:  # stable: file order
         parts[port] += 1
     for port in ports:  # a port rounded down to nothing borrows from the largest
         if parts[port] == 0:
