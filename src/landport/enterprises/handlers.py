@@ -8,7 +8,7 @@ from datetime import date
 
 from landport.declarations.ports import ClearanceContext, UnitOfWork
 from landport.enterprises.model import Actor, CreditRating, Enterprise, Role, User
-from landport.seals.calendar import BEIJING
+from landport.shared.clock import beijing_date
 from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
 from landport.shared.identifiers import check_uscc
 
@@ -60,7 +60,7 @@ def _require_admin(actor: Actor) -> None:
 
 
 def _history_problems(since: date | None, ctx: ClearanceContext) -> list[Violation]:
-    today = ctx.clock.now().astimezone(BEIJING).date()
+    today = beijing_date(ctx.clock.now())
     if since is None or since <= today:
         return []
     return [

@@ -7,7 +7,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from landport.shared.clock import BEIJING as BEIJING  # the calendars' time, re-exported
+from landport.shared.clock import (
+    BEIJING as BEIJING,  # the calendars' time, re-exported
+)
+from landport.shared.clock import beijing_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,7 @@ class PortCalendar:
         return next(self._openings(after, 400), None)
 
     def _openings(self, start: datetime, days: int) -> Iterator[tuple[datetime, datetime]]:
-        first = start.astimezone(BEIJING).date()
+        first = beijing_date(start)
         for offset in range(days):
             day = first + timedelta(days=offset)
             if self.closure_on(day):
@@ -140,5 +143,5 @@ def _expected_and_end(
 
 
 def closures_between(calendar: PortCalendar, start: datetime, end: datetime) -> Sequence[Closure]:
-    first, last = start.astimezone(BEIJING).date(), end.astimezone(BEIJING).date()
+    first, last = beijing_date(start), beijing_date(end)
     return [c for c in calendar.closures if c.start <= last and c.end >= first]

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from landport.declarations.model import DeclarationStatus
 from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Role, require_role
-from landport.seals.calendar import BEIJING, arrival_window
+from landport.seals.calendar import arrival_window
 from landport.seals.commands import (
     ArmSeal,
     ChangeSealState,
@@ -23,6 +23,7 @@ from landport.seals.events import AlertHandled, TripArmed
 from landport.seals.jt808.vendors import VENDORS
 from landport.seals.model import SEAL_ID, ElectronicSeal, SealProtocol, SealState, TransitTrip
 from landport.seals.ports import CustodyUnitOfWork
+from landport.shared.clock import beijing_date
 from landport.shared.errors import (
     Conflict,
     Forbidden,
@@ -239,7 +240,7 @@ def arm_seal(cmd: ArmSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> Tra
     now = ctx.clock.now()
     if calendar is None:
         raise Conflict(f"no calendar for {exit_port}", f"缺少口岸 {exit_port} 的开放时间")
-    closure = calendar.closure_on(now.astimezone(BEIJING).date())
+    closure = calendar.closure_on(beijing_date(now))
     if closure is not None:
         raise Conflict(
             f"{exit_port} is closed until {closure.end}: {closure.reason}",

@@ -24,6 +24,7 @@ from landport.enterprises.model import SYSTEM_ACTOR, Actor, Role
 from landport.messagebus import MessageBus
 from landport.seals.calendar import BEIJING
 from landport.seals.commands import ArmSeal, RegisterSeal
+from landport.shared.clock import beijing_date
 from landport.shared.errors import Conflict, DomainError
 from landport.simulation import cargo
 from landport.simulation.booking import BookingClerk, refusal_code
@@ -145,7 +146,7 @@ class Twin:
     def _announce(self, closure: BorderClosure) -> Process:
         """The yard hears of a border closure (06:00 of its day; at once if known from the
         start) and tells the platform, which keeps it and re-plans the trucks due."""
-        first = self.clock.now().astimezone(BEIJING).date()
+        first = beijing_date(self.clock.now())
         if closure.announced_day:
             day = first + timedelta(days=closure.announced_day)
             at = datetime.combine(day, time(6), tzinfo=BEIJING).astimezone(UTC)
@@ -213,7 +214,7 @@ class Twin:
 
     def _arrivals(self) -> Process:
         s = self.s
-        first = self.clock.now().astimezone(BEIJING).date()
+        first = beijing_date(self.clock.now())
         hours = sorted(s.by_hour)
         for d in range(self.days):
             day = first + timedelta(days=d)
@@ -461,7 +462,7 @@ class Twin:
     def _closed_until(self, port: str) -> datetime | None:
         """When the exit port reopens, if the platform's calendar has it closed today."""
         calendar = self.bus.context.calendars_in().get(port)
-        today = self.clock.now().astimezone(BEIJING).date()
+        today = beijing_date(self.clock.now())
         closure = calendar.closure_on(today) if calendar is not None else None
         if closure is None:
             return None

@@ -32,6 +32,7 @@ from landport.seals.calendar import (
     PortCalendar,
     arrival_window,
 )
+from landport.shared.clock import beijing_date
 from landport.shared.errors import Conflict, InvalidInput, Violation
 from landport.yard.model import DepartureRules
 
@@ -159,7 +160,7 @@ class _Planner:
         return datetime.combine(day, self.rules.earliest, BEIJING).astimezone(UTC)
 
     def morning_clamp(self, target: datetime) -> datetime:
-        day = target.astimezone(BEIJING).date()
+        day = beijing_date(target)
         lo = datetime.combine(day, self.rules.earliest, BEIJING).astimezone(UTC)
         hi = datetime.combine(day, self.rules.latest, BEIJING).astimezone(UTC)
         return min(max(target, lo), hi)
@@ -171,7 +172,7 @@ class _Planner:
         cap = self.capacity[port]
         typical = timedelta(hours=leg.typical_hours)
         earliest = self.earliest(max(now, truck.ready_at or now))
-        first_day = (earliest + typical).astimezone(BEIJING).date()
+        first_day = beijing_date(earliest + typical)
         full_days: list[date] = []
         closed: dict[str, Closure] = {}
         for offset in range(HORIZON_DAYS):

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from landport.seals.calendar import BEIJING, PortCalendar
+from landport.shared.clock import beijing_date
 from landport.shared.errors import Violation
 from landport.yard.departures import (
     DeparturePlan,
@@ -46,7 +47,7 @@ def calendars_with(
 
 
 def arrival_day(departure: datetime, leg: RouteLeg) -> date:
-    return (departure + timedelta(hours=leg.typical_hours)).astimezone(BEIJING).date()
+    return beijing_date(departure + timedelta(hours=leg.typical_hours))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +172,7 @@ def departure_refusals(
         )
         return found
     arrive = at + timedelta(hours=leg.typical_hours)
-    day = arrive.astimezone(BEIJING).date()
+    day = beijing_date(arrive)
     closure = calendar.closure_on(day)
     if closure is not None:
         found.append(
@@ -219,7 +220,7 @@ def departing(
     planned again): a plan never picks a past day, so a truck counts while it can still
     arrive today (Beijing), i.e. it left at most the longest road time before today began (a
     week when no road is known)."""
-    today = datetime.combine(now.astimezone(BEIJING).date(), time(0), BEIJING)
+    today = datetime.combine(beijing_date(now), time(0), BEIJING)
     longest = max((leg.typical_hours for leg in routes.values()), default=None)
     reach = _ROAD_DAYS_BACK if longest is None else timedelta(hours=longest)
     return store.booked_since(today - reach, excluding)
