@@ -8,8 +8,9 @@ SYNCED := $(VENV)/.synced
 ASSETS := frontend/node_modules/.installed
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-# Simulated seconds per real second of the demo's twin: `make demo SPEED=120`.
-SPEED ?= 60
+# Simulated seconds per real second of the demo's twin, `make demo SPEED=120` (default: the
+# command's own, 60).
+SPEED ?=
 
 .PHONY: setup assets demo test lint typecheck bench clean
 
@@ -34,7 +35,7 @@ $(SYNCED): $(UV) pyproject.toml uv.lock
 	@touch $(SYNCED)
 
 demo: setup
-	$(BIN)/landport demo --fresh --speed $(SPEED)
+	$(BIN)/landport demo --fresh $(if $(SPEED),--speed $(SPEED))
 
 lint: setup
 	$(BIN)/ruff check src tests bench
