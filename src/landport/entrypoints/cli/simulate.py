@@ -92,23 +92,25 @@ def simulate(
     from landport.simulation.sweep import parse_sweeps
 
     found: list[Violation] = []  # every bad input named at once, none after a run
-
-    def checked(check: Callable[[], Any], fallback: Any = None) -> Any:
-        try:
-            return check()
-        except InvalidInput as exc:
-            found.extend(exc.violations)
-            return fallback
-
-    base = checked(lambda: load_scenario(scenario))
-    axes: list[Axis] = checked(lambda: parse_sweeps(sweep or []), [])
-    workers: int = checked(lambda: _workers(jobs, database) if sweep else 1, 1)
+    base: Scenario | None = None
+    axes: list[Axis] = []
+    try:
+        base = load_scenario(scenario)
+    except InvalidInput as exc:
+        found += exc.violations
+    try:
+        axes = parse_sweeps(sweep or [])
+    except InvalidInput as exc:
+        found += exc.violations
+    if sweep:
+        found += _jobs_problems(jobs, database)
     if database is not None:
-        checked(lambda: _check_database_url(database))
+        found += _database_url_problems(database)
     if report is not None:
-        checked(lambda: _check_writable(report))
-    if found:
+        found += _report_problems(report)
+    if found or base is None:
         raise _refuse(found)
+    workers = _workers(jobs, database) if axes else 1
     try:
         outcome = _run(base, axes, days, seed, database, workers)
     except InvalidInput as exc:  # a rule of the platform the scenario's values broke
@@ -181,8 +183,8 @@ def _run(
     return result
 
 
-def _check_writable(report: Path) -> None:
-    """Refuse a report path that cannot be written before the run, not after it."""
+def _report_problems(report: Path) -> list[Violation]:
+    """A report path that cannot be written is refused before the run, not after it."""
     folder = report.parent
     if report.is_dir():
         en, zh = "is a folder", "是一个目录"
@@ -191,14 +193,10 @@ def _check_writable(report: Path) -> None:
     elif not os.access(folder, os.W_OK) or (report.exists() and not os.access(report, os.W_OK)):
         en, zh = "cannot be written (no permission)", "无法写入（没有权限）"
     else:
-        return
-    raise InvalidInput(
-        [
-            Violation(
-                "--report", "unwritable", f"--report {report}: {en}", f"--report {report}：{zh}"
-            )
-        ]
-    )
+        return []
+    return [
+        Violation("--report", "unwritable", f"--report {report}: {en}", f"--report {report}：{zh}")
+    ]
 
 
 def _write_report(report: Path, render: Callable[[], str]) -> None:
@@ -220,7 +218,7 @@ def _write_report(report: Path, render: Callable[[], str]) -> None:
         ) from None
 
 
-def _check_database_url(url: str) -> None:
+def _database_url_problems(url: str) -> list[Violation]:
     """A URL SQLAlchemy cannot read is refused before the run (reaching the database is the
     run's first step and its own error)."""
     from sqlalchemy.engine import make_url
@@ -229,40 +227,41 @@ def _check_database_url(url: str) -> None:
     try:
         make_url(url).get_dialect()
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise InvalidInput(
-            [
-                Violation(
-                    "--database",
-                    "bad_url",
-                    f"--database must be a SQLAlchemy URL such as sqlite:///twin.db or "
-                    f"postgresql+psycopg://host/db ({exc})",
-                    f"--database 须为 SQLAlchemy 数据库地址，如 sqlite:///twin.db 或 "
-                    f"postgresql+psycopg://host/db（{exc}）",
-                )
-            ]
-        ) from None
+        return [
+            Violation(
+                "--database",
+                "bad_url",
+                f"--database must be a SQLAlchemy URL such as sqlite:///twin.db or "
+                f"postgresql+psycopg://host/db ({exc})",
+                f"--database 须为 SQLAlchemy 数据库地址，如 sqlite:///twin.db 或 "
+                f"postgresql+psycopg://host/db（{exc}）",
+            )
+        ]
+    return []
 
 
 def _workers(jobs: int | None, database: str | None) -> int:
     """Runs at once: each needs its own scratch database, so a given database runs them in
-    turn."""
+    turn (`_jobs_problems` refuses asking for more)."""
     from landport.simulation.parallel import usable_cpus
 
     if database is None:
         return jobs or min(usable_cpus(), 64)
-    if jobs is not None and jobs > 1:
-        raise InvalidInput(
-            [
-                Violation(
-                    "--jobs",
-                    "jobs_need_scratch_database",
-                    "--jobs above 1 runs each configuration on its own temporary database; "
-                    "with --database they run one at a time",
-                    "--jobs 大于 1 时每个配置使用各自的临时数据库；指定 --database 时只能逐个运行",
-                )
-            ]
-        )
     return 1
+
+
+def _jobs_problems(jobs: int | None, database: str | None) -> list[Violation]:
+    if database is None or jobs is None or jobs <= 1:
+        return []
+    return [
+        Violation(
+            "--jobs",
+            "jobs_need_scratch_database",
+            "--jobs above 1 runs each configuration on its own temporary database; "
+            "with --database they run one at a time",
+            "--jobs 大于 1 时每个配置使用各自的临时数据库；指定 --database 时只能逐个运行",
+        )
+    ]
 
 
 def _progress() -> Progress:
