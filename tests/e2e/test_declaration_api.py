@@ -313,6 +313,20 @@ def test_an_idempotent_replay_tells_the_exporter_the_lane_only(world: World) -> 
     assert official["assessment"]["fired"] is not None
 
 
+def test_a_submission_replayed_under_its_key_tells_the_exporter_the_lane_only(
+    world: World,
+) -> None:
+    """The whole declaration is remembered under the key; the replay is filtered as the
+    first answer was."""
+    draft = world.lodge(lithium_ion_payload()).json()
+    path, key = f"/api/v1/declarations/{draft['id']}/submit", {"Idempotency-Key": "submit-1"}
+    first = world.post("exporter", path, headers=key)
+    again = world.post("exporter", path, headers=key)
+    assert first.status_code == again.status_code == 200, again.text
+    assert first.json() == again.json() and "assessment" not in again.json()
+    assert again.json()["lane"] == "yellow"
+
+
 def test_a_declaration_submitted_just_after_midnight_in_beijing_is_of_the_new_year(
     database_url: str,
 ) -> None:

@@ -3,7 +3,7 @@ bounds every list, key and day a request names is read within."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -11,11 +11,13 @@ from fastapi import Header, Path, Query
 from pydantic import AfterValidator, AwareDatetime
 from pydantic_core import PydanticCustomError
 
+from landport.adapters.db.unit_of_work import request_digest
 from landport.declarations.codec import content_to_dict
 from landport.declarations.model import STATUS_ZH, CustomsDeclaration, DeclarationStatus
 from landport.enterprises.model import Actor
 from landport.inspection.model import InspectionRecord
 from landport.inspection.passport import passport_digest, recompute_passport
+from landport.messagebus import IdempotencyClaim
 from landport.shared.clock import FIRST_DAY, LAST_DAY
 from landport.shared.errors import InvalidInput, Violation
 
@@ -40,6 +42,23 @@ IdempotencyKey = Annotated[
 ]
 #: A whole-number key of an `integer` column in the path (an alert, a ruleset version).
 KeyPath = Annotated[int, Path(ge=1, le=MAX_INT)]
+
+
+def claim(
+    actor: Actor,
+    scope: str,
+    key: str | None,
+    body: Any,
+    status: int,
+    render: Callable[[Any], dict[str, Any]],
+) -> IdempotencyClaim | None:
+    """The claim a request's Idempotency-Key makes on `scope` for `actor` (None without a
+    key): the same key with the same `body` (digested) acts once, and is answered with what
+    `render` made of the first result, remembered with `status`. The scope and the body are
+    part of every stored key: a route must keep sending the same ones."""
+    if key is None:
+        return None
+    return IdempotencyClaim(actor.username, scope, key, request_digest(body), status, render)
 
 
 def _within_days(value: date) -> date:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from landport.adapters.db.queries import load_declaration, worklist
-from landport.adapters.db.unit_of_work import request_digest
 from landport.declarations.commands import (
     DecideDeclaration,
     EscalateToExamination,
@@ -17,11 +16,11 @@ from landport.declarations.commands import (
 from landport.entrypoints.web.deps import DeclarationReader, Officer, ServicesDep
 from landport.entrypoints.web.views import (
     IdempotencyKey,
+    claim,
     declaration_view,
     passport_view,
     summary_view,
 )
-from landport.messagebus import IdempotencyClaim
 from landport.shared.errors import Conflict, NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["customs"])
@@ -80,13 +79,9 @@ def record(
         body.image_sha256,
         body.equipment_id,
     )
-    claim = None
-    if key is not None:
-        retried = {"declaration_id": declaration_id, **body.model_dump(mode="json")}
-        claim = IdempotencyClaim(
-            actor.username, "inspection", key, request_digest(retried), 201, _record_view
-        )
-    outcome = services.bus.handle(cmd, claim)
+    retried = {"declaration_id": declaration_id, **body.model_dump(mode="json")}
+    retry = claim(actor, "inspection", key, retried, 201, _record_view)
+    outcome = services.bus.handle(cmd, retry)
     if outcome.replayed is not None:
         return dict(outcome.replayed)
     return _record_view(outcome.result)

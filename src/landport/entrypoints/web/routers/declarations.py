@@ -13,10 +13,9 @@ from landport.adapters.db.queries import (
     list_declarations,
     load_declaration,
 )
-from landport.adapters.db.unit_of_work import request_digest
 from landport.declarations.agent import check_as_declarant
 from landport.declarations.commands import CancelDeclaration, DeclareExport, SubmitDeclaration
-from landport.declarations.model import CustomsDeclaration, DeclarationStatus
+from landport.declarations.model import DeclarationStatus
 from landport.enterprises.model import Actor
 from landport.entrypoints.web.deps import Declarant, DeclarationReader, ServicesDep
 from landport.entrypoints.web.views import (
@@ -25,11 +24,11 @@ from landport.entrypoints.web.views import (
     Page,
     PageSize,
     as_seen_by,
+    claim,
     declaration_view,
     status_filter,
     summary_view,
 )
-from landport.messagebus import IdempotencyClaim
 from landport.risk.model import SelectivityLane
 from landport.shared.clock import beijing_date
 from landport.shared.errors import NotFound
@@ -64,19 +63,11 @@ EXAMPLE = {
 }
 
 
-def _claim(actor: Actor, scope: str, key: str | None, body: Any, status: int) -> Any:
-    if key is None:
-        return None
-
-    def render(d: CustomsDeclaration) -> dict[str, Any]:
-        return as_seen_by(actor, declaration_view(d))
-
-    return IdempotencyClaim(actor.username, scope, key, request_digest(body), status, render)
-
-
 def _answer(actor: Actor, replayed: dict[str, Any] | None, made: Any) -> dict[str, Any]:
     """The declaration as the declarant may read it: made now, or remembered under its
-    Idempotency-Key (a response remembered before the assessment was withheld included it)."""
+    Idempotency-Key. The whole view is remembered (a response remembered before the
+    assessment was withheld also included it), so every answer is filtered here on its way
+    out, a replayed one as much as a new one."""
     return as_seen_by(actor, replayed or declaration_view(made))
 
 
@@ -90,8 +81,8 @@ def lodge_declaration(
 ) -> JSONResponse:
     """Every broken rule is reported at once (422 with field, code, message_en, message_zh)."""
     submit = submit or payload.get("submit") is True
-    claim = _claim(actor, f"declare:{submit}", idempotency_key, payload, 201)
-    outcome = services.bus.handle(DeclareExport(actor, payload, submit=submit), claim)
+    retry = claim(actor, f"declare:{submit}", idempotency_key, payload, 201, declaration_view)
+    outcome = services.bus.handle(DeclareExport(actor, payload, submit=submit), retry)
     return JSONResponse(_answer(actor, outcome.replayed, outcome.result), status_code=201)
 
 
@@ -130,8 +121,9 @@ def submit(
 ) -> dict[str, Any]:
     """Declare to customs: numbered, assessed, and sent to its lane (green releases at once).
     The declarant is told the lane; how customs reached it (`assessment`) stays with customs."""
-    claim = _claim(actor, f"submit:{declaration_id}", idempotency_key, declaration_id, 200)
-    outcome = services.bus.handle(SubmitDeclaration(actor, declaration_id), claim)
+    scope = f"submit:{declaration_id}"
+    retry = claim(actor, scope, idempotency_key, declaration_id, 200, declaration_view)
+    outcome = services.bus.handle(SubmitDeclaration(actor, declaration_id), retry)
     return _answer(actor, outcome.replayed, outcome.result)
 
 

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, Field
 
-from landport.adapters.db.unit_of_work import request_digest
 from landport.adapters.db.yard_queries import (
     container_ledger,
     count_visits,
@@ -25,8 +24,7 @@ from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import Declarant, ServicesDep, Staff, require
 from landport.entrypoints.web.driver_links import driver_link
 from landport.entrypoints.web.machine_auth import Caller, require_machine_or_person
-from landport.entrypoints.web.views import IdempotencyKey, status_filter
-from landport.messagebus import IdempotencyClaim
+from landport.entrypoints.web.views import IdempotencyKey, claim, status_filter
 from landport.shared.errors import Forbidden, NotFound
 from landport.yard import commands as yc
 from landport.yard.visits import VisitStatus
@@ -69,7 +67,7 @@ class PlateBody(BaseModel):
 class GateInBody(PlateBody):
     declaration_id: str | None = Field(
         default=None,
-        max_length=64,
+        max_length=32,
         description="the declaration the driver carries: needed only when the plate is "
         "pre-advised on several declarations (422 ambiguous_pre_advice otherwise)",
     )
@@ -137,13 +135,10 @@ def _run(
     scope and body: a gate or a console that lost the answer sends the same request again and
     gets the visit as it stands, the command having acted once (a barrier that retried a
     gate-out would otherwise hear "not inside the yard" for a truck it just let out)."""
-    claim = None
     key, scope, body = retry or (None, "", None)
-    if key is not None:
-        claim = IdempotencyClaim(
-            actor.username, f"yard:{scope}", key, request_digest(body), 200, _visit_key
-        )
-    outcome = services.bus.handle(command, claim)
+    outcome = services.bus.handle(
+        command, claim(actor, f"yard:{scope}", key, body, 200, _visit_key)
+    )
     if outcome.replayed is not None:
         return _visit(services, actor, str(outcome.replayed["visit_id"]))
     return _visit(services, actor, outcome.result.visit.id)
@@ -284,6 +279,7 @@ def gate_in(
     (422, with the reason) if unknown or already inside, or if several declarations
     pre-advised it and none is named."""
     actor = _at_gate(services, caller, "in")
+    # "" names no declaration (a reader's empty field); the key's digest keeps the body as sent
     command = yc.GateIn(actor, body.plate, body.declaration_id or None)
     return _run(services, actor, command, (key, "gate-in", body.model_dump()))
 
