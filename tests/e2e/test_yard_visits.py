@@ -125,6 +125,22 @@ def test_a_plate_pre_advised_by_two_enterprises_is_not_guessed_at_the_gate(world
     )
 
 
+def test_the_gate_reads_an_empty_declaration_as_none_and_a_longer_one_than_any_as_wrong(
+    world: World,
+) -> None:
+    """The declaration field is bounded as wherever else a declaration is named (32); a
+    reader that sends it empty names none."""
+    visit = pre_advised(world, declared(world, furniture_payload()))
+    too_long = world.post(
+        "yardman", "/api/v1/gate/in", {"plate": PLATE, "declaration_id": "d" * 33}
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"][0]["field"] == "declaration_id"
+    entered = world.post("yardman", "/api/v1/gate/in", {"plate": PLATE, "declaration_id": ""})
+    assert entered.status_code == 200, entered.text
+    assert entered.json()["id"] == visit["id"] and entered.json()["status"] == "gated_in"
+
+
 def test_a_second_gate_in_of_the_same_truck_is_refused(world: World) -> None:
     pre_advised(world, declared(world, furniture_payload()))
     assert world.post("yardman", "/api/v1/gate/in", {"plate": PLATE}).status_code == 200

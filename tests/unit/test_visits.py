@@ -16,6 +16,7 @@ from landport.yard.visits import (
     gate_out,
     gate_out_blockers,
     lift_hold,
+    named_declaration_refusal,
     place_hold,
     pre_advise,
     shut_out,
@@ -63,6 +64,22 @@ def test_duplicate_gate_in_is_refused() -> None:
     with pytest.raises(InvalidInput) as error:
         gate_in(visits, "藏B 12345", at=T0, actor="gate", new_visit_id="v3", declaration_id="d")
     assert [v.code for v in error.value.violations] == ["duplicate_gate_in"]
+
+
+def test_a_declaration_named_at_the_gate_must_be_one_the_plate_was_pre_advised_on() -> None:
+    advised = pre_advise("v1", "藏B12345", at=T0, actor="fwd", declaration_id="d1")
+    assert named_declaration_refusal([advised], "藏B 12345", None) is None  # none named
+    assert named_declaration_refusal([advised], "藏b12345", "d1") is None
+    refusal = named_declaration_refusal([advised], "藏B 12345", "d2")
+    assert refusal is not None
+    assert (refusal.field, refusal.code) == ("declaration_id", "not_pre_advised_on_declaration")
+    assert refusal.message_en == "truck 藏B12345 is not pre-advised on declaration d2"
+    assert refusal.message_zh == "车辆 藏B12345 未以报关单 d2 预报"
+    # a walk-in names a declaration with no pre-advice at all: the gate does not pick it
+    assert named_declaration_refusal([], "藏B12345", "d1") is not None
+    # only pre-advice counts: the plate inside the yard on d1 is no choice at the gate
+    gate_in([advised], "藏B12345", at=T0, actor="gate", new_visit_id="unused")
+    assert named_declaration_refusal([advised], "藏B12345", "d1") is not None
 
 
 def test_illegal_transitions_are_refused_in_both_languages() -> None:

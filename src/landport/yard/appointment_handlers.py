@@ -12,8 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from landport.declarations.access import get_actionable, is_visible
-from landport.declarations.agent import require_agency
+from landport.declarations.access import get_actionable
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus
 from landport.declarations.ports import ClearanceContext
 from landport.enterprises.model import Actor, Role, require_role
@@ -179,17 +178,15 @@ def handling_appointments(
         appointment_id: str,
         ctx: ClearanceContext,
     ) -> Appointment:
-        """An appointment the actor may change: one of a declaration it may act on. Officials
-        and the forwarder's own declarants always may; another declarant (a customs broker)
-        must see the declaration (else the appointment is not found) and act for its
-        consignor today (else ``no_agency_authorisation``)."""
+        """An appointment the actor may change: one of a declaration it may act on
+        (`get_actionable`). Officials and the forwarder's own declarants always may; another
+        declarant (a customs broker) must see the declaration (else the appointment is not
+        found) and act for its consignor today (else ``no_agency_authorisation``)."""
         found = store.get(appointment_id)
-        if found is not None and actor.is_declarant and actor.enterprise_uscc != found.forwarder:
-            declaration = uow.declarations.get(found.declaration_id)
-            if is_visible(declaration, actor):
-                today = beijing_date(ctx.clock.now())
-                require_agency(actor, declaration, uow.authorisations.between, today)
-            else:
+        if found is not None:
+            try:
+                get_actionable(uow, actor, found.declaration_id, beijing_date(ctx.clock.now()))
+            except NotFound:  # a declaration the actor may not see: no appointment either
                 found = None
         if found is None:
             raise NotFound(

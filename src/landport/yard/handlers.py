@@ -50,6 +50,7 @@ from landport.yard.visits import (
     VisitStatus,
     gate_in,
     gate_out_blockers,
+    named_declaration_refusal,
     pre_advise,
     shut_out,
 )
@@ -147,17 +148,11 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             for yv in known.values()
             if yv.visit.status is V.PRE_ADVISED and yv.visit.declaration_id is not None
         )
-        chosen = cmd.declaration_id
-        if chosen is not None and not any(
-            yv.visit.status is V.PRE_ADVISED and yv.visit.declaration_id == chosen
-            for yv in known.values()
-        ):  # it picks among the pre-advice only: a truck walks in through AdmitWalkIn
-            raise invalid(
-                "declaration_id",
-                "not_pre_advised_on_declaration",
-                f"truck {normalise_plate(cmd.plate)} is not pre-advised on declaration {chosen}",
-                f"车辆 {normalise_plate(cmd.plate)} 未以报关单 {chosen} 预报",
-            )
+        named = named_declaration_refusal(
+            [yv.visit for yv in known.values()], cmd.plate, cmd.declaration_id
+        )
+        if named is not None:
+            raise InvalidInput([named])
         before = {k: snapshot(yv) for k, yv in known.items()}
         visit = gate_in(
             [yv.visit for yv in known.values()],

@@ -217,6 +217,28 @@ def gate_in_refusal(
     return None
 
 
+def named_declaration_refusal(
+    visits: Iterable[TruckVisit], plate: str, declaration_id: str | None
+) -> Violation | None:
+    """Why the gate must refuse the declaration named for this plate, or None. The gate picks
+    among the plate's pre-advice only: a declaration named there must be one the plate was
+    pre-advised on (a truck without pre-advice walks in through `AdmitWalkIn`)."""
+    if declaration_id is None:
+        return None
+    wanted = normalise_plate(plate)
+    if any(
+        v.plate == wanted and v.status is V.PRE_ADVISED and v.declaration_id == declaration_id
+        for v in visits
+    ):
+        return None
+    return Violation(
+        "declaration_id",
+        "not_pre_advised_on_declaration",
+        f"truck {wanted} is not pre-advised on declaration {declaration_id}",
+        f"车辆 {wanted} 未以报关单 {declaration_id} 预报",
+    )
+
+
 def _advised_for(
     advised: list[TruckVisit], plate: str, declaration_id: str | None
 ) -> list[TruckVisit]:
