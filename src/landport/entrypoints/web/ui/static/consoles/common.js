@@ -32,7 +32,8 @@ export function failed(answer, form) {
 
 /** Calls the JSON API with the session's credentials and the CSRF header on writes; never
  *  throws on an HTTP error: resolves to {ok, status, data}. A FormData body is sent as is;
- *  `key` (see writeKey) makes a write retry-safe on the endpoints that take one. */
+ *  `key` (an Idempotency-Key, see `write`) makes a write retry-safe on the endpoints that
+ *  take one. */
 export async function api(method, path, body, { key } = {}) {
   const headers = key ? { "Idempotency-Key": key } : undefined;
   const answer = await LP.request(path, { method, body, headers });
@@ -43,32 +44,45 @@ export async function api(method, path, body, { key } = {}) {
   return answer;
 }
 
-/** The Idempotency-Key of a form's write of `body`, kept until the write is answered
- *  (`writeDone`): a second click, or a retry after the network failed before the answer came,
- *  replays the first answer instead of acting twice; a different body is a new request. Random
- *  bytes from getRandomValues, which plain-HTTP pages have (randomUUID needs a secure context,
- *  and a border post may run without TLS). */
-export function writeKey(form, body) {
-  const sent = JSON.stringify(body);
-  if (!form.dataset.writeKey || form.dataset.writeBody !== sent) {
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    form.dataset.writeKey = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    form.dataset.writeBody = sent;
+/** A form's retry-safe write: `entered` (what the user entered) sent as the body `build`
+ *  makes of it (by default, as entered), under an Idempotency-Key. Until the server answers
+ *  (`settled`), a submission of the same entered values sends the body first built again
+ *  (its times included) under the same key: a second click, or a retry after the network
+ *  failed before the answer came, replays the first answer instead of acting twice. Other
+ *  values are a new request, and so is the next submission once the write was answered.
+ *  Resolves to api()'s answer. */
+export async function write(form, method, path, entered, build = (values) => values) {
+  const typed = JSON.stringify(entered);
+  let body;
+  if (form.dataset.writeKey && form.dataset.writeEntered === typed) {
+    body = JSON.parse(form.dataset.writeBody);
+  } else {
+    body = build(entered);
+    form.dataset.writeKey = randomKey();
+    form.dataset.writeEntered = typed;
+    form.dataset.writeBody = JSON.stringify(body);
   }
-  return form.dataset.writeKey;
+  const answer = await api(method, path, body, { key: form.dataset.writeKey });
+  if (settled(answer)) {
+    delete form.dataset.writeKey;
+    delete form.dataset.writeEntered;
+    delete form.dataset.writeBody;
+  }
+  return answer;
+}
+
+/** 16 random bytes in hex, from getRandomValues, which plain-HTTP pages have (randomUUID
+ *  needs a secure context, and a border post may run without TLS). */
+function randomKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Whether the server itself answered a write (done or refused): not a network failure, not
  *  a gateway between (502-504, or a page that is not the API's JSON), after which the write
  *  may still have been done and must be retried under the same key. */
-export function settled(answer) {
+function settled(answer) {
   return answer.status !== 0 && ![502, 503, 504].includes(answer.status) && answer.raw === undefined;
-}
-
-/** The form's write was answered (done or refused): the next submission is a new request. */
-export function writeDone(form) {
-  delete form.dataset.writeKey;
-  delete form.dataset.writeBody;
 }
 
 /** Every row of a paged list, a page of `pageSize` at a time, at most `maxPages` pages:

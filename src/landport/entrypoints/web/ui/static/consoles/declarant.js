@@ -3,7 +3,7 @@
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, lang, laneBadge, listAll, message,
   moreNote, notify, onLive, replace, requireFields, setFieldError, showErrors, statusBadge, t, table,
-  settled, writeDone, writeKey,
+  write,
 } from "./common.js";
 
 const form = document.getElementById("declaration-form");
@@ -80,10 +80,9 @@ async function submitDeclaration(event) {
   }
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
-  const lodged = payload();
-  const answer = await api("POST", "/api/v1/declarations?submit=true", lodged, { key: writeKey(form, lodged) });
+  // unanswered, a retry replays what may have been lodged
+  const answer = await write(form, "POST", "/api/v1/declarations?submit=true", payload());
   button.disabled = false;
-  if (settled(answer)) writeDone(form); // unanswered: a retry replays what may have been lodged
   if (!answer.ok) {
     showErrors(form, answer);
     notify("declare-status", t("declarant.not_lodged"), "error");
@@ -270,8 +269,7 @@ async function preAdvise(event) {
     declaration_id: advice.querySelector("[data-field=declaration_id]").value || "",
     plate: advice.querySelector("[data-field=plate]").value.trim(),
   };
-  const answer = await api("POST", "/api/v1/visits", body, { key: writeKey(advice, body) });
-  if (settled(answer)) writeDone(advice);
+  const answer = await write(advice, "POST", "/api/v1/visits", body);
   if (!answer.ok) {
     showErrors(advice, answer);
     return notify("advice-status", failed(answer, advice), "error");

@@ -4,7 +4,7 @@
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, isoMinutesAgo, lang, laneBadge, listAll,
   message, moreNote, notify, onLive, replace, requireFields, setFieldError, showErrors, statusBadge, t,
-  table, settled, writeDone, writeKey,
+  table, write,
 } from "./common.js";
 
 let selected = null;
@@ -102,23 +102,14 @@ async function recordInspection(event) {
   };
   // A record whose answer was lost is sent again as it was (its times included), under the
   // same key: the server answers the first record instead of adding a second.
-  const pending = inspection.dataset.pending ? JSON.parse(inspection.dataset.pending) : null;
-  const again = pending && JSON.stringify(pending.entered) === JSON.stringify(entered);
-  const { declaration, minutes: _, ...fields } = entered;
-  const body = again ? pending.body : {
-    ...fields, started_at: isoMinutesAgo(minutes), finished_at: new Date().toISOString(),
-  };
-  inspection.dataset.pending = JSON.stringify({ entered, body });
-  const answer = await api("POST", `/api/v1/declarations/${declaration}/inspections`, body,
-    { key: writeKey(inspection, body) });
-  if (settled(answer)) {
-    writeDone(inspection);
-    delete inspection.dataset.pending;
-  }
+  const path = `/api/v1/declarations/${entered.declaration}/inspections`;
+  const answer = await write(inspection, "POST", path, entered, ({ declaration, minutes: ago, ...fields }) => ({
+    ...fields, started_at: isoMinutesAgo(ago), finished_at: new Date().toISOString(),
+  }));
   if (!answer.ok) return showErrors(inspection, answer);
   clearErrors(inspection);
   inspection.reset();
-  notify("case-status", t("officer.recorded", { kind: t(`inspection.${body.kind}`) }));
+  notify("case-status", t("officer.recorded", { kind: t(`inspection.${entered.kind}`) }));
   await openDeclaration(selected.id, true);
 }
 

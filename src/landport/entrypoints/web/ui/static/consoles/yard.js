@@ -2,7 +2,7 @@
 // the parking map by zone, and holds (place / lift).
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, lang, message, notify, onLive, replace,
-  requireFields, showErrors, t, table, settled, writeDone, writeKey,
+  requireFields, showErrors, t, table, write,
 } from "./common.js";
 
 const layout = JSON.parse(document.getElementById("yard-layout").textContent);
@@ -144,8 +144,8 @@ async function gate(direction) {
   const declaration = gateForm.querySelector("[data-field=declaration_id]").value.trim();
   if (direction === "in" && declaration) body.declaration_id = declaration;
   // one key per gate event: a retry after a lost answer does not gate the truck twice
-  const answer = await api("POST", `/api/v1/gate/${direction}`, body, { key: writeKey(gateForm, { direction, ...body }) });
-  if (settled(answer)) writeDone(gateForm);
+  const answer = await write(gateForm, "POST", `/api/v1/gate/${direction}`,
+    { direction, ...body }, ({ direction: _, ...sent }) => sent);
   if (!answer.ok) {
     showErrors(gateForm, answer);
     return notify("gate-status", failed(answer, gateForm), "error");
