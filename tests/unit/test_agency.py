@@ -75,6 +75,16 @@ def test_an_authorisation_covers_its_first_to_its_last_day(day: date, covered: b
     assert authorisation().covers(day) is covered
 
 
+def test_an_authorisation_is_in_force_on_the_beijing_date_of_the_moment() -> None:
+    # 16:30 UTC on 30 November is already 1 December, the first day, in Beijing
+    assert authorisation().in_force(datetime(2026, 11, 30, 16, 30, tzinfo=UTC))
+    assert not authorisation().in_force(datetime(2026, 11, 30, 15, 59, tzinfo=UTC))
+    # 16:00 UTC on 31 December is 1 January in Beijing: the day after the last
+    assert authorisation().in_force(datetime(2026, 12, 31, 15, 59, tzinfo=UTC))
+    assert not authorisation().in_force(datetime(2026, 12, 31, 16, 0, tzinfo=UTC))
+    assert not authorisation(revoked=True).in_force(NOW)
+
+
 def test_a_revoked_authorisation_covers_no_day() -> None:
     assert not authorisation(revoked=True).covers(TODAY)
     assert authorised_on([authorisation(revoked=True), authorisation()], TODAY)

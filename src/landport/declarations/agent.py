@@ -36,19 +36,33 @@ class DeclaringFor:
     agent_uscc: str | None = None
 
 
+def _for_a_client(actor: Actor, consignor_uscc: str) -> bool:
+    """Whether ``actor`` declaring for the consignor would act as a customs broker for a
+    client: a declarant of another enterprise. Officials and the consignor's own declarants
+    act as themselves."""
+    return actor.is_declarant and actor.enterprise_uscc != consignor_uscc
+
+
+def _authorised(
+    actor: Actor, consignor_uscc: str, authorisations: Authorisations, today: date
+) -> bool:
+    """Whether an authorisation of the actor's enterprise by the consignor covers ``today``."""
+    own = actor.enterprise_uscc
+    return (
+        own is not None
+        and bool(consignor_uscc)
+        and authorised_on(authorisations(consignor_uscc, own), today)
+    )
+
+
 def may_declare_for(
     actor: Actor, consignor_uscc: str, authorisations: Authorisations, today: date
 ) -> bool:
     """Whether ``actor`` may declare for the consignor on ``today`` (a Beijing date):
     officials and the consignor's own declarants always; a declarant of another enterprise
     (a customs broker) only while an authorisation of it by the consignor covers the day."""
-    own = actor.enterprise_uscc
-    if not actor.is_declarant or own == consignor_uscc:
-        return True
-    return (
-        own is not None
-        and bool(consignor_uscc)
-        and authorised_on(authorisations(consignor_uscc, own), today)
+    return not _for_a_client(actor, consignor_uscc) or _authorised(
+        actor, consignor_uscc, authorisations, today
     )
 
 
@@ -58,16 +72,16 @@ def _stripped(consignor_uscc: object) -> str:
 
 
 def declaring_for(
-    actor: Actor, consignor_uscc: object, authorisations: Authorisations, today: date
+    actor: Actor, consignor_uscc: str, authorisations: Authorisations, today: date
 ) -> DeclaringFor:
-    """A declarant of a broker acting for an authorising consignor is seen as that consignor's
-    declarant, with its own enterprise as agent; anyone else is seen as they are."""
-    own = actor.enterprise_uscc
-    consignor = _stripped(consignor_uscc)
-    # the consignor's own declarants and officials are seen as they are, as is a refused one
-    acts_as_agent = actor.is_declarant and consignor and consignor != own
-    if acts_as_agent and may_declare_for(actor, consignor, authorisations, today):
-        return DeclaringFor(dataclasses.replace(actor, enterprise_uscc=consignor), own)
+    """A declarant of a broker acting for an authorising consignor (as the payload names it,
+    stripped) is seen as that consignor's declarant, with its own enterprise as agent; anyone
+    else is seen as they are: the consignor's own declarants, officials, a refused broker."""
+    if _for_a_client(actor, consignor_uscc) and _authorised(
+        actor, consignor_uscc, authorisations, today
+    ):
+        agent = actor.enterprise_uscc
+        return DeclaringFor(dataclasses.replace(actor, enterprise_uscc=consignor_uscc), agent)
     return DeclaringFor(actor)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from landport.shared.clock import beijing_date
 from landport.shared.errors import Forbidden
 
 
@@ -110,6 +111,12 @@ class AgencyAuthorisation:
     def covers(self, day: date) -> bool:
         """Whether the broker may declare for the consignor on ``day`` (a Beijing date)."""
         return self.revoked_at is None and self.valid_from <= day <= self.valid_to
+
+    def in_force(self, now: datetime) -> bool:
+        """Whether the authorisation lets the broker declare for the consignor at ``now``:
+        authorisations run on Beijing dates, so it is in force while unrevoked and covering
+        the Beijing date of ``now`` (not part of what the audit log digests)."""
+        return self.covers(beijing_date(now))
 
 
 def require_role(actor: Actor, *roles: Role) -> None:

@@ -22,7 +22,6 @@ from landport.enterprises.agency import (
 )
 from landport.enterprises.handlers import CreateUser, RecordExportHistory, RegisterEnterprise
 from landport.entrypoints.web.deps import Admin, AnyUser, ServicesDep
-from landport.shared.clock import beijing_date
 from landport.shared.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
@@ -120,8 +119,8 @@ def agency_authorisations(
     found = list_authorisations(
         services.read_engine, consignor_uscc=consignor_uscc, agent_uscc=agent_uscc
     )
-    today = beijing_date(services.clock.now())
-    return {"items": [{**authorisation_snapshot(a), "in_force": a.covers(today)} for a in found]}
+    now = services.clock.now()
+    return {"items": [{**authorisation_snapshot(a), "in_force": a.in_force(now)} for a in found]}
 
 
 @router.post("/agency-authorisations/{authorisation_id}/revoke")
