@@ -178,7 +178,9 @@ def test_an_opening_reported_without_a_gnss_fix_is_stored_and_raised_never_off_r
     with world.services.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(t.positions)).scalar_one()
         without = conn.execute(
-            select(func.count()).select_from(t.positions).where(t.positions.c.source == "jt808-nf")
+            select(func.count())
+            .select_from(t.positions)
+            .where(t.positions.c.positioned.is_(False), t.positions.c.source == "jt808")
         ).scalar_one()
         state = conn.execute(select(t.trips.c.state)).scalar_one()
         alerts = {

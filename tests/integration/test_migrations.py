@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, insert, inspect, select
+from alembic.command import downgrade
+from sqlalchemy import column, create_engine, insert, inspect, select, table
 from sqlalchemy.exc import IntegrityError
 
 from conftest import PostgresDatabases
 from landport.adapters.db import tables as t
-from landport.adapters.db.migrate import check, upgrade
+from landport.adapters.db.migrate import alembic_config, check, upgrade
 from landport.adapters.db.yard_tables import truck_visits
 
 
@@ -149,5 +150,55 @@ def test_the_database_refuses_a_self_authorisation_or_a_validity_ending_before_i
         with engine.connect() as conn:
             ids = conn.execute(select(t.agency_authorisations.c.id)).scalars().all()
         assert ids == ["ok"]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgres"])
+def test_positions_stored_before_0016_without_a_gnss_fix_lose_the_mark_on_their_source(
+    engine_name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The "-nf" mark on the source becomes `positioned` false and the source the channel's;
+    every other position stays positioned; a downgrade writes the mark back."""
+    if engine_name == "sqlite":
+        url = f"sqlite:///{tmp_path / 'marked.db'}"
+    else:
+        dbs: PostgresDatabases = request.getfixturevalue("postgres_databases")
+        url = dbs.new(migrated=False)
+    upgrade(url, "0015")
+    at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    before_0016 = table(
+        "positions",
+        *(column(c.name, c.type) for c in t.positions.c if c.name not in ("id", "positioned")),
+    )
+    fix = {
+        "seal_id": "EL-808-01",
+        "fix_time": at,
+        "received_at": at,
+        "lat": 0.0,
+        "lon": 0.0,
+        "speed_kmh": 0.0,
+        "course": 0.0,
+        "lock_state": "opened",
+        "tamper": False,
+    }
+    engine = create_engine(url)
+    p = t.positions.c
+    try:
+        with engine.begin() as conn:
+            for seq, source in ((1, "jt808-nf"), (2, "jt808"), (3, "mqtt")):
+                conn.execute(insert(before_0016).values(seq=seq, source=source, **fix))
+        upgrade(url)
+        with engine.connect() as conn:
+            rows = conn.execute(select(p.seq, p.source, p.positioned).order_by(p.seq)).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "jt808", False),
+            (2, "jt808", True),
+            (3, "mqtt", True),
+        ]
+        downgrade(alembic_config(url), "0015")
+        with engine.connect() as conn:
+            sources = conn.execute(select(p.source).order_by(p.seq)).scalars().all()
+        assert sources == ["jt808-nf", "jt808", "mqtt"]
     finally:
         engine.dispose()

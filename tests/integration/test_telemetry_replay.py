@@ -210,7 +210,7 @@ def test_a_gateways_fix_from_the_future_is_kept_whole_and_replayed_once_its_time
     with port.world.services.engine.connect() as conn:
         p = t.positions.c
         row = conn.execute(
-            select(p.lock_state, p.tamper, p.battery_pct, p.source).where(p.seq == 7)
+            select(p.lock_state, p.tamper, p.battery_pct, p.source, p.positioned).where(p.seq == 7)
         ).one()
-    assert tuple(row) == ("opened", True, 11.0, "jt808-nf")
+    assert tuple(row) == ("opened", True, 11.0, "jt808", False)
     assert rows(port, t.telemetry_rejects) == 0

@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     or_,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
@@ -363,6 +364,8 @@ positions = Table(
     Column("tamper", Boolean, nullable=False),
     Column("battery_pct", Float, nullable=True),
     Column("source", String(8), nullable=False),
+    # False: reported without a satellite fix (`SealFix.positioned`), lat/lon as sent
+    Column("positioned", Boolean, nullable=False, server_default=true()),
     UniqueConstraint("seal_id", "seq", "fix_time", name="uq_positions_seal_seq_fix"),
     Index("ix_positions_trip_fix", "trip_id", "fix_time"),
     Index("ix_positions_received", "received_at"),

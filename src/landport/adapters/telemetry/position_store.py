@@ -100,7 +100,8 @@ _FIX_KEY = next(
 if _FIX_KEY is None:
     raise RuntimeError(f"positions has no {_KEY_NAME}: the duplicate check needs it")
 # PostgreSQL: one fixed statement over arrays, so the server plans it once and the driver
-# sends 13 parameters instead of 13 per row (a multi-row VALUES list is re-parsed per batch).
+# sends one array per column instead of every row's values (a multi-row VALUES list is
+# re-parsed per batch).
 _PG_INSERT_POSITIONS = (
     f"INSERT INTO positions ({', '.join(_COLUMNS)}) "
     f"SELECT * FROM unnest({', '.join(f'%s::{ty}[]' for ty in _PG_TYPES)}) "
@@ -169,12 +170,6 @@ def insert_positions(
     return {(r[0], r[1], as_utc(r[2])) for r in conn.execute(_POSITIONS_AFTER, {"after": before})}
 
 
-#: A fix without a satellite fix (`SealFix.positioned` False) is stored with this mark after
-#: its source ("jt808" becomes "jt808-nf"): the positions table has no column of its own for
-#: it, and a replay must read it back as a fix without a position.
-NO_FIX_MARK = "-nf"
-
-
 def _rows(
     fixes: list[SealFix],
     trip_of: dict[str, str],
@@ -197,7 +192,8 @@ def _rows(
             f.lock_state.value,
             f.tamper,
             f.battery_pct,
-            f.source if f.positioned else f.source + NO_FIX_MARK,
+            f.source,
+            f.positioned,
         )
         for f in fixes
     ]
@@ -233,10 +229,9 @@ def active_trips(conn: Connection, seal_ids: Iterable[str]) -> dict[str, Any]:
     return heads
 
 
-#: A trip's fixes in time order, as `SealFix` takes them (its fields are column names, but
-#: `positioned`, which the source column carries: `NO_FIX_MARK`).
+#: A trip's fixes in time order, as `SealFix` takes them (its fields are column names).
 _HISTORY = (
-    select(*(t.positions.c[f.name] for f in fields(SealFix) if f.name != "positioned"))
+    select(*(t.positions.c[f.name] for f in fields(SealFix)))
     .where(t.positions.c.trip_id == bindparam("trip_id"))
     .order_by(t.positions.c.fix_time)
 )
@@ -253,7 +248,6 @@ def history(conn: Connection, trip_id: str) -> list[SealFix]:
     else:
         rows, parse_time = conn.execute(_HISTORY, {"trip_id": trip_id}), _same
     locks = LOCK_STATES
-    mark = NO_FIX_MARK
     return [
         SealFix(
             seal_id,
@@ -266,8 +260,8 @@ def history(conn: Connection, trip_id: str) -> list[SealFix]:
             locks.get(lock) or LockState(lock),
             bool(tamper),
             battery,
-            source.removesuffix(mark),
-            not source.endswith(mark),
+            source,
+            bool(positioned),
         )
         for (
             seal_id,
@@ -281,6 +275,7 @@ def history(conn: Connection, trip_id: str) -> list[SealFix]:
             tamper,
             battery,
             source,
+            positioned,
         ) in rows
     ]
 
