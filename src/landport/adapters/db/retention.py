@@ -12,13 +12,9 @@ evidence:
 - the trip is active (under custody);
 - one of its alerts is not resolved (`open`, or only `acknowledged`: an officer has still
   to close it with a finding, and the track is what the finding rests on);
-- it was referred to inspection at the border and the case is not settled. A referral holds
-  the declaration; the case is settled once the declaration reaches a final state (rejected,
-  cancelled, or exited on a later trip) at or after the referral. A declaration that was
-  already final when its truck was referred can no longer change, so nothing would ever mark
-  that referral settled: its track is kept for `REFERRAL_EVIDENCE` after the referral, the
-  three years in which customs may still audit goods after release (海关稽查条例 第三条, and
-  the duty recovery period of 海关法 第六十二条).
+- it was referred to inspection at the border and the case is not settled: its declaration
+  has not reached a final state since the referral, and, when it was final already, the
+  referral is less than `REFERRAL_EVIDENCE` old (the rules: `seals/track_evidence.py`).
 
 These checks read only what is under way (the active trips' partial index, the unresolved
 alerts by state) and the trip and declaration of each old position by primary key, so no batch
@@ -40,16 +36,12 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, exists, 
 from landport.adapters.db import tables as t
 from landport.adapters.db.audit import SqlAuditTrail
 from landport.adapters.db.engine import writer_lock
+from landport.adapters.db.screen_queries import UNRESOLVED
 from landport.audit.chain import format_time
-from landport.declarations.model import TRANSITIONS
 from landport.seals.model import TripState
+from landport.seals.track_evidence import FINAL_DECLARATIONS, REFERRAL_EVIDENCE
 
-#: Alerts nobody has closed yet: raised, or seen and being handled.
-UNRESOLVED_ALERTS = ("open", "acknowledged")
-#: Declarations that can no longer change (no transition leads out of them).
-FINAL_DECLARATIONS = tuple(sorted(s.value for s, onward in TRANSITIONS.items() if not onward))
-#: How long the track of a referral nothing can settle is kept (see the module's docstring).
-REFERRAL_EVIDENCE = timedelta(days=3 * 366)
+_FINAL = tuple(sorted(status.value for status in FINAL_DECLARATIONS))  # as stored
 #: Who the audit entries name, and what they record.
 ACTOR = "retention"
 ACTION = "positions.purged"
@@ -63,7 +55,7 @@ def _unsettled_referral(position_trip: ColumnElement[str], now: datetime) -> Col
         select(declarations.id)
         .where(
             declarations.id == trips.declaration_id,
-            declarations.status.in_(FINAL_DECLARATIONS),
+            declarations.status.in_(_FINAL),
             or_(
                 declarations.updated_at >= trips.closed_at,  # final since the referral
                 trips.closed_at < now - REFERRAL_EVIDENCE,  # final before it: kept a while
@@ -87,7 +79,7 @@ def _purgeable(
     if keep_active_trips:
         active = select(t.trips.c.id).where(t.trips.c.active.is_(True))
         purge.append(p.trip_id.not_in(active))
-    unresolved = select(t.alerts.c.trip_id).where(t.alerts.c.state.in_(UNRESOLVED_ALERTS))
+    unresolved = select(t.alerts.c.trip_id).where(t.alerts.c.state.in_(UNRESOLVED))
     # the two short lists first: a referral is looked up only for trips neither keeps
     purge += [p.trip_id.not_in(unresolved), ~_unsettled_referral(p.trip_id, now)]
     return [p.received_at < cutoff, or_(p.trip_id.is_(None), and_(*purge))]
