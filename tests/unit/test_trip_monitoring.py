@@ -488,8 +488,25 @@ def test_a_fix_older_than_a_report_without_a_gnss_fix_is_late_and_replayed() -> 
     blind = replace(track.fixes[105], lat=0.0, lon=0.0, positioned=False)
     state, _ = advance(plan, MonitorState("TRIP-1"), [*track.fixes[100:104], blind])
     assert state.last_fix_time == track.fixes[103].fix_time  # no fix for the gaps...
-    assert state.newest == blind.fix_time  # ...but a report the order counts
+    assert state.last_report_time == blind.fix_time  # ...but a report the order counts
     restored = MonitorState.from_dict(json.loads(json.dumps(state.as_dict())))
-    assert restored.newest == blind.fix_time
+    assert restored.last_report_time == blind.fix_time
     with pytest.raises(OutOfOrderBatch):
         advance(plan, restored, track.fixes[104:105])
+
+
+def test_a_state_stored_before_reports_were_kept_orders_fixes_by_its_last_fix() -> None:
+    """A stored state without `last_report_time` takes its last fix as its last report: a
+    fix before it is late, one after it advances the trip as before."""
+    track = build_track(corridor())
+    plan = plan_for(track)
+    state, _ = advance(plan, MonitorState("TRIP-1"), track.fixes[100:104])
+    stored = state.as_dict()
+    del stored["last_report_time"]
+    restored = MonitorState.from_dict(stored)
+    assert restored.last_report_time == restored.last_fix_time == track.fixes[103].fix_time
+    assert restored.as_dict() == state.as_dict()
+    with pytest.raises(OutOfOrderBatch):
+        advance(plan, restored, track.fixes[99:100])
+    later, _ = advance(plan, restored, track.fixes[104:106])
+    assert later.last_report_time == track.fixes[105].fix_time

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 #: An e-lock's id (e.g. EL-0042), checked with `fullmatch`: registration and the telemetry
@@ -120,3 +120,17 @@ class TransitTrip:
     def window_counts_from(self) -> datetime:
         """The departure the window assumes: the one kept, else leaving when armed."""
         return self.departs_at or self.armed_at
+
+
+#: How far a lock's clock and the arming's may disagree: a fix this much before the arming is
+#: still the trip's (the lock reported while the officer armed it); an earlier trip's fixes
+#: are hours older.
+ARMING_SKEW = timedelta(minutes=10)
+
+
+def before_arming(fix_time: datetime, armed_at: datetime) -> bool:
+    """Whether a fix made at `fix_time` predates the arming of its seal's trip (`ARMING_SKEW`
+    allowed): an earlier trip's dead letter replayed now, a lock that reported long before
+    the arming reached it. Such a fix belongs to no trip (kept, never monitored): fed to the
+    trip, it would replay it from a departure before it was armed."""
+    return fix_time < armed_at - ARMING_SKEW

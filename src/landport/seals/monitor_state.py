@@ -39,7 +39,8 @@ class MonitorState:
     transitions: list[tuple[TripState, datetime]] = field(default_factory=list)
     # the last fix of any kind (gaps), and the last fix whose position was accepted
     last_fix_time: datetime | None = None
-    # the last report, one without a satellite fix included: the order fixes must follow
+    # the last report, one without a satellite fix included: the fix time new fixes must not
+    # precede (else the trip is replayed); never before `last_fix_time`
     last_report_time: datetime | None = None
     pos_time: datetime | None = None
     pos_lon: float | None = None
@@ -88,12 +89,6 @@ class MonitorState:
         twin.alerts = dict(self.alerts)
         twin.recent = list(self.recent)
         return twin
-
-    @property
-    def newest(self) -> datetime | None:
-        """The fix time new fixes must not precede (else the trip is replayed): the last
-        report, positioned or not (a state stored before reports were kept: the last fix)."""
-        return self.last_report_time or self.last_fix_time
 
     def open_alerts(self, kind: AlertKind | None = None) -> list[Alert]:
         return [a for a in self.alerts.values() if a.is_open and (kind is None or a.kind == kind)]
@@ -149,7 +144,8 @@ class MonitorState:
             trip_state=TripState(d["trip_state"]),
             transitions=[(TripState(s), datetime.fromisoformat(at)) for s, at in d["transitions"]],
             last_fix_time=_dt(d["last_fix_time"]),
-            last_report_time=_dt(d.get("last_report_time")),
+            # a state stored before reports were kept: its last report was its last fix
+            last_report_time=_dt(d.get("last_report_time") or d["last_fix_time"]),
             pos_time=_dt(pos[0]),
             pos_lon=pos[1],
             pos_lat=pos[2],

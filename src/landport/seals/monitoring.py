@@ -76,7 +76,7 @@ _BY_TIME = attrgetter("fix_time", "seq")
 def _fresh(plan: TripPlan, state: MonitorState, fixes: Iterable[SealFix]) -> list[SealFix]:
     """Fixes of this seal not seen before, sorted by fix time (then seq).
 
-    Every key in `state.recent` is at or before `state.newest`: a fix after it is new
+    Every key in `state.recent` is at or before `state.last_report_time`: a fix after it is new
     unless repeated within the batch, so a live batch skips hashing the recent keys.
     """
     checked: list[SealFix] = []
@@ -90,7 +90,7 @@ def _fresh(plan: TripPlan, state: MonitorState, fixes: Iterable[SealFix]) -> lis
             f = replace(f, fix_time=f.fix_time.astimezone(UTC))
         checked.append(f)
     checked.sort(key=_BY_TIME)
-    newest = state.newest
+    newest = state.last_report_time
     seen: set[tuple[int, float]] | None = None  # the recent keys, built when needed
     known: set[tuple[int, float]] = set()  # keys of this batch
     out: list[SealFix] = []
@@ -110,7 +110,7 @@ def _fresh(plan: TripPlan, state: MonitorState, fixes: Iterable[SealFix]) -> lis
 
 def needs_replay(plan: TripPlan, state: MonitorState, fixes: Sequence[SealFix]) -> bool:
     fresh = _fresh(plan, state, fixes)
-    newest = state.newest
+    newest = state.last_report_time
     return bool(fresh and newest and fresh[0].fix_time < newest)
 
 
@@ -121,7 +121,7 @@ def advance(
     fresh = _fresh(plan, state, fixes)
     if not fresh:
         return state, []
-    newest = state.newest
+    newest = state.last_report_time
     if newest is not None and fresh[0].fix_time < newest:
         raise OutOfOrderBatch(fresh[0].fix_time)
     return _apply(plan, state, fresh, None)
@@ -151,7 +151,7 @@ def advance_many(
     pending: list[tuple[int, list[SealFix]]] = []
     for k, (plan, state, fixes) in enumerate(work):
         fresh = _fresh(plan, state, fixes)
-        newest = state.newest
+        newest = state.last_report_time
         if not fresh:
             results.append((state, []))
         elif newest is not None and fresh[0].fix_time < newest:
@@ -174,7 +174,7 @@ def advance_many(
         for (k, fresh), fixes in zip(group, placed, strict=True):
             hi = lo + len(fixes)
             ahead = Geometry(
-                x[lo:hi], y[lo:hi], dist[lo:hi], chain[lo:hi], zone[lo:hi], inside[lo:hi]
+                fixes, x[lo:hi], y[lo:hi], dist[lo:hi], chain[lo:hi], zone[lo:hi], inside[lo:hi]
             )
             plan, state, _ = work[k]
             results[k] = _apply(plan, state, fresh, ahead)
@@ -207,12 +207,12 @@ def replay(
     """Re-evaluate the trip's fixes in fix-time order, from the start or from `start`.
 
     `fixes`: every stored fix of the trip (any order, duplicates allowed); with a `start`
-    checkpoint, at least those after its `newest`. `previous`: the state before this
+    checkpoint, at least those after its `last_report_time`. `previous`: the state before this
     call, whose alerts are reconciled so that the changes are only what really changed.
     """
     base = start.clone() if start is not None else MonitorState(trip_id=plan.trip_id)
     fresh = _fresh(plan, base, fixes)
-    newest = base.newest
+    newest = base.last_report_time
     if newest is not None and any(f.fix_time < newest for f in fresh):
         raise ValueError("the checkpoint is newer than some of the fixes: replay from earlier")
     if fresh:

@@ -20,9 +20,11 @@ from landport.seals.trip_plan import TripPlan
 
 @dataclass(frozen=True, slots=True)
 class Geometry:
-    """A batch's fixes projected and measured beforehand, e.g. by `monitoring.advance_many`
-    in one vectorised pass per corridor for many trips."""
+    """A batch's fixes with a position (`fixes`, as `with_position` gives them) projected and
+    measured beforehand, e.g. by `monitoring.advance_many` in one vectorised pass per
+    corridor for many trips."""
 
+    fixes: list[SealFix]
     x: list[float]
     y: list[float]
     distance_m: list[float]
@@ -93,6 +95,14 @@ class Tracker:
         st = self.st
         zone = self.c.zone_index(st.pos_zone) if st.pos_zone else -1
         return self.where(st.pos_lon, st.pos_lat, zone, st.pos_chainage_m)
+
+    def where_reported(self, f: SealFix) -> dict[str, Detail]:
+        """Where an alert or lock event of `f` is placed: the last known position, marked as
+        only that when `f` has no satellite fix (where it was last seen, not where it is)."""
+        where = self.last_position()
+        if not f.positioned:
+            where["gnss_fix"] = False
+        return where
 
     def may_be_overdue(self) -> bool:
         """At the border it has arrived; in the yard with no departure planned, not yet due."""
@@ -206,19 +216,19 @@ class Tracker:
     def feed(self, fixes: list[SealFix], ahead: Geometry | None = None) -> None:
         """Apply every rule to new fixes (sorted by fix time, none older than the state's).
 
-        `ahead`: the geometry of the fixes with a position (`with_position`) when the caller
+        `ahead`: the geometry of the fixes with a position, and those fixes, when the caller
         computed it (for many trips at once). A fix without a position (no satellite fix)
         is only a report of lock, tamper and battery, placed at the last known position: it
         is neither on nor off the route, moves no stop or trip state, and is no fix for the
         gaps and the signal-lost check (`last_fix_time`).
         """
         st, th, plan = self.st, self.th, self.plan
-        every, fixes = fixes, with_position(fixes)
-        tl = [f.fix_time.timestamp() for f in fixes]
+        placed = ahead.fixes if ahead is not None else with_position(fixes)
+        tl = [f.fix_time.timestamp() for f in placed]
         if ahead is not None:
             xl, yl = ahead.x, ahead.y
         else:
-            lons, lats = [f.lon for f in fixes], [f.lat for f in fixes]
+            lons, lats = [f.lon for f in placed], [f.lat for f in placed]
             if st.pos_time is not None:  # the last accepted position, projected with the batch
                 assert st.pos_lon is not None and st.pos_lat is not None
                 lons, lats = [st.pos_lon, *lons], [st.pos_lat, *lats]
@@ -234,7 +244,7 @@ class Tracker:
         if st.rejected_run == 0:
             st.rejected_lon = st.rejected_lat = st.rejected_time = None
         elif last_rej >= 0:
-            r = fixes[last_rej]
+            r = placed[last_rej]
             st.rejected_lon, st.rejected_lat, st.rejected_time = r.lon, r.lat, r.fix_time
         dl, cl, zl, insl = self._measure(xl, yl, ok, ahead)
 
@@ -251,9 +261,9 @@ class Tracker:
         if st.stop_since is not None:
             stop_x, stop_y = self._xy(st.stop_lon, st.stop_lat)
             stop_t = st.stop_since.timestamp()
-        i = -1
-        for f in every:
-            if fixes is not every and not f.positioned:
+        i = -1  # the index of `f` in `placed`
+        for f in fixes:
+            if not f.positioned:
                 st.received += 1
                 self._lock_and_battery(f)
                 continue
@@ -330,10 +340,10 @@ class Tracker:
                     st.blind_until = None
                     st.alerts[sig.id] = settled
                     sig = None
-        if fixes:
+        if placed:
             st.last_fix_time = last_dt
-        if every:
-            st.last_report_time = every[-1].fix_time
+        if fixes:
+            st.last_report_time = fixes[-1].fix_time
 
     def _gap(self, last_dt: datetime, f: SealFix, gap: float, chain_after: float | None) -> None:
         """A silence longer than the threshold in the record itself."""
@@ -396,9 +406,7 @@ class Tracker:
             zone = self.c.zone_index(st.pos_zone) if st.pos_zone else -1
             if st.pos_time is None and st.trip_state is TripState.IN_YARD:
                 zone = self.dep  # no position yet (no satellite fix): where it was armed
-            where = self.last_position()
-            if not f.positioned:  # where it was last seen, not where it is
-                where["gnss_fix"] = False
+            where = self.where_reported(f)
             opened = f.lock_state is LockState.OPENED
             allowed = zone == self.dest or (zone == self.dep and st.trip_state is TripState.IN_YARD)
             st.lock_events.append(
@@ -413,10 +421,7 @@ class Tracker:
                 self.open_alert(AlertKind.SEAL_OPENED, f.fix_time, **where)
             st.lock = f.lock_state
         if f.tamper and not st.tamper:
-            where = self.last_position()
-            if not f.positioned:
-                where["gnss_fix"] = False
-            self.open_alert(AlertKind.TAMPER, f.fix_time, **where)
+            self.open_alert(AlertKind.TAMPER, f.fix_time, **self.where_reported(f))
         st.tamper = f.tamper
         b = f.battery_pct
         if b is not None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,7 +43,14 @@ from landport.adapters.telemetry.trip_cache import KnownTrip, TripCache
 from landport.seals.alerts import Alert, AlertChange, AlertKind, TripStateChange
 from landport.seals.corridor import Corridor
 from landport.seals.corridor_loading import corridor_from_approved
-from landport.seals.model import LOCK_STATES, LockState, SealFix, TransitTrip, TripState
+from landport.seals.model import (
+    LOCK_STATES,
+    LockState,
+    SealFix,
+    TransitTrip,
+    TripState,
+    before_arming,
+)
 from landport.seals.monitor_state import MonitorState
 from landport.seals.monitoring import check_silence, ingest_many
 from landport.seals.telemetry import (
@@ -79,6 +86,11 @@ class IngestReport:
     trip_changes: list[tuple[str, TripStateChange]] = field(default_factory=list)
 
 
+#: A message refused, with its seal (when it names one) and the reason: a dead letter.
+Reject = tuple[str | None, str, RawMessage]
+#: See `TelemetryIngestor._store`.
+Around = Callable[[Connection], AbstractContextManager[object]]
+
 _INSERT_REJECT = insert(t.telemetry_rejects)
 
 
@@ -111,42 +123,13 @@ class TelemetryIngestor:
     def ingest_messages(self, messages: Sequence[RawMessage]) -> IngestReport:
         """Signed JSON messages from MQTT: verified first, a forgery is never applied."""
         report = IngestReport(received=len(messages))
-        envelopes: list[tuple[RawMessage, Any]] = []
-        rejects: list[tuple[str | None, str, RawMessage]] = []
-        for m in messages:
-            try:
-                envelopes.append((m, parse(m.topic, m.payload)))
-            except Rejected as exc:
-                rejects.append((None, exc.reason, m))
-        secrets = self._secrets_for({e.seal_id for _, e in envelopes})
-        fixes: list[SealFix] = []
-        now = self._clock.now()
-        for m, envelope in envelopes:
-            secret = secrets.get(envelope.seal_id)
-            try:
-                if secret is None:
-                    raise Rejected("unknown_seal")
-                fix = verify(envelope, secret)
-                if ahead_of_clock(fix, now, self._ahead):
-                    raise Rejected("fix_in_future")
-                fixes.append(fix)
-            except Rejected as exc:
-                rejects.append((envelope.seal_id, exc.reason, m))
-        self._store(fixes, rejects, report)
+        self._store(*self._verified(messages), report)
         return report
 
     def ingest_fixes(self, fixes: Sequence[SealFix]) -> IngestReport:
         """Fixes from an authenticated channel (the JT/T 808 gateway, the embedded transport)."""
         report = IngestReport(received=len(fixes))
-        now = self._clock.now()
-        ahead = [ahead_of_clock(f, now, self._ahead) for f in fixes]
-        rejects: list[tuple[str | None, str, RawMessage]] = [
-            (f.seal_id, "fix_in_future", fix_letter(f))
-            for f, future in zip(fixes, ahead, strict=True)
-            if future
-        ]
-        kept = [f for f, future in zip(fixes, ahead, strict=True) if not future]
-        self._store(kept, rejects, report)
+        self._store(*self._in_time(fixes), report)
         return report
 
     def quarantine(self, message: RawMessage, reason: str) -> None:
@@ -190,6 +173,46 @@ class TelemetryIngestor:
         self.trips.publish(written, keep_only={h["id"] for h in heads})
         return report
 
+    # -- what a batch stores ------------------------------------------------------------------
+
+    def _verified(self, messages: Sequence[RawMessage]) -> tuple[list[SealFix], list[Reject]]:
+        """The fixes of the messages that parse, verify against their seal's secret and are
+        not ahead of the clock; the others as dead letters, with their reasons."""
+        envelopes: list[tuple[RawMessage, Any]] = []
+        rejects: list[Reject] = []
+        for m in messages:
+            try:
+                envelopes.append((m, parse(m.topic, m.payload)))
+            except Rejected as exc:
+                rejects.append((None, exc.reason, m))
+        secrets = self._secrets_for({e.seal_id for _, e in envelopes})
+        fixes: list[SealFix] = []
+        now = self._clock.now()
+        for m, envelope in envelopes:
+            secret = secrets.get(envelope.seal_id)
+            try:
+                if secret is None:
+                    raise Rejected("unknown_seal")
+                fix = verify(envelope, secret)
+                if ahead_of_clock(fix, now, self._ahead):
+                    raise Rejected("fix_in_future")
+                fixes.append(fix)
+            except Rejected as exc:
+                rejects.append((envelope.seal_id, exc.reason, m))
+        return fixes, rejects
+
+    def _in_time(self, fixes: Sequence[SealFix]) -> tuple[list[SealFix], list[Reject]]:
+        """The fixes not ahead of the clock; the others as dead letters kept whole."""
+        now = self._clock.now()
+        kept: list[SealFix] = []
+        rejects: list[Reject] = []
+        for f in fixes:
+            if ahead_of_clock(f, now, self._ahead):
+                rejects.append((f.seal_id, "fix_in_future", fix_letter(f)))
+            else:
+                kept.append(f)
+        return kept, rejects
+
     # -- the transaction ---------------------------------------------------------------------
 
     def _transaction(self) -> Any:
@@ -198,9 +221,14 @@ class TelemetryIngestor:
     def _store(
         self,
         fixes: list[SealFix],
-        rejects: list[tuple[str | None, str, RawMessage]],
+        rejects: list[Reject],
         report: IngestReport,
+        *,
+        around: Around | None = None,
     ) -> None:
+        """Store the batch in one transaction. `around`: what a caller does in the same
+        transaction, entered before the batch's writes and left after them, just before the
+        commit (raising rolls the whole batch back)."""
         now = self._clock.now()
         written: list[KnownTrip] = []
         for _, reason, _ in rejects:
@@ -208,27 +236,19 @@ class TelemetryIngestor:
         unique = _unique(fixes)
         report.duplicates += len(fixes) - len(unique)  # the same fix twice in one batch
         fixes = unique
-        with self._transaction() as conn:
+        with self._transaction() as conn, around(conn) if around else nullcontext():
             if rejects:
                 conn.execute(_INSERT_REJECT, [_reject_row(now, *r) for r in rejects])
             if not fixes:
                 return
             audit = SqlAuditTrail(conn, now)
             trips = active_trips(conn, {f.seal_id for f in fixes})
-            trip_of = {seal_id: row["id"] for seal_id, row in trips.items()}
             fixes, early = _armed_since(fixes, trips)
-            new: list[SealFix] = []
-            if fixes:
-                stored = insert_positions(conn, fixes, trip_of, now)
-                new = fixes if stored is None else [f for f in fixes if fix_key(f) in stored]
-            if early:  # kept, on no trip: the trip armed since is not theirs to judge
-                stored = insert_positions(conn, early, {}, now)
-                kept = len(early) if stored is None else sum(fix_key(f) in stored for f in early)
-                report.accepted += kept
-                report.without_trip += kept
-                report.duplicates += len(early) - kept
-            report.accepted += len(new)
-            report.duplicates += len(fixes) - len(new)
+            new = _insert_new(conn, fixes, {seal: row["id"] for seal, row in trips.items()}, now)
+            stray = _insert_new(conn, early, {}, now)  # on no trip: not the armed trip's
+            report.accepted += len(new) + len(stray)
+            report.duplicates += len(fixes) + len(early) - len(new) - len(stray)
+            report.without_trip += len(stray)
             by_seal: dict[str, list[SealFix]] = defaultdict(list)
             for f in new:
                 by_seal[f.seal_id].append(f)
@@ -436,71 +456,55 @@ def _unique(fixes: list[SealFix]) -> list[SealFix]:
     return out
 
 
-#: How far a lock's clock and the arming's may disagree: a fix this much before the arming is
-#: still the trip's (the lock reported while the officer armed it); an earlier trip's fixes
-#: are hours older.
-ARMING_SKEW = timedelta(minutes=10)
-
-
 def _armed_since(
     fixes: list[SealFix], trips: Mapping[str, Any]
 ) -> tuple[list[SealFix], list[SealFix]]:
-    """The fixes made while their seal's active trip was armed (`ARMING_SKEW` allowed), and
-    those made before it: an earlier trip's dead letter replayed now, a lock that reported
-    long before the arming reached it. Those belong to no trip (stored without one, never
-    monitored): fed to the trip, they would replay it from a departure before it was armed."""
-    armed = {seal: row["armed_at"] - ARMING_SKEW for seal, row in trips.items()}
+    """The fixes made while their seal's active trip was armed, and those made before it
+    (`before_arming`: stored on no trip, never monitored), in one pass."""
+    armed = {seal: row["armed_at"] for seal, row in trips.items()}
     if not armed:
         return fixes, []
-    early = [f for f in fixes if f.seal_id in armed and f.fix_time < armed[f.seal_id]]
-    if not early:
-        return fixes, []
-    return [f for f in fixes if not (f.seal_id in armed and f.fix_time < armed[f.seal_id])], early
+    kept: list[SealFix] = []
+    early: list[SealFix] = []
+    for f in fixes:
+        at = armed.get(f.seal_id)
+        (early if at is not None and before_arming(f.fix_time, at) else kept).append(f)
+    return kept, early
+
+
+def _insert_new(
+    conn: Connection, fixes: list[SealFix], trip_of: dict[str, str], now: datetime
+) -> list[SealFix]:
+    """Store the fixes on their seals' trips (`trip_of`); those the insert stored, the ones
+    stored before left out."""
+    if not fixes:
+        return []
+    stored = insert_positions(conn, fixes, trip_of, now)
+    return fixes if stored is None else [f for f in fixes if fix_key(f) in stored]
 
 
 #: Where a fix from an authenticated channel (the JT/T 808 gateway, the embedded transport)
 #: is kept as a dead letter: whole, as the channel decoded it, since there is no signed
 #: message to keep (`fix_letter`, `fix_of_letter`).
 FIX_LETTER_PREFIX = "landport/v1/fixes/"
+_FIX_FIELDS = tuple(f.name for f in fields(SealFix))
 
 
 def fix_letter(fix: SealFix) -> RawMessage:
     """A fix from an authenticated channel as the dead-letter store keeps it: every field,
     so that a replay (the clock since put right) stores exactly what the device reported."""
-    body = {
-        "seal_id": fix.seal_id,
-        "seq": fix.seq,
-        "fix_time": fix.fix_time.isoformat(),
-        "lat": fix.lat,
-        "lon": fix.lon,
-        "speed_kmh": fix.speed_kmh,
-        "course": fix.course,
-        "lock_state": fix.lock_state.value,
-        "tamper": fix.tamper,
-        "battery_pct": fix.battery_pct,
-        "source": fix.source,
-        "positioned": fix.positioned,
-    }
+    body = {name: getattr(fix, name) for name in _FIX_FIELDS}
+    body["fix_time"] = fix.fix_time.isoformat()
+    body["lock_state"] = fix.lock_state.value
     return RawMessage(f"{FIX_LETTER_PREFIX}{fix.seal_id}", json.dumps(body).encode())
 
 
 def fix_of_letter(payload: bytes) -> SealFix:
     """The fix `fix_letter` kept."""
     d = json.loads(payload)
-    return SealFix(
-        seal_id=d["seal_id"],
-        seq=int(d["seq"]),
-        fix_time=datetime.fromisoformat(d["fix_time"]),
-        lat=float(d["lat"]),
-        lon=float(d["lon"]),
-        speed_kmh=float(d["speed_kmh"]),
-        course=float(d["course"]),
-        lock_state=LOCK_STATES.get(d["lock_state"]) or LockState(d["lock_state"]),
-        tamper=bool(d["tamper"]),
-        battery_pct=None if d["battery_pct"] is None else float(d["battery_pct"]),
-        source=str(d["source"]),
-        positioned=bool(d["positioned"]),
-    )
+    d["fix_time"] = datetime.fromisoformat(d["fix_time"])
+    d["lock_state"] = LOCK_STATES.get(d["lock_state"]) or LockState(d["lock_state"])
+    return SealFix(**d)
 
 
 def _reject_row(

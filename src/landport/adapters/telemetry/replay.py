@@ -17,7 +17,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from functools import partial
+from typing import Literal
 
 from sqlalchemy import ColumnElement, Connection, Engine, delete, func, or_, select
 
@@ -30,7 +31,6 @@ from landport.adapters.telemetry.ingest import (
     TelemetryIngestor,
     fix_of_letter,
 )
-from landport.seals.model import SealFix
 from landport.seals.telemetry import FUTURE_TOLERANCE, TOPIC_PREFIX
 from landport.shared.clock import Clock
 
@@ -135,10 +135,6 @@ class _Gone(Exception):
 class _DryRun(Exception):
     """Raised at the end of a dry run's transaction, so that it rolls back."""
 
-    def __init__(self, report: IngestReport) -> None:
-        super().__init__("dry run")
-        self.report = report
-
 
 class DeadLetterReplay(TelemetryIngestor):
     """The ingest path, as the workers run it, with two differences for a dead letter: a
@@ -158,85 +154,61 @@ class DeadLetterReplay(TelemetryIngestor):
         super().__init__(engine, clock, future_tolerance=future_tolerance)
         self._actor = actor
         self._dry_run = dry_run
-        self._letter: DeadLetter | None = None
-        self._report: IngestReport | None = None
 
     def replay(self, letter: DeadLetter) -> Replayed:
         """One dead letter through the ingest path; a database that stops answering raises."""
-        message = RawMessage(letter.topic, letter.payload.encode("utf-8"))
+        payload = letter.payload.encode("utf-8")
         failure: Exception | None = None
         for _ in range(TRIES):
-            self._letter, self._report = letter, None
+            report = IngestReport(received=1)
             try:
                 if letter.topic.startswith(FIX_LETTER_PREFIX):  # a gateway's fix, kept whole
-                    report = self.ingest_fixes([fix_of_letter(message.payload)])
+                    fixes, rejects = self._in_time([fix_of_letter(payload)])
                 else:
-                    report = self.ingest_messages([message])
+                    fixes, rejects = self._verified([RawMessage(letter.topic, payload)])
+                if rejects:  # refused again: the dead letter stays, nothing is written
+                    return Replayed(letter, "refused", rejects[0][1])
+                self._store(fixes, [], report, around=partial(self._replaying, letter, report))
             except _Gone:
                 return Replayed(letter, "gone")
-            except _DryRun as dry:
-                report = dry.report
+            except _DryRun:
+                pass
             except Exception as exc:
                 if not self.reachable():
                     raise
                 failure = exc
                 continue
-            finally:
-                self._letter = None
-            if report.rejected:
-                return Replayed(letter, "refused", next(iter(report.rejected)))
             return Replayed(letter, "stored" if report.accepted else "duplicate")
         return Replayed(letter, "refused", f"unstorable:{type(failure).__name__}"[:40])
 
-    # -- the ingest path's hooks ------------------------------------------------------------
-
-    def _store(
-        self,
-        fixes: list[SealFix],
-        rejects: list[tuple[str | None, str, RawMessage]],
-        report: IngestReport,
-    ) -> None:
-        if self._letter is None:
-            super()._store(fixes, rejects, report)
-            return
-        self._report = report
-        if rejects:  # refused again: the dead letter stays, nothing is written
-            for _, reason, _ in rejects:
-                report.rejected[reason] = report.rejected.get(reason, 0) + 1
-            return
-        super()._store(fixes, [], report)
-
-    def _transaction(self) -> Any:
-        return self._replaying(self._letter)
-
     @contextmanager
-    def _replaying(self, letter: DeadLetter | None) -> Iterator[Connection]:
-        with super()._transaction() as conn:
-            if letter is not None and not _take(conn, letter.id):
-                raise _Gone
-            yield conn
-            if letter is None:
-                return
-            report = self._report or IngestReport()
-            if self._dry_run:
-                raise _DryRun(report)
-            audit = SqlAuditTrail(conn, self._clock.now())
-            audit.append(
-                actor=self._actor,
-                action="telemetry.reject_replayed",
-                entity_type="telemetry_reject",
-                entity_id=str(letter.id),
-                before={
-                    "reason": letter.reason,
-                    "seal_id": letter.seal_id,
-                    "topic": letter.topic,
-                    "received_at": letter.received_at.isoformat(),
-                    "payload": letter.payload,
-                },
-                after={"stored": report.accepted, "duplicates": report.duplicates},
-                detail=f"{letter.seal_id or '-'} {letter.reason}",
-            )
-            audit.flush()
+    def _replaying(
+        self, letter: DeadLetter, report: IngestReport, conn: Connection
+    ) -> Iterator[None]:
+        """Around the ingest's writes: take the dead letter first, audit its replay last (a
+        dry run rolls everything back instead)."""
+        if not _take(conn, letter.id):
+            raise _Gone
+        yield
+        if self._dry_run:
+            raise _DryRun
+        audit = SqlAuditTrail(conn, self._clock.now())
+        audit.append(
+            actor=self._actor,
+            action="telemetry.reject_replayed",
+            entity_type="telemetry_reject",
+            entity_id=str(letter.id),
+            before={
+                "reason": letter.reason,
+                "seal_id": letter.seal_id,
+                "topic": letter.topic,
+                "received_at": letter.received_at.isoformat(),
+                "payload": letter.payload,
+            },
+            after={"stored": report.accepted, "duplicates": report.duplicates},
+            detail=f"{letter.seal_id or '-'} {letter.reason}",
+        )
+        audit.flush()
 
 
 def _take(conn: Connection, reject_id: int) -> bool:

@@ -22,7 +22,6 @@ from landport.entrypoints.cli.app import refuse, whole_number
 if TYPE_CHECKING:
     from landport.adapters.telemetry.ingest import TelemetryIngestor
     from landport.bootstrap import Services
-    from landport.settings import Settings
 
 telemetry_app = typer.Typer(
     help="E-lock telemetry: ingest, decode, retention.", no_args_is_help=True
@@ -34,9 +33,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(telemetry_app, name="telemetry")
 
 
-def _ingestor() -> tuple[Settings, Services, TelemetryIngestor]:
+def _ingest_services() -> tuple[Services, timedelta]:
+    """The services over the migrated database with its reference data, as the ingest needs
+    them, and how far ahead of the clock a fix may be (the setting)."""
     from landport.adapters.db.migrate import upgrade
-    from landport.adapters.telemetry.ingest import TelemetryIngestor
     from landport.bootstrap import bootstrap, ensure_reference_data
     from landport.settings import get_settings
 
@@ -44,12 +44,14 @@ def _ingestor() -> tuple[Settings, Services, TelemetryIngestor]:
     upgrade(settings.database.url)
     services = bootstrap(settings)
     ensure_reference_data(services)
-    ahead = timedelta(seconds=settings.telemetry.future_tolerance_s)
-    return (
-        settings,
-        services,
-        TelemetryIngestor(services.engine, services.clock, future_tolerance=ahead),
-    )
+    return services, timedelta(seconds=settings.telemetry.future_tolerance_s)
+
+
+def _ingestor() -> tuple[Services, TelemetryIngestor]:
+    from landport.adapters.telemetry.ingest import TelemetryIngestor
+
+    services, ahead = _ingest_services()
+    return services, TelemetryIngestor(services.engine, services.clock, future_tolerance=ahead)
 
 
 @telemetry_app.command()
@@ -104,7 +106,7 @@ def listen(
     if _hold_client_id(name, *where) is False:  # before the database and broker are touched
         raise _client_id_taken(option, name, on_this_host=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    _, services, ingestor = _ingestor()
+    services, ingestor = _ingestor()
     options = WorkerOptions(
         host=where[0],
         port=where[1],
@@ -212,7 +214,7 @@ def jt808_gateway(
     from landport.adapters.telemetry.jt808_wiring import run_gateway
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    _, services, ingestor = _ingestor()
+    services, ingestor = _ingestor()
     typer.echo(f"JT/T 808 gateway on {host}:{port}", err=True)
     try:
         asyncio.run(run_gateway(host, port, services.engine, ingestor))
@@ -256,12 +258,18 @@ _MINUTES = {"d": 24 * 60, "h": 60, "m": 1}
 MAX_AGE_DAYS = 36500
 
 
+def _age(text: str) -> timedelta | None:
+    """'90d', '12h', '30m' → a duration from a minute to MAX_AGE_DAYS; None for anything else."""
+    match = re.fullmatch(r"(\d{1,12})\s*([dhm])", text.strip())
+    minutes = int(match.group(1)) * _MINUTES[match.group(2)] if match else 0
+    return timedelta(minutes=minutes) if 1 <= minutes <= MAX_AGE_DAYS * _MINUTES["d"] else None
+
+
 def parse_age(text: str) -> timedelta:
     """'90d', '12h', '30m' → a duration from a minute to MAX_AGE_DAYS, or a refusal naming
     --older-than."""
-    match = re.fullmatch(r"(\d{1,12})\s*([dhm])", text.strip())
-    minutes = int(match.group(1)) * _MINUTES[match.group(2)] if match else 0
-    if not 1 <= minutes <= MAX_AGE_DAYS * _MINUTES["d"]:
+    age = _age(text)
+    if age is None:
         raise refuse(
             "--older-than",
             "invalid_age",
@@ -270,7 +278,7 @@ def parse_age(text: str) -> timedelta:
             f"--older-than 须为整数加 d、h 或 m，介于 1m 至 {MAX_AGE_DAYS}d 之间，如 90d"
             f"（收到 {text!r}）",
         )
-    return timedelta(minutes=minutes)
+    return age
 
 
 @telemetry_app.command()
@@ -306,18 +314,15 @@ def purge(
 def parse_since(text: str, now: datetime) -> datetime:
     """'7d', '12h', '30m' back from now, or an ISO 8601 time with its offset; else a refusal
     naming --since."""
-    match = re.fullmatch(r"(\d{1,12})\s*([dhm])", text.strip())
-    if match:
-        minutes = int(match.group(1)) * _MINUTES[match.group(2)]
-        if 1 <= minutes <= MAX_AGE_DAYS * _MINUTES["d"]:
-            return now - timedelta(minutes=minutes)
-    else:
-        try:
-            moment = datetime.fromisoformat(text.strip())
-        except ValueError:
-            moment = None
-        if moment is not None and moment.tzinfo is not None:
-            return moment
+    age = _age(text)
+    if age is not None:
+        return now - age
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        moment = None
+    if moment is not None and moment.tzinfo is not None:
+        return moment
     raise refuse(
         "--since",
         "invalid_since",
@@ -381,14 +386,14 @@ def replay_rejects(
     from landport.shared.clock import SystemClock
 
     after = None if since is None else parse_since(since, SystemClock().now())
-    settings, services, _ = _ingestor()
+    services, ahead = _ingest_services()
     selection = Selection(seal_id=seal, since=after, reasons=tuple(reason or ()))
     replayer = DeadLetterReplay(
         services.engine,
         services.clock,
         actor=cli_actor().username,
         dry_run=dry_run,
-        future_tolerance=timedelta(seconds=settings.telemetry.future_tolerance_s),
+        future_tolerance=ahead,
     )
     counts: dict[str, int] = {"stored": 0, "duplicate": 0, "refused": 0, "gone": 0}
     refused: list[str] = []

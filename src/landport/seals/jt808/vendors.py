@@ -13,7 +13,7 @@ docs/jt808.md for the tables in prose.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from landport.seals.jt808.messages import BatchLocation, LocationReport, Message
 from landport.seals.model import LockState, SealFix
@@ -125,30 +125,33 @@ def read_seal(report: LocationReport, profile: VendorProfile) -> SealReading:
     return SealReading(lock, tamper, battery)
 
 
-def fix_seq(fix: SealFix) -> int:
-    """A JT/T 808 fix's sequence number, from its fix time and content (63 bits of a hash).
+def fix_seq(report: LocationReport, reading: SealReading) -> int:
+    """The sequence number of a report's fix, from its fix time and content (63 bits of a
+    hash).
 
     A terminal resends an unacknowledged report as it is, in a 0x0200 or later in a 0x0704
     blind-area batch under another serial: the number must not depend on the message that
     carries the fix, or the store's duplicate key (seal, seq, fix time) would keep it twice.
-    Two reports of the same second that read differently stay two fixes.
+    Two reports of the same second that read differently stay two fixes. The content is
+    spelled as the fix holds it (stored numbers depend on it: never change the text).
     """
     content = (
-        f"{fix.fix_time.isoformat()}|{fix.lat!r}|{fix.lon!r}|{fix.speed_kmh!r}|{fix.course!r}|"
-        f"{fix.lock_state.value}|{fix.tamper}|{fix.battery_pct!r}|{fix.positioned}"
+        f"{report.fix_time.isoformat()}|{report.lat!r}|{report.lon!r}|{report.speed_kmh!r}|"
+        f"{float(report.course)!r}|{reading.lock_state.value}|{reading.tamper}|"
+        f"{reading.battery_pct!r}|{report.positioned}"
     )
     digest = hashlib.blake2b(content.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 1  # 0 .. 2^63-1: a signed 64-bit column
 
 
 def to_fix(report: LocationReport, *, seal_id: str, profile: VendorProfile) -> SealFix:
-    """The fix of one report. Without a GNSS fix (status bit 1 clear) its position is stale
-    or zero: the fix is marked ``positioned=False`` and counts for its lock, tamper and
-    battery only (see :class:`SealFix`)."""
+    """The fix of one report, numbered by `fix_seq`. Without a GNSS fix (status bit 1
+    clear) its position is stale or zero: the fix is marked ``positioned=False`` and counts
+    for its lock, tamper and battery only (see :class:`SealFix`)."""
     reading = read_seal(report, profile)
-    fix = SealFix(
+    return SealFix(
         seal_id=seal_id,
-        seq=0,
+        seq=fix_seq(report, reading),
         fix_time=report.fix_time,
         lat=report.lat,
         lon=report.lon,
@@ -160,7 +163,6 @@ def to_fix(report: LocationReport, *, seal_id: str, profile: VendorProfile) -> S
         source="jt808",
         positioned=report.positioned,
     )
-    return replace(fix, seq=fix_seq(fix))
 
 
 def to_fixes(message: Message, *, seal_id: str, vendor: str) -> list[SealFix]:
