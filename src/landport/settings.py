@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "landport-development-secret-change-me"
@@ -17,7 +17,24 @@ class DatabaseSettings(BaseModel):
 
     url: str = "sqlite:///var/landport.db"
     echo: bool = False
-    pool_size: int = 10
+    pool_size: int = Field(default=10, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _readable_url(cls, url: str) -> str:
+        """A URL SQLAlchemy cannot read is refused when the settings are read, naming the
+        variable, rather than as a driver's traceback at the first query."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(url).get_dialect()
+        except (ArgumentError, ValueError) as exc:
+            raise ValueError(
+                "must be a SQLAlchemy URL such as sqlite:///var/landport.db or "
+                f"postgresql+psycopg://host/db ({exc})"
+            ) from None
+        return url
 
 
 class AuthSettings(BaseModel):
@@ -108,3 +125,17 @@ class Settings(BaseSettings):
 
 def get_settings() -> Settings:
     return Settings()
+
+
+def setting_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """Each problem of a `Settings` validation error as (the variable an operator sets, why
+    it is refused): LANDPORT_DATABASE__POOL_SIZE rather than pydantic's `database.pool_size`."""
+    return [
+        (
+            "LANDPORT_" + "__".join(str(part).upper() for part in e["loc"])
+            if e["loc"]
+            else "LANDPORT_*",
+            e["msg"].removeprefix("Value error, "),
+        )
+        for e in exc.errors()
+    ]

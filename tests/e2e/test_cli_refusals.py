@@ -255,3 +255,27 @@ def test_a_gateway_port_already_taken_is_named(sqlite_url: str) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert f"listening on 127.0.0.1:{port}" in done.stderr
     assert f"在 127.0.0.1:{port} 监听" in done.stderr and "请检查 --host 和 --port" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "word"),
+    [
+        ("LANDPORT_DATABASE__URL", "foo://x", "SQLAlchemy URL"),
+        ("LANDPORT_DATABASE__URL", "not a url", "SQLAlchemy URL"),
+        ("LANDPORT_DATABASE__POOL_SIZE", "abc", "integer"),
+        ("LANDPORT_DATABASE__POOL_SIZE", "0", "greater than or equal to 1"),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_its_variable(
+    tmp_path: Path, variable: str, value: str, word: str
+) -> None:
+    """Settings come from the environment: a bad one is named as the operator sets it, in
+    both languages, not shown as a driver's or pydantic's traceback."""
+    database = tmp_path / "port.db"
+    env = {**os.environ, "LANDPORT_DATABASE__URL": f"sqlite:///{database}", variable: value}
+    env.update({"NO_COLOR": "1", "COLUMNS": "2000"})
+    done = subprocess.run(
+        [LANDPORT, "risk", "show"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert_refused(done, variable, word)
+    assert not database.exists()  # refused before anything was created

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends
+from sqlalchemy import select
 
+from landport.adapters.db import tables as t
 from landport.enterprises.model import Role
 from landport.entrypoints.web.deps import SESSION_COOKIE
 from landport.entrypoints.web.machine_auth import Caller, require_machine_or_person
@@ -88,3 +90,28 @@ def test_an_api_client_ends_its_own_bearer_token(world: World) -> None:
     other = world.headers("officer")
     assert world.client.get("/api/v1/me", headers=other).status_code == 200
     assert world.client.post("/api/v1/auth/logout").status_code == 401
+
+
+def test_a_logout_is_audited_once_without_the_token(world: World) -> None:
+    """Ending a session writes a row: the audit log says who ended which session (by the
+    token's digest, never the token), from the browser and from the API alike, and a
+    repeated logout adds nothing."""
+    token = _browser_login(world)
+    for _ in range(2):  # the second with the same cookie: already ended
+        world.client.cookies.set(SESSION_COOKIE, token)
+        logout = world.client.post("/logout", headers=ORIGIN, follow_redirects=False)
+        assert logout.status_code == 303
+    world.client.cookies.clear()
+    bearer = world.headers("border")
+    for _ in range(2):
+        world.client.post("/api/v1/auth/logout", headers=bearer)
+    entries = world.get("auditor", "/api/v1/audit?limit=1000").json()["items"]
+    ended = [e for e in entries if e["action"] == "session.ended"]
+    assert sorted((e["actor"], e["entity_id"]) for e in ended) == [
+        ("border", "border"),
+        ("officer", "officer"),
+    ]
+    with world.services.read_engine.connect() as conn:
+        everything = str([dict(r) for r in conn.execute(select(t.audit_log)).mappings()])
+    assert token not in everything and bearer["Authorization"][7:] not in everything
+    assert world.get("auditor", "/api/v1/audit/verify").json()["intact"] is True

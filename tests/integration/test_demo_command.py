@@ -42,3 +42,51 @@ def test_fresh_leaves_any_other_database_alone(tmp_path: Path) -> None:
     kept = tmp_path / "site.db"
     done = _demo(tmp_path, "--fresh", url=f"sqlite:///file:{kept}?uri=true")
     assert "--fresh starts over on the embedded SQLite file only" in done.stdout
+
+
+def test_the_demo_refuses_a_production_site(tmp_path: Path) -> None:
+    """Published logins and a simulated port have no place on a production site: refused
+    before the database is touched."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LANDPORT_")}
+    env.update(
+        LANDPORT_ENVIRONMENT="production",
+        LANDPORT_AUTH__SECRET_KEY="k" * 40,
+        NO_COLOR="1",
+        COLUMNS="300",
+    )
+    done = subprocess.run(
+        [LANDPORT, "demo", "--no-serve", "--fresh"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "LANDPORT_ENVIRONMENT" in done.stderr and "演示" in done.stderr
+    assert not (tmp_path / "var").exists()
+
+
+def test_the_demo_refuses_a_database_with_users_of_its_own(tmp_path: Path) -> None:
+    """A developer's own port (someone the demo did not create can log in) is neither wiped
+    by --fresh nor given the demo's published logins."""
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LANDPORT_DATABASE")}
+    env.update(LANDPORT_DATABASE__URL=url, NO_COLOR="1", COLUMNS="300")
+    user = ["--username", "zhuoma", "--role", "port_admin", "--password", "s3cret-pass"]
+    created = subprocess.run(
+        [LANDPORT, "users", "create", *user],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+    assert created.returncode == 0, created.stderr
+    before = (tmp_path / "site.db").read_bytes()
+    for args in ((), ("--fresh",)):
+        done = _demo(tmp_path, *args, url=url)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "zhuoma" in done.stderr and "LANDPORT_DATABASE__URL" in done.stderr
+        assert (tmp_path / "site.db").read_bytes() == before  # not wiped, nothing seeded

@@ -8,11 +8,14 @@ looked up here by that digest (one indexed read), as a cookie or as a bearer tok
 from __future__ import annotations
 
 import hashlib
+from contextlib import nullcontext
 from datetime import datetime
 
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from landport.adapters.db.audit import SqlAuditTrail
+from landport.adapters.db.engine import writer_lock
 from landport.adapters.db.tables import ended_sessions
 
 
@@ -23,18 +26,31 @@ def token_digest(token: str) -> str:
 def end_session(
     engine: Engine, token: str, *, username: str, now: datetime, expires_at: datetime
 ) -> None:
-    """Idempotent: a second logout with the same cookie changes nothing."""
+    """Idempotent: a second logout with the same cookie changes nothing. The logout is
+    audited with the row it writes (who ended which session: the token's digest, never the
+    token), so the log shows when an account's access ended."""
+    digest = token_digest(token)
     try:
-        with engine.begin() as conn:
+        with writer_lock(engine) or nullcontext(), engine.begin() as conn:
             conn.execute(delete(ended_sessions).where(ended_sessions.c.expires_at < now))
             conn.execute(
                 insert(ended_sessions).values(
-                    token_digest=token_digest(token),
+                    token_digest=digest,
                     username=username,
                     ended_at=now,
                     expires_at=expires_at,
                 )
             )
+            audit = SqlAuditTrail(conn, now)
+            audit.append(
+                actor=username,
+                action="session.ended",
+                entity_type="user",
+                entity_id=username,
+                before=None,
+                after={"session": digest, "valid_until": expires_at.isoformat()},
+            )
+            audit.flush()
     except IntegrityError:
         pass  # already ended
 

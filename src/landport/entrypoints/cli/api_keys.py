@@ -10,7 +10,7 @@ from rich.table import Column, Table
 from landport.adapters.db.api_keys import list_api_keys, new_api_key
 from landport.enterprises.api_keys import ApiKey, IssueApiKey, RevokeApiKey
 from landport.enterprises.model import Role
-from landport.entrypoints.cli.app import _run, _services, cli_actor, out
+from landport.entrypoints.cli.app import cli_actor, command_services, out, run_command
 
 api_keys_app = typer.Typer(
     help="API keys of machine clients (gate cameras, scanners, weighbridges).",
@@ -34,7 +34,7 @@ def api_keys_create(
 ) -> None:
     """Issue a key and print it once: only its hash is stored."""
     key, key_hash = new_api_key()
-    issued: ApiKey = _run(IssueApiKey(cli_actor(), name, role.value, resource, key_hash))
+    issued: ApiKey = run_command(IssueApiKey(cli_actor(), name, role.value, resource, key_hash))
     out.print(
         f"API key '{issued.name}' issued (role {issued.role.value}, "
         f"resource {issued.resource_id or '-'}); it is shown only once / 密钥仅显示一次:",
@@ -49,14 +49,14 @@ def api_keys_revoke(
     reason: Annotated[str, typer.Option(help="Why the key is revoked (audited).")],
 ) -> None:
     """Revoke a key: the device is refused within seconds; the record stays."""
-    _run(RevokeApiKey(cli_actor(), name, reason))
+    run_command(RevokeApiKey(cli_actor(), name, reason))
     out.print(f"API key '{name}' revoked")
 
 
 @api_keys_app.command("list")
 def api_keys_list() -> None:
     """Every key issued, without the keys themselves."""
-    services = _services()
+    services = command_services()
     try:
         keys = list_api_keys(services.read_engine)
     finally:

@@ -27,7 +27,7 @@ from landport.enterprises.agency import (
 from landport.enterprises.handlers import CreateUser, RecordExportHistory, RegisterEnterprise
 from landport.enterprises.model import Actor, CreditRating, Role
 from landport.risk.handlers import PublishRuleset
-from landport.settings import get_settings
+from landport.settings import Settings, get_settings, setting_problems
 from landport.shared.clock import FIRST_DAY, LAST_DAY
 from landport.shared.errors import DomainError, InvalidInput, Violation, os_error_text
 
@@ -54,7 +54,7 @@ def cli_actor() -> Actor:
     return Actor(f"cli:{getpass.getuser()}", Role.PORT_ADMIN)
 
 
-def _services() -> Services:
+def command_services() -> Services:
     settings = get_settings()
     upgrade(settings.database.url)
     services = bootstrap(settings)
@@ -62,7 +62,7 @@ def _services() -> Services:
     return services
 
 
-def _fail(exc: DomainError) -> typer.Exit:
+def refusal(exc: DomainError) -> typer.Exit:
     """Print a refusal in English and Chinese (as text: a message may quote brackets that the
     console would take for markup) and give the exit to raise."""
     en, zh = escape(exc.message_en), escape(exc.message_zh)
@@ -74,9 +74,9 @@ def _fail(exc: DomainError) -> typer.Exit:
 
 
 def refuse(option: str, code: str, en: str, zh: str) -> typer.Exit:
-    """A value given on the command line that breaks a rule, refused through `_fail` before
+    """A value given on the command line that breaks a rule, refused through `refusal` before
     anything is read or changed: the messages name the option in both languages."""
-    return _fail(InvalidInput([Violation(option, code, en, zh)]))
+    return refusal(InvalidInput([Violation(option, code, en, zh)]))
 
 
 def whole_number(option: str, low: int, high: int) -> Callable[[Any], int]:
@@ -176,12 +176,12 @@ def json_object_file(name: str, path: Path) -> dict[str, Any]:
     raise refuse(name, code, f"{name} {path} {en}", f"{name} {path} {zh}")
 
 
-def _run(command: object) -> Any:
-    services = _services()
+def run_command(command: object) -> Any:
+    services = command_services()
     try:
         return services.bus.handle(command).result
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise refusal(exc) from None
     finally:
         services.dispose()
 
@@ -199,7 +199,7 @@ def serve(
 
     from landport.entrypoints.web.app import create_app
 
-    services = _services()
+    services = command_services()
     out.print(f"Landport API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     uvicorn.run(
         create_app(services=services),
@@ -245,7 +245,7 @@ def enterprises_create(
 ) -> None:
     """Register an enterprise with customs at this port."""
     since = exports_here_since.date() if exports_here_since else None
-    _run(
+    run_command(
         RegisterEnterprise(
             cli_actor(),
             uscc,
@@ -273,7 +273,7 @@ def enterprises_history(
 ) -> None:
     """Record a registered enterprise's export history at this port, from earlier records."""
     day = since.date() if since else None
-    _run(RecordExportHistory(cli_actor(), uscc, day))
+    run_command(RecordExportHistory(cli_actor(), uscc, day))
     out.print(f"enterprise {uscc}: exports here since {day or 'unknown'}")
 
 
@@ -287,7 +287,7 @@ def enterprises_authorise(
     """Record a consignor's authorisation of a customs broker (代理报关委托书)."""
     first, last = day_option("--valid-from", valid_from), day_option("--valid-to", valid_to)
     cmd = RecordAgencyAuthorisation(cli_actor(), consignor, agent, first, last)
-    recorded = _run(cmd)
+    recorded = run_command(cmd)
     out.print(
         f"authorisation {recorded.id}: {agent} may declare for {consignor} "
         f"from {recorded.valid_from} to {recorded.valid_to}"
@@ -300,7 +300,7 @@ def enterprises_authorisations(
     agent: Annotated[str | None, typer.Option(help="Only this broker's.")] = None,
 ) -> None:
     """List agency authorisations (revoked ones too) as JSON lines, the newest first."""
-    services = _services()
+    services = command_services()
     try:
         found = list_authorisations(
             services.read_engine, consignor_uscc=consignor, agent_uscc=agent
@@ -317,7 +317,7 @@ def enterprises_revoke_authorisation(
     reason: Annotated[str, typer.Option(help="Why it is revoked (audited).")],
 ) -> None:
     """Revoke an agency authorisation: the broker may no longer declare for the consignor."""
-    _run(RevokeAgencyAuthorisation(cli_actor(), authorisation_id, reason))
+    run_command(RevokeAgencyAuthorisation(cli_actor(), authorisation_id, reason))
     out.print(f"authorisation {authorisation_id} revoked")
 
 
@@ -333,7 +333,9 @@ def users_create(
     if len(password) < 8:
         err.print("error: password must be at least 8 characters / 错误：密码至少 8 位")
         raise typer.Exit(code=2)
-    _run(CreateUser(cli_actor(), username, hash_password(password), role.value, enterprise, port))
+    run_command(
+        CreateUser(cli_actor(), username, hash_password(password), role.value, enterprise, port)
+    )
     out.print(f"user {username} created ({role.value})")
 
 
@@ -344,14 +346,14 @@ def risk_publish(
 ) -> None:
     """Publish a ruleset file as the next version."""
     document = json_object_file("FILE", file)
-    version = _run(PublishRuleset(cli_actor(), document, comment))
+    version = run_command(PublishRuleset(cli_actor(), document, comment))
     out.print(f"ruleset published as version {version}")
 
 
 @risk_app.command("show")
 def risk_show() -> None:
     """Print the active ruleset as JSON."""
-    services = _services()
+    services = command_services()
     with services.uow_factory() as uow:
         version, document = uow.rulesets.current()
     services.dispose()
@@ -361,6 +363,7 @@ def risk_show() -> None:
 
 
 def main() -> None:
+    from pydantic import ValidationError
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from landport.entrypoints.cli import (
@@ -386,6 +389,14 @@ def main() -> None:
     simulate.register(app)
     try:
         app()
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:
+            raise
+        problems = [
+            Violation(variable, "bad_setting", f"{variable} {why}", f"{variable} 取值无效：{why}")
+            for variable, why in setting_problems(exc)
+        ]
+        raise SystemExit(refusal(InvalidInput(problems)).exit_code) from None
     except (OperationalError, ProgrammingError) as exc:
         err.print(
             f"error: the database cannot be used ({exc.orig}); check LANDPORT_DATABASE__URL "

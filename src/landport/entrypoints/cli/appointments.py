@@ -21,11 +21,11 @@ from landport.adapters.db.appointment_queries import (
 )
 from landport.bootstrap import Services
 from landport.entrypoints.cli.app import (
-    _fail,
-    _services,
     cli_actor,
+    command_services,
     day_option,
     out,
+    refusal,
     refuse,
     whole_number,
 )
@@ -86,12 +86,12 @@ def _rows(items: list[dict[str, Any]], title: str) -> Table:
 
 def _command(make: Callable[[], object], as_json: bool) -> None:
     """Run one command through the bus and print the appointment it returns."""
-    services = _services()
+    services = command_services()
     try:
         made = services.bus.handle(make()).result
         view = appointment_view(services.read_engine, made.id)
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise refusal(exc) from None
     finally:
         services.dispose()
     assert view is not None
@@ -99,7 +99,7 @@ def _command(make: Callable[[], object], as_json: bool) -> None:
 
 
 def _read(use: Callable[[Services], Any]) -> Any:
-    services = _services()
+    services = command_services()
     try:
         return use(services)
     finally:
@@ -185,11 +185,11 @@ def walk_in_command(
 @appointments_app.command("sweep-no-shows")
 def sweep_command(as_json: AsJson = False) -> None:
     """Close the hours past their grace period: arrived, no-show or expired standby."""
-    services = _services()
+    services = command_services()
     try:
         result = services.bus.handle(ac.SweepNoShows(cli_actor())).result
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise refusal(exc) from None
     finally:
         services.dispose()
 

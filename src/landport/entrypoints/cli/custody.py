@@ -22,14 +22,14 @@ from landport.adapters.db.custody_queries import existing_routes
 from landport.adapters.route_files import routes_from_file
 from landport.bootstrap import bootstrap
 from landport.entrypoints.cli.app import (
-    _fail,
-    _run,
-    _services,
     cli_actor,
+    command_services,
     decimal_number,
     err,
     out,
+    refusal,
     refuse,
+    run_command,
 )
 from landport.entrypoints.cli.keys import verifying_keys
 from landport.seals.border_handlers import GateReading
@@ -71,7 +71,7 @@ def routes_import(
     ] = None,
 ) -> None:
     """Approve routes from a file; each import of a route is a new version."""
-    services = _services()
+    services = command_services()
     try:
         existing = existing_routes(services.read_engine)
         parsed = routes_from_file(
@@ -83,7 +83,7 @@ def routes_import(
         )
         versions = services.bus.handle(ImportRoutes(cli_actor(), tuple(parsed))).result
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise refusal(exc) from None
     except UnicodeDecodeError as exc:
         raise refuse(
             "FILE",
@@ -146,7 +146,7 @@ def seals_register(
     ] = None,
 ) -> None:
     """Add an e-lock to the pool."""
-    seal = _run(RegisterSeal(cli_actor(), seal_id, vendor, protocol, secret, terminal_id))
+    seal = run_command(RegisterSeal(cli_actor(), seal_id, vendor, protocol, secret, terminal_id))
     out.print(f"e-lock {seal.seal_id} registered ({seal.protocol.value}, {seal.state.value})")
 
 
@@ -157,7 +157,7 @@ def seals_reset_registration(
 ) -> None:
     """Let a JT/T 808 e-lock register again: its auth code stops working, and its next
     registration gets a new one (as a port administrator, audited)."""
-    _run(ResetTerminalRegistration(cli_actor(), seal_id, reason))
+    run_command(ResetTerminalRegistration(cli_actor(), seal_id, reason))
     out.print(f"e-lock {seal_id}: terminal registration reset; it may register again")
 
 

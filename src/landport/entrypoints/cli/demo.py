@@ -14,11 +14,11 @@ from landport.adapters.db.migrate import upgrade
 from landport.bootstrap import bootstrap
 from landport.demo.dataset import DEMO_PASSWORD, demo_logins
 from landport.demo.port import seed_demo_port
-from landport.entrypoints.cli.app import _fail, decimal_number, whole_number
+from landport.entrypoints.cli.app import decimal_number, refusal, whole_number
 from landport.seals.calendar import BEIJING
-from landport.settings import get_settings
+from landport.settings import Settings, get_settings
 from landport.shared.clock import SystemClock, beijing_date
-from landport.shared.errors import InvalidInput
+from landport.shared.errors import InvalidInput, Violation
 
 
 def register(app: typer.Typer) -> None:
@@ -61,8 +61,9 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         try:
             plan = load_scenario(scenario) if twin and serve else None
+            refuse_a_real_port(settings)
         except InvalidInput as exc:
-            raise _fail(exc) from None
+            raise refusal(exc) from None
         if fresh:
             out.print(start_afresh(settings.database.url))
         upgrade(settings.database.url)  # its folder and schema, before anything reads it
@@ -170,6 +171,68 @@ def warm(out: Any, live: Any, until: datetime) -> None:
         f"the port is open: {until.astimezone(BEIJING):%Y-%m-%d %H:%M} Beijing time, after "
         f"{WARM_UP.total_seconds() / 3600:g} simulated hours in {monotonic() - began:.0f} s"
     )
+
+
+def refuse_a_real_port(settings: Settings) -> None:
+    """The demo creates logins whose password is printed and published, runs a simulated
+    port and, with --fresh, deletes the database file: never on a production site, nor on a
+    database holding anyone the demo did not create (a developer's own port)."""
+    problems = []
+    if settings.environment == "production":
+        problems.append(
+            Violation(
+                "LANDPORT_ENVIRONMENT",
+                "demo_in_production",
+                "LANDPORT_ENVIRONMENT is production: the demo (published logins, a simulated "
+                "port) runs only in development or test",
+                "LANDPORT_ENVIRONMENT 为 production：演示（公开的登录口令、模拟口岸）只能在 "
+                "development 或 test 环境运行",
+            )
+        )
+    others = users_outside_the_demo(settings.database.url)
+    if others:
+        names = ", ".join(others)
+        problems.append(
+            Violation(
+                "LANDPORT_DATABASE__URL",
+                "not_a_demo_database",
+                f"LANDPORT_DATABASE__URL names a database with users the demo did not create "
+                f"({names}): the demo runs on its own database only",
+                f"LANDPORT_DATABASE__URL 指向的数据库含有非演示用户（{names}）：演示只能使用"
+                "自己的数据库",
+            )
+        )
+    if problems:
+        raise InvalidInput(problems)
+
+
+def users_outside_the_demo(url: str, *, shown: int = 5) -> list[str]:
+    """Up to `shown` usernames in this database that are not demo logins (none when the
+    database or its users table does not exist yet)."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.engine import make_url
+
+    from landport.adapters.db import tables as t
+
+    parsed = make_url(url)
+    plain_file = parsed.get_backend_name() == "sqlite" and not parsed.query.get("uri")
+    if plain_file and not (parsed.database and Path(parsed.database).is_file()):
+        return []  # nothing there yet (asking would create the file)
+    demo_names = sorted(name for name, _, _ in demo_logins())
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not engine.dialect.has_table(conn, "users"):
+                return []
+            query = (
+                select(t.users.c.username)
+                .where(t.users.c.username.not_in(demo_names))
+                .order_by(t.users.c.username)
+                .limit(shown)
+            )
+            return list(conn.execute(query).scalars())
+    finally:
+        engine.dispose()
 
 
 def latest_instant(url: str) -> datetime | None:

@@ -18,7 +18,7 @@ from landport.adapters.db.yard_queries import list_visits, visit_view
 from landport.adapters.reference_files import YardFiles
 from landport.bootstrap import Services
 from landport.enterprises.model import Actor, Role
-from landport.entrypoints.cli.app import _fail, _services, day_option, err, out
+from landport.entrypoints.cli.app import command_services, day_option, err, out, refusal
 from landport.shared.errors import DomainError
 from landport.yard import commands as yc
 from landport.yard.handlers import GateOutBlocked
@@ -49,12 +49,12 @@ def _dump(document: Any) -> None:
 
 def _handle(command: object) -> tuple[Services, Any]:
     """Run one command; domain refusals print in both languages and exit 2."""
-    services = _services()
+    services = command_services()
     try:
         return services, services.bus.handle(command).result
     except DomainError as exc:
         services.dispose()
-        raise _fail(exc) from None
+        raise refusal(exc) from None
 
 
 def _show(
@@ -94,7 +94,7 @@ def visits(
     as_json: AsJson = False,
 ) -> None:
     """Truck visits, newest first."""
-    services = _services()
+    services = command_services()
     try:
         items = list_visits(services.read_engine, _files(services).layout(), status=status)
     finally:
@@ -120,7 +120,7 @@ def visits(
 @yard_app.command("show")
 def show(visit: str, as_json: AsJson = False) -> None:
     """One visit: station, slot, when to leave, holds and every step."""
-    _show(_services(), visit, as_json)
+    _show(command_services(), visit, as_json)
 
 
 @yard_app.command("gate-in")
@@ -140,7 +140,7 @@ def gate_in(
 @yard_app.command("gate-out")
 def gate_out(plate: str, as_json: AsJson = False) -> None:
     """The exit gate read a plate: exit status 1 listing every blocker when refused."""
-    services = _services()
+    services = command_services()
     try:
         visit = services.bus.handle(yc.GateOut(_actor(), plate)).result
     except GateOutBlocked as blocked:
@@ -154,7 +154,7 @@ def gate_out(plate: str, as_json: AsJson = False) -> None:
         raise typer.Exit(code=1) from None
     except DomainError as exc:
         services.dispose()
-        raise _fail(exc) from None
+        raise refusal(exc) from None
     _show(services, visit.visit.id, as_json)
 
 
@@ -244,7 +244,7 @@ def hold(
 def layout(as_json: AsJson = False) -> None:
     """The yard layout in force (the newest version kept in the database, else the operator's
     yard.json, else the packaged one)."""
-    services = _services()
+    services = command_services()
     try:
         files = _files(services)
         in_force, current = files.layout_in_force(), files.layout()
