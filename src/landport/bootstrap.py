@@ -25,7 +25,7 @@ from landport.adapters.security import TokenSigner
 from landport.declarations import commands as c
 from landport.declarations.handlers import cancel_declaration, declare_export, submit_declaration
 from landport.declarations.ports import ClearanceContext
-from landport.enterprises import api_keys
+from landport.enterprises import accounts, api_keys
 from landport.enterprises.agency import (
     RecordAgencyAuthorisation,
     RevokeAgencyAuthorisation,
@@ -75,6 +75,9 @@ HANDLERS: dict[type, Handler] = {
     RegisterEnterprise: register_enterprise,
     RecordExportHistory: record_export_history,
     CreateUser: create_user,
+    accounts.DeactivateUser: accounts.deactivate_user,
+    accounts.ReactivateUser: accounts.reactivate_user,
+    accounts.ResetPassword: accounts.reset_password,
     RecordAgencyAuthorisation: record_agency_authorisation,
     RevokeAgencyAuthorisation: revoke_agency_authorisation,
     PublishRuleset: publish_ruleset,

@@ -170,3 +170,36 @@ def test_an_agency_authorisation_is_recorded_refused_when_backwards_and_revoked(
         a for a in stored["items"] if (a["consignor_uscc"], a["agent_uscc"]) == (consignor, agent)
     ]
     assert len(mine) == 1 and mine[0]["revocation_reason"] == "contract ended"
+
+
+def test_the_admin_deactivates_an_account_and_its_session_ends(
+    page: Any, live_server: LiveServer
+) -> None:
+    """The form asks for a reason (the API's rule, shown on the field); once applied, the
+    person's token is refused and the table says the account is inactive."""
+    admin = live_server.headers(LOGINS["port_admin"])
+    body = {"username": "dawa", "password": "dawa-long-pass", "role": "yard_operator"}
+    created = httpx.post(live_server.url("/api/v1/users"), json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    login = {"username": "dawa", "password": "dawa-long-pass"}
+    token = httpx.post(live_server.url("/api/v1/auth/token"), data=login).json()["access_token"]
+    me = live_server.url("/api/v1/me")
+    assert httpx.get(me, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+    open_console(page, "port_admin", english=True)
+    page.locator("#acc-user option[value='dawa']").wait_for(state="attached")
+    page.locator("#acc-user").select_option("dawa")
+    page.locator("#acc-action").select_option("deactivate")
+    page.locator("#account-form button[type=submit]").click()
+    page.locator("#account-form .field-error").wait_for()  # no reason given
+    assert page.locator("#acc-reason").get_attribute("aria-invalid") == "true"
+    assert httpx.get(me, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+    page.locator("#acc-reason").fill("contract ended")
+    page.locator("#account-form button[type=submit]").click()
+    page.locator("#account-form-status.notice-ok", has_text="dawa").wait_for()
+    row = page.locator("#users tbody tr", has_text="dawa")
+    row.filter(has_text="No").wait_for()
+    assert httpx.get(me, headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert "[consoles." not in page.inner_text("body")
+    screenshot(page, "console-admin-account-deactivated-en")

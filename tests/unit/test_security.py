@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from pydantic import ValidationError
 
@@ -53,3 +56,17 @@ def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) 
 def test_database_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANDPORT_DATABASE__URL", "postgresql+psycopg://u@db/landport")
     assert Settings().database.url == "postgresql+psycopg://u@db/landport"
+
+
+def test_a_token_carries_its_accounts_session_generation() -> None:
+    """The generation is signed with the rest: a token cannot be moved onto a newer one."""
+    actor = Actor("alice", Role.PORT_ADMIN)
+    token = SIGNER.issue(actor, generation=3)
+    assert SIGNER.verify_session(token) == (actor, 3)
+    assert SIGNER.verify_session(SIGNER.issue(actor)) == (actor, 0)
+    body, signature = token.split(".", 1)
+    payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    payload["gen"] = 4
+    forged = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    with pytest.raises(InvalidToken):
+        SIGNER.verify_session(f"{forged}.{signature}")

@@ -92,7 +92,8 @@ class TokenSigner:
     secret: bytes
     ttl_seconds: int
 
-    def issue(self, actor: Actor, now: float | None = None) -> str:
+    def issue(self, actor: Actor, now: float | None = None, *, generation: int = 0) -> str:
+        """`generation`: the account's session generation at the login (`verify_session`)."""
         issued = int(now if now is not None else time.time())
         payload = {
             "sub": actor.username,
@@ -102,11 +103,17 @@ class TokenSigner:
             "iat": issued,
             "exp": issued + self.ttl_seconds,
             "jti": secrets.token_hex(8),  # every login its own token: one can end alone
+            "gen": generation,
         }
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         return f"{body}.{self._sign(body)}"
 
     def verify(self, token: str, now: float | None = None) -> Actor:
+        return self.verify_session(token, now)[0]
+
+    def verify_session(self, token: str, now: float | None = None) -> tuple[Actor, int]:
+        """The actor and the account's session generation the token was issued under (0 for
+        tokens from before generations): one older than the account's is withdrawn."""
         try:
             body, signature = token.split(".", 1)
         except ValueError:
@@ -117,11 +124,13 @@ class TokenSigner:
         try:
             payload = json.loads(_unb64(body))
             role = Role(payload["role"])
-        except (ValueError, KeyError) as exc:
+            generation = int(payload.get("gen", 0))
+        except (ValueError, KeyError, TypeError) as exc:
             raise InvalidToken("bad payload") from exc
         if payload["exp"] < (now if now is not None else time.time()):
             raise InvalidToken("expired")
-        return Actor(payload["sub"], role, payload.get("ent"), payload.get("port"))
+        actor = Actor(payload["sub"], role, payload.get("ent"), payload.get("port"))
+        return actor, generation
 
     def _sign(self, body: str) -> str:
         return _b64(hmac.new(self.secret, body.encode(), hashlib.sha256).digest())

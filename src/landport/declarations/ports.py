@@ -66,6 +66,10 @@ class UserRepository(Protocol):
 
     def add(self, user: User) -> None: ...
 
+    def save(self, user: User) -> None:
+        """Store an existing account's password, standing and session generation."""
+        ...
+
 
 class RulesetRepository(Protocol):
     def current(self) -> tuple[int, dict[str, Any]]:

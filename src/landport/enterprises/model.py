@@ -60,6 +60,9 @@ class User:
     port_id: str | None = None
     active: bool = True
     id: int | None = None
+    # Moves on when the account is deactivated or its password reset: tokens carrying an
+    # older generation are no credential (see enterprises/accounts.py).
+    session_generation: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -321,6 +321,7 @@ class SqlUserRepository:
             port_id=r["port_id"],
             active=r["active"],
             id=r["id"],
+            session_generation=r["session_generation"],
         )
 
     def add(self, u: User) -> None:
@@ -332,7 +333,19 @@ class SqlUserRepository:
                 enterprise_uscc=u.enterprise_uscc,
                 port_id=u.port_id,
                 active=u.active,
+                session_generation=u.session_generation,
                 created_at=self._now,
+            )
+        )
+
+    def save(self, u: User) -> None:
+        self._conn.execute(
+            update(t.users)
+            .where(t.users.c.username == u.username)
+            .values(
+                password_hash=u.password_hash,
+                active=u.active,
+                session_generation=u.session_generation,
             )
         )
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from landport.adapters.db.audit import SqlAuditTrail
 from landport.adapters.db.engine import writer_lock
-from landport.adapters.db.tables import ended_sessions
+from landport.adapters.db.tables import ended_sessions, users
 
 
 def token_digest(token: str) -> str:
@@ -55,11 +55,21 @@ def end_session(
         pass  # already ended
 
 
-def session_ended(engine: Engine, token: str) -> bool:
+def session_withdrawn(engine: Engine, token: str, username: str, generation: int) -> bool:
+    """Whether a token this server signed is no credential any more: its session ended by
+    logging out, or its account deactivated, its password reset (a newer session
+    generation) or gone since it was issued. One indexed read."""
+    ended = (
+        select(ended_sessions.c.token_digest)
+        .where(ended_sessions.c.token_digest == token_digest(token))
+        .exists()
+    )
     with engine.connect() as conn:
-        found = conn.execute(
-            select(ended_sessions.c.token_digest).where(
-                ended_sessions.c.token_digest == token_digest(token)
+        account = conn.execute(
+            select(users.c.active, users.c.session_generation, ended.label("ended")).where(
+                users.c.username == username
             )
         ).first()
-    return found is not None
+    if account is None:
+        return True
+    return bool(account.ended) or not account.active or account.session_generation != generation

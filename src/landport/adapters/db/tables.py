@@ -83,6 +83,8 @@ users = Table(
     Column("port_id", String(40), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", TS, nullable=False),
+    # Moves on at a deactivation or a password reset: older tokens are no credential.
+    Column("session_generation", Integer, nullable=False, server_default=text("0")),
 )
 
 declarations = Table(

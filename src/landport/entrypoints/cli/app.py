@@ -367,6 +367,7 @@ def main() -> None:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from landport.entrypoints.cli import (
+        accounts,
         api_keys,
         appointments,
         audit,
@@ -379,6 +380,7 @@ def main() -> None:
     )
 
     demo.register(app)
+    accounts.register(app)
     api_keys.register(app)
     audit.register(app)
     reports.register(app)

@@ -14,6 +14,7 @@ from landport.adapters.live_events import LiveEventHub
 from landport.bootstrap import Services, bootstrap
 from landport.entrypoints.web.errors import install_error_handlers
 from landport.entrypoints.web.routers import (
+    accounts,
     admin,
     api_keys,
     appointments,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         customs,
         risk,
         admin,
+        accounts,
         audit,
         custody,
         telemetry,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,7 +13,7 @@ from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
 from landport.adapters.db.queries import find_user
-from landport.adapters.db.sessions import session_ended
+from landport.adapters.db.sessions import session_withdrawn
 from landport.adapters.security import (
     InvalidToken,
     PasswordChecksBusy,
@@ -47,7 +48,16 @@ def csrf_token_for(services: Services, session_token: str) -> str:
     return hmac.new(key, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def authenticate(request: Request, username: str, password: str) -> Actor | None:
+@dataclass(frozen=True)
+class SignedIn:
+    """A login that passed: who, and the token issued for them (under the account's session
+    generation, so that a later deactivation or password reset withdraws it)."""
+
+    actor: Actor
+    token: str
+
+
+def authenticate(request: Request, username: str, password: str) -> SignedIn | None:
     """The one password check behind the token endpoint and the login form: it costs the same
     whether or not the account exists.
 
@@ -71,7 +81,9 @@ def authenticate(request: Request, username: str, password: str) -> Actor | None
         throttle.failed(username, address)
         return None
     throttle.succeeded(username)
-    return Actor(user.username, user.role, user.enterprise_uscc, user.port_id)
+    actor = Actor(user.username, user.role, user.enterprise_uscc, user.port_id)
+    token = services.tokens.issue(actor, generation=user.session_generation)
+    return SignedIn(actor, token)
 
 
 def _refuse_if_throttled(throttle: LoginThrottle, username: str, address: str | None) -> None:
@@ -81,23 +93,24 @@ def _refuse_if_throttled(throttle: LoginThrottle, username: str, address: str | 
 
 
 def session_cookie(request: Request) -> str | None:
-    """The browser's session token, unless that session was ended by logging out."""
+    """The browser's session token, unless it was withdrawn (`token_withdrawn`)."""
     token = request.cookies.get(SESSION_COOKIE)
-    if not token or session_ended(request.app.state.services.read_engine, token):
+    if not token or token_withdrawn(request, token):
         return None
     return token
 
 
-def bearer_ended(request: Request, token: str) -> bool:
-    """Whether a token sent in the Authorization header belongs to a session ended by logging
-    out. A forged or expired token is left to `current_actor` to refuse: only a token this
-    server signed costs the (indexed) look-up."""
+def token_withdrawn(request: Request, token: str) -> bool:
+    """Whether a token, as a cookie or in the Authorization header, was withdrawn: its
+    session ended by logging out, or its account deactivated or its password reset since.
+    A forged or expired token is left to `current_actor` to refuse: only a token this server
+    signed costs the (indexed) look-up."""
     services: Services = request.app.state.services
     try:
-        services.tokens.verify(token)
+        actor, generation = services.tokens.verify_session(token)
     except InvalidToken:
         return False
-    return session_ended(services.read_engine, token)
+    return session_withdrawn(services.read_engine, token, actor.username, generation)
 
 
 class BearerOrSession(OAuth2PasswordBearer):
@@ -115,7 +128,7 @@ class BearerOrSession(OAuth2PasswordBearer):
             # As with the cookie: an ended session's token is no token at all (a request
             # that also carries an X-API-Key is still judged by the key alone). The look-up
             # runs on the thread pool: a database call must not hold up the event loop.
-            return None if await run_in_threadpool(bearer_ended, request, token) else token
+            return None if await run_in_threadpool(token_withdrawn, request, token) else token
         cookie = await run_in_threadpool(session_cookie, request)
         if cookie is None:
             return None  # a logged-out cookie is no session at all

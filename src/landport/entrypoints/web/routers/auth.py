@@ -33,13 +33,14 @@ def issue_token(
     logins of a name in 15 minutes (or more from one address) the answer is 429 with
     Retry-After, and the password is not checked."""
     try:
-        actor = authenticate(request, form.username, form.password)
+        signed_in = authenticate(request, form.username, form.password)
     except LoginRefused as refused:
         return refused.as_response()
-    if actor is None:
+    if signed_in is None:
         raise Unauthenticated("wrong username or password", "用户名或密码错误")
+    actor = signed_in.actor
     return {
-        "access_token": services.tokens.issue(actor),
+        "access_token": signed_in.token,
         "token_type": "bearer",
         "expires_in": services.tokens.ttl_seconds,
         "role": actor.role.value,

@@ -60,7 +60,7 @@ def login(
     """Checks the password as the token endpoint does; the token goes in an httpOnly cookie."""
     services = request.app.state.services
     try:
-        actor = authenticate(request, username.strip(), password)
+        signed_in = authenticate(request, username.strip(), password)
     except LoginRefused as refused:  # too many failures, or too many logins at once
         context = {
             "next": safe_next(next, ""),
@@ -71,10 +71,10 @@ def login(
         page = render(request, "login.html", context, status_code=refused.status, actor=None)
         page.headers["Retry-After"] = str(refused.retry_after)
         return page
-    if actor is None:
+    if signed_in is None:
         context = {"next": safe_next(next, ""), "username": username, "error": "login.failed"}
         return render(request, "login.html", context, status_code=401, actor=None)
-    token = services.tokens.issue(actor)
+    actor, token = signed_in.actor, signed_in.token
     response = redirect(safe_next(next, LANDING[actor.role]))
     secure = secure_cookies(services.settings)
     max_age = services.tokens.ttl_seconds

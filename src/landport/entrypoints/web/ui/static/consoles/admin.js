@@ -1,6 +1,7 @@
-// Port admin console: users, enterprises, customs brokers' agency authorisations (record,
-// revoke), risk rules (view and publish a new version), port calendars (rendered by the
-// server) and route import from a GeoJSON or GPX file.
+// Port admin console: users (create, deactivate, reactivate, reset a password), enterprises,
+// customs brokers' agency authorisations (record, revoke), risk rules (view and publish a
+// new version), port calendars (rendered by the server) and route import from a GeoJSON or
+// GPX file.
 import {
   ready, api, beijing, clearErrors, clearNotice, el, lang, message, notify, replace, requireFields,
   showErrors, t, table,
@@ -25,6 +26,25 @@ async function loadUsers() {
     ["field.port_id", (u) => (u.port_id ? t(`port.${u.port_id}`) : "—")],
     ["field.active", (u) => (u.active ? t("common.yes") : t("common.no"))],
   ], answer.data.items));
+  replace("acc-user", answer.data.items.map((u) => el("option", { value: u.username },
+    `${u.username} · ${t(`role.${u.role}`)}${u.active ? "" : ` (${t("admin.deactivate")})`}`)));
+}
+
+/** Deactivate, reactivate or reset a password: the server ends the person's sessions and
+ *  audits the reason; the password goes only with a reset. */
+async function changeAccount(event) {
+  event.preventDefault();
+  const form = event.target;
+  clearNotice("account-form-status");
+  if (!requireFields(form, ["username", "reason"])) return;
+  const { username, action, password, reason } = values(form);
+  const body = action === "password" ? { password: password || "", reason } : { reason };
+  const answer = await api("POST", `/api/v1/users/${encodeURIComponent(username)}/${action}`, body);
+  if (!answer.ok) return showErrors(form, answer);
+  clearErrors(form);
+  form.reset();
+  notify("account-form-status", t(`admin.account_${action}`, answer.data));
+  await loadUsers();
 }
 
 async function loadEnterprises() {
@@ -184,6 +204,7 @@ document.getElementById("user-form").addEventListener("submit", (e) => create(e,
 document.getElementById("enterprise-form").addEventListener("submit", (e) => create(e, "/api/v1/enterprises", "admin.enterprise_created", loadEnterprises));
 document.getElementById("agency-form").addEventListener("submit", (e) => create(e, "/api/v1/agency-authorisations", "admin.agency_recorded", loadAuthorisations));
 document.getElementById("revoke-form").addEventListener("submit", revoke);
+document.getElementById("account-form").addEventListener("submit", changeAccount);
 document.getElementById("ruleset-form").addEventListener("submit", publish);
 document.getElementById("route-form").addEventListener("submit", importRoutes);
 ready();
