@@ -11,6 +11,8 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 # Simulated seconds per real second of the demo's twin, `make demo SPEED=120` (default: the
 # command's own, 60).
 SPEED ?=
+# TCP port the demo serves on, `make demo PORT=8001` (default: the command's own, 8000).
+PORT ?=
 
 .PHONY: setup assets demo test lint typecheck bench clean
 
@@ -35,7 +37,7 @@ $(SYNCED): $(UV) pyproject.toml uv.lock
 	@touch $(SYNCED)
 
 demo: setup
-	$(BIN)/landport demo --fresh $(if $(SPEED),--speed $(SPEED))
+	$(BIN)/landport demo --fresh $(if $(SPEED),--speed $(SPEED)) $(if $(PORT),--port $(PORT))
 
 lint: setup
 	$(BIN)/ruff check src tests bench

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from fastapi import FastAPI
+
+from landport.entrypoints.cli.demo import screen_path
+from landport.entrypoints.web.app import create_app
+from world import make_services
+
 LANDPORT = str(Path(sys.executable).with_name("landport"))
 
 
-def _demo(folder: Path, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+def _demo(
+    folder: Path, *args: str, url: str | None = None, serve: bool = False
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LANDPORT_DATABASE")}
     if url is not None:
         env["LANDPORT_DATABASE__URL"] = url
     return subprocess.run(
-        [LANDPORT, "demo", "--no-serve", *args],
+        [LANDPORT, "demo", *([] if serve else ["--no-serve"]), *args],
         cwd=folder,
         capture_output=True,
         text=True,
@@ -90,3 +99,27 @@ def test_the_demo_refuses_a_database_with_users_of_its_own(tmp_path: Path) -> No
         assert done.returncode == 2, done.stdout + done.stderr
         assert "zhuoma" in done.stderr and "LANDPORT_DATABASE__URL" in done.stderr
         assert (tmp_path / "site.db").read_bytes() == before  # not wiped, nothing seeded
+
+
+def test_the_demo_refuses_a_busy_port_before_it_seeds_anything(tmp_path: Path) -> None:
+    """A port another program listens on is refused at once, naming --port, not after the
+    minute of seeding and warming up that ends in uvicorn's "address already in use"."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        done = _demo(tmp_path, "--fresh", "--port", str(port), serve=True)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"--port {port}" in done.stderr and "already in use" in done.stderr
+    assert "已被占用" in done.stderr and "make demo PORT=" in done.stderr
+    assert "serving" not in done.stdout and "seeded" not in done.stdout
+    assert not (tmp_path / "var").exists()  # neither deleted, created nor seeded
+
+
+def test_the_demo_finds_the_big_screen_among_the_included_routers(sqlite_url: str) -> None:
+    services = make_services(sqlite_url)
+    try:
+        assert screen_path(create_app(services=services)) == "/screen"
+    finally:
+        services.dispose()
+    assert screen_path(FastAPI()) is None  # an app without the UI: no line about it

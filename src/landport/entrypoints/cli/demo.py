@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from time import monotonic
@@ -18,7 +20,7 @@ from landport.entrypoints.cli.app import decimal_number, refusal, whole_number
 from landport.seals.calendar import BEIJING
 from landport.settings import Settings, get_settings
 from landport.shared.clock import SystemClock, beijing_date
-from landport.shared.errors import InvalidInput, Violation
+from landport.shared.errors import InvalidInput, Violation, os_error_text
 
 
 def register(app: typer.Typer) -> None:
@@ -61,6 +63,8 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         try:
             plan = load_scenario(scenario) if twin and serve else None
+            if serve:  # before the minute of seeding and warming up, not after it
+                refuse_an_address_in_use(host, port)
             refuse_a_real_port(settings)
         except InvalidInput as exc:
             raise refusal(exc) from None
@@ -136,8 +140,9 @@ def register(app: typer.Typer) -> None:
                 )
             base = f"http://{host}:{port}"
             out.print(f"Landport is serving on {base}  (API docs: {base}/docs)")
-            if "/screen" in {getattr(route, "path", "") for route in app.routes}:
-                out.print(f"the big screen: {base}/screen")
+            screen = screen_path(app)
+            if screen is not None:
+                out.print(f"the big screen: {base}{screen}")
             uvicorn.run(app, host=host, port=port, log_level="warning")
         except KeyboardInterrupt:  # Ctrl-C while the port warms up
             pass
@@ -171,6 +176,70 @@ def warm(out: Any, live: Any, until: datetime) -> None:
         f"the port is open: {until.astimezone(BEIJING):%Y-%m-%d %H:%M} Beijing time, after "
         f"{WARM_UP.total_seconds() / 3600:g} simulated hours in {monotonic() - began:.0f} s"
     )
+
+
+def refuse_an_address_in_use(host: str, port: int) -> None:
+    """Bind host:port as the server will (SO_REUSEADDR, every address the host resolves to)
+    and let go at once: a busy port is refused now, not after the port has warmed up and
+    the command has announced that it serves."""
+    other = port + 1 if port < 65535 else 8000
+    try:
+        addresses = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except OSError as exc:
+        en, zh = os_error_text(exc)
+        raise InvalidInput(
+            [
+                Violation(
+                    "--host",
+                    "unknown_host",
+                    f"--host {host!r} is not an interface of this machine ({en})",
+                    f"--host {host!r} 不是本机的网络接口（{zh}）",
+                )
+            ]
+        ) from None
+    for family, kind, proto, _, address in dict.fromkeys(addresses):
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # as asyncio's server does
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    problem = Violation(
+                        "--port",
+                        "port_in_use",
+                        f"--port {port}: {host}:{port} is already in use (another Landport or "
+                        f"another program listens on it); choose another port, e.g. "
+                        f"`make demo PORT={other}` or `landport demo --port {other}`",
+                        f"--port {port}：{host}:{port} 已被占用（另一个 Landport 或其他程序正在"
+                        f"监听）；请换一个端口，例如 `make demo PORT={other}` 或 "
+                        f"`landport demo --port {other}`",
+                    )
+                else:
+                    en, zh = os_error_text(exc)
+                    problem = Violation(
+                        "--host",
+                        "cannot_listen",
+                        f"cannot listen on {host}:{port} ({en}); check --host and --port",
+                        f"无法在 {host}:{port} 上监听（{zh}）；请检查 --host 和 --port",
+                    )
+                raise InvalidInput([problem]) from None
+
+
+def screen_path(app: Any) -> str | None:
+    """Where the app serves the big screen, or None: asked of the app by the page's route
+    name, because included routers do not list their paths in `app.routes`."""
+    from starlette.routing import NoMatchFound
+
+    from landport.entrypoints.web.ui import screen_page
+
+    try:
+        return str(app.url_path_for(screen_page.screen.__name__))
+    except NoMatchFound:
+        return None
 
 
 def refuse_a_real_port(settings: Settings) -> None:

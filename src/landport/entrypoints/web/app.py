@@ -100,6 +100,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
             swagger_css_url=f"{vendor}/swagger-ui.css",
             swagger_favicon_url=f"{vendor}/favicon-32x32.png",
+            # no badge from validator.swagger.io: the page must not reach for the internet
+            swagger_ui_parameters={"validatorUrl": None},
         )
 
     @app.get("/api/v1/health", tags=["health"])
