@@ -279,3 +279,22 @@ def test_a_bad_setting_is_refused_naming_its_variable(
     )
     assert_refused(done, variable, word)
     assert not database.exists()  # refused before anything was created
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "code", "words"),
+    [
+        (("simulate", "--seed", "1.5"), "--seed", "not_a_whole_number", ("'1.5'", "不是整数")),
+        (("simulate", "--days", "abc"), "--days", "not_a_whole_number", ("'abc'", "1 至 400")),
+        (("simulate", "--days", "0"), "--days", "out_of_range", ("from 1 to 400", "'0'")),
+        (("demo", "--no-serve", "--speed", "x"), "--speed", "not_a_number", ("'x'", "不是数字")),
+        (("demo", "--no-serve", "--speed", "inf"), "--speed", "out_of_range", ("from 1 to 3600",)),
+    ],
+    ids=["seed-decimal", "days-word", "days-0", "speed-word", "speed-inf"],
+)  # fmt: skip
+def test_text_that_is_no_number_is_told_from_a_number_out_of_range(
+    sqlite_url: str, args: tuple[str, ...], option: str, code: str, words: tuple[str, ...]
+) -> None:
+    done = run(sqlite_url, *args)
+    assert_refused(done, option, *words)
+    assert f"{option}: {code}" in done.stderr.splitlines()[0]

@@ -341,10 +341,19 @@ def test_a_sweep_gives_the_same_rows_side_by_side_as_in_turn(tmp_path: Path) -> 
     assert [(r["scan_lanes"], r["parking"]) for r in rows] == [(1, 20), (1, 60), (2, 20), (2, 60)]
     assert all(r["trucks_handled_per_day"] >= 3 for r in rows)
     assert all("inspected_clearance_p90_min" in r for r in rows)
+    contract = ("trucks_handled", "green_clearance_p50_min", "incidents_injected")
+    contract += ("incidents_detected", "false_alerts", "sim_days_per_wall_s")
+    assert all(key in r for r in rows for key in contract)
     assert len({json.dumps(r, sort_keys=True) for r in rows}) == 4
     in_turn = _landport(*sweep, "--json", "--jobs", "1")
     assert in_turn.returncode == 0, in_turn.stderr
-    assert json.loads(in_turn.stdout) == {"sweep": rows, "jobs": 1}
+    # the same figures; only the speed of each run differs
+    speed = "sim_days_per_wall_s"
+    again = json.loads(in_turn.stdout)
+    assert again["jobs"] == 1 and all(r[speed] > 0 for r in again["sweep"] + rows)
+    assert [{k: v for k, v in r.items() if k != speed} for r in again["sweep"]] == [
+        {k: v for k, v in r.items() if k != speed} for r in rows
+    ]
 
 
 def test_a_sweep_on_a_given_database_cannot_run_side_by_side(tmp_path: Path) -> None:
@@ -416,3 +425,19 @@ def test_the_nightly_retention_bounds_the_positions_and_changes_no_outcome(
     assert 0 < stored < purged["telemetry_messages"]
     for key in ("trucks_handled", "per_lane", "per_border_port", "alerts_raised", "false_alerts"):
         assert purged[key] == kept[key], key
+
+
+def test_a_lot_too_small_shows_as_trucks_waiting_for_a_slot(tmp_path: Path) -> None:
+    """Sealed trucks that find the lot full wait in the yard lane: a manager sees how many
+    and how long (a lot of one slot a zone for fifteen trucks), not only a full peak."""
+    path = _scenario_file(tmp_path, 15)
+    small = tmp_path / "small-lot.toml"
+    small.write_text(f'base = "{path.name}"\n[yard]\nparking = 3\n', encoding="utf-8")
+    done = _landport("simulate", str(small), "--days", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    r = json.loads(done.stdout)
+    lot = r["parking"]
+    assert lot["slots"] in (3, 4) and lot["peak_in_use"] == lot["slots"]  # zones rounded up
+    assert lot["trucks_waited"] >= 3 and r["peak_queue"]["parking"] >= 1
+    assert r["time_release"]["parking_wait"]["p90_min"] > 60  # hours in the lane, not minutes
+    assert 0.2 < r["utilisation"]["parking"] <= 1.0

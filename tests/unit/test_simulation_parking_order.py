@@ -14,7 +14,7 @@ import simpy
 from landport.simulation.parking import ParkingLot
 
 env = simpy.Environment()
-lot = ParkingLot(env, slots=1)
+lot = ParkingLot(env, slots=1, window_s=86400.0)
 lot.arrive("furniture", "general")  # the platform parked furniture in the general zone
 woken = []
 

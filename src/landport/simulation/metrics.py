@@ -25,6 +25,7 @@ SEGMENTS: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
     ("clearance", "gate_in", "decided", None),
     ("clearance_inspected", "gate_in", "decided", INSPECTED_LANES),
     ("sealing", "decided", "sealed", None),
+    ("parking_wait", "sealed", "parked", None),  # in the yard lane until a slot is free
     ("parking_dwell", "sealed", "gate_out", None),
     ("road", "gate_out", "border_arrival", None),
     ("border", "border_arrival", "border_done", None),
@@ -165,11 +166,19 @@ def summarise(
     for key, st in twin.stations.items():
         capacity_s = st.capacity * _open_s(st.hours) * days
         utilisation[key] = round(st.busy_s / capacity_s, 3) if capacity_s else None
-    parking_s = s.parking * sim_s
-    utilisation["parking"] = round(twin.parking.used_s / parking_s, 3) if parking_s else None
+    lot = twin.parking
+    # Over the days of arrivals, as the stations are (not while the lot empties afterwards).
+    parking_s = lot.slots * min(lot.window_s, sim_s)
+    utilisation["parking"] = round(lot.used_s / parking_s, 3) if parking_s else None
+    # Queues only: trucks waiting for a station, and sealed trucks waiting for a slot.
     peak_queue = {k: st.peak_queue for k, st in twin.stations.items()}
-    peak_queue["parking_in_use"] = twin.parking.peak
-    peak_queue["parking_waits"] = twin.parking.refused
+    peak_queue["parking"] = lot.peak_waiting
+    parking = {
+        "slots": lot.slots,
+        "peak_in_use": lot.peak,
+        "trucks_waited": lot.waited,  # sealed trucks that found the lot or their zone full
+        "refused_tries": lot.refused,  # of those, tries the platform refused (zone full)
+    }
     outcomes = Counter(r.outcome.split(":")[0] for r in recs)
     result: dict[str, Any] = {
         "scenario": s.name,
@@ -205,6 +214,7 @@ def summarise(
         "time_release": segments,
         "utilisation": utilisation,
         "peak_queue": peak_queue,
+        "parking": parking,
         **detection(twin.incidents, alerts),
         "false_alert_examples": false_alert_examples(recs, twin.incidents, alerts),
         **alert_handling(twin, alerts),

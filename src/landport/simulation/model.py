@@ -21,6 +21,14 @@ class SimClock:
     def now(self) -> datetime:
         return self.start + timedelta(seconds=self.env.now)
 
+    @property
+    def rate(self) -> float:
+        """Simulated seconds per real second: a real-time environment (the live demo) runs
+        `1 / factor` times as fast as the wall; one run as fast as it goes has no pace to
+        show, and says the wall's."""
+        factor = getattr(self.env, "factor", None)
+        return 1.0 / factor if isinstance(factor, int | float) and factor > 0 else 1.0
+
 
 @dataclass
 class Station:

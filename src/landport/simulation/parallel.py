@@ -44,6 +44,8 @@ class Stopped(Exception):
 
 _updates: multiprocessing.Queue[tuple[int, float]] | None = None
 _stop: Event | None = None
+_running = False  # a worker is inside a run (its scratch database exists)
+_terminated = False  # SIGTERM reached the worker during a run
 
 
 def usable_cpus() -> int:
@@ -56,7 +58,17 @@ def usable_cpus() -> int:
 def _start_worker(updates: multiprocessing.Queue[tuple[int, float]], stop: Event) -> None:
     global _updates, _stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides; it sets `stop`
+    # SIGTERM (e.g. `timeout` signalling the whole process group) ends a run at its next
+    # step, so that the runner deletes its scratch database; an idle worker has none.
+    signal.signal(signal.SIGTERM, _on_sigterm)
     _updates, _stop = updates, stop
+
+
+def _on_sigterm(_signum: int, _frame: object) -> None:
+    global _terminated
+    if not _running:
+        os._exit(128 + signal.SIGTERM)
+    _terminated = True
 
 
 def _run_one(run: Run, index: int, scenario: Scenario, days: int, seed: int) -> dict[str, Any]:
@@ -67,13 +79,18 @@ def _run_one(run: Run, index: int, scenario: Scenario, days: int, seed: int) -> 
     last = [-1.0]
 
     def report(done: float) -> None:
-        if stop.is_set():
+        if stop.is_set() or _terminated:
             raise Stopped
         if done - last[0] >= 0.01 or done >= 1.0:  # a hundred updates a run at most
             last[0] = done
             updates.put((index, done))
 
-    return run(scenario, days=days, seed=seed, progress=report)
+    global _running
+    _running = True
+    try:
+        return run(scenario, days=days, seed=seed, progress=report)
+    finally:
+        _running = False
 
 
 def run_many(

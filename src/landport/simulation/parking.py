@@ -21,7 +21,8 @@ from landport.yard import commands as yc
 
 
 class ParkingLot:
-    """Trucks parked now, slot-seconds used, the peak, and tries that found no slot.
+    """Trucks parked now, slot-seconds used, the peak, trucks that waited for a slot (and the
+    most waiting at once), and tries the platform refused.
 
     A truck refused a slot queues for its zone (learnt per cargo from the platform's own
     assignments) and each truck leaving a zone wakes the first one waiting for it, so one
@@ -33,13 +34,21 @@ class ParkingLot:
 
     RETRY_S = 4 * 3600.0
 
-    def __init__(self, env: simpy.Environment, slots: int) -> None:
+    def __init__(self, env: simpy.Environment, slots: int, *, window_s: float) -> None:
+        """`slots`: the platform's (its zones' sum); `window_s`: the stretch from now whose
+        slot-seconds count (the days of arrivals, not the days that follow the last trips
+        while the lot empties)."""
         self.env, self.slots = env, slots
         self.now = 0
         self.peak = 0
         self.used_s = 0.0
+        self.window_s = window_s
         self.refused = 0
-        self._since = 0.0
+        self.waiting = 0
+        self.peak_waiting = 0
+        self.waited = 0
+        self._since = env.now
+        self._window_end = env.now + window_s
         self._zone_of: dict[str, str] = {}  # cargo -> the zone the platform parks it in
         self._queues: dict[str | None, deque[simpy.Event]] = {}
 
@@ -64,7 +73,15 @@ class ParkingLot:
         (queue.appendleft if front else queue.append)(turn)
         return turn | self.env.timeout(self.RETRY_S)
 
-    def arrive(self, cargo: str, zone: str | None) -> None:
+    def queue_up(self) -> None:
+        """A sealed truck found no slot and waits in the yard lane (once per truck)."""
+        self.waiting += 1
+        self.waited += 1
+        self.peak_waiting = max(self.peak_waiting, self.waiting)
+
+    def arrive(self, cargo: str, zone: str | None, *, waited: bool = False) -> None:
+        """A truck parks; `waited`: it had queued up."""
+        self.waiting -= waited
         if zone is not None:
             self._zone_of[cargo] = zone
         self._count(+1)
@@ -84,7 +101,8 @@ class ParkingLot:
         self._count(0)
 
     def _count(self, delta: int) -> None:
-        self.used_s += self.now * (self.env.now - self._since)
+        counted = min(self.env.now, self._window_end) - min(self._since, self._window_end)
+        self.used_s += self.now * counted
         self._since = self.env.now
         self.now += delta
         self.peak = max(self.peak, self.now)

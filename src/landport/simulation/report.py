@@ -219,11 +219,12 @@ def run_report(result: dict[str, Any]) -> str:
             series=("trucks",),
         ),
         bar_chart(
-            "Peak queue",
+            "Peak queue (trucks waiting at once)",
             [(k, (float(v),)) for k, v in result["peak_queue"].items()],
             series=("trucks",),
         ),
         "</div>",
+        _parking_line(result),
         "<h2>Incidents and alerts</h2>",
         f"<p class='{'ok' if ok else 'bad'}'>{result['incidents_detected']} of "
         f"{result['incidents_injected']} injected incidents detected; "
@@ -240,6 +241,18 @@ def run_report(result: dict[str, Any]) -> str:
     return _page("Landport digital twin", "".join(body))
 
 
+def _parking_line(result: dict[str, Any]) -> str:
+    """The lot in words: its slots, the most parked at once, and who waited for a slot."""
+    lot = result.get("parking")
+    if not lot:
+        return ""
+    return (
+        f"<p>Parking: {lot['slots']} slots, at most {lot['peak_in_use']} trucks parked at once; "
+        f"{lot['trucks_waited']} sealed truck(s) waited in the yard lane for a slot "
+        f"({lot['refused_tries']} tries refused with their zone full).</p>"
+    )
+
+
 #: What a sweep charts, one chart each: key, title, unit, factor from the stored value.
 SWEEP_FIGURES = (
     ("trucks_handled_per_day", "Trucks handled a day", "", 1.0),
@@ -247,7 +260,9 @@ SWEEP_FIGURES = (
     ("inspected_clearance_p90_min", "Clearance p90 of inspected trucks (minutes)", " min", 1.0),
     ("yard_total_p90_min", "Time in the yard p90 (hours)", " h", 1 / 60),
     ("peak_parking", "Peak trucks parked", "", 1.0),
+    ("parking_waited", "Sealed trucks that waited for a parking slot", "", 1.0),
     ("parking_utilisation", "Parking in use (%)", "%", 100.0),
+    ("inspected_trucks", "Trucks inspected (yellow and red lanes)", "", 1.0),
     ("scan_lane_utilisation", "Scan lanes busy (%)", "%", 100.0),
 )
 

@@ -16,25 +16,39 @@ def default_scenario_path() -> Path:
     return Path(str(resources.files("landport") / "data" / "scenarios" / "shigatse.toml"))
 
 
+def shipped_names() -> list[str]:
+    """The scenarios that ship with the platform, by the name that selects one."""
+    return sorted(p.stem for p in default_scenario_path().parent.glob("*.toml"))
+
+
 def locate(path: str | Path, folder: Path) -> Path:
-    """A path (relative to the file that names it), or the name of a shipped scenario."""
+    """A path (relative to the file that names it), or the name of a shipped scenario: only a
+    bare name is looked for among them, so that a path never leads out of their folder."""
     chosen = folder / path
+    if chosen.exists() or len(Path(path).parts) != 1:
+        return chosen
     shipped = default_scenario_path().parent / f"{path}.toml"
-    return shipped if not chosen.exists() and shipped.exists() else chosen
+    return shipped if shipped.exists() else chosen
 
 
 def read_text(chosen: Path, field: str = "scenario") -> str:
+    """The file's text; a refusal names the path as given (a folder's bare name says little)
+    and, for a file that is not there, the shipped scenarios a bare name may select."""
     try:
         return chosen.read_text(encoding="utf-8-sig")  # a byte-order mark (Notepad) is fine
     except OSError as exc:
         en, zh = os_error_text(exc)
+        if isinstance(exc, FileNotFoundError):
+            names = ", ".join(shipped_names())
+            en += f"; give a scenario file or the name of a shipped scenario: {names}"
+            zh += f"；请给出场景文件，或内置场景的名称：{names}"
         raise InvalidInput(
             [
                 _v(
                     field,
                     "unreadable",
-                    f"cannot read {chosen.name}: {en}",
-                    f"无法读取场景文件 {chosen.name}：{zh}",
+                    f"cannot read {chosen}: {en}",
+                    f"无法读取场景文件 {chosen}：{zh}",
                 )
             ]
         ) from None
@@ -44,8 +58,8 @@ def read_text(chosen: Path, field: str = "scenario") -> str:
                 _v(
                     field,
                     "not_utf8",
-                    f"{chosen.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8",
-                    f"{chosen.name} 不是 UTF-8 文本（第 {exc.start} 字节）；请以 UTF-8 保存",
+                    f"{chosen} is not UTF-8 text (byte {exc.start}); save it as UTF-8",
+                    f"{chosen} 不是 UTF-8 文本（第 {exc.start} 字节）；请以 UTF-8 保存",
                 )
             ]
         ) from None

@@ -132,38 +132,62 @@ def sweep(
     configurations = combinations(axes)
     results = run_all([base.with_values(**values) for values in configurations])
     return [
-        {**values, **capacity_figures(result)}
+        {**values, **capacity_figures(result), **{k: result[k] for k in RUN_KEYS}}
         for values, result in zip(configurations, results, strict=True)
     ]
 
 
+#: Figures of the run itself beside the capacity figures: they vary from run to run.
+RUN_KEYS = ("sim_days_per_wall_s",)
 CAPACITY_KEYS = (
+    "trucks_handled",
     "trucks_handled_per_day",
     "trucks_shut_out",
+    "inspected_trucks",
     "gate_wait_p90_min",
+    "green_clearance_p50_min",
     "clearance_p50_min",
     "clearance_p90_min",
     "inspected_clearance_p90_min",
+    "parking_wait_p90_min",
     "yard_total_p90_min",
     "scan_lane_utilisation",
     "parking_utilisation",
     "peak_scan_queue",
     "peak_parking",
+    "parking_waited",
+    "incidents_injected",
+    "incidents_detected",
+    "false_alerts",
 )
 
 
 def capacity_figures(result: dict[str, Any]) -> dict[str, Any]:
+    """What capacity planning compares between configurations. `inspected_trucks` (yellow
+    and red lanes) beside the inspected clearance: idle scan lanes raise the random red rate
+    (`risk/capacity.py`), so more lanes may inspect more trucks, and wait longer at the bays.
+    `parking_waited`: sealed trucks that found the lot or their zone full. The same seed gives
+    the same figures, run in turn or side by side (no wall time among them)."""
     tr = result["time_release"]
+    lanes = result["per_lane"]
     return {
+        "trucks_handled": result["trucks_handled"],
         "trucks_handled_per_day": result["trucks_handled_per_day"],
         "trucks_shut_out": result["trucks_shut_out"],
+        "inspected_trucks": lanes.get("yellow", 0) + lanes.get("red", 0),
         "gate_wait_p90_min": tr["gate_wait"]["p90_min"],
+        "green_clearance_p50_min": result["green_clearance_p50_min"],
         "clearance_p50_min": tr["clearance"]["p50_min"],
         "clearance_p90_min": tr["clearance"]["p90_min"],
         "inspected_clearance_p90_min": tr["clearance_inspected"]["p90_min"],
+        "parking_wait_p90_min": tr["parking_wait"]["p90_min"],
         "yard_total_p90_min": tr["yard_total"]["p90_min"],
         "scan_lane_utilisation": result["utilisation"]["scan_lane"],
         "parking_utilisation": result["utilisation"]["parking"],
         "peak_scan_queue": result["peak_queue"]["scan_lane"],
-        "peak_parking": result["peak_queue"]["parking_in_use"],
+        "peak_parking": result["parking"]["peak_in_use"],
+        "parking_waited": result["parking"]["trucks_waited"],
+        "incidents_injected": result["incidents_injected"],
+        "incidents_detected": result["incidents_detected"],
+        "false_alerts": result["false_alerts"],
     }

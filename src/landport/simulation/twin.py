@@ -93,7 +93,8 @@ class Twin:
             p: self._station(f"border:{p}", s.border_officers, (("00:00", "24:00"),))
             for p in s.border_capacity
         }
-        self.parking = ParkingLot(env, scenario.parking)
+        zones = scenario_yard(scenario)["parking_zones"]  # the platform's slots, zone by zone
+        self.parking = ParkingLot(env, sum(z["slots"] for z in zones), window_s=days * 86400.0)
         self.departures = DepartureRound(env, bus, YARD, departure_of=options.departure_of)
         self.free_seals: list[str] = []
         self.seal_count = 0
@@ -436,11 +437,13 @@ class Twin:
                     break
                 except Conflict:  # the zone is full: wait in the yard lane and try again
                     refused = True
+            if not woken:
+                self.parking.queue_up()
             yield self.parking.wait_for_room(rec.cargo, refused=refused, front=woken)
             woken = True
         rec.parked = self.clock.now()
         zone = slot.get("zone_id") if isinstance(slot, dict) else None
-        self.parking.arrive(rec.cargo, zone)
+        self.parking.arrive(rec.cargo, zone, waited=woken)
         planned = slot.get("departure") if isinstance(slot, dict) else None
         if planned:  # parking plans the departure at once (border calendars and capacities)
             depart = datetime.fromisoformat(planned["departure_utc"])

@@ -46,7 +46,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(risk_app, name="risk")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a refusal quotes paths and values whole
 
 
 def cli_actor() -> Actor:
@@ -79,21 +79,35 @@ def refuse(option: str, code: str, en: str, zh: str) -> typer.Exit:
     return refusal(InvalidInput([Violation(option, code, en, zh)]))
 
 
-def whole_number(option: str, low: int, high: int) -> Callable[[Any], int]:
-    """The parser of a whole-number option within bounds (the option parser's own refusal
-    is English only, and an unbounded number can overflow what it feeds)."""
+def whole_number(option: str, low: int | None, high: int | None) -> Callable[[Any], int]:
+    """The parser of a whole-number option within bounds, `None` for no bound on that side
+    (the option parser's own refusal is English only, and an unbounded number can overflow
+    what it feeds). Text that is no whole number is told apart from one out of range."""
+    if low is not None and high is not None:
+        span_en, span_zh = f" from {low} to {high}", f" {low} 至 {high} 之间的"
+    elif low is not None:
+        span_en, span_zh = f" of at least {low}", f"不小于 {low} 的"
+    elif high is not None:
+        span_en, span_zh = f" of at most {high}", f"不大于 {high} 的"
+    else:
+        span_en = span_zh = ""
 
     def parse(value: Any) -> int:
         try:
             number = int(str(value).strip())
         except ValueError:
-            number = None
-        if number is None or not low <= number <= high:
+            raise refuse(
+                option,
+                "not_a_whole_number",
+                f"{option} must be a whole number{span_en}; {value!r} is not a whole number",
+                f"{option} 须为{span_zh}整数；{value!r} 不是整数",
+            ) from None
+        if (low is not None and number < low) or (high is not None and number > high):
             raise refuse(
                 option,
                 "out_of_range",
-                f"{option} must be a whole number from {low} to {high} (got {value!r})",
-                f"{option} 须为 {low} 至 {high} 之间的整数（收到 {value!r}）",
+                f"{option} must be a whole number{span_en} (got {value!r})",
+                f"{option} 须为{span_zh}整数（收到 {value!r}）",
             )
         return number
 
@@ -102,13 +116,21 @@ def whole_number(option: str, low: int, high: int) -> Callable[[Any], int]:
 
 def decimal_number(option: str, low: float, high: float) -> Callable[[Any], float]:
     """The parser of a number option within bounds; NaN and infinity are refused (they pass
-    any comparison with the bounds unnoticed)."""
+    any comparison with the bounds unnoticed). Text that is no number is told apart from a
+    number out of range."""
 
     def parse(value: Any) -> float:
         try:
             number = float(str(value).strip())
         except ValueError:
             number = math.nan
+        if math.isnan(number):
+            raise refuse(
+                option,
+                "not_a_number",
+                f"{option} must be a number from {low:g} to {high:g}; {value!r} is not a number",
+                f"{option} 须为 {low:g} 至 {high:g} 之间的数；{value!r} 不是数字",
+            )
         if not (math.isfinite(number) and low <= number <= high):
             raise refuse(
                 option,

@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -65,7 +69,14 @@ def simulate(
             help="Simulated days of arrivals (1 to 400).",
         ),
     ] = 1,
-    seed: Annotated[int, typer.Option(help="Seed of every random draw: same seed, same run.")] = 7,
+    seed: Annotated[
+        int,
+        typer.Option(
+            parser=whole_number("--seed", None, None),
+            metavar="INTEGER",
+            help="Seed of every random draw: same seed, same run.",
+        ),
+    ] = 7,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     sweep: Annotated[
@@ -104,6 +115,15 @@ def simulate(
         found += exc.violations
     if sweep:
         found += _jobs_problems(jobs, database)
+    elif jobs is not None:
+        found.append(
+            Violation(
+                "--jobs",
+                "jobs_without_sweep",
+                "--jobs applies to a --sweep only (one run is one process)",
+                "--jobs 仅适用于 --sweep（单次运行只用一个进程）",
+            )
+        )
     if database is not None:
         found += _database_url_problems(database)
     if report is not None:
@@ -111,10 +131,13 @@ def simulate(
     if found or base is None:
         raise _refuse(found)
     workers = _workers(jobs, database) if axes else 1
-    try:
-        outcome = _run(base, axes, days, seed, database, workers)
-    except InvalidInput as exc:  # a rule of the platform the scenario's values broke
-        raise _refuse(exc.violations) from None
+    with _sigterm_as_ctrl_c() as terminated:
+        try:
+            outcome = _run(base, axes, days, seed, database, workers)
+        except InvalidInput as exc:  # a rule of the platform the scenario's values broke
+            raise _refuse(exc.violations) from None
+        except KeyboardInterrupt:  # the runs have ended and deleted their scratch databases
+            raise _stopped(signal.SIGTERM if terminated else signal.SIGINT) from None
     if isinstance(outcome, tuple):
         rows, names, at_once = outcome
         if as_json:
@@ -131,6 +154,45 @@ def simulate(
         _print_run(outcome)
     if report is not None:
         _write_report(report, lambda: run_report(outcome))
+
+
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[list[int]]:
+    """SIGTERM (`timeout`, `kill`, a container stopping) stops the run as Ctrl-C does: by
+    default it ends the process on the spot, and a scratch database of tens of MB stays in
+    RAM (`/dev/shm`). The handler does what Ctrl-C's would at that moment (a sweep's flag, or
+    KeyboardInterrupt), and notes the signal for the exit status. A SIGTERM that the caller
+    ignores or handles is left alone, as is every signal off the main thread."""
+    received: list[int] = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield received
+        return
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        if received:  # stopping already: a second stop must not cut the clean-up short
+            return
+        received.append(signum)
+        ctrl_c = signal.getsignal(signal.SIGINT)
+        if not callable(ctrl_c):  # Ctrl-C ignored (a background job) or left to the system
+            raise KeyboardInterrupt
+        ctrl_c(signal.SIGINT, frame)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(signum: int) -> typer.Exit:
+    """The exit of a run stopped by a signal: the shell's 128 + its number (130 for Ctrl-C,
+    143 for SIGTERM), so that a script tells it from a refusal (2) or a failure (1)."""
+    name = signal.Signals(signum).name
+    err.print(f"stopped ({name}): no figures\n已停止（{name}）：没有结果", highlight=False)
+    return typer.Exit(128 + signum)
 
 
 def _run(
@@ -216,6 +278,8 @@ def _write_report(report: Path, render: Callable[[], str]) -> None:
             ],
             code=1,
         ) from None
+    shown = escape(str(report))
+    err.print(f"report written to {shown}\n报告已写入 {shown}", highlight=False, soft_wrap=True)
 
 
 def _database_url_problems(url: str) -> list[Violation]:
@@ -305,7 +369,16 @@ def _print_run(r: dict[str, Any]) -> None:
         "utilisation: "
         + ", ".join(f"{k} {v:.0%}" for k, v in r["utilisation"].items() if v is not None)
     )
-    out.print("peak queue: " + ", ".join(f"{k} {v}" for k, v in r["peak_queue"].items()))
+    out.print(
+        "peak queue (trucks waiting at once): "
+        + ", ".join(f"{k} {v}" for k, v in r["peak_queue"].items())
+    )
+    lot = r["parking"]
+    out.print(
+        f"parking: {lot['slots']} slots, at most {lot['peak_in_use']} trucks parked at once; "
+        f"{lot['trucks_waited']} sealed truck(s) waited for a slot "
+        f"({lot['refused_tries']} tries refused with their zone full)"
+    )
     out.print(
         f"incidents injected {r['incidents_injected']}, detected {r['incidents_detected']}; "
         f"alerts {r['alerts_raised']}, on clean trips {r['false_alerts']}; "
@@ -324,24 +397,41 @@ def _print_run(r: dict[str, Any]) -> None:
 #: (key, header, as a percentage).
 _SWEEP_TABLES: tuple[tuple[str, tuple[tuple[str, str, bool], ...]], ...] = (
     (
-        "throughput and resources",
+        "throughput and lanes",
         (
             ("trucks_handled_per_day", "trucks\na day", False),
             ("trucks_shut_out", "shut\nout", False),
+            ("inspected_trucks", "inspected\ntrucks", False),
             ("scan_lane_utilisation", "scan lanes\nbusy", True),
-            ("parking_utilisation", "parking\nin use", True),
             ("peak_scan_queue", "peak scan\nqueue", False),
-            ("peak_parking", "peak\nparking", False),
+        ),
+    ),
+    (
+        "parking (waited: sealed trucks that found no slot)",
+        (
+            ("parking_utilisation", "parking\nin use", True),
+            ("peak_parking", "peak\nparked", False),
+            ("parking_waited", "waited\nfor a slot", False),
+            ("parking_wait_p90_min", "slot wait\np90 min", False),
         ),
     ),
     (
         "waiting, minutes (p50 median, p90 90th percentile)",
         (
             ("gate_wait_p90_min", "gate wait\np90", False),
-            ("clearance_p50_min", "clearance\np50", False),
+            ("green_clearance_p50_min", "green\np50", False),
             ("clearance_p90_min", "clearance\np90", False),
             ("inspected_clearance_p90_min", "inspected\np90", False),
             ("yard_total_p90_min", "in yard\np90", False),
+        ),
+    ),
+    (
+        "incidents and alerts",
+        (
+            ("incidents_injected", "incidents\ninjected", False),
+            ("incidents_detected", "detected", False),
+            ("false_alerts", "alerts on\nclean trips", False),
+            ("sim_days_per_wall_s", "simulated days\nper second", False),
         ),
     ),
 )
@@ -401,6 +491,6 @@ def _plot(out: Console, rows: list[dict[str, Any]]) -> None:
 
 
 def capacity_keys() -> set[str]:
-    from landport.simulation.sweep import CAPACITY_KEYS
+    from landport.simulation.sweep import CAPACITY_KEYS, RUN_KEYS
 
-    return set(CAPACITY_KEYS)
+    return {*CAPACITY_KEYS, *RUN_KEYS}
