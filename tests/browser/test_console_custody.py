@@ -58,6 +58,9 @@ def test_the_worklist_ranks_red_first_and_shows_the_rules_that_fired(
     row.wait_for()
     assert "R-LI-PRIMARY" in row.inner_text()
     assert "锂原电池" in row.inner_text()  # the rule's reason, in the page's language
+    fired = row.locator("ul.fired").inner_text()
+    assert "风险分" in fired or "直接走" in fired  # what the rule did, in words too
+    assert "force " not in fired and "score " not in fired
     lanes = page.locator("#worklist tbody tr .lane").all_inner_texts()
     assert lanes and all(lane.startswith("红色") for lane in lanes[: lanes.count(lanes[0])])
     screenshot(page, "console-customs-worklist")

@@ -4,7 +4,7 @@
 // GPX file.
 import {
   ready, api, beijing, clearErrors, clearNotice, el, lang, message, notify, replace, requireFields,
-  showErrors, t, table,
+  ruleEffect, showErrors, t, table,
 } from "./common.js";
 
 function values(form) {
@@ -133,17 +133,11 @@ async function loadRules() {
     replace("current-rules", table("admin.current_rules", [
       ["field.rule_id", (r) => el("code", {}, r.id)],
       ["field.description", (r) => (lang() === "zh" ? r.description_zh : r.description_en) || "—"],
-      ["field.effect", (r) => effect(r.then)],
+      ["field.effect", (r) => ruleEffect(r.then)],
     ], doc.rules || []));
     const editor = document.getElementById("ruleset-document");
     editor.value = JSON.stringify(doc, null, 2);
   }
-}
-
-/** What a rule does, in the page's language: a published rule forces a lane or scores. */
-function effect(then) {
-  if (then.force_lane) return t("rule.force_lane", { lane: t(`lane.${then.force_lane}`) });
-  return t("rule.score", { points: then.score > 0 ? `+${then.score}` : String(then.score) });
 }
 
 async function publish(event) {

@@ -138,6 +138,16 @@ export function statusBadge(status, zh) {
   return el("span", { class: `badge badge-${status}` }, text);
 }
 
+/** What a risk rule does, in the page's language: `{force_lane}` or `{score}` (a rule's
+ *  `then` as published, or a fired rule as the assessment lists it). */
+export function ruleEffect(effect) {
+  if (effect.force_lane) return t("rule.force_lane", { lane: t(`lane.${effect.force_lane}`) });
+  if (typeof effect.score === "number") {
+    return t("rule.score", { points: effect.score > 0 ? `+${effect.score}` : String(effect.score) });
+  }
+  return effect.effect || "";
+}
+
 export function laneBadge(lane) {
   if (!lane) return "—";
   return el("span", { class: `lane lane-${lane}` }, t(`lane.${lane}`));

@@ -3,8 +3,8 @@
 // taking one off a truck still in the yard.
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, isoMinutesAgo, lang, laneBadge, listAll,
-  message, moreNote, notify, onLive, replace, requireFields, setFieldError, showErrors, statusBadge, t,
-  table, write,
+  message, moreNote, notify, onLive, replace, requireFields, ruleEffect, setFieldError, showErrors,
+  statusBadge, t, table, write,
 } from "./common.js";
 
 let selected = null;
@@ -18,7 +18,7 @@ function firedRules(rules) {
   return el("ul", { class: "fired" }, rules.map((rule) => {
     const name = typeof rule === "string" ? rule : rule.rule_id || rule.id || rule.name;
     const why = typeof rule === "string" ? "" : (lang() === "zh" ? rule.description_zh : rule.description_en) || "";
-    const effect = typeof rule === "object" && rule.effect ? ` [${rule.effect}]` : "";
+    const effect = typeof rule === "object" ? ` [${ruleEffect(rule)}]` : "";
     return el("li", {}, el("code", {}, name), effect, why ? ` — ${why}` : "");
   }));
 }
