@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Generator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+import simpy
 
 from browser.conftest import LiveServer, contrast_failures, login_as, screenshot
 from goods import furniture_payload
 from landport.demo.dataset import ENTERPRISES
+from landport.demo.live import live_clock
+from landport.shared.clock import BEIJING
 
 pytestmark = pytest.mark.browser
 
@@ -153,6 +160,54 @@ def test_an_alert_an_officer_resolves_leaves_the_screen_without_reload(
     assert page.evaluate("window.__same_page") is True  # no reload happened
 
 
+def test_a_resolved_alert_stays_on_the_wall_with_its_finding_in_both_languages(
+    page: Any, live_server: LiveServer
+) -> None:
+    open_screen(page)
+    trip = tamper_where_it_stands(live_server, 3)
+    prefix = f"{trip['trip_id']}:tamper:"
+    page.locator(f'.alert-item[data-alert-id^="{prefix}"]').wait_for(timeout=5_000)
+    officer = live_server.headers("officer")
+    [alert] = httpx.get(
+        live_server.url(f"/api/v1/alerts?trip_id={trip['trip_id']}&kind=tamper"), headers=officer
+    ).json()["items"]
+    finding = "铅封完好，系传感器误报"  # the officer's own words, shown as written
+    for action in ("acknowledge", "resolve"):
+        url = live_server.url(f"/api/v1/alerts/{alert['id']}/{action}")
+        response = httpx.post(url, json={"reason": finding}, headers=officer)
+        assert response.status_code == 200, response.text
+    # no longer open, but not gone: listed below, muted, with what was done and when
+    handled = page.locator(f'.handled-item[data-alert-id^="{prefix}"]')
+    handled.wait_for(timeout=5_000)
+    assert page.locator(f'.alert-item[data-alert-id^="{prefix}"]').count() == 0
+    text = handled.inner_text()
+    assert "关锁被破坏 · " + trip["vehicle_plate"] in text
+    assert "关员已处置（" in text and finding in text
+    summary = httpx.get(
+        live_server.url("/api/v1/screen/summary"), headers=live_server.headers("auditor")
+    ).json()["alerts"]
+    tally = page.get_by_test_id("alert-tally")
+    page.wait_for_function(
+        "n => document.getElementById('alert-tally').textContent.includes('关员处置 ' + n)",
+        arg=summary["resolved_24h"],
+        timeout=5_000,
+    )
+    assert f"新增 {summary['raised_24h']}" in tally.inner_text()
+    assert contrast_failures(page, ".col-right") == []
+    screenshot(page, "screen-alerts-handled-zh")
+    with page.expect_navigation():
+        page.get_by_test_id("lang-switch").click()
+    page.wait_for_selector("body[data-loaded=true]")
+    handled.wait_for(timeout=5_000)
+    text = handled.inner_text()
+    assert "Tamper · " + trip["vehicle_plate"] in text
+    assert "Resolved by an officer " in text and finding in text
+    assert "Raised " in text
+    assert f"{summary['resolved_24h']} resolved" in tally.inner_text()
+    assert "[" not in page.locator(".col-right").inner_text()  # no untranslated key shows
+    screenshot(page, "screen-alerts-handled-en")
+
+
 def test_one_click_on_a_truck_shows_its_goods_passport_and_trip(page: Any) -> None:
     open_screen(page)
     page.get_by_test_id("truck-list").locator("button").first.click()
@@ -192,3 +247,123 @@ def test_the_screen_reads_well_and_works_from_the_keyboard(page: Any) -> None:
     assert page.evaluate("document.activeElement.id") == "truck-close"  # focus moves in
     page.keyboard.press("Enter")
     assert panel.is_hidden()
+
+
+#: What the page reads to check that no figure or label of the KPI row is cut off.
+_KPI_FIT = """() => [...document.querySelectorAll('.kpis .kpi')].map(card => {
+  const box = card.getBoundingClientRect();
+  const clipped = [...card.querySelectorAll('h2, .kpi-value, .kpi-note')]
+    .filter(el => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight)
+    .map(el => el.textContent.trim());
+  return { label: card.querySelector('h2').textContent.trim(), clipped,
+    inside: box.left >= 0 && box.top >= 0 && box.right <= innerWidth && box.bottom <= innerHeight };
+})"""
+
+
+def open_screen_at(page: Any, width: int, height: int, *, english: bool) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    open_screen(page)
+    if english:
+        with page.expect_navigation():
+            page.get_by_test_id("lang-switch").click()
+        page.wait_for_selector("body[data-loaded=true]")
+    page.wait_for_selector("#kpi-saving-note:not(:empty)")
+
+
+@pytest.mark.parametrize("english", [True, False], ids=["en", "zh"])
+@pytest.mark.parametrize("size", [(1600, 900), (1920, 1080)], ids=["1600", "1920"])
+def test_every_kpi_card_fits_the_wall_display(
+    page: Any, english: bool, size: tuple[int, int]
+) -> None:
+    open_screen_at(page, *size, english=english)
+    screenshot(page, f"screen-kpis-{'en' if english else 'zh'}-{size[0]}")
+    cards = page.evaluate(_KPI_FIT)
+    assert len(cards) == 9
+    for card in cards:
+        assert card["inside"], f"{card['label']} is outside the viewport"
+        assert card["clipped"] == [], f"{card['label']}: clipped {card['clipped']}"
+    # the subtitle beside the title wraps to two lines at most
+    motto = page.locator(".screen-motto")
+    lines = motto.evaluate("el => el.clientHeight / parseFloat(getComputedStyle(el).lineHeight)")
+    assert round(lines) <= 2
+
+
+#: A wall display whose own clock is seven hours off: the screen must not show it.
+_SKEWED_BROWSER_CLOCK = """(() => {
+  const Real = Date, skew = 7 * 3600 * 1000;
+  class Skewed extends Real {
+    constructor(...args) { if (args.length) super(...args); else super(Real.now() + skew); }
+    static now() { return Real.now() + skew; }
+  }
+  window.Date = Skewed;
+})();"""
+
+
+def header_seconds(page: Any) -> int:
+    """The header clock as seconds of the (Beijing) day."""
+    hours, minutes, seconds = (int(part) for part in page.locator("#clock").inner_text().split(":"))
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def summary_seconds(live_server: LiveServer, headers: dict[str, str]) -> int:
+    """The summary's `as_of` in Beijing time, as seconds of the day."""
+    summary = httpx.get(live_server.url("/api/v1/screen/summary"), headers=headers).json()
+    at = datetime.fromisoformat(summary["as_of"]).astimezone(BEIJING)
+    return at.hour * 3600 + at.minute * 60 + at.second
+
+
+def apart(a: int, b: int) -> int:
+    """Seconds from b to a, across midnight."""
+    return (a - b + 43_200) % 86_400 - 43_200
+
+
+def test_the_header_clock_shows_the_platform_s_time_not_the_browser_s(
+    page: Any, live_server: LiveServer
+) -> None:
+    page.add_init_script(_SKEWED_BROWSER_CLOCK)
+    open_screen(page)
+    page.wait_for_function(
+        "/^\\d\\d:\\d\\d:\\d\\d$/.test(document.getElementById('clock').textContent)"
+    )
+    auditor = live_server.headers("auditor")  # first: a login takes a while
+    shown, as_of = header_seconds(page), summary_seconds(live_server, auditor)
+    assert abs(apart(shown, as_of)) < 60, (shown, as_of)  # to the minute, in Beijing time
+
+
+@pytest.fixture
+def twin_clock(live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The server on a clock like the demo twin's: nine hours behind, 60 seconds a second."""
+    env, clock = live_clock(datetime.now(UTC) - timedelta(hours=9), speed=60)
+    stop = threading.Event()
+
+    def heartbeat() -> Generator[simpy.Event, Any, None]:
+        while not stop.is_set():
+            yield env.timeout(1.0)
+
+    done = env.process(heartbeat())
+    env.sync()
+    thread = threading.Thread(target=env.run, kwargs={"until": done}, daemon=True)
+    thread.start()
+    monkeypatch.setattr(live_server.services, "clock", clock)
+    yield
+    stop.set()
+    thread.join(5)
+
+
+@pytest.mark.usefixtures("twin_clock")
+def test_the_header_clock_runs_at_the_twin_s_pace(page: Any, live_server: LiveServer) -> None:
+    open_screen(page)
+    page.wait_for_function(
+        "/^\\d\\d:\\d\\d:\\d\\d$/.test(document.getElementById('clock').textContent)"
+    )
+    auditor = live_server.headers("auditor")  # first: a login takes a while, here 60 s a second
+    asked = time.monotonic()
+    as_of = summary_seconds(live_server, auditor)
+    first, started = header_seconds(page), time.monotonic()
+    # the twin's hours, not the wall's (nine apart): to the minute, and the 60 s a second the
+    # read itself took on a busy machine
+    assert abs(apart(first, as_of)) < 60 * (1 + started - asked), (first, as_of)
+    page.wait_for_timeout(3_000)
+    elapsed = time.monotonic() - started
+    moved = apart(header_seconds(page), first)
+    assert 60 * (elapsed - 1.5) <= moved <= 60 * (elapsed + 1.5), (moved, elapsed)

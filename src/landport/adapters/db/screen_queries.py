@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 WINDOW = timedelta(hours=24)
 #: Alerts the screen shows: raised and not yet resolved (being handled counts).
 UNRESOLVED = ("open", "acknowledged")
+#: Alerts that have ended: closed by the track itself, or resolved by an officer's finding.
+HANDLED = ("closed", "resolved")
 #: Declarations whose truck has not yet left for the border.
 AT_PORT = ("declared", "assessed", "document_check", "examination", "held", "released")
 IN_TRANSIT = ("departed", "en_route")
@@ -166,6 +168,16 @@ def screen_summary(
                 .group_by(al.c.severity)
             ).all()
         )
+        raised = conn.execute(
+            select(func.count()).select_from(al).where(al.c.opened_at >= since)
+        ).scalar_one()
+        ended: dict[str, int] = dict(
+            conn.execute(
+                select(al.c.state, func.count())
+                .where(al.c.state.in_(HANDLED), al.c.closed_at >= since)
+                .group_by(al.c.state)
+            ).all()
+        )
     active_trip_states = Counter(state for state, _ in trips)
     # In the yard: the trucks inside the gate, and any sealed there without a gate record;
     # expected: the last day's declarations whose truck is not inside and has no trip yet.
@@ -210,6 +222,10 @@ def screen_summary(
             "alarm": int(alerts.get("alarm", 0)),
             "warning": int(alerts.get("warning", 0)),
             "info": int(alerts.get("info", 0)),
+            # the day's custody work, so a quiet wall still shows what was raised and done
+            "raised_24h": int(raised),
+            "resolved_24h": int(ended.get("resolved", 0)),
+            "closed_24h": int(ended.get("closed", 0)),
         },
         "cost_saving": {
             "per_container_cny": saving_per_container_cny,
@@ -334,31 +350,84 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
     ]
 
 
-def recent_alerts(engine: Engine, *, limit: int = 20) -> list[dict[str, Any]]:
-    """Unresolved alerts (open or being handled), newest first, with the truck they concern."""
+_ALERT_ROW = (
+    t.alerts.c.key,
+    t.alerts.c.trip_id,
+    t.alerts.c.kind,
+    t.alerts.c.severity,
+    t.alerts.c.state,
+    t.alerts.c.opened_at,
+    t.alerts.c.lat,
+    t.alerts.c.lon,
+    t.alerts.c.message_en,
+    t.alerts.c.message_zh,
+    t.trips.c.vehicle_plate,
+    t.trips.c.declaration_id,
+)
+#: What an alert's handling adds: when and by whom, how it ended, the officer's finding.
+_HANDLING = (
+    t.alerts.c.closed_at,
+    t.alerts.c.handled_at,
+    t.alerts.c.handled_by,
+    t.alerts.c.resolution,
+    t.alerts.c.details,
+)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def _with_handling(r: Mapping[Any, Any]) -> dict[str, Any]:
+    """An alert with how it was handled: the `resolution` column holds the officer's reason,
+    a finding only once resolved (acknowledging writes its note there too)."""
+    details = r["details"] if isinstance(r["details"], dict) else {}
+    row = {k: v for k, v in r.items() if k not in ("resolution", "details")}
+    return {
+        **row,
+        "id": r["key"],
+        "opened_at": r["opened_at"].isoformat(),
+        "closed_at": _iso(r["closed_at"]),
+        "handled_at": _iso(r["handled_at"]),
+        "finding": r["resolution"] if r["state"] == "resolved" else None,
+        "monitor_resolution": details.get("resolution") if r["state"] == "closed" else None,
+    }
+
+
+def recent_alerts(
+    engine: Engine, *, limit: int = 20, handled_since: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Unresolved alerts (open or being handled), newest first, with the truck they concern.
+
+    With `handled_since`, then (up to `limit` more) the alerts closed by the track or
+    resolved by an officer since then, the latest ended first, each with its handling: a
+    wall watched for an hour shows the custody work done, not only what is open this second.
+    """
     al, tr = t.alerts, t.trips
+    columns = _ALERT_ROW if handled_since is None else _ALERT_ROW + _HANDLING
     with engine.connect() as conn:
         rows = conn.execute(
-            select(
-                al.c.key,
-                al.c.trip_id,
-                al.c.kind,
-                al.c.severity,
-                al.c.state,
-                al.c.opened_at,
-                al.c.lat,
-                al.c.lon,
-                al.c.message_en,
-                al.c.message_zh,
-                tr.c.vehicle_plate,
-                tr.c.declaration_id,
-            )
+            select(*columns)
             .join(tr, tr.c.id == al.c.trip_id)
             .where(al.c.state.in_(UNRESOLVED))
             .order_by(al.c.opened_at.desc(), al.c.id.desc())
             .limit(limit)
         ).mappings()
-        return [{**dict(r), "id": r["key"], "opened_at": r["opened_at"].isoformat()} for r in rows]
+        if handled_since is None:
+            return [
+                {**dict(r), "id": r["key"], "opened_at": r["opened_at"].isoformat()} for r in rows
+            ]
+        unresolved = [_with_handling(r) for r in rows]
+        # closed_at has no index: the ended alerts are found by state and each one's time
+        # checked, a walk that grows by the few alerts a day the port raises
+        ended = conn.execute(
+            select(*columns)
+            .join(tr, tr.c.id == al.c.trip_id)
+            .where(al.c.state.in_(HANDLED), al.c.closed_at >= handled_since)
+            .order_by(al.c.closed_at.desc(), al.c.id.desc())
+            .limit(limit)
+        ).mappings()
+        return unresolved + [_with_handling(r) for r in ended]
 
 
 def latest_trip_of(engine: Engine, declaration_id: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -17,6 +18,7 @@ from landport.adapters.db.screen_queries import (
 )
 from landport.entrypoints.web.deps import ServicesDep, Staff
 from landport.entrypoints.web.views import as_seen_by, declaration_view, passport_view
+from landport.shared.clock import Clock
 from landport.shared.errors import NotFound
 
 #: A wall display logs in once as `auditor` (read-only); declarants may not watch: the screen
@@ -26,16 +28,28 @@ ScreenReader = Staff
 router = APIRouter(prefix="/api/v1/screen", tags=["screen"])
 
 
+def clock_rate(clock: Clock) -> float:
+    """Platform seconds per real second: the live demo's clock says its pace (`rate`);
+    any other clock runs at the wall's."""
+    rate = getattr(clock, "rate", 1.0)
+    return float(rate) if isinstance(rate, int | float) and rate > 0 else 1.0
+
+
 @router.get("/summary")
 def summary(services: ServicesDep, actor: ScreenReader) -> dict[str, Any]:
-    """The last 24 hours: trucks against capacity, where they are, clearance time, alerts."""
+    """The last 24 hours: trucks against capacity, where they are, clearance time, alerts.
+
+    `as_of` is the platform's time and `clock_rate` how fast it runs, so that the screen's
+    clock can tick on in the platform's time between two reads."""
     ui = services.settings.ui
-    return screen_summary(
+    found = screen_summary(
         services.read_engine,
         services.clock.now(),
         capacity=ui.daily_truck_capacity,
         saving_per_container_cny=ui.saving_per_container_cny,
     )
+    found["clock_rate"] = clock_rate(services.clock)
+    return found
 
 
 @router.get("/charts")
@@ -65,14 +79,24 @@ def trips(services: ServicesDep, actor: ScreenReader) -> dict[str, Any]:
     return {"items": map_trips(services.read_engine)}
 
 
+#: How far back the screen may ask for handled alerts: three days, a long weekend's work.
+MAX_HANDLED_HOURS = 72
+
+
 @router.get("/alerts")
 def alerts(
     services: ServicesDep,
     actor: ScreenReader,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    include_handled_hours: Annotated[int, Query(ge=0, le=MAX_HANDLED_HOURS)] = 0,
 ) -> dict[str, Any]:
-    """Open alerts, newest first."""
-    return {"items": recent_alerts(services.read_engine, limit=limit)}
+    """Unresolved alerts, newest first; with `include_handled_hours`, then up to `limit` alerts
+    closed by the track or resolved by an officer in that many hours before the platform's
+    clock, the latest ended first, with their closing time and the officer's finding."""
+    since = None
+    if include_handled_hours:
+        since = services.clock.now() - timedelta(hours=include_handled_hours)
+    return {"items": recent_alerts(services.read_engine, limit=limit, handled_since=since)}
 
 
 @router.get("/map")

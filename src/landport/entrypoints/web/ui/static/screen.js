@@ -3,7 +3,7 @@
  * and alerts are shown the moment they arrive. */
 (function () {
   "use strict";
-  const { t, api, fmt, pick, live, lang } = window.LP;
+  const { t, has, api, fmt, pick, live, lang } = window.LP;
 
   const COLORS = {
     green: "#3ddc84", blue: "#4aa3ff", yellow: "#ffd54a", red: "#ff5c5c",
@@ -31,7 +31,8 @@
 
   // --- figures ----------------------------------------------------------------------------
 
-  function renderSummary(s) {
+  function renderSummary(s, fetched) {
+    setClock(s, fetched);
     const trucks = s.trucks;
     $("kpi-declared").textContent = fmt.number(trucks.declared);
     $("kpi-capacity").textContent = fmt.number(trucks.capacity);
@@ -44,6 +45,10 @@
     $("kpi-median").textContent = fmt.minutes(s.clearance.median_min);
     $("kpi-alerts").textContent = fmt.number(s.alerts.open);
     $("kpi-alerts").parentElement.classList.toggle("has-alarm", s.alerts.alarm > 0);
+    $("alert-tally").textContent = t("screen.alerts.tally", {
+      raised: fmt.number(s.alerts.raised_24h), resolved: fmt.number(s.alerts.resolved_24h),
+      closed: fmt.number(s.alerts.closed_24h), open: fmt.number(s.alerts.open),
+    });
     $("kpi-saving").textContent = "¥" + fmt.number(s.cost_saving.total_cny);
     $("kpi-saving-note").textContent = t("screen.kpi.saving_note", {
       per: fmt.number(s.cost_saving.per_container_cny), n: fmt.number(s.cost_saving.containers),
@@ -262,11 +267,63 @@
     return li;
   }
 
+  const UNRESOLVED = new Set(["open", "acknowledged"]);
+
+  /** The unresolved alerts, then, muted below, those that ended in the last 24 hours. */
   function renderAlerts(items) {
+    const open = items.filter((a) => UNRESOLVED.has(a.state));
+    const ended = items.filter((a) => !UNRESOLVED.has(a.state));
     const list = $("alert-list");
     const fresh = new Set([...list.querySelectorAll(".flash")].map((el) => el.dataset.alertId));
-    list.replaceChildren(...items.map((a) => alertItem(a, fresh.has(a.id))));
-    for (const a of items) showAlertOnMap(a, false);
+    list.replaceChildren(...open.map((a) => alertItem(a, fresh.has(a.id))));
+    for (const a of open) showAlertOnMap(a, false);
+    // ended on the wall: a monitor update arriving late must not list it as open again
+    for (const a of ended) {
+      if (a.state === "resolved") handledAlerts.set(a.id, "resolved");
+      const marker = alertMarkers.get(a.id);
+      if (marker) { marker.remove(); alertMarkers.delete(a.id); }
+    }
+    $("handled-list").replaceChildren(...ended.map(handledItem));
+    showEmpty();
+  }
+
+  /** "Nothing open" said in words: an empty list on a wall looks like a broken screen. */
+  function showEmpty() {
+    $("alert-none").hidden = $("alert-list").children.length > 0;
+    $("handled-none").hidden = $("handled-list").children.length > 0;
+  }
+
+  /** An alert that has ended: what, which truck, when raised, and how and when it ended. */
+  function handledItem(a) {
+    const li = document.createElement("li");
+    li.className = "handled-item outcome-" + a.state;
+    li.dataset.alertId = a.id;
+    li.dataset.state = a.state;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "handled-button";
+    const head = document.createElement("span");
+    head.className = "handled-head";
+    head.textContent = t("alert_kind." + a.kind) + " · " + (a.vehicle_plate || a.trip_id);
+    const raised = document.createElement("time");
+    raised.dateTime = a.opened_at;
+    raised.textContent = t("screen.alerts.raised_at", { at: fmt.dateTime(a.opened_at) });
+    const outcome = document.createElement("span");
+    outcome.className = "handled-outcome";
+    outcome.textContent = outcomeText(a);
+    button.append(head, raised, outcome);
+    if (a.declaration_id) button.addEventListener("click", () => openTruck(a.declaration_id));
+    li.append(button);
+    return li;
+  }
+
+  function outcomeText(a) {
+    const at = fmt.dateTime(a.closed_at);
+    if (a.state === "resolved") {
+      return a.finding ? t("screen.alerts.resolved_finding", { at, finding: a.finding }) : t("screen.alerts.resolved", { at });
+    }
+    const why = "screen.track_closed." + a.monitor_resolution;
+    return a.monitor_resolution && has(why) ? t("screen.alerts.closed_because", { at, why: t(why) }) : t("screen.alerts.closed", { at });
   }
 
   function showAlertOnMap(a, fresh) {
@@ -291,6 +348,7 @@
   function dropAlert(id) {
     const existing = $("alert-list").querySelector('[data-alert-id="' + CSS.escape(id) + '"]');
     if (existing) existing.remove();
+    showEmpty();
     const marker = alertMarkers.get(id);
     if (marker) { marker.remove(); alertMarkers.delete(id); }
   }
@@ -303,11 +361,13 @@
     else if (handled === "resolved") return;  // a deviation still growing after its finding
     if (data.action === "closed" || data.closed_at) {
       dropAlert(data.id);
+      soon("alerts", loadAlerts);  // listed again below, with how it ended
     } else {
       const state = data.action === "opened" ? data.state : (data.state || handled);
       const item = alertItem(Object.assign({}, data, { state }), true);
       if (existing) existing.replaceWith(item); else list.prepend(item);
       showAlertOnMap(data, true);
+      showEmpty();
     }
     soon("summary", loadSummary);
     soon("trips", loadTrips);
@@ -386,10 +446,17 @@
 
   // --- loading and live updates -----------------------------------------------------------
 
-  async function loadSummary() { renderSummary(await api("/api/v1/screen/summary")); }
+  async function loadSummary() {
+    const sent = performance.now();
+    const s = await api("/api/v1/screen/summary");
+    renderSummary(s, (sent + performance.now()) / 2);  // as_of was read about half-way
+  }
   async function loadCharts() { renderCharts(await api("/api/v1/screen/charts")); }
   async function loadTrips() { renderTrips((await api("/api/v1/screen/trips")).items); }
-  async function loadAlerts() { renderAlerts((await api("/api/v1/screen/alerts")).items); }
+  /** The unresolved alerts and those that ended in the last 24 hours of the platform's clock. */
+  async function loadAlerts() {
+    renderAlerts((await api("/api/v1/screen/alerts?limit=50&include_handled_hours=24")).items);
+  }
 
   const timers = {};
   /** Coalesces bursts of events (the twin at 60x) into one reload per half second. */
@@ -398,10 +465,28 @@
     timers[name] = setTimeout(() => { timers[name] = null; fn().catch(() => {}); }, 500);
   }
 
+  // The header shows the platform's time, not the browser's: every figure is at the server's
+  // clock (the demo's twin runs it at 60 times real time), so it ticks on from the last summary's
+  // `as_of` at the server's `clock_rate`.
+  const clockFormat = new Intl.DateTimeFormat(lang, {
+    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+  });
+  let clockAnchor = null;
+
+  function setClock(s, fetched) {
+    const at = Date.parse(s.as_of);
+    if (Number.isNaN(at)) return;
+    const rate = typeof s.clock_rate === "number" && s.clock_rate >= 0 ? s.clock_rate : 1;
+    clockAnchor = { at, fetched, rate };
+    tick();
+  }
+
   function tick() {
-    $("clock").textContent = new Intl.DateTimeFormat(lang, {
-      timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
-    }).format(new Date());
+    if (!clockAnchor) return;  // nothing rather than the browser's own time
+    const now = new Date(clockAnchor.at + (performance.now() - clockAnchor.fetched) * clockAnchor.rate);
+    const el = $("clock");
+    el.textContent = clockFormat.format(now);
+    el.dateTime = now.toISOString();
   }
 
   async function start() {
@@ -430,7 +515,7 @@
       // an officer's acknowledgement keeps the alert listed (unresolved); a resolution ends it
       "alert.handled": (data) => {
         handledAlerts.set(data.id, data.state);
-        if (data.state === "resolved") dropAlert(data.id);
+        if (data.state === "resolved") { dropAlert(data.id); soon("alerts", loadAlerts); }
         const item = $("alert-list").querySelector('[data-alert-id="' + CSS.escape(data.id) + '"]');
         if (item && data.state === "acknowledged") markHandled(item, item.querySelector("button"));
         soon("summary", loadSummary);
@@ -443,7 +528,10 @@
       status.dataset.state = connected ? "live" : "offline";
       status.textContent = connected ? t("common.live") : t("common.offline");
     });
-    setInterval(() => { loadSummary().catch(() => {}); loadTrips().catch(() => {}); }, 60_000);
+    // the rolling day moves on: alerts older than 24 hours leave the handled list
+    setInterval(() => {
+      loadSummary().catch(() => {}); loadTrips().catch(() => {}); loadAlerts().catch(() => {});
+    }, 60_000);
     window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
   }
 
