@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from landport.enterprises.accounts import DeactivateUser
+from landport.enterprises.model import SYSTEM_ACTOR
 from landport.entrypoints.web.deps import SESSION_COOKIE
+from landport.shared.errors import Conflict
 from world import PASSWORD, World
 
 ORIGIN = {"origin": "http://testserver"}
@@ -151,3 +154,15 @@ def test_refused_account_changes_change_nothing(
     assert world.get("admin", "/api/v1/users").json()["items"] == before
     assert len(world.get("auditor", "/api/v1/audit?limit=1000").json()["items"]) == entries
     assert me(world, officer) == 200
+
+
+def test_the_last_active_port_administrator_cannot_be_deactivated(world: World) -> None:
+    """Someone must be able to manage accounts: the shell's administrator (not a user) may
+    not deactivate the last one either; with two, one may deactivate the other."""
+    world.add_user("admin2", "port_admin")
+    done = world.post("admin2", "/api/v1/users/admin/deactivate", {"reason": "left"})
+    assert done.status_code == 200, done.text
+    with pytest.raises(Conflict) as refused:
+        world.services.bus.handle(DeactivateUser(SYSTEM_ACTOR, "admin2", "testing"))
+    assert "last active port administrator" in refused.value.message_en
+    assert world.get("admin2", "/api/v1/me").status_code == 200

@@ -62,7 +62,14 @@ class AgencyAuthorisationRepository(Protocol):
 
 
 class UserRepository(Protocol):
-    def get(self, username: str) -> User | None: ...
+    def get(self, username: str, *, lock: bool = False) -> User | None:
+        """`lock`: held until the unit of work ends (a change to the account follows)."""
+        ...
+
+    def active_admins(self) -> list[str]:
+        """The active port administrators' names, their rows held until the unit of work
+        ends (so that two administrators cannot deactivate each other at once)."""
+        ...
 
     def add(self, user: User) -> None: ...
 

@@ -48,14 +48,21 @@ class ResetPassword:
 
 
 def deactivate_user(cmd: DeactivateUser, uow: UnitOfWork, ctx: ClearanceContext) -> User:
-    user = _account(cmd.actor, cmd.username, cmd.reason, uow)
     if cmd.username == cmd.actor.username:
         raise Conflict(
             "an administrator cannot deactivate their own account (ask another administrator)",
             "管理员不能停用自己的账户（请由另一位管理员操作）",
         )
+    admins = uow.users.active_admins()  # first, in one order: two such changes queue up
+    user = _account(cmd.actor, cmd.username, cmd.reason, uow)
     if not user.active:
         raise Conflict(f"user {user.username} is already deactivated", "该用户已停用")
+    if user.role is Role.PORT_ADMIN and admins == [user.username]:
+        raise Conflict(
+            f"{user.username} is the last active port administrator: nobody could manage "
+            "the port's accounts",
+            f"{user.username} 是最后一位在用的口岸管理员：停用后无人能管理账户",
+        )
     after = replace(user, active=False, session_generation=user.session_generation + 1)
     return _save(cmd.actor, "user.deactivated", user, after, cmd.reason, uow)
 
@@ -90,7 +97,7 @@ def _account(actor: Actor, username: str, reason: str, uow: UnitOfWork) -> User:
                 )
             ]
         )
-    user = uow.users.get(username)
+    user = uow.users.get(username, lock=True)  # read and written in one step (PostgreSQL)
     if user is None:
         raise NotFound(f"no user {username}", "用户不存在")
     return user

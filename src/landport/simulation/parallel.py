@@ -91,6 +91,8 @@ def _run_one(run: Run, index: int, scenario: Scenario, days: int, seed: int) -> 
         return run(scenario, days=days, seed=seed, progress=report)
     finally:
         _running = False
+        if _terminated:  # the run has deleted its scratch database: now end, as SIGTERM asked
+            os._exit(128 + signal.SIGTERM)
 
 
 def run_many(

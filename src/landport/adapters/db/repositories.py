@@ -305,12 +305,11 @@ class SqlUserRepository:
         self._conn = conn
         self._now = now
 
-    def get(self, username: str) -> User | None:
-        r = (
-            self._conn.execute(select(t.users).where(t.users.c.username == username))
-            .mappings()
-            .one_or_none()
-        )
+    def get(self, username: str, *, lock: bool = False) -> User | None:
+        query = select(t.users).where(t.users.c.username == username)
+        if lock:  # PostgreSQL: a row lock; SQLite's write transaction holds the file already
+            query = query.with_for_update()
+        r = self._conn.execute(query).mappings().one_or_none()
         if r is None:
             return None
         return User(
@@ -337,6 +336,16 @@ class SqlUserRepository:
                 created_at=self._now,
             )
         )
+
+    def active_admins(self) -> list[str]:
+        c = t.users.c
+        query = (
+            select(c.username)
+            .where(c.role == Role.PORT_ADMIN.value, c.active.is_(True))
+            .order_by(c.username)
+            .with_for_update()
+        )
+        return list(self._conn.execute(query).scalars())
 
     def save(self, u: User) -> None:
         self._conn.execute(

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from landport.simulation.scenario import Scenario
     from landport.simulation.sweep import Axis
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a refusal quotes paths and values whole
 
 
 def _refuse(violations: Sequence[Violation], code: int = 2) -> typer.Exit:

@@ -18,7 +18,8 @@ function firedRules(rules) {
   return el("ul", { class: "fired" }, rules.map((rule) => {
     const name = typeof rule === "string" ? rule : rule.rule_id || rule.id || rule.name;
     const why = typeof rule === "string" ? "" : (lang() === "zh" ? rule.description_zh : rule.description_en) || "";
-    const effect = typeof rule === "object" ? ` [${ruleEffect(rule)}]` : "";
+    const said = typeof rule === "object" ? ruleEffect(rule) : "";
+    const effect = said ? ` [${said}]` : "";
     return el("li", {}, el("code", {}, name), effect, why ? ` — ${why}` : "");
   }));
 }
