@@ -418,8 +418,7 @@ def recent_alerts(
                 {**dict(r), "id": r["key"], "opened_at": r["opened_at"].isoformat()} for r in rows
             ]
         unresolved = [_with_handling(r) for r in rows]
-        # closed_at has no index: the ended alerts are found by state and each one's time
-        # checked, a walk that grows by the few alerts a day the port raises
+        # ix_alerts_state_closed: a range of each ended state, the latest ended first
         ended = conn.execute(
             select(*columns)
             .join(tr, tr.c.id == al.c.trip_id)

@@ -396,6 +396,8 @@ alerts = Table(
     UniqueConstraint("trip_id", "key", name="uq_alerts_trip_key"),
     Index("ix_alerts_state", "state"),
     Index("ix_alerts_opened", "opened_at"),  # the newest first, a page at a time
+    # the big screen's alerts handled lately: ended ones by state, the latest ended first
+    Index("ix_alerts_state_closed", "state", "closed_at"),
 )
 
 telemetry_rejects = Table(
