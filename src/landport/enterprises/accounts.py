@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from landport.declarations.ports import ClearanceContext, UnitOfWork
 from landport.enterprises.model import Actor, Role, User
-from landport.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
+from landport.shared.errors import Conflict, Forbidden, NotFound, required_reason
 
 #: Long enough to say why; the audit log keeps it.
 REASON_MAX = 500
@@ -86,17 +86,7 @@ def reset_password(cmd: ResetPassword, uow: UnitOfWork, ctx: ClearanceContext) -
 def _account(actor: Actor, username: str, reason: str, uow: UnitOfWork) -> User:
     if actor.role is not Role.PORT_ADMIN:
         raise Forbidden("only a port administrator may do this", "只有口岸管理员可以执行此操作")
-    if not reason.strip() or len(reason) > REASON_MAX:
-        raise InvalidInput(
-            [
-                Violation(
-                    "reason",
-                    "reason_required",
-                    f"reason must say why, in 1 to {REASON_MAX} characters (it is audited)",
-                    f"须填写原因（1 至 {REASON_MAX} 个字符，记入审计日志）",
-                )
-            ]
-        )
+    required_reason(reason, max_len=REASON_MAX)  # the audit log keeps it
     user = uow.users.get(username, lock=True)  # read and written in one step (PostgreSQL)
     if user is None:
         raise NotFound(f"no user {username}", "用户不存在")

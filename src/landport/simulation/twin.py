@@ -72,7 +72,8 @@ class Twin:
         self.incidents: list[Incident] = []
         self.refusals: dict[str, int] = {}
         self.refusal_examples: dict[str, str] = {}
-        lanes = [lane["id"] for lane in scenario_yard(scenario)["scan_lanes"]]
+        yard = scenario_yard(scenario)  # the layout the platform was given
+        lanes = [lane["id"] for lane in yard["scan_lanes"]]
         self.booking = BookingClerk(env, bus, YARD, lanes, random.Random(f"booking-{seed}"))
         self.appointments = self.booking.counts
         self.referrals: dict[str, int] = {}  # border checks that failed, by check
@@ -93,8 +94,8 @@ class Twin:
             p: self._station(f"border:{p}", s.border_officers, (("00:00", "24:00"),))
             for p in s.border_capacity
         }
-        zones = scenario_yard(scenario)["parking_zones"]  # the platform's slots, zone by zone
-        self.parking = ParkingLot(env, sum(z["slots"] for z in zones), window_s=days * 86400.0)
+        slots = sum(z["slots"] for z in yard["parking_zones"])  # the platform's, zone by zone
+        self.parking = ParkingLot(env, slots, window_s=days * 86400.0)
         self.departures = DepartureRound(env, bus, YARD, departure_of=options.departure_of)
         self.free_seals: list[str] = []
         self.seal_count = 0

@@ -405,11 +405,10 @@ def recent_alerts(
     """
     al, tr = t.alerts, t.trips
     columns = _ALERT_ROW if handled_since is None else _ALERT_ROW + _HANDLING
+    with_truck = select(*columns).join(tr, tr.c.id == al.c.trip_id)
     with engine.connect() as conn:
         rows = conn.execute(
-            select(*columns)
-            .join(tr, tr.c.id == al.c.trip_id)
-            .where(al.c.state.in_(UNRESOLVED))
+            with_truck.where(al.c.state.in_(UNRESOLVED))
             .order_by(al.c.opened_at.desc(), al.c.id.desc())
             .limit(limit)
         ).mappings()
@@ -420,9 +419,7 @@ def recent_alerts(
         unresolved = [_with_handling(r) for r in rows]
         # ix_alerts_state_closed: a range of each ended state, the latest ended first
         ended = conn.execute(
-            select(*columns)
-            .join(tr, tr.c.id == al.c.trip_id)
-            .where(al.c.state.in_(HANDLED), al.c.closed_at >= handled_since)
+            with_truck.where(al.c.state.in_(HANDLED), al.c.closed_at >= handled_since)
             .order_by(al.c.closed_at.desc(), al.c.id.desc())
             .limit(limit)
         ).mappings()

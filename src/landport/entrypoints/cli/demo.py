@@ -279,13 +279,11 @@ def users_outside_the_demo(url: str, *, shown: int = 5) -> list[str]:
     """Up to `shown` usernames in this database that are not demo logins (none when the
     database or its users table does not exist yet)."""
     from sqlalchemy import create_engine, select
-    from sqlalchemy.engine import make_url
 
     from landport.adapters.db import tables as t
 
-    parsed = make_url(url)
-    plain_file = parsed.get_backend_name() == "sqlite" and not parsed.query.get("uri")
-    if plain_file and not (parsed.database and Path(parsed.database).is_file()):
+    file = embedded_file(url)
+    if file is not None and not file.is_file():
         return []  # nothing there yet (asking would create the file)
     demo_names = sorted(name for name, _, _ in demo_logins())
     engine = create_engine(url)
@@ -302,6 +300,18 @@ def users_outside_the_demo(url: str, *, shown: int = 5) -> list[str]:
             return list(conn.execute(query).scalars())
     finally:
         engine.dispose()
+
+
+def embedded_file(url: str) -> Path | None:
+    """The plain SQLite file a database URL names, or None for any other database (a
+    server, SQLite in memory or opened by a URI)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    plain = parsed.get_backend_name() == "sqlite" and not parsed.query.get("uri")
+    if not plain or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database))
 
 
 def latest_instant(url: str) -> datetime | None:
@@ -327,18 +337,12 @@ def start_afresh(url: str) -> str:
     starts over; any other database is left alone and said so."""
     from sqlalchemy.engine import make_url
 
-    parsed = make_url(url)
-    plain_file = (
-        parsed.get_backend_name() == "sqlite"
-        and parsed.database not in (None, "", ":memory:")
-        and not parsed.query.get("uri")
-    )
-    if not plain_file:
+    path = embedded_file(url)
+    if path is None:
         return (
             "--fresh starts over on the embedded SQLite file only; "
-            f"continuing on {parsed.render_as_string()}"
+            f"continuing on {make_url(url).render_as_string()}"
         )
-    path = Path(str(parsed.database))
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         name.unlink(missing_ok=True)
     return f"a fresh demo database: {path}"
