@@ -367,3 +367,38 @@ def test_the_header_clock_runs_at_the_twin_s_pace(page: Any, live_server: LiveSe
     elapsed = time.monotonic() - started
     moved = apart(header_seconds(page), first)
     assert 60 * (elapsed - 1.5) <= moved <= 60 * (elapsed + 1.5), (moved, elapsed)
+
+
+#: Each panel of the wall: its box, and whether a chart or the map inside it was squeezed flat.
+_PANELS_FIT = """() => ({
+  scroll: document.scrollingElement.scrollHeight - innerHeight,
+  panels: [...document.querySelectorAll('.screen-grid > .panel')].map(p => {
+    const box = p.getBoundingClientRect();
+    return { cls: p.className, left: Math.round(box.left), bottom: Math.round(box.bottom),
+      right: Math.round(box.right) };
+  }),
+  flat: [...document.querySelectorAll('.screen-grid .chart, #map')].filter(el => {
+    const box = el.getBoundingClientRect(), panel = el.closest('.panel').getBoundingClientRect();
+    return box.height < 110 || box.bottom > panel.bottom || box.right > panel.right;
+  }).map(el => el.id),
+})"""
+
+
+@pytest.mark.parametrize(
+    "size", [(1600, 900), (1920, 1080)], ids=["1600", "1920"]
+)
+def test_the_wall_fits_the_window_without_scrolling(page: Any, size: tuple[int, int]) -> None:
+    """A wall display cannot be scrolled: every panel, chart and the map are on the screen,
+    inside their panels and none squeezed below a readable height."""
+    width, height = size
+    open_screen_at(page, width, height, english=True)
+    page.wait_for_timeout(1500)  # the charts have drawn: the artifact shows them whole
+    screenshot(page, f"screen-fit-{width}")
+    fit = page.evaluate(_PANELS_FIT)
+    assert fit["scroll"] <= 0, f"the page scrolls by {fit['scroll']} px"
+    for panel in fit["panels"]:
+        assert panel["bottom"] <= height and panel["right"] <= width, panel
+    # and the wall is used: the panels reach out to the margins, left and right
+    assert min(p["left"] for p in fit["panels"]) <= 20
+    assert max(p["right"] for p in fit["panels"]) >= width - 20
+    assert fit["flat"] == []

@@ -62,7 +62,12 @@
   // --- charts -----------------------------------------------------------------------------
 
   function chart(id) {
-    if (!charts[id]) charts[id] = echarts.init($(id), "dark", { renderer: "canvas" });
+    if (!charts[id]) {
+      charts[id] = echarts.init($(id), "dark", { renderer: "canvas" });
+      // a chart's height is what its column leaves (the alert lists grow and shrink, the
+      // window changes): it redraws at its box's new size
+      new ResizeObserver(() => charts[id].resize()).observe($(id));
+    }
     return charts[id];
   }
   const base = { backgroundColor: "transparent", textStyle: { fontFamily: "Noto Sans CJK SC, sans-serif", fontSize: 14 } };
@@ -131,8 +136,10 @@
       tooltip: { trigger: "axis" },
       grid: { left: tilt ? 30 : 8, right: 16, top: 26, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: names, axisLabel: Object.assign({}, axisText, { interval: 0, fontSize: 12, rotate: tilt }) },
-      yAxis: { type: "value", minInterval: 1, axisLabel: axisText },
-      series: [{ type: "bar", data: values, itemStyle: { color }, label: { show: true, position: "top", color: "#fff" } }],
+      // each bar carries its figure: no value axis to crowd a chart a few lines high
+      yAxis: { type: "value", minInterval: 1, show: false },
+      series: [{ type: "bar", data: values, itemStyle: { color },
+        label: { show: true, position: "top", color: "#fff", formatter: (p) => fmt.number(p.value) } }],
     }), true);
   }
 
@@ -532,7 +539,6 @@
     setInterval(() => {
       loadSummary().catch(() => {}); loadTrips().catch(() => {}); loadAlerts().catch(() => {});
     }, 60_000);
-    window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
   }
 
   start();
