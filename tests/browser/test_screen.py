@@ -384,9 +384,7 @@ _PANELS_FIT = """() => ({
 })"""
 
 
-@pytest.mark.parametrize(
-    "size", [(1600, 900), (1920, 1080)], ids=["1600", "1920"]
-)
+@pytest.mark.parametrize("size", [(1600, 900), (1920, 1080)], ids=["1600", "1920"])
 def test_the_wall_fits_the_window_without_scrolling(page: Any, size: tuple[int, int]) -> None:
     """A wall display cannot be scrolled: every panel, chart and the map are on the screen,
     inside their panels and none squeezed below a readable height."""
