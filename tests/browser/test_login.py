@@ -11,6 +11,7 @@ from browser.conftest import (
     LOGINS,
     LiveServer,
     contrast_failures,
+    login,
     login_as,
     screenshot,
     unlabelled_controls,
@@ -163,3 +164,23 @@ def test_the_login_page_has_labels_and_enough_contrast(page: Any) -> None:
     page.goto("/login")
     assert unlabelled_controls(page) == []
     assert contrast_failures(page) == []
+
+
+def test_a_screen_left_open_by_a_deactivated_person_goes_back_to_the_login_page(
+    page: Any, live_server: LiveServer
+) -> None:
+    """The big screen's live stream learns within seconds that its session was withdrawn;
+    the page then asks for a login instead of retrying a refused stream in the dark."""
+    admin = _session(live_server, LOGINS["port_admin"])
+    person = {"username": "screen-watch", "password": "watching-1234", "role": "auditor"}
+    csrf = {"X-CSRF-Token": admin.cookies["landport_csrf"]}
+    created = admin.post("/api/v1/users", json=person, headers=csrf)
+    assert created.status_code == 201, created.text
+    login(page, person["username"], person["password"])
+    page.wait_for_url("**/screen")
+    page.wait_for_selector("#live-status[data-state=live]")
+    done = admin.post(
+        "/api/v1/users/screen-watch/deactivate", json={"reason": "left the port"}, headers=csrf
+    )
+    assert done.status_code == 200, done.text
+    page.wait_for_url("**/login**", timeout=20_000)

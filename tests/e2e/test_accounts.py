@@ -4,6 +4,7 @@ audited with its reason."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -166,3 +167,41 @@ def test_the_last_active_port_administrator_cannot_be_deactivated(world: World) 
         world.services.bus.handle(DeactivateUser(SYSTEM_ACTOR, "admin2", "testing"))
     assert "last active port administrator" in refused.value.message_en
     assert world.get("admin2", "/api/v1/me").status_code == 200
+
+
+def test_an_open_live_stream_ends_when_its_account_is_deactivated(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A screen left open by a person who is let go stops receiving the port's events within
+    seconds, not at the end of the stream's lifetime, and cannot reconnect."""
+    from landport.entrypoints.web.routers import events
+
+    monkeypatch.setattr(events, "SESSION_CHECK_S", 0.2)
+    monkeypatch.setattr(events, "KEEPALIVE_S", 0.05)
+    monkeypatch.setattr(events, "STREAM_LIFETIME_S", 30.0)
+    token = login(world, "officer").json()["access_token"]
+    started = time.monotonic()
+    with world.client.stream("GET", "/api/v1/events/stream", headers=bearer(token)) as stream:
+        assert stream.status_code == 200
+        lines = stream.iter_lines()
+        assert next(lines).startswith("retry:")
+        done = world.post("admin", "/api/v1/users/officer/deactivate", {"reason": "left"})
+        assert done.status_code == 200, done.text
+        rest = list(lines)  # the stream ends by itself
+    assert time.monotonic() - started < 10.0
+    assert "event: session.ended" in rest
+    again = world.client.get("/api/v1/events/stream", headers=bearer(token))
+    assert again.status_code == 401
+
+
+def test_a_live_stream_of_an_active_account_runs_its_lifetime(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from landport.entrypoints.web.routers import events
+
+    monkeypatch.setattr(events, "SESSION_CHECK_S", 0.1)
+    monkeypatch.setattr(events, "KEEPALIVE_S", 0.05)
+    monkeypatch.setattr(events, "STREAM_LIFETIME_S", 0.6)
+    token = login(world, "officer").json()["access_token"]
+    text = world.client.get("/api/v1/events/stream", headers=bearer(token)).text
+    assert "session.ended" not in text and text.count(": keepalive") >= 3

@@ -8,11 +8,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from landport.adapters.live_events import LiveEvent, LiveEventHub, Subscription
-from landport.entrypoints.web.deps import AnyUser, Staff
+from landport.entrypoints.web.deps import AnyUser, Staff, oauth2, token_withdrawn
 
 router = APIRouter(prefix="/api/v1/events", tags=["live"])
 
@@ -23,6 +24,9 @@ KEEPALIVE_S = 15.0
 #: A stream ends after this long and the browser reconnects with Last-Event-ID (nothing is
 #: lost), so a server shutting down never waits long for open screens.
 STREAM_LIFETIME_S = 60.0
+#: How often an open stream asks whether its session was withdrawn (logged out, the account
+#: deactivated or its password reset): a deactivated person's screen goes dark within this.
+SESSION_CHECK_S = 5.0
 #: An event id the hub could have sent: decimal digits, at most a 64-bit number's 19.
 _EVENT_ID = re.compile(r"[0-9]{1,19}")
 
@@ -36,6 +40,7 @@ def hub_of(request: Request) -> LiveEventHub:
 async def stream(
     request: Request,
     actor: AnyUser,
+    token: Annotated[str | None, Depends(oauth2)],
     last_event_id: Annotated[
         str | None,
         Header(
@@ -50,12 +55,14 @@ async def stream(
     Event names: declaration.lodged|assessed|status|released, trip.armed|state|closed,
     alert.opened|updated|closed, positions.changed; `data` is JSON. A `Last-Event-ID` that
     is not an id this server sends (not 1 to 19 digits) is ignored: the stream starts from
-    now, as for a first connection.
+    now, as for a first connection. A stream whose session is withdrawn meanwhile (logged
+    out, the account deactivated, its password reset) sends `session.ended` and ends within
+    a few seconds; reconnecting is then refused.
     """
     hub = hub_of(request)
     subscription = hub.subscribe(actor, after=resume_after(last_event_id))
     return StreamingResponse(
-        _frames(request, hub, subscription),
+        _frames(request, hub, subscription, token),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -80,16 +87,23 @@ def stats(request: Request, actor: StatsReader) -> dict[str, Any]:
 
 
 async def _frames(
-    request: Request, hub: LiveEventHub, subscription: Subscription
+    request: Request, hub: LiveEventHub, subscription: Subscription, token: str | None
 ) -> AsyncIterator[str]:
     ends = time.monotonic() + STREAM_LIFETIME_S
+    check_at = time.monotonic() + SESSION_CHECK_S
     reported_drops = 0
     try:
         yield "retry: 1000\n: connected\n\n"
         while not subscription.closed and time.monotonic() < ends:
-            batch = await subscription.next_batch(KEEPALIVE_S)
+            wait = max(0.0, min(KEEPALIVE_S, check_at - time.monotonic()))
+            batch = await subscription.next_batch(wait)
             if await request.is_disconnected():
                 break
+            if time.monotonic() >= check_at:
+                check_at = time.monotonic() + SESSION_CHECK_S
+                if token is not None and await _withdrawn(request, token):
+                    yield _frame("session.ended", {}, None)
+                    break
             if subscription.dropped > reported_drops:
                 reported_drops = subscription.dropped
                 yield _frame("stream.dropped", {"dropped": reported_drops}, None)
@@ -99,6 +113,12 @@ async def _frames(
                 yield _frame(event.type, event.data, event)
     finally:
         hub.unsubscribe(subscription)
+
+
+async def _withdrawn(request: Request, token: str) -> bool:
+    """`token_withdrawn` off the event loop: it reads the database."""
+    withdrawn: bool = await run_in_threadpool(token_withdrawn, request, token)
+    return withdrawn
 
 
 def _frame(name: str, data: dict[str, Any], event: LiveEvent | None) -> str:

@@ -236,6 +236,9 @@
     for (const [name, fn] of Object.entries(handlers)) {
       source.addEventListener(name, (ev) => fn(JSON.parse(ev.data), ev));
     }
+    // the session was withdrawn (logged out elsewhere, account deactivated): the page
+    // reloads, which leads to the login page, instead of retrying a refused stream
+    source.addEventListener("session.ended", () => { source.close(); location.reload(); });
     if (onStatus) {
       source.addEventListener("open", () => onStatus(true));
       source.addEventListener("error", () => onStatus(false));
