@@ -77,6 +77,9 @@ def test_release_is_refused_until_the_scan_is_recorded_then_granted(
     refused = page.locator("#decision-form .form-summary li").first
     refused.wait_for()
     assert page.locator("#case-status.notice-error").count() == 1
+    # the rule that blocks it, without the API's name for the declaration's state
+    assert "尚未录入机检或人工查验结果" in refused.inner_text()
+    assert "status" not in refused.inner_text()
     screenshot(page, "console-customs-release-refused")
 
     page.locator("#insp-kind").select_option("scan")

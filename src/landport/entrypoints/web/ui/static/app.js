@@ -192,10 +192,15 @@
     return `${t("consoles.common.not_done")} ${lines.join("; ")}`;
   }
 
+  /** A refusal on one of these is about the record's state, not a value typed: the message
+   *  says what is missing, and the API's field name means nothing to an officer. */
+  const STATE_FIELDS = new Set(["status", "state"]);
+
   /** Shows an API answer on a form: each error next to its field, all of them in the summary,
    *  which takes the focus (its links jump to the fields). `answer` is a request() answer
    *  ({status, data}) or an ApiError. Summary items name the field by its label; a field
-   *  the form does not show is named by its path unless the message already says it. */
+   *  the form does not show is named by its path unless the message already says it or it is
+   *  the record's state (`STATE_FIELDS`). */
   function showErrors(form, answer) {
     clearErrors(form);
     const summary = form.querySelector(".form-summary");
@@ -205,7 +210,7 @@
     for (const { input, field, label, text } of lines) {
       if (input) byInput.set(input, byInput.has(input) ? `${byInput.get(input)} ${text}` : text);
       const jump = input && input.id ? el("a", { href: `#${input.id}` }, text) : text;
-      const name = label || (field && !text.includes(field) ? field : "");
+      const name = label || (field && !STATE_FIELDS.has(field) && !text.includes(field) ? field : "");
       items.push(el("li", {}, name ? el("strong", {}, `${name}: `) : null, jump));
     }
     for (const [input, text] of byInput) setFieldError(form, input, text);
