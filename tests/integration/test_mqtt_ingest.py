@@ -188,10 +188,13 @@ def _worker(
         text=True,
     )
     subscribed = threading.Event()
+    said: list[str] = []
+    worker.said = said  # type: ignore[attr-defined]  # what it wrote on stderr
 
     def drain() -> None:  # the log line says the broker granted the subscription
         assert worker.stderr is not None
         for line in worker.stderr:
+            said.append(line)
             if "subscribed to" in line:
                 subscribed.set()
 
@@ -229,6 +232,38 @@ def test_a_worker_killed_mid_stream_loses_nothing(
         worker.wait(timeout=10)
     assert count(port_world) == len(messages)
     assert count(port_world, t.telemetry_rejects) == 0
+
+
+def test_a_worker_stopped_by_sigterm_finishes_its_batch_and_reports_the_counts(
+    port_world: World, broker_port: int, database_url: str
+) -> None:
+    """A service manager's stop: the worker exits cleanly and says what it received, stored,
+    took as duplicates and kept as dead letters, so an operator can check a redelivery."""
+    port_world.services.bus.handle(
+        RegisterSeal(OFFICER, "SEAL-0003", "generic", "json-mqtt", SECRET)
+    )
+    messages = track_messages("SEAL-0003", interval_s=600)
+    topic, payload = messages[0]
+    forged = (topic, payload.replace(b'"sig":"', b'"sig":"0', 1)[:-3] + b'"}')
+    sent = [*messages, messages[0], messages[1], forged]  # two repeats, one forgery
+    group = f"term-{time.time_ns()}"
+    worker = _worker(database_url, broker_port, "w-term", group)
+    try:
+        device = publisher(broker_port, "gw-term")
+        publish_all(device, sent)
+        wait_for(lambda: count(port_world, t.telemetry_rejects) == 1, timeout=60)
+        wait_for(lambda: count(port_world) == len(messages), timeout=60)
+        device.loop_stop()
+        time.sleep(0.5)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    time.sleep(0.2)  # the drain thread has read the last line
+    last = worker.said[-1]  # type: ignore[attr-defined]
+    assert "w-term stopped" in last
+    assert f"received {len(sent)}, stored {len(messages)}, duplicates 2, dead letters 1" in last
 
 
 def test_two_workers_keep_every_trip_right(

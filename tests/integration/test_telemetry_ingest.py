@@ -114,6 +114,27 @@ def test_forged_and_unknown_messages_go_to_the_dead_letter_store(custody: Custod
     assert reasons == ["bad_signature", "bad_topic", "unknown_seal"] and positions == 0
 
 
+def test_a_redelivered_batch_keeps_each_dead_letter_once(custody: Custody) -> None:
+    """A worker killed between its commit and the broker's acknowledgement gets the batch
+    again: its fixes are duplicates, and its refused messages are not kept a second time."""
+    fixes = build_track(shipped_corridors()["shigatse-gyirong"]).fixes[:3]
+    forged = message(fixes[0], secret="not-the-device-key-at-all")
+    stranger = message(replace(fixes[1], seal_id="SEAL-9999"))
+    batch = [forged, stranger, message(fixes[2]), forged]  # the forgery sent twice, too
+    first = custody.ingestor.ingest_messages(batch)
+    again = custody.ingestor.ingest_messages(batch)
+    assert (first.accepted, again.accepted, again.duplicates) == (1, 0, 1)
+    assert again.rejected == {"bad_signature": 2, "unknown_seal": 1}  # refused, each time
+    with custody.world.services.engine.connect() as conn:
+        kept = conn.execute(
+            select(t.telemetry_rejects.c.reason, t.telemetry_rejects.c.digest)
+        ).all()
+        positions = conn.execute(select(func.count()).select_from(t.positions)).scalar_one()
+    assert sorted(reason for reason, _ in kept) == ["bad_signature", "unknown_seal"]
+    assert all(digest and len(digest) == 64 for _, digest in kept)
+    assert positions == 1
+
+
 def test_a_detour_raises_a_route_deviation_alert(custody: Custody) -> None:
     track = build_track(
         shipped_corridors()["shigatse-gyirong"],
@@ -149,8 +170,8 @@ def test_a_gap_backfilled_along_the_route_is_explained(custody: Custody) -> None
 
 
 def test_rejected_messages_are_counted_for_the_officers(custody: Custody) -> None:
-    fix = build_track(shipped_corridors()["shigatse-gyirong"]).fixes[0]
-    custody.ingestor.ingest_messages([message(fix, secret="forged-by-someone-else")] * 2)
+    fixes = build_track(shipped_corridors()["shigatse-gyirong"]).fixes[:2]
+    custody.ingestor.ingest_messages([message(f, secret="forged-by-someone-else") for f in fixes])
     body = custody.world.get("officer", "/api/v1/telemetry/rejects").json()
     assert body["counts"] == {"bad_signature": 2}
     assert body["items"][0]["seal_id"] == "SEAL-0001"

@@ -409,6 +409,10 @@ telemetry_rejects = Table(
     Column("reason", String(40), nullable=False),
     Column("topic", String(200), nullable=True),
     Column("payload", Text, nullable=False),
+    # SHA-256 of the topic and payload as stored: a redelivered message is one dead letter
+    # (NULL on letters kept before the key existed)
+    Column("digest", String(64), nullable=True),
+    UniqueConstraint("digest", name="uq_telemetry_rejects_digest"),
 )
 
 #: Sessions ended by logging out: the signed token stays valid until it expires, so its digest

@@ -6,6 +6,7 @@ so a crash loses nothing and a redelivery is only a duplicate, which changes not
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import defaultdict
@@ -19,7 +20,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     case,
-    insert,
     select,
     update,
 )
@@ -90,8 +90,6 @@ class IngestReport:
 Reject = tuple[str | None, str, RawMessage]
 #: See `TelemetryIngestor._store`.
 Around = Callable[[Connection], AbstractContextManager[object]]
-
-_INSERT_REJECT = insert(t.telemetry_rejects)
 
 
 def _upsert(conn: Connection) -> Any:
@@ -238,7 +236,7 @@ class TelemetryIngestor:
         fixes = unique
         with self._transaction() as conn, around(conn) if around else nullcontext():
             if rejects:
-                conn.execute(_INSERT_REJECT, [_reject_row(now, *r) for r in rejects])
+                store_dead_letters(conn, [_reject_row(now, *r) for r in rejects])
             if not fixes:
                 return
             audit = SqlAuditTrail(conn, now)
@@ -505,6 +503,22 @@ def fix_of_letter(payload: bytes) -> SealFix:
     d["fix_time"] = datetime.fromisoformat(d["fix_time"])
     d["lock_state"] = LOCK_STATES.get(d["lock_state"]) or LockState(d["lock_state"])
     return SealFix(**d)
+
+
+def store_dead_letters(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Keep dead letters (`received_at`, `seal_id`, `reason`, `topic`, `payload`), each
+    message once: one redelivered after a crash between the commit and the broker's
+    acknowledgement, or sent twice, finds its letter kept already (`digest`, unique)."""
+    keyed = [{**row, "digest": dead_letter_digest(row["topic"], row["payload"])} for row in rows]
+    conn.execute(
+        _upsert(conn)(t.telemetry_rejects).on_conflict_do_nothing(index_elements=["digest"]),
+        keyed,
+    )
+
+
+def dead_letter_digest(topic: str | None, payload: str) -> str:
+    """The key of a dead letter: SHA-256 of its topic and payload as stored."""
+    return hashlib.sha256(f"{topic or ''}\n{payload}".encode()).hexdigest()
 
 
 def _reject_row(

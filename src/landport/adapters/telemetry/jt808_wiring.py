@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import nullcontext
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from landport.adapters.db import tables as t
@@ -13,7 +13,7 @@ from landport.adapters.db.audit import SqlAuditTrail
 from landport.adapters.db.engine import writer_lock
 from landport.adapters.jt808_gateway import RefusedFix, Registered, SealBinding, start
 from landport.adapters.jt808_registrations import auth_code_matches, issue, stored_hash
-from landport.adapters.telemetry.ingest import TelemetryIngestor
+from landport.adapters.telemetry.ingest import TelemetryIngestor, store_dead_letters
 from landport.seals.jt808.messages import REG_NO_TERMINAL, REG_OK, REG_TERMINAL_TAKEN
 from landport.seals.model import SealFix
 from landport.shared.clock import Clock, SystemClock
@@ -89,7 +89,7 @@ class RejectStore:
             for r in refused
         ]
         with writer_lock(self._engine) or nullcontext(), self._engine.begin() as conn:
-            conn.execute(insert(t.telemetry_rejects), rows)
+            store_dead_letters(conn, rows)
 
 
 async def run_gateway(

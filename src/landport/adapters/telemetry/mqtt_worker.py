@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -75,6 +75,13 @@ class WorkerStats:
     duplicates: int = 0
     rejected: int = 0
     failures: int = 0
+
+    def summary(self) -> str:
+        """One line for the log: what an operator checks after a crash or a redelivery."""
+        return (
+            f"received {self.received}, stored {self.accepted}, duplicates {self.duplicates}, "
+            f"dead letters {self.rejected}, batches {self.batches}, failed tries {self.failures}"
+        )
 
 
 class IngestWorker:
@@ -194,10 +201,16 @@ class IngestWorker:
         self.client.disconnect()
         self.client.loop_stop()
 
+    def finish(self) -> None:
+        """Stop after the batch in hand is committed and acknowledged (a service manager's
+        SIGTERM): safe to call from a signal handler, it only sets a flag."""
+        self._stop.set()
+
     def run(self, *, until: Callable[[], bool] | None = None) -> None:
         """Process batches until stopped (or `until()` says so)."""
         next_silence_check = time.monotonic() + self.options.silence_check_s
         pending: list[mqtt.MQTTMessage] = []
+        logged = WorkerStats()
         while not self._stop.is_set() and not (until and until()):
             if not pending:
                 pending = self._next_batch()
@@ -208,6 +221,9 @@ class IngestWorker:
             if time.monotonic() >= next_silence_check:
                 self._check_silence()
                 next_silence_check = time.monotonic() + self.options.silence_check_s
+                if self.stats != logged:  # the counts, once a minute while anything arrives
+                    log.info("so far: %s", self.stats.summary())
+                    logged = replace(self.stats)
 
     def _next_batch(self) -> list[mqtt.MQTTMessage]:
         try:

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import re
+import signal
 import socket
 import sys
 import tempfile
@@ -128,6 +129,9 @@ def listen(
             f"the MQTT broker at {where_text}", f"MQTT 服务器 {where_text}", exc
         ) from None
     typer.echo(f"ingest worker {options.client_id} on {options.host}:{options.port}", err=True)
+    # A service manager stops the worker with SIGTERM: the batch in hand is committed and
+    # acknowledged first, and the totals are printed as for Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: worker.finish())
     try:
         worker.run()
     except KeyboardInterrupt:
@@ -135,6 +139,7 @@ def listen(
     finally:
         worker.stop()
         services.dispose()
+        typer.echo(f"ingest worker {options.client_id} stopped: {worker.stats.summary()}", err=True)
     if worker.clashed:
         raise _client_id_taken(option, name, on_this_host=False)
 
