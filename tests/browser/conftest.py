@@ -282,3 +282,18 @@ def open_console(page: Any, role: str, *, english: bool = False) -> None:
             page.get_by_test_id("lang-switch").click()
         page.locator("html[lang=en]").wait_for(state="attached")
     page.locator("body[data-ready]").wait_for(state="attached")
+
+
+def tamper_where_it_stands(live_server: LiveServer, n: int) -> dict[str, Any]:
+    """Demo e-lock EL-000n reports a tamper at its truck's last position; returns the trip
+    as the screen lists it."""
+    trips = httpx.get(
+        live_server.url("/api/v1/screen/trips"), headers=live_server.headers("auditor")
+    ).json()["items"]
+    seal = f"EL-{n:04d}"
+    trip: dict[str, Any] = next(t for t in trips if t["seal_id"] == seal)
+    secret = f"demo-device-secret-{n:04d}"
+    live_server.publish_fix(
+        seal, secret, seq=900_000 + n, lat=trip["lat"], lon=trip["lon"], tamper=True
+    )
+    return trip

@@ -12,7 +12,13 @@ import httpx
 import pytest
 import simpy
 
-from browser.conftest import LiveServer, contrast_failures, login_as, screenshot
+from browser.conftest import (
+    LiveServer,
+    contrast_failures,
+    login_as,
+    screenshot,
+    tamper_where_it_stands,
+)
 from goods import furniture_payload
 from landport.demo.dataset import ENTERPRISES
 from landport.demo.live import live_clock
@@ -31,21 +37,6 @@ def open_screen(page: Any) -> None:
 def kpi(page: Any, name: str) -> str:
     text: str = page.get_by_test_id(f"kpi-{name}").inner_text()
     return text
-
-
-def tamper_where_it_stands(live_server: LiveServer, n: int) -> dict[str, Any]:
-    """Demo e-lock EL-000n reports a tamper at its truck's last position; returns the trip
-    as the screen lists it."""
-    trips = httpx.get(
-        live_server.url("/api/v1/screen/trips"), headers=live_server.headers("auditor")
-    ).json()["items"]
-    seal = f"EL-{n:04d}"
-    trip: dict[str, Any] = next(t for t in trips if t["seal_id"] == seal)
-    secret = f"demo-device-secret-{n:04d}"
-    live_server.publish_fix(
-        seal, secret, seq=900_000 + n, lat=trip["lat"], lon=trip["lon"], tamper=True
-    )
-    return trip
 
 
 def test_the_screen_shows_the_port_figures_map_and_charts(

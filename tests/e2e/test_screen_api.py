@@ -124,7 +124,7 @@ def test_on_the_twin_s_clock_the_summary_is_at_its_time_and_rate(twin_world: Wor
 
 #: What the screen's alert list has always carried, item by item (checked from outside).
 ALERT_FIELDS = {
-    "id", "key", "trip_id", "kind", "severity", "state", "opened_at", "lat", "lon",
+    "id", "alert_id", "key", "trip_id", "kind", "severity", "state", "opened_at", "lat", "lon",
     "message_en", "message_zh", "vehicle_plate", "declaration_id",
 }  # fmt: skip
 ALERTS = "/api/v1/screen/alerts"
@@ -201,6 +201,8 @@ def test_by_default_the_alert_list_is_the_unresolved_ones_as_before(
     assert [a["key"] for a in listed] == [day.second_opening["key"], day.first_opening["key"]]
     assert [a["state"] for a in listed] == ["acknowledged", "open"]  # newest first
     assert all(set(a) == ALERT_FIELDS for a in listed)
+    # `alert_id` is the number an officer's acknowledge and resolve take
+    assert [a["alert_id"] for a in listed] == [day.second_opening["id"], day.first_opening["id"]]
     assert day.listed(include_handled_hours=0) == listed
     day.handle(day.first_opening, "resolve", "driver showed the papers at the checkpoint")
     assert [a["key"] for a in day.listed()] == [day.second_opening["key"]]  # resolved: gone

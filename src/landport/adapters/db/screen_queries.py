@@ -351,6 +351,7 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
 
 
 _ALERT_ROW = (
+    t.alerts.c.id.label("alert_id"),  # what the officers' acknowledge and resolve take
     t.alerts.c.key,
     t.alerts.c.trip_id,
     t.alerts.c.kind,

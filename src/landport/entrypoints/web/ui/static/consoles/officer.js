@@ -6,6 +6,7 @@ import {
   message, moreNote, notify, onLive, replace, requireFields, ruleEffect, setFieldError, showErrors,
   statusBadge, t, table, write,
 } from "./common.js";
+import { initAlerts } from "./alerts.js";
 
 let selected = null;
 
@@ -263,6 +264,7 @@ function init() {
   });
   document.getElementById("arm-form").addEventListener("submit", armSeal);
   document.getElementById("arm-declaration").addEventListener("change", matchRoute);
+  initAlerts();
   ready();
   loadWorklist();
   loadArming();
