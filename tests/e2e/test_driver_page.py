@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
+
 from goods import furniture_payload
+from landport.adapters.db import tables as t
 from world import World
 from yard_world import PLATE, arm_seal, declared, make_world, pre_advised, world
 
@@ -44,7 +47,8 @@ def test_the_driver_follows_his_truck_from_the_gate_to_its_departure(world: Worl
     assert now["departure"]["at_beijing"] == parked["departure"]["departure_beijing"]
     page = as_driver(world, link, api=False)
     assert page.status_code == 200 and PLATE in page.text
-    assert "离场发车" in page.text and 'http-equiv="refresh"' in page.text
+    assert page.text.count("离场发车") == 1  # said once, in the next step
+    assert 'http-equiv="refresh"' in page.text
     assert page.headers["cache-control"] == "no-store"  # the link is a credential
     assert page.headers["referrer-policy"] == "no-referrer"
     assert world.post("yardman", f"/api/v1/visits/{visit['id']}/fees-paid").status_code == 200
@@ -53,9 +57,32 @@ def test_the_driver_follows_his_truck_from_the_gate_to_its_departure(world: Worl
     assert gone["status"] == "on_trip" and "吉隆口岸" in gone["next_zh"]
     assert (gone["slot"], gone["departure"], gone["station"]) == (None, None, None)
     assert gone["exit_port"] == {"id": "gyirong-port", "en": "Gyirong port", "zh": "吉隆口岸"}
+    with world.services.engine.begin() as conn:  # the track has reached the border zone
+        conn.execute(
+            update(t.trips)
+            .where(t.trips.c.declaration_id == declaration["id"])
+            .values(state="at_border")
+        )
+    there = as_driver(world, link).json()
+    assert "At Gyirong port: show your truck to the border officers" in there["next_en"]
+    assert "已到达吉隆口岸" in there["next_zh"]
     world.services.clock.advance(timedelta(days=5))  # trip over: the link stops opening
     expired = as_driver(world, link)
     assert expired.status_code == 401 and expired.json()["message_zh"] == "司机链接已过期"
+
+
+def test_a_driver_with_a_booked_hour_is_told_when_to_come(world: World) -> None:
+    declaration = declared(world, furniture_payload())
+    visit = pre_advised(world, declaration)
+    hour = "2026-03-03T03:00:00+00:00"  # 11:00 Beijing time, the next day
+    body = {"declaration_id": declaration["id"], "resource_id": "gate-in-1", "slot_start": hour}
+    booked = world.post("exporter", "/api/v1/appointments", body)
+    assert booked.status_code == 201, booked.text
+    seen = as_driver(world, visit["driver_link"]).json()
+    assert "between 11:00 and 12:00 on 2026-03-03" in seen["next_en"]
+    assert "2026-03-03 11:00–12:00" in seen["next_zh"]
+    page = as_driver(world, visit["driver_link"], api=False).text
+    assert "11:00–12:00" in page
 
 
 def test_a_held_truck_is_told_to_see_the_yard_office(world: World) -> None:

@@ -66,6 +66,37 @@ def test_the_next_step_says_where_to_go_in_both_languages(
     assert en in step_en and zh in step_zh
 
 
+def test_a_booked_hour_tells_the_driver_when_to_come() -> None:
+    hour = datetime(2026, 3, 3, 11, 0, tzinfo=BEIJING)
+    en, zh = next_step(Whereabouts(V.PRE_ADVISED, booked_hour=hour))
+    assert "between 11:00 and 12:00 on 2026-03-03" in en and "entry gate" in en
+    assert "2026-03-03 11:00–12:00" in zh and "入口闸" in zh
+    # a hold still comes first, and a truck already inside is not sent back to the gate
+    assert "Do not come" in next_step(Whereabouts(V.PRE_ADVISED, held=True, booked_hour=hour))[0]
+    assert "queue" in next_step(Whereabouts(V.QUEUED, booked_hour=hour))[0]
+
+
+@pytest.mark.parametrize(
+    ("trip_state", "en", "zh"),
+    [
+        (None, "On your way to Gyirong port", "前往吉隆口岸"),
+        ("en_route", "On your way to Gyirong port", "前往吉隆口岸"),
+        ("at_border", "At Gyirong port: show your truck", "已到达吉隆口岸"),
+        ("verified", "Verified at Gyirong port", "吉隆口岸已核验"),
+        ("exited", "Crossed the border at Gyirong port", "已从吉隆口岸出境"),
+        ("referred", "send your truck to inspection", "要求查验"),
+    ],
+)
+def test_on_the_road_the_words_follow_the_e_lock_trip(
+    trip_state: str | None, en: str, zh: str
+) -> None:
+    where = Whereabouts(
+        V.ON_TRIP, port_en="Gyirong port", port_zh="吉隆口岸", trip_state=trip_state
+    )
+    step_en, step_zh = next_step(where)
+    assert en in step_en and zh in step_zh
+
+
 def test_a_hold_does_not_hide_that_the_truck_has_left() -> None:
     assert "held" not in next_step(Whereabouts(V.ON_TRIP, held=True))[0]
 

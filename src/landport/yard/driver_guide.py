@@ -26,6 +26,25 @@ LINK_OUTLIVES_EXIT = timedelta(days=4)
 AT_STATION = frozenset({V.AT_LANE, V.AT_BAY})
 PARKED = frozenset({V.PARKED, V.DEPARTURE_SCHEDULED})
 LEFT = frozenset({V.GATED_OUT, V.ON_TRIP, V.SHUT_OUT})
+#: An appointment sells one hour of the port (`yard.appointment_model.SLOT_LENGTH`).
+BOOKED_HOUR = timedelta(hours=1)
+#: What the driver does once his e-lock trip has reached the border, by the trip's state.
+BORDER_WORDS: dict[str, tuple[str, str]] = {
+    "at_border": (
+        "At {port}: show your truck to the border officers; they check the e-lock and "
+        "release it without a second inspection.",
+        "已到达{port}：请向口岸关员出示车辆，核验电子关锁后即可放行，无需再次查验。",
+    ),
+    "verified": (
+        "Verified at {port}: the officers take the e-lock off; then cross the border.",
+        "{port}已核验：关员拆除电子关锁后即可出境。",
+    ),
+    "exited": ("Crossed the border at {port}. Safe journey.", "已从{port}出境，一路平安。"),
+    "referred": (
+        "At {port}: the border officers send your truck to inspection; follow them.",
+        "{port}：口岸关员要求查验车辆，请听从指挥。",
+    ),
+}
 
 
 def driver_pass(key: bytes, visit_id: str) -> str:
@@ -65,6 +84,8 @@ class Whereabouts:
     arrive_at: datetime | None = None
     port_en: str | None = None  # the exit port's name as drivers know it
     port_zh: str | None = None
+    booked_hour: datetime | None = None  # the start of the hour booked at the port, if any
+    trip_state: str | None = None  # the e-lock trip's, once sealed (`TripState` values)
 
 
 def as_it_stands(w: Whereabouts) -> Whereabouts:
@@ -112,6 +133,17 @@ def next_step(w: Whereabouts) -> tuple[str, str]:
             "车辆已被扣留：挪车前请先到场站办公室。",
         )
     port_en, port_zh = w.port_en or "the border port", w.port_zh or "出境口岸"
+    if w.status is V.PRE_ADVISED and w.booked_hour is not None:
+        start, end = w.booked_hour, w.booked_hour + BOOKED_HOUR
+        return (
+            f"Come to the entry gate between {start:%H:%M} and {end:%H:%M} on {start:%Y-%m-%d} "
+            "(Beijing time), your booked hour; the gate reads your plate.",
+            f"请于北京时间 {start:%Y-%m-%d %H:%M}–{end:%H:%M}（预约时段）驾车到入口闸，"
+            "闸口自动识别车牌。",
+        )
+    if w.status in LEFT and w.trip_state in BORDER_WORDS:
+        en, zh = BORDER_WORDS[w.trip_state]
+        return en.format(port=port_en), zh.format(port=port_zh)
     steps: dict[VisitStatus, tuple[str, str]] = {
         V.PRE_ADVISED: (
             "Come to the entry gate with your truck; the gate reads your plate.",

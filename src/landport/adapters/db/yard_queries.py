@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from landport.adapters.db import tables as t
+from landport.adapters.db.appointment_tables import appointments
 from landport.adapters.db.planner import not_indexed
 from landport.adapters.db.views import iso_value, plain_row
 from landport.adapters.db.yard_tables import (
@@ -287,3 +288,35 @@ def container_ledger(engine: Engine, number: str) -> list[dict[str, Any]]:
             .order_by(container_moves.c.id)
         ).mappings()
         return [plain_row(r) for r in rows]
+
+
+def driver_journey(engine: Engine, declaration_id: str | None) -> dict[str, Any]:
+    """What the driver's next step depends on beyond the yard: the booked hour of the
+    declaration's active appointment (`appointment`: `slot_start`, `resource_id`, `status`)
+    and its latest e-lock trip (`trip`: `state`, `exit_port`); None for what it lacks."""
+    found: dict[str, Any] = {"appointment": None, "trip": None}
+    if declaration_id is None:
+        return found
+    booked = appointments.c
+    trips = t.trips.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(booked.slot_start, booked.resource_id, booked.status).where(
+                booked.active_declaration_id == declaration_id
+            )
+        ).one_or_none()
+        if row is not None:
+            found["appointment"] = {
+                "slot_start": row.slot_start,
+                "resource_id": row.resource_id,
+                "status": row.status,
+            }
+        trip = conn.execute(
+            select(trips.state, trips.exit_port)
+            .where(trips.declaration_id == declaration_id)
+            .order_by(trips.armed_at.desc())
+            .limit(1)
+        ).one_or_none()
+        if trip is not None:
+            found["trip"] = {"state": trip.state, "exit_port": trip.exit_port}
+    return found

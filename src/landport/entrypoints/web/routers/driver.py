@@ -12,10 +12,11 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from landport.adapters.db.yard_queries import visit_view
+from landport.adapters.db.yard_queries import driver_journey, visit_view
 from landport.entrypoints.web.deps import ServicesDep, Unauthenticated
 from landport.entrypoints.web.driver_links import pass_key
 from landport.entrypoints.web.routers.yard import yard_layout_of
+from landport.seals.calendar import BEIJING
 from landport.yard.driver_guide import (
     Whereabouts,
     as_it_stands,
@@ -43,7 +44,9 @@ def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
     if link_expired(status, datetime.fromisoformat(view["updated_at"]), services.clock.now()):
         raise Unauthenticated("this driver link has expired", "司机链接已过期")
     station, departure = view["station"], view["departure"]
-    port_id = (departure or {}).get("port")
+    journey = driver_journey(services.read_engine, view.get("declaration_id"))
+    trip, booked = journey["trip"], journey["appointment"]
+    port_id = (departure or {}).get("port") or (trip or {}).get("exit_port")
     place = services.bus.context.catalog.places.get(port_id) if port_id else None
     where = as_it_stands(
         Whereabouts(
@@ -56,6 +59,10 @@ def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
             arrive_at=_beijing(departure, "expected_arrival_beijing"),
             port_en=_short_name(place.name_en) if place else None,
             port_zh=place.name_zh if place else None,
+            booked_hour=_beijing_time(booked["slot_start"])
+            if booked and booked["status"] == "booked"
+            else None,
+            trip_state=trip["state"] if trip else None,
         )
     )
     en, zh = next_step(where)
@@ -86,6 +93,10 @@ def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
 def _beijing(departure: dict[str, Any] | None, key: str) -> datetime | None:
     value = departure.get(key) if departure else None
     return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _beijing_time(at: datetime) -> datetime:
+    return at.astimezone(BEIJING)
 
 
 def _short_name(name: str) -> str:
