@@ -57,7 +57,9 @@ def test_a_green_lane_truck_goes_from_pre_advice_to_its_trip(world: World) -> No
     # reaches Gyirong (564 km, typically 48 h) as the port opens at 10:00.
     assert departure["at_beijing"] == "2026-03-02T10:00:00+08:00"
     assert departure["expected_arrival_beijing"] == "2026-03-04T10:00:00+08:00"
-    assert departure["port"] == "gyirong-port" and "gyirong-port" in departure["driver_en"]
+    assert departure["port"] == "gyirong-port"  # the id; the words name the port as people do
+    assert "expected at Gyirong port" in departure["driver_en"]
+    assert "到达吉隆口岸" in departure["driver_zh"] and "gyirong-port" not in departure["driver_zh"]
     assert "2026-03-02 10:00" in departure["driver_zh"] and departure["reason_zh"]
     out = world.post("yardman", "/api/v1/gate/out", {"plate": PLATE})
     assert out.status_code == 200, out.text

@@ -22,6 +22,7 @@ from landport.adapters.db.yard_tables import (
     visit_holds,
     visit_steps,
 )
+from landport.reference.catalog import Place
 from landport.seals.calendar import BEIJING
 from landport.yard.dispatch import STATION_ZH, StationKind
 from landport.yard.model import YardLayout
@@ -88,7 +89,7 @@ def _plan(step: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _departure(
-    steps: Sequence[Mapping[str, Any]], departure: datetime | None
+    steps: Sequence[Mapping[str, Any]], departure: datetime | None, places: Mapping[str, Place]
 ) -> dict[str, Any] | None:
     """When the driver leaves, in both languages, and the plan's reasons (if planned)."""
     if departure is None:
@@ -105,16 +106,24 @@ def _departure(
     }
     if plan is not None:
         arrival = datetime.fromisoformat(plan["expected_arrival"]).astimezone(BEIJING)
-        port = plan["port"]
+        place = places.get(plan["port"])
+        port_en = place.name_en.split(" (")[0] if place else plan["port"]
+        port_zh = place.name_zh or port_en if place else f" {plan['port']}"
         view.update(plan)
         view["expected_arrival_beijing"] = arrival.isoformat()
-        view["driver_en"] += f"; expected at {port} {arrival:%Y-%m-%d %H:%M} Beijing time"
-        view["driver_zh"] += f"，预计北京时间 {arrival:%Y-%m-%d %H:%M} 到达 {port}"
+        view["driver_en"] += f"; expected at {port_en} {arrival:%Y-%m-%d %H:%M} Beijing time"
+        view["driver_zh"] += f"，预计北京时间 {arrival:%Y-%m-%d %H:%M} 到达{port_zh}"
     return view
 
 
-def visit_view(engine: Engine, visit_id: str, layout: YardLayout) -> dict[str, Any] | None:
-    """One visit with its steps (oldest first), holds and slot; None when unknown."""
+def visit_view(
+    engine: Engine,
+    visit_id: str,
+    layout: YardLayout,
+    places: Mapping[str, Place] | None = None,
+) -> dict[str, Any] | None:
+    """One visit with its steps (oldest first), holds and slot; None when unknown. `places`
+    names the exit port in the departure's words (else its id)."""
     with engine.connect() as conn:
         r = conn.execute(_VISITS.where(truck_visits.c.id == visit_id)).mappings().one_or_none()
         if r is None:
@@ -149,7 +158,7 @@ def visit_view(engine: Engine, visit_id: str, layout: YardLayout) -> dict[str, A
     view.update(
         steps=step_views,
         holds=hold_views,
-        departure=_departure(step_rows, r["departure_at"]),
+        departure=_departure(step_rows, r["departure_at"], places or {}),
     )
     return view
 

@@ -61,7 +61,12 @@ def _show(
     services: Services, visit_id: str, as_json: bool, extra: dict[str, Any] | None = None
 ) -> None:
     try:
-        view = visit_view(services.read_engine, visit_id, _files(services).layout())
+        view = visit_view(
+            services.read_engine,
+            visit_id,
+            _files(services).layout(),
+            services.bus.context.catalog.places,
+        )
     finally:
         services.dispose()
     if view is None:

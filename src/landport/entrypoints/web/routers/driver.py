@@ -37,7 +37,8 @@ def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
     visit_id = visit_of_pass(pass_key(services), token)
     view = None
     if visit_id is not None:
-        view = visit_view(services.read_engine, visit_id, yard_layout_of(services))
+        places = services.bus.context.catalog.places
+        view = visit_view(services.read_engine, visit_id, yard_layout_of(services), places)
     if view is None:
         raise Unauthenticated("this driver link is not valid", "司机链接无效")
     status = VisitStatus(view["status"])

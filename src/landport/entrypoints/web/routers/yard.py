@@ -116,7 +116,12 @@ def yard_layout_of(services: ServicesDep) -> Any:
 
 
 def _visit(services: ServicesDep, actor: Actor, visit_id: str) -> dict[str, Any]:
-    view = visit_view(services.read_engine, visit_id, yard_layout_of(services))
+    view = visit_view(
+        services.read_engine,
+        visit_id,
+        yard_layout_of(services),
+        services.bus.context.catalog.places,
+    )
     if view is None or not actor.may_see_declaration(
         view.get("enterprise_uscc") or "", view.get("declaring_agent_uscc")
     ):
