@@ -139,3 +139,33 @@ def test_a_truck_whose_goods_are_refused_leaves_back_inland_at_the_gate(
     assert page.locator("#hold-visit option", has_text=plate).count() == 0  # no longer inside
     left = httpx.get(live_server.url(f"/api/v1/visits/{visit['id']}"), headers=clerk).json()
     assert left["status"] == "shut_out"
+
+
+def test_the_gate_board_holds_still_under_the_pointer_and_catches_up_after(
+    page: Any, live_server: LiveServer
+) -> None:
+    """A busy yard announces changes several times a second: the board the operator is
+    pointing at does not redraw under the cursor (a click would land on another truck); it
+    shows the change once the pointer leaves."""
+    declarant = live_server.headers(LOGINS["declarant"])
+    released = httpx.get(
+        live_server.url("/api/v1/declarations?status=released"), headers=declarant
+    ).json()["items"]
+    declaration = released[-1]
+    plate = declaration["vehicle_plate"]
+    body = {"declaration_id": declaration["id"], "plate": plate}
+    assert httpx.post(live_server.url("/api/v1/visits"), json=body, headers=declarant).is_success
+    open_console(page, "yard_operator")
+    board = page.locator("#gate-board table")
+    board.wait_for()
+    page.evaluate("document.querySelector('#gate-board table').dataset.drawn = 'before'")
+    board.hover()
+    yard = live_server.headers(LOGINS["yard_operator"])
+    gated = httpx.post(live_server.url("/api/v1/gate/in"), json=body, headers=yard)
+    assert gated.status_code == 200, gated.text
+    page.wait_for_timeout(3000)  # the live event came and the list was read again
+    assert page.locator("#gate-board table[data-drawn=before]").count() == 1
+    assert page.locator("#gate-board tr", has_text=plate).count() == 0
+    page.mouse.move(5, 5)  # away from the board
+    page.locator("#gate-board tr", has_text=plate).wait_for()
+    assert page.locator("#gate-board table[data-drawn=before]").count() == 0

@@ -175,14 +175,35 @@ export function isoMinutesAgo(minutes) {
 }
 
 /** Reloads panels when the port's live stream (server-sent events) announces one of
- *  `events`; bursts are folded into one reload. */
-export function onLive(events, reload) {
+ *  `events`: soon after the first, then at most once every `everyMs` however many come (a
+ *  busy yard announces several a second; one read shows them all). */
+export function onLive(events, reload, everyMs = 2000) {
   let timer = null;
+  let last = -Infinity;
+  const run = () => { timer = null; last = Date.now(); reload(); };
   const later = () => {
-    clearTimeout(timer);
-    timer = setTimeout(reload, 150);
+    if (timer !== null) return; // a reload is coming: it reads what this event changed too
+    timer = setTimeout(run, Math.max(150, last + everyMs - Date.now()));
   };
   return LP.live(Object.fromEntries(events.map((name) => [name, later])));
+}
+
+/** `draw` for a panel that holds buttons, held back while the pointer is over it or the
+ *  focus inside it (a redrawn row would move under the cursor and a click land on another
+ *  truck) and drawn when the pointer leaves. Returns `redraw(now)`: `now` draws at once
+ *  (after the person's own action, whose result they expect to see). */
+export function steadyWhileUsed(id, draw) {
+  const node = document.getElementById(id);
+  let pending = false;
+  const inUse = () => node.matches(":hover") || node.contains(document.activeElement);
+  const flush = () => { if (pending && !inUse()) { pending = false; draw(); } };
+  node.addEventListener("mouseleave", flush);
+  node.addEventListener("focusout", () => setTimeout(flush, 0));
+  return (now = false) => {
+    if (!now && inUse()) { pending = true; return; }
+    pending = false;
+    draw();
+  };
 }
 
 /** Marks the console as ready (its handlers attached): tests and scanners wait for it. */

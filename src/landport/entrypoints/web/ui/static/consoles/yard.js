@@ -2,7 +2,7 @@
 // the parking map by zone, and holds (place / lift).
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, lang, message, notify, onLive, replace,
-  requireFields, showErrors, t, table, write,
+  requireFields, showErrors, steadyWhileUsed, t, table, write,
 } from "./common.js";
 
 const layout = JSON.parse(document.getElementById("yard-layout").textContent);
@@ -39,7 +39,7 @@ async function act(visit, path, body) {
   const answer = await api("POST", path, body);
   if (!answer.ok) return notify("gate-status", `${visit.plate}: ${failed(answer)}`, "error");
   notify("gate-status", t("yard.done", { plate: visit.plate }));
-  await load();
+  await load(true);
 }
 
 function gateBoard() {
@@ -123,13 +123,17 @@ function holds() {
   ], rows, "yard.no_holds"));
 }
 
-async function load() {
+let drawBoard = () => gateBoard();
+
+/** `now`: after the operator's own action (drawn at once); else a live update, which waits
+ *  while the pointer is on the gate board's buttons. */
+async function load(now = false) {
   // what the yard deals with now, however long its history: not the whole archive
   const answer = await api("GET", "/api/v1/visits?current=true");
   if (!answer.ok) return notify("gate-status", message(answer.data), "error");
   // The list carries each visit's active holds, so one read draws the whole console.
   visits = answer.data.items;
-  gateBoard();
+  drawBoard(now);
   lanes();
   parkingMap();
   holds();
@@ -155,7 +159,7 @@ async function gate(direction) {
   // a truck whose goods were refused or withdrawn leaves by the same gate, back inland
   const done = answer.data.status === "shut_out" ? "gate_shut_out_ok" : `gate_${direction}_ok`;
   notify("gate-status", t(`yard.${done}`, { plate: answer.data.plate }));
-  await load();
+  await load(true);
 }
 
 async function placeHold(event) {
@@ -173,7 +177,7 @@ async function placeHold(event) {
   clearErrors(holdForm);
   holdForm.querySelector("[data-field=reason]").value = "";
   notify("hold-status", t("yard.hold_placed", { plate: answer.data.plate }));
-  await load();
+  await load(true);
 }
 
 async function liftHold(visitId, holdId) {
@@ -182,7 +186,7 @@ async function liftHold(visitId, holdId) {
   const answer = await api("POST", `/api/v1/visits/${visitId}/holds/${holdId}/lift`, { note });
   if (!answer.ok) return notify("hold-status", failed(answer), "error");
   notify("hold-status", t("yard.hold_lifted", { plate: answer.data.plate }));
-  await load();
+  await load(true);
 }
 
 function init() {
@@ -190,8 +194,9 @@ function init() {
   gateForm.addEventListener("submit", (event) => { event.preventDefault(); gate("in"); });
   document.getElementById("gate-out").addEventListener("click", () => gate("out"));
   document.getElementById("hold-form").addEventListener("submit", placeHold);
+  drawBoard = steadyWhileUsed("gate-board", gateBoard);
   ready();
-  load();
+  load(true);
   onLive(["declaration.status", "declaration.released", "trip.armed", "trip.state", "trip.closed", "visit.changed"], load);
 }
 
