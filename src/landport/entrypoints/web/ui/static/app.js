@@ -255,7 +255,9 @@
   const timeFormat = new Intl.DateTimeFormat(lang, {
     timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false,
   });
-  const dateTimeFormat = new Intl.DateTimeFormat(lang, {
+  // Day before month in English, as the consoles write it (en-GB): one reading of 01/12
+  // on every page of the port.
+  const dateTimeFormat = new Intl.DateTimeFormat(lang.startsWith("en") ? "en-GB" : lang, {
     timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
   });
 

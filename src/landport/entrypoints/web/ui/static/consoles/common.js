@@ -123,8 +123,8 @@ export function replace(target, ...children) {
   return node;
 }
 
-/** A time in Beijing (the port's clock), short. Not LP.fmt.dateTime: the consoles show
- *  day/month in English (en-GB) and "—" for no time, the screen month/day and "–". */
+/** A time in Beijing (the port's clock), short: day/month in English (en-GB) as on the
+ *  big screen; "—" for no time (the screen writes "–"). */
 export function beijing(iso) {
   if (!iso) return "—";
   const when = new Date(iso);
