@@ -295,7 +295,8 @@ def test_the_trucks_booking_capacity_are_counted_per_port_and_departure(
 ) -> None:
     """The database counts the trucks booking border capacity; the count is that of the
     scheduled trucks themselves, by exit port and departure (an aware UTC time), without the
-    visits being planned again. Two trucks share a departure, one leaves a day later."""
+    visits being planned again. Two trucks leave the same morning one exit turn apart (the
+    gate lets one out a minute), one leaves a day later."""
     w = make_world(layout_with_capacity(2))
     parked_truck(w, "藏D30031", "EL-0331")
     parked_truck(w, "藏D30032", "EL-0332")
@@ -308,7 +309,9 @@ def test_the_trucks_booking_capacity_are_counted_per_port_and_departure(
         later = store.booked_since(T0 + timedelta(days=30))
     assert len(slots) == 3
     assert booked == Counter((s.exit_port, s.departure_at) for s in slots)
-    assert sorted(booked.values()) == [1, 2]
+    assert sorted(booked.values()) == [1, 1, 1]
+    first, second, third = sorted(at for _, at in booked)
+    assert second - first == timedelta(minutes=1) and third - first >= timedelta(hours=23)
     assert {port for port, _ in booked} == {"gyirong-port"}
     assert all(at.tzinfo is not None for _, at in booked)
     assert without_first == Counter((s.exit_port, s.departure_at) for s in slots[1:])

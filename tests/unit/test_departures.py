@@ -22,6 +22,7 @@ from landport.yard.departures import (
     replan_on_closure,
     routes_from_geojson,
 )
+from landport.yard.model import DepartureRules, yard_from_document
 from landport.yard.planning import departing
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "landport" / "data"
@@ -211,6 +212,43 @@ def test_three_hundred_trucks_are_planned_within_every_rule(
         (p.departure, p.truck.truck_id) for p in plans
     )
     assert all(p.departure_beijing.tzinfo is BEIJING for p in plans)
+
+
+def test_the_exit_gate_lets_one_truck_out_a_turn_not_a_port_at_once(
+    calendars: dict[str, PortCalendar], routes: dict[str, RouteLeg]
+) -> None:
+    """Forty trucks bound for one port the same morning leave one exit turn apart, around
+    the ideal time, inside the morning window and each still arriving in an opening."""
+    trucks = [ParkedTruck(f"G{i:02d}", "gyirong-port", NOW) for i in range(40)]
+    for every in (1.0, 2.5):
+        rules = DepartureRules(exit_every_minutes=every, daily_truck_capacity=CAPACITY)
+        plans = plan_departures(
+            trucks, calendars, routes, now=NOW, daily_capacity=CAPACITY, rules=rules
+        )
+        times = sorted(p.departure for p in plans)
+        gaps = {b - a for a, b in zip(times, times[1:], strict=False)}
+        assert gaps == {timedelta(minutes=every)}
+        assert all(in_the_morning(p) and inside_opening(p, calendars[p.port_id]) for p in plans)
+    # departures planned before keep their turns: the new ones go around them
+    taken = {times[0]: 1, times[1]: 1}
+    again = plan_departures(
+        trucks[:2], calendars, routes, now=NOW, daily_capacity=CAPACITY, rules=rules, leaving=taken
+    )
+    assert not {p.departure for p in again} & set(taken)
+
+
+def test_the_exit_pace_is_read_from_the_layout_and_checked() -> None:
+    doc = json.loads((DATA / "yard.json").read_text(encoding="utf-8"))
+    assert yard_from_document(doc).departures.exit_every_minutes == 1.0
+    doc["departures"]["exit_every_minutes"] = 2
+    assert yard_from_document(doc).departures.exit_every_minutes == 2.0
+    for bad in (0, -1, 61, "fast", True):
+        doc["departures"]["exit_every_minutes"] = bad
+        with pytest.raises(InvalidInput) as refused:
+            yard_from_document(doc)
+        [violation] = refused.value.violations
+        assert violation.field == "departures.exit_every_minutes"
+        assert "间隔" in violation.message_zh
 
 
 class _Departures:

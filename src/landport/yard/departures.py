@@ -128,10 +128,35 @@ class _Planner:
         capacity: Mapping[str, int],
         rules: DepartureRules,
         booked: Counter[tuple[str, date]],
+        leaving: Mapping[datetime, int] | None = None,
     ) -> None:
         self.calendars, self.routes, self.capacity = calendars, routes, capacity
         self.rules, self.booked = rules, booked
         self._days: dict[tuple[str, date], tuple[tuple[datetime, datetime], ...]] = {}
+        self._every = timedelta(minutes=rules.exit_every_minutes)
+        # departures already planned, by exit turn (see `exit_turn`)
+        self.exits: Counter[datetime] = Counter()
+        for at, n in (leaving or {}).items():
+            self.exits[self.exit_turn(at)] += n
+
+    def exit_turn(self, at: datetime) -> datetime:
+        """The exit gate's turn a departure falls in (turns of `exit_every_minutes` from
+        midnight UTC)."""
+        day = at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return day + self._every * ((at - day) // self._every)
+
+    def free_exit(self, target: datetime, earliest: datetime) -> datetime:
+        """The free exit turn nearest `target` inside its day's morning window and not
+        before `earliest` (a little earlier waits at the border, later still arrives in the
+        opening), so trucks leave one turn apart; `target` when the window is full."""
+        lo, hi = morning_window(self.rules, beijing_date(target))
+        lo = max(lo, earliest)
+        start = self.exit_turn(target)
+        for k in range(int((hi - lo) / self._every) * 2 + 2):
+            turn = start + self._every * ((k + 1) // 2 if k % 2 else -(k // 2))
+            if lo <= turn <= hi and self.exits[turn] == 0:
+                return turn
+        return target
 
     def openings(self, port: str, day: date) -> tuple[tuple[datetime, datetime], ...]:
         key = (port, day)
@@ -187,11 +212,13 @@ class _Planner:
                 full_days.append(day)
                 continue
             departure = max(self.morning_clamp(intervals[0][0] - typical), earliest)
+            departure = self.free_exit(departure, earliest)
             arrive = departure + typical
             opening = next(((b, e) for b, e in intervals if e > arrive), None)
             if opening is None:
                 continue  # leaving at the earliest still misses this day's hours
             self.booked[(port, day)] += 1
+            self.exits[self.exit_turn(departure)] += 1
             expected = max(arrive, opening[0])
             return self._plan(
                 truck, leg, departure, expected, opening, day, full_days, closed, note
@@ -298,16 +325,18 @@ def plan_departures(
     daily_capacity: Mapping[str, int],
     rules: DepartureRules | None = None,
     booked: Mapping[tuple[str, date], int] | None = None,
+    leaving: Mapping[datetime, int] | None = None,
     note: tuple[str, str] = ("", ""),
 ) -> list[DeparturePlan]:
     """One plan per truck, first ready first served; sorted by departure, then truck id.
 
     `booked` counts the trucks already due at each (port, Beijing arrival day): trucks
-    planned earlier or on the road, which the new plans must leave room for.
+    planned earlier or on the road, which the new plans must leave room for; `leaving`
+    the departures already planned by time, whose exit turns the new plans leave free.
     """
     _check(trucks, calendars, routes, daily_capacity, now)
     taken: Counter[tuple[str, date]] = Counter(booked or {})
-    planner = _Planner(calendars, routes, daily_capacity, rules or DepartureRules(), taken)
+    planner = _Planner(calendars, routes, daily_capacity, rules or DepartureRules(), taken, leaving)
     plans = [planner.plan(t, now, note) for t in _ordered(trucks, now)]
     return sorted(plans, key=lambda p: (p.departure, p.truck.truck_id))
 
@@ -347,7 +376,8 @@ def replan_on_closure(
     booked: Counter[tuple[str, date]] = Counter((p.port_id, p.arrival_day) for p in kept)
     updated = with_closure(calendars, closure)
     _check([p.truck for p in moved], updated, routes, daily_capacity, now)
-    planner = _Planner(updated, routes, daily_capacity, rules or DepartureRules(), booked)
+    leaving = Counter(p.departure for p in kept)
+    planner = _Planner(updated, routes, daily_capacity, rules or DepartureRules(), booked, leaving)
     c = closure.closure
     note = (
         f"moved: {closure.port_id} closed {c.start} to {c.end} ({c.reason})",

@@ -97,11 +97,14 @@ class CargoRules:
 
 @dataclass(frozen=True, slots=True)
 class DepartureRules:
-    """Drivers rest at night: departures only between `earliest` and `latest` (Beijing)."""
+    """Drivers rest at night: departures only between `earliest` and `latest` (Beijing).
+    `exit_every_minutes`: how often the exit gate lets a truck out (its gate-out takes a
+    few minutes): planned departures are spaced by it, never a whole port's trucks at once."""
 
     earliest: time = time(6, 0)
     latest: time = time(12, 0)
     daily_truck_capacity: Mapping[str, int] = field(default_factory=dict)
+    exit_every_minutes: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +284,16 @@ def _departure_rules(reader: _Reader, raw: Any) -> DepartureRules:
             )
             continue
         capacity[str(port)] = value
-    return DepartureRules(earliest, latest, capacity)
+    every = raw.get("exit_every_minutes", 1.0)
+    if isinstance(every, bool) or not isinstance(every, int | float) or not 0 < every <= 60:
+        reader.fail(
+            "departures.exit_every_minutes",
+            "out_of_range",
+            "minutes between two departures must be more than 0 and at most 60",
+            "两次发车的间隔分钟数须大于 0 且不超过 60",
+        )
+        every = 1.0
+    return DepartureRules(earliest, latest, capacity, float(every))
 
 
 def yard_from_document(doc: Mapping[str, Any]) -> YardLayout:

@@ -117,8 +117,17 @@ def plan_for(
         daily_capacity=rules.daily_truck_capacity,
         rules=rules,
         booked=booked_days(others, routes),
+        leaving=_by_time(others),
         note=note,
     )
+
+
+def _by_time(booked: Booked) -> Counter[datetime]:
+    """The departures already planned at each time, whatever their port: one exit gate."""
+    leaving: Counter[datetime] = Counter()
+    for (_port, at), n in booked.items():
+        leaving[at] += n
+    return leaving
 
 
 def plan_record(plan: DeparturePlan) -> str:
