@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -226,7 +227,7 @@ def test_the_exit_gate_lets_one_truck_out_a_turn_not_a_port_at_once(
             trucks, calendars, routes, now=NOW, daily_capacity=CAPACITY, rules=rules
         )
         times = sorted(p.departure for p in plans)
-        gaps = {b - a for a, b in zip(times, times[1:], strict=False)}
+        gaps = {b - a for a, b in pairwise(times)}
         assert gaps == {timedelta(minutes=every)}
         assert all(in_the_morning(p) and inside_opening(p, calendars[p.port_id]) for p in plans)
     # departures planned before keep their turns: the new ones go around them
