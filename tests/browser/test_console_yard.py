@@ -15,18 +15,25 @@ from browser.conftest import LOGINS, LiveServer, open_console, screenshot
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def announced_truck(live_server: LiveServer) -> dict[str, Any]:
-    """The demo exporter announces the truck of one of its released declarations."""
+def announce(live_server: LiveServer, status: str, which: int) -> dict[str, Any]:
+    """The demo exporter announces the truck of its `which`-th declaration in `status`;
+    returns the declaration."""
     declarant = live_server.headers(LOGINS["declarant"])
-    released = httpx.get(
-        live_server.url("/api/v1/declarations?status=released"), headers=declarant
+    listed = httpx.get(
+        live_server.url(f"/api/v1/declarations?status={status}"), headers=declarant
     ).json()["items"]
-    declaration = released[0]
+    declaration: dict[str, Any] = listed[which]
     body = {"declaration_id": declaration["id"], "plate": declaration["vehicle_plate"]}
     response = httpx.post(live_server.url("/api/v1/visits"), json=body, headers=declarant)
     assert response.status_code == 201, response.text
-    visit: dict[str, Any] = response.json()
+    declaration["visit"] = response.json()
+    return declaration
+
+
+@pytest.fixture(scope="module")
+def announced_truck(live_server: LiveServer) -> dict[str, Any]:
+    """The demo exporter announces the truck of one of its released declarations."""
+    visit: dict[str, Any] = announce(live_server, "released", 0)["visit"]
     return visit
 
 
@@ -106,19 +113,11 @@ def test_a_truck_whose_goods_are_refused_leaves_back_inland_at_the_gate(
 ) -> None:
     """The exporter announces a truck of goods under examination, the gate admits it, the
     officer refuses the goods: the clerk's gate-out sends it back inland (退关离场)."""
-    declarant, officer, clerk = (
-        live_server.headers(LOGINS[role])
-        for role in ("declarant", "customs_officer", "yard_operator")
+    officer, clerk = (
+        live_server.headers(LOGINS[role]) for role in ("customs_officer", "yard_operator")
     )
-    listed = httpx.get(
-        live_server.url("/api/v1/declarations?status=examination"), headers=declarant
-    ).json()["items"]
-    declaration = listed[-1]
-    plate = declaration["vehicle_plate"]
-    body = {"declaration_id": declaration["id"], "plate": plate}
-    announced = httpx.post(live_server.url("/api/v1/visits"), json=body, headers=declarant)
-    assert announced.status_code == 201, announced.text
-    visit = announced.json()
+    declaration = announce(live_server, "examination", -1)
+    plate, visit = declaration["vehicle_plate"], declaration["visit"]
     entered = httpx.post(live_server.url("/api/v1/gate/in"), json={"plate": plate}, headers=clerk)
     assert entered.status_code == 200, entered.text
     refused = httpx.post(
@@ -147,14 +146,9 @@ def test_the_gate_board_holds_still_under_the_pointer_and_catches_up_after(
     """A busy yard announces changes several times a second: the board the operator is
     pointing at does not redraw under the cursor (a click would land on another truck); it
     shows the change once the pointer leaves."""
-    declarant = live_server.headers(LOGINS["declarant"])
-    released = httpx.get(
-        live_server.url("/api/v1/declarations?status=released"), headers=declarant
-    ).json()["items"]
-    declaration = released[-1]
+    declaration = announce(live_server, "released", -1)
     plate = declaration["vehicle_plate"]
     body = {"declaration_id": declaration["id"], "plate": plate}
-    assert httpx.post(live_server.url("/api/v1/visits"), json=body, headers=declarant).is_success
     open_console(page, "yard_operator")
     board = page.locator("#gate-board table")
     board.wait_for()
