@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
+from landport.demo.live import at_visitor_pace
 from landport.shared.errors import InvalidInput
 from landport.shared.identifiers import check_uscc
 from landport.simulation import cargo
@@ -445,3 +447,16 @@ def test_refused_goods_are_optional_and_a_share() -> None:
     without = "\n".join(line for line in DEFAULT.splitlines() if "refused_share" not in line)
     assert "refused_share" not in without
     assert parse_scenario(without).refused_share == 0.0
+
+
+def test_the_live_demo_desk_leaves_a_visitor_time_and_nothing_else_changes() -> None:
+    shipped = load_scenario()
+    paced = at_visitor_pace(shipped)
+    assert paced.resolve_minutes[0] >= 60.0 > shipped.resolve_minutes[2]
+    assert paced.acknowledge_minutes[0] >= 5.0 > shipped.acknowledge_minutes[0]
+    same = {"acknowledge_minutes", "resolve_minutes"}
+    assert all(
+        getattr(paced, f.name) == getattr(shipped, f.name)
+        for f in fields(shipped)
+        if f.name not in same
+    )

@@ -14,6 +14,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,23 @@ from landport.simulation.scenario import Scenario
 from landport.simulation.twin import Twin
 
 log = logging.getLogger(__name__)
+
+
+# The live demo's monitoring desk works at a visitor's pace: an alert waits 5 to 20
+# simulated minutes to be acknowledged and 1 to 4 hours to be resolved (at 60x, one to four
+# real minutes), so a visitor on the customs console can handle one before the twin's
+# officers do. A run of `landport simulate` keeps the scenario's own pace.
+VISITOR_ACKNOWLEDGE_MINUTES = (5.0, 10.0, 20.0)
+VISITOR_RESOLVE_MINUTES = (60.0, 120.0, 240.0)
+
+
+def at_visitor_pace(scenario: Scenario) -> Scenario:
+    """The scenario with the twin's monitoring desk at the visitor's pace (above)."""
+    return replace(
+        scenario,
+        acknowledge_minutes=VISITOR_ACKNOWLEDGE_MINUTES,
+        resolve_minutes=VISITOR_RESOLVE_MINUTES,
+    )
 
 
 def live_clock(start: datetime, speed: float) -> tuple[simpy.rt.RealtimeEnvironment, SimClock]:

@@ -116,12 +116,12 @@ def register(app: typer.Typer) -> None:
 
         app = create_app(services=services)
         if plan is not None:
-            from landport.demo.live import LiveTwin
+            from landport.demo.live import LiveTwin, at_visitor_pace
 
             hub = getattr(app.state, "live_events", None)
             live = LiveTwin(
                 services,
-                plan,
+                at_visitor_pace(plan),
                 env,
                 clock,
                 seed=seed_value,
