@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from landport.demo.live import at_visitor_pace
+from landport.demo.live import for_visitors
 from landport.shared.errors import InvalidInput
 from landport.shared.identifiers import check_uscc
 from landport.simulation import cargo
@@ -449,12 +449,15 @@ def test_refused_goods_are_optional_and_a_share() -> None:
     assert parse_scenario(without).refused_share == 0.0
 
 
-def test_the_live_demo_desk_leaves_a_visitor_time_and_nothing_else_changes() -> None:
+def test_the_live_demo_is_livelier_and_leaves_a_visitor_time_and_nothing_else_changes() -> None:
     shipped = load_scenario()
-    paced = at_visitor_pace(shipped)
+    paced = for_visitors(shipped)
     assert paced.resolve_minutes[0] >= 60.0 > shipped.resolve_minutes[2]
     assert paced.acknowledge_minutes[0] >= 5.0 > shipped.acknowledge_minutes[0]
-    same = {"acknowledge_minutes", "resolve_minutes"}
+    assert [(i.kind, i.per_day) for i in paced.incidents] == [
+        (i.kind, i.per_day * 4) for i in shipped.incidents
+    ]
+    same = {"acknowledge_minutes", "resolve_minutes", "incidents"}
     assert all(
         getattr(paced, f.name) == getattr(shipped, f.name)
         for f in fields(shipped)

@@ -116,12 +116,12 @@ def register(app: typer.Typer) -> None:
 
         app = create_app(services=services)
         if plan is not None:
-            from landport.demo.live import LiveTwin, at_visitor_pace
+            from landport.demo.live import LiveTwin, for_visitors
 
             hub = getattr(app.state, "live_events", None)
             live = LiveTwin(
                 services,
-                at_visitor_pace(plan),
+                for_visitors(plan),
                 env,
                 clock,
                 seed=seed_value,
