@@ -17,12 +17,15 @@ def alert_row(page: Any, plate: str) -> Any:
 def test_an_officer_acknowledges_then_resolves_a_tamper_alert(
     page: Any, live_server: LiveServer
 ) -> None:
+    streams: list[str] = []
+    page.on("request", lambda r: streams.append(r.url) if "/events/stream" in r.url else None)
     open_console(page, "customs_officer")
     page.locator("#alerts table").wait_for()
     trip = tamper_where_it_stands(live_server, 6)
     plate = trip["vehicle_plate"]
     row = alert_row(page, plate)
     row.wait_for()  # pushed by the live stream: no reload
+    assert len(streams) == 1  # one stream for the alerts and the worklist alike
     assert "报警" in row.inner_text() and "未处理" in row.inner_text()
 
     row.locator("button[data-alert]").click()

@@ -206,6 +206,13 @@ def test_a_lock_opened_en_route_is_referred_with_the_seal_check_failing(port: Po
     seen = f"/api/v1/alerts/{alert['id']}/acknowledge"
     assert port.world.post("officer", seen, {"reason": "calling the driver"}).status_code == 200
     assert on_screen() == before  # being handled is not resolved: still on the wall
+    # a second officer learns who has it; his note does not replace the first one's
+    port.world.add_user("officer2", "customs_officer")
+    second = port.world.post("officer2", seen, {"reason": "me too"})
+    assert second.status_code == 409 and "officer" in second.json()["message_en"]
+    assert "确认处置中" in second.json()["message_zh"]
+    again = port.world.post("officer", seen, {"reason": "still calling the driver"})
+    assert again.status_code == 200 and again.json()["handled_by"] == "officer"
     path = f"/api/v1/alerts/{alert['id']}/resolve"
     assert port.world.post("officer", path, {"reason": ""}).status_code == 422
     resolved = port.world.post("officer", path, {"reason": "driver opened it to show papers"})

@@ -263,7 +263,7 @@ def test_a_worker_stopped_by_sigterm_finishes_its_batch_and_reports_the_counts(
     time.sleep(0.2)  # the drain thread has read the last line
     last = worker.said[-1]  # type: ignore[attr-defined]
     assert "w-term stopped" in last
-    assert f"received {len(sent)}, stored {len(messages)}, duplicates 2, dead letters 1" in last
+    assert f"received {len(sent)}, stored {len(messages)}, duplicates 2, refused 1" in last
 
 
 def test_two_workers_keep_every_trip_right(

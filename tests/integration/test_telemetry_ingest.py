@@ -135,6 +135,24 @@ def test_a_redelivered_batch_keeps_each_dead_letter_once(custody: Custody) -> No
     assert positions == 1
 
 
+def test_different_messages_that_store_alike_are_kept_apart(custody: Custody) -> None:
+    """The stored text replaces bytes that are not UTF-8 and cuts a topic at 200 characters:
+    the key is taken from the message as received, so neither hides another message."""
+    topic = "landport/v1/seals/SEAL-0001/telemetry"
+    long_topic = "x" * 210
+    received = [
+        RawMessage(topic, b"\xff\x01 not json"),
+        RawMessage(topic, b"\xfe\x01 not json"),
+        RawMessage(long_topic + "a", b"{}"),
+        RawMessage(long_topic + "b", b"{}"),
+    ]
+    custody.ingestor.ingest_messages(received)
+    custody.ingestor.ingest_messages(received)  # and again: still once each
+    with custody.world.services.engine.connect() as conn:
+        kept = conn.execute(select(t.telemetry_rejects.c.payload)).scalars().all()
+    assert len(kept) == 4
+
+
 def test_a_detour_raises_a_route_deviation_alert(custody: Custody) -> None:
     track = build_track(
         shipped_corridors()["shigatse-gyirong"],

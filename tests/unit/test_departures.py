@@ -238,12 +238,57 @@ def test_the_exit_gate_lets_one_truck_out_a_turn_not_a_port_at_once(
     assert not {p.departure for p in again} & set(taken)
 
 
+def test_a_full_morning_at_the_gate_sends_the_rest_to_the_next_morning(
+    calendars: dict[str, PortCalendar], routes: dict[str, RouteLeg]
+) -> None:
+    """Trucks ready at 11:30 have half an hour of the window left: thirty leave one a
+    minute, the others the next morning, never several at the same minute."""
+    ready = datetime(2025, 6, 2, 11, 30, tzinfo=BEIJING)
+    trucks = [ParkedTruck(f"L{i:03d}", "gyirong-port", ready) for i in range(100)]
+    plans = plan_departures(
+        trucks, without_closures(calendars), routes, now=ready, daily_capacity=CAPACITY
+    )
+    per_minute = Counter(p.departure for p in plans)
+    assert max(per_minute.values()) == 1
+    assert all(in_the_morning(p) and p.departure >= ready for p in plans)
+    by_day = Counter(p.departure_beijing.date() for p in plans)
+    assert by_day[date(2025, 6, 2)] == 31  # 11:30 to 12:00, both ends
+    assert all(inside_opening(p, calendars[p.port_id]) for p in plans)
+    spilled = next(p for p in plans if p.departure_beijing.date() > date(2025, 6, 2))
+    assert "exit gate" in spilled.reason_en and "出口闸" in spilled.reason_zh
+
+
+def test_a_short_opening_takes_earlier_turns_before_spilling_a_day(
+    routes: dict[str, RouteLeg],
+) -> None:
+    """A port open only 10:00-10:30: the trucks take the turns before the ideal one (they
+    wait a little at the border) rather than miss the opening while the gate is free."""
+    short = {"gyirong-port": PortCalendar("gyirong-port", ((time(10, 0), time(10, 30)),))}
+    trucks = [ParkedTruck(f"S{i:03d}", "gyirong-port", NOW) for i in range(100)]
+    plans = plan_departures(trucks, short, routes, now=NOW, daily_capacity={"gyirong-port": 150})
+    assert len({p.arrival_day for p in plans}) == 1  # none spilled while turns were free
+    assert max(Counter(p.departure for p in plans).values()) == 1
+    assert all(inside_opening(p, short["gyirong-port"]) for p in plans)
+
+
+def test_turns_that_do_not_divide_the_day_still_keep_their_distance(
+    calendars: dict[str, PortCalendar], routes: dict[str, RouteLeg]
+) -> None:
+    rules = DepartureRules(exit_every_minutes=7, daily_truck_capacity=CAPACITY)
+    trucks = [ParkedTruck(f"P{i:02d}", "gyirong-port", NOW) for i in range(30)]
+    plans = plan_departures(
+        trucks, without_closures(calendars), routes, now=NOW, daily_capacity=CAPACITY, rules=rules
+    )
+    times = sorted(p.departure for p in plans)
+    assert min(b - a for a, b in pairwise(times)) >= timedelta(minutes=7)
+
+
 def test_the_exit_pace_is_read_from_the_layout_and_checked() -> None:
     doc = json.loads((DATA / "yard.json").read_text(encoding="utf-8"))
     assert yard_from_document(doc).departures.exit_every_minutes == 1.0
     doc["departures"]["exit_every_minutes"] = 2
     assert yard_from_document(doc).departures.exit_every_minutes == 2.0
-    for bad in (0, -1, 61, "fast", True):
+    for bad in (0, 0.4, 1e-9, -1, 61, "fast", True):
         doc["departures"]["exit_every_minutes"] = bad
         with pytest.raises(InvalidInput) as refused:
             yard_from_document(doc)

@@ -320,6 +320,14 @@ def handle_alert(
     if alert["state"] in {"resolved", "closed"}:
         # A closed alert was cleared by the track itself; acknowledging it would reopen it.
         raise Conflict(f"the alert is already {alert['state']}", "该告警已关闭或已处置")
+    taken_by = alert.get("handled_by") if alert["state"] == "acknowledged" else None
+    if cmd.action == "acknowledge" and taken_by and taken_by != cmd.actor.username:
+        # Two officers on one alert: the second learns who has it (and may still resolve it
+        # with a finding); his acknowledgement would overwrite the first officer's note.
+        raise Conflict(
+            f"the alert is already being handled by {taken_by}",
+            f"该告警已由 {taken_by} 确认处置中",
+        )
     if cmd.actor.role is Role.BORDER_OFFICER:
         trip = uow.trips.get(str(alert["trip_id"]))
         if trip is None or trip.exit_port != cmd.actor.port_id:

@@ -20,7 +20,7 @@ milliseconds; its arrival window is the seal's own, `seals.calendar.arrival_wind
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -37,6 +37,10 @@ from landport.shared.errors import Conflict, InvalidInput, Violation
 from landport.yard.model import DepartureRules
 
 FASTEST_KMH = 60.0
+#: The shortest exit turn a layout may set (30 s): shorter is no gate.
+MIN_EXIT_MINUTES = 0.5
+#: A port's opening intervals of one day (UTC).
+Intervals = tuple[tuple[datetime, datetime], ...]
 SLACK_HOURS = 12.0
 HORIZON_DAYS = 400
 
@@ -133,30 +137,33 @@ class _Planner:
         self.calendars, self.routes, self.capacity = calendars, routes, capacity
         self.rules, self.booked = rules, booked
         self._days: dict[tuple[str, date], tuple[tuple[datetime, datetime], ...]] = {}
-        self._every = timedelta(minutes=rules.exit_every_minutes)
+        self._every = timedelta(minutes=max(rules.exit_every_minutes, MIN_EXIT_MINUTES))
         # departures already planned, by exit turn (see `exit_turn`)
         self.exits: Counter[datetime] = Counter()
         for at, n in (leaving or {}).items():
             self.exits[self.exit_turn(at)] += n
 
     def exit_turn(self, at: datetime) -> datetime:
-        """The exit gate's turn a departure falls in (turns of `exit_every_minutes` from
-        midnight UTC)."""
-        day = at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        return day + self._every * ((at - day) // self._every)
+        """The exit gate's turn a departure falls in: turns of `exit_every_minutes` from
+        midnight Beijing time, so one morning window is one run of turns (in UTC)."""
+        local = at.astimezone(BEIJING)
+        day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return (day + self._every * ((local - day) // self._every)).astimezone(UTC)
 
-    def free_exit(self, target: datetime, earliest: datetime) -> datetime:
-        """The free exit turn nearest `target` inside its day's morning window and not
-        before `earliest` (a little earlier waits at the border, later still arrives in the
-        opening), so trucks leave one turn apart; `target` when the window is full."""
+    def free_exit(
+        self, target: datetime, earliest: datetime, fits: Callable[[datetime], bool]
+    ) -> datetime | None:
+        """The free exit turn nearest `target` (earlier or later) inside its day's morning
+        window, not before `earliest`, for which `fits` (the arrival still lands in the same
+        opening day); None when every such turn is taken: the gate's morning is full."""
         lo, hi = morning_window(self.rules, beijing_date(target))
         lo = max(lo, earliest)
         start = self.exit_turn(target)
-        for k in range(int((hi - lo) / self._every) * 2 + 2):
+        for k in range(int((hi - lo) / self._every) * 2 + 4):
             turn = start + self._every * ((k + 1) // 2 if k % 2 else -(k // 2))
-            if lo <= turn <= hi and self.exits[turn] == 0:
+            if lo <= turn <= hi and self.exits[turn] == 0 and fits(turn):
                 return turn
-        return target
+        return None
 
     def openings(self, port: str, day: date) -> tuple[tuple[datetime, datetime], ...]:
         key = (port, day)
@@ -199,6 +206,7 @@ class _Planner:
         earliest = self.earliest(max(now, truck.ready_at or now))
         first_day = beijing_date(earliest + typical)
         full_days: list[date] = []
+        gate_full: list[date] = []
         closed: dict[str, Closure] = {}
         for offset in range(HORIZON_DAYS):
             day = first_day + timedelta(days=offset)
@@ -211,8 +219,17 @@ class _Planner:
             if self.booked[(port, day)] >= cap:
                 full_days.append(day)
                 continue
-            departure = max(self.morning_clamp(intervals[0][0] - typical), earliest)
-            departure = self.free_exit(departure, earliest)
+            ideal = max(self.morning_clamp(intervals[0][0] - typical), earliest)
+            counted = beijing_date(ideal + typical)  # the day later runs book it on
+
+            def fits(turn: datetime, hours: Intervals = intervals, on: date = counted) -> bool:
+                arrive = turn + typical
+                return beijing_date(arrive) == on and any(e > arrive for _, e in hours)
+
+            departure = self.free_exit(ideal, earliest, fits) if fits(ideal) else ideal
+            if departure is None:
+                gate_full.append(beijing_date(ideal))
+                continue
             arrive = departure + typical
             opening = next(((b, e) for b, e in intervals if e > arrive), None)
             if opening is None:
@@ -221,7 +238,7 @@ class _Planner:
             self.exits[self.exit_turn(departure)] += 1
             expected = max(arrive, opening[0])
             return self._plan(
-                truck, leg, departure, expected, opening, day, full_days, closed, note
+                truck, leg, departure, expected, opening, day, full_days, closed, note, gate_full
             )
         raise Conflict(
             f"{port} has no free opening in the next {HORIZON_DAYS} days for {truck.truck_id}",
@@ -239,6 +256,7 @@ class _Planner:
         full_days: Sequence[date],
         closed: Mapping[str, Closure],
         note: tuple[str, str],
+        gate_full: Sequence[date] = (),
     ) -> DeparturePlan:
         window = arrival_window(
             departure=departure,
@@ -273,6 +291,9 @@ class _Planner:
             zh.append(
                 f"{leg.port_id} 此前 {len(full_days)} 天（自 {full_days[0]} 起）已满，顺延至 {day}"
             )
+        if gate_full:
+            en.append(f"the exit gate's morning turns were all taken on {gate_full[0]}")
+            zh.append(f"{gate_full[0]} 早间出口闸发车时段已排满")
         for closure in closed.values():
             en.append(f"{leg.port_id} closed {closure.start} to {closure.end} ({closure.reason})")
             zh.append(f"{leg.port_id} 于 {closure.start} 至 {closure.end} 关闭（{closure.reason}）")

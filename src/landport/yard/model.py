@@ -285,12 +285,12 @@ def _departure_rules(reader: _Reader, raw: Any) -> DepartureRules:
             continue
         capacity[str(port)] = value
     every = raw.get("exit_every_minutes", 1.0)
-    if isinstance(every, bool) or not isinstance(every, int | float) or not 0 < every <= 60:
+    if isinstance(every, bool) or not isinstance(every, int | float) or not 0.5 <= every <= 60:
         reader.fail(
             "departures.exit_every_minutes",
             "out_of_range",
-            "minutes between two departures must be more than 0 and at most 60",
-            "两次发车的间隔分钟数须大于 0 且不超过 60",
+            "minutes between two departures must be from 0.5 to 60",
+            "两次发车的间隔分钟数须在 0.5 至 60 之间",
         )
         every = 1.0
     return DepartureRules(earliest, latest, capacity, float(every))

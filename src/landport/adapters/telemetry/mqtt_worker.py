@@ -80,7 +80,7 @@ class WorkerStats:
         """One line for the log: what an operator checks after a crash or a redelivery."""
         return (
             f"received {self.received}, stored {self.accepted}, duplicates {self.duplicates}, "
-            f"dead letters {self.rejected}, batches {self.batches}, failed tries {self.failures}"
+            f"refused {self.rejected}, batches {self.batches}, failed tries {self.failures}"
         )
 
 

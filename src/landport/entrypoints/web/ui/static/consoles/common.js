@@ -174,6 +174,8 @@ export function isoMinutesAgo(minutes) {
   return new Date(Date.now() - minutes * 60000).toISOString();
 }
 
+let stream = null; // the page's one live-event stream, opened by the first `onLive`
+
 /** Reloads panels when the port's live stream (server-sent events) announces one of
  *  `events`: soon after the first, then at most once every `everyMs` however many come (a
  *  busy yard announces several a second; one read shows them all). */
@@ -185,7 +187,10 @@ export function onLive(events, reload, everyMs = 2000) {
     if (timer !== null) return; // a reload is coming: it reads what this event changed too
     timer = setTimeout(run, Math.max(150, last + everyMs - Date.now()));
   };
-  return LP.live(Object.fromEntries(events.map((name) => [name, later])));
+  // one stream per page, however many panels listen: a browser gives a host six connections
+  stream = stream || LP.live({});
+  for (const name of events) stream.addEventListener(name, later);
+  return stream;
 }
 
 /** `draw` for a panel that holds buttons, held back while the pointer is over it or the
