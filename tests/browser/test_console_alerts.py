@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from browser.conftest import LiveServer, open_console, screenshot, tamper_where_it_stands
+from browser.conftest import LOGINS, LiveServer, open_console, screenshot, tamper_where_it_stands
 
 
 def alert_row(page: Any, plate: str) -> Any:
@@ -63,3 +63,29 @@ def test_the_alert_panel_reads_in_english(page: Any, live_server: LiveServer) ->
     panel.locator("table caption").wait_for()
     assert panel.locator("h2").inner_text() == "E-lock alerts"
     assert "Severity" in panel.locator("thead").inner_text()
+
+
+def test_an_alert_handled_elsewhere_meanwhile_closes_the_form_and_says_so(
+    page: Any, live_server: LiveServer
+) -> None:
+    open_console(page, "customs_officer")
+    page.locator("#alerts table").wait_for()
+    trip = tamper_where_it_stands(live_server, 7)
+    row = alert_row(page, trip["vehicle_plate"])
+    row.wait_for()
+    row.locator("button[data-alert]").click()
+    assert page.locator("#alert-form").is_visible()
+    officer = live_server.headers(LOGINS["customs_officer"])
+    listed = httpx.get(
+        live_server.url("/api/v1/alerts"),
+        params={"state": "open", "trip_id": trip["trip_id"], "kind": "tamper"},
+        headers=officer,
+    ).json()["items"]
+    path = f"/api/v1/alerts/{listed[0]['id']}/resolve"
+    done = httpx.post(
+        live_server.url(path), json={"reason": "seen on the gate camera"}, headers=officer
+    )
+    assert done.status_code == 200, done.text
+    page.locator("#alert-status.notice-error").wait_for()  # the live stream told the page
+    assert page.locator("#alert-form").is_hidden()
+    assert row.count() == 0
