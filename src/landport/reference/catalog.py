@@ -58,6 +58,16 @@ class Place:
     elevation_m: float | None
     confidence: str
 
+    @property
+    def short_name_en(self) -> str:
+        """The name as drivers and officers say it: 'Gyirong port', without the far side
+        ('Gyirong port (to Rasuwagadhi)')."""
+        return self.name_en.split(" (")[0]
+
+    @property
+    def short_name_zh(self) -> str:
+        return self.name_zh or self.short_name_en
+
 
 @dataclass(frozen=True)
 class ReferenceCatalog:

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from landport.seals.calendar import BEIJING
+from landport.yard.appointment_model import SLOT_LENGTH, AppointmentStatus
 from landport.yard.visits import VisitStatus
 
 V = VisitStatus
@@ -26,8 +28,6 @@ LINK_OUTLIVES_EXIT = timedelta(days=4)
 AT_STATION = frozenset({V.AT_LANE, V.AT_BAY})
 PARKED = frozenset({V.PARKED, V.DEPARTURE_SCHEDULED})
 LEFT = frozenset({V.GATED_OUT, V.ON_TRIP, V.SHUT_OUT})
-#: An appointment sells one hour of the port (`yard.appointment_model.SLOT_LENGTH`).
-BOOKED_HOUR = timedelta(hours=1)
 #: What the driver does once his e-lock trip has reached the border, by the trip's state.
 BORDER_WORDS: dict[str, tuple[str, str]] = {
     "at_border": (
@@ -88,6 +88,14 @@ class Whereabouts:
     trip_state: str | None = None  # the e-lock trip's, once sealed (`TripState` values)
 
 
+def hour_to_come(slot_start: datetime | None, status: str | None) -> datetime | None:
+    """The booked hour the driver is told (Beijing time): only a booked appointment's, not
+    a standby place nor one cancelled, missed or used."""
+    if slot_start is None or status != AppointmentStatus.BOOKED.value:
+        return None
+    return slot_start.astimezone(BEIJING)
+
+
 def as_it_stands(w: Whereabouts) -> Whereabouts:
     """Only the facts that still apply: the station while the truck is at it, the slot and
     departure while it is parked (a truck on its way has neither)."""
@@ -134,7 +142,7 @@ def next_step(w: Whereabouts) -> tuple[str, str]:
         )
     port_en, port_zh = w.port_en or "the border port", w.port_zh or "出境口岸"
     if w.status is V.PRE_ADVISED and w.booked_hour is not None:
-        start, end = w.booked_hour, w.booked_hour + BOOKED_HOUR
+        start, end = w.booked_hour, w.booked_hour + SLOT_LENGTH
         return (
             f"Come to the entry gate between {start:%H:%M} and {end:%H:%M} on {start:%Y-%m-%d} "
             "(Beijing time), your booked hour; the gate reads your plate.",

@@ -107,8 +107,8 @@ def _departure(
     if plan is not None:
         arrival = datetime.fromisoformat(plan["expected_arrival"]).astimezone(BEIJING)
         place = places.get(plan["port"])
-        port_en = place.name_en.split(" (")[0] if place else plan["port"]
-        port_zh = place.name_zh or port_en if place else f" {plan['port']}"
+        port_en = place.short_name_en if place else plan["port"]
+        port_zh = place.short_name_zh if place else f" {plan['port']}"  # an id is spaced off
         view.update(plan)
         view["expected_arrival_beijing"] = arrival.isoformat()
         view["driver_en"] += f"; expected at {port_en} {arrival:%Y-%m-%d %H:%M} Beijing time"

@@ -16,11 +16,11 @@ from landport.adapters.db.yard_queries import driver_journey, visit_view
 from landport.entrypoints.web.deps import ServicesDep, Unauthenticated
 from landport.entrypoints.web.driver_links import pass_key
 from landport.entrypoints.web.routers.yard import yard_layout_of
-from landport.seals.calendar import BEIJING
 from landport.yard.driver_guide import (
     Whereabouts,
     as_it_stands,
     departure_words,
+    hour_to_come,
     link_expired,
     next_step,
     stopped_by_hold,
@@ -58,11 +58,9 @@ def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
             held=any(h["active"] for h in view["holds"]),
             leave_at=_beijing(departure, "at_beijing"),
             arrive_at=_beijing(departure, "expected_arrival_beijing"),
-            port_en=_short_name(place.name_en) if place else None,
+            port_en=place.short_name_en if place else None,
             port_zh=place.name_zh if place else None,
-            booked_hour=_beijing_time(booked["slot_start"])
-            if booked and booked["status"] == "booked"
-            else None,
+            booked_hour=hour_to_come(booked["slot_start"], booked["status"]) if booked else None,
             trip_state=trip["state"] if trip else None,
         )
     )
@@ -94,15 +92,6 @@ def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
 def _beijing(departure: dict[str, Any] | None, key: str) -> datetime | None:
     value = departure.get(key) if departure else None
     return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
-def _beijing_time(at: datetime) -> datetime:
-    return at.astimezone(BEIJING)
-
-
-def _short_name(name: str) -> str:
-    """The port's name without its Nepal side ('Gyirong port (to Rasuwagadhi)')."""
-    return name.split(" (")[0]
 
 
 #: A link is a credential: no cache keeps it, no page it leads to learns it.
