@@ -136,7 +136,7 @@ class _Planner:
     ) -> None:
         self.calendars, self.routes, self.capacity = calendars, routes, capacity
         self.rules, self.booked = rules, booked
-        self._days: dict[tuple[str, date], tuple[tuple[datetime, datetime], ...]] = {}
+        self._days: dict[tuple[str, date], Intervals] = {}
         self._every = timedelta(minutes=max(rules.exit_every_minutes, MIN_EXIT_MINUTES))
         # departures already planned, by exit turn (see `exit_turn`)
         self.exits: Counter[datetime] = Counter()
@@ -165,7 +165,7 @@ class _Planner:
                 return turn
         return None
 
-    def openings(self, port: str, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    def openings(self, port: str, day: date) -> Intervals:
         key = (port, day)
         cached = self._days.get(key)
         if cached is None:

@@ -506,28 +506,20 @@ def fix_of_letter(payload: bytes) -> SealFix:
 
 
 def store_dead_letters(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Keep dead letters (`received_at`, `seal_id`, `reason`, `topic`, `payload`, and the
-    `digest` of the message as received, else of the stored text), each message once: one
-    redelivered after a crash between the commit and the broker's acknowledgement, or sent
-    twice, finds its letter kept already (`digest`, unique)."""
-    keyed = [
-        row
-        if row.get("digest")
-        else {**row, "digest": dead_letter_digest(row["topic"], row["payload"])}
-        for row in rows
-    ]
+    """Keep dead letters (`received_at`, `seal_id`, `reason`, `topic`, `payload`, `digest`),
+    each message once: one redelivered after a crash between the commit and the broker's
+    acknowledgement, or sent twice, finds its letter kept already (`digest`, unique)."""
     conn.execute(
         _upsert(conn)(t.telemetry_rejects).on_conflict_do_nothing(index_elements=["digest"]),
-        keyed,
+        rows,
     )
 
 
-def dead_letter_digest(topic: str | None, payload: str | bytes) -> str:
-    """The key of a dead letter: SHA-256 of its topic and payload (the bytes received when
-    there are any: the stored text replaces what is not UTF-8 and cuts a long topic, so two
-    different messages could store alike)."""
-    body = payload if isinstance(payload, bytes) else payload.encode()
-    return hashlib.sha256((topic or "").encode() + b"\n" + body).hexdigest()
+def dead_letter_digest(topic: str, payload: bytes) -> str:
+    """The key of a dead letter: SHA-256 of its topic and payload as received (the stored
+    text replaces what is not UTF-8 and cuts a long topic, so two different messages could
+    store alike)."""
+    return hashlib.sha256(topic.encode() + b"\n" + payload).hexdigest()
 
 
 def _reject_row(

@@ -13,7 +13,11 @@ from landport.adapters.db.audit import SqlAuditTrail
 from landport.adapters.db.engine import writer_lock
 from landport.adapters.jt808_gateway import RefusedFix, Registered, SealBinding, start
 from landport.adapters.jt808_registrations import auth_code_matches, issue, stored_hash
-from landport.adapters.telemetry.ingest import TelemetryIngestor, store_dead_letters
+from landport.adapters.telemetry.ingest import (
+    TelemetryIngestor,
+    dead_letter_digest,
+    store_dead_letters,
+)
 from landport.seals.jt808.messages import REG_NO_TERMINAL, REG_OK, REG_TERMINAL_TAKEN
 from landport.seals.model import SealFix
 from landport.shared.clock import Clock, SystemClock
@@ -78,16 +82,19 @@ class RejectStore:
 
     def record(self, refused: list[RefusedFix]) -> None:
         now = self._clock.now()
-        rows = [
-            {
-                "received_at": now,
-                "seal_id": r.seal_id,
-                "reason": r.reason,
-                "topic": f"jt808/{r.terminal}/0x{r.msg_id:04X}",
-                "payload": r.frame.hex().upper(),  # as received; the detail is logged
-            }
-            for r in refused
-        ]
+        rows = []
+        for r in refused:
+            topic = f"jt808/{r.terminal}/0x{r.msg_id:04X}"
+            rows.append(
+                {
+                    "received_at": now,
+                    "seal_id": r.seal_id,
+                    "reason": r.reason,
+                    "topic": topic,
+                    "payload": r.frame.hex().upper(),  # as received; the detail is logged
+                    "digest": dead_letter_digest(topic, r.frame),
+                }
+            )
         with writer_lock(self._engine) or nullcontext(), self._engine.begin() as conn:
             store_dead_letters(conn, rows)
 

@@ -123,14 +123,10 @@ export function replace(target, ...children) {
   return node;
 }
 
-/** A time in Beijing (the port's clock), short: day/month in English (en-GB) as on the
- *  big screen; "—" for no time (the screen writes "–"). */
+/** A time in Beijing (the port's clock), short, as every page writes it (`LP.fmt`); "—"
+ *  for no time (the big screen writes "–"). */
 export function beijing(iso) {
-  if (!iso) return "—";
-  const when = new Date(iso);
-  return when.toLocaleString(lang() === "zh" ? "zh-CN" : "en-GB", {
-    timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-  });
+  return iso ? LP.fmt.dateTime(iso) : "—";
 }
 
 export function statusBadge(status, zh) {
