@@ -91,6 +91,10 @@ EXIT_CURRENT = timedelta(hours=24)
 #: The steps an operator may move a truck through by hand (parking, departure and the gates
 #: have their own commands).
 MOVE_TARGETS = frozenset({V.QUEUED, V.AT_LANE, V.AT_BAY, V.DECIDED, V.SEALED})
+#: Of those, the steps an operator takes by hand: a truck reaches `decided` and `sealed` by
+#: itself when customs decides or arms its e-lock (the visit follows the declaration), so
+#: moving it there by hand could only ever be refused or change nothing.
+HAND_MOVES = MOVE_TARGETS - {V.DECIDED, V.SEALED}
 
 
 class HoldKind(StrEnum):

@@ -29,7 +29,7 @@ from landport.reference.catalog import ReferenceCatalog
 from landport.seals.calendar import PortCalendar
 from landport.shared.errors import InvalidInput, Violation
 from landport.yard.model import YardLayout
-from landport.yard.visits import MOVE_TARGETS, TRANSITIONS, VisitStatus
+from landport.yard.visits import HAND_MOVES, TRANSITIONS
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,11 +39,6 @@ YardPage = Annotated[Actor, Depends(page_require(Role.YARD_OPERATOR))]
 BorderPage = Annotated[Actor, Depends(page_require(Role.BORDER_OFFICER))]
 AdminPage = Annotated[Actor, Depends(page_require(Role.PORT_ADMIN))]
 QrReader = Annotated[Actor, Depends(require(Role.BORDER_OFFICER, Role.CUSTOMS_OFFICER))]
-
-#: The steps the console offers as buttons: a truck reaches `decided` and `sealed` by itself
-#: when customs decides or arms its e-lock (the visit follows the declaration), so a button
-#: for them could only ever be refused. The API still takes them (`MOVE_TARGETS`).
-HAND_MOVES = MOVE_TARGETS - {VisitStatus.DECIDED, VisitStatus.SEALED}
 
 #: The goods units the declaration form offers first (the API accepts the whole code list).
 COMMON_UNITS = ("piece", "set", "kg", "vehicle", "carton", "pair", "t", "m", "unit")
@@ -91,7 +86,7 @@ def _layout_json(layout: YardLayout) -> dict[str, Any]:
             {"id": z.id, "kind": z.kind.value, "slots": [s.id for s in z.slots]}
             for z in layout.zones
         ],
-        "moves": {
+        "moves": {  # buttons for the steps taken by hand only (`HAND_MOVES`)
             status.value: sorted(t.value for t in targets if t in HAND_MOVES)
             for status, targets in TRANSITIONS.items()
         },
