@@ -146,7 +146,10 @@ def test_monitoring_officers_acknowledge_and_resolve_every_alert(day: dict[str, 
 
 def test_time_release_and_utilisation_are_reported(day: dict[str, Any]) -> None:
     tr = day["time_release"]
-    assert tr["road"]["p50_min"] > 8 * 60  # a day's drive over the passes
+    # the road takes the two days the yard plans with, nights at rest stops (no alert: see
+    # false alerts), and the driver reaches the border for its opening, not the night before
+    assert 36 * 60 <= tr["road"]["p50_min"] <= 56 * 60
+    assert tr["border"]["p50_min"] < 60
     assert tr["clearance"]["p50_min"] <= tr["clearance"]["p90_min"]
     # the trucks stopped for documents, a scan or a bay take longer than all trucks together
     inspected = tr["clearance_inspected"]

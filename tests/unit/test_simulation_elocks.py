@@ -37,7 +37,7 @@ def test_on_the_road_stationary_fixes_are_thinned_and_the_lock_parks_again_at_th
         border_minutes=10.0,
         lock_opens=[LockOpen(at_km=100.0)],
     )
-    lock.drive(track, fix_interval_s=60.0, dead_after_empty=False)
+    lock.drive(track, dead_after_empty=False)
     delivered = [f for _, fixes in lock.pending for f in fixes]
     standing = [f for f in delivered if f.speed_kmh == 0 and f.lock_state is LockState.LOCKED]
     assert len(standing) <= 4  # 30 minutes in the yard: every tenth fix, not thirty
@@ -57,7 +57,7 @@ def test_a_lock_whose_battery_died_stays_silent() -> None:
         battery_drain_pct_per_h=15.0,
         border_minutes=10.0,
     )
-    lock.drive(track, fix_interval_s=60.0, dead_after_empty=True)
+    lock.drive(track, dead_after_empty=True)
     delivered = [f for _, fixes in lock.pending for f in fixes]
     assert delivered and all((f.battery_pct or 0) > 0 for f in delivered)
     assert delivered[-1].fix_time < track.arrival

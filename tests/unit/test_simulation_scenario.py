@@ -87,6 +87,24 @@ def test_hours_must_open_before_they_close() -> None:
     assert [v.code for v in exc.value.violations] == ["bad_hours"]
 
 
+def test_trucks_drive_by_day_for_at_least_six_hours_or_all_day_when_unsaid() -> None:
+    assert load_scenario().driving_hours == ("08:00", "20:00")
+    assert parse_scenario(
+        DEFAULT.replace('driving_hours = ["08:00", "20:00"]\n', "")
+    ).driving_hours == (
+        "00:00",
+        "24:00",
+    )
+    with pytest.raises(InvalidInput) as short:
+        parse_scenario(with_line("driving_hours", '["08:00", "13:30"]'))
+    (too_short,) = short.value.violations
+    assert (too_short.field, too_short.code) == ("telemetry.driving_hours", "too_short")
+    assert "6 hours" in too_short.message_en and "6 小时" in too_short.message_zh
+    with pytest.raises(InvalidInput) as backwards:
+        parse_scenario(with_line("driving_hours", '["20:00", "08:00"]'))
+    assert [v.code for v in backwards.value.violations] == ["bad_hours"]
+
+
 def test_a_dead_zone_longer_than_the_silence_alarm_is_refused() -> None:
     text = DEFAULT.replace("at_km = 150.0, length_km = 12.0", "at_km = 150.0, length_km = 60.0")
     with pytest.raises(InvalidInput) as exc:

@@ -136,22 +136,14 @@ class ELockFeed:
             yield replace(self.parked, seq=self.seq, fix_time=self.next_parked)
             self.next_parked += self.parked_interval
 
-    def drive(self, track: Track, *, fix_interval_s: float, dead_after_empty: bool) -> None:
+    def drive(self, track: Track, *, dead_after_empty: bool) -> None:
         """Leave the yard: deliver the track, thinning stationary fixes; after the last one
         the lock goes on reporting where the truck stands (unless its battery died)."""
         self.parked = None
-        keep_every = max(1, round(self.parked_interval.total_seconds() / fix_interval_s))
-        first = track.fixes[0].seq if track.fixes else 0
+        reported = self._reported(track.fixes)
         last: SealFix | None = None
         for delivery in track.deliveries:
-            fixes = [
-                f
-                for f in delivery.fixes
-                if f.speed_kmh > 0
-                or f.lock_state is not LockState.LOCKED
-                or f.tamper
-                or (f.seq - first) % keep_every == 0
-            ]
+            fixes = [f for f in delivery.fixes if f.seq in reported]
             if dead_after_empty:  # a failed battery: the device stops reporting
                 fixes = [f for f in fixes if (f.battery_pct or 0.0) > 0.0]
             if fixes:
@@ -162,6 +154,25 @@ class ELockFeed:
         if last is not None and not dead_after_empty:
             still = replace(last, speed_kmh=0.0)
             self.resume = (still, last.fix_time + self.parked_interval)
+
+    def _reported(self, fixes: list[SealFix]) -> set[int]:
+        """Which fixes of a track (in fix-time order) the device sends: every one while the
+        truck moves, the lock is open or tampered with; standing still, one each
+        `parked_interval` since the last one sent."""
+        every = self.parked_interval.total_seconds() - 1.0
+        sent: set[int] = set()
+        last: datetime | None = None
+        for f in fixes:
+            if (
+                f.speed_kmh > 0
+                or f.lock_state is not LockState.LOCKED
+                or f.tamper
+                or last is None
+                or (f.fix_time - last).total_seconds() >= every
+            ):
+                sent.add(f.seq)
+                last = f.fix_time
+        return sent
 
 
 Sink = Callable[[list[tuple[str, bytes]]], object]

@@ -113,6 +113,7 @@ class Scenario:
     parked_interval_s: float
     batch_s: float
     speed_kmh: tuple[float, float]
+    driving_hours: tuple[str, str] = ("00:00", "24:00")  # trucks sleep at rest stops after
     dead_zones: tuple[DeadZone, ...] = ()
     incidents: tuple[IncidentRate, ...] = ()
     monitoring_officers: int = 2
@@ -241,6 +242,11 @@ def parse_scenario(text: str, *, source: str = "<text>", origin: Path | None = N
         parked_interval_s=r.number("telemetry.parked_interval_s", low=5.0, high=1200.0),
         batch_s=r.number("telemetry.batch_s", low=1.0, high=1200.0),
         speed_kmh=r.pair("telemetry.speed_kmh", low=5.0),
+        driving_hours=(
+            r.hours("telemetry.driving_hours", single=True)[0]
+            if r.has("telemetry.driving_hours")
+            else ("00:00", "24:00")  # unsaid: trucks drive on until the border
+        ),
         dead_zones=r.dead_zones("telemetry.dead_zones"),
         incidents=r.incidents("incidents"),
         closures=r.closures("border.closures", BORDER_PORTS),
@@ -251,6 +257,7 @@ def parse_scenario(text: str, *, source: str = "<text>", origin: Path | None = N
     )
     r.unknown_fields()
     _check_border(r, scenario)
+    _check_driving_day(r, scenario)
     _check_random_selection(r, scenario)
     if r.found:
         raise InvalidInput(r.found)
@@ -283,6 +290,24 @@ def _check_border(r: FieldReader, scenario: Scenario) -> None:
                     f"须不大于 {MOST['border_capacity']}",
                 )
             )
+
+
+#: A driving day shorter than this would keep trucks on the road longer than the run follows.
+SHORTEST_DRIVING_DAY_H = 6
+
+
+def _check_driving_day(r: FieldReader, scenario: Scenario) -> None:
+    start, end = (clock_minutes(t) or 0 for t in scenario.driving_hours)
+    if end - start < SHORTEST_DRIVING_DAY_H * 60:
+        r.found.append(
+            _v(
+                "telemetry.driving_hours",
+                "too_short",
+                f"must span at least {SHORTEST_DRIVING_DAY_H} hours (trucks drive by day and "
+                "sleep at rest stops)",
+                f"须至少 {SHORTEST_DRIVING_DAY_H} 小时（货车白天行驶，夜间在休息点停歇）",
+            )
+        )
 
 
 def scenario_ruleset(scenario: Scenario) -> dict[str, Any] | None:

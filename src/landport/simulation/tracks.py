@@ -11,7 +11,9 @@ and at the border, and applies options given in road position (km of chainage):
   the live stream and, if backfilled, delivered later in one batch, out of order;
 - `lock_opens=[LockOpen(at_km)]` (at_km=None: at the border, after arriving);
 - `jumps=[Jump(at_km, off_km)]`: one fix displaced sideways (GNSS noise);
-- `tamper_at_km`, `battery_start_pct`/`battery_drain_pct_per_h`, `jitter_m` (seeded).
+- `tamper_at_km`, `battery_start_pct`/`battery_drain_pct_per_h`, `jitter_m` (seeded);
+- `standing_interval_s`: while the truck stands, one fix every so many seconds (a device's
+  parked reporting) instead of every `interval_s`.
 
 `Track.fixes` is the truth in fix-time order; `Track.deliveries` is what the server
 receives, in arrival order, as `Delivery(received_at, fixes)` batches. The demo, the
@@ -154,6 +156,7 @@ def build_track(
     batch_size: int = 1,
     first_seq: int = 1,
     seed: int = 7,
+    standing_interval_s: float | None = None,
 ) -> Track:
     route_km = corridor.length_m / 1000.0
     end_km = route_km if end_km is None else end_km
@@ -181,7 +184,7 @@ def build_track(
     if end_km >= route_km:
         dwell(border_minutes)
 
-    times = np.arange(0.0, t + 1e-9, interval_s)
+    times = _fix_times(legs, t, interval_s, standing_interval_s)
     # The legs are contiguous and linear in time: chainage is an interpolation over their
     # ends, and a fix moves when the leg it falls in gains chainage.
     kms = np.interp(times, [legs[0].t0, *(leg.t1 for leg in legs)], [0.0, *(g.km1 for g in legs)])
@@ -248,6 +251,20 @@ def build_track(
         deliveries=deliveries,
         legs=legs,
     )
+
+
+def _fix_times(
+    legs: Sequence[_Leg], end: float, interval_s: float, standing_s: float | None
+) -> FloatArray:
+    """When the device takes a fix: every `interval_s`; with `standing_s`, a standing
+    truck's lock reports every `standing_s` from the moment it stops and every `interval_s`
+    from the moment it moves again (a night at a rest stop is some 70 fixes, not 700)."""
+    if standing_s is None or standing_s <= interval_s:
+        return np.arange(0.0, end + 1e-9, interval_s)
+    spans = [
+        np.arange(leg.t0, leg.t1, standing_s if leg.km1 == leg.km0 else interval_s) for leg in legs
+    ]
+    return np.concatenate(spans) if spans else np.zeros(0)
 
 
 def _drive_detours(

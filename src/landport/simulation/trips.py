@@ -1,27 +1,36 @@
 """The road: each sealed truck's trip along its corridor to the border port.
 
-The track carries the incident drawn for the trip (ground truth kept in `twin.incidents`)
-and the route's dead zones; the e-lock feed delivers it through the telemetry pump, and at
-the border the officer's verify-and-release is the platform's own verdict.
+The track carries the incident drawn for the trip (ground truth kept in `twin.incidents`),
+the route's dead zones and the driver's nights at rest stops (`driving.py`); the e-lock feed
+delivers it through the telemetry pump, and at the border the officer's verify-and-release
+is the platform's own verdict.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from landport.enterprises.model import Actor, Role
 from landport.seals import border_handlers as bh
+from landport.seals.calendar import arrival_window
+from landport.seals.corridor import Corridor
+from landport.simulation.driving import DrivingDay, rest_stop_kms, rests_on_the_way
 from landport.simulation.elocks import ELockFeed, Incident
 from landport.simulation.model import TruckRecord
+from landport.simulation.scenario_fields import clock_minutes
 from landport.simulation.tracks import Detour, Gap, LockOpen, Stop, build_track
 
 if TYPE_CHECKING:
     from landport.simulation.twin import Process, Twin
 
+YARD_MINUTES = 2.0  # from the exit gate out of the yard zone
+
 
 def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str) -> Process:
-    """The e-lock's trip: a track along the corridor (with the incident drawn for it and the
-    dead zones of the route), the wait for the border port to open, verify-and-release."""
+    """The e-lock's trip: a track along the corridor (with the incident drawn for it, the
+    dead zones of the route and the driver's rests), the wait for the border port to open,
+    verify-and-release."""
     corridor = twin.corridors[route_id]
     length_km = corridor.length_m / 1000.0
     options: dict[str, Any] = {}
@@ -42,6 +51,19 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
             dead = True
     road = rec.draws("road")
     speed = road.uniform(*twin.s.speed_kmh)
+    day = DrivingDay(*(clock_minutes(t) or 0 for t in twin.s.driving_hours))
+    options["stops"] = [
+        *options.get("stops", ()),
+        *rests_on_the_way(
+            start=twin.clock.now() + timedelta(minutes=YARD_MINUTES),
+            speed_kmh=speed,
+            route_km=length_km,
+            rest_kms=rest_stop_kms(corridor),
+            day=day,
+            stops=options.get("stops", ()),
+            aim=_planned_arrival(twin, corridor, rec.port),
+        ),
+    ]
     # A dead zone silences the device for as long as this truck takes to cross it.
     options["gaps"] = [
         Gap(z.at_km, min(25.0, 1.0 + z.length_km * 60.0 / speed), delivered_after=2)
@@ -54,7 +76,8 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
         start=twin.clock.now(),
         speed_kmh=speed,
         interval_s=twin.s.fix_interval_s,
-        yard_minutes=2.0,
+        standing_interval_s=twin.s.parked_interval_s,
+        yard_minutes=YARD_MINUTES,
         border_minutes=10.0,  # then the lock reports as parked
         first_seq=feed.seq + 1,
         seed=road.randrange(1 << 30),
@@ -63,7 +86,7 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
     if incident is not None:
         incident.trip_id = rec.trip_id
         incident.at = track.time_at_km(incident.at_km)
-    feed.drive(track, fix_interval_s=twin.s.fix_interval_s, dead_after_empty=dead)
+    feed.drive(track, dead_after_empty=dead)
     arrival = track.arrival
     del track  # the feed holds what is still to be delivered
     yield twin.env.timeout((arrival - twin.clock.now()).total_seconds())
@@ -90,6 +113,21 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
         rec.outcome = "referred"
     rec.border_done = twin.clock.now()
     twin.pump.detach(feed.seal_id)
+
+
+def _planned_arrival(twin: Twin, corridor: Corridor, port: str) -> datetime | None:
+    """The arrival the yard planned for a truck leaving now: the route's typical trip, moved
+    to the port's next opening (the platform's own rule), which the driver paces his trip to."""
+    calendar = twin.bus.context.calendars_in().get(port)
+    meta = corridor.meta
+    if calendar is None or meta.road_km is None or meta.typical_truck_days is None:
+        return None
+    return arrival_window(
+        departure=twin.clock.now(),
+        road_km=meta.road_km,
+        typical_hours=meta.typical_truck_days * 24.0,
+        calendar=calendar,
+    ).expected
 
 
 def _incident(twin: Twin, rec: TruckRecord, route_id: str, length_km: float) -> Incident | None:
