@@ -45,6 +45,8 @@ def test_a_truck_gates_in_by_plate_and_shows_on_the_gate_board(
     page.locator("#expected tr", has_text=plate).wait_for()
     assert page.locator("#parking .zone").count() == 3
     assert page.locator("#lanes .resource").count() == 4  # two scan lanes, two bays
+    portal = page.locator("#lanes .resource h4").first.inner_text()
+    assert "1号机检通道（门式）" in portal and "nii-portal-1" in portal  # the sign, and its id
 
     page.locator("#gate-plate").fill("藏Z00000")  # nobody announced this one
     page.locator("#gate-in").click()

@@ -53,6 +53,10 @@ def test_red_trucks_go_to_the_scan_lane_with_the_shortest_expected_wait(
     w = make_world()
     trucks = [red_truck_in_queue(w, plate) for plate in PLATES]
     first, second, third = (dispatched(w, v["id"]) for _d, v in trucks)
+    w.client.cookies.clear()  # the third driver, on his phone: the lane by its sign
+    told = w.client.get(f"/api/v1{trucks[2][1]['driver_link']}").json()
+    assert told["next_en"] == "Drive to Scan Lane 2 (drive-through)."
+    assert told["next_zh"] == "请驶入2号机检通道（快速通过式）。"
     # Both lanes idle: the tie goes to the lower id. Then the idle portal beats the drive-
     # through lane busy for 2 more minutes; then 2 minutes at the drive-through beat 3 at
     # the portal.
@@ -75,6 +79,8 @@ def test_red_trucks_go_to_the_scan_lane_with_the_shortest_expected_wait(
         "station_id": "nii-drive-1",
         "kind": "scan_lane",
         "kind_zh": "机检通道",
+        "name_en": "Scan Lane 2 (drive-through)",
+        "name_zh": "2号机检通道（快速通过式）",
     }
 
 

@@ -37,6 +37,11 @@ def test_a_pass_opens_its_own_visit_and_no_other() -> None:
         (Whereabouts(V.PRE_ADVISED), "entry gate", "入口闸"),
         (Whereabouts(V.AT_LANE, station_id="L2"), "scan lane L2", "机检通道 L2"),
         (Whereabouts(V.AT_BAY, station_id="B1", station_is_bay=True), "bay B1", "查验台 B1"),
+        (
+            Whereabouts(V.AT_BAY, station_id="B1", station_en="Bay 1", station_zh="1号查验台"),
+            "Drive to Bay 1.",  # the sign's words, not the id
+            "请驶入1号查验台。",
+        ),
         (Whereabouts(V.DECIDED), "sealing station", "施封点"),
         (Whereabouts(V.PARKED, slot_id="G-007"), "slot G-007", "车位 G-007"),
         (

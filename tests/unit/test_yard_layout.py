@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from landport.shared.errors import InvalidInput
-from landport.yard.model import ZoneKind, open_at, yard_from_document
+from landport.yard.model import ZoneKind, display_name, open_at, yard_from_document
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "landport" / "data" / "yard.json"
 
@@ -78,3 +78,33 @@ def test_departure_rules_and_capacities_come_from_the_file() -> None:
     rules = yard_from_document(document()).departures
     assert (rules.earliest, rules.latest) == (time(6, 0), time(12, 0))
     assert set(rules.daily_truck_capacity) == {"gyirong-port", "zhangmu-port", "lizi-port"}
+
+
+def test_gates_lanes_and_stations_carry_the_names_on_their_signs() -> None:
+    layout = yard_from_document(document())
+    named = [*layout.gates, *layout.scan_lanes, *layout.exam_bays, *layout.sealing_stations]
+    assert all(r.name_en and r.name_zh for r in named)
+    portal = layout.scan_lanes[0]
+    assert display_name(portal, "zh-CN") == "1号机检通道（门式）"
+    assert display_name(portal, "en") == "Scan Lane 1 (portal)"
+    doc = document()
+    doc["exam_bays"][0].pop("name_en")
+    del doc["exam_bays"][1]["name_en"], doc["exam_bays"][1]["name_zh"]
+    first, second = yard_from_document(doc).exam_bays
+    assert display_name(first, "en") == first.name_zh  # the other language's sign
+    assert display_name(second, "en") == second.id == "exam-bay-2"  # unnamed: its id
+
+
+def test_a_name_must_be_a_short_text() -> None:
+    doc = document()
+    doc["gates"][0]["name_en"] = " "
+    doc["scan_lanes"][1]["name_zh"] = "机" * 41
+    doc["sealing_stations"][0]["name_en"] = 7
+    with pytest.raises(InvalidInput) as exc:
+        yard_from_document(doc)
+    assert {(v.field, v.code) for v in exc.value.violations} == {
+        ("gates[0].name_en", "bad_name"),
+        ("scan_lanes[1].name_zh", "bad_name"),
+        ("sealing_stations[0].name_en", "bad_name"),
+    }
+    assert all("40" in v.message_en and "40" in v.message_zh for v in exc.value.violations)

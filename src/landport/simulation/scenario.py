@@ -403,16 +403,30 @@ def scenario_yard(scenario: Scenario) -> dict[str, Any]:
         (resources.files("landport") / "data" / "yard.json").read_text(encoding="utf-8")
     )
 
-    def stations(key: str, count: int, prefix: str) -> None:
+    def stations(key: str, count: int, prefix: str, names: tuple[str, str]) -> None:
         known = doc[key]
         doc[key] = [
-            known[i] if i < len(known) else {**known[i % len(known)], "id": f"{prefix}-{i + 1}"}
+            known[i]
+            if i < len(known)
+            else {
+                **known[i % len(known)],
+                "id": f"{prefix}-{i + 1}",
+                "name_en": names[0].format(n=i + 1),
+                "name_zh": names[1].format(n=i + 1),
+            }
             for i in range(count)
         ]
 
-    stations("scan_lanes", scenario.scan_lanes, "nii-lane")
-    stations("exam_bays", scenario.exam_bays, "exam-bay")
-    stations("sealing_stations", scenario.sealing_stations, "seal-station")
+    stations("scan_lanes", scenario.scan_lanes, "nii-lane", ("Scan Lane {n}", "{n}号机检通道"))
+    stations(
+        "exam_bays", scenario.exam_bays, "exam-bay", ("Examination Bay {n}", "{n}号人工查验台")
+    )
+    stations(
+        "sealing_stations",
+        scenario.sealing_stations,
+        "seal-station",
+        ("Sealing Station {n}", "{n}号施封点"),
+    )
     zones = doc["parking_zones"]
     total = sum(z["slots"] for z in zones)
     for z in zones:

@@ -78,6 +78,8 @@ class Whereabouts:
     status: VisitStatus
     station_id: str | None = None
     station_is_bay: bool = False
+    station_en: str | None = None  # what the sign at the station says
+    station_zh: str | None = None
     slot_id: str | None = None
     held: bool = False
     leave_at: datetime | None = None
@@ -104,6 +106,8 @@ def as_it_stands(w: Whereabouts) -> Whereabouts:
         w,
         station_id=w.station_id if at_station else None,
         station_is_bay=w.station_is_bay and at_station,
+        station_en=w.station_en if at_station else None,
+        station_zh=w.station_zh if at_station else None,
         slot_id=w.slot_id if parked else None,
         leave_at=w.leave_at if parked else None,
         arrive_at=w.arrive_at if parked else None,
@@ -175,6 +179,8 @@ def next_step(w: Whereabouts) -> tuple[str, str]:
     }
     steps[V.ON_TRIP] = steps[V.GATED_OUT]
     if w.status in AT_STATION and w.station_id:
+        if w.station_en and w.station_zh:  # the sign's words
+            return f"Drive to {w.station_en}.", f"请驶入{w.station_zh}。"
         if w.station_is_bay:
             return (
                 f"Drive to examination bay {w.station_id}.",

@@ -36,6 +36,8 @@ class Gate:
     direction: str  # "in" | "out"
     hours: Hours
     confidence: str = "estimate"
+    name_en: str = ""  # what the sign at the gate says; the id when unnamed
+    name_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,8 @@ class ScanLane:
     service_minutes: float
     hours: Hours
     confidence: str = "estimate"
+    name_en: str = ""  # what the sign at the lane says; the id when unnamed
+    name_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ class Station:
     id: str
     hours: Hours
     confidence: str = "estimate"
+    name_en: str = ""  # what the sign at the station says; the id when unnamed
+    name_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,20 @@ class YardLayout:
         return next((z for z in self.zones if z.id == zone_id), None)
 
 
+#: The longest display name of a gate, lane or station (it fits a console card and a phone).
+NAME_MAX = 40
+
+
+def display_name(resource: Gate | ScanLane | Station, lang: str) -> str:
+    """The resource's name in `lang` ("zh-CN" or "en"), else in the other, else its id."""
+    first, second = (
+        (resource.name_zh, resource.name_en)
+        if lang == "zh-CN"
+        else (resource.name_en, resource.name_zh)
+    )
+    return first or second or resource.id
+
+
 class _Reader:
     """Collects violations while reading a document, so all of them are reported at once."""
 
@@ -157,6 +177,26 @@ class _Reader:
             )
             return minimum
         return float(value)
+
+    def names(self, item: Mapping[str, Any], path: str) -> tuple[str, str]:
+        """The optional `name_en` and `name_zh` a driver reads on the sign."""
+        found: list[str] = []
+        for key in ("name_en", "name_zh"):
+            value = item.get(key, "")
+            if (
+                not isinstance(value, str)
+                or len(value.strip()) > NAME_MAX
+                or (key in item and not value.strip())
+            ):
+                self.fail(
+                    f"{path}.{key}",
+                    "bad_name",
+                    f"{key} must be a text of 1 to {NAME_MAX} characters",
+                    f"{key} 须为 1 至 {NAME_MAX} 个字符的文字",
+                )
+                value = ""
+            found.append(value.strip())
+        return found[0], found[1]
 
     def choice(self, item: Mapping[str, Any], key: str, path: str, allowed: Sequence[str]) -> str:
         value = item.get(key)
@@ -306,6 +346,7 @@ def yard_from_document(doc: Mapping[str, Any]) -> YardLayout:
             r.choice(g, "direction", p, ["in", "out"]),
             r.hours(g, p),
             str(g.get("confidence", "")),
+            *r.names(g, p),
         )
         for i, g in enumerate(r.items(doc, "gates", required=True))
         for p in [f"gates[{i}]"]
@@ -324,13 +365,14 @@ def yard_from_document(doc: Mapping[str, Any]) -> YardLayout:
             r.number(s, "service_minutes", p, minimum=0.5),
             r.hours(s, p),
             str(s.get("confidence", "")),
+            *r.names(s, p),
         )
         for i, s in enumerate(r.items(doc, "scan_lanes", required=False))
         for p in [f"scan_lanes[{i}]"]
     )
     bays, stations = (
         tuple(
-            Station(r.text(s, "id", p), r.hours(s, p), str(s.get("confidence", "")))
+            Station(r.text(s, "id", p), r.hours(s, p), str(s.get("confidence", "")), *r.names(s, p))
             for i, s in enumerate(r.items(doc, key, required=False))
             for p in [f"{key}[{i}]"]
         )

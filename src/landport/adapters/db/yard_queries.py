@@ -25,7 +25,7 @@ from landport.adapters.db.yard_tables import (
 from landport.reference.catalog import Place
 from landport.seals.calendar import BEIJING
 from landport.yard.dispatch import STATION_ZH, StationKind
-from landport.yard.model import YardLayout
+from landport.yard.model import YardLayout, display_name
 from landport.yard.visits import (
     EXIT_CURRENT,
     HOLD_ZH,
@@ -76,8 +76,19 @@ def _summary(r: Mapping[Any, Any], layout: YardLayout) -> dict[str, Any]:
 def _station(lane_id: str | None, layout: YardLayout) -> dict[str, Any] | None:
     if lane_id is None:
         return None
-    kind = "bay" if any(b.id == lane_id for b in layout.exam_bays) else "scan_lane"
-    return {"station_id": lane_id, "kind": kind, "kind_zh": STATION_ZH[StationKind(kind)]}
+    bay = next((b for b in layout.exam_bays if b.id == lane_id), None)
+    lane = next((s for s in layout.scan_lanes if s.id == lane_id), None)
+    kind = "bay" if bay is not None else "scan_lane"
+    found = bay or lane
+    named = found if found is not None and (found.name_en or found.name_zh) else None
+    return {
+        "station_id": lane_id,
+        "kind": kind,
+        "kind_zh": STATION_ZH[StationKind(kind)],
+        # what the sign says; None for a station the layout does not name
+        "name_en": display_name(named, "en") if named else None,
+        "name_zh": display_name(named, "zh-CN") if named else None,
+    }
 
 
 def _plan(step: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -54,6 +54,8 @@ def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
             status=status,
             station_id=station["station_id"] if station else None,
             station_is_bay=bool(station and station["kind"] == "bay"),
+            station_en=station["name_en"] if station else None,
+            station_zh=station["name_zh"] if station else None,
             slot_id=view["slot"]["slot_id"] if view["slot"] else None,
             held=any(h["active"] for h in view["holds"]),
             leave_at=_beijing(departure, "at_beijing"),

@@ -28,7 +28,7 @@ from landport.entrypoints.web.ui.web import language, page_require, render
 from landport.reference.catalog import ReferenceCatalog
 from landport.seals.calendar import PortCalendar
 from landport.shared.errors import InvalidInput, Violation
-from landport.yard.model import YardLayout
+from landport.yard.model import Gate, ScanLane, Station, YardLayout, display_name
 from landport.yard.visits import HAND_MOVES, TRANSITIONS
 
 router = APIRouter(include_in_schema=False)
@@ -70,18 +70,26 @@ def _hours(hours: Any) -> list[list[str]]:
     return [[clock(opens), clock(closes)] for opens, closes in hours]
 
 
+def _names(resource: Gate | ScanLane | Station) -> dict[str, str]:
+    """Both names, so the page can follow a language switch without asking again."""
+    return {"name_en": display_name(resource, "en"), "name_zh": display_name(resource, "zh-CN")}
+
+
 def _layout_json(layout: YardLayout) -> dict[str, Any]:
     """What the yard console draws: lanes, bays and every parking slot by zone."""
     return {
         "yard_id": layout.yard_id,
         "gates": [
-            {"id": g.id, "direction": g.direction, "hours": _hours(g.hours)} for g in layout.gates
+            {"id": g.id, **_names(g), "direction": g.direction, "hours": _hours(g.hours)}
+            for g in layout.gates
         ],
         "scan_lanes": [
-            {"id": lane.id, "kind": lane.kind, "hours": _hours(lane.hours)}
+            {"id": lane.id, **_names(lane), "kind": lane.kind, "hours": _hours(lane.hours)}
             for lane in layout.scan_lanes
         ],
-        "exam_bays": [{"id": b.id, "hours": _hours(b.hours)} for b in layout.exam_bays],
+        "exam_bays": [
+            {"id": b.id, **_names(b), "hours": _hours(b.hours)} for b in layout.exam_bays
+        ],
         "parking_zones": [
             {"id": z.id, "kind": z.kind.value, "slots": [s.id for s in z.slots]}
             for z in layout.zones

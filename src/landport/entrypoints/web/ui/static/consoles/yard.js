@@ -65,12 +65,15 @@ function gateBoard() {
   ], expected));
 }
 
+/** What the sign at a lane or bay says, in the page's language (the id when unnamed). */
+const named = (resource) => (lang() === "zh" ? resource.name_zh : resource.name_en) || resource.id;
+
 function lanes() {
   const queue = (status, id) => visits.filter((v) => v.status === status && (!id || v.lane_id === id));
   const card = (resource, kind, status) => {
     const here = queue(status, resource.id);
     return el("li", { class: "resource" },
-      el("h4", {}, resource.id),
+      el("h4", {}, named(resource), " ", el("small", { class: "resource-id" }, resource.id)),
       el("p", {}, t(`yard.${kind}`), resource.kind ? ` · ${t(`yard.lane_kind.${resource.kind}`)}` : ""),
       el("p", { class: "hours" }, t("yard.hours"), " ", (resource.hours || []).map((h) => h.join("–")).join(", ")),
       el("p", { class: "queue" }, t("yard.at_resource", { count: here.length }),
