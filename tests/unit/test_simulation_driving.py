@@ -179,8 +179,22 @@ def test_a_wait_that_would_end_before_dawn_ends_at_the_start_of_the_driving_day(
 def test_a_driving_day_knows_when_it_ends_and_starts() -> None:
     late = datetime(2026, 3, 2, 23, 30, tzinfo=BEIJING)
     early = datetime(2026, 3, 3, 6, 0, tzinfo=BEIJING)
-    assert beijing(DAY.end_of(late)) == "Mon 20:00"
-    assert beijing(DAY.end_of(early)) == "Mon 20:00"  # before dawn: yesterday's day is over
+    assert beijing(DAY.end_of(late)) == "Mon 20:00"  # past dusk: the day is over
+    assert beijing(DAY.end_of(early)) == "Tue 20:00"  # before dawn: he drives that day
     assert beijing(DAY.next_start(late)) == "Tue 08:00"
     assert beijing(DAY.next_start(early)) == "Tue 08:00"
     assert not DAY.drives_at(early) and DAY.drives_at(early + timedelta(hours=3))
+
+
+def test_a_driver_who_leaves_before_dawn_drives_that_day_and_one_after_dusk_stops_soon() -> None:
+    dawn = datetime(2026, 3, 3, 6, 0, tzinfo=BEIJING)
+    (night,) = rests_on_the_way(
+        start=dawn, speed_kmh=40.0, route_km=700.0, rest_kms=[120.0, 500.0], day=DAY
+    )
+    assert night.at_km == 500.0  # reached at 18:30: not a day's sleep at the first town
+    dusk = datetime(2026, 3, 3, 21, 0, tzinfo=BEIJING)
+    (night,) = rests_on_the_way(
+        start=dusk, speed_kmh=40.0, route_km=300.0, rest_kms=[120.0, 200.0], day=DAY
+    )
+    assert night.at_km == 120.0  # the first rest stop after dark, then on at 08:00
+    assert night.minutes == pytest.approx((24 + 8 - 21 - 3) * 60)

@@ -38,11 +38,9 @@ class DrivingDay:
         return datetime.combine(day, time(0), BEIJING) + timedelta(minutes=minutes)
 
     def end_of(self, at: datetime) -> datetime:
-        """The end of the driving day `at` falls in (or of the day before, after midnight)."""
-        day = beijing_date(at)
-        if at < self._at(day, self.starts) and self.ends < 24 * 60:
-            day -= timedelta(days=1)  # before dawn: yesterday's driving day is over
-        return self._at(day, self.ends)
+        """The end of the driving day of `at`'s date: a driver who leaves before dawn drives
+        that day; one on the road after dusk stops at the next rest stop."""
+        return self._at(beijing_date(at), self.ends)
 
     def next_start(self, at: datetime) -> datetime:
         """The first start of a driving day at or after `at`."""
