@@ -57,6 +57,17 @@ def test_the_driver_follows_his_truck_from_the_gate_to_its_departure(world: Worl
     assert gone["status"] == "on_trip" and "吉隆口岸" in gone["next_zh"]
     assert (gone["slot"], gone["departure"], gone["station"]) == (None, None, None)
     assert gone["exit_port"] == {"id": "gyirong-port", "en": "Gyirong port", "zh": "吉隆口岸"}
+    # where he may stop on the way, in road order (a stop anywhere else raises an alert)
+    assert [z["id"] for z in gone["rest_stops"]] == [
+        "lhatse",
+        "new-tingri",
+        "old-tingri",
+        "gyirong-county",
+        "gyirong-town",
+    ]
+    assert gone["rest_stops"][0]["en"] == "Lhatse" and gone["rest_stops"][0]["zh"] == "拉孜"
+    road = as_driver(world, link, api=False).text
+    assert "允许停车点" in road and "拉孜 · 定日县（协格尔） · 岗嘎" in road
     with world.services.engine.begin() as conn:  # the track has reached the border zone
         conn.execute(
             update(t.trips)
@@ -66,6 +77,7 @@ def test_the_driver_follows_his_truck_from_the_gate_to_its_departure(world: Worl
     there = as_driver(world, link).json()
     assert "At Gyirong port: show your truck to the border officers" in there["next_en"]
     assert "已到达吉隆口岸" in there["next_zh"]
+    assert there["rest_stops"] == []  # at the border they no longer matter
     world.services.clock.advance(timedelta(days=5))  # trip over: the link stops opening
     expired = as_driver(world, link)
     assert expired.status_code == 401 and expired.json()["message_zh"] == "司机链接已过期"

@@ -12,6 +12,7 @@ from landport.yard.driver_guide import (
     driver_pass,
     link_expired,
     next_step,
+    shows_rest_stops,
     visit_of_pass,
 )
 from landport.yard.visits import VisitStatus
@@ -112,3 +113,8 @@ def test_a_link_stops_opening_days_after_its_truck_left() -> None:
     assert link_expired(V.ON_TRIP, left, left + timedelta(days=5))
     assert link_expired(V.SHUT_OUT, left, left + timedelta(days=5))
     assert not link_expired(V.PARKED, left, left + timedelta(days=30))  # waiting: still open
+
+
+def test_the_rest_stops_are_shown_from_the_sealing_to_the_border() -> None:
+    assert all(shows_rest_stops(s) for s in ("in_yard", "departed", "en_route"))
+    assert not any(shows_rest_stops(s) for s in (None, "at_border", "verified", "exited"))

@@ -47,6 +47,16 @@ BORDER_WORDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: While the e-lock's trip is in these states the driver is shown where he may stop: from the
+#: sealing to the border, the places on his corridor where a stop raises no alert.
+STOPS_MATTER = frozenset({"in_yard", "departed", "en_route"})
+
+
+def shows_rest_stops(trip_state: str | None) -> bool:
+    """Whether the driver is shown the rest stops of his route now."""
+    return trip_state in STOPS_MATTER
+
+
 def driver_pass(key: bytes, visit_id: str) -> str:
     """The pass for one visit: `<visit id>.<digest>` (URL-safe)."""
     return f"{visit_id}.{_digest(key, visit_id)}"

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody import route_from_row, route_version, trip_from_row
 from landport.adapters.db.views import iso_value, plain_row
-from landport.seals.approved import ApprovedRoute
+from landport.seals.approved import ApprovedRoute, PermittedZone
 from landport.seals.border_handlers import StoredMonitor
 from landport.seals.calendar import BEIJING, PortCalendar, arrival_window
 from landport.seals.corridor import Corridor
@@ -294,3 +294,16 @@ def existing_routes(engine: Engine) -> dict[str, ApprovedRoute]:
     with engine.connect() as conn:
         rows = conn.execute(select(t.routes).order_by(t.routes.c.route_id)).mappings()
         return {r["route_id"]: route_from_row(r) for r in rows}
+
+
+def rest_stops_of(engine: Engine, route_id: str) -> list[PermittedZone]:
+    """The rest stops of a route in road order, from the yard towards the border: where a
+    sealed truck may stop without an alert, as its driver is told."""
+    route = existing_routes(engine).get(route_id)
+    if route is None:
+        return []
+    stops = [z for z in route.zones if z.kind == "rest_stop"]
+    if not stops:
+        return []
+    kms = corridor_for(route).chainage_m([z.lon for z in stops], [z.lat for z in stops])
+    return [z for _, z in sorted(zip(kms.tolist(), stops, strict=True), key=lambda p: p[0])]

@@ -2,7 +2,8 @@
 
 No account: the pass (`yard/driver_guide.py`) names one visit and cannot be forged, so the
 check is the pass itself; a wrong one is refused like a missing login (401). The answer
-holds the truck's step, station, slot and departure, never the goods or the enterprise.
+holds the truck's step, station, slot, departure and the rest stops of its route, never the
+goods or the enterprise.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
+from landport.adapters.db.custody_queries import rest_stops_of
 from landport.adapters.db.yard_queries import driver_journey, visit_view
 from landport.entrypoints.web.deps import ServicesDep, Unauthenticated
 from landport.entrypoints.web.driver_links import pass_key
@@ -23,6 +25,7 @@ from landport.yard.driver_guide import (
     hour_to_come,
     link_expired,
     next_step,
+    shows_rest_stops,
     stopped_by_hold,
     visit_of_pass,
 )
@@ -86,6 +89,13 @@ def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
             "driver_en": words[0],
             "driver_zh": words[1],
         },
+        # where he may stop on the road without an alert, from the sealing to the border
+        "rest_stops": [
+            {"id": z.id, "en": z.name_en or z.id, "zh": z.name_zh or z.name_en or z.id}
+            for z in rest_stops_of(services.read_engine, trip["route_id"])
+        ]
+        if trip and shows_rest_stops(trip["state"])
+        else [],
         "steps": [{"status": s["status"], "at": s["at"]} for s in view["steps"]],
         "updated_at": view["updated_at"],
     }
