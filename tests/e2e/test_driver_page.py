@@ -3,7 +3,7 @@ an account, and nothing of the goods or the exporter; a link not ours opens noth
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -55,6 +55,9 @@ def test_the_driver_follows_his_truck_from_the_gate_to_its_departure(world: Worl
     assert world.post("yardman", "/api/v1/gate/out", {"plate": PLATE}).status_code == 200
     gone = as_driver(world, link).json()  # on the road: the yard's facts no longer apply
     assert gone["status"] == "on_trip" and "吉隆口岸" in gone["next_zh"]
+    due = datetime.fromisoformat(now["departure"]["expected_arrival_beijing"])
+    assert f"you are expected there at {due:%H:%M} on {due:%Y-%m-%d}" in gone["next_en"]
+    assert f"预计北京时间 {due:%Y-%m-%d %H:%M} 到达" in gone["next_zh"]
     assert (gone["slot"], gone["departure"], gone["station"]) == (None, None, None)
     assert gone["exit_port"] == {"id": "gyirong-port", "en": "Gyirong port", "zh": "吉隆口岸"}
     # where he may stop on the way, in road order (a stop anywhere else raises an alert)

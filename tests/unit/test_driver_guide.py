@@ -9,6 +9,7 @@ import pytest
 from landport.seals.calendar import BEIJING
 from landport.yard.driver_guide import (
     Whereabouts,
+    as_it_stands,
     driver_pass,
     link_expired,
     next_step,
@@ -59,6 +60,18 @@ def test_a_pass_opens_its_own_visit_and_no_other() -> None:
             "请于北京时间 2026-03-03 06:00 离场发车，预计 2026-03-05 10:00 到达吉隆口岸",
         ),
         (Whereabouts(V.ON_TRIP, port_en="Gyirong port", port_zh="吉隆口岸"), "Gyirong", "吉隆口岸"),
+        (
+            as_it_stands(
+                Whereabouts(
+                    V.ON_TRIP,
+                    arrive_at=datetime(2026, 3, 5, 10, 0, tzinfo=BEIJING),
+                    port_en="Gyirong port",
+                    port_zh="吉隆口岸",
+                )
+            ),
+            "expected there at 10:00 on 2026-03-05 (Beijing time).",
+            "预计北京时间 2026-03-05 10:00 到达。",
+        ),
         (Whereabouts(V.DECIDED, station_id="L2"), "sealing station", "施封点"),  # lane left
         (Whereabouts(V.SHUT_OUT), "not exported", "退关离场"),
         (Whereabouts(V.PARKED, slot_id="G-007", held=True), "held", "扣留"),

@@ -28,6 +28,7 @@ LINK_OUTLIVES_EXIT = timedelta(days=4)
 AT_STATION = frozenset({V.AT_LANE, V.AT_BAY})
 PARKED = frozenset({V.PARKED, V.DEPARTURE_SCHEDULED})
 LEFT = frozenset({V.GATED_OUT, V.ON_TRIP, V.SHUT_OUT})
+ON_THE_ROAD = frozenset({V.GATED_OUT, V.ON_TRIP})
 #: What the driver does once his e-lock trip has reached the border, by the trip's state.
 BORDER_WORDS: dict[str, tuple[str, str]] = {
     "at_border": (
@@ -110,7 +111,8 @@ def hour_to_come(slot_start: datetime | None, status: str | None) -> datetime | 
 
 def as_it_stands(w: Whereabouts) -> Whereabouts:
     """Only the facts that still apply: the station while the truck is at it, the slot and
-    departure while it is parked (a truck on its way has neither)."""
+    departure while it is parked (a truck on its way has neither), the expected arrival at
+    the border until the truck leaves the yard's hands."""
     at_station, parked = w.status in AT_STATION, w.status in PARKED
     return replace(
         w,
@@ -120,7 +122,7 @@ def as_it_stands(w: Whereabouts) -> Whereabouts:
         station_zh=w.station_zh if at_station else None,
         slot_id=w.slot_id if parked else None,
         leave_at=w.leave_at if parked else None,
-        arrive_at=w.arrive_at if parked else None,
+        arrive_at=w.arrive_at if parked or w.status in ON_THE_ROAD else None,
     )
 
 
@@ -140,6 +142,10 @@ def departure_words(w: Whereabouts) -> tuple[str, str] | None:
         en += f"; you are expected at {w.port_en} at {w.arrive_at:%H:%M} on {w.arrive_at:%Y-%m-%d}"
         zh += f"，预计 {w.arrive_at:%Y-%m-%d %H:%M} 到达{w.port_zh}"
     return en, zh
+
+
+def _at_en(at: datetime) -> str:
+    return f"{at:%H:%M} on {at:%Y-%m-%d} (Beijing time)"
 
 
 def next_step(w: Whereabouts) -> tuple[str, str]:
@@ -179,8 +185,10 @@ def next_step(w: Whereabouts) -> tuple[str, str]:
         ),
         V.SEALED: ("Sealed: wait for your parking slot.", "已施封：请等候分配车位。"),
         V.GATED_OUT: (
-            f"On your way to {port_en}: keep to the approved route, stop only where allowed.",
-            f"前往{port_zh}：请按批准路线行驶，只在允许的区域停车。",
+            f"On your way to {port_en}: keep to the approved route, stop only where allowed"
+            + (f"; you are expected there at {_at_en(w.arrive_at)}." if w.arrive_at else "."),
+            f"前往{port_zh}：请按批准路线行驶，只在允许的区域停车"
+            + (f"，预计北京时间 {w.arrive_at:%Y-%m-%d %H:%M} 到达。" if w.arrive_at else "。"),
         ),
         V.SHUT_OUT: (
             "Your goods are not exported: you have left the yard; call your exporter.",
