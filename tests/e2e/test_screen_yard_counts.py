@@ -110,3 +110,28 @@ def test_a_truck_whose_goods_exited_without_a_gate_out_record_is_not_in_the_yard
         conn.execute(text("UPDATE trips SET active = false, state = 'exited'"))
         conn.execute(text("UPDATE declarations SET status = 'exited'"))
     assert where(w) == (0, 0, 0)
+
+
+def test_the_map_says_which_rest_stop_a_truck_stands_at(world: World) -> None:
+    """At night most trucks sleep at a rest stop of their corridor: the list names it; a truck
+    on the open road has no zone."""
+    w = world
+    road = shipped_corridors()["shigatse-gyirong"]
+    lon, lat = road.zone("lhatse").center or (0.0, 0.0)
+    lhatse_km = float(road.chainage_m([lon], [lat])[0]) / 1000.0
+    for plate, seal, end_km in (("藏D40021", "EL-4021", lhatse_km), ("藏D40022", "EL-4022", 60.0)):
+        parked_truck(w, plate, seal)
+        track = build_track(road, seal_id=seal, start=T0, end_km=end_km, interval_s=120)
+        clock = w.services.clock
+        assert isinstance(clock, FixedClock)
+        clock.advance(max(timedelta(0), track.end - clock.now()) + timedelta(minutes=5))
+        TelemetryIngestor(w.services.engine, clock).ingest_fixes(track.fixes)
+    listed = w.get("officer", "/api/v1/screen/trips").json()["items"]
+    zones = {t["vehicle_plate"]: t["zone"] for t in listed}
+    assert zones["藏D40021"] == {
+        "id": "lhatse",
+        "kind": "rest_stop",
+        "name_en": "Lhatse",
+        "name_zh": "拉孜",
+    }
+    assert zones["藏D40022"] is None  # at km 60, between towns

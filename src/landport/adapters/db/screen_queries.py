@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, bindparam, func, or_, select
 
 from landport.adapters.db import tables as t
+from landport.adapters.db.custody_queries import corridor_for, existing_routes
 from landport.adapters.db.planner import not_indexed
 from landport.adapters.db.report_queries import consignments_declared_on
 from landport.adapters.db.yard_tables import truck_visits
@@ -288,7 +289,8 @@ _SEVERITY_RANK = {"alarm": 3, "warning": 2, "info": 1}
 
 
 def map_trips(engine: Engine) -> list[dict[str, Any]]:
-    """Every active trip with its last position and its worst open alert."""
+    """Every active trip with its last position, the permitted zone it lies in (`zone`, or
+    None on the open road) and its worst open alert."""
     tr, d, al = t.trips, t.declarations, t.alerts
     with engine.connect() as conn:
         rows = conn.execute(
@@ -323,6 +325,7 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
         gone = _gated_out(
             conn, sealed_without_visit([(r["state"], r["declaration_id"]) for r in trips], ())
         )
+    zones = _zones_of(engine, trips)
     worst: dict[str, str] = {}
     count: Counter[str] = Counter()
     for trip_id, severity in open_alerts:
@@ -345,9 +348,37 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
             "fix_time": r["last_fix_time"].isoformat() if r["last_fix_time"] else None,
             "open_alerts": count.get(r["id"], 0),
             "worst_severity": worst.get(r["id"]),
+            "zone": zones.get(r["id"]),
         }
         for r in trips
     ]
+
+
+def _zones_of(engine: Engine, trips: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """The permitted zone each trip's last position lies in, by trip id: at night most
+    trucks on the road sleep at a rest stop, and the list says which."""
+    routes = existing_routes(engine)
+    found: dict[str, dict[str, str]] = {}
+    by_route: dict[str, list[dict[str, Any]]] = {}
+    for r in trips:
+        if r["last_lat"] is not None and r["last_lon"] is not None and r["route_id"] in routes:
+            by_route.setdefault(r["route_id"], []).append(r)
+    for route_id, placed in by_route.items():
+        route = routes[route_id]
+        named = {z.id: z for z in route.zones}
+        ids = corridor_for(route).zone_at(
+            [r["last_lon"] for r in placed], [r["last_lat"] for r in placed]
+        )
+        for r, zone_id in zip(placed, ids, strict=True):
+            z = named.get(zone_id) if zone_id else None
+            if z is not None:
+                found[r["id"]] = {
+                    "id": z.id,
+                    "kind": z.kind,
+                    "name_en": z.name_en or z.id,
+                    "name_zh": z.name_zh or z.name_en or z.id,
+                }
+    return found
 
 
 _ALERT_ROW = (

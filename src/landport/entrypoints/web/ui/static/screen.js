@@ -232,7 +232,10 @@
   /** A trip's state; a truck through the gate-out before its e-lock reported it outside
    *  the yard has left the gate (the figures count it in transit). */
   function stateLabel(trip) {
-    return trip.gated_out && trip.state === "in_yard" ? t("screen.trip.gated_out") : t("trip_state." + trip.state);
+    const state = trip.gated_out && trip.state === "in_yard" ? t("screen.trip.gated_out") : t("trip_state." + trip.state);
+    // on the road, the rest stop or checkpoint it stands at (at night, most of the trucks)
+    const stop = trip.zone && (trip.zone.kind === "rest_stop" || trip.zone.kind === "checkpoint");
+    return stop ? state + " · " + short(pick(trip.zone, "name")) : state;
   }
 
   /** Moves a marker smoothly to its new position over one second. */
