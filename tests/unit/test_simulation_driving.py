@@ -70,17 +70,13 @@ def test_the_rest_stops_of_a_corridor_in_road_order() -> None:
     ]
 
 
-def test_a_gyirong_driver_sleeps_at_a_rest_stop_and_waits_in_the_last_town_for_the_opening() -> (
-    None
-):
+def test_a_gyirong_driver_sleeps_in_the_last_town_and_stays_there_for_the_opening() -> None:
     c = corridor("shigatse-gyirong")
     rests, track = drive(c)
-    night, wait = rests
-    assert zone_of(c, night.at_km) == "gyirong-county"  # the last town he reached by 20:00
-    reached = track.time_at_km(night.at_km)
-    assert beijing(reached) < "Mon 20:00"
-    assert beijing(reached + timedelta(minutes=night.minutes)) == "Tue 08:00"
-    assert zone_of(c, wait.at_km) == "gyirong-town"  # 12 km short of the port
+    (stay,) = rests  # his night, and the next day and night, in Gyirong town
+    assert zone_of(c, stay.at_km) == "gyirong-town"  # 12 km short of the port
+    reached = track.time_at_km(stay.at_km)
+    assert beijing(reached) == "Mon 20:44"  # on a little after dusk, not at 19:27 in the county
     assert track.arrival == AIM  # at the port for the opening the yard planned
 
 
@@ -88,7 +84,8 @@ def test_a_gyirong_driver_sleeps_at_a_rest_stop_and_waits_in_the_last_town_for_t
 def test_every_stop_is_at_a_rest_stop_and_the_monitoring_raises_nothing(route_id: str) -> None:
     c = corridor(route_id)
     rests, track = drive(c)
-    assert rests and all(zone_of(c, r.at_km) is not None for r in rests)
+    rest_stops = {z.id for z in c.zones if z.kind.value == "rest_stop"}
+    assert rests and all(zone_of(c, r.at_km) in rest_stops for r in rests)
     feed = ELockFeed("SEAL-0001", "a-device-secret-of-32-characters", timedelta(minutes=10))
     feed.drive(track, dead_after_empty=False)
     plan = plan_for(track, window_hours=60.0)
@@ -136,18 +133,18 @@ def test_without_a_rest_stop_behind_him_at_dusk_the_driver_goes_on_to_the_next()
 
 def test_an_incidents_stop_counts_in_where_the_evening_finds_him() -> None:
     plain = rests_on_the_way(
-        start=LEAVES, speed_kmh=40.0, route_km=500.0, rest_kms=[200.0, 390.0], day=DAY
+        start=LEAVES, speed_kmh=40.0, route_km=500.0, rest_kms=[200.0, 420.0], day=DAY
     )
     held = rests_on_the_way(
         start=LEAVES,
         speed_kmh=40.0,
         route_km=500.0,
-        rest_kms=[200.0, 390.0],
+        rest_kms=[200.0, 420.0],
         day=DAY,
         stops=[Stop(at_km=100.0, minutes=60.0)],
     )
-    assert [r.at_km for r in plain] == [390.0]  # reached at 19:45
-    assert [r.at_km for r in held] == [200.0]  # an hour later he would reach it at 20:45
+    assert [r.at_km for r in plain] == [420.0]  # reached at 20:30: he pushes on to it
+    assert [r.at_km for r in held] == [200.0]  # an hour later he would reach it at 21:30
 
 
 def test_a_driver_only_a_little_early_goes_straight_to_the_port() -> None:
@@ -183,7 +180,11 @@ def test_a_driving_day_knows_when_it_ends_and_starts() -> None:
     assert beijing(DAY.end_of(early)) == "Tue 20:00"  # before dawn: he drives that day
     assert beijing(DAY.next_start(late)) == "Tue 08:00"
     assert beijing(DAY.next_start(early)) == "Tue 08:00"
-    assert not DAY.drives_at(early) and DAY.drives_at(early + timedelta(hours=3))
+    noon = datetime(2026, 3, 3, 12, 0, tzinfo=BEIJING)
+    drive = timedelta(hours=2)
+    assert beijing(DAY.leave_for(noon, drive)) == "Tue 10:00"
+    assert beijing(DAY.leave_for(early, drive)) == "Tue 08:00"  # not before dawn
+    assert beijing(DAY.leave_for(late, drive)) == "Mon 18:00"  # there by dusk
 
 
 def test_a_driver_who_leaves_before_dawn_drives_that_day_and_one_after_dusk_stops_soon() -> None:
@@ -198,3 +199,33 @@ def test_a_driver_who_leaves_before_dawn_drives_that_day_and_one_after_dusk_stop
     )
     assert night.at_km == 120.0  # the first rest stop after dark, then on at 08:00
     assert night.minutes == pytest.approx((24 + 8 - 21 - 3) * 60)
+
+
+def test_a_driver_pushes_on_a_little_after_dark_rather_than_stop_hours_early() -> None:
+    (night,) = rests_on_the_way(
+        start=LEAVES, speed_kmh=40.0, route_km=500.0, rest_kms=[200.0, 405.0], day=DAY
+    )
+    assert night.at_km == 405.0  # reached at 20:07, not km 200 at 15:00
+
+
+def test_an_opening_after_dark_is_met_by_dusk_and_the_driver_waits_at_the_port() -> None:
+    (wait,) = rests_on_the_way(
+        start=LEAVES,
+        speed_kmh=40.0,
+        route_km=300.0,
+        rest_kms=[280.0],
+        day=DAY,
+        aim=LEAVES + timedelta(days=1, hours=11),  # 21:00 the next day
+    )
+    left = LEAVES + timedelta(hours=7) + timedelta(minutes=wait.minutes)
+    assert beijing(left) == "Tue 19:30"  # at the port by dusk, 20:00
+
+
+def test_a_night_at_the_last_rest_stop_runs_on_into_the_wait_for_the_opening() -> None:
+    (stay,) = rests_on_the_way(
+        start=LEAVES, speed_kmh=40.0, route_km=500.0, rest_kms=[390.0], day=DAY, aim=AIM
+    )
+    assert stay.at_km == 390.0
+    reached = LEAVES + timedelta(hours=390 / 40)  # Mon 19:45
+    left = reached + timedelta(minutes=stay.minutes)
+    assert beijing(left) == "Wed 08:00"  # one stop: the night, the day and the night after

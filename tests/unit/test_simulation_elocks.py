@@ -40,7 +40,10 @@ def test_on_the_road_stationary_fixes_are_thinned_and_the_lock_parks_again_at_th
     lock.drive(track, dead_after_empty=False)
     delivered = [f for _, fixes in lock.pending for f in fixes]
     standing = [f for f in delivered if f.speed_kmh == 0 and f.lock_state is LockState.LOCKED]
-    assert len(standing) <= 4  # 30 minutes in the yard: every tenth fix, not thirty
+    # 30 minutes in the yard: one fix each 10 minutes, not thirty
+    assert [(f.fix_time - T0).total_seconds() / 60 for f in standing] == [0, 10, 20]
+    opened = [f for f in track.fixes if f.lock_state is LockState.OPENED]
+    assert opened and all(f in delivered for f in opened)  # an open lock reports every fix
     assert lock.seq == track.fixes[-1].seq
     lock.pending.clear()
     later = list(lock.parked_fixes(track.end + timedelta(hours=1)))

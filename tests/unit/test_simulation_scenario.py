@@ -103,6 +103,9 @@ def test_trucks_drive_by_day_for_at_least_six_hours_or_all_day_when_unsaid() -> 
     with pytest.raises(InvalidInput) as backwards:
         parse_scenario(with_line("driving_hours", '["20:00", "08:00"]'))
     assert [v.code for v in backwards.value.violations] == ["bad_hours"]
+    with pytest.raises(InvalidInput) as two:
+        parse_scenario(with_line("driving_hours", '[["08:00", "14:00"], ["15:00", "20:00"]]'))
+    assert [v.code for v in two.value.violations] == ["one_span"]
 
 
 def test_a_dead_zone_longer_than_the_silence_alarm_is_refused() -> None:

@@ -100,11 +100,16 @@ def test_a_name_must_be_a_short_text() -> None:
     doc["gates"][0]["name_en"] = " "
     doc["scan_lanes"][1]["name_zh"] = "机" * 41
     doc["sealing_stations"][0]["name_en"] = 7
+    doc["exam_bays"][0]["name_en"] = "Bay\n1"
+    doc["sealing_stations"][1]["name_zh"] = doc["exam_bays"][1]["name_zh"]  # one sign twice
     with pytest.raises(InvalidInput) as exc:
         yard_from_document(doc)
     assert {(v.field, v.code) for v in exc.value.violations} == {
         ("gates[0].name_en", "bad_name"),
         ("scan_lanes[1].name_zh", "bad_name"),
         ("sealing_stations[0].name_en", "bad_name"),
+        ("exam_bays[0].name_en", "bad_name"),
+        ("sealing_stations[1].name_zh", "duplicate_name"),
     }
-    assert all("40" in v.message_en and "40" in v.message_zh for v in exc.value.violations)
+    bad = [v for v in exc.value.violations if v.code == "bad_name"]
+    assert all("40" in v.message_en and "40" in v.message_zh for v in bad)

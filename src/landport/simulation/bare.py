@@ -77,7 +77,8 @@ class BareModel:
         depart = minutes_of_day(s.departure_window[0]) * 60.0
         to_morning = (depart - self.env.now % 86400.0) % 86400.0
         yield self.env.timeout(to_morning)
-        yield self.env.timeout(self.rng.uniform(9.0, 14.0) * 3600.0)
+        # the road: the planned two days, nights at rest stops (the twin's drivers)
+        yield self.env.timeout(self.rng.uniform(46.0, 50.0) * 3600.0)
         yield self.env.timeout(self._open_wait((("10:00", "17:00"),)))
         yield from self._use("border", self._tri("border_check"), (("00:00", "24:00"),))
 

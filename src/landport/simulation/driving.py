@@ -21,6 +21,9 @@ from landport.simulation.tracks import Stop
 
 #: An early driver waits at the last rest stop only when it saves him this much in the queue.
 SHORTEST_WAIT = timedelta(minutes=30)
+#: How long after dusk a driver keeps going to reach the next rest stop, rather than stopping
+#: for the night hours early at the one behind him.
+PUSH_ON = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +51,31 @@ class DrivingDay:
         start = self._at(day, self.starts)
         return start if start >= at else self._at(day + timedelta(days=1), self.starts)
 
-    def drives_at(self, at: datetime) -> bool:
-        local = at.astimezone(BEIJING)
-        minute = local.hour * 60 + local.minute
-        return self.all_day or self.starts <= minute < self.ends
+    def leave_for(self, aim: datetime, drive: timedelta) -> datetime:
+        """When to set off on a drive of `drive` to arrive at `aim`, by daylight: not before
+        dawn (he arrives that much later), and arriving by dusk (he waits at the end)."""
+        leave = aim - drive
+        if self.all_day:
+            return leave
+        day = beijing_date(leave)
+        dawn, dusk = self._at(day, self.starts), self._at(day, self.ends)
+        if leave < dawn:
+            return dawn
+        return min(leave, dusk - drive) if dusk - drive >= dawn else leave
 
 
 def rest_stop_kms(corridor: Corridor) -> list[float]:
-    """Chainage (km) of each rest stop of the corridor, from the yard towards the border."""
-    kms = [
-        float(corridor.chainage_m([z.center[0]], [z.center[1]])[0]) / 1000.0
-        for z in corridor.zones
-        if z.kind is ZoneKind.REST_STOP and z.center is not None
-    ]
+    """Chainage (km) of each rest stop of the corridor, from the yard towards the border:
+    the point of the road nearest its centre, when that point is inside the zone (a zone
+    beside the road, or one the border port's zone covers, is left out)."""
+    kms = []
+    for z in corridor.zones:
+        if z.kind is not ZoneKind.REST_STOP or z.center is None:
+            continue
+        km = float(corridor.chainage_m([z.center[0]], [z.center[1]])[0]) / 1000.0
+        lons, lats = corridor.point_at([km * 1000.0], [0.0])
+        if corridor.zone_at(lons, lats)[0] == z.id:  # a stop on the road lies in the zone
+            kms.append(km)
     return sorted(kms)
 
 
@@ -87,9 +102,14 @@ def rests_on_the_way(
             break
         passed = [k for k in ahead if k > km and t + road.time(km, k) <= dusk]
         later = [k for k in ahead if k > km and k not in passed]
-        if not passed and not later:
+        if later and t + road.time(km, later[0]) <= dusk + PUSH_ON:
+            where = later[0]  # a little after dark rather than hours early
+        elif passed:
+            where = passed[-1]
+        elif later:
+            where = later[0]
+        else:
             break  # no rest stop left before the border: the driver goes on to it
-        where = passed[-1] if passed else later[0]
         reached = t + road.time(km, where)
         wake = day.next_start(reached)
         rests.append(Stop(at_km=where, minutes=(wake - reached).total_seconds() / 60.0))
@@ -101,9 +121,7 @@ def rests_on_the_way(
     to_border = road.time(last, route_km)
     if aim - (reached + to_border) < SHORTEST_WAIT:
         return rests
-    leave = aim - to_border
-    if not day.drives_at(leave):
-        leave = day.next_start(leave)
+    leave = max(reached, day.leave_for(aim, to_border))
     if rests and rests[-1].at_km == last:  # he slept there: he stays on until it is time
         slept = rests.pop()
         reached -= timedelta(minutes=slept.minutes)

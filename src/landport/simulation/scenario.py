@@ -242,11 +242,7 @@ def parse_scenario(text: str, *, source: str = "<text>", origin: Path | None = N
         parked_interval_s=r.number("telemetry.parked_interval_s", low=5.0, high=1200.0),
         batch_s=r.number("telemetry.batch_s", low=1.0, high=1200.0),
         speed_kmh=r.pair("telemetry.speed_kmh", low=5.0),
-        driving_hours=(
-            r.hours("telemetry.driving_hours", single=True)[0]
-            if r.has("telemetry.driving_hours")
-            else ("00:00", "24:00")  # unsaid: trucks drive on until the border
-        ),
+        driving_hours=_driving_day(r),
         dead_zones=r.dead_zones("telemetry.dead_zones"),
         incidents=r.incidents("incidents"),
         closures=r.closures("border.closures", BORDER_PORTS),
@@ -294,6 +290,23 @@ def _check_border(r: FieldReader, scenario: Scenario) -> None:
 
 #: A driving day shorter than this would keep trucks on the road longer than the run follows.
 SHORTEST_DRIVING_DAY_H = 6
+
+
+def _driving_day(r: FieldReader) -> tuple[str, str]:
+    """One span of the day (unsaid: all day, trucks drive on until the border)."""
+    if not r.has("telemetry.driving_hours"):
+        return ("00:00", "24:00")
+    spans = r.hours("telemetry.driving_hours", single=True)
+    if len(spans) > 1:
+        r.found.append(
+            _v(
+                "telemetry.driving_hours",
+                "one_span",
+                'must be one span ["HH:MM", "HH:MM"]: trucks drive from morning to evening',
+                '须为一个时段 ["HH:MM", "HH:MM"]：货车从早到晚行驶',
+            )
+        )
+    return spans[0]
 
 
 def _check_driving_day(r: FieldReader, scenario: Scenario) -> None:

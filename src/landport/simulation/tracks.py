@@ -264,7 +264,12 @@ def _fix_times(
     spans = [
         np.arange(leg.t0, leg.t1, standing_s if leg.km1 == leg.km0 else interval_s) for leg in legs
     ]
-    return np.concatenate(spans) if spans else np.zeros(0)
+    times = np.concatenate(spans) if spans else np.zeros(0)
+    # each leg counts from its own start: a fix just before a leg ends is not taken again
+    # a moment later at the start of the next
+    keep = np.append(np.diff(times) >= 1.0, True)
+    kept: FloatArray = times[keep]
+    return kept
 
 
 def _drive_detours(

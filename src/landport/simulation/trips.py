@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from landport.simulation.twin import Process, Twin
 
 YARD_MINUTES = 2.0  # from the exit gate out of the yard zone
+HEALTHY_DRAIN_PCT_PER_H = 0.4  # 95 % at the yard, about 75 % after the planned two days
 
 
 def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str) -> Process:
@@ -49,16 +50,24 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
         else:
             options.update(battery_start_pct=35.0, battery_drain_pct_per_h=15.0)
             dead = True
+    # A healthy lock lasts the trip, a closure's wait at the border included (it reports
+    # every 10 minutes while the truck stands): no low-battery alert on a clean trip.
+    options.setdefault("battery_drain_pct_per_h", HEALTHY_DRAIN_PCT_PER_H)
     road = rec.draws("road")
     speed = road.uniform(*twin.s.speed_kmh)
     day = DrivingDay(*(clock_minutes(t) or 0 for t in twin.s.driving_hours))
+    detours: list[Detour] = options.get("detours", [])
     options["stops"] = [
         *options.get("stops", ()),
         *rests_on_the_way(
             start=twin.clock.now() + timedelta(minutes=YARD_MINUTES),
             speed_kmh=speed,
             route_km=length_km,
-            rest_kms=rest_stop_kms(corridor),
+            rest_kms=[  # not where the detour takes him off the road
+                k
+                for k in rest_stop_kms(corridor)
+                if not any(d.at_km - 1.0 <= k <= d.at_km + d.length_km + 1.0 for d in detours)
+            ],
             day=day,
             stops=options.get("stops", ()),
             aim=_planned_arrival(twin, corridor, rec.port),

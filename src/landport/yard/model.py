@@ -187,12 +187,13 @@ class _Reader:
                 not isinstance(value, str)
                 or len(value.strip()) > NAME_MAX
                 or (key in item and not value.strip())
+                or not value.isprintable()  # a line break or a control character
             ):
                 self.fail(
                     f"{path}.{key}",
                     "bad_name",
-                    f"{key} must be a text of 1 to {NAME_MAX} characters",
-                    f"{key} 须为 1 至 {NAME_MAX} 个字符的文字",
+                    f"{key} must be a text of 1 to {NAME_MAX} characters on one line",
+                    f"{key} 须为 1 至 {NAME_MAX} 个字符的单行文字",
                 )
                 value = ""
             found.append(value.strip())
@@ -271,6 +272,27 @@ def _unique_ids(reader: _Reader, doc: Mapping[str, Any]) -> None:
                 seen.add(rid)
 
 
+def _unique_names(reader: _Reader, doc: Mapping[str, Any]) -> None:
+    """Two signs saying the same would send a driver to the wrong lane."""
+    seen: set[tuple[str, str]] = set()
+    for key in ("gates", "scan_lanes", "exam_bays", "sealing_stations"):
+        raw = doc.get(key, [])
+        for i, item in enumerate(raw if isinstance(raw, list) else []):
+            for lang in ("name_en", "name_zh"):
+                name = item.get(lang) if isinstance(item, Mapping) else None
+                if not isinstance(name, str) or not name.strip():
+                    continue
+                said = (lang, name.strip().casefold())
+                if said in seen:
+                    reader.fail(
+                        f"{key}[{i}].{lang}",
+                        "duplicate_name",
+                        f"the name {name.strip()} is on another sign already",
+                        f"名称 {name.strip()} 已用于另一处",
+                    )
+                seen.add(said)
+
+
 def _zone(reader: _Reader, item: Mapping[str, Any], path: str) -> ParkingZone:
     zid = reader.text(item, "id", path)
     kind = ZoneKind(reader.choice(item, "kind", path, [k.value for k in ZoneKind]))
@@ -340,6 +362,7 @@ def yard_from_document(doc: Mapping[str, Any]) -> YardLayout:
     """Build the layout from yard.json; raise `InvalidInput` listing every problem."""
     r = _Reader()
     _unique_ids(r, doc)
+    _unique_names(r, doc)
     gates = tuple(
         Gate(
             r.text(g, "id", p),

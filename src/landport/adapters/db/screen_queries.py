@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, bindparam, func, or_, select
 
 from landport.adapters.db import tables as t
-from landport.adapters.db.custody_queries import corridor_for, existing_routes
+from landport.adapters.db.custody import route_version
+from landport.adapters.db.custody_queries import corridor_for
 from landport.adapters.db.planner import not_indexed
 from landport.adapters.db.report_queries import consignments_declared_on
 from landport.adapters.db.yard_tables import truck_visits
@@ -300,6 +301,7 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
                 tr.c.declaration_id,
                 tr.c.vehicle_plate,
                 tr.c.route_id,
+                tr.c.route_version,
                 tr.c.exit_port,
                 tr.c.state,
                 tr.c.last_lat,
@@ -355,16 +357,22 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
 
 
 def _zones_of(engine: Engine, trips: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-    """The permitted zone each trip's last position lies in, by trip id: at night most
-    trucks on the road sleep at a rest stop, and the list says which."""
-    routes = existing_routes(engine)
-    found: dict[str, dict[str, str]] = {}
-    by_route: dict[str, list[dict[str, Any]]] = {}
+    """The permitted zone each trip's last position lies in, on the route version it was
+    sealed on, by trip id: at night most trucks on the road sleep at a rest stop, and the
+    list says which."""
+    by_route: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in trips:
-        if r["last_lat"] is not None and r["last_lon"] is not None and r["route_id"] in routes:
-            by_route.setdefault(r["route_id"], []).append(r)
-    for route_id, placed in by_route.items():
-        route = routes[route_id]
+        if r["last_lat"] is not None and r["last_lon"] is not None:
+            by_route.setdefault((r["route_id"], r["route_version"]), []).append(r)
+    found: dict[str, dict[str, str]] = {}
+    if not by_route:
+        return found
+    with engine.connect() as conn:
+        routes = {key: route_version(conn, *key) for key in by_route}
+    for key, placed in by_route.items():
+        route = routes[key]
+        if route is None:
+            continue
         named = {z.id: z for z in route.zones}
         ids = corridor_for(route).zone_at(
             [r["last_lon"] for r in placed], [r["last_lat"] for r in placed]

@@ -313,8 +313,8 @@ def container_ledger(engine: Engine, number: str) -> list[dict[str, Any]]:
 def driver_journey(engine: Engine, declaration_id: str | None) -> dict[str, Any]:
     """What the driver's next step depends on beyond the yard: the booked hour of the
     declaration's active appointment (`appointment`: `slot_start`, `resource_id`, `status`)
-    and its latest e-lock trip (`trip`: `state`, `exit_port`, `route_id`); None for what it
-    lacks."""
+    and its latest e-lock trip (`trip`: `state`, `exit_port`, `route_id`, `route_version`);
+    None for what it lacks."""
     found: dict[str, Any] = {"appointment": None, "trip": None}
     if declaration_id is None:
         return found
@@ -333,7 +333,7 @@ def driver_journey(engine: Engine, declaration_id: str | None) -> dict[str, Any]
                 "status": row.status,
             }
         trip = conn.execute(
-            select(trips.state, trips.exit_port, trips.route_id)
+            select(trips.state, trips.exit_port, trips.route_id, trips.route_version)
             .where(trips.declaration_id == declaration_id)
             .order_by(trips.armed_at.desc())
             .limit(1)
@@ -343,5 +343,6 @@ def driver_journey(engine: Engine, declaration_id: str | None) -> dict[str, Any]
                 "state": trip.state,
                 "exit_port": trip.exit_port,
                 "route_id": trip.route_id,
+                "route_version": trip.route_version,
             }
     return found
