@@ -353,7 +353,8 @@ def test_a_bay_added_to_the_layout_in_force_is_sold_at_once(world: World) -> Non
     assert unknown.json()["errors"][0]["code"] == "unknown_resource"
 
     document = w.get("officer", "/api/v1/yard/layout").json()["layout"]
-    document["exam_bays"].append({**document["exam_bays"][0], "id": "exam-bay-3"})
+    bay = {"id": "exam-bay-3", "name_en": "Examination Bay 3", "name_zh": "3号人工查验台"}
+    document["exam_bays"].append({**document["exam_bays"][0], **bay})  # a sign of its own
     kept = w.client.put("/api/v1/yard/layout", json=document, headers=w.headers("admin"))
     assert kept.status_code == 200, kept.text
 
