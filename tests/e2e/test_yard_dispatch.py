@@ -64,6 +64,8 @@ def test_red_trucks_go_to_the_scan_lane_with_the_shortest_expected_wait(
     assert second["dispatch"]["station"]["station_id"] == "nii-portal-1"
     assert third["dispatch"]["station"] == {
         "station_id": "nii-drive-1",
+        "name_en": "Scan Lane 2 (drive-through)",
+        "name_zh": "2号机检通道（快速通过式）",
         "kind": "scan_lane",
         "kind_zh": "机检通道",
         "expected_wait_minutes": 2.0,
@@ -71,8 +73,8 @@ def test_red_trucks_go_to_the_scan_lane_with_the_shortest_expected_wait(
             {"station_id": "nii-drive-1", "expected_wait_minutes": 2.0},
             {"station_id": "nii-portal-1", "expected_wait_minutes": 3.0},
         ],
-        "reason_en": "nii-drive-1 has the shortest expected wait (2 min)",
-        "reason_zh": "nii-drive-1 预计等候时间最短（2 分钟）",
+        "reason_en": "Scan Lane 2 (drive-through) has the shortest expected wait (2 min)",
+        "reason_zh": "2号机检通道（快速通过式） 预计等候时间最短（2 分钟）",
     }
     assert third["status"] == "at_lane" and third["lane_id"] == "nii-drive-1"
     assert third["station"] == {

@@ -26,7 +26,7 @@ from landport.yard import commands as yc
 from landport.yard.departures import PortClosure
 from landport.yard.dispatch import STATION_ZH, StationKind, choose_station, required_station
 from landport.yard.flow import CLEARANCE, follow
-from landport.yard.model import YardLayout, yard_from_document
+from landport.yard.model import ScanLane, Station, YardLayout, display_name, yard_from_document
 from landport.yard.planning import (
     Candidate,
     departing,
@@ -87,8 +87,18 @@ def send_to_station(
         reason=f"{choice.station_id}: expected wait {minutes:g} min",
     )
     yv.visit.lane_id = choice.station_id
+    # what the operator reads: the sign's name, in each language (the id when unnamed)
+    stations: list[ScanLane | Station] = [*layout.scan_lanes, *layout.exam_bays]
+    found = next((r for r in stations if r.id == choice.station_id), None)
+    name_en, name_zh = (
+        (display_name(found, "en"), display_name(found, "zh-CN"))
+        if found is not None
+        else (choice.station_id, choice.station_id)
+    )
     return {
         "station_id": choice.station_id,
+        "name_en": name_en,
+        "name_zh": name_zh,
         "kind": kind.value,
         "kind_zh": STATION_ZH[kind],
         "expected_wait_minutes": minutes,
@@ -96,8 +106,8 @@ def send_to_station(
             {"station_id": sid, "expected_wait_minutes": round(w.total_seconds() / 60, 1)}
             for sid, w in choice.considered
         ],
-        "reason_en": f"{choice.station_id} has the shortest expected wait ({minutes:g} min)",
-        "reason_zh": f"{choice.station_id} 预计等候时间最短（{minutes:g} 分钟）",
+        "reason_en": f"{name_en} has the shortest expected wait ({minutes:g} min)",
+        "reason_zh": f"{name_zh} 预计等候时间最短（{minutes:g} 分钟）",
     }
 
 
