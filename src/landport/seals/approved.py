@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+#: The zones on the way where a sealed truck may stop without an alert (the yard and the
+#: border port are where its trip starts and ends).
+STOPPING_KINDS = frozenset({"rest_stop", "checkpoint"})
+
 
 @dataclass(frozen=True, slots=True)
 class PermittedZone:
@@ -18,6 +22,16 @@ class PermittedZone:
     name_en: str = ""
     name_zh: str = ""
     confidence: str = "estimate"
+
+    @property
+    def stopping_place(self) -> bool:
+        """A place on the way where the driver may stop (a rest stop, a checkpoint)."""
+        return self.kind in STOPPING_KINDS
+
+    @property
+    def names(self) -> tuple[str, str]:
+        """(English, Chinese) as people read it: each falls back to the other, then the id."""
+        return self.name_en or self.name_zh or self.id, self.name_zh or self.name_en or self.id
 
     def as_dict(self) -> dict[str, Any]:
         return {

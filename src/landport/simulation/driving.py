@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
 from landport.seals.corridor import Corridor, ZoneKind
 from landport.shared.clock import BEIJING, beijing_date
@@ -65,6 +66,12 @@ class DrivingDay:
 
 
 def rest_stop_kms(corridor: Corridor) -> list[float]:
+    """Chainage (km) of each rest stop of the corridor, from the yard towards the border."""
+    return list(_rest_stop_kms(corridor))
+
+
+@cache  # a corridor lives as long as the run: its rest stops are measured once
+def _rest_stop_kms(corridor: Corridor) -> tuple[float, ...]:
     """Chainage (km) of each rest stop of the corridor, from the yard towards the border:
     the point of the road nearest its centre, when that point is inside the zone (a zone
     beside the road, or one the border port's zone covers, is left out)."""
@@ -76,7 +83,7 @@ def rest_stop_kms(corridor: Corridor) -> list[float]:
         lons, lats = corridor.point_at([km * 1000.0], [0.0])
         if corridor.zone_at(lons, lats)[0] == z.id:  # a stop on the road lies in the zone
             kms.append(km)
-    return sorted(kms)
+    return tuple(sorted(kms))
 
 
 def rests_on_the_way(

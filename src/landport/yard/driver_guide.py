@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from landport.seals.calendar import BEIJING
+from landport.seals.model import TripState
 from landport.yard.appointment_model import SLOT_LENGTH, AppointmentStatus
 from landport.yard.visits import VisitStatus
 
@@ -50,7 +51,7 @@ BORDER_WORDS: dict[str, tuple[str, str]] = {
 
 #: While the e-lock's trip is in these states the driver is shown where he may stop: from the
 #: sealing to the border, the places on his corridor where a stop raises no alert.
-STOPS_MATTER = frozenset({"in_yard", "departed", "en_route"})
+STOPS_MATTER = frozenset({TripState.IN_YARD, TripState.DEPARTED, TripState.EN_ROUTE})
 
 
 def shows_rest_stops(trip_state: str | None) -> bool:

@@ -135,6 +135,13 @@ class YardLayout:
     def zone(self, zone_id: str) -> ParkingZone | None:
         return next((z for z in self.zones if z.id == zone_id), None)
 
+    def station(self, station_id: str) -> ScanLane | Station | None:
+        """The scan lane or examination bay a truck is sent to, by its id."""
+        found: ScanLane | Station | None = next(
+            (s for s in self.scan_lanes if s.id == station_id), None
+        )
+        return found or next((b for b in self.exam_bays if b.id == station_id), None)
+
 
 #: The longest display name of a gate, lane or station (it fits a console card and a phone).
 NAME_MAX = 40

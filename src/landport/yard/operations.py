@@ -26,7 +26,7 @@ from landport.yard import commands as yc
 from landport.yard.departures import PortClosure
 from landport.yard.dispatch import STATION_ZH, StationKind, choose_station, required_station
 from landport.yard.flow import CLEARANCE, follow
-from landport.yard.model import ScanLane, Station, YardLayout, display_name, yard_from_document
+from landport.yard.model import YardLayout, display_name, yard_from_document
 from landport.yard.planning import (
     Candidate,
     departing,
@@ -88,8 +88,7 @@ def send_to_station(
     )
     yv.visit.lane_id = choice.station_id
     # what the operator reads: the sign's name, in each language (the id when unnamed)
-    stations: list[ScanLane | Station] = [*layout.scan_lanes, *layout.exam_bays]
-    found = next((r for r in stations if r.id == choice.station_id), None)
+    found = layout.station(choice.station_id)
     name_en, name_zh = (
         (display_name(found, "en"), display_name(found, "zh-CN"))
         if found is not None

@@ -296,11 +296,6 @@ def existing_routes(engine: Engine) -> dict[str, ApprovedRoute]:
         return {r["route_id"]: route_from_row(r) for r in rows}
 
 
-#: Where a sealed truck on the road may stop without an alert (the yard and the border port
-#: have their own words on the driver's page).
-STOPPING_PLACES = ("rest_stop", "checkpoint")
-
-
 def rest_stops_of(engine: Engine, route_id: str, version: int) -> list[PermittedZone]:
     """The rest stops and checkpoints of the route version a trip was sealed on, in road
     order from the yard towards the border: where its driver may stop without an alert."""
@@ -308,7 +303,7 @@ def rest_stops_of(engine: Engine, route_id: str, version: int) -> list[Permitted
         route = route_version(conn, route_id, version)
     if route is None:
         return []
-    stops = [z for z in route.zones if z.kind in STOPPING_PLACES]
+    stops = [z for z in route.zones if z.stopping_place]
     if not stops:
         return []
     kms = corridor_for(route).chainage_m([z.lon for z in stops], [z.lat for z in stops])

@@ -383,8 +383,8 @@ def _zones_of(engine: Engine, trips: list[dict[str, Any]]) -> dict[str, dict[str
                 found[r["id"]] = {
                     "id": z.id,
                     "kind": z.kind,
-                    "name_en": z.name_en or z.id,
-                    "name_zh": z.name_zh or z.name_en or z.id,
+                    "name_en": z.names[0],
+                    "name_zh": z.names[1],
                 }
     return found
 

@@ -76,10 +76,8 @@ def _summary(r: Mapping[Any, Any], layout: YardLayout) -> dict[str, Any]:
 def _station(lane_id: str | None, layout: YardLayout) -> dict[str, Any] | None:
     if lane_id is None:
         return None
-    bay = next((b for b in layout.exam_bays if b.id == lane_id), None)
-    lane = next((s for s in layout.scan_lanes if s.id == lane_id), None)
-    kind = "bay" if bay is not None else "scan_lane"
-    found = bay or lane
+    found = layout.station(lane_id)
+    kind = "bay" if any(b.id == lane_id for b in layout.exam_bays) else "scan_lane"
     named = found if found is not None and (found.name_en or found.name_zh) else None
     return {
         "station_id": lane_id,
@@ -321,28 +319,24 @@ def driver_journey(engine: Engine, declaration_id: str | None) -> dict[str, Any]
     booked = appointments.c
     trips = t.trips.c
     with engine.connect() as conn:
-        row = conn.execute(
-            select(booked.slot_start, booked.resource_id, booked.status).where(
-                booked.active_declaration_id == declaration_id
+        found["appointment"] = _one_or_none(
+            conn.execute(
+                select(booked.slot_start, booked.resource_id, booked.status).where(
+                    booked.active_declaration_id == declaration_id
+                )
             )
-        ).one_or_none()
-        if row is not None:
-            found["appointment"] = {
-                "slot_start": row.slot_start,
-                "resource_id": row.resource_id,
-                "status": row.status,
-            }
-        trip = conn.execute(
-            select(trips.state, trips.exit_port, trips.route_id, trips.route_version)
-            .where(trips.declaration_id == declaration_id)
-            .order_by(trips.armed_at.desc())
-            .limit(1)
-        ).one_or_none()
-        if trip is not None:
-            found["trip"] = {
-                "state": trip.state,
-                "exit_port": trip.exit_port,
-                "route_id": trip.route_id,
-                "route_version": trip.route_version,
-            }
+        )
+        found["trip"] = _one_or_none(
+            conn.execute(
+                select(trips.state, trips.exit_port, trips.route_id, trips.route_version)
+                .where(trips.declaration_id == declaration_id)
+                .order_by(trips.armed_at.desc())
+                .limit(1)
+            )
+        )
     return found
+
+
+def _one_or_none(result: Any) -> dict[str, Any] | None:
+    row = result.mappings().one_or_none()
+    return dict(row) if row is not None else None

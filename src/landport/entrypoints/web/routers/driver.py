@@ -91,7 +91,7 @@ def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
         },
         # where he may stop on the road without an alert, from the sealing to the border
         "rest_stops": [
-            {"id": z.id, "en": z.name_en or z.id, "zh": z.name_zh or z.name_en or z.id}
+            {"id": z.id, "en": z.names[0], "zh": z.names[1]}
             for z in rest_stops_of(services.read_engine, trip["route_id"], trip["route_version"])
         ]
         if trip and shows_rest_stops(trip["state"])
