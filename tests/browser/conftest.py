@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +297,35 @@ def tamper_where_it_stands(live_server: LiveServer, n: int) -> dict[str, Any]:
         seal, secret, seq=900_000 + n, lat=trip["lat"], lon=trip["lon"], tamper=True
     )
     return trip
+
+
+def lodged_and_released(live_server: LiveServer, payload: dict[str, Any]) -> dict[str, Any]:
+    """The demo exporter lodges `payload`; if selectivity sent it to a check (the random floor
+    picks any declaration now and then), the officer records that check as clean and releases
+    it, as at the port. Returns the released declaration."""
+    declarant = live_server.headers(LOGINS["declarant"])
+    officer = live_server.headers(LOGINS["customs_officer"])
+    lodged = httpx.post(
+        live_server.url("/api/v1/declarations?submit=true"), json=payload, headers=declarant
+    )
+    assert lodged.status_code == 201, lodged.text
+    declaration: dict[str, Any] = lodged.json()
+    if declaration["status"] == "released":
+        return declaration
+    check = {"document_check": "document_check", "examination": "physical_examination"}
+    assert declaration["status"] in check, declaration
+    finished = datetime.now(UTC)
+    record = {
+        "kind": check[declaration["status"]],
+        "result": "conform",
+        "started_at": (finished - timedelta(minutes=10)).isoformat(),
+        "finished_at": finished.isoformat(),
+        "findings": "goods and papers agree with the declaration",
+    }
+    path = f"/api/v1/declarations/{declaration['id']}"
+    recorded = httpx.post(live_server.url(f"{path}/inspections"), json=record, headers=officer)
+    assert recorded.status_code == 201, recorded.text
+    released = httpx.post(live_server.url(f"{path}/release"), json={}, headers=officer)
+    assert released.status_code == 200 and released.json()["status"] == "released", released.text
+    out: dict[str, Any] = released.json()
+    return out

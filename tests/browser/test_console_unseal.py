@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from browser.conftest import LOGINS, LiveServer, open_console
+from browser.conftest import LOGINS, LiveServer, lodged_and_released, open_console
 from builders import make_container_number
 from goods import furniture_payload
 
@@ -21,7 +21,7 @@ EXPORTER = "91330100MA2H00001P"  # the demo's Zhejiang exporter
 
 @pytest.fixture(scope="module")
 def sealed_inside(live_server: LiveServer) -> dict[str, Any]:
-    """Green-lane goods of the demo exporter, through the gate and sealed with a pool lock."""
+    """Released goods of the demo exporter, through the gate and sealed with a pool lock."""
     declarant, officer, clerk = (
         live_server.headers(LOGINS[role])
         for role in ("declarant", "customs_officer", "yard_operator")
@@ -37,11 +37,7 @@ def sealed_inside(live_server: LiveServer) -> dict[str, Any]:
             }
         ],
     )
-    lodged = httpx.post(
-        live_server.url("/api/v1/declarations?submit=true"), json=payload, headers=declarant
-    )
-    assert lodged.status_code == 201 and lodged.json()["status"] == "released", lodged.text
-    declaration = lodged.json()
+    declaration = lodged_and_released(live_server, payload)
     body = {"declaration_id": declaration["id"], "plate": PLATE}
     assert (
         httpx.post(live_server.url("/api/v1/visits"), json=body, headers=declarant).status_code
