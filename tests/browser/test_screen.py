@@ -391,3 +391,29 @@ def test_the_wall_fits_the_window_without_scrolling(page: Any, size: tuple[int, 
     assert min(p["left"] for p in fit["panels"]) <= 20
     assert max(p["right"] for p in fit["panels"]) >= width - 20
     assert fit["flat"] == []
+
+
+def test_the_truck_list_says_who_rests_at_a_rest_stop_and_who_drives_through(page: Any) -> None:
+    """The trips as the API lists them, two of them placed at Lhatse: one resting there since
+    20:14 Beijing time, one just arriving; the list words each its own way, in both languages."""
+    lhatse = {"id": "lhatse", "kind": "rest_stop", "name_en": "Lhatse", "name_zh": "拉孜"}
+
+    def at_lhatse(route: Any) -> None:
+        listed = route.fetch().json()
+        first, second = listed["items"][0], listed["items"][1]
+        first["state"] = second["state"] = "en_route"
+        first["zone"] = {**lhatse, "stopping_place": True, "resting": True,
+                         "since": "2026-03-02T12:14:00+00:00"}  # fmt: skip
+        second["zone"] = {**lhatse, "stopping_place": True, "resting": False,
+                          "since": "2026-03-02T12:50:00+00:00"}  # fmt: skip
+        route.fulfill(json=listed)
+
+    page.route("**/api/v1/screen/trips", at_lhatse)
+    open_screen(page)
+    buttons = page.get_by_test_id("truck-list").locator("button")
+    buttons.first.locator(".state", has_text="在拉孜休息（20:14起）").wait_for()
+    assert buttons.nth(1).locator(".state").inner_text().startswith("在途 · 拉孜 · ")
+    with page.expect_navigation():
+        page.get_by_test_id("lang-switch").click()
+    buttons.first.locator(".state", has_text="Resting at Lhatse since 20:14").wait_for()
+    assert buttons.nth(1).locator(".state").inner_text().startswith("En route · Lhatse · ")

@@ -5,7 +5,7 @@ the gate puts it in transit."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -14,7 +14,7 @@ from goods import furniture_payload
 from landport.adapters.live_events import LiveEventHub
 from landport.adapters.telemetry.ingest import TelemetryIngestor
 from landport.shared.clock import FixedClock
-from tracks import T0, build_track, shipped_corridors
+from tracks import T0, Stop, build_track, shipped_corridors
 from world import World
 from yard_world import arm_seal, declared, make_world, parked_truck, pre_advised, world
 
@@ -112,26 +112,47 @@ def test_a_truck_whose_goods_exited_without_a_gate_out_record_is_not_in_the_yard
     assert where(w) == (0, 0, 0)
 
 
-def test_the_map_says_which_rest_stop_a_truck_stands_at(world: World) -> None:
-    """At night most trucks sleep at a rest stop of their corridor: the list names it; a truck
-    on the open road has no zone."""
+def test_the_map_says_which_rest_stop_a_truck_stands_at_and_whether_it_rests_there(
+    world: World,
+) -> None:
+    """At night most trucks sleep at a rest stop of their corridor: the list names it, and
+    tells a truck resting there (two hours standing) from one just arriving; a truck on the
+    open road has no zone."""
     w = world
     road = shipped_corridors()["shigatse-gyirong"]
     lon, lat = road.zone("lhatse").center or (0.0, 0.0)
     lhatse_km = float(road.chainage_m([lon], [lat])[0]) / 1000.0
-    for plate, seal, end_km in (("藏D40021", "EL-4021", lhatse_km), ("藏D40022", "EL-4022", 60.0)):
+    rest = [Stop(at_km=lhatse_km, minutes=120)]
+    for plate, seal, end_km, stops in (
+        ("藏D40021", "EL-4021", lhatse_km, []),
+        ("藏D40022", "EL-4022", 60.0, []),
+        ("藏D40023", "EL-4023", lhatse_km + 0.2, rest),
+    ):
         parked_truck(w, plate, seal)
-        track = build_track(road, seal_id=seal, start=T0, end_km=end_km, interval_s=120)
+        track = build_track(
+            road, seal_id=seal, start=T0, end_km=end_km, interval_s=120, stops=stops
+        )
         clock = w.services.clock
         assert isinstance(clock, FixedClock)
         clock.advance(max(timedelta(0), track.end - clock.now()) + timedelta(minutes=5))
         TelemetryIngestor(w.services.engine, clock).ingest_fixes(track.fixes)
     listed = w.get("officer", "/api/v1/screen/trips").json()["items"]
-    zones = {t["vehicle_plate"]: t["zone"] for t in listed}
-    assert zones["藏D40021"] == {
+    by_plate = {t["vehicle_plate"]: t for t in listed}
+    arriving, resting = by_plate["藏D40021"], by_plate["藏D40023"]
+    since = arriving["zone"].pop("since")
+    assert arriving["zone"] == {
         "id": "lhatse",
         "kind": "rest_stop",
         "name_en": "Lhatse",
         "name_zh": "拉孜",
+        "stopping_place": True,
+        "resting": False,  # it has only just reached the town
     }
-    assert zones["藏D40022"] is None  # at km 60, between towns
+    last_fix = datetime.fromisoformat(arriving["fix_time"])
+    assert last_fix - timedelta(minutes=20) < datetime.fromisoformat(since) <= last_fix
+    assert resting["zone"]["id"] == "lhatse" and resting["zone"]["resting"] is True
+    stood = datetime.fromisoformat(resting["fix_time"]) - datetime.fromisoformat(
+        resting["zone"]["since"]
+    )
+    assert timedelta(minutes=100) <= stood <= timedelta(minutes=140)  # the two hours it stood
+    assert by_plate["藏D40022"]["zone"] is None  # at km 60, between towns

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -348,3 +349,13 @@ def test_a_stored_approved_route_gives_the_same_corridor_as_the_shipped_files() 
     assert corridor.length_m == shipped.length_m and corridor.road_km == 530.0
     assert corridor.zone_at(85.964012, 27.973413) == ["zhangmu-port"]
     assert corridor.meta.approximate and corridor.typical_speed_kmh == pytest.approx(530 / 48)
+
+
+def test_a_truck_rests_at_a_stopping_place_once_it_has_stood_there_twenty_minutes() -> None:
+    arrived = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    town = PermittedZone("old-tingri", "rest_stop", 87.1, 28.6, 1500.0, "Old Tingri", "老定日")
+    yard = PermittedZone("yard", "yard", 88.9, 29.3, 800.0)
+    assert not town.resting_at(arrived, arrived + timedelta(minutes=19))  # driving through
+    assert town.resting_at(arrived, arrived + timedelta(minutes=20))
+    assert not yard.resting_at(arrived, arrived + timedelta(hours=5))  # not a place on the way
+    assert not town.resting_at(None, arrived)  # a state stored before zones were timed

@@ -510,3 +510,38 @@ def test_a_state_stored_before_reports_were_kept_orders_fixes_by_its_last_fix() 
         advance(plan, restored, track.fixes[99:100])
     later, _ = advance(plan, restored, track.fixes[104:106])
     assert later.last_report_time == track.fixes[105].fix_time
+
+
+def test_the_monitor_knows_since_when_a_truck_lies_in_its_zone() -> None:
+    """Entering a zone starts its clock, standing there keeps it, leaving it clears it: the
+    big screen tells a truck resting at a rest stop from one driving through."""
+    c = corridor()
+    town = km_of(c, "new-tingri")
+    track = build_track(c, stops=[Stop(town, 90)])
+    plan = plan_for(track)
+    zone = c.zone("new-tingri")
+    entry = next(i for i, f in enumerate(track.fixes) if c.zone_at([f.lon], [f.lat])[0] == zone.id)
+    arrived, _ = advance(plan, MonitorState("TRIP-1"), track.fixes[: entry + 1])
+    assert arrived.pos_zone == "new-tingri"
+    assert arrived.zone_since == arrived.pos_time == track.fixes[entry].fix_time
+    inside = entry
+    while c.zone_at([track.fixes[inside + 1].lon], [track.fixes[inside + 1].lat])[0] == zone.id:
+        inside += 1
+    rested, _ = advance(plan, arrived, track.fixes[entry + 1 : inside + 1])
+    assert rested.zone_since == track.fixes[entry].fix_time  # standing there kept the clock
+    assert rested.pos_time is not None and rested.pos_time - rested.zone_since >= timedelta(
+        minutes=90
+    )
+    left, _ = advance(plan, rested, track.fixes[inside + 1 : inside + 2])
+    assert left.pos_zone is None and left.zone_since is None  # back on the open road
+    stored = MonitorState.from_dict(json.loads(json.dumps(rested.as_dict())))
+    assert stored.zone_since == rested.zone_since
+
+
+def test_a_state_stored_before_zones_were_timed_reads_without_a_time() -> None:
+    track = build_track(corridor())
+    state, _ = advance(plan_for(track), MonitorState("TRIP-1"), track.fixes[:4])
+    stored = state.as_dict()
+    stored["pos"] = stored["pos"][:6]
+    assert state.zone_since is not None  # in the yard's zone
+    assert MonitorState.from_dict(stored).zone_since is None

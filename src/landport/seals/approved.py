@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 #: The zones on the way where a sealed truck may stop without an alert (the yard and the
 #: border port are where its trip starts and ends).
 STOPPING_KINDS = frozenset({"rest_stop", "checkpoint"})
+#: How long a truck stays in a stopping place before it counts as resting there (the dwell
+#: after which a stop on the open road is an unscheduled stop, `TripThresholds.stop_minutes`).
+RESTING_AFTER = timedelta(minutes=20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +31,14 @@ class PermittedZone:
     def stopping_place(self) -> bool:
         """A place on the way where the driver may stop (a rest stop, a checkpoint)."""
         return self.kind in STOPPING_KINDS
+
+    def resting_at(self, since: datetime | None, last_fix: datetime | None) -> bool:
+        """Whether a truck whose fixes have lain in this zone from `since` to `last_fix` is
+        stopping here, not driving through: a stopping place, for as long as the monitor
+        takes a stop on the open road to last (`RESTING_AFTER`)."""
+        if not self.stopping_place or since is None or last_fix is None:
+            return False
+        return last_fix - since >= RESTING_AFTER
 
     @property
     def names(self) -> tuple[str, str]:

@@ -48,6 +48,8 @@ class MonitorState:
     pos_chainage_m: float | None = None
     pos_inside: bool = True
     pos_zone: str | None = None
+    # since when the positions lie in `pos_zone` (a truck resting at a rest stop stays hours)
+    zone_since: datetime | None = None
     # fixes rejected as jumps in a row, and the last of them (to re-anchor on a real move)
     rejected_run: int = 0
     rejected_lon: float | None = None
@@ -116,6 +118,7 @@ class MonitorState:
                 self.pos_chainage_m,
                 self.pos_inside,
                 self.pos_zone,
+                iso(self.zone_since),
             ],
             "rejected": [
                 self.rejected_run,
@@ -152,6 +155,7 @@ class MonitorState:
             pos_chainage_m=pos[3],
             pos_inside=pos[4],
             pos_zone=pos[5],
+            zone_since=_dt(pos[6]) if len(pos) > 6 else None,  # none in states stored before
             rejected_run=rej[0],
             rejected_lon=rej[1],
             rejected_lat=rej[2],

@@ -285,7 +285,10 @@ class Tracker:
                 st.fixes += 1
                 st.pos_time, st.pos_lon, st.pos_lat = f.fix_time, f.lon, f.lat
                 st.pos_chainage_m, st.pos_inside = ch, ins
-                st.pos_zone = self.c.zones[zi].id if zi >= 0 else None
+                zone = self.c.zones[zi].id if zi >= 0 else None
+                if zone != st.pos_zone:
+                    st.zone_since = f.fix_time if zone is not None else None
+                    st.pos_zone = zone
                 if ins:
                     st.inside += 1
                     if ch > st.max_chainage_m:

@@ -291,7 +291,8 @@ _SEVERITY_RANK = {"alarm": 3, "warning": 2, "info": 1}
 
 def map_trips(engine: Engine) -> list[dict[str, Any]]:
     """Every active trip with its last position, the permitted zone it lies in (`zone`, or
-    None on the open road) and its worst open alert."""
+    None on the open road: since when its fixes lie there, and whether it is resting there)
+    and its worst open alert."""
     tr, d, al = t.trips, t.declarations, t.alerts
     with engine.connect() as conn:
         rows = conn.execute(
@@ -307,6 +308,8 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
                 tr.c.last_lat,
                 tr.c.last_lon,
                 tr.c.last_fix_time,
+                tr.c.monitor[("pos", 5)].as_string().label("monitor_zone"),
+                tr.c.monitor[("pos", 6)].as_string().label("zone_since"),
                 d.c.number,
                 tr.c.armed_at,
             )
@@ -317,6 +320,8 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
         trips = [dict(r) for r in sorted(rows, key=lambda r: (r["armed_at"], r["id"]))]
         for trip in trips:
             del trip["armed_at"]
+            since = trip["zone_since"]
+            trip["zone_since"] = datetime.fromisoformat(since) if since else None
         open_alerts = conn.execute(
             select(al.c.trip_id, al.c.severity).where(
                 al.c.state.in_(UNRESOLVED), al.c.trip_id.in_([r["id"] for r in trips])
@@ -356,7 +361,7 @@ def map_trips(engine: Engine) -> list[dict[str, Any]]:
     ]
 
 
-def _zones_of(engine: Engine, trips: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+def _zones_of(engine: Engine, trips: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The permitted zone each trip's last position lies in, on the route version it was
     sealed on, by trip id: at night most trucks on the road sleep at a rest stop, and the
     list says which."""
@@ -364,7 +369,7 @@ def _zones_of(engine: Engine, trips: list[dict[str, Any]]) -> dict[str, dict[str
     for r in trips:
         if r["last_lat"] is not None and r["last_lon"] is not None:
             by_route.setdefault((r["route_id"], r["route_version"]), []).append(r)
-    found: dict[str, dict[str, str]] = {}
+    found: dict[str, dict[str, Any]] = {}
     if not by_route:
         return found
     with engine.connect() as conn:
@@ -380,11 +385,16 @@ def _zones_of(engine: Engine, trips: list[dict[str, Any]]) -> dict[str, dict[str
         for r, zone_id in zip(placed, ids, strict=True):
             z = named.get(zone_id) if zone_id else None
             if z is not None:
+                # the monitor's time of entry, when it placed the last fix in this zone too
+                since = r["zone_since"] if zone_id == r["monitor_zone"] else None
                 found[r["id"]] = {
                     "id": z.id,
                     "kind": z.kind,
                     "name_en": z.names[0],
                     "name_zh": z.names[1],
+                    "stopping_place": z.stopping_place,
+                    "since": _iso(since),
+                    "resting": z.resting_at(since, r["last_fix_time"]),
                 }
     return found
 

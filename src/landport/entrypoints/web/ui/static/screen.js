@@ -229,13 +229,24 @@
     }));
   }
 
+  /** Hours and minutes, Beijing time. */
+  const hourFormat = new Intl.DateTimeFormat(lang, {
+    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false,
+  });
+
   /** A trip's state; a truck through the gate-out before its e-lock reported it outside
    *  the yard has left the gate (the figures count it in transit). */
   function stateLabel(trip) {
     const state = trip.gated_out && trip.state === "in_yard" ? t("screen.trip.gated_out") : t("trip_state." + trip.state);
-    // on the road, the rest stop or checkpoint it stands at (at night, most of the trucks)
-    const stop = trip.zone && (trip.zone.kind === "rest_stop" || trip.zone.kind === "checkpoint");
-    return stop ? state + " · " + short(pick(trip.zone, "name")) : state;
+    // on the road, the rest stop or checkpoint it lies at; resting there (at night, most of
+    // the trucks), since when
+    const zone = trip.zone;
+    if (!zone || !zone.stopping_place) return state;
+    const place = short(pick(zone, "name"));
+    if (zone.resting && zone.since) {
+      return t("screen.trip.resting", { place, since: hourFormat.format(new Date(zone.since)) });
+    }
+    return state + " · " + place;
   }
 
   /** Moves a marker smoothly to its new position over one second. */
