@@ -168,6 +168,8 @@ def test_an_expired_certificate_qr_is_refused_with_when_it_expired(
 
     open_console(page, "border_officer")
     page.locator("#arrivals tr", has_text=AT_BORDER_PLATE).wait_for()
+    first = page.locator("#arrivals tbody tr").first.inner_text()
+    assert AT_BORDER_PLATE in first and "抵达口岸" in first  # the truck at the gate heads the list
     page.locator("#b-qr").fill(old["qr"])
     page.locator("#verify-form button[type=submit]").click()
     page.locator("#verdict-title").wait_for()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, case, func, select, update
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.custody import route_from_row, route_version, trip_from_row
@@ -140,14 +140,29 @@ class TripFilter:
     #: A declarant's enterprise: the trips of the declarations it is consignor of or lodged
     #: as customs broker for a client.
     enterprise_uscc: str | None = None
+    exit_port: str | None = None
+
+
+#: The orders a trip list comes in: the newest armed first, or as a border port's officers
+#: meet them (at the border, on the road, departed, still in the yard; earliest window first).
+TRIP_ORDERS = ("newest", "border")
+_TOWARDS_BORDER = case(
+    {"at_border": 0, "en_route": 1, "departed": 2, "in_yard": 3}, value=t.trips.c.state, else_=4
+)
+_ORDER_BY = {
+    "newest": (t.trips.c.armed_at.desc(), t.trips.c.id),
+    "border": (_TOWARDS_BORDER, t.trips.c.window_start, t.trips.c.id),
+}
 
 
 def list_trips(
-    engine: Engine, f: TripFilter, *, page: int, page_size: int
+    engine: Engine, f: TripFilter, *, page: int, page_size: int, order: str = "newest"
 ) -> tuple[int, list[dict[str, Any]]]:
     where = []
     if f.state is not None:
         where.append(t.trips.c.state == f.state)
+    if f.exit_port is not None:
+        where.append(t.trips.c.exit_port == f.exit_port)
     if f.active is not None:
         where.append(t.trips.c.active.is_(f.active))
     if f.enterprise_uscc is not None:
@@ -158,7 +173,7 @@ def list_trips(
         ).scalar_one()
         rows = conn.execute(
             _TRIP_LIST.where(*where)
-            .order_by(t.trips.c.armed_at.desc(), t.trips.c.id)
+            .order_by(*_ORDER_BY[order])
             .limit(page_size)
             .offset((page - 1) * page_size)
         ).mappings()

@@ -21,6 +21,7 @@ from landport.adapters.certificates import (
 )
 from landport.adapters.db.border_queries import border_check, find_trip_id
 from landport.adapters.db.custody_queries import (
+    TRIP_ORDERS,
     TripFilter,
     alert_view,
     list_alerts,
@@ -195,16 +196,23 @@ def trips(
     actor: TripReader,
     state: str | None = None,
     active: bool | None = None,
+    exit_port: str | None = None,
+    order: str | None = None,
     page: Page = 1,
     page_size: PageSize = 50,
 ) -> dict[str, Any]:
     """Declarants see their own enterprise's trips only (and those of declarations it lodged
-    as customs broker), whatever filter they send; a misspelt
-    `state` is refused (422)."""
+    as customs broker), whatever filter they send; a misspelt `state`, `exit_port` or `order`
+    is refused (422). `order=border`: as a border port's officers meet the trucks, those at
+    the border first (`newest`, the default: the last armed first)."""
     wanted = status_filter(state, (s.value for s in TripState), field="state")
+    ports = services.bus.context.calendars_in()
+    port = status_filter(exit_port, ports, field="exit_port", name_zh="出境口岸")
+    sort = status_filter(order, TRIP_ORDERS, field="order", name_zh="排序") or "newest"
     # a declarant without an enterprise sees none: None would be no filter at all
-    f = TripFilter(wanted, active, (actor.enterprise_uscc or "") if actor.is_declarant else None)
-    total, rows = list_trips(services.read_engine, f, page=page, page_size=page_size)
+    uscc = (actor.enterprise_uscc or "") if actor.is_declarant else None
+    f = TripFilter(wanted, active, uscc, port)
+    total, rows = list_trips(services.read_engine, f, page=page, page_size=page_size, order=sort)
     return {"total": total, "page": page, "page_size": page_size, "items": rows}
 
 

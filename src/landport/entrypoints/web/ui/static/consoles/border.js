@@ -134,17 +134,19 @@ async function refer() {
   await loadArrivals();
 }
 
-/** Active trips bound for this officer's port, nearest the border first: one click fills
- *  the plate and verifies. */
+/** Active trips bound for this officer's port, those at the border first (the server
+ *  filters and orders them, so a busy day's trucks still in the yard never push the ones at
+ *  the gate off the list): one click fills the plate and verifies. */
 async function loadArrivals() {
   const target = document.getElementById("arrivals");
   const port = target.dataset.port;
-  const answer = await api("GET", "/api/v1/trips?active=true&page_size=200");
+  const query = new URLSearchParams({ active: "true", order: "border", page_size: "200" });
+  if (port) query.set("exit_port", port);
+  const answer = await api("GET", `/api/v1/trips?${query}`);
   if (!answer.ok) return replace(target, el("p", { class: "notice notice-error" }, message(answer.data)));
-  const order = ["at_border", "en_route", "departed", "in_yard"];
-  const rows = answer.data.items
-    .filter((r) => !port || r.exit_port === port)
-    .sort((a, b) => order.indexOf(a.state) - order.indexOf(b.state));
+  const rows = answer.data.items;
+  const left = answer.data.total - rows.length;
+  const more = left > 0 ? el("p", { class: "hint", "data-more": left }, t("border.more", { count: left })) : null;
   replace(target, table("border.arrivals", [
     ["field.plate", (r) => el("strong", { class: "plate" }, r.vehicle_plate)],
     ["field.seal", (r) => r.seal_id],
@@ -159,7 +161,7 @@ async function loadArrivals() {
         form.requestSubmit();
       },
     }, t("border.use"))],
-  ], rows));
+  ], rows), more);
 }
 
 form.addEventListener("submit", verify);
