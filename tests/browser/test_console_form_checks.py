@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from browser.conftest import LOGINS, LiveServer, open_console
+from browser.conftest import LOGINS, LiveServer, lodged_and_released, open_console
+from goods import furniture_payload
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +31,29 @@ def test_every_released_truck_without_a_seal_is_offered_for_arming(
         "n => document.querySelectorAll('#arm-declaration option').length === n", arg=waiting + 1
     )
     assert options.count() == min(waiting, 1000) + 1
+
+
+def test_the_arming_choices_stay_while_the_lists_are_read_again(
+    page: Any, live_server: LiveServer
+) -> None:
+    """Every live event reads the waiting trucks, locks and routes again: what the officer
+    picked stays picked (the lists were rebuilt empty, and arming then said each choice was
+    missing)."""
+    open_console(page, "customs_officer", english=True)
+    options = page.locator("#arm-declaration option")
+    options.nth(1).wait_for(state="attached")
+    chosen = options.nth(1).get_attribute("value")
+    before = options.count()
+    page.locator("#arm-declaration").select_option(chosen)
+    page.locator("#arm-route").select_option("shigatse-zhangmu")  # not its own exit port
+    page.locator("#arm-preview", has_text="The seal will bind").wait_for()
+    lodged_and_released(live_server, furniture_payload(consignor_uscc="91330100MA2H00001P"))
+    page.wait_for_function(  # the new truck is offered: the lists were read again
+        "n => document.querySelectorAll('#arm-declaration option').length === n", arg=before + 1
+    )
+    assert page.locator("#arm-declaration").input_value() == chosen
+    assert page.locator("#arm-route").input_value() == "shigatse-zhangmu"
+    assert page.locator("#arm-preview").inner_text().startswith("The seal will bind")
 
 
 def test_arming_with_empty_dropdowns_is_stopped_in_the_page_with_each_field_named(

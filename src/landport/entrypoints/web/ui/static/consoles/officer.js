@@ -133,6 +133,20 @@ async function decide(decision) {
   await Promise.all([openDeclaration(selected.id, true), loadWorklist(), loadArming()]);
 }
 
+/** Refills a choice list and keeps what the officer picked while it is still offered: the
+ *  lists are read again on every live event, seconds apart on a busy day. A choice gone
+ *  (armed from another desk) is told to the form as a change. */
+function refill(id, placeholder, options) {
+  const select = document.getElementById(id);
+  const current = select.value;
+  replace(select, el("option", { value: "" }, placeholder), options);
+  select.value = current;
+  if (select.value !== current) {
+    select.value = "";
+    select.dispatchEvent(new Event("change"));
+  }
+}
+
 async function loadArming() {
   // The server lists the released declarations without an armed e-lock (sealed=false), all
   // of them page by page up to the bound; what is left out is counted, never dropped silently.
@@ -144,16 +158,14 @@ async function loadArming() {
   ]);
   const pending = waiting.items;
   replace("arm-more", moreNote(waiting.total, pending.length));
-  const declarationSelect = document.getElementById("arm-declaration");
-  replace(declarationSelect, el("option", { value: "" }, t("common.choose")),
+  refill("arm-declaration", t("common.choose"),
     pending.map((d) => el("option", { value: d.id, "data-port": d.exit_port },
       `${d.number} · ${d.vehicle_plate} · ${t(`port.${d.exit_port}`)}`)));
   const pool = (seals.ok ? seals.data.items : []).filter((s) => s.state === "available");
-  replace("arm-seal", el("option", { value: "" }, t("common.choose")),
+  refill("arm-seal", t(pool.length ? "common.choose" : "officer.pool_empty"),
     pool.map((s) => el("option", { value: s.seal_id },
       `${s.seal_id} · ${s.vendor}${s.battery_pct != null ? ` · ${s.battery_pct}%` : ""}`)));
-  const routeSelect = document.getElementById("arm-route");
-  replace(routeSelect, el("option", { value: "" }, t("common.choose")),
+  refill("arm-route", t("common.choose"),
     (routes.ok ? routes.data.items : []).map((r) => el("option", { value: r.route_id, "data-port": r.to_port },
       `${t(`port.${r.to_port}`)} · ${r.road_km} km${r.approximate ? ` · ${t("officer.approximate")}` : ""}`)));
   replace("armed-trips", table("officer.armed", [
