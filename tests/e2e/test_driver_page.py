@@ -3,6 +3,7 @@ an account, and nothing of the goods or the exporter; a link not ours opens noth
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,7 +55,7 @@ def test_the_driver_follows_his_truck_from_the_gate_to_its_departure(world: Worl
     assert world.post("yardman", f"/api/v1/visits/{visit['id']}/fees-paid").status_code == 200
     assert world.post("yardman", "/api/v1/gate/out", {"plate": PLATE}).status_code == 200
     gone = as_driver(world, link).json()  # on the road: the yard's facts no longer apply
-    assert gone["status"] == "on_trip" and "吉隆口岸" in gone["next_zh"]
+    assert gone["status"] == gone["stage"] == "on_trip" and "吉隆口岸" in gone["next_zh"]
     due = datetime.fromisoformat(now["departure"]["expected_arrival_beijing"])
     assert f"you are expected there at {due:%H:%M} on {due:%Y-%m-%d}" in gone["next_en"]
     assert f"预计北京时间 {due:%Y-%m-%d %H:%M} 到达" in gone["next_zh"]
@@ -81,6 +82,18 @@ def test_the_driver_follows_his_truck_from_the_gate_to_its_departure(world: Worl
     assert "At Gyirong port: show your truck to the border officers" in there["next_en"]
     assert "已到达吉隆口岸" in there["next_zh"]
     assert there["rest_stops"] == []  # at the border they no longer matter
+    assert (there["status"], there["stage"]) == ("on_trip", "at_border")
+    with world.services.engine.begin() as conn:  # released: the goods have left the country
+        conn.execute(
+            update(t.trips)
+            .where(t.trips.c.declaration_id == declaration["id"])
+            .values(state="exited")
+        )
+    crossed = as_driver(world, link).json()
+    assert crossed["stage"] == "exited" and "Safe journey" in crossed["next_en"]
+    page = as_driver(world, link, api=False).text  # the badge says what the line below does
+    badge = re.search(r'data-testid="driver-status">\s*([^<]*?)\s*<', page)
+    assert badge is not None and badge.group(1) == "已出境"
     world.services.clock.advance(timedelta(days=5))  # trip over: the link stops opening
     expired = as_driver(world, link)
     assert expired.status_code == 401 and expired.json()["message_zh"] == "司机链接已过期"

@@ -149,6 +149,14 @@ def _at_en(at: datetime) -> str:
     return f"{at:%H:%M} on {at:%Y-%m-%d} (Beijing time)"
 
 
+def stage(w: Whereabouts) -> str:
+    """Where the driver stands, as his page's badge says it: the yard visit's status, or once
+    his trip has reached the border, the trip's own state (the visit stays "on trip")."""
+    if w.status in LEFT and w.trip_state in BORDER_WORDS:
+        return w.trip_state
+    return w.status.value
+
+
 def next_step(w: Whereabouts) -> tuple[str, str]:
     """The one thing the driver should do now (English, Chinese)."""
     if stopped_by_hold(w) and w.status is V.PRE_ADVISED:

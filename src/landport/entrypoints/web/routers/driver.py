@@ -26,6 +26,7 @@ from landport.yard.driver_guide import (
     link_expired,
     next_step,
     shows_rest_stops,
+    stage,
     stopped_by_hold,
     visit_of_pass,
 )
@@ -75,6 +76,7 @@ def driver_view(services: ServicesDep, token: str) -> dict[str, Any]:
         "plate": view["plate"],
         "status": view["status"],
         "status_zh": view["status_zh"],
+        "stage": stage(where),
         "next_en": en,
         "next_zh": zh,
         "held": stopped_by_hold(where),
