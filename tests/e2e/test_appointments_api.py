@@ -89,10 +89,13 @@ def test_a_declarant_books_an_hour_and_only_its_enterprise_sees_it(world: World)
     assert made["status"] == "booked" and made["resource_id"] == BAY
     assert made["slot_start_beijing"].startswith("2026-05-05T14:00")
     assert [a["id"] for a in listed(world, "exporter")] == [made["id"]]
+    mine = listed(world, "exporter")[0]  # the bay by its sign, as at the yard
+    assert (mine["name_en"], mine["name_zh"]) == ("Examination Bay 1", "1号人工查验台")
     assert listed(world, "competitor") == []
     assert world.get("competitor", f"/api/v1/appointments/{made['id']}").status_code == 404
     free = world.get("exporter", "/api/v1/appointments/capacity", params={"date": "2026-05-05"})
     bay = next(r for r in free.json()["resources"] if r["resource_id"] == BAY)
+    assert (bay["name_en"], bay["name_zh"]) == ("Examination Bay 1", "1号人工查验台")
     at_14 = next(h for h in bay["hours"] if h["hour"] == "14:00")
     assert (at_14["capacity"], at_14["booked"], at_14["free"]) == (2, 1, 1)
     assert audit_actions(world, made["id"]) == ["appointment.booked"]
@@ -361,7 +364,8 @@ def test_a_bay_added_to_the_layout_in_force_is_sold_at_once(world: World) -> Non
     rules = w.get("exporter", "/api/v1/appointments/rules").json()
     assert "exam-bay-3" in {r["resource_id"] for r in rules["resources"]}
     grid = w.get("exporter", "/api/v1/appointments/capacity", params={"date": "2026-05-05"})
-    assert "exam-bay-3" in {r["resource_id"] for r in grid.json()["resources"]}
+    signs = {r["resource_id"]: r["name_zh"] for r in grid.json()["resources"]}
+    assert signs["exam-bay-3"] == "3号人工查验台"  # the new bay's own sign, at once
     booked = w.post(
         "exporter",
         "/api/v1/appointments",

@@ -142,6 +142,16 @@ class YardLayout:
         )
         return found or next((b for b in self.exam_bays if b.id == station_id), None)
 
+    def signed(self, resource_id: str) -> Gate | ScanLane | Station | None:
+        """The gate, scan lane, bay or sealing station of this id: what has a sign."""
+        every: tuple[Gate | ScanLane | Station, ...] = (
+            *self.gates,
+            *self.scan_lanes,
+            *self.exam_bays,
+            *self.sealing_stations,
+        )
+        return next((r for r in every if r.id == resource_id), None)
+
 
 #: The longest display name of a gate, lane or station (it fits a console card and a phone).
 NAME_MAX = 40

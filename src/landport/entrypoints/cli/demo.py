@@ -152,9 +152,11 @@ def register(app: typer.Typer) -> None:
             out.print("Landport stopped")
 
 
-#: A new demo port is simulated this long, as fast as it runs, before the doors open: a day
-#: of arrivals, their night in the yard, trucks on the corridors and at the border.
-WARM_UP = timedelta(hours=30)
+#: A new demo port is simulated this long, as fast as it runs, before the doors open: three
+#: days of arrivals, so that the trucks sealed on the first of them (gone the next morning,
+#: two days on the road as the yard plans them) reach the border ports as the port opens,
+#: with those of the later days on the corridors and in the yard.
+WARM_UP = timedelta(hours=72)
 
 
 def morning(now: datetime) -> datetime:

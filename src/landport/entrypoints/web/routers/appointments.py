@@ -34,6 +34,7 @@ from landport.yard.appointment_model import (
     resources_from_layout,
 )
 from landport.yard.appointment_rules import fairness_rule, peak_quota
+from landport.yard.model import YardLayout, display_name
 
 router = APIRouter(prefix="/api/v1", tags=["appointments"])
 
@@ -120,7 +121,8 @@ def appointments(
 ) -> dict[str, Any]:
     """Declarants see their own enterprise's appointments only (and those of declarations
     it lodged as customs broker), whatever filter they send; `total` counts every
-    appointment matching the filters, `items` holds at most `limit`."""
+    appointment matching the filters, `items` holds at most `limit`, each with its
+    resource's sign (`name_en`, `name_zh`)."""
     filters: dict[str, Any] = {
         # a declarant without an enterprise sees none: None would be no filter at all
         "visible_to": (actor.enterprise_uscc or "") if actor.is_declarant else None,
@@ -128,7 +130,9 @@ def appointments(
         "resource_id": resource_id or None,
         "status": status_filter(status, (s.value for s in AppointmentStatus)),
     }
-    return list_appointments(services.read_engine, limit=limit, **filters)
+    found = list_appointments(services.read_engine, limit=limit, **filters)
+    layout = yard_layout_of(services)
+    return {**found, "items": [_signed(layout, a) for a in found["items"]]}
 
 
 @router.get("/appointments/rules")
@@ -176,11 +180,23 @@ def free_places(
         Day, Query(alias="date", description=f"Beijing date, YYYY-MM-DD, {FIRST_DAY} to {LAST_DAY}")
     ],
 ) -> dict[str, Any]:
-    """Free places per resource and hour of a day, for the booking screen."""
+    """Free places per resource and hour of a day, for the booking screen; each resource
+    with its sign's names (`name_en`, `name_zh`: the id when it has none)."""
     del actor
-    resources = resources_from_layout(yard_layout_of(services))
-    items = capacity(services.read_engine, resources, on, POLICY)
-    return {"date": on.isoformat(), "resources": items}
+    layout = yard_layout_of(services)
+    items = capacity(services.read_engine, resources_from_layout(layout), on, POLICY)
+    return {"date": on.isoformat(), "resources": [_signed(layout, r) for r in items]}
+
+
+def _signed(layout: YardLayout, item: dict[str, Any]) -> dict[str, Any]:
+    """`item` with the names on the sign of its `resource_id` (the id where there is none)."""
+    sign = layout.signed(item["resource_id"])
+    names = (display_name(sign, "en"), display_name(sign, "zh-CN")) if sign else (None, None)
+    return {
+        **item,
+        "name_en": names[0] or item["resource_id"],
+        "name_zh": names[1] or item["resource_id"],
+    }
 
 
 @router.get("/appointments/{appointment_id}")

@@ -169,6 +169,12 @@ async function loadChoices() {
   }
 }
 
+/** What the sign of a gate, lane or bay says, in the page's language (the API falls back to
+ *  the id). */
+function sign(r) {
+  return (lang() === "zh" ? r.name_zh : r.name_en) || r.resource_id;
+}
+
 /** Free places per resource and hour (Beijing time) of the chosen day, as a matrix. */
 async function loadCapacity() {
   const date = document.getElementById("capacity-date").value;
@@ -182,7 +188,7 @@ async function loadCapacity() {
   const head = el("tr", {}, el("th", { scope: "col" }, t("field.resource")),
     hours.map((h) => el("th", { scope: "col" }, h)));
   const rows = resources.map((r) => el("tr", {},
-    el("th", { scope: "row" }, r.resource_id, el("br"), el("small", {}, t(`resource.${r.kind}`))),
+    el("th", { scope: "row" }, sign(r), el("br"), el("small", {}, t(`resource.${r.kind}`))),
     hours.map((hour) => {
       const slot = r.hours.find((h) => h.hour === hour);
       if (!slot) return el("td", { class: "closed" }, "—");
@@ -195,10 +201,10 @@ async function loadCapacity() {
   const select = document.getElementById("appointment-slot");
   const current = select.value;
   const gatesFirst = [...resources].sort((a, b) => (a.kind === "gate_in" ? 0 : 1) - (b.kind === "gate_in" ? 0 : 1));
-  replace(select, gatesFirst.map((r) => el("optgroup", { label: `${r.resource_id} · ${t(`resource.${r.kind}`)}` },
-    el("option", { value: JSON.stringify([r.resource_id, "earliest"]) }, `${r.resource_id} · ${t("declarant.earliest")}`),
+  replace(select, gatesFirst.map((r) => el("optgroup", { label: `${sign(r)} · ${t(`resource.${r.kind}`)}` },
+    el("option", { value: JSON.stringify([r.resource_id, "earliest"]) }, `${sign(r)} · ${t("declarant.earliest")}`),
     r.hours.map((h) => el("option", { value: JSON.stringify([r.resource_id, h.slot_start]) },
-      `${r.resource_id} · ${h.hour} · ${t("declarant.free_n", { free: h.free })}`)))));
+      `${sign(r)} · ${h.hour} · ${t("declarant.free_n", { free: h.free })}`)))));
   select.value = current;
   if (select.selectedIndex < 0) select.selectedIndex = 0;
 }
@@ -233,7 +239,7 @@ async function loadAppointments() {
   replace("my-appointments", table("declarant.my_appointments", [
     ["field.number", (a) => a.declaration_number || a.declaration_id],
     ["field.plate", (a) => a.plate || "—"],
-    ["field.resource", (a) => a.resource_id],
+    ["field.resource", (a) => sign(a)],
     ["field.slot_start", (a) => beijing(a.slot_start)],
     ["field.status", (a) => t(`appointment.${a.status}`)],
   ], answer.data.items || []));
