@@ -69,6 +69,24 @@ PROVINCE_CODES = {
     "tibet": ("540200", "藏"),
 }
 _PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+#: How an enterprise's name says its province and goods, as the register shows them.
+PROVINCE_NAMES_ZH = {
+    "zhejiang": "浙江",
+    "shandong": "山东",
+    "guangdong": "广东",
+    "henan": "河南",
+    "tibet": "西藏",
+}
+GOODS_NAMES = {
+    "furniture": ("furniture", "家具"),
+    "garments": ("garments", "服装"),
+    "appliances": ("appliances", "家电"),
+    "carpets": ("carpets", "藏毯"),
+    "nev": ("NEV", "新能源汽车"),
+    "lithium_ion": ("lithium-ion battery", "锂电池储能"),
+    "pv": ("PV module", "光伏组件"),
+    "primary_lithium": ("lithium cell", "锂原电池"),
+}
 
 
 @dataclass(frozen=True)
@@ -82,13 +100,14 @@ class Exporter:
 
     @property
     def name_en(self) -> str:
-        name = f"Twin {self.province.title()} {self.goods.replace('_', ' ')} exporter"
-        return f"{name} (new, {self.newcomer})" if self.newcomer else name
+        goods = GOODS_NAMES[self.goods][0]
+        name = f"Twin {self.province.title()} {goods} exporter"
+        return f"{name} (new, truck {self.newcomer})" if self.newcomer else name
 
     @property
     def name_zh(self) -> str:
-        name = f"孪生{self.province}{self.goods}出口企业"
-        return f"{name}（新，{self.newcomer}）" if self.newcomer else name
+        name = f"孪生{PROVINCE_NAMES_ZH[self.province]}{GOODS_NAMES[self.goods][1]}出口企业"
+        return f"{name}（首次出口，第{self.newcomer}车）" if self.newcomer else name
 
 
 def exporter(province: str, goods: str) -> Exporter:
