@@ -5,6 +5,7 @@ the form is usable with the keyboard alone; other consoles are refused."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ import pytest
 
 from browser.conftest import LOGINS, LiveServer, open_console, screenshot
 from builders import make_container_number
+from landport.shared.clock import BEIJING
 
 pytestmark = pytest.mark.browser
 
@@ -242,3 +244,14 @@ def test_a_declarant_opening_the_customs_console_is_refused_and_so_is_its_api(pa
     screenshot(page, "console-refused-declarant")
     status = page.evaluate("fetch('/api/v1/worklist').then(r => r.status)")
     assert status == 403
+
+
+def test_the_booking_day_is_the_ports_not_the_browsers(page: Any) -> None:
+    """A browser whose clock is years off (or the demo, whose clock runs ahead of the wall)
+    still offers the port's own day for booking: the page ticks on from the platform's time."""
+    page.clock.install(time=datetime(2031, 7, 1, 12, 0, tzinfo=UTC))
+    open_console(page, "declarant")
+    served = page.locator("body").get_attribute("data-now") or ""
+    port_day = datetime.fromisoformat(served).astimezone(BEIJING).date().isoformat()
+    assert port_day != "2031-07-01"
+    assert page.locator("#capacity-date").input_value() == port_day

@@ -5,6 +5,7 @@ declaration chosen."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -111,3 +112,31 @@ def test_the_pre_advice_plate_follows_the_declaration_chosen(page: Any) -> None:
     page.locator("#advice-form button[type=submit]").click()
     page.locator("#advice-form .form-summary li").first.wait_for()
     assert "未办理" in page.locator("#advice-form .form-summary").inner_text()
+
+
+def test_an_inspection_is_timed_by_the_ports_clock_not_the_browsers(
+    page: Any, live_server: LiveServer
+) -> None:
+    """The officer records an examination that took 5 minutes in a browser whose clock is
+    years ahead: the record ends at the port's now (a browser's time would be refused as in the
+    future, or in the demo land hours off)."""
+    page.clock.install(time=datetime(2031, 7, 1, 12, 0, tzinfo=UTC))
+    open_console(page, "customs_officer")
+    opened = page.locator("#worklist [data-open]").first
+    declaration_id = opened.get_attribute("data-open")
+    opened.click()
+    page.locator("#case-actions:not([hidden])").wait_for()
+    page.locator("#insp-kind").select_option("physical_examination")  # red lane first
+    page.locator("#insp-result").select_option("conform")
+    page.locator("#insp-findings").fill("goods and papers agree")
+    page.locator("#inspection-form button[type=submit]").click()
+    page.locator("#case-status.notice-ok").wait_for()
+    officer = live_server.headers(LOGINS["customs_officer"])
+    records = httpx.get(
+        live_server.url(f"/api/v1/declarations/{declaration_id}"), headers=officer
+    ).json()
+    last = records["inspections"][-1]
+    finished = datetime.fromisoformat(last["finished_at"])
+    started = datetime.fromisoformat(last["started_at"])
+    assert abs(finished - datetime.now(UTC)) < timedelta(minutes=2)
+    assert finished - started == timedelta(minutes=5)

@@ -45,3 +45,10 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+def clock_rate(clock: Clock) -> float:
+    """Platform seconds per real second: the live demo's clock says its pace (`rate`);
+    any other clock runs at the wall's. Pages tick on from the platform's time at it."""
+    rate = getattr(clock, "rate", 1.0)
+    return float(rate) if isinstance(rate, int | float) and rate > 0 else 1.0

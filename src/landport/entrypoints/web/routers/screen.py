@@ -18,7 +18,7 @@ from landport.adapters.db.screen_queries import (
 )
 from landport.entrypoints.web.deps import ServicesDep, Staff
 from landport.entrypoints.web.views import as_seen_by, declaration_view, passport_view
-from landport.shared.clock import Clock
+from landport.shared.clock import clock_rate
 from landport.shared.errors import NotFound
 
 #: A wall display logs in once as `auditor` (read-only); declarants may not watch: the screen
@@ -26,13 +26,6 @@ from landport.shared.errors import NotFound
 ScreenReader = Staff
 
 router = APIRouter(prefix="/api/v1/screen", tags=["screen"])
-
-
-def clock_rate(clock: Clock) -> float:
-    """Platform seconds per real second: the live demo's clock says its pace (`rate`);
-    any other clock runs at the wall's."""
-    rate = getattr(clock, "rate", 1.0)
-    return float(rate) if isinstance(rate, int | float) and rate > 0 else 1.0
 
 
 @router.get("/summary")

@@ -23,6 +23,7 @@ from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import SESSION_COOKIE, csrf_token_for, session_cookie
 from landport.entrypoints.web.ui.translations import Translator, catalogs, language_of
 from landport.settings import Settings
+from landport.shared.clock import clock_rate
 from landport.shared.errors import Forbidden
 
 LANG_COOKIE = "landport_lang"
@@ -120,6 +121,10 @@ def render(
         "home": LANDING.get(actor.role, "/") if actor else "/login",
         "csrf_token": csrf_token_for(services, token) if token and actor else "",
         "i18n_json": _catalog_json(lang),
+        # the platform's time and pace: a page's default times are the port's, not the
+        # browser's (the demo's clock runs ahead of the wall)
+        "platform_now": services.clock.now().isoformat(),
+        "clock_rate": clock_rate(services.clock),
         "ui": services.settings.ui,
         "path": request.url.path,
         "next_here": quote(

@@ -275,8 +275,19 @@
     return (lang === "en" ? record[base + "_en"] : record[base + "_zh"]) || record[base + "_en"] || record[base] || "";
   }
 
+  // The platform's time when the page was served, ticking on at the platform's pace: the
+  // times a page fills in for the user are the port's (the demo's clock runs ahead).
+  const served = { at: Date.parse(document.body.dataset.now || ""), loaded: performance.now() };
+  const pace = Number(document.body.dataset.clockRate) > 0 ? Number(document.body.dataset.clockRate) : 1;
+
+  /** The platform's time now (the browser's own when the page did not say). */
+  function now() {
+    if (Number.isNaN(served.at)) return new Date();
+    return new Date(served.at + (performance.now() - served.loaded) * pace);
+  }
+
   window.LP = {
     t, has, lang, request, api, ApiError, message, el, showErrors, clearErrors, setFieldError,
-    errorSummary, requireFields, fieldLabel, live, fmt, pick, csrfToken,
+    errorSummary, requireFields, fieldLabel, live, fmt, pick, csrfToken, now,
   };
 })();

@@ -5,7 +5,7 @@
 const LP = window.LP;
 
 // One implementation each, in app.js.
-export const { el, clearErrors, setFieldError, showErrors, requireFields } = LP;
+export const { el, clearErrors, setFieldError, showErrors, requireFields, now } = LP;
 
 /** "zh" or "en", for the consoles' choice between the *_zh and *_en fields of a record. */
 export function lang() {
@@ -163,11 +163,6 @@ export function clearNotice(targetId) {
   if (!node) return;
   node.className = "";
   node.textContent = "";
-}
-
-/** The ISO time `minutes` ago, for the start of an inspection that just finished. */
-export function isoMinutesAgo(minutes) {
-  return new Date(Date.now() - minutes * 60000).toISOString();
 }
 
 let stream = null; // the page's one live-event stream, opened by the first `onLive`

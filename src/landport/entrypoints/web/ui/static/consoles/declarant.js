@@ -2,8 +2,8 @@
 // field), my declarations, truck appointments against capacity, my trucks.
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, lang, laneBadge, listAll, message,
-  moreNote, notify, onLive, replace, requireFields, setFieldError, showErrors, statusBadge, t, table,
-  write,
+  moreNote, notify, now, onLive, replace, requireFields, setFieldError, showErrors, statusBadge, t,
+  table, write,
 } from "./common.js";
 
 const form = document.getElementById("declaration-form");
@@ -297,7 +297,7 @@ function init() {
   form.addEventListener("change", onEdit);
   form.addEventListener("focusout", onEdit);
   const date = document.getElementById("capacity-date");
-  if (!date.value) date.value = new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 10);
+  if (!date.value) date.value = new Date(now().getTime() + 8 * 3600000).toISOString().slice(0, 10);
   date.addEventListener("change", loadCapacity);
   document.getElementById("appointment-form").addEventListener("submit", bookAppointment);
   document.getElementById("advice-form").addEventListener("submit", preAdvise);

@@ -2,8 +2,8 @@
 // records, release / hold / reject with a reason, arming an e-lock on released goods and
 // taking one off a truck still in the yard.
 import {
-  ready, api, beijing, clearErrors, clearNotice, el, failed, isoMinutesAgo, lang, laneBadge, listAll,
-  message, moreNote, notify, onLive, replace, requireFields, ruleEffect, setFieldError, showErrors,
+  ready, api, beijing, clearErrors, clearNotice, el, failed, lang, laneBadge, listAll,
+  message, moreNote, notify, now, onLive, replace, requireFields, ruleEffect, setFieldError, showErrors,
   statusBadge, t, table, write,
 } from "./common.js";
 import { initAlerts } from "./alerts.js";
@@ -105,9 +105,11 @@ async function recordInspection(event) {
   // A record whose answer was lost is sent again as it was (its times included), under the
   // same key: the server answers the first record instead of adding a second.
   const path = `/api/v1/declarations/${entered.declaration}/inspections`;
-  const answer = await write(inspection, "POST", path, entered, ({ declaration, minutes: ago, ...fields }) => ({
-    ...fields, started_at: isoMinutesAgo(ago), finished_at: new Date().toISOString(),
-  }));
+  const answer = await write(inspection, "POST", path, entered, ({ declaration, minutes: ago, ...fields }) => {
+    const finished = now();  // the port's clock, not the browser's
+    const started = new Date(finished.getTime() - ago * 60000);
+    return { ...fields, started_at: started.toISOString(), finished_at: finished.toISOString() };
+  });
   if (!answer.ok) return showErrors(inspection, answer);
   clearErrors(inspection);
   inspection.reset();
