@@ -88,6 +88,9 @@ def test_records_must_be_consistent() -> None:
         "finished_before_started",
         "image_digest_required",
     }
+    (wrong,) = [v for v in check_record(bad) if v.code == "result_not_allowed_for_kind"]
+    assert wrong.message_zh == "机检的结果只能是：图像未见异常（clear）、图像可疑（suspicious）"
+    assert wrong.message_en == "a scan result must be one of: clear, suspicious"
     no_findings = record(K.PHYSICAL_EXAMINATION, R.CONFORM)
     assert [v.code for v in check_record(no_findings)] == ["findings_required"]
 

@@ -35,7 +35,7 @@ FIELD_ZH: dict[str, str] = {
     "origin_province": "境内货源地",
     "cbec_order_ref": "跨境电商订单编号",
     "warehouse_booking_ref": "海外仓预约编号",
-    "total_value": "总价",
+    "total_value": "合计总价",
     "": "报关单",
 }
 

@@ -26,6 +26,20 @@ class InspectionResult(StrEnum):
     SUSPICIOUS = "suspicious"
 
 
+#: How a Chinese officer names each kind of check and its result.
+KIND_ZH = {
+    InspectionKind.DOCUMENT_CHECK: "单证审核",
+    InspectionKind.SCAN: "机检",
+    InspectionKind.PHYSICAL_EXAMINATION: "人工查验",
+}
+RESULT_ZH = {
+    InspectionResult.CONFORM: "相符",
+    InspectionResult.DISCREPANCY: "不符",
+    InspectionResult.CLEAR: "图像未见异常",
+    InspectionResult.SUSPICIOUS: "图像可疑",
+}
+
+
 ALLOWED_RESULTS: dict[InspectionKind, frozenset[InspectionResult]] = {
     InspectionKind.DOCUMENT_CHECK: frozenset(
         {InspectionResult.CONFORM, InspectionResult.DISCREPANCY}
@@ -75,13 +89,15 @@ def check_record(record: InspectionRecord) -> list[Violation]:
     """A record must be internally consistent before it is accepted."""
     problems: list[Violation] = []
     if record.result not in ALLOWED_RESULTS[record.kind]:
-        allowed = ", ".join(sorted(r.value for r in ALLOWED_RESULTS[record.kind]))
+        allowed = sorted(ALLOWED_RESULTS[record.kind], key=lambda r: r.value)
         problems.append(
             Violation(
                 "result",
                 "result_not_allowed_for_kind",
-                f"a {record.kind.value} result must be one of: {allowed}",
-                f"该类检查的结果只能是：{allowed}",
+                f"a {record.kind.value} result must be one of: "
+                + ", ".join(r.value for r in allowed),
+                f"{KIND_ZH[record.kind]}的结果只能是："
+                + "、".join(f"{RESULT_ZH[r]}（{r.value}）" for r in allowed),
             )
         )
     if record.finished_at < record.started_at:

@@ -170,7 +170,20 @@
     if (empty && has("consoles.common.required")) {
       return t("consoles.common.required", { label: label || error.field || "" });
     }
-    return message(error, "") || t("consoles.common.failed", { status });
+    const text = message(error, "") || t("consoles.common.failed", { status });
+    return label && error.field ? withoutPath(text, error.field, label) : text;
+  }
+
+  /** A message for a field the form labels, without the API's path for it: the label comes
+   *  first on the form ("Container number: ..."), so "containers[0].number（集装箱号）：" at the
+   *  head of the message goes, and elsewhere the path reads as the field's name. */
+  function withoutPath(text, field, label) {
+    const quoted = field.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const lead = new RegExp(`^${quoted}(（[^）]*）)?\\s*[:：]\\s*`);
+    if (lead.test(text)) return text.replace(lead, "");
+    return text
+      .replace(new RegExp(`${quoted}（[^）]*）`, "g"), label)
+      .replace(new RegExp(quoted, "g"), label);
   }
 
   /** An API answer as lines, one per violation (or the answer's own message when it lists
@@ -194,7 +207,7 @@
 
   /** A refusal on one of these is about the record's state, not a value typed: the message
    *  says what is missing, and the API's field name means nothing to an officer. */
-  const STATE_FIELDS = new Set(["status", "state"]);
+  const STATE_FIELDS = /^(status|state|fees|holds(\[\d+\])?)$/;
 
   /** Shows an API answer on a form: each error next to its field, all of them in the summary,
    *  which takes the focus (its links jump to the fields). `answer` is a request() answer
@@ -210,7 +223,7 @@
     for (const { input, field, label, text } of lines) {
       if (input) byInput.set(input, byInput.has(input) ? `${byInput.get(input)} ${text}` : text);
       const jump = input && input.id ? el("a", { href: `#${input.id}` }, text) : text;
-      const name = label || (field && !STATE_FIELDS.has(field) && !text.includes(field) ? field : "");
+      const name = label || (field && !STATE_FIELDS.test(field) && !text.includes(field) ? field : "");
       items.push(el("li", {}, name ? el("strong", {}, `${name}: `) : null, jump));
     }
     for (const [input, text] of byInput) setFieldError(form, input, text);
