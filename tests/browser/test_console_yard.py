@@ -165,3 +165,35 @@ def test_the_gate_board_holds_still_under_the_pointer_and_catches_up_after(
     page.mouse.move(5, 5)  # away from the board
     page.locator("#gate-board tr", has_text=plate).wait_for()
     assert page.locator("#gate-board table[data-drawn=before]").count() == 0
+
+
+def test_dispatch_sends_a_released_green_truck_on_and_a_red_one_to_a_lane_with_its_reason(
+    page: Any, live_server: LiveServer
+) -> None:
+    """The operator dispatches from the gate board: the rules choose, and the notice says
+    where the truck goes and why."""
+    declarant = live_server.headers(LOGINS["declarant"])
+    yard = live_server.headers(LOGINS["yard_operator"])
+    listed = httpx.get(
+        live_server.url("/api/v1/declarations?page_size=200"), headers=declarant
+    ).json()["items"]
+    chosen = {
+        "green": next(d for d in listed if d["status"] == "released" and d["lane"] == "green"),
+        "red": next(d for d in listed if d["status"] == "examination"),
+    }
+    for declaration in chosen.values():
+        body = {"declaration_id": declaration["id"], "plate": declaration["vehicle_plate"]}
+        announced = httpx.post(live_server.url("/api/v1/visits"), json=body, headers=declarant)
+        assert announced.status_code == 201, announced.text
+        gate = {"plate": declaration["vehicle_plate"]}
+        gated = httpx.post(live_server.url("/api/v1/gate/in"), json=gate, headers=yard)
+        assert gated.status_code == 200, gated.text
+    open_console(page, "yard_operator", english=True)
+    green, red = (chosen[lane]["vehicle_plate"] for lane in ("green", "red"))
+    page.locator("#gate-board tr", has_text=green).locator("[data-dispatch]").click()
+    page.locator("#gate-status.notice-ok", has_text=f"{green}: Decided").wait_for()
+    page.locator("#gate-board tr", has_text=green).filter(has_text="Decided").wait_for()
+    page.locator("#gate-board tr", has_text=red).locator("[data-dispatch]").click()
+    notice = page.locator("#gate-status.notice-ok", has_text=red)
+    notice.wait_for()
+    assert "Scan Lane" in notice.inner_text() and "shortest expected wait" in notice.inner_text()

@@ -13,12 +13,22 @@ function visitStatus(v) {
   return el("span", { class: `badge visit-${v.status}` }, lang() === "zh" ? v.status_zh : t(`visit.${v.status}`));
 }
 
-/** The next steps the visit's life allows (from the server's state machine), as buttons. */
+/** Where dispatch can send a truck from: customs' lane and the live queues choose its
+ *  station (a green or blue truck released goes straight to sealing). */
+const DISPATCHABLE = ["gated_in", "queued", "at_lane"];
+
+/** The next steps the visit's life allows (from the server's state machine), as buttons;
+ *  first, where it applies, dispatch: the station the rules choose, with the reason. */
 function visitActions(v) {
   const buttons = (layout.moves[v.status] || []).map((to) => el("button", {
     type: "button", class: "secondary small", "data-move": to,
     onclick: () => act(v, `/api/v1/visits/${v.id}/move`, { to }),
   }, t(`yard.move.${to}`)));
+  if (DISPATCHABLE.includes(v.status)) {
+    buttons.unshift(el("button", {
+      type: "button", class: "primary small", "data-dispatch": v.id, onclick: () => dispatch(v),
+    }, t("yard.dispatch")));
+  }
   if (v.status === "sealed") {
     buttons.push(el("button", {
       type: "button", class: "secondary small", "data-park": v.id,
@@ -32,6 +42,20 @@ function visitActions(v) {
     }, t("yard.fees_paid")));
   }
   return buttons.length ? el("div", { class: "row-actions" }, buttons) : "—";
+}
+
+/** Dispatch: the answer says where the truck goes and why, or what it waits for. */
+async function dispatch(visit) {
+  clearNotice("gate-status");
+  const answer = await api("POST", `/api/v1/visits/${visit.id}/dispatch`, null);
+  if (!answer.ok) return notify("gate-status", `${visit.plate}: ${failed(answer)}`, "error");
+  const sent = answer.data.dispatch || {};
+  const zh = lang() === "zh";
+  let why = t(`visit.${sent.status}`);
+  if (sent.station) why = zh ? sent.station.reason_zh : sent.station.reason_en;
+  else if (sent.waiting_for) why = t("yard.waiting_for", { what: zh ? sent.waiting_for.zh : sent.waiting_for.en });
+  notify("gate-status", `${visit.plate}: ${why}`);
+  await load(true);
 }
 
 async function act(visit, path, body) {
