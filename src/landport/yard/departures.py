@@ -428,3 +428,23 @@ __all__ = [
     "routes_from_geojson",
     "with_closure",
 ]
+
+
+#: Leaving the yard this much before the planned departure is said at the gate and kept in
+#: the visit's history: the border's capacity was planned for the truck's planned day.
+EARLY_LEAVE = timedelta(minutes=30)
+
+
+def early_leave(planned: datetime | None, at: datetime) -> tuple[str, str] | None:
+    """(English, Chinese) for a truck through the exit gate well before its planned
+    departure, else None: its arrival window now counts from the gate-out."""
+    if planned is None or planned - at < EARLY_LEAVE:
+        return None
+    hours, rest = divmod(round((planned - at).total_seconds() / 60), 60)
+    local = planned.astimezone(BEIJING)
+    return (
+        f"left {hours} h {rest} min before its planned departure ({local:%m-%d %H:%M} "
+        "Beijing time): the arrival window counts from now and the border may be busy",
+        f"比计划离场时间（北京时间 {local:%m-%d %H:%M}）提前 {hours} 小时 {rest} 分钟出闸："
+        "到达时限自此起算，口岸可能拥堵",
+    )

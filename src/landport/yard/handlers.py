@@ -7,6 +7,7 @@ works on its connection. Every change is audited; nothing here commits.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from landport.shared.clock import beijing_date
 from landport.shared.errors import Conflict, InvalidInput, NotFound, Violation
 from landport.shared.identifiers import normalise_plate
 from landport.yard import commands as yc
+from landport.yard.departures import early_leave
 from landport.yard.dispatch import StationKind
 from landport.yard.flow import CLEARANCE, admission_refusal, clearance_holds, shut_out_reason
 from landport.yard.hold_handlers import handling_holds_and_moves
@@ -354,7 +356,11 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
             raise GateOutBlocked(blockers)
         assert trip is not None  # "not_sealed" is a blocker
         before = snapshot(yv)
-        yv.visit.move_to(V.GATED_OUT, at=now, actor=cmd.actor.username)
+        early = early_leave(yv.departure_at, now)
+        said = None
+        if early is not None:  # kept in both languages, as a departure plan's reasons are
+            said = json.dumps({"reason_en": early[0], "reason_zh": early[1]}, ensure_ascii=False)
+        yv.visit.move_to(V.GATED_OUT, at=now, actor=cmd.actor.username, reason=said)
         # Sealed goods leave on their trip: custody (the e-lock's monitor) takes over here.
         yv.visit.move_to(V.ON_TRIP, at=now, actor=cmd.actor.username, reason=f"trip {trip.id}")
         leave_yard(store, yv)
@@ -367,7 +373,7 @@ def handling_yard(store_for: StoreFor, sources: YardSources) -> dict[type, Calla
                 f"the e-lock of trip {trip.id} was taken off meanwhile: read the plate again",
                 f"运输 {trip.id} 的电子关锁刚被撤除，请重新读取车牌",
             )
-        audit_visit(uow, cmd.actor, "visit.gated_out", yv, before)
+        audit_visit(uow, cmd.actor, "visit.gated_out", yv, before, early[0] if early else "")
         # the arrival window now counts from the real departure
         rebase_window(uow, ctx, locked, now, actor=cmd.actor.username, reason="gated out")
         return yv

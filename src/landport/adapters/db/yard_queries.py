@@ -148,8 +148,15 @@ def visit_view(
         step_views = []
         for s in step_rows:
             plan = _plan(s)
+            reason_zh = plan.get("reason_zh") if plan else None
             step_views.append(
-                plain_row({**s, "reason": plan["reason_en"] if plan else s["reason"]})
+                plain_row(
+                    {
+                        **s,
+                        "reason": plan["reason_en"] if plan else s["reason"],
+                        "reason_zh": reason_zh,
+                    }
+                )
             )
         holds = conn.execute(
             select(visit_holds)

@@ -185,7 +185,10 @@ async function gate(direction) {
   gateForm.querySelector("[data-field=declaration_id]").value = ""; // it was this truck's
   // a truck whose goods were refused or withdrawn leaves by the same gate, back inland
   const done = answer.data.status === "shut_out" ? "gate_shut_out_ok" : `gate_${direction}_ok`;
-  notify("gate-status", t(`yard.${done}`, { plate: answer.data.plate }));
+  // a truck let out well before its planned departure: the history says so, and so does the gate
+  const out = direction === "out" ? (answer.data.steps || []).filter((s) => s.status === "gated_out").pop() : null;
+  const early = out && out.reason ? (lang() === "zh" ? out.reason_zh || out.reason : out.reason) : "";
+  notify("gate-status", t(`yard.${done}`, { plate: answer.data.plate }) + (early ? ` ${early}` : ""), early ? "warning" : "ok");
   await load(true);
 }
 
