@@ -42,14 +42,17 @@ def _officer_port(ev: CustodyEvidence, now: datetime, policy: BorderPolicy) -> C
     """The goods were declared to exit via one port; only that port may release them."""
     port, due = ev.officer_port, ev.trip.exit_port
     ok = port == due
+    (here_en, here_zh), (due_en, due_zh) = ev.port_name(port), ev.port_name(due)
     return Check(
         "officer_port",
         ok,
         f"{port} / {due}",
-        f"Release at {due}, the declared exit port"
+        f"Release at {due_en}, the declared exit port"
         if ok
-        else f"Officer's port {port} is not the trip's exit port {due}",
-        f"在申报出境口岸 {due} 放行" if ok else f"关员所在口岸 {port} 不是本次运输的出境口岸 {due}",
+        else f"Officer's port {here_en} is not the trip's exit port {due_en}",
+        f"在申报出境口岸{due_zh}放行"
+        if ok
+        else f"关员所在口岸{here_zh}不是本次运输的出境口岸{due_zh}",
         {"officer_port": port, "exit_port": due},
     )
 

@@ -6,7 +6,7 @@ The integrator assembles `CustodyEvidence` from the database; the rules in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -120,6 +120,11 @@ class CustodyEvidence:
     recomputed_passport_digest: str | None  # from the declaration and inspections, now
     presented: Presented
     officer_port: str
+    #: (English, Chinese) names of ports by id, for the checks' words (ids where absent)
+    port_names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def port_name(self, port_id: str) -> tuple[str, str]:
+        return self.port_names.get(port_id, (port_id, port_id))
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.share_inside <= 1.0:

@@ -123,9 +123,14 @@ def recomputed_passport_digest(
 
 
 def custody_evidence(
-    record: CustodyRecord, reading: GateReading, *, officer_port: str
+    record: CustodyRecord,
+    reading: GateReading,
+    *,
+    officer_port: str,
+    port_names: Mapping[str, tuple[str, str]] | None = None,
 ) -> CustodyEvidence:
-    """The verdict's input, from the stored record and what the gate read."""
+    """The verdict's input, from the stored record and what the gate read; `port_names`:
+    (English, Chinese) by port id, for the checks' words."""
     trip, st, d = record.trip, record.monitor, record.declaration
     arrival = st.first_arrival
     opened = [e for e in st.lock_events if e.get("lock") == LockState.OPENED.value]
@@ -174,6 +179,7 @@ def custody_evidence(
         recomputed_passport_digest=recomputed_passport_digest(d, record.inspections),
         presented=reading.presented(trip),
         officer_port=officer_port,
+        port_names=port_names or {},
     )
 
 
@@ -300,7 +306,8 @@ def _judge(
         zone_kinds={z.id: z.kind for z in route.zones} if route is not None else {},
         open_alerts=uow.alerts.open_for_trip(trip.id),
     )
-    evidence = custody_evidence(record, reading, officer_port=actor.port_id or "")
+    names = port_names_of(ctx.catalog.places)
+    evidence = custody_evidence(record, reading, officer_port=actor.port_id or "", port_names=names)
     return _Judged(trip, declaration, seal, border_verdict(evidence, now=ctx.clock.now()))
 
 
@@ -440,3 +447,12 @@ def referring_to_inspection(store_for: StoreFor) -> Callable[..., dict[str, Any]
         )
 
     return refer_to_inspection
+
+
+def port_names_of(places: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """The border ports' names as the officers say them ("Gyirong port", "吉隆口岸")."""
+    return {
+        pid: (p.short_name_en, p.name_zh)
+        for pid, p in places.items()
+        if getattr(p, "kind", "") == "border_port"
+    }

@@ -6,6 +6,7 @@ Straight from the tables, like `custody_queries.py`; the verdict itself is the p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -101,15 +102,17 @@ def border_check(
     officer_port: str | None,
     now: datetime,
     policy: BorderPolicy | None = None,
+    port_names: Mapping[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any] | None:
     """The verdict for the officer's screen (schema landport.border-verdict/1, plus context);
-    `officer_port=None`: judged as the trip's exit port would (a supervisor's view)."""
+    `officer_port=None`: judged as the trip's exit port would (a supervisor's view);
+    `port_names`: how the checks name the ports (`border_handlers.port_names_of`)."""
     record = custody_record(engine, trip_id)
     if record is None:
         return None
     if officer_port is None:
         officer_port = record.trip.exit_port
-    evidence = custody_evidence(record, reading, officer_port=officer_port)
+    evidence = custody_evidence(record, reading, officer_port=officer_port, port_names=port_names)
     verdict = border_verdict(evidence, now=now, policy=policy)
     trip, p = record.trip, evidence.presented
     return {

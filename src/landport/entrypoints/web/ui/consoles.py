@@ -179,7 +179,14 @@ def read_certificate_qr(body: QrBody, services: ServicesDep, actor: QrReader) ->
         claims = parse_qr_payload(body.token)
     except MalformedToken as exc:
         raise InvalidInput(
-            [Violation("qr", "qr_malformed", f"qr: {exc}", "二维码不是有效的陆港通关证书")]
+            [
+                Violation(
+                    "qr",
+                    "qr_malformed",
+                    f"the scanned text is not a Landport trip certificate ({exc})",
+                    "扫描内容不是有效的陆港通关证书二维码",
+                )
+            ]
         ) from None
     keys = public_keyring(public_keys(environment=services.settings.environment))
     check = verify_qr_payload(body.token, keys, at=services.clock.now())
