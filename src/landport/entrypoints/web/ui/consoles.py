@@ -184,7 +184,7 @@ def read_certificate_qr(body: QrBody, services: ServicesDep, actor: QrReader) ->
                     "qr",
                     "qr_malformed",
                     f"the scanned text is not a Landport trip certificate ({exc})",
-                    "扫描内容不是有效的陆港通关证书二维码",
+                    "二维码不是有效的陆港通关证书",
                 )
             ]
         ) from None
