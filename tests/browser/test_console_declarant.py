@@ -53,6 +53,7 @@ def test_a_declaration_with_errors_shows_the_api_messages_in_chinese_then_goes_t
     open_console(page, "declarant")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     fill_shipment(page, plate="XX12345", hs_code="85065", name="")
+    page.locator("#d-net").fill("1500")  # more than the gross mass
     page.locator("#declare-submit").click()
 
     summary = page.locator("#declaration-form .form-summary")
@@ -64,6 +65,8 @@ def test_a_declaration_with_errors_shows_the_api_messages_in_chinese_then_goes_t
     # each message under the form's own label, without the API's path for the field
     assert "items[0]" not in summary.inner_text() and "vehicle_plate" not in summary.inner_text()
     assert "items[0]" not in field_error(page, "i-0-hs")
+    net = field_error(page, "d-net")  # its name holds brackets of its own: 净重（千克）
+    assert "net_kg" not in net and "））" not in net, net
     assert page.locator("#declare-status").inner_text() == "未能申报：请修改标出的栏目。"
     screenshot(page, "console-declarant-errors-zh")
     before = httpx.get(
@@ -71,6 +74,7 @@ def test_a_declaration_with_errors_shows_the_api_messages_in_chinese_then_goes_t
     ).json()["total"]
 
     page.locator("#d-plate").fill("藏D54321")
+    page.locator("#d-net").fill("1000")
     page.wait_for_function("!document.getElementById('d-plate').hasAttribute('aria-invalid')")
     page.locator("#i-0-hs").fill("8506500000")
     page.locator("#i-0-name").fill("锂原电池 primary lithium cells CR2032")

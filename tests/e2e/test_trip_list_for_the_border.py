@@ -21,6 +21,8 @@ def test_the_trucks_at_the_gate_come_first_and_only_those_for_the_port(world: Wo
         ("藏D50002", "EL-5002"),
         ("藏D50003", "EL-5003"),
         ("藏D50004", "EL-5004"),
+        ("藏D50005", "EL-5005"),
+        ("藏D50006", "EL-5006"),
     ):
         parked_truck(w, plate, seal)
     with w.services.engine.begin() as conn:  # where the e-locks would have put them by now
@@ -29,21 +31,26 @@ def test_the_trucks_at_the_gate_come_first_and_only_those_for_the_port(world: Wo
             ("藏D50002", "at_border", "gyirong-port"),
             ("藏D50003", "en_route", "gyirong-port"),
             ("藏D50004", "at_border", "zhangmu-port"),
+            ("藏D50005", "departed", "gyirong-port"),
+            ("藏D50006", "verified", "gyirong-port"),
         ):
             conn.execute(
                 text("UPDATE trips SET state = :s, exit_port = :p WHERE vehicle_plate = :v"),
                 {"s": state, "p": port, "v": plate},
             )
     listed = w.get("border", f"{LIST}&exit_port=gyirong-port&order=border").json()
-    assert listed["total"] == 3
-    assert [(t["vehicle_plate"], t["state"]) for t in listed["items"]] == [
-        ("藏D50002", "at_border"),
+    assert listed["total"] == 5
+    at_the_gate = {(t["vehicle_plate"], t["state"]) for t in listed["items"][:2]}
+    assert at_the_gate == {("藏D50002", "at_border"), ("藏D50006", "verified")}
+    assert [(t["vehicle_plate"], t["state"]) for t in listed["items"][2:]] == [
         ("藏D50003", "en_route"),
+        ("藏D50005", "departed"),
         ("藏D50001", "in_yard"),
     ]
-    first = w.get("border", f"{LIST}&exit_port=gyirong-port&order=border&page_size=1").json()
-    assert first["total"] == 3 and [t["vehicle_plate"] for t in first["items"]] == ["藏D50002"]
-    assert w.get("officer", LIST).json()["total"] == 4  # without a port: every port's
+    first = w.get("border", f"{LIST}&exit_port=gyirong-port&order=border&page_size=2").json()
+    assert first["total"] == 5
+    assert {t["vehicle_plate"] for t in first["items"]} == {"藏D50002", "藏D50006"}
+    assert w.get("officer", LIST).json()["total"] == 6  # without a port: every port's
 
 
 def test_a_misspelt_port_or_order_is_refused_naming_the_field(world: World) -> None:

@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from landport.seals.trip_plan import Thresholds
+
 #: The zones on the way where a sealed truck may stop without an alert (the yard and the
 #: border port are where its trip starts and ends).
 STOPPING_KINDS = frozenset({"rest_stop", "checkpoint"})
-#: How long a truck stays in a stopping place before it counts as resting there (the dwell
-#: after which a stop on the open road is an unscheduled stop, `TripThresholds.stop_minutes`).
-RESTING_AFTER = timedelta(minutes=20)
+#: How long a truck stays in a stopping place before it counts as resting there: the dwell
+#: after which a stop on the open road is an unscheduled stop.
+RESTING_AFTER = timedelta(minutes=Thresholds().stop_minutes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,10 +144,13 @@ class TripFilter:
 
 
 #: The orders a trip list comes in: the newest armed first, or as a border port's officers
-#: meet them (at the border, on the road, departed, still in the yard; earliest window first).
+#: meet them (at the border or verified there, on the road, departed, still in the yard;
+#: earliest window first).
 TRIP_ORDERS = ("newest", "border")
 _TOWARDS_BORDER = case(
-    {"at_border": 0, "en_route": 1, "departed": 2, "in_yard": 3}, value=t.trips.c.state, else_=4
+    {"verified": 0, "at_border": 0, "en_route": 1, "departed": 2, "in_yard": 3},
+    value=t.trips.c.state,
+    else_=4,
 )
 _ORDER_BY = {
     "newest": (t.trips.c.armed_at.desc(), t.trips.c.id),

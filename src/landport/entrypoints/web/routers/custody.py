@@ -207,7 +207,7 @@ def trips(
     is refused (422). `order=border`: as a border port's officers meet the trucks, those at
     the border first (`newest`, the default: the last armed first)."""
     wanted = status_filter(state, (s.value for s in TripState), field="state")
-    ports = services.bus.context.calendars_in()
+    ports = services.bus.context.calendars_in() if exit_port else ()
     port = status_filter(exit_port, ports, field="exit_port", name_zh="出境口岸")
     sort = status_filter(order, TRIP_ORDERS, field="order", name_zh="排序") or "newest"
     # a declarant without an enterprise sees none: None would be no filter at all

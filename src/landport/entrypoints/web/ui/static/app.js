@@ -176,14 +176,17 @@
 
   /** A message for a field the form labels, without the API's path for it: the label comes
    *  first on the form ("Container number: ..."), so "containers[0].number（集装箱号）：" at the
-   *  head of the message goes, and elsewhere the path reads as the field's name. */
+   *  head of the message goes, and elsewhere the path reads as the label. A bare field name
+   *  inside a sentence is replaced only when it cannot be an English word (a dot, an index or
+   *  an underscore in it: "reason" stays). A Chinese name may hold brackets: 净重（千克）. */
   function withoutPath(text, field, label) {
     const quoted = field.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    const lead = new RegExp(`^${quoted}(（[^）]*）)?\\s*[:：]\\s*`);
+    const named = "（(?:[^（）]|（[^（）]*）)*）";
+    const lead = new RegExp(`^${quoted}(${named})?\\s*[:：]\\s*`);
     if (lead.test(text)) return text.replace(lead, "");
-    return text
-      .replace(new RegExp(`${quoted}（[^）]*）`, "g"), label)
-      .replace(new RegExp(quoted, "g"), label);
+    const out = text.replace(new RegExp(`${quoted}${named}`, "g"), () => label);
+    if (!/[.[_]/.test(field)) return out;
+    return out.replace(new RegExp(`(?<![\\w.\\]])${quoted}(?![\\w\\[.])`, "g"), () => label);
   }
 
   /** An API answer as lines, one per violation (or the answer's own message when it lists
@@ -290,13 +293,14 @@
 
   // The platform's time when the page was served, ticking on at the platform's pace: the
   // times a page fills in for the user are the port's (the demo's clock runs ahead).
-  const served = { at: Date.parse(document.body.dataset.now || ""), loaded: performance.now() };
+  const served = { at: Date.parse(document.body.dataset.now || ""), loaded: Date.now() };
   const pace = Number(document.body.dataset.clockRate) > 0 ? Number(document.body.dataset.clockRate) : 1;
 
   /** The platform's time now (the browser's own when the page did not say). */
   function now() {
     if (Number.isNaN(served.at)) return new Date();
-    return new Date(served.at + (performance.now() - served.loaded) * pace);
+    // the time since loading by the wall (a monotonic clock stops while a laptop sleeps)
+    return new Date(served.at + (Date.now() - served.loaded) * pace);
   }
 
   window.LP = {

@@ -231,7 +231,7 @@
 
   /** Hours and minutes, Beijing time. */
   const hourFormat = new Intl.DateTimeFormat(lang, {
-    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false,
+    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
   });
 
   /** A trip's state; a truck through the gate-out before its e-lock reported it outside
@@ -490,7 +490,7 @@
   // clock (the demo's twin runs it at 60 times real time), so it ticks on from the last summary's
   // `as_of` at the server's `clock_rate`.
   const clockFormat = new Intl.DateTimeFormat(lang, {
-    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
   });
   let clockAnchor = null;
 
