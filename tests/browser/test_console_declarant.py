@@ -5,7 +5,7 @@ the form is usable with the keyboard alone; other consoles are refused."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -262,3 +262,22 @@ def test_the_booking_day_is_the_ports_not_the_browsers(page: Any) -> None:
     port_day = datetime.fromisoformat(served).astimezone(BEIJING).date().isoformat()
     assert port_day != "2031-07-01"
     assert page.locator("#capacity-date").input_value() == port_day
+
+
+def test_hours_already_begun_are_not_offered_for_booking(page: Any) -> None:
+    """Late in the port's day every hour of it has begun: none is shown free or offered (they
+    were, and the booking was then refused as already started); "earliest" still is."""
+    page.clock.install()
+    open_console(page, "declarant", english=True)
+    served = datetime.fromisoformat(page.locator("body").get_attribute("data-now") or "")
+    day = served.astimezone(BEIJING)
+    late = day.replace(hour=23, minute=30, second=0, microsecond=0)
+    if late <= day:  # already that late: the next day's late evening
+        late += timedelta(days=1)
+    page.clock.fast_forward(int((late - day).total_seconds() * 1000))
+    page.locator("#capacity-date").fill(late.date().isoformat())
+    page.locator("#capacity-date").dispatch_event("change")
+    page.locator("#capacity td.closed[title]").first.wait_for()
+    offered = page.locator("#appointment-slot option").all_inner_texts()
+    assert offered and all("earliest" in o.lower() for o in offered), offered
+    assert page.locator("#capacity td.free").count() == 0

@@ -175,7 +175,13 @@ function sign(r) {
   return (lang() === "zh" ? r.name_zh : r.name_en) || r.resource_id;
 }
 
-/** Free places per resource and hour (Beijing time) of the chosen day, as a matrix. */
+/** Whether an hour has already begun by the port's clock: it can no longer be booked. */
+function begun(slot) {
+  return Date.parse(slot.slot_start) <= now().getTime();
+}
+
+/** Free places per resource and hour (Beijing time) of the chosen day, as a matrix; the
+ *  hours already begun are neither shown free nor offered. */
 async function loadCapacity() {
   const date = document.getElementById("capacity-date").value;
   const target = document.getElementById("capacity");
@@ -192,6 +198,7 @@ async function loadCapacity() {
     hours.map((hour) => {
       const slot = r.hours.find((h) => h.hour === hour);
       if (!slot) return el("td", { class: "closed" }, "—");
+      if (begun(slot)) return el("td", { class: "closed", title: t("declarant.slot_begun") }, "—");
       return el("td", { class: slot.free > 0 ? "free" : "full", title: t("declarant.slot_title", slot) },
         `${slot.free}/${slot.capacity}`, slot.peak ? el("span", { class: "peak" }, " ★") : null);
     })));
@@ -203,7 +210,7 @@ async function loadCapacity() {
   const gatesFirst = [...resources].sort((a, b) => (a.kind === "gate_in" ? 0 : 1) - (b.kind === "gate_in" ? 0 : 1));
   replace(select, gatesFirst.map((r) => el("optgroup", { label: `${sign(r)} · ${t(`resource.${r.kind}`)}` },
     el("option", { value: JSON.stringify([r.resource_id, "earliest"]) }, `${sign(r)} · ${t("declarant.earliest")}`),
-    r.hours.map((h) => el("option", { value: JSON.stringify([r.resource_id, h.slot_start]) },
+    r.hours.filter((h) => !begun(h)).map((h) => el("option", { value: JSON.stringify([r.resource_id, h.slot_start]) },
       `${sign(r)} · ${h.hour} · ${t("declarant.free_n", { free: h.free })}`)))));
   select.value = current;
   if (select.selectedIndex < 0) select.selectedIndex = 0;
