@@ -142,15 +142,19 @@ class YardLayout:
         )
         return found or next((b for b in self.exam_bays if b.id == station_id), None)
 
-    def signed(self, resource_id: str) -> Gate | ScanLane | Station | None:
-        """The gate, scan lane, bay or sealing station of this id: what has a sign."""
+    def sign(self, resource_id: str) -> tuple[str, str]:
+        """(English, Chinese) on the sign of the gate, scan lane, bay or sealing station of
+        this id, as people read it: `display_name`, the id where the layout has none."""
         every: tuple[Gate | ScanLane | Station, ...] = (
             *self.gates,
             *self.scan_lanes,
             *self.exam_bays,
             *self.sealing_stations,
         )
-        return next((r for r in every if r.id == resource_id), None)
+        found = next((r for r in every if r.id == resource_id), None)
+        if found is None:
+            return resource_id, resource_id
+        return display_name(found, "en"), display_name(found, "zh-CN")
 
 
 #: The longest display name of a gate, lane or station (it fits a console card and a phone).

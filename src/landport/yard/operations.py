@@ -26,7 +26,7 @@ from landport.yard import commands as yc
 from landport.yard.departures import PortClosure
 from landport.yard.dispatch import STATION_ZH, StationKind, choose_station, required_station
 from landport.yard.flow import CLEARANCE, follow
-from landport.yard.model import YardLayout, display_name, yard_from_document
+from landport.yard.model import YardLayout, yard_from_document
 from landport.yard.planning import (
     Candidate,
     departing,
@@ -87,13 +87,7 @@ def send_to_station(
         reason=f"{choice.station_id}: expected wait {minutes:g} min",
     )
     yv.visit.lane_id = choice.station_id
-    # what the operator reads: the sign's name, in each language (the id when unnamed)
-    found = layout.station(choice.station_id)
-    name_en, name_zh = (
-        (display_name(found, "en"), display_name(found, "zh-CN"))
-        if found is not None
-        else (choice.station_id, choice.station_id)
-    )
+    name_en, name_zh = layout.sign(choice.station_id)  # what the operator reads
     return {
         "station_id": choice.station_id,
         "name_en": name_en,

@@ -34,7 +34,7 @@ from landport.yard.appointment_model import (
     resources_from_layout,
 )
 from landport.yard.appointment_rules import fairness_rule, peak_quota
-from landport.yard.model import YardLayout, display_name
+from landport.yard.model import YardLayout
 
 router = APIRouter(prefix="/api/v1", tags=["appointments"])
 
@@ -190,13 +190,8 @@ def free_places(
 
 def _signed(layout: YardLayout, item: dict[str, Any]) -> dict[str, Any]:
     """`item` with the names on the sign of its `resource_id` (the id where there is none)."""
-    sign = layout.signed(item["resource_id"])
-    names = (display_name(sign, "en"), display_name(sign, "zh-CN")) if sign else (None, None)
-    return {
-        **item,
-        "name_en": names[0] or item["resource_id"],
-        "name_zh": names[1] or item["resource_id"],
-    }
+    name_en, name_zh = layout.sign(item["resource_id"])
+    return {**item, "name_en": name_en, "name_zh": name_zh}
 
 
 @router.get("/appointments/{appointment_id}")
