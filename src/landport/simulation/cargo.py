@@ -3,11 +3,12 @@ kind, and declaration payloads the real validation accepts (check digits include
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from landport.reference.catalog import ReferenceCatalog
+from landport.reference.catalog import CodeEntry, ReferenceCatalog
 from landport.shared.identifiers import USCC_SYMBOLS, iso6346_check_digit, uscc_check_char
 
 #: HS code, name, unit, quantity, value (CNY), net kg per truck.
@@ -69,14 +70,7 @@ PROVINCE_CODES = {
     "tibet": ("540200", "藏"),
 }
 _PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-#: How an enterprise's name says its province and goods, as the register shows them.
-PROVINCE_NAMES_ZH = {
-    "zhejiang": "浙江",
-    "shandong": "山东",
-    "guangdong": "广东",
-    "henan": "河南",
-    "tibet": "西藏",
-}
+#: How an enterprise's name says its goods, as the register shows them.
 GOODS_NAMES = {
     "furniture": ("furniture", "家具"),
     "garments": ("garments", "服装"),
@@ -104,9 +98,9 @@ class Exporter:
         name = f"Twin {self.province.title()} {goods} exporter"
         return f"{name} (new, truck {self.newcomer})" if self.newcomer else name
 
-    @property
-    def name_zh(self) -> str:
-        name = f"孪生{PROVINCE_NAMES_ZH[self.province]}{GOODS_NAMES[self.goods][1]}出口企业"
+    def name_zh(self, provinces: Mapping[str, CodeEntry]) -> str:
+        """The Chinese name, the province as the catalogue's code list writes it."""
+        name = f"孪生{provinces[self.province].name_zh}{GOODS_NAMES[self.goods][1]}出口企业"
         return f"{name}（首次出口，第{self.newcomer}车）" if self.newcomer else name
 
 

@@ -123,7 +123,7 @@ class Twin:
         command = RegisterEnterprise(
             SYSTEM_ACTOR,
             e.uscc,
-            e.name_zh,
+            e.name_zh(self.bus.context.catalog.provinces),
             e.name_en,
             e.province,
             e.rating,
