@@ -89,6 +89,15 @@ class TripState(StrEnum):
 
 #: How a trip ends: at the border, or with its e-lock taken off in the yard.
 CLOSED_TRIPS = frozenset({TripState.EXITED, TripState.REFERRED, TripState.UNSEALED})
+#: The order in which a border port's officers meet the trucks under way to it: at the gate
+#: (verified or not), on the road, just departed, still in the yard.
+TOWARDS_BORDER: dict[TripState, int] = {
+    TripState.AT_BORDER: 0,
+    TripState.VERIFIED: 0,
+    TripState.EN_ROUTE: 1,
+    TripState.DEPARTED: 2,
+    TripState.IN_YARD: 3,
+}
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from landport.seals.border_handlers import StoredMonitor
 from landport.seals.calendar import BEIJING, PortCalendar, arrival_window
 from landport.seals.corridor import Corridor
 from landport.seals.corridor_loading import corridor_from_approved
+from landport.seals.model import TOWARDS_BORDER
 from landport.seals.monitor_state import MonitorState
 from landport.seals.monitoring import trip_statistics
 from landport.seals.trip_plan import TripPlan
@@ -144,13 +145,12 @@ class TripFilter:
 
 
 #: The orders a trip list comes in: the newest armed first, or as a border port's officers
-#: meet them (at the border or verified there, on the road, departed, still in the yard;
-#: earliest window first).
+#: meet them (`TOWARDS_BORDER`; earliest window first).
 TRIP_ORDERS = ("newest", "border")
 _TOWARDS_BORDER = case(
-    {"verified": 0, "at_border": 0, "en_route": 1, "departed": 2, "in_yard": 3},
+    {state.value: rank for state, rank in TOWARDS_BORDER.items()},
     value=t.trips.c.state,
-    else_=4,
+    else_=max(TOWARDS_BORDER.values()) + 1,
 )
 _ORDER_BY = {
     "newest": (t.trips.c.armed_at.desc(), t.trips.c.id),
