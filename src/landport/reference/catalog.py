@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
+from functools import cached_property
 from typing import Any
 
 from landport.seals.calendar import PortCalendar, parse_calendars
@@ -91,6 +92,16 @@ class ReferenceCatalog:
     calendars: Mapping[str, PortCalendar] = field(default_factory=dict)
     #: Size types without a tare in the reference file are absent: their tare is not judged.
     container_tares: Mapping[str, ContainerTare] = field(default_factory=dict)
+
+    @cached_property
+    def border_port_names(self) -> Mapping[str, tuple[str, str]]:
+        """(English, Chinese) of each border port as officers say them ("Gyirong port",
+        "吉隆口岸"), by id: read once per catalogue, on every border check."""
+        return {
+            pid: (p.short_name_en, p.name_zh)
+            for pid, p in self.places.items()
+            if p.kind == "border_port"
+        }
 
     def value_band_for(self, hs_code: str) -> ValueBand | None:
         """The most specific band whose prefix the HS code starts with."""

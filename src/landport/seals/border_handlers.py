@@ -306,8 +306,12 @@ def _judge(
         zone_kinds={z.id: z.kind for z in route.zones} if route is not None else {},
         open_alerts=uow.alerts.open_for_trip(trip.id),
     )
-    names = port_names_of(ctx.catalog.places)
-    evidence = custody_evidence(record, reading, officer_port=actor.port_id or "", port_names=names)
+    evidence = custody_evidence(
+        record,
+        reading,
+        officer_port=actor.port_id or "",
+        port_names=ctx.catalog.border_port_names,
+    )
     return _Judged(trip, declaration, seal, border_verdict(evidence, now=ctx.clock.now()))
 
 
@@ -447,12 +451,3 @@ def referring_to_inspection(store_for: StoreFor) -> Callable[..., dict[str, Any]
         )
 
     return refer_to_inspection
-
-
-def port_names_of(places: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
-    """The border ports' names as the officers say them ("Gyirong port", "吉隆口岸")."""
-    return {
-        pid: (p.short_name_en, p.name_zh)
-        for pid, p in places.items()
-        if getattr(p, "kind", "") == "border_port"
-    }

@@ -32,7 +32,7 @@ from landport.entrypoints.cli.app import (
     run_command,
 )
 from landport.entrypoints.cli.keys import verifying_keys
-from landport.seals.border_handlers import GateReading, port_names_of
+from landport.seals.border_handlers import GateReading
 from landport.seals.commands import ImportRoutes, RegisterSeal, ResetTerminalRegistration
 from landport.settings import get_settings
 from landport.shared.clock import FIRST_DAY, LAST_DAY, SystemClock
@@ -265,7 +265,7 @@ def border_verify(
                 reading,
                 officer_port=port,
                 now=services.clock.now(),
-                port_names=port_names_of(services.bus.context.catalog.places),
+                port_names=services.bus.context.catalog.border_port_names,
             )
     finally:
         services.dispose()

@@ -46,7 +46,6 @@ from landport.seals.border_handlers import (
     ReferToInspection,
     ReleaseAtBorder,
     judged_as,
-    port_names_of,
 )
 from landport.seals.commands import (
     ArmSeal,
@@ -345,7 +344,7 @@ def border_verify(
         GateReading(plate, containers, seal, trip),
         officer_port=judged_as(actor, port),
         now=services.clock.now(),
-        port_names=port_names_of(services.bus.context.catalog.places),
+        port_names=services.bus.context.catalog.border_port_names,
     )
     if view is None:
         raise _not_found(trip_id)
