@@ -1,8 +1,8 @@
 // Border officer console: read plate, container, seal or the trip certificate's QR text,
 // get the verdict with each check's reason, then confirm release or refer to inspection.
 import {
-  ready, api, beijing, clearErrors, clearNotice, el, failed, lang, message, notify, onLive, replace, showErrors, t,
-  table,
+  ready, api, beijing, clearErrors, clearNotice, el, failed, lang, message, moreNote, notify, onLive, replace,
+  showErrors, t, table,
 } from "./common.js";
 
 const form = document.getElementById("verify-form");
@@ -145,8 +145,6 @@ async function loadArrivals() {
   const answer = await api("GET", `/api/v1/trips?${query}`);
   if (!answer.ok) return replace(target, el("p", { class: "notice notice-error" }, message(answer.data)));
   const rows = answer.data.items;
-  const left = answer.data.total - rows.length;
-  const more = left > 0 ? el("p", { class: "hint", "data-more": left }, t("border.more", { count: left })) : null;
   replace(target, table("border.arrivals", [
     ["field.plate", (r) => el("strong", { class: "plate" }, r.vehicle_plate)],
     ["field.seal", (r) => r.seal_id],
@@ -161,7 +159,7 @@ async function loadArrivals() {
         form.requestSubmit();
       },
     }, t("border.use"))],
-  ], rows), more);
+  ], rows), moreNote(answer.data.total, rows.length, "border.more"));
 }
 
 form.addEventListener("submit", verify);

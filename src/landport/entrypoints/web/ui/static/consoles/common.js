@@ -102,9 +102,10 @@ export async function listAll(path, { pageSize = 200, maxPages = 5 } = {}) {
   return { ok: true, items, total: Math.max(total, items.length) };
 }
 
-/** The "N more not listed" line under a list cut at its bound, or null when nothing is. */
-export function moreNote(total, shown) {
-  return total > shown ? el("p", { class: "hint", "data-more": total - shown }, t("common.more", { count: total - shown })) : null;
+/** The "N more not listed" line under a list cut at its bound, or null when nothing is;
+ *  `key` words it for a list in another order (the oldest are left out by default). */
+export function moreNote(total, shown, key = "common.more") {
+  return total > shown ? el("p", { class: "hint", "data-more": total - shown }, t(key, { count: total - shown })) : null;
 }
 
 /** A data table with a caption; columns are [headingKey, row => cell]. */
@@ -121,6 +122,22 @@ export function replace(target, ...children) {
   const node = typeof target === "string" ? document.getElementById(target) : target;
   node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
   return node;
+}
+
+/** What the sign of a gate, lane or bay says in the page's language (`id` when unnamed). */
+export function signName(resource, id) {
+  return (lang() === "zh" ? resource.name_zh : resource.name_en) || id;
+}
+
+/** Replaces a choice list's options and keeps what the user picked while it is still
+ *  offered: the lists are read again on every live event, seconds apart on a busy day.
+ *  True when the choice stays (or none was made). */
+export function refill(select, ...options) {
+  const node = typeof select === "string" ? document.getElementById(select) : select;
+  const current = node.value;
+  replace(node, ...options);
+  node.value = current;
+  return node.value === current;
 }
 
 /** A time in Beijing (the port's clock), short, as every page writes it (`LP.fmt`); "—"

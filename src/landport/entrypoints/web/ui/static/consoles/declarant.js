@@ -2,8 +2,8 @@
 // field), my declarations, truck appointments against capacity, my trucks.
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, lang, laneBadge, listAll, message,
-  moreNote, notify, now, onLive, replace, requireFields, setFieldError, showErrors, statusBadge, t,
-  table, write,
+  moreNote, notify, now, onLive, refill, replace, requireFields, setFieldError, showErrors, signName,
+  statusBadge, t, table, write,
 } from "./common.js";
 
 const form = document.getElementById("declaration-form");
@@ -158,10 +158,8 @@ async function loadChoices() {
     .sort((a, b) => String(b.updated_at).localeCompare(String(a.updated_at)));
   const left = lists.reduce((sum, list) => sum + list.total - list.items.length, 0);
   for (const select of document.querySelectorAll("select[data-declarations]")) {
-    const current = select.value;
-    replace(select, el("option", { value: "" }, t("common.choose")),
+    refill(select, el("option", { value: "" }, t("common.choose")),
       choices.map((d) => el("option", { value: d.id, "data-plate": d.vehicle_plate }, `${d.number} · ${d.vehicle_plate}`)));
-    select.value = current;
     const note = select.parentElement.querySelector("[data-more]");
     if (note) note.remove();
     const more = moreNote(left + choices.length, choices.length);
@@ -169,11 +167,8 @@ async function loadChoices() {
   }
 }
 
-/** What the sign of a gate, lane or bay says, in the page's language (the API falls back to
- *  the id). */
-function sign(r) {
-  return (lang() === "zh" ? r.name_zh : r.name_en) || r.resource_id;
-}
+/** A bookable resource by its sign. */
+const sign = (r) => signName(r, r.resource_id);
 
 /** Whether an hour has already begun by the port's clock: it can no longer be booked. */
 function begun(slot) {
@@ -206,13 +201,11 @@ async function loadCapacity() {
     el("caption", {}, t("declarant.capacity_title")), el("thead", {}, head), el("tbody", {}, rows))),
     el("p", { class: "hint" }, t("declarant.capacity_legend")));
   const select = document.getElementById("appointment-slot");
-  const current = select.value;
   const gatesFirst = [...resources].sort((a, b) => (a.kind === "gate_in" ? 0 : 1) - (b.kind === "gate_in" ? 0 : 1));
-  replace(select, gatesFirst.map((r) => el("optgroup", { label: `${sign(r)} · ${t(`resource.${r.kind}`)}` },
+  refill(select, gatesFirst.map((r) => el("optgroup", { label: `${sign(r)} · ${t(`resource.${r.kind}`)}` },
     el("option", { value: JSON.stringify([r.resource_id, "earliest"]) }, `${sign(r)} · ${t("declarant.earliest")}`),
     r.hours.filter((h) => !begun(h)).map((h) => el("option", { value: JSON.stringify([r.resource_id, h.slot_start]) },
       `${sign(r)} · ${h.hour} · ${t("declarant.free_n", { free: h.free })}`)))));
-  select.value = current;
   if (select.selectedIndex < 0) select.selectedIndex = 0;
 }
 

@@ -3,7 +3,7 @@
 // taking one off a truck still in the yard.
 import {
   ready, api, beijing, clearErrors, clearNotice, el, failed, lang, laneBadge, listAll,
-  message, moreNote, notify, now, onLive, replace, requireFields, ruleEffect, setFieldError, showErrors,
+  message, moreNote, notify, now, onLive, refill, replace, requireFields, ruleEffect, setFieldError, showErrors,
   statusBadge, t, table, write,
 } from "./common.js";
 import { initAlerts } from "./alerts.js";
@@ -135,15 +135,11 @@ async function decide(decision) {
   await Promise.all([openDeclaration(selected.id, true), loadWorklist(), loadArming()]);
 }
 
-/** Refills a choice list and keeps what the officer picked while it is still offered: the
- *  lists are read again on every live event, seconds apart on a busy day. A choice gone
- *  (armed from another desk) is told to the form as a change. */
-function refill(id, placeholder, options) {
+/** Refills an arming choice, keeping the officer's pick; a choice gone (armed from another
+ *  desk) is told to the form as a change. */
+function refillChoice(id, placeholder, options) {
   const select = document.getElementById(id);
-  const current = select.value;
-  replace(select, el("option", { value: "" }, placeholder), options);
-  select.value = current;
-  if (select.value !== current) {
+  if (!refill(select, el("option", { value: "" }, placeholder), options)) {
     select.value = "";
     select.dispatchEvent(new Event("change"));
   }
@@ -160,14 +156,14 @@ async function loadArming() {
   ]);
   const pending = waiting.items;
   replace("arm-more", moreNote(waiting.total, pending.length));
-  refill("arm-declaration", t("common.choose"),
+  refillChoice("arm-declaration", t("common.choose"),
     pending.map((d) => el("option", { value: d.id, "data-port": d.exit_port },
       `${d.number} · ${d.vehicle_plate} · ${t(`port.${d.exit_port}`)}`)));
   const pool = (seals.ok ? seals.data.items : []).filter((s) => s.state === "available");
-  refill("arm-seal", t(pool.length ? "common.choose" : "officer.pool_empty"),
+  refillChoice("arm-seal", t(pool.length ? "common.choose" : "officer.pool_empty"),
     pool.map((s) => el("option", { value: s.seal_id },
       `${s.seal_id} · ${s.vendor}${s.battery_pct != null ? ` · ${s.battery_pct}%` : ""}`)));
-  refill("arm-route", t("common.choose"),
+  refillChoice("arm-route", t("common.choose"),
     (routes.ok ? routes.data.items : []).map((r) => el("option", { value: r.route_id, "data-port": r.to_port },
       `${t(`port.${r.to_port}`)} · ${r.road_km} km${r.approximate ? ` · ${t("officer.approximate")}` : ""}`)));
   replace("armed-trips", table("officer.armed", [

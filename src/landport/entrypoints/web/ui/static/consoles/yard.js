@@ -1,8 +1,8 @@
 // Yard operator console: the gate board, scan lanes and examination bays with their queues,
 // the parking map by zone, and holds (place / lift).
 import {
-  ready, api, beijing, clearErrors, clearNotice, el, failed, lang, message, notify, onLive, replace,
-  requireFields, showErrors, steadyWhileUsed, t, table, write,
+  ready, api, beijing, clearErrors, clearNotice, el, failed, lang, message, notify, onLive, refill,
+  replace, requireFields, showErrors, signName, steadyWhileUsed, t, table, write,
 } from "./common.js";
 
 const layout = JSON.parse(document.getElementById("yard-layout").textContent);
@@ -26,7 +26,8 @@ function visitActions(v) {
   }, t(`yard.move.${to}`)));
   if (DISPATCHABLE.includes(v.status)) {
     buttons.unshift(el("button", {
-      type: "button", class: "primary small", "data-dispatch": v.id, onclick: () => dispatch(v),
+      type: "button", class: "primary small", "data-dispatch": v.id,
+      onclick: () => act(v, `/api/v1/visits/${v.id}/dispatch`, null, dispatched),
     }, t("yard.dispatch")));
   }
   if (v.status === "sealed") {
@@ -44,25 +45,21 @@ function visitActions(v) {
   return buttons.length ? el("div", { class: "row-actions" }, buttons) : "—";
 }
 
-/** Dispatch: the answer says where the truck goes and why, or what it waits for. */
-async function dispatch(visit) {
-  clearNotice("gate-status");
-  const answer = await api("POST", `/api/v1/visits/${visit.id}/dispatch`, null);
-  if (!answer.ok) return notify("gate-status", `${visit.plate}: ${failed(answer)}`, "error");
+/** Where dispatch sent the truck and why, or what it waits for, from its answer. */
+function dispatched(answer) {
   const sent = answer.data.dispatch || {};
   const zh = lang() === "zh";
-  let why = t(`visit.${sent.status}`);
-  if (sent.station) why = zh ? sent.station.reason_zh : sent.station.reason_en;
-  else if (sent.waiting_for) why = t("yard.waiting_for", { what: zh ? sent.waiting_for.zh : sent.waiting_for.en });
-  notify("gate-status", `${visit.plate}: ${why}`);
-  await load(true);
+  if (sent.station) return zh ? sent.station.reason_zh : sent.station.reason_en;
+  if (sent.waiting_for) return t("yard.waiting_for", { what: zh ? sent.waiting_for.zh : sent.waiting_for.en });
+  return t(`visit.${sent.status}`);
 }
 
-async function act(visit, path, body) {
+/** An action on a visit; the notice says `said(answer)` after the plate, else "done". */
+async function act(visit, path, body, said = null) {
   clearNotice("gate-status");
   const answer = await api("POST", path, body);
   if (!answer.ok) return notify("gate-status", `${visit.plate}: ${failed(answer)}`, "error");
-  notify("gate-status", t("yard.done", { plate: visit.plate }));
+  notify("gate-status", said ? `${visit.plate}: ${said(answer)}` : t("yard.done", { plate: visit.plate }));
   await load(true);
 }
 
@@ -89,8 +86,8 @@ function gateBoard() {
   ], expected));
 }
 
-/** What the sign at a lane or bay says, in the page's language (the id when unnamed). */
-const named = (resource) => (lang() === "zh" ? resource.name_zh : resource.name_en) || resource.id;
+/** A lane or bay by its sign. */
+const named = (resource) => signName(resource, resource.id);
 
 function lanes() {
   const queue = (status, id) => visits.filter((v) => v.status === status && (!id || v.lane_id === id));
@@ -132,10 +129,8 @@ function parkingMap() {
 function holds() {
   const inside = visits.filter((v) => INSIDE.includes(v.status));
   const select = document.getElementById("hold-visit");
-  const current = select.value;
-  replace(select, el("option", { value: "" }, t("common.choose")),
+  refill(select, el("option", { value: "" }, t("common.choose")),
     inside.map((v) => el("option", { value: v.id }, `${v.plate} · ${v.declaration_number || ""}`)));
-  select.value = current;
   const rows = [];
   for (const v of visits) for (const h of v.hold_reasons || []) rows.push({ visit: v, hold: h });
   replace("holds", table("yard.active_holds", [
