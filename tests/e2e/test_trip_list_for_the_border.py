@@ -16,24 +16,19 @@ LIST = "/api/v1/trips?active=true"
 
 def test_the_trucks_at_the_gate_come_first_and_only_those_for_the_port(world: World) -> None:
     w = world
-    for plate, seal in (
-        ("藏D50001", "EL-5001"),
-        ("藏D50002", "EL-5002"),
-        ("藏D50003", "EL-5003"),
-        ("藏D50004", "EL-5004"),
-        ("藏D50005", "EL-5005"),
-        ("藏D50006", "EL-5006"),
-    ):
-        parked_truck(w, plate, seal)
-    with w.services.engine.begin() as conn:  # where the e-locks would have put them by now
-        for plate, state, port in (
-            ("藏D50001", "in_yard", "gyirong-port"),
-            ("藏D50002", "at_border", "gyirong-port"),
-            ("藏D50003", "en_route", "gyirong-port"),
-            ("藏D50004", "at_border", "zhangmu-port"),
-            ("藏D50005", "departed", "gyirong-port"),
-            ("藏D50006", "verified", "gyirong-port"),
-        ):
+    # where the e-locks would have put each truck by now, and the port it is bound for
+    placed = {
+        "藏D50001": ("in_yard", "gyirong-port"),
+        "藏D50002": ("at_border", "gyirong-port"),
+        "藏D50003": ("en_route", "gyirong-port"),
+        "藏D50004": ("at_border", "zhangmu-port"),
+        "藏D50005": ("departed", "gyirong-port"),
+        "藏D50006": ("verified", "gyirong-port"),
+    }
+    for plate in placed:
+        parked_truck(w, plate, f"EL-{plate[-4:]}")
+    with w.services.engine.begin() as conn:
+        for plate, (state, port) in placed.items():
             conn.execute(
                 text("UPDATE trips SET state = :s, exit_port = :p WHERE vehicle_plate = :v"),
                 {"s": state, "p": port, "v": plate},
