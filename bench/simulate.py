@@ -22,6 +22,12 @@ against a bare SimPy model of the same queueing network (the ceiling), and a sim
 - `ingest_*`: the share of the day spent in `TelemetryIngestor.ingest_messages` (verify,
   de-duplicate, store, monitor) and its cost per signed fix; `ingest_cache` its trip
   memory's hits and misses; `database` says the run's scratch SQLite file skips fsync.
+- `floor_*`: the least any ingest keeping every fix as a row must do with the day's fixes,
+  in the same run (`bench/_storage_floor.py`): the e-locks' encoding and signing
+  (`floor_encode_sign_s`), then JSON parsing, the HMAC check and one insert each into the
+  `positions` table in the day's number of transactions (`floor_day_wall_s`), stdlib only.
+  `floor_over_goal_day` is both against the day's goal, `day_over_floor` the twin's day
+  against both.
 - `sweep_*`: a two-configuration sweep (`scan_lanes=1..2`, one day each) run one after
   another and then side by side, one process per configuration (`--jobs`): what capacity
   planning waits for on this machine's cores.
@@ -49,6 +55,7 @@ try:
 except ImportError:  # run from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from _storage_floor import storage_floor
 from _support import log
 
 from landport.simulation.bare import BareModel
@@ -188,6 +195,15 @@ def main() -> None:
         "goal_day_wall_s": 5.0,
         "goal_year_wall_s": 600.0,
     }
+    log("floor: only parsing, verifying and storing as many fixes, nothing else ...")
+    floor = storage_floor(day["telemetry_messages"], day["telemetry_batches"])
+    with_encoding = floor["floor_encode_sign_s"] + floor["floor_day_wall_s"]
+    out.update(
+        floor,
+        floor_with_encoding_s=round(with_encoding, 2),
+        floor_over_goal_day=round(with_encoding / out["goal_day_wall_s"], 2),
+        day_over_floor=round(day["wall_s"] / with_encoding, 1),
+    )
     log("sweep: two configurations one after another, then side by side ...")
     out.update(sweep_figures(scenario))
     if args.year:
