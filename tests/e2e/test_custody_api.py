@@ -228,11 +228,15 @@ def test_a_lock_opened_en_route_is_referred_with_the_seal_check_failing(port: Po
     again = verify(port, seal="EL-0042").json()
     assert checks(again)["no_open_alerts"] and not checks(again)["seal_locked"]
 
-    referred = port.world.post(
-        "border",
-        f"/api/v1/border/trips/{trip['id']}/refer",
-        {"reason": "lock opened at km 150"},
-    )
+    path = f"/api/v1/border/trips/{trip['id']}/refer"
+    unread = port.world.post("border", path, {"reason": "lock opened at km 150"})
+    assert unread.status_code == 422, unread.text  # referred from a desk, no truck in sight
+    (error,) = unread.json()["errors"]
+    assert (error["field"], error["code"]) == ("plate", "not_read_at_gate")
+    assert "车牌" in error["message_zh"] and "plate" in error["message_en"]
+    still = port.world.get("officer", f"/api/v1/trips/{trip['id']}").json()
+    assert still["state"] not in ("referred", "exited")  # the refusal changed nothing
+    referred = port.world.post("border", path, {"reason": "lock opened at km 150", "plate": PLATE})
     assert referred.status_code == 200, referred.text
     assert referred.json()["trip_state"] == "referred"
     declaration = port.world.get("officer", f"/api/v1/declarations/{trip['declaration_id']}")

@@ -86,6 +86,32 @@ def test_a_green_lane_truck_goes_from_pre_advice_to_its_trip(world: World) -> No
     assert {"visit.sealed", "visit.departure_planned", "visit.dispatched"} <= actions
 
 
+def test_a_truck_given_its_slot_before_the_seal_is_parked_once_sealed_and_can_leave(
+    world: World,
+) -> None:
+    """A yard may park a truck while it waits for the sealing officer: arming its e-lock then
+    leaves it parked on that slot, and the yard plans its departure like any other."""
+    declaration = declared(world, furniture_payload())
+    visit = pre_advised(world, declaration)
+    path = f"/api/v1/visits/{visit['id']}"
+    assert world.post("yardman", "/api/v1/gate/in", {"plate": PLATE}).status_code == 200
+    assert world.post("yardman", f"{path}/dispatch").json()["status"] == "decided"
+    slot = world.post("yardman", f"{path}/parking")
+    assert slot.status_code == 200, slot.text
+    assert slot.json()["status"] == "decided"  # not sealed yet: the slot waits for it
+    arm_seal(world, declaration["id"])
+    seen = world.get("yardman", path).json()
+    assert seen["status"] == "parked" and seen["slot"]["slot_id"] == slot.json()["slot_id"]
+    planned = world.post("yardman", "/api/v1/yard/departures/plan")
+    assert planned.status_code == 200, planned.text
+    assert [p["visit_id"] for p in planned.json()["planned"]] == [visit["id"]]
+    assert world.post("yardman", f"{path}/fees-paid").status_code == 200
+    out = world.post("yardman", "/api/v1/gate/out", {"plate": PLATE})
+    assert out.status_code == 200, out.text
+    trail = world.get("auditor", "/api/v1/audit", params={"entity_id": visit["id"]}).json()
+    assert "visit.parked" in {e["action"] for e in trail["items"]}
+
+
 def test_marking_a_truck_sealed_needs_an_armed_e_lock(world: World) -> None:
     visit = pre_advised(world, declared(world, furniture_payload()))
     assert world.post("yardman", "/api/v1/gate/in", {"plate": PLATE}).status_code == 200

@@ -19,7 +19,7 @@ from landport.adapters.db.retention import REFERRAL_EVIDENCE, purge_positions
 from landport.audit.chain import format_time
 from landport.declarations.commands import DecideDeclaration, DeclareExport
 from landport.enterprises.model import Actor, Role
-from landport.seals.border_handlers import ReferToInspection
+from landport.seals.border_handlers import GateReading, ReferToInspection
 from landport.seals.commands import ArmSeal, RegisterSeal
 from landport.shared.clock import FixedClock
 from tracks import T0
@@ -154,11 +154,16 @@ def raise_alert(world: World, trip_id: str, seal_id: str, state: str, n: int = 0
 def refer(world: World, trip_id: str) -> str:
     """The border officer of the trip's exit port refers it; returns its declaration's id."""
     with world.services.engine.connect() as conn:
-        port, declaration = conn.execute(
-            select(t.trips.c.exit_port, t.trips.c.declaration_id).where(t.trips.c.id == trip_id)
+        port, declaration, plate = conn.execute(
+            select(t.trips.c.exit_port, t.trips.c.declaration_id, t.trips.c.vehicle_plate).where(
+                t.trips.c.id == trip_id
+            )
         ).one()
     border = Actor("border.pemba", Role.BORDER_OFFICER, port_id=port)
-    done = world.services.bus.handle(ReferToInspection(border, trip_id, "lock opened at km 150"))
+    read = GateReading(plate=plate)  # the truck stands at the gate
+    done = world.services.bus.handle(
+        ReferToInspection(border, trip_id, "lock opened at km 150", read)
+    )
     assert done.result["trip_state"] == "referred"
     assert done.result["declaration_status"] == "held"
     return str(declaration)

@@ -413,19 +413,31 @@ def _require_read_at_gate(reading: GateReading) -> None:
     """Goods exit only on what the officer read from the truck itself: the plate and the seal.
     A verdict on the record alone (a QR's trip, nothing read) compares the record with itself,
     and a forged QR would pass it."""
+    _require_read(reading, ("plate", "seal_id"), "releasing", "放行前")
+
+
+def _require_plate_read(reading: GateReading) -> None:
+    """A referral ends the trip's custody and holds its goods: only for a truck standing at
+    the gate, so its plate must have been read there. The e-lock may be unreadable or gone,
+    which is itself a reason to refer; a trip on the road is never referred from a desk."""
+    _require_read(reading, ("plate",), "referring it to inspection", "移交查验前")
+
+
+def _require_read(
+    reading: GateReading, fields: tuple[str, ...], before_en: str, before_zh: str
+) -> None:
+    names = {"plate": ("plate", "车牌"), "seal_id": ("e-lock number", "关锁号")}
+    values = {"plate": reading.plate, "seal_id": reading.seal_id}
     missing = [
         Violation(
             field,
             "not_read_at_gate",
-            f"read the {name_en} at the gate before releasing (a verdict on the record alone "
-            "proves nothing of the truck in front of you)",
-            f"放行前须在卡口读取{name_zh}（仅凭记录的核验不能证明眼前的车辆）",
+            f"read the truck's {names[field][0]} at the gate before {before_en} (a verdict on"
+            " the record alone proves nothing of the truck in front of you)",
+            f"{before_zh}须在卡口读取车辆的{names[field][1]}（仅凭记录的核验不能证明眼前的车辆）",
         )
-        for field, value, name_en, name_zh in (
-            ("plate", reading.plate, "plate", "车牌"),
-            ("seal_id", reading.seal_id, "e-lock number", "关锁号"),
-        )
-        if not value
+        for field in fields
+        if not values[field]
     ]
     if missing:
         raise InvalidInput(missing)
@@ -439,6 +451,7 @@ def referring_to_inspection(store_for: StoreFor) -> Callable[..., dict[str, Any]
     ) -> dict[str, Any]:
         reason = required_reason(cmd.reason)
         judged = _judge(uow, ctx, store_for(uow), cmd.actor, cmd.trip_id, cmd.reading)
+        _require_plate_read(cmd.reading)
         return _close(
             uow,
             cmd.actor,

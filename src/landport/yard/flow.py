@@ -112,4 +112,7 @@ def follow(
     if trip_id is not None and visit.status is V.DECIDED:
         visit.move_to(V.SEALED, at=at, actor=who, reason=f"e-lock armed, trip {trip_id}")
         done.append(Followed("visit.sealed", f"trip {trip_id}"))
+        if yv.slot_id is not None:  # given its slot before the seal: now it is parked there
+            visit.move_to(V.PARKED, at=at, actor=who, reason=yv.slot_id)
+            done.append(Followed("visit.parked", f"sealed on slot {yv.slot_id}"))
     return done
