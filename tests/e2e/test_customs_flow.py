@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from goods import furniture_payload, lithium_ion_payload, primary_lithium_payload
+from landport.shared.clock import FixedClock
 from world import World
 
 T0 = datetime(2026, 5, 12, 9, 0, tzinfo=UTC)
@@ -16,8 +20,31 @@ def _at(minutes: int) -> str:
     return (T0 + timedelta(minutes=minutes)).isoformat()
 
 
+@pytest.fixture
+def world(database_url: str) -> Iterator[World]:
+    """The port's clock stands at T0 when the goods are declared; each record is sent once
+    its inspection has finished (`_record` moves the clock on), as an officer sends it."""
+    w = World(database_url, clock=FixedClock(T0))
+    w.without_random_selection()
+    yield w
+    w.close()
+
+
 def _record(world: World, declaration_id: str, **body: Any) -> Any:
+    _finished(world, body)
     return world.post("officer", f"/api/v1/declarations/{declaration_id}/inspections", body)
+
+
+def _finished(world: World, body: dict[str, Any]) -> None:
+    """Move the port's clock to the end of the inspection the body records."""
+    clock = world.services.clock
+    assert isinstance(clock, FixedClock)
+    try:
+        finished = datetime.fromisoformat(body["finished_at"])
+    except (KeyError, TypeError, ValueError):
+        return
+    if finished.tzinfo is not None and finished > clock.now():
+        clock.advance(finished - clock.now())
 
 
 def _decide(world: World, declaration_id: str, decision: str, reason: str | None = None) -> Any:
@@ -108,6 +135,7 @@ def test_a_retried_inspection_record_is_recorded_once(world: World) -> None:
     body = {"kind": "document_check", "result": "conform", "started_at": _at(0),
             "finished_at": _at(3), "findings": "packing list matches"}  # fmt: skip
     key = {"Idempotency-Key": "tablet-7-record-1"}
+    _finished(world, body)
     first = world.post("officer", path, body, headers=key)
     again = world.post("officer", path, body, headers=key)
     assert first.status_code == again.status_code == 201, again.text
@@ -218,3 +246,28 @@ def test_lifting_a_hold_after_release_keeps_the_passport_the_seal_carries(world:
     assert lifted["status"] == "released" and lifted["passport_digest"] == digest
     passport = world.get("officer", f"/api/v1/declarations/{d['id']}/passport").json()
     assert passport["digest_matches"] is True and passport["digest"] == digest
+
+
+def test_a_scan_dated_ahead_of_the_clock_or_before_the_declaration_is_refused(
+    world: World,
+) -> None:
+    """Release rests on the records: one finished years ahead, begun before the goods were
+    declared or lasting a month is refused naming the field, and nothing is recorded."""
+    d = world.lodge(primary_lithium_payload(), submit=True).json()
+    path = f"/api/v1/declarations/{d['id']}/inspections"
+    image = hashlib.sha256(b"scan").hexdigest()
+    scan = {"kind": "scan", "result": "clear", "image_sha256": image}
+    cases = {
+        "finished_in_future": (_at(60 * 24 * 365 * 4), _at(60 * 24 * 365 * 4 + 10)),
+        "started_before_declared": ("2001-12-01T05:00:00+00:00", _at(2)),
+        "inspection_too_long": (_at(-60 * 24 * 30), _at(0)),
+    }
+    for code, (started, finished) in cases.items():
+        refused = world.post("officer", path, {**scan, "started_at": started,
+                                               "finished_at": finished})  # fmt: skip
+        assert refused.status_code == 422, refused.text
+        assert code in [e["code"] for e in refused.json()["errors"]], refused.text
+        assert all(e["message_zh"] for e in refused.json()["errors"])
+    assert _decide(world, d["id"], "release").status_code == 409  # still no examination
+    passport = world.get("officer", f"/api/v1/declarations/{d['id']}/passport")
+    assert passport.status_code != 200 or passport.json()["passport"]["inspections"] == []

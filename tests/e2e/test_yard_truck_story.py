@@ -52,6 +52,7 @@ def test_a_yellow_lane_truck_goes_from_its_booked_hour_to_its_sealed_trip(world:
         "findings": "invoice, packing list and UN 38.3 summary agree",
     }
     inspections = f"/api/v1/declarations/{declaration['id']}/inspections"
+    clock.advance(timedelta(minutes=15))  # 11:20: the check is done, the officer records it
     assert w.post("officer", inspections, checked).status_code == 201
     released = w.post("officer", f"/api/v1/declarations/{declaration['id']}/release", {})
     assert released.status_code == 200, released.text

@@ -95,6 +95,25 @@ def test_records_must_be_consistent() -> None:
     assert [v.code for v in check_record(no_findings)] == ["findings_required"]
 
 
+def test_a_record_must_have_happened_since_the_declaration_and_within_a_day() -> None:
+    declared = T0 - timedelta(hours=2)
+    ahead = record(K.DOCUMENT_CHECK, R.CONFORM, 60 * 24 * 365 * 4)  # four years ahead
+    assert [v.code for v in check_record(ahead, now=T0, declared_at=declared)] == [
+        "finished_in_future"
+    ]
+    skewed = record(K.DOCUMENT_CHECK, R.CONFORM, 3)  # a device clock a few minutes fast
+    assert check_record(skewed, now=T0, declared_at=declared) == []
+    before = record(K.DOCUMENT_CHECK, R.CONFORM, -60 * 24 * 365)
+    (early,) = check_record(before, now=T0, declared_at=declared)
+    assert (early.field, early.code) == ("started_at", "started_before_declared")
+    assert early.message_zh == "开始时间早于报关单的申报时间"
+    month = InspectionRecord(
+        "d1", K.DOCUMENT_CHECK, R.CONFORM, T0 - timedelta(days=30), T0, "officer"
+    )
+    (long,) = check_record(month, now=T0, declared_at=T0 - timedelta(days=31))
+    assert (long.field, long.code) == ("finished_at", "inspection_too_long")
+
+
 def test_the_passport_digest_changes_with_any_inspection_detail() -> None:
     d = declaration(S.RELEASED)
     scan = record(K.SCAN, R.CLEAR, image_sha256=IMAGE)

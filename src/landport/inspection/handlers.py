@@ -83,7 +83,7 @@ def record_inspection(
         image_sha256=(cmd.image_sha256 or "").lower() or None,
         equipment_id=cmd.equipment_id,
     )
-    problems = check_record(record)
+    problems = check_record(record, now=ctx.clock.now(), declared_at=declaration.created_at)
     if problems:
         raise InvalidInput(problems)
     stage = STAGE_OF[kind]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from landport.declarations.model import CustomsDeclaration, DeclarationStatus
@@ -85,9 +85,24 @@ class InspectionRecord:
         }
 
 
-def check_record(record: InspectionRecord) -> list[Violation]:
-    """A record must be internally consistent before it is accepted."""
+#: How far an officer's device clock may be off the platform's (a record finished "in two
+#: minutes" is a clock set wrong; one finished next year is not an inspection).
+CLOCK_TOLERANCE = timedelta(minutes=5)
+#: The longest an inspection may take: a physical examination of a full container is hours,
+#: not days (a month-long "scan" is a typing error, and release would rest on it).
+LONGEST_INSPECTION = timedelta(hours=24)
+
+
+def check_record(
+    record: InspectionRecord,
+    *,
+    now: datetime | None = None,
+    declared_at: datetime | None = None,
+) -> list[Violation]:
+    """A record must be internally consistent before it is accepted, and, given the clock and
+    when the declaration was made, must have happened: release and the passport rest on it."""
     problems: list[Violation] = []
+    problems += _check_times(record, now, declared_at)
     if record.result not in ALLOWED_RESULTS[record.kind]:
         allowed = sorted(ALLOWED_RESULTS[record.kind], key=lambda r: r.value)
         problems.append(
@@ -98,15 +113,6 @@ def check_record(record: InspectionRecord) -> list[Violation]:
                 + ", ".join(r.value for r in allowed),
                 f"{KIND_ZH[record.kind]}的结果只能是："
                 + "、".join(f"{RESULT_ZH[r]}（{r.value}）" for r in allowed),
-            )
-        )
-    if record.finished_at < record.started_at:
-        problems.append(
-            Violation(
-                "finished_at",
-                "finished_before_started",
-                "finished_at must not be earlier than started_at",
-                "结束时间不能早于开始时间",
             )
         )
     if record.kind is InspectionKind.SCAN:
@@ -127,6 +133,50 @@ def check_record(record: InspectionRecord) -> list[Violation]:
                 "findings_required",
                 "a physical examination needs its findings written down",
                 "人工查验须填写查验结果描述",
+            )
+        )
+    return problems
+
+
+def _check_times(
+    record: InspectionRecord, now: datetime | None, declared_at: datetime | None
+) -> list[Violation]:
+    started, finished = record.started_at, record.finished_at
+    problems = []
+    if finished < started:
+        problems.append(
+            Violation(
+                "finished_at",
+                "finished_before_started",
+                "finished_at must not be earlier than started_at",
+                "结束时间不能早于开始时间",
+            )
+        )
+    elif finished - started > LONGEST_INSPECTION:
+        problems.append(
+            Violation(
+                "finished_at",
+                "inspection_too_long",
+                "an inspection lasts at most 24 hours from started_at to finished_at",
+                "一次检查从开始到结束不能超过 24 小时",
+            )
+        )
+    if now is not None and finished > now + CLOCK_TOLERANCE:
+        problems.append(
+            Violation(
+                "finished_at",
+                "finished_in_future",
+                "finished_at is later than the platform's clock: record an inspection once done",
+                "结束时间晚于系统当前时间：请在检查完成后录入",
+            )
+        )
+    if declared_at is not None and started < declared_at - CLOCK_TOLERANCE:
+        problems.append(
+            Violation(
+                "started_at",
+                "started_before_declared",
+                "started_at is earlier than the declaration itself",
+                "开始时间早于报关单的申报时间",
             )
         )
     return problems
