@@ -29,7 +29,13 @@ def test_a_browser_asking_for_an_unknown_page_gets_the_translated_404_page(
 def test_the_api_and_non_html_clients_keep_the_json_404(world: World, path: str) -> None:
     headers = HTML if path.startswith("/api/") else {"Accept": "application/json"}
     answer = world.client.get(path, headers=headers)
-    assert answer.status_code == 404 and answer.json() == {"detail": "Not Found"}
+    assert answer.status_code == 404
+    assert answer.json() == {
+        "code": "not_found",
+        "message_en": "the address does not exist",
+        "message_zh": "该地址不存在",
+        "detail": "Not Found",
+    }
 
 
 def test_the_pages_link_the_apps_own_icon_and_it_is_served(world: World) -> None:

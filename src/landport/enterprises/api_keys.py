@@ -152,7 +152,7 @@ def _issue_violations(cmd: IssueApiKey) -> list[Violation]:
                 "role",
                 "unknown_role",
                 "role must be one of: " + ", ".join(r.value for r in Role),
-                "角色无效",
+                "角色须为以下之一：" + "、".join(r.value for r in Role),
             )
         )
     elif Role(cmd.role) in NOT_FOR_MACHINES:

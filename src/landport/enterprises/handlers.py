@@ -215,7 +215,7 @@ def create_user(cmd: CreateUser, uow: UnitOfWork, ctx: ClearanceContext) -> User
                     "role",
                     "unknown_role",
                     "role must be one of: " + ", ".join(r.value for r in Role),
-                    "角色无效",
+                    "角色须为以下之一：" + "、".join(r.value for r in Role),
                 )
             ]
         ) from None

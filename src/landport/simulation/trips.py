@@ -118,9 +118,7 @@ def drive_to_border(twin: Twin, rec: TruckRecord, feed: ELockFeed, route_id: str
     except bh.BorderReleaseRefused as refused:
         for check in refused.verdict.referred_for:
             twin.referrals[check.code] = twin.referrals.get(check.code, 0) + 1
-        twin.bus.handle(
-            bh.ReferToInspection(border, rec.trip_id, "border verdict: refer", reading)
-        )
+        twin.bus.handle(bh.ReferToInspection(border, rec.trip_id, "border verdict: refer", reading))
         rec.outcome = "referred"
     rec.border_done = twin.clock.now()
     twin.pump.detach(feed.seal_id)

@@ -13,6 +13,7 @@ from landport.adapters.db.screen_queries import owner_of
 from landport.adapters.live_events import LiveEventHub
 from landport.bootstrap import Services, bootstrap
 from landport.entrypoints.web.errors import install_error_handlers
+from landport.entrypoints.web.request_guard import RequestGuard
 from landport.entrypoints.web.routers import (
     accounts,
     admin,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.live_events = hub
     install_error_handlers(app)
+    app.add_middleware(RequestGuard)  # body size, UTF-8 and storable text, before any route
     for module in (
         auth,
         declarations,

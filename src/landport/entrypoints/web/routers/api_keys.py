@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from landport.adapters.db.api_keys import list_api_keys, new_api_key
 from landport.enterprises.api_keys import ApiKey, IssueApiKey, RevokeApiKey
@@ -16,6 +16,9 @@ router = APIRouter(prefix="/api/v1", tags=["machine clients"])
 
 
 class ApiKeyBody(BaseModel):
+    # A misspelt field ("gate" for resource_id) would issue a key bound to nothing.
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(max_length=64)
     role: str
     resource_id: str | None = Field(default=None, max_length=40)

@@ -93,9 +93,9 @@ class SealBody(BaseModel):
 
 
 class TripBody(BaseModel):
-    seal_id: str
-    declaration_id: str
-    route_id: str
+    seal_id: str = Field(max_length=40)
+    declaration_id: str = Field(max_length=32)
+    route_id: str = Field(max_length=64)
 
 
 class ReasonBody(BaseModel):

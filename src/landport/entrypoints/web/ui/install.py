@@ -10,6 +10,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from landport.entrypoints.web.errors import http_error
 from landport.entrypoints.web.ui import consoles, driver_page, pages, screen_page
 from landport.entrypoints.web.ui.assets import (
     STATIC_DIR,
@@ -50,6 +51,8 @@ def install_ui(app: FastAPI) -> None:
         every client not asking for HTML keep the JSON answer."""
         if exc.status_code == 404 and wants_html(request):
             return render(request, "error.html", {"status": 404}, status_code=404)
+        if exc.status_code in (404, 405):
+            return http_error(exc)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(LoginRequired)
