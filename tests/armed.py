@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from builders import declarant
+from builders import declarant, with_own_container
 from goods import furniture_payload
 from landport.declarations.commands import DeclareExport
 from landport.enterprises.model import Actor, Role
@@ -38,7 +38,8 @@ def armed_port(database_url: str, seals: Iterable[str], *, arm: bool = True) -> 
     trips, declarations = {}, {}
     for seal in seals:
         bus.handle(RegisterSeal(OFFICER, seal, "generic", "json-mqtt", SECRET))
-        released = bus.handle(DeclareExport(declarant(), furniture_payload(), submit=True)).result
+        goods = with_own_container(furniture_payload(), seal)
+        released = bus.handle(DeclareExport(declarant(), goods, submit=True)).result
         declarations[seal] = released.id
         if arm:
             armed = bus.handle(ArmSeal(OFFICER, seal, released.id, "shigatse-gyirong")).result

@@ -8,6 +8,7 @@ Gyirong port to Nepal. Every call returns a fresh deep copy.
 from __future__ import annotations
 
 import copy
+import zlib
 from typing import Any
 
 from landport.declarations.model import DeclarationContent
@@ -108,9 +109,35 @@ def valid_declaration_payload(**overrides: Any) -> dict[str, Any]:
     """The raw JSON of a valid declaration, as posted to the API, with top-level overrides.
 
     ``containers`` and ``items`` may be replaced by whole lists (see the item and container
-    builders); an override of ``MISSING`` removes the key.
+    builders); an override of ``MISSING`` removes the key. Another truck (a plate other than
+    the default) carries its own box: the builder's container number is replaced by one of
+    that plate (`container_of`), since a box is sealed on one truck at a time.
     """
-    return _apply(_DECLARATION, overrides)
+    payload = _apply(_DECLARATION, overrides)
+    plate, boxes = payload.get("vehicle_plate"), payload.get("containers")
+    another = isinstance(plate, str) and plate != _DECLARATION["vehicle_plate"]
+    if another and isinstance(plate, str) and isinstance(boxes, list):
+        payload["containers"] = [
+            {**b, "number": container_of(plate)}
+            if isinstance(b, dict) and b.get("number") == CONTAINER_NUMBER
+            else b
+            for b in boxes
+        ]
+    return payload
+
+
+def container_of(key: str) -> str:
+    """A valid container number of its own for a truck or seal (`key`): CSQU, six digits from
+    the key, and the ISO 6346 check digit."""
+    prefix = f"CSQU{zlib.crc32(key.encode()) % 1_000_000:06d}"
+    return prefix + str(iso6346_check_digit(prefix))
+
+
+def with_own_container(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """The payload with its one box numbered after `key` (several trucks' goods declared
+    alike, each sealed in its own box)."""
+    boxes = [{**b, "number": container_of(key)} for b in payload["containers"]]
+    return {**payload, "containers": boxes}
 
 
 def nev_declaration_payload(**overrides: Any) -> dict[str, Any]:

@@ -528,3 +528,19 @@ def test_the_broker_that_lodged_the_declaration_gets_its_trip_certificate(port: 
     assert world.get("broker", f"{path}.svg").status_code == 200
     assert world.get("competitor", path).status_code == 404
     assert world.get("competitor", f"{path}.png").status_code == 404
+
+
+def test_a_container_sealed_on_a_trip_under_way_is_not_sealed_on_a_second(port: Port) -> None:
+    """A box is on one truck: a second declaration of it (here the same goods declared
+    again) gets no seal while the first trip is under way, and the refusal names the trip."""
+    first = armed_trip(port)
+    again = released_declaration(port)  # the same box, CSQU3054383
+    assert register_seal(port, "EL-0043").status_code == 201
+    refused = arm(port, again["id"], "EL-0043")
+    assert refused.status_code == 409, refused.text
+    assert CONTAINER in refused.json()["message_en"] and first["id"] in refused.json()["message_en"]
+    assert "集装箱已在途中运输上施封" in refused.json()["message_zh"]
+    seal = port.world.get("officer", "/api/v1/seals").json()["items"]
+    assert {s["seal_id"]: s["state"] for s in seal}["EL-0043"] == "available"  # nothing moved
+    found = verify(port, container=CONTAINER).json()
+    assert found["trip_id"] == first["id"]  # the border finds the one truck carrying it

@@ -137,6 +137,12 @@ def test_the_same_idempotency_key_creates_one_declaration(world: World) -> None:
     reused = world.post("exporter", "/api/v1/declarations", furniture_payload(), headers=key)
     assert reused.status_code == 422
     assert reused.json()["errors"][0]["code"] == "idempotency_key_reused"
+    submitted = world.post(  # the same body under the same key, now to be submitted
+        "exporter", "/api/v1/declarations?submit=true", lithium_ion_payload(), headers=key
+    )
+    assert submitted.status_code == 422, submitted.text
+    assert submitted.json()["errors"][0]["code"] == "idempotency_key_reused"
+    assert world.get("exporter", "/api/v1/declarations").json()["total"] == 1
 
 
 def test_submit_with_an_idempotency_key_assesses_once(world: World) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, insert, select, update
 
-from builders import customs_officer, declarant
+from builders import customs_officer, declarant, with_own_container
 from goods import furniture_payload
 from landport.adapters.db import tables as t
 from landport.adapters.db.audit import verify_audit
@@ -44,7 +44,8 @@ def world(database_url: str, clock: FixedClock) -> Iterator[World]:
 def arm_trip(world: World, seal_id: str) -> str:
     bus = world.services.bus
     bus.handle(RegisterSeal(customs_officer(), seal_id, "generic", "json-mqtt", "x" * 20))
-    released = bus.handle(DeclareExport(declarant(), furniture_payload(), submit=True)).result
+    goods = with_own_container(furniture_payload(), seal_id)
+    released = bus.handle(DeclareExport(declarant(), goods, submit=True)).result
     trip = bus.handle(ArmSeal(customs_officer(), seal_id, released.id, "shigatse-gyirong"))
     return str(trip.result.id)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -194,6 +194,19 @@ def resetting_terminal_registrations(
     return reset_terminal_registration
 
 
+def _require_containers_free(uow: CustodyUnitOfWork, containers: Sequence[str]) -> None:
+    """A container is on one truck: sealed on a trip still under way, it cannot leave on a
+    second (the border would find it on two trucks, and pick one)."""
+    taken = uow.trips.sealing(containers)
+    if taken:
+        listed = ", ".join(f"{c} (trip {trip}, {plate})" for c, (trip, plate) in taken.items())
+        listed_zh = "、".join(f"{c}（运输 {trip}，{plate}）" for c, (trip, plate) in taken.items())
+        raise Conflict(
+            f"already sealed on a trip under way: {listed}",
+            f"集装箱已在途中运输上施封：{listed_zh}",
+        )
+
+
 def arm_seal(cmd: ArmSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> TransitTrip:
     """Bind seal, declaration, containers, plate, corridor, passport and arrival window."""
     require_role(cmd.actor, Role.CUSTOMS_OFFICER)
@@ -220,6 +233,7 @@ def arm_seal(cmd: ArmSeal, uow: CustodyUnitOfWork, ctx: ClearanceContext) -> Tra
         )
     if uow.trips.active_for_declaration(declaration.id) is not None:
         raise Conflict(f"declaration {declaration.id} already has an armed seal", "该报关单已施封")
+    _require_containers_free(uow, [c.number for c in declaration.content.containers])
     route = uow.routes.get(cmd.route_id)
     if route is None:
         raise NotFound(f"route {cmd.route_id} is not approved", f"路线 {cmd.route_id} 未批准")

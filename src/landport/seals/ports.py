@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -51,6 +52,10 @@ class TripRepository(Protocol):
     ) -> TransitTrip | None:
         """The declaration's armed trip; `for_update` locks its row until commit (the gate
         lets a truck out on a trip no one may end meanwhile)."""
+        ...
+
+    def sealing(self, containers: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Which of these containers an active trip carries: container -> (trip id, plate)."""
         ...
 
     def hold_declaration(self, declaration_id: str) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Text, bindparam, cast, insert, or_, select, update
 
 from landport.adapters.db import tables as t
 from landport.adapters.db.seal_locks import hold_for_arming
@@ -210,6 +211,23 @@ class SqlTripRepository:
         query = _ACTIVE_TRIP_OF_LOCKED if for_update else _ACTIVE_TRIP_OF
         r = self._conn.execute(query, {"declaration_id": declaration_id}).mappings().first()
         return None if r is None else trip_from_row(r)
+
+    def sealing(self, containers: Sequence[str]) -> dict[str, tuple[str, str]]:
+        if not containers:
+            return {}
+        # The active trips whose container list names one of them (as JSON text: the numbers
+        # are letters and digits only), then exactly, in the few rows that match.
+        listed = cast(t.trips.c.containers, Text)
+        query = select(t.trips.c.id, t.trips.c.vehicle_plate, t.trips.c.containers).where(
+            t.trips.c.active.is_(True), or_(*(listed.contains(f'"{c}"') for c in containers))
+        )
+        wanted = set(containers)
+        return {
+            c: (r.id, r.vehicle_plate)
+            for r in self._conn.execute(query)
+            for c in r.containers
+            if c in wanted
+        }
 
     def hold_declaration(self, declaration_id: str) -> None:
         if self._conn.dialect.name == "postgresql":

@@ -81,7 +81,10 @@ def lodge_declaration(
 ) -> JSONResponse:
     """Every broken rule is reported at once (422 with field, code, message_en, message_zh)."""
     submit = submit or payload.get("submit") is True
-    retry = claim(actor, f"declare:{submit}", idempotency_key, payload, 201, declaration_view)
+    # One scope for drafts and submissions: the same key sent once with submit and once
+    # without is one key reused for two requests, refused, not two declarations.
+    request = {"payload": payload, "submit": submit}
+    retry = claim(actor, "declare", idempotency_key, request, 201, declaration_view)
     outcome = services.bus.handle(DeclareExport(actor, payload, submit=submit), retry)
     return JSONResponse(_answer(actor, outcome.replayed, outcome.result), status_code=201)
 
