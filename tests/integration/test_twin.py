@@ -48,6 +48,7 @@ def test_the_twin_handles_every_truck_that_arrives(day: dict[str, Any]) -> None:
     assert day["trucks_handled"] + day["trucks_shut_out"] == day["trucks_arrived"]
     assert day["refusals"] == {}  # the real rules accepted every step the twin took
     assert day["released_at_border"] + day["referred_at_border"] == day["trucks_handled"]
+    assert day["trucks_not_across"] == 0
     assert set(day["per_lane"]) <= {"green", "blue", "yellow", "red"}
     assert len(day["per_lane"]) >= 3
 

@@ -238,6 +238,31 @@ def test_the_exit_gate_lets_one_truck_out_a_turn_not_a_port_at_once(
     assert not {p.departure for p in again} & set(taken)
 
 
+def test_the_nights_trucks_leave_the_later_turns_to_the_trucks_parked_that_morning(
+    calendars: dict[str, PortCalendar], routes: dict[str, RouteLeg]
+) -> None:
+    """120 trucks parked overnight take the turns up to the ideal 10:00, latest first; a
+    truck sealed and parked at 10:30 that morning still leaves that morning, instead of
+    holding its slot another night."""
+    free = without_closures(calendars)
+    night = [ParkedTruck(f"N{i:03d}", "gyirong-port", NOW) for i in range(120)]
+    plans = plan_departures(night, free, routes, now=NOW, daily_capacity=CAPACITY)
+    ideal = datetime(2025, 6, 2, 10, 0, tzinfo=BEIJING)
+    assert max(p.departure for p in plans) == ideal
+    assert min(p.departure for p in plans) == ideal - timedelta(minutes=119)
+    late = datetime(2025, 6, 2, 10, 30, tzinfo=BEIJING)
+    (morning,) = plan_departures(
+        [ParkedTruck("M001", "gyirong-port", late)],
+        free,
+        routes,
+        now=late,
+        daily_capacity=CAPACITY,
+        booked=Counter({("gyirong-port", date(2025, 6, 4)): 120}),
+        leaving=Counter(p.departure for p in plans),
+    )
+    assert morning.departure == late  # the first free turn after the night's trucks
+
+
 def test_a_full_morning_at_the_gate_sends_the_rest_to_the_next_morning(
     calendars: dict[str, PortCalendar], routes: dict[str, RouteLeg]
 ) -> None:

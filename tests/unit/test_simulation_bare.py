@@ -137,6 +137,7 @@ def test_the_run_report_says_whether_every_incident_was_caught() -> None:
         "green_clearance_p50_min": 2.5,
         "released_at_border": 3,
         "referred_at_border": 0,
+        "trucks_not_across": 0,
         "sim_days_per_wall_s": 1.0,
         "events_per_s": 10,
         "time_release": {

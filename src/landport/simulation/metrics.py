@@ -192,6 +192,12 @@ def summarise(
         "trucks_shut_out": outcomes.get("shut_out", 0),  # goods refused: back inland
         "released_at_border": outcomes.get("released", 0),
         "referred_at_border": outcomes.get("referred", 0),
+        # Sealed but not through the border when the run ended: still in the yard or on the
+        # road. Trucks handled are counted at the yard; a port that cannot send them on
+        # shows here, not there.
+        "trucks_not_across": sum(
+            1 for r in handled if r.outcome.split(":")[0] not in ("released", "referred")
+        ),
         "referral_reasons": dict(twin.referrals),
         "appointments": dict(twin.appointments),
         "refusals": dict(twin.refusals),

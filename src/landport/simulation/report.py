@@ -181,6 +181,7 @@ def run_report(result: dict[str, Any]) -> str:
         {"figure": "green lane handling p50 (min)", "value": result["green_clearance_p50_min"]},
         {"figure": "released at the border", "value": result["released_at_border"]},
         {"figure": "referred at the border", "value": result["referred_at_border"]},
+        {"figure": "sealed, not across when the run ended", "value": result["trucks_not_across"]},
         {"figure": "simulated days per wall-clock second", "value": result["sim_days_per_wall_s"]},
         {"figure": "events per second", "value": result["events_per_s"]},
     ]
@@ -256,6 +257,8 @@ def _parking_line(result: dict[str, Any]) -> str:
 #: What a sweep charts, one chart each: key, title, unit, factor from the stored value.
 SWEEP_FIGURES = (
     ("trucks_handled_per_day", "Trucks handled a day", "", 1.0),
+    ("released_at_border", "Released at the border", "", 1.0),
+    ("trucks_not_across", "Sealed, not across when the run ended", "", 1.0),
     ("gate_wait_p90_min", "Gate wait p90 (minutes)", " min", 1.0),
     ("inspected_clearance_p90_min", "Clearance p90 of inspected trucks (minutes)", " min", 1.0),
     ("yard_total_p90_min", "Time in the yard p90 (hours)", " h", 1 / 60),

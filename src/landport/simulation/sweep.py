@@ -174,6 +174,8 @@ def capacity_figures(result: dict[str, Any]) -> dict[str, Any]:
         "trucks_handled": result["trucks_handled"],
         "trucks_handled_per_day": result["trucks_handled_per_day"],
         "trucks_shut_out": result["trucks_shut_out"],
+        "released_at_border": result["released_at_border"],
+        "trucks_not_across": result["trucks_not_across"],
         "inspected_trucks": lanes.get("yellow", 0) + lanes.get("red", 0),
         "gate_wait_p90_min": tr["gate_wait"]["p90_min"],
         "green_clearance_p50_min": result["green_clearance_p50_min"],

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from landport.seals.calendar import (
@@ -153,14 +154,24 @@ class _Planner:
     def free_exit(
         self, target: datetime, earliest: datetime, fits: Callable[[datetime], bool]
     ) -> datetime | None:
-        """The free exit turn nearest `target` (earlier or later) inside its day's morning
-        window, not before `earliest`, for which `fits` (the arrival still lands in the same
-        opening day); None when every such turn is taken: the gate's morning is full."""
+        """The free exit turn inside `target`'s morning window, not before `earliest`, for
+        which `fits` (the arrival still lands in the same opening day): the latest at or
+        before `target`, else the earliest after it; None when every such turn is taken.
+
+        Earlier turns first: a truck that leaves before its ideal time waits for the opening
+        at the border's last rest stop, while every turn taken after the ideal one is a turn
+        a truck parked that same morning can no longer have. Trucks planned the evening
+        before then leave from the ideal time backwards, freeing their slots early, and the
+        turns after it stay for the morning's own trucks (nearest-first took both sides, and
+        a truck parked at 10:30 found the morning full and slept in the yard another night).
+        """
         lo, hi = morning_window(self.rules, beijing_date(target))
         lo = max(lo, earliest)
         start = self.exit_turn(target)
-        for k in range(int((hi - lo) / self._every) * 2 + 4):
-            turn = start + self._every * ((k + 1) // 2 if k % 2 else -(k // 2))
+        before = int((start - lo) / self._every) + 1
+        after = int((hi - start) / self._every) + 1
+        for k in chain(range(0, -before - 1, -1), range(1, after + 1)):
+            turn: datetime = start + self._every * k
             if lo <= turn <= hi and self.exits[turn] == 0 and fits(turn):
                 return turn
         return None

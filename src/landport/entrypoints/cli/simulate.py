@@ -349,6 +349,7 @@ def _print_run(r: dict[str, Any]) -> None:
         f"({r['trucks_handled_per_day']}/day); {r['no_shows']} no-shows; "
         f"{r['trucks_shut_out']} shut out (goods refused); "
         f"{r['released_at_border']} released and {r['referred_at_border']} referred at the border"
+        f"; {r['trucks_not_across']} sealed but not across when the run ended"
     )
     out.print("per lane: " + ", ".join(f"{k} {v}" for k, v in sorted(r["per_lane"].items())))
     for c in r.get("border_closures") or []:
