@@ -179,7 +179,7 @@ def test_a_resolved_alert_stays_on_the_wall_with_its_finding_in_both_languages(
     ).json()["alerts"]
     tally = page.get_by_test_id("alert-tally")
     page.wait_for_function(
-        "n => document.getElementById('alert-tally').textContent.includes('关员处置 ' + n)",
+        "n => document.getElementById('alert-tally').textContent.includes(`结束 ${n}（关员处置）`)",
         arg=summary["resolved_24h"],
         timeout=5_000,
     )
@@ -194,7 +194,7 @@ def test_a_resolved_alert_stays_on_the_wall_with_its_finding_in_both_languages(
     assert "Tamper · " + trip["vehicle_plate"] in text
     assert "Resolved by an officer " in text and finding in text
     assert "Raised " in text
-    assert f"{summary['resolved_24h']} resolved" in tally.inner_text()
+    assert f"ended {summary['resolved_24h']} by officers" in tally.inner_text()
     assert "[" not in page.locator(".col-right").inner_text()  # no untranslated key shows
     screenshot(page, "screen-alerts-handled-en")
 
@@ -393,19 +393,30 @@ def test_the_wall_fits_the_window_without_scrolling(page: Any, size: tuple[int, 
     assert fit["flat"] == []
 
 
-def test_the_truck_list_says_who_rests_at_a_rest_stop_and_who_drives_through(page: Any) -> None:
-    """The trips as the API lists them, two of them placed at Lhatse: one resting there since
-    20:14 Beijing time, one just arriving; the list words each its own way, in both languages."""
+def test_the_truck_list_says_who_rests_at_a_rest_stop_and_who_drives_through(
+    page: Any, live_server: LiveServer
+) -> None:
+    """The trips as the API lists them, three of them placed at Lhatse: one resting there
+    since 20:14 Beijing time today, one since yesterday (its date said too: not "since 16:25"
+    after a day and a half), one just arriving; each worded its own way, in both languages."""
     lhatse = {"id": "lhatse", "kind": "rest_stop", "name_en": "Lhatse", "name_zh": "拉孜"}
+    as_of = httpx.get(
+        live_server.url("/api/v1/screen/summary"), headers=live_server.headers("auditor")
+    ).json()["as_of"]
+    today = datetime.fromisoformat(as_of).astimezone(BEIJING).date()
+    tonight = datetime(today.year, today.month, today.day, 20, 14, tzinfo=BEIJING)
+    yesterday = tonight - timedelta(days=1, hours=3, minutes=49)  # 16:25 the day before
 
     def at_lhatse(route: Any) -> None:
         listed = route.fetch().json()
-        first, second = listed["items"][0], listed["items"][1]
-        first["state"] = second["state"] = "en_route"
+        first, second, third = listed["items"][:3]
+        first["state"] = second["state"] = third["state"] = "en_route"
         first["zone"] = {**lhatse, "stopping_place": True, "resting": True,
-                         "since": "2026-03-02T12:14:00+00:00"}  # fmt: skip
+                         "since": tonight.isoformat()}  # fmt: skip
         second["zone"] = {**lhatse, "stopping_place": True, "resting": False,
-                          "since": "2026-03-02T12:50:00+00:00"}  # fmt: skip
+                          "since": tonight.isoformat()}  # fmt: skip
+        third["zone"] = {**lhatse, "stopping_place": True, "resting": True,
+                         "since": yesterday.isoformat()}  # fmt: skip
         route.fulfill(json=listed)
 
     page.route("**/api/v1/screen/trips", at_lhatse)
@@ -413,7 +424,38 @@ def test_the_truck_list_says_who_rests_at_a_rest_stop_and_who_drives_through(pag
     buttons = page.get_by_test_id("truck-list").locator("button")
     buttons.first.locator(".state", has_text="在拉孜休息（20:14起）").wait_for()
     assert buttons.nth(1).locator(".state").inner_text().startswith("在途 · 拉孜 · ")
+    day = f"{yesterday:%m/%d}"
+    buttons.nth(2).locator(".state", has_text=f"在拉孜休息（{day} 16:25起）").wait_for()
     with page.expect_navigation():
         page.get_by_test_id("lang-switch").click()
     buttons.first.locator(".state", has_text="Resting at Lhatse since 20:14").wait_for()
     assert buttons.nth(1).locator(".state").inner_text().startswith("En route · Lhatse · ")
+    en_day = f"{yesterday:%d/%m}"
+    buttons.nth(2).locator(".state", has_text=f"Resting at Lhatse since {en_day}, 16:25").wait_for()
+
+
+def test_unresolved_alerts_below_the_lists_edge_are_counted_not_hidden(
+    page: Any, live_server: LiveServer
+) -> None:
+    """Nobody scrolls a wall: when the unresolved alerts outgrow their list, the screen says
+    how many more there are, in the page's language, and the count is the rows cut off."""
+    open_screen(page)
+    for n in (4, 5):
+        trip = tamper_where_it_stands(live_server, n)
+        page.locator(f'.alert-item[data-alert-id^="{trip["trip_id"]}:tamper:"]').wait_for()
+    page.add_style_tag(content="#alert-list { max-height: 70px !important; }")
+    more = page.get_by_test_id("alert-more")
+    more.wait_for(state="visible", timeout=5_000)
+    cut = page.evaluate(
+        """() => { const l = document.getElementById('alert-list');
+                   const edge = l.getBoundingClientRect().bottom + 1;
+                   return [...l.children].filter(
+                     (li) => li.getBoundingClientRect().bottom > edge).length; }"""
+    )
+    assert cut >= 1
+    assert more.inner_text() == f"下方另有 {cut} 条未处理告警"
+    # the list grown past its column: every row in view, nothing to say
+    page.add_style_tag(
+        content="#alert-list { max-height: none !important; flex: none !important; }"
+    )
+    more.wait_for(state="hidden", timeout=5_000)

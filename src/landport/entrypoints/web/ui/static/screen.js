@@ -234,6 +234,18 @@
     timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
   });
 
+  const dayFormat = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" });
+  const dateHourFormat = new Intl.DateTimeFormat(lang.startsWith("en") ? "en-GB" : lang, {
+    timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+
+  /** Since when: the time alone today (Beijing, by the platform's clock), with the date
+   *  before that: a truck resting since yesterday afternoon is not "since 16:25". */
+  function sinceText(since) {
+    const today = clockAnchor ? dayFormat.format(platformNow()) : null;
+    return today === dayFormat.format(since) ? hourFormat.format(since) : dateHourFormat.format(since);
+  }
+
   /** A trip's state; a truck through the gate-out before its e-lock reported it outside
    *  the yard has left the gate (the figures count it in transit). */
   function stateLabel(trip) {
@@ -244,7 +256,7 @@
     if (!zone || !zone.stopping_place) return state;
     const place = short(pick(zone, "name"));
     if (zone.resting && zone.since) {
-      return t("screen.trip.resting", { place, since: hourFormat.format(new Date(zone.since)) });
+      return t("screen.trip.resting", { place, since: sinceText(new Date(zone.since)) });
     }
     return state + " · " + place;
   }
@@ -312,7 +324,19 @@
   function showEmpty() {
     $("alert-none").hidden = $("alert-list").children.length > 0;
     $("handled-none").hidden = $("handled-list").children.length > 0;
+    noteHidden();
   }
+
+  /** A wall is not scrolled: unresolved alerts below the list's edge are counted in words. */
+  function noteHidden() {
+    const list = $("alert-list");
+    const edge = list.getBoundingClientRect().bottom + 1;
+    const hidden = [...list.children].filter((li) => li.getBoundingClientRect().bottom > edge).length;
+    const more = $("alert-more");
+    more.hidden = hidden === 0;
+    more.textContent = hidden ? t("screen.alerts.more", { n: fmt.number(hidden) }) : "";
+  }
+  new ResizeObserver(noteHidden).observe($("alert-list")); // the column or the window changed
 
   /** An alert that has ended: what, which truck, when raised, and how and when it ended. */
   function handledItem(a) {
@@ -502,9 +526,14 @@
     tick();
   }
 
+  /** The platform's time now, from the last summary's `as_of` and the clock's pace. */
+  function platformNow() {
+    return new Date(clockAnchor.at + (performance.now() - clockAnchor.fetched) * clockAnchor.rate);
+  }
+
   function tick() {
     if (!clockAnchor) return;  // nothing rather than the browser's own time
-    const now = new Date(clockAnchor.at + (performance.now() - clockAnchor.fetched) * clockAnchor.rate);
+    const now = platformNow();
     const el = $("clock");
     el.textContent = clockFormat.format(now);
     el.dateTime = now.toISOString();
