@@ -108,9 +108,21 @@ def test_numbers_may_be_json_numbers_or_numeric_strings_and_stay_exact() -> None
     assert content.packages == 20
 
 
-@pytest.mark.parametrize("bad", ["NaN", "Infinity", "12kg", "1,000", float("nan")])
+@pytest.mark.parametrize(
+    "bad",
+    # Decimal reads the last five (and would store 1E+2); a declaration writes digits
+    ["NaN", "Infinity", "12kg", "1,000", float("nan"), "1e2", "+5", "1_000", "٣٠٠", "１２３"],
+)
 def test_values_that_are_not_finite_numbers_are_not_a_number(bad: object) -> None:
     assert problems_of(valid_declaration_payload(gross_kg=bad)) == {"gross_kg": "not_a_number"}
+
+
+@pytest.mark.parametrize("bad", [82000.123456789, "15200.00001"])
+def test_a_figure_with_more_than_four_decimals_is_refused(bad: object) -> None:
+    _, problems = parse_declaration(valid_declaration_payload(gross_kg=bad))
+    (problem,) = [p for p in problems if p.field == "gross_kg"]
+    assert problem.code == "too_precise"
+    assert "小数位数不能超过 4 位" in problem.message_zh
 
 
 @pytest.mark.parametrize("bad", [True, [1], {"kg": 1}])
@@ -119,7 +131,9 @@ def test_booleans_lists_and_objects_are_the_wrong_type_for_numbers(bad: object) 
 
 
 def test_absurdly_large_numbers_are_refused() -> None:
-    assert problems_of(valid_declaration_payload(gross_kg="1e999999")) == {"gross_kg": "too_large"}
+    huge = "1" + "0" * 20
+    assert problems_of(valid_declaration_payload(gross_kg=huge)) == {"gross_kg": "too_large"}
+    assert problems_of(valid_declaration_payload(gross_kg=1e300)) == {"gross_kg": "too_large"}
 
 
 def test_fractional_package_counts_are_not_integers() -> None:

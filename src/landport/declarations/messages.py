@@ -57,6 +57,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "wrong_type": ("{field} must be a {kind}", "{label}应为{kind_zh}"),
     "not_a_number": ("{field} must be a number, got '{value}'", "{label}不是有效数字：「{value}」"),
     "negative": ("{field} must not be negative", "{label}不能为负数"),
+    "too_precise": (
+        "{field} has more than {max} decimal places",
+        "{label}的小数位数不能超过 {max} 位",
+    ),
     "not_an_integer": ("{field} must be a whole number", "{label}应为整数"),
     "too_small": ("{field} must be at least {min}", "{label}不能小于 {min}"),
     "too_large": ("{field} must be less than {max}", "{label}超出允许范围，应小于 {max}"),

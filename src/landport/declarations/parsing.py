@@ -8,6 +8,7 @@ in which only the broken fields are unusable, so the business rules can still ru
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
@@ -27,6 +28,10 @@ MAX_ITEMS = 50  # goods lines on one declaration
 MAX_CONTAINERS = 100
 #: Amounts at or above this are typos or attacks; Decimal would accept 1e999999.
 MAX_AMOUNT = Decimal("1e15")
+#: Decimal places a declared figure may carry (values to the cent, masses to the gram;
+#: 82000.123456789 is a computation's float, not a declaration).
+MAX_DECIMALS = 4
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 DEFAULT_MAX_LEN = 64
 MAX_LEN: dict[str, int] = {"name": 255}
 
@@ -82,12 +87,18 @@ class _Reader:
             return self._broken(key, "wrong_type", kind="number")
         # str(float) is the shortest repr, so 0.1 stays 0.1 rather than its binary expansion
         shown = value.strip() if isinstance(value, str) else str(value)
+        if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(shown):
+            # digits and one decimal point, as the paper form is filled: not 1e2, +5, 1_000,
+            # ١٢٣ or full-width digits, which Decimal would read and store rewritten
+            return self._broken(key, "not_a_number", value=shown[:40])
         try:
             number = Decimal(shown)
         except InvalidOperation:
             number = Decimal("NaN")
         if not number.is_finite():
             return self._broken(key, "not_a_number", value=shown[:40])
+        if -number.as_tuple().exponent > MAX_DECIMALS:  # type: ignore[operator]
+            return self._broken(key, "too_precise", max=MAX_DECIMALS)
         if number < 0:
             return self._broken(key, "negative")
         if number >= MAX_AMOUNT:
