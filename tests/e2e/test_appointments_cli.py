@@ -7,12 +7,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from goods import furniture_payload
+from landport.shared.clock import BEIJING
 from world import World
 
 LANDPORT = str(Path(sys.executable).with_name("landport"))
@@ -65,16 +67,17 @@ def test_the_list_shows_the_latest_appointments_and_counts_them_all(
 ) -> None:
     world, url = port
     made = []
-    for day in ("2030-01-09", "2030-01-07", "2030-01-08"):
+    week = (datetime.now(BEIJING) + timedelta(days=7)).date()  # within the booking horizon
+    for day in (week + timedelta(days=2), week, week + timedelta(days=1)):
         declaration = world.lodge(furniture_payload(), submit=True).json()["id"]
-        at = f"{day}T14:00"
+        at = f"{day.isoformat()}T14:00"
         booked = as_json(
             url, "book", "--declaration", declaration, "--resource", "exam-bay-1", "--at", at
         )
         made.append(booked["id"])
     latest = as_json(url, "list", "--limit", "2")
     assert latest["total"] == 3
-    assert [a["id"] for a in latest["items"]] == [made[2], made[0]]  # 8 and 9 January
+    assert [a["id"] for a in latest["items"]] == [made[2], made[0]]  # the two latest days
     table = run(url, "list", "--limit", "1")
     assert table.returncode == 0 and "1 of 3" in table.stdout
 
@@ -82,7 +85,8 @@ def test_the_list_shows_the_latest_appointments_and_counts_them_all(
 def test_a_refused_booking_names_the_rule_in_both_languages(port: tuple[World, str]) -> None:
     world, url = port
     declaration = world.lodge(furniture_payload(), submit=True).json()["id"]
-    at = "2030-01-07T13:00"  # Beijing lunch break: the bay is closed
+    day = (datetime.now(BEIJING) + timedelta(days=7)).date()
+    at = f"{day.isoformat()}T13:00"  # Beijing lunch break: the bay is closed
     done = run(url, "book", "--declaration", declaration, "--resource", "exam-bay-1", "--at", at)
     assert done.returncode == 2
     assert "slot_start" in done.stderr and done.stdout == ""

@@ -29,6 +29,8 @@ def test_an_unknown_status_filter_is_refused_naming_the_field(
         ("/api/v1/declarations", "status", "bogus", "document_check", "状态须为"),
         ("/api/v1/declarations", "lane", "purple", "red", "通道须为"),
         ("/api/v1/trips", "state", "bogus", "en_route", "状态须为"),
+        ("/api/v1/declarations", "exit_port", "mars", "gyirong-port", "出境口岸须为"),
+        ("/api/v1/trips", "exit_port", "mars", "gyirong-port", "出境口岸须为"),
     ],
 )
 @pytest.mark.parametrize("user", ["officer", "exporter"])

@@ -113,6 +113,11 @@ def test_a_bad_closure_keeps_nothing_in_the_database(world: World) -> None:
     refused = w.post("yardman", "/api/v1/yard/port-closures", body)
     assert refused.status_code == 422
     assert [e["field"] for e in refused.json()["errors"]] == ["to"]
+    century = w.post(
+        "yardman", "/api/v1/yard/port-closures", {**CLOSED_WEDNESDAY, "to": "2126-12-07"}
+    )
+    assert century.status_code == 422, century.text  # past the days the platform keeps
+    assert [e["code"] for e in century.json()["errors"]] == ["date_out_of_range"]
     assert w.get("yardman", "/api/v1/yard/port-closures").json()["total"] == 0
     assert last_day(armed(w, "藏D40004", "EL-0404")) == "2026-03-05"
 

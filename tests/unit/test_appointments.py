@@ -14,6 +14,7 @@ from landport.shared.errors import InvalidInput
 from landport.yard.appointments import (
     Appointment,
     AppointmentBook,
+    AppointmentPolicy,
     AppointmentStatus,
     BookingRequest,
     Resource,
@@ -149,6 +150,16 @@ def test_unknown_resource_and_past_slot_are_refused() -> None:
     with pytest.raises(InvalidInput) as error:
         book(b, request(2, slot=NOW - timedelta(hours=1)), now=NOW)
     assert "slot_in_past" in codes(error)
+
+
+def test_a_slot_more_than_thirty_days_ahead_is_refused() -> None:
+    b = new_book()
+    with pytest.raises(InvalidInput) as error:  # 10:00 Beijing, 32 days ahead
+        book(b, request(3, slot=SLOT + timedelta(days=30)), now=NOW)
+    assert codes(error) == {"slot_too_far_ahead"}
+    assert error.value.violations[0].message_zh == "最多只能预约 30 天内的时段"
+    assert not b.appointments  # nothing kept
+    book(b, request(4, slot=SLOT + timedelta(days=27)), now=NOW)  # 29 days ahead: fine
 
 
 def test_repeated_no_shows_lose_priority_booking() -> None:
@@ -321,6 +332,7 @@ class Unscannable(dict[str, Appointment]):
 
 def test_booking_reads_its_hour_and_the_forwarders_record_never_the_whole_book() -> None:
     b = new_book(capacity=5)
+    b.policy = AppointmentPolicy(booking_horizon=timedelta(days=400))  # a long season booked
     for n in range(500):  # a hundred other hours
         slot = SLOT + timedelta(days=n // 5 + 1, hours=n % 5)
         book(b, request(1000 + n, f"fwd-{n % 7}", slot), now=NOW)

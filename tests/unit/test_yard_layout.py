@@ -66,6 +66,16 @@ def test_a_bad_document_lists_every_problem_in_both_languages() -> None:
     assert all(v.message_en and v.message_zh for v in caught.value.violations)
 
 
+def test_a_yard_without_a_way_in_is_refused() -> None:
+    doc = document()
+    doc["gates"] = [g for g in doc["gates"] if g["direction"] == "out"]
+    with pytest.raises(InvalidInput) as caught:
+        yard_from_document(doc)
+    (refused,) = caught.value.violations
+    assert (refused.field, refused.code) == ("gates", "no_entry_gate")
+    assert refused.message_zh == "堆场至少需要一个入口闸门"
+
+
 def test_a_yard_without_a_general_zone_is_refused() -> None:
     doc = document()
     doc["parking_zones"] = [z for z in doc["parking_zones"] if z["kind"] != "general"]

@@ -214,6 +214,16 @@ def check_request(
                 "slot_start", "slot_in_past", "the slot has already started", "该时段已开始或已过"
             )
         )
+    horizon = book.policy.booking_horizon
+    if slot > now + horizon:
+        found.append(
+            Violation(
+                "slot_start",
+                "slot_too_far_ahead",
+                f"slots can be booked at most {horizon.days} days ahead",
+                f"最多只能预约 {horizon.days} 天内的时段",
+            )
+        )
     local_hour = slot.astimezone(resource.tz).hour
     if not resource.is_open(local_hour):
         hours = ", ".join(f"{h:02d}:00" for h in resource.open_hours)

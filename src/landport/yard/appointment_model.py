@@ -94,6 +94,9 @@ class AppointmentPolicy:
     no_show_share: float = 0.10
     no_show_window: timedelta = timedelta(days=30)
     restricted_horizon: timedelta = timedelta(hours=24)
+    # how far ahead anyone may book: goods declared today do not need next year's gate
+    # hour, and a slot held that long is one the others cannot plan with
+    booking_horizon: timedelta = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)

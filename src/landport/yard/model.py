@@ -402,6 +402,13 @@ def yard_from_document(doc: Mapping[str, Any]) -> YardLayout:
             "the yard needs at least one exit gate",
             "堆场至少需要一个出口闸门",
         )
+    if gates and not any(g.direction == "in" for g in gates):
+        r.fail(
+            "gates",
+            "no_entry_gate",
+            "the yard needs at least one entry gate",
+            "堆场至少需要一个入口闸门",
+        )
     lanes = tuple(
         ScanLane(
             r.text(s, "id", p),

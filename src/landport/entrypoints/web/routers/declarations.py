@@ -179,7 +179,8 @@ def search_declarations(
 ) -> dict[str, Any]:
     """Declarants see only their own enterprise's declarations and those it lodged as
     customs broker for a client, whatever filter they send; only risk readers (customs,
-    administrators, auditors) see `risk_score`. A misspelt `status` or `lane` is refused (422)."""
+    administrators, auditors) see `risk_score`. A misspelt `status`, `lane` or `exit_port` is
+    refused (422)."""
     visible_to = None
     if actor.is_declarant:
         enterprise_uscc, visible_to = None, actor.enterprise_uscc or ""
@@ -187,7 +188,12 @@ def search_declarations(
         enterprise_uscc,
         status_filter(status, (s.value for s in DeclarationStatus)),
         status_filter(lane, (v.value for v in SelectivityLane), field="lane", name_zh="通道"),
-        exit_port,
+        status_filter(
+            exit_port,
+            services.bus.context.calendars_in() if exit_port else (),
+            field="exit_port",
+            name_zh="出境口岸",
+        ),
         trade_mode,
         vehicle_plate,
         created_from,

@@ -7,7 +7,7 @@ role `yard_operator` for now; the licence-plate cameras will use machine keys.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -24,7 +24,7 @@ from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import Declarant, ServicesDep, Staff, require
 from landport.entrypoints.web.driver_links import driver_link
 from landport.entrypoints.web.machine_auth import Caller, require_machine_or_person
-from landport.entrypoints.web.views import IdempotencyKey, claim, status_filter
+from landport.entrypoints.web.views import Day, IdempotencyKey, claim, status_filter
 from landport.shared.errors import Forbidden, NotFound
 from landport.yard import commands as yc
 from landport.yard.visits import VisitStatus
@@ -100,8 +100,9 @@ class ContainerMoveBody(BaseModel):
 
 class ClosureBody(BaseModel):
     port_id: str = Field(max_length=40)
-    start: date = Field(alias="from", description="first closed day (Beijing date)")
-    end: date = Field(alias="to", description="last closed day, inclusive")
+    # within the days the platform keeps (2000-2100): a closure "to 2126" closed the port
+    start: Day = Field(alias="from", description="first closed day (Beijing date)")
+    end: Day = Field(alias="to", description="last closed day, inclusive")
     reason: str = Field(min_length=1, max_length=500)
 
 
