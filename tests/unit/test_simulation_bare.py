@@ -108,10 +108,14 @@ def test_the_report_draws_its_charts_inline_without_any_network() -> None:
             "inspected_clearance_p90_min": 9.0 / n,
             "yard_total_p90_min": 600.0,
             "scan_lane_utilisation": 0.7 / n,
+            "trucks_not_across": 0,
         }
         for n in (1, 2, 3)
     ]
     html = sweep_report(rows, ["scan_lanes", "parking"])
+    # a figure that stayed at zero says so; one no configuration had, that it has no data
+    assert "Sealed, not across when the run ended (0 throughout)" in html
+    assert "Released at the border (no data)" in html
     # a bar per configuration in each figure's chart, named by what varies only
     assert html.count("<svg") == len(SWEEP_FIGURES) + 1  # and the line chart along scan lanes
     assert "scan_lanes=3" in html and "parking=174</text>" not in html

@@ -99,11 +99,19 @@ def line_chart(
         parts.append(
             f'<rect x="{left}" y="{height + 30 + 16 * i}" width="10" height="10" '
             f'fill="{color}"/><text x="{left + 14}" y="{height + 39 + 16 * i}" '
-            f'font-size="11">{escape(name)} ({f"max {top:g}" if any(present) else "no data"})'
+            f'font-size="11">{escape(name)} ({_line_note(present)})'
             "</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _line_note(present: Sequence[float]) -> str:
+    """A line's legend note: its top, "0 throughout" (a figure that stayed at zero is a
+    finding, not a gap), or "no data" when no configuration had the figure."""
+    if not present:
+        return "no data"
+    return f"max {max(present):g}" if any(present) else "0 throughout"
 
 
 def _table(rows: Sequence[dict[str, Any]]) -> str:
