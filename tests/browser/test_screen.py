@@ -207,6 +207,10 @@ def test_one_click_on_a_truck_shows_its_goods_passport_and_trip(page: Any) -> No
     headings = panel.locator("h3").all_inner_texts()
     assert headings == ["报关单", "货物", "查验护照", "关锁运输"]
     assert "EL-0001" in panel.inner_text()
+    heading = panel.locator("h3", has_text="货物")
+    goods = heading.locator("xpath=following-sibling::*[1]").inner_text()
+    units = ("千克", "吨", "克", "个", "套", "台", "辆", "双", "米", "升", "箱", "卷")
+    assert any(f" {u} · ¥" in goods for u in units), goods  # the unit in Chinese, as declared
     screenshot(page, "screen-truck")
     page.keyboard.press("Escape")
     assert panel.is_hidden()

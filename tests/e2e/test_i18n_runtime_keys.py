@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from landport.adapters.db.screen_queries import HEADLINE_SPAN
+from landport.adapters.reference_files import load_catalog
 from landport.declarations.model import DeclarationStatus
 from landport.entrypoints.web.ui.translations import load_catalogs
 from landport.reports.time_release import time_release
@@ -22,6 +23,8 @@ def _runtime_keys() -> list[str]:
         *(f"consoles.status.{s.value}" for s in DeclarationStatus),
         *(f"consoles.lane.{lane.value}" for lane in SelectivityLane),
         *(f"consoles.trip.{state.value}" for state in TripState),
+        # the goods' units as declared (the big screen's truck file says "2 辆", not "2 vehicle")
+        *(f"goods_unit.{unit}" for unit in load_catalog().units),
     ]
 
 

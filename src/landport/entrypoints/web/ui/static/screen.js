@@ -460,7 +460,7 @@
         row(t("screen.truck.containers"), (c.containers || []).map((x) => x.number).join(", ")),
       ]),
       table(t("screen.truck.goods"), (c.items || []).map((item) =>
-        row(item.hs_code, item.name + " · " + fmt.number(Number(item.quantity)) + " " + item.unit + " · ¥" + fmt.number(Number(item.value))))),
+        row(item.hs_code, item.name + " · " + fmt.number(Number(item.quantity)) + " " + t("goods_unit." + item.unit) + " · ¥" + fmt.number(Number(item.value))))),
     ];
     if (data.passport) {
       parts.push(table(t("screen.truck.passport"), [
