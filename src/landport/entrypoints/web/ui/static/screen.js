@@ -82,8 +82,10 @@
     chart("chart-lanes").setOption(Object.assign({}, base, {
       tooltip: { trigger: "item" },
       legend: { orient: "vertical", right: 8, top: "middle", textStyle: axisText },
-      series: [{ type: "pie", radius: ["45%", "75%"], center: ["35%", "50%"], data,
-        label: { show: true, color: "#fff", formatter: "{c}" } }],
+      // each lane's count on its own slice (an outside label of a thin slice was cut to "…")
+      series: [{ type: "pie", radius: ["42%", "78%"], center: ["35%", "50%"], data,
+        label: { show: true, position: "inside", color: "#0b1420", fontWeight: "bold", fontSize: 14,
+          formatter: (p) => (p.value ? String(p.value) : "") } }],
     }));
   }
 
@@ -117,11 +119,15 @@
     for (const row of c.cargo_mix) groups[row.group] = (groups[row.group] || 0) + row.items;
     chart("chart-cargo").setOption(Object.assign({}, base, {
       tooltip: { trigger: "item" },
-      legend: { data: Object.keys(groups).map((g) => t("cargo." + g)), orient: "vertical", left: 0, top: 0, textStyle: axisText },
+      // the groups' legend in one row above the rings: the category labels take both sides
+      legend: { data: Object.keys(groups).map((g) => t("cargo." + g)), orient: "horizontal", left: 0, top: 0, textStyle: axisText },
       series: [
-        { type: "pie", radius: [0, "34%"], center: ["60%", "55%"], label: { show: false },
+        { type: "pie", radius: [0, "30%"], center: ["50%", "58%"], label: { show: false },
           data: Object.entries(groups).map(([g, n]) => ({ name: t("cargo." + g), value: n, itemStyle: { color: COLORS[g] } })) },
-        { type: "pie", radius: ["45%", "64%"], center: ["60%", "55%"], label: { color: "#e6eef8" },
+        // category names wrap at the panel's edge rather than end in "…" (Lithium-io…)
+        { type: "pie", radius: ["40%", "58%"], center: ["50%", "58%"],
+          label: { color: "#e6eef8", fontSize: 12, lineHeight: 14, alignTo: "edge", edgeDistance: 2, overflow: "break" },
+          labelLine: { length: 6, length2: 4 }, labelLayout: { hideOverlap: false },
           data: c.cargo_mix.map((r) => ({ name: t("cargo." + r.category), value: r.items })) },
       ],
     }), true);
