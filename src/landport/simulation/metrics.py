@@ -195,9 +195,7 @@ def summarise(
         # Sealed but not through the border when the run ended: still in the yard or on the
         # road. Trucks handled are counted at the yard; a port that cannot send them on
         # shows here, not there.
-        "trucks_not_across": sum(
-            1 for r in handled if r.outcome.split(":")[0] not in ("released", "referred")
-        ),
+        "trucks_not_across": len(handled) - outcomes["released"] - outcomes["referred"],
         "referral_reasons": dict(twin.referrals),
         "appointments": dict(twin.appointments),
         "refusals": dict(twin.refusals),

@@ -89,7 +89,7 @@ def _fields(errors: Sequence[Any]) -> list[str]:
     ]
 
 
-def _message_en(field: str, error: Any) -> str:
+def _message_en(error: Any) -> str:
     if error["type"] == "json_invalid":
         position = f" at character {error['loc'][-1]}" if len(error["loc"]) > 1 else ""
         return f"the body is not valid JSON{position}: {error.get('ctx', {}).get('error', '')}"
@@ -133,6 +133,20 @@ def _status_for(exc: DomainError) -> int:
     return 400
 
 
+def invalid_request(errors: list[dict[str, Any]]) -> JSONResponse:
+    """422 for a request refused before any rule of the domain ran (its shape, its text):
+    each error a `{field, code, message_en, message_zh, severity}`."""
+    return JSONResponse(
+        {
+            "code": "invalid_input",
+            "message_en": "the request is invalid",
+            "message_zh": "请求无效",
+            "errors": errors,
+        },
+        status_code=422,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -163,17 +177,9 @@ def install_error_handlers(app: FastAPI) -> None:
                 {
                     "field": path,
                     "code": e["type"],
-                    "message_en": _message_en(path, e),
+                    "message_en": _message_en(e),
                     "message_zh": _message_zh(path, e),
                     "severity": "error",
                 }
             )
-        return JSONResponse(
-            {
-                "code": "invalid_input",
-                "message_en": "the request is invalid",
-                "message_zh": "请求无效",
-                "errors": errors,
-            },
-            status_code=422,
-        )
+        return invalid_request(errors)

@@ -16,6 +16,9 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from starlette.responses import JSONResponse
+
+from landport.entrypoints.web.errors import invalid_request
 from landport.entrypoints.web.routers.transit_routes import MAX_ROUTE_UPLOAD
 
 Scope = MutableMapping[str, Any]
@@ -49,7 +52,7 @@ class RequestGuard:
         limit = MAX_UPLOAD if kind == b"multipart/form-data" else MAX_BODY
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            await _too_large(send, limit)
+            await _too_large(scope, receive, send, limit)
             return
         chunks, size, more = [], 0, True
         while more:
@@ -59,7 +62,7 @@ class RequestGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _too_large(send, limit)
+                await _too_large(scope, receive, send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -67,7 +70,10 @@ class RequestGuard:
         if kind == b"application/json" or kind.endswith(b"+json"):
             problem = json_text_problem(body)
             if problem is not None:
-                await _answer(send, 422, _invalid(*problem))
+                field, code, message_en, message_zh = problem
+                error = {"field": field, "code": code, "message_en": message_en,
+                         "message_zh": message_zh, "severity": "error"}  # fmt: skip
+                await invalid_request([error])(scope, receive, send)
                 return
         replayed = False
 
@@ -136,46 +142,11 @@ def _first_unstorable(value: Any, path: list[str]) -> tuple[list[str], str] | No
     return None
 
 
-def _invalid(field: str, code: str, message_en: str, message_zh: str) -> dict[str, Any]:
-    return {
-        "code": "invalid_input",
-        "message_en": "the request is invalid",
-        "message_zh": "请求无效",
-        "errors": [
-            {
-                "field": field,
-                "code": code,
-                "message_en": message_en,
-                "message_zh": message_zh,
-                "severity": "error",
-            }
-        ],
-    }
-
-
-async def _too_large(send: Send, limit: int) -> None:
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
     mb = limit // (1024 * 1024)
-    await _answer(
-        send,
-        413,
-        {
-            "code": "body_too_large",
-            "message_en": f"the request body exceeds {mb} MB",
-            "message_zh": f"请求体超过 {mb} MB",
-        },
-    )
-
-
-async def _answer(send: Send, status: int, document: dict[str, Any]) -> None:
-    payload = json.dumps(document, ensure_ascii=False).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+    document = {
+        "code": "body_too_large",
+        "message_en": f"the request body exceeds {mb} MB",
+        "message_zh": f"请求体超过 {mb} MB",
+    }
+    await JSONResponse(document, status_code=413)(scope, receive, send)

@@ -176,3 +176,9 @@ def status_filter(
             ]
         )
     return value
+
+
+def exit_port_filter(value: str | None, ports: Callable[[], Iterable[str]]) -> str | None:
+    """A list's `exit_port` filter: a border port the calendars know (`ports`, read only
+    when a filter is sent), else 422 `unknown_exit_port`."""
+    return status_filter(value, ports() if value else (), field="exit_port", name_zh="出境口岸")

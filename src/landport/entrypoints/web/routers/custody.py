@@ -39,7 +39,13 @@ from landport.adapters.signing_keys import (
 from landport.enterprises.model import Actor, Role
 from landport.entrypoints.web.deps import AnyUser, Officer, ServicesDep, require
 from landport.entrypoints.web.routers import transit_routes
-from landport.entrypoints.web.views import KeyPath, Page, PageSize, status_filter
+from landport.entrypoints.web.views import (
+    KeyPath,
+    Page,
+    PageSize,
+    exit_port_filter,
+    status_filter,
+)
 from landport.seals.alert_handling import HandleTripAlert
 from landport.seals.border_handlers import (
     GateReading,
@@ -206,8 +212,7 @@ def trips(
     is refused (422). `order=border`: as a border port's officers meet the trucks, those at
     the border first (`newest`, the default: the last armed first)."""
     wanted = status_filter(state, (s.value for s in TripState), field="state")
-    ports = services.bus.context.calendars_in() if exit_port else ()
-    port = status_filter(exit_port, ports, field="exit_port", name_zh="出境口岸")
+    port = exit_port_filter(exit_port, services.bus.context.calendars_in)
     sort = status_filter(order, TRIP_ORDERS, field="order", name_zh="排序") or "newest"
     # a declarant without an enterprise sees none: None would be no filter at all
     uscc = (actor.enterprise_uscc or "") if actor.is_declarant else None

@@ -26,6 +26,7 @@ from landport.entrypoints.web.views import (
     as_seen_by,
     claim,
     declaration_view,
+    exit_port_filter,
     status_filter,
     summary_view,
 )
@@ -188,12 +189,7 @@ def search_declarations(
         enterprise_uscc,
         status_filter(status, (s.value for s in DeclarationStatus)),
         status_filter(lane, (v.value for v in SelectivityLane), field="lane", name_zh="通道"),
-        status_filter(
-            exit_port,
-            services.bus.context.calendars_in() if exit_port else (),
-            field="exit_port",
-            name_zh="出境口岸",
-        ),
+        exit_port_filter(exit_port, services.bus.context.calendars_in),
         trade_mode,
         vehicle_plate,
         created_from,
